@@ -1,0 +1,33 @@
+"""Personal data is shown back masked and never logged in full."""
+
+from __future__ import annotations
+
+
+def mask_middle(value: str, keep_start: int, keep_end: int, fill: str = "*") -> str:
+    """Keep ``keep_start`` leading and ``keep_end`` trailing characters, mask the rest."""
+    if len(value) <= keep_start + keep_end:
+        return fill * len(value)
+    hidden = len(value) - keep_start - keep_end
+    return value[:keep_start] + fill * hidden + value[len(value) - keep_end :]
+
+
+def mask_id_number(value: str) -> str:
+    """``440304199001011234`` → ``4403**********1234``."""
+    return mask_middle(value, 4, 4)
+
+
+def mask_phone(value: str) -> str:
+    """``+8613800138000`` → ``+86138****8000``."""
+    if value.startswith("+86") and len(value) == 14:
+        return mask_middle(value, 6, 4)
+    return mask_middle(value, min(4, len(value) // 3), 4 if len(value) > 8 else 2)
+
+
+def mask_name(value: str) -> str:
+    """``张三丰`` → ``张**``; ``Li Lei`` → ``L*****``. Keeps only the first character."""
+    return mask_middle(value, 1, 0) if value else value
+
+
+def mask_code(value: str) -> str:
+    """Unit codes keep their first 2 and last 4 characters."""
+    return mask_middle(value, 2, 4)

@@ -1,0 +1,105 @@
+"""Use cases around a phone number: send a one-time code, check one, register an account."""
+
+from __future__ import annotations
+
+import logging
+
+from core import otp, outbox
+from core.accounts import Account, Language, PersonDetails, UnitDetails
+from core.clock import Clock
+from core.errors import CodeNotRequested, PhoneAlreadyRegistered
+from core.masking import mask_phone
+from core.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REGISTER = "register"
+SIGN_IN = "sign_in"
+
+
+def send_code(
+    uow: UnitOfWork, *, clock: Clock, key: bytes, phone: str, purpose: str, language: Language
+) -> None:
+    """Write a fresh code and the SMS that carries it; refused within the send limits."""
+    now = clock.now()
+    otp.check_send_allowed(uow.codes.sent_since(phone, now - otp.HOUR), now)
+    code = otp.new_code()
+    uow.codes.add(
+        otp.OneTimeCode(
+            phone=phone,
+            purpose=purpose,
+            code_hash=otp.hash_code(key, phone, purpose, code),
+            created_at=now,
+            expires_at=now + otp.CODE_TTL,
+        )
+    )
+    minutes = int(otp.CODE_TTL.total_seconds() // 60)
+    uow.outbox.add(
+        outbox.sms(
+            phone=phone,
+            key="sms.code",
+            params={"code": code, "minutes": minutes},
+            language=language,
+            now=now,
+            sensitive=True,
+        )
+    )
+    log.info("one-time code (%s) written for %s", purpose, mask_phone(phone))
+
+
+def check_code(
+    uow: UnitOfWork, *, clock: Clock, key: bytes, phone: str, purpose: str, entered: str
+) -> None:
+    """Accept the latest code sent to ``phone`` for ``purpose`` or raise why not."""
+    cleaned = otp.clean_entered_code(entered)
+    code = uow.codes.latest(phone, purpose)
+    if code is None:
+        raise CodeNotRequested()
+    code.check(entered=cleaned, key=key, now=clock.now())
+
+
+def register_person(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    key: bytes,
+    phone: str,
+    entered_code: str,
+    details: PersonDetails,
+    language: Language,
+) -> Account:
+    """Check the code and create the natural person's account, in one transaction."""
+    check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
+    if uow.accounts.by_phone(phone) is not None:
+        raise PhoneAlreadyRegistered()
+    account = Account.for_person(phone=phone, details=details, language=language, now=clock.now())
+    uow.accounts.add(account)
+    return account
+
+
+def register_unit(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    key: bytes,
+    phone: str,
+    entered_code: str,
+    details: UnitDetails,
+    language: Language,
+) -> Account:
+    """Check the code and create the legal person's account, in one transaction."""
+    check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
+    if uow.accounts.by_phone(phone) is not None:
+        raise PhoneAlreadyRegistered()
+    account = Account.for_unit(phone=phone, details=details, language=language, now=clock.now())
+    uow.accounts.add(account)
+    return account
+
+
+def sign_in(uow: UnitOfWork, *, clock: Clock, key: bytes, phone: str, entered_code: str) -> Account:
+    """Check the code sent to an existing account's phone and return that account."""
+    check_code(uow, clock=clock, key=key, phone=phone, purpose=SIGN_IN, entered=entered_code)
+    account = uow.accounts.by_phone(phone)
+    if account is None:  # pragma: no cover - the dialog only offers sign-in for known phones
+        raise CodeNotRequested()
+    return account

@@ -1,0 +1,55 @@
+"""A conversation: where one user of one channel stands in which flow. Kept in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.accounts import Language
+from core.ports import UnitOfWork
+from dialogs.replies import Reply
+
+
+@dataclass(eq=False)
+class Conversation:
+    channel: str
+    user_key: str
+    flow: str
+    state: str
+    language: Language
+    updated_at: datetime
+    expires_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    returns: list[str] = field(default_factory=list)
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    account_id: int | None = None
+    phone: str | None = None
+    version: int = 0
+    id: int | None = None
+
+
+class ConversationRepository(Protocol):
+    def lock(self, *, channel: str, user_key: str, new: Conversation) -> Conversation:
+        """The conversation of (channel, user_key), locked until commit; ``new`` if none yet."""
+        ...
+
+    def save(self, conversation: Conversation) -> None: ...
+
+    def for_account(self, account_id: int) -> Sequence[Conversation]: ...
+
+
+class InboundLog(Protocol):
+    """Inbound message ids already handled, with the reply given: duplicates are dropped."""
+
+    def reply_for(self, channel: str, message_id: str) -> Reply | None: ...
+    def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None: ...
+
+
+class DialogUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def conversations(self) -> ConversationRepository: ...
+    @property
+    def inbound(self) -> InboundLog: ...

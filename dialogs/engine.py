@@ -1,0 +1,266 @@
+"""The dialog engine: one inbound message is one transaction.
+
+Lock the conversation row, drop a duplicate inbound id, fire one transition of the current
+flow, run core, write the new state and any outgoing messages, commit. Replies are data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+
+from transitions import MachineError
+
+from core.accounts import Language
+from core.errors import DomainError
+from core.masking import mask_phone
+from dialogs.catalog import CATALOGS, render_text
+from dialogs.conversation import Conversation, DialogUnitOfWork
+from dialogs.flow import Event, Flow, Services, Turn
+from dialogs.keywords import Keyword, match_keyword, normalise
+from dialogs.replies import Choice, Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+MENU = "menu"
+
+
+class Engine:
+    def __init__(
+        self,
+        uow_factory: Callable[[], DialogUnitOfWork],
+        services: Services,
+        flows: Iterable[Flow],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.services = services
+        self.flows: Mapping[str, Flow] = {flow.name: flow for flow in flows}
+        if MENU not in self.flows:
+            raise ValueError("the engine needs a 'menu' flow")
+
+    def handle(self, inbound: Inbound) -> Reply:
+        """Run one turn for ``inbound`` and return the reply (the same one for a duplicate)."""
+        with self.uow_factory() as uow:
+            now = self.services.clock.now()
+            conversation = uow.conversations.lock(
+                channel=inbound.channel, user_key=inbound.user_key, new=self._new(inbound)
+            )
+            if inbound.message_id is not None:
+                earlier = uow.inbound.reply_for(inbound.channel, inbound.message_id)
+                if earlier is not None:
+                    log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
+                    return earlier
+            turn = Turn(conversation, uow, self.services, now)
+            reply = self._turn(turn, inbound)
+            conversation.choices = [choice.to_json() for choice in reply.choices]
+            conversation.updated_at = now
+            conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
+            uow.conversations.save(conversation)
+            if inbound.message_id is not None:
+                uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
+            uow.commit()
+            return reply
+
+    def current_reply(self, conversation: Conversation, uow: DialogUnitOfWork) -> Reply:
+        """The prompt of wherever ``conversation`` stands (used by tests and by adapters)."""
+        turn = Turn(conversation, uow, self.services, self.services.clock.now())
+        return self._prompt(turn)
+
+    # -- one turn -----------------------------------------------------------------------
+
+    def _new(self, inbound: Inbound) -> Conversation:
+        now = self.services.clock.now()
+        return Conversation(
+            channel=inbound.channel,
+            user_key=inbound.user_key,
+            flow=MENU,
+            state="",
+            language=self.services.default_language,
+            updated_at=now,
+            expires_at=now + timedelta(minutes=self.services.idle_minutes),
+        )
+
+    def _turn(self, turn: Turn, inbound: Inbound) -> Reply:
+        conversation = turn.conversation
+        self._recognise_sender(turn, inbound)
+        keyword = match_keyword(inbound.text) if inbound.choice is None else None
+        if keyword in (Keyword.ENGLISH, Keyword.CHINESE, Keyword.LANGUAGE):
+            self._switch_language(turn, keyword)
+        if conversation.state == "":
+            turn.note("welcome")
+            return self._restart(turn)
+        if turn.now >= conversation.expires_at:
+            turn.note("session.expired", minutes=self.services.idle_minutes)
+            return self._restart(turn)
+        if keyword is not None:
+            return self._keyword(turn, keyword)
+        if not inbound.text.strip() and inbound.choice is None and inbound.contact_phone is None:
+            return self._prompt_current(turn)
+        try:
+            flow = self.flows[conversation.flow]
+            turn.state = flow.state_of(conversation.state)
+        except KeyError:
+            log.warning(
+                "conversation %s in unknown %s:%s, reset",
+                conversation.id,
+                conversation.flow,
+                conversation.state,
+            )
+            return self._restart(turn)
+        event = self._understand(turn, flow, inbound)
+        if event is not None:
+            self._fire(turn, flow, event)
+        if turn.switch_to is not None:
+            self._enter(turn, turn.switch_to)
+        return self._prompt(turn)
+
+    def _recognise_sender(self, turn: Turn, inbound: Inbound) -> None:
+        """A number the channel vouches for (an SMS sender) is that number's account."""
+        conversation = turn.conversation
+        if inbound.sender_phone is None or conversation.account_id is not None:
+            return
+        conversation.phone = inbound.sender_phone
+        account = turn.uow.accounts.by_phone(inbound.sender_phone)
+        if account is not None:
+            turn.link(account)
+            log.info("conversation %s recognised as %s", conversation.id, mask_phone(account.phone))
+
+    def _understand(self, turn: Turn, flow: Flow, inbound: Inbound) -> Event | None:
+        choices = [Choice.from_json(c) for c in turn.conversation.choices]
+        if inbound.choice is not None:
+            if any(c.id == inbound.choice for c in choices):
+                return _event(inbound.choice)
+            turn.note("menu.stale")
+            return None
+        picked = _match_choice(inbound.text, choices)
+        if picked is not None:
+            return _event(picked)
+        try:
+            event = flow.read(turn, inbound)
+        except DomainError as error:
+            turn.note(f"error.{error.code}", **error.params)
+            return None
+        if event is None:
+            if choices and not inbound.contact_phone:
+                turn.note("input.pick_number", count=len(choices))
+            else:
+                turn.note("input.not_understood")
+        return event
+
+    def _fire(self, turn: Turn, flow: Flow, event: Event) -> None:
+        before = turn.state
+        try:
+            fired = flow.machine.events[event.trigger].trigger(turn, **event.args)
+        except (KeyError, MachineError):
+            turn.note("input.not_understood")
+            return
+        except DomainError as error:
+            turn.note(f"error.{error.code}", **error.params)
+            return
+        if fired and turn.state is not before and turn.switch_to is None:
+            turn.conversation.history.append(before.name)
+        turn.conversation.state = turn.state.name
+
+    def _keyword(self, turn: Turn, keyword: Keyword) -> Reply:
+        conversation = turn.conversation
+        if keyword is Keyword.MENU:
+            return self._restart(turn)
+        if keyword is Keyword.CANCEL:
+            turn.note("menu.cancelled")
+            return self._restart(turn)
+        flow = self.flows.get(conversation.flow)
+        if flow is None:
+            return self._restart(turn)
+        turn.state = flow.state_of(conversation.state)
+        if keyword is Keyword.HELP:
+            turn.notes.append(flow.help(turn))
+        elif keyword is Keyword.BACK:
+            if conversation.history:
+                conversation.state = conversation.history.pop()
+                turn.state = flow.state_of(conversation.state)
+            else:
+                return self._restart(turn)
+        return self._prompt(turn)
+
+    def _switch_language(self, turn: Turn, keyword: Keyword) -> None:
+        if keyword is Keyword.ENGLISH:
+            turn.set_language(Language.EN)
+        elif keyword is Keyword.CHINESE:
+            turn.set_language(Language.ZH)
+        else:
+            turn.toggle_language()
+
+    # -- moving between flows -----------------------------------------------------------
+
+    def _restart(self, turn: Turn) -> Reply:
+        """Back to the main menu; whatever was being filled in is dropped."""
+        turn.conversation.returns = []
+        self._enter(turn, MENU)
+        return self._prompt(turn)
+
+    def _enter(self, turn: Turn, target: str) -> None:
+        """Start ``target`` (``flow`` or ``flow:STATE``); a flow that needs an account leads
+        through registration first, then back to ``target``."""
+        conversation = turn.conversation
+        name, _, state = target.partition(":")
+        flow = self.flows[name]
+        if flow.requires_account and turn.account is None:
+            turn.note("account.required_first")
+            conversation.returns.append(target)
+            name, state, flow = "register", "", self.flows["register"]
+        if name == MENU:
+            conversation.returns = []
+        conversation.data = {}
+        conversation.flow = name
+        conversation.history = []
+        turn.switch_to = None
+        turn.state = flow.state_of(state) if state else flow.entry(turn)
+        conversation.state = turn.state.name
+        if turn.switch_to is not None:  # entry() may decide the flow has nothing to do
+            self._enter(turn, turn.switch_to)
+
+    def _prompt_current(self, turn: Turn) -> Reply:
+        """An empty message shows where the user stands, changing nothing."""
+        if turn.conversation.flow not in self.flows:
+            return self._restart(turn)
+        return self._prompt(turn)
+
+    def _prompt(self, turn: Turn) -> Reply:
+        flow = self.flows[turn.conversation.flow]
+        turn.state = flow.state_of(turn.conversation.state)
+        prompt = flow.prompt(turn)
+        return Reply(
+            lines=(*turn.notes, *prompt.lines),
+            choices=prompt.choices,
+            ask_contact=prompt.ask_contact,
+            practice=prompt.practice,
+            language=turn.language,
+        )
+
+
+def _event(choice_id: str) -> Event:
+    trigger, _, arg = choice_id.partition(":")
+    return Event(trigger, {"arg": arg} if arg else {})
+
+
+def _match_choice(text: str, choices: list[Choice]) -> str | None:
+    """A reply of a choice's number, or of its words in either language, picks it."""
+    word = normalise(text)
+    if not word or not choices:
+        return None
+    if word.isdigit():
+        index = int(word) - 1
+        return choices[index].id if 0 <= index < len(choices) and len(word) <= 3 else None
+    for choice in choices:
+        for language in CATALOGS:
+            if normalise(render_text(choice.label, language)) == word:
+                return choice.id
+    return None
+
+
+def state_names(flow: Flow) -> list[str]:
+    return [state.name for state in flow.states()]
+
+
+__all__ = ["Engine", "Event", "Services", "Turn", "state_names"]

@@ -1,0 +1,179 @@
+"""A flow is one journey: an Enum of states, a ``transitions`` machine built once, a prompt per
+state and a reading of free text per state. The engine runs one trigger per turn."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Protocol
+
+from transitions import EventData, Machine
+
+from core.accounts import Account, Language
+from core.clock import OFFICE_TZ, Clock
+from dialogs.conversation import Conversation, DialogUnitOfWork
+from dialogs.replies import Inbound, Reply, Text
+
+
+@dataclass(frozen=True)
+class Services:
+    """What flows may use besides the unit of work: the injected clock and the code key."""
+
+    clock: Clock
+    code_key: bytes
+    idle_minutes: int = 20
+    default_language: Language = Language.ZH
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What the user's input means in the current state: a trigger and its arguments."""
+
+    trigger: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class Turn:
+    """The model a flow's machine works on during one turn (``state`` is its machine state)."""
+
+    state: enum.Enum
+
+    def __init__(
+        self, conversation: Conversation, uow: DialogUnitOfWork, services: Services, now: datetime
+    ) -> None:
+        self.conversation = conversation
+        self.uow = uow
+        self.services = services
+        self.now = now
+        self.notes: list[Text] = []
+        self.switch_to: str | None = None
+        self._account: Account | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    @property
+    def language(self) -> Language:
+        return self.conversation.language
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(OFFICE_TZ).date()
+
+    @property
+    def account(self) -> Account | None:
+        if self._account is None and self.conversation.account_id is not None:
+            self._account = self.uow.accounts.get(self.conversation.account_id)
+        return self._account
+
+    def link(self, account: Account) -> None:
+        """From now on this conversation acts for ``account``."""
+        self._account = account
+        self.conversation.account_id = account.id
+        self.conversation.phone = account.phone
+
+    def set_language(self, language: Language) -> None:
+        """Speak ``language`` in this chat and in notices to the account."""
+        self.conversation.language = language
+        if self.account is not None:
+            self.account.language = language
+        self.note("lang.switched")
+
+    def toggle_language(self) -> None:
+        self.set_language(Language.EN if self.language is Language.ZH else Language.ZH)
+
+    def note(self, key: str, **params: str | int) -> None:
+        """A line shown before the next prompt (a confirmation, an error)."""
+        self.notes.append(Text(key, params))
+
+    def go(self, target: str) -> None:
+        """Leave this flow for ``target`` (``flow`` or ``flow:STATE``) after this turn."""
+        self.switch_to = target
+
+    def finish(self) -> None:
+        """This flow is done: return where the user came from (or to the main menu)."""
+        returns = self.conversation.returns
+        self.switch_to = returns.pop() if returns else "menu"
+
+
+def turn_of(event: EventData) -> Turn:
+    """The turn a machine callback works on."""
+    model = event.model
+    if not isinstance(model, Turn):  # pragma: no cover - the engine only fires with a Turn
+        raise TypeError(f"flow machines run on a Turn, not {type(model).__name__}")
+    return model
+
+
+class Flow(Protocol):
+    name: ClassVar[str]
+    requires_account: ClassVar[bool]
+    machine: Machine
+
+    def entry(self, turn: Turn) -> enum.Enum:
+        """The state a user starts this flow in."""
+        ...
+
+    def state_of(self, name: str) -> enum.Enum:
+        """The state called ``name`` (raises ``KeyError`` for an unknown one)."""
+        ...
+
+    def prompt(self, turn: Turn) -> Reply:
+        """What the user sees in ``turn.state``: the question and its choices."""
+        ...
+
+    def read(self, turn: Turn, inbound: Inbound) -> Event | None:
+        """What free text (or a shared contact) means in ``turn.state``; None: not understood.
+        May raise a ``DomainError``, shown to the user with the prompt again."""
+        ...
+
+    def help(self, turn: Turn) -> Text:
+        """Help for the current state."""
+        ...
+
+    def states(self) -> list[enum.Enum]: ...
+
+
+class BaseFlow:
+    """Builds the machine once from ``State`` and ``transitions()``; most flows extend this."""
+
+    name: ClassVar[str]
+    requires_account: ClassVar[bool] = False
+    State: ClassVar[type[enum.Enum]]
+    help_key: ClassVar[str] = "help.general"
+
+    def __init__(self) -> None:
+        self.machine = Machine(
+            model=None,
+            states=self.State,
+            initial=self.initial(),
+            transitions=self.transitions(),
+            send_event=True,
+            auto_transitions=False,
+            model_attribute="state",
+        )
+
+    def initial(self) -> enum.Enum:
+        return next(iter(self.State))
+
+    def transitions(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def entry(self, turn: Turn) -> enum.Enum:
+        return self.initial()
+
+    def state_of(self, name: str) -> enum.Enum:
+        return self.State[name]
+
+    def states(self) -> list[enum.Enum]:
+        return list(self.State)
+
+    def read(self, turn: Turn, inbound: Inbound) -> Event | None:
+        return None
+
+    def help(self, turn: Turn) -> Text:
+        return Text(self.help_key)
+
+    def prompt(self, turn: Turn) -> Reply:
+        raise NotImplementedError

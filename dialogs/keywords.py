@@ -1,0 +1,55 @@
+"""Global keywords (SPEC §11): they work in every state, in both languages and any case."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+
+
+class Keyword(enum.Enum):
+    MENU = "menu"
+    BACK = "back"
+    CANCEL = "cancel"
+    HELP = "help"
+    LANGUAGE = "language"
+    ENGLISH = "english"
+    CHINESE = "chinese"
+
+
+_WORDS: dict[str, Keyword] = {
+    "menu": Keyword.MENU,
+    "菜单": Keyword.MENU,
+    "start": Keyword.MENU,
+    "主菜单": Keyword.MENU,
+    "back": Keyword.BACK,
+    "返回": Keyword.BACK,
+    "上一步": Keyword.BACK,
+    "cancel": Keyword.CANCEL,
+    "取消": Keyword.CANCEL,
+    "help": Keyword.HELP,
+    "帮助": Keyword.HELP,
+    "?": Keyword.HELP,
+    "lang": Keyword.LANGUAGE,
+    "language": Keyword.LANGUAGE,
+    "语言": Keyword.LANGUAGE,
+    "en": Keyword.ENGLISH,
+    "english": Keyword.ENGLISH,
+    "中文": Keyword.CHINESE,
+    "zh": Keyword.CHINESE,
+    "chinese": Keyword.CHINESE,
+}
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, surrounding space dropped, case folded."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def match_keyword(text: str) -> Keyword | None:
+    """``/Menu``, ``MENU``, ``菜单``, ``／menu@platebot`` → ``Keyword.MENU``."""
+    word = normalise(text)
+    if len(word) > 24:
+        return None
+    if word.startswith("/"):
+        word = word[1:].split("@", 1)[0]
+    return _WORDS.get(word)

@@ -1,0 +1,76 @@
+"""The composition root: builds the store, clock, senders, dialog engine and dispatcher.
+Tests build the same thing with a manual clock and their own senders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy.engine import Engine as SqlEngine
+
+from core.clock import Clock, SystemClock
+from core.outbox import Channel
+from dialogs.engine import Engine
+from dialogs.flow import Flow, Services
+from dialogs.flows.account import AccountFlow
+from dialogs.flows.menu import MenuFlow
+from dialogs.flows.register import RegisterFlow
+from platebot.dispatcher import Dispatcher, LogSender, Sender
+from platebot.settings import Settings
+from store import migrate
+from store.db import create_engine
+from store.uow import UnitOfWorkFactory
+
+
+@cache
+def all_flows() -> tuple[Flow, ...]:
+    """Every flow, each with its machine built once per process."""
+    return (MenuFlow(), RegisterFlow(), AccountFlow())
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: SqlEngine
+    uow: UnitOfWorkFactory
+    clock: Clock
+    dialogs: Engine
+    dispatcher: Dispatcher
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    senders: Mapping[Channel, Sender] | None = None,
+    db: SqlEngine | None = None,
+    upgrade: bool = True,
+) -> App:
+    """Wire everything. ``upgrade`` migrates the database first (an empty SQLite file too)."""
+    db = db or create_engine(settings.database_url)
+    if upgrade:
+        migrate.upgrade(db)
+    clock = clock or SystemClock()
+    uow = UnitOfWorkFactory(db)
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else migrate.secret_key(db)
+    )
+    services = Services(
+        clock=clock,
+        code_key=key,
+        idle_minutes=settings.idle_minutes,
+        default_language=settings.default_language,
+    )
+    dialogs = Engine(uow, services, all_flows())
+    senders = senders if senders is not None else {Channel.SMS: LogSender()}
+    return App(
+        settings=settings,
+        db=db,
+        uow=uow,
+        clock=clock,
+        dialogs=dialogs,
+        dispatcher=Dispatcher(uow, clock, senders),
+    )

@@ -1,0 +1,113 @@
+"""``platebot``: the command line of the product (chat, database, diagrams, …)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from core.accounts import Language
+from platebot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="platebot: licence-plate business by chat and SMS.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def chat(
+    phone: Annotated[
+        str | None, typer.Option(help="Act as an SMS user of this number (e.g. 13800138000).")
+    ] = None,
+    lang: Annotated[Language | None, typer.Option(help="Start in this language.")] = None,
+) -> None:
+    """Talk to platebot in this terminal, rendered as SMS shows it.
+
+    Without a terminal, reads one message per line from standard input and prints each reply.
+    """
+    from core.errors import InvalidPhone
+    from core.phone import normalise_phone
+    from platebot.console import run_console
+
+    settings = _settings()
+    if phone is not None:
+        try:
+            phone = normalise_phone(phone)
+        except InvalidPhone as exc:
+            err.print(f"[red]Not a mobile number:[/red] {phone}")
+            raise typer.Exit(2) from exc
+    logging.basicConfig(level=logging.WARNING)
+    run_console(settings, phone=phone, language=lang)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    from store import migrate
+    from store.db import create_engine
+
+    engine = create_engine(_settings().database_url)
+    migrate.upgrade(engine)
+    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+@app.command("demo-data")
+def demo_data() -> None:
+    """Load demo accounts (safe to run again) and print how to try them."""
+    from core.clock import SystemClock
+    from platebot.demo import DEMO_PERSON_PHONE, DEMO_UNIT_PHONE, load_demo_data
+    from store import migrate
+    from store.db import create_engine
+    from store.uow import UnitOfWorkFactory
+
+    engine = create_engine(_settings().database_url)
+    migrate.upgrade(engine)
+    summary = load_demo_data(UnitOfWorkFactory(engine), SystemClock())
+    typer.echo(f"demo data: {len(summary.created)} added, {len(summary.existing)} already there")
+    typer.echo(f"  a registered person:  platebot chat --phone {DEMO_PERSON_PHONE}")
+    typer.echo(f"  a registered unit:    platebot chat --phone {DEMO_UNIT_PHONE}")
+    typer.echo(
+        "  a newcomer:           platebot chat   (pick 1 to register; codes show as [SMS to …])"
+    )
+
+
+@app.command()
+def diagram(flow: Annotated[str, typer.Argument(help="Flow name, e.g. register.")]) -> None:
+    """Print a Mermaid diagram of a flow, made from its state machine."""
+    from dialogs.diagram import mermaid
+    from platebot.bootstrap import all_flows
+
+    flows = {f.name: f for f in all_flows()}
+    if flow not in flows:
+        err.print(f"[red]No flow {flow!r}.[/red] Flows: {', '.join(sorted(flows))}")
+        raise typer.Exit(2)
+    typer.echo(mermaid(flows[flow]))
+
+
+@app.command()
+def docs() -> None:
+    """Rewrite docs/flows.md: the diagram of every flow."""
+    from pathlib import Path
+
+    from dialogs.diagram import flows_markdown
+    from platebot.bootstrap import all_flows
+
+    path = Path("docs/flows.md")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(flows_markdown(all_flows()), encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,61 @@
+"""All configuration, read once from ``PLATEBOT_*`` environment variables or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.accounts import Language
+
+
+class Settings(BaseSettings):
+    """SPEC §12. Unset Twilio credentials: SMS goes to the log. Unset Telegram token: off."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PLATEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///platebot.db"
+    public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base: AnyHttpUrl | None = None
+    telegram_token: SecretStr | None = None
+    telegram_secret: SecretStr | None = None
+    telegram_api_base: AnyHttpUrl | None = None
+    staff_token: SecretStr | None = None
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for hashing one-time codes; unset: one is made and kept in the database.",
+    )
+    default_language: Language = Language.ZH
+    idle_minutes: int = Field(default=20, ge=1, le=24 * 60)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("platebot runs on sqlite or postgresql")
+        return value
+
+
+class SettingsError(Exception):
+    """Raised with a message naming each malformed variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "PLATEBOT_" + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from exc

@@ -1,0 +1,69 @@
+"""Schema migrations (Alembic), run by ``platebot db upgrade`` and at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from importlib import resources
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from store.db import is_postgres
+from store.tables import app_secrets
+
+_LOCK_ID = 7_305_911  # PostgreSQL advisory lock: one process migrates at a time
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("store") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision``; safe when several processes start at once."""
+    config = alembic_config(engine)
+    if is_postgres(engine):
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+            conn.commit()
+            try:
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+                conn.commit()
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+                conn.commit()
+    else:
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def is_up_to_date(engine: Engine) -> bool:
+    return current_revision(engine) == head_revision(engine)
+
+
+def secret_key(engine: Engine) -> bytes:
+    """The key one-time codes are hashed with when ``PLATEBOT_SECRET_KEY`` is not set: made once,
+    kept in the database, so every process sharing the database uses the same one."""
+    with engine.begin() as conn:
+        value = conn.execute(
+            sa.select(app_secrets.c.value).where(app_secrets.c.name == "otp")
+        ).scalar()
+        if value is None:
+            value = secrets.token_hex(32)
+            conn.execute(sa.insert(app_secrets).values(name="otp", value=value))
+    return bytes.fromhex(value)

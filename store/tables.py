@@ -1,0 +1,127 @@
+"""Tables, and the imperative mapping of core's dataclasses onto them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from core.accounts import Account, AccountKind, Category, Language
+from core.otp import OneTimeCode
+from core.outbox import Channel, OutboxMessage, OutboxStatus
+from store.types import UTCDateTime, enum_column
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("phone", sa.String(20), nullable=False, unique=True),
+    sa.Column("kind", enum_column(AccountKind), nullable=False),
+    sa.Column("category", enum_column(Category), nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("id_number", sa.String(18), nullable=False),
+    sa.Column("permit_number", sa.String(30)),
+    sa.Column("unit_code", sa.String(18)),
+    sa.Column("legal_rep_name", sa.String(120)),
+    sa.Column("region_code", sa.String(4), nullable=False),
+    sa.Column("address", sa.String(200), nullable=False),
+    sa.Column("language", enum_column(Language), nullable=False),
+    sa.Column("window_user", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+one_time_codes = sa.Table(
+    "one_time_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("phone", sa.String(20), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("wrong_entries", sa.Integer, nullable=False, default=0),
+    sa.Column("used_at", UTCDateTime),
+    sa.Index("ix_one_time_codes_phone_created", "phone", "created_at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", enum_column(Channel), nullable=False),
+    sa.Column("recipient", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(80), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("language", enum_column(Language), nullable=False),
+    sa.Column("sensitive", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", enum_column(OutboxStatus), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("provider_id", sa.String(64)),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Index("ix_outbox_status_due", "status", "due_at"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("user_key", sa.String(64), nullable=False),
+    sa.Column("flow", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(48), nullable=False),
+    sa.Column("language", enum_column(Language), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("history", sa.JSON, nullable=False),
+    sa.Column("returns", sa.JSON, nullable=False),
+    sa.Column("choices", sa.JSON, nullable=False),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id")),
+    sa.Column("phone", sa.String(20)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("channel", "user_key", name="uq_conversations_channel_user"),
+    sa.Index("ix_conversations_account", "account_id"),
+)
+
+inbound_messages = sa.Table(
+    "inbound_messages",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("reply", sa.JSON, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)
+
+app_secrets = sa.Table(
+    "app_secrets",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+)
+
+_mapped = False
+
+
+def map_entities() -> None:
+    """Map core's dataclasses onto the tables (once per process)."""
+    global _mapped  # noqa: PLW0603 - mapping is process-wide by nature
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(Account, accounts)
+    mapper_registry.map_imperatively(OneTimeCode, one_time_codes)
+    mapper_registry.map_imperatively(OutboxMessage, outbox)
+    _mapped = True
