@@ -3,8 +3,8 @@ Tests build the same thing with a manual clock and their own senders."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
@@ -31,12 +31,28 @@ def all_flows() -> tuple[Flow, ...]:
 
 @dataclass
 class App:
+    """Everything a channel or command needs, wired once.
+
+    ``jobs`` are the background jobs the server runs (the dispatcher, timers): each does what is
+    due and returns how much it did. ``on_start``/``on_stop`` are async hooks of the server's
+    lifespan (e.g. registering a webhook).
+    """
+
     settings: Settings
     db: SqlEngine
     uow: UnitOfWorkFactory
     clock: Clock
     dialogs: Engine
     dispatcher: Dispatcher
+    senders: Mapping[Channel, Sender]
+    jobs: list[tuple[str, Callable[[], int]]] = field(default_factory=list)
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def default_senders(settings: Settings) -> dict[Channel, Sender]:
+    """The senders the settings call for; with no SMS provider configured, SMS goes to the log."""
+    return {Channel.SMS: LogSender()}
 
 
 def build_app(
@@ -65,12 +81,15 @@ def build_app(
         default_language=settings.default_language,
     )
     dialogs = Engine(uow, services, all_flows())
-    senders = senders if senders is not None else {Channel.SMS: LogSender()}
+    senders = senders if senders is not None else default_senders(settings)
+    dispatcher = Dispatcher(uow, clock, senders)
     return App(
         settings=settings,
         db=db,
         uow=uow,
         clock=clock,
         dialogs=dialogs,
-        dispatcher=Dispatcher(uow, clock, senders),
+        dispatcher=dispatcher,
+        senders=senders,
+        jobs=[("outbox", dispatcher.run_once)],
     )

@@ -51,6 +51,30 @@ def chat(
     run_console(settings, phone=phone, language=lang)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes (share the database).")] = 1,
+) -> None:
+    """Run the HTTP server: SMS and Telegram webhooks, pay pages, staff API, background jobs."""
+    import uvicorn
+
+    from platebot.bootstrap import build_app
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    build_app(settings)  # migrate once before the workers start
+    uvicorn.run(
+        "web.app:create_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
@@ -59,7 +83,7 @@ def db_upgrade() -> None:
 
     engine = create_engine(_settings().database_url)
     migrate.upgrade(engine)
-    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+    typer.echo(f"database at revision {', '.join(sorted(migrate.current_revisions(engine)))}")
 
 
 @app.command("demo-data")

@@ -1,4 +1,4 @@
-"""English message catalog. Keys and ``{placeholders}`` must match ``zh.py`` (a test checks)."""
+"""English message catalog. Keys and ``{placeholders}`` must match ``core_zh.py`` (a test checks)."""
 
 MESSAGES: dict[str, str] = {
     "raw": "{text}",

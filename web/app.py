@@ -1,0 +1,62 @@
+"""The HTTP app: webhooks (SMS, Telegram), pay pages, the staff API, health.
+
+``platebot serve`` runs it under uvicorn; ``create_from_env`` is the factory uvicorn imports, so
+several worker processes each build their own app against the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from platebot.bootstrap import App, build_app
+from platebot.settings import load_settings
+from web.workers import Workers
+
+# Each channel or area mounts its routes here: (name, function(api, app)).
+Mount = Callable[[FastAPI, App], None]
+MOUNTS: list[tuple[str, Mount]] = []
+
+
+def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
+    workers = Workers(app.jobs)
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        for hook in app.on_start:
+            await hook()
+        if run_workers:
+            await workers.start()
+        try:
+            yield
+        finally:
+            if run_workers:
+                await workers.stop()
+            for hook in app.on_stop:
+                await hook()
+
+    api = FastAPI(title="platebot", version="0.1.0", lifespan=lifespan)
+    api.state.platebot = app
+
+    @api.get("/healthz", tags=["health"])
+    def healthz(request: Request) -> JSONResponse:
+        """Up, and the database answers."""
+        try:
+            with app.db.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    for _name, mount in MOUNTS:
+        mount(api, app)
+    return api
+
+
+def create_from_env() -> FastAPI:
+    """The uvicorn factory: settings from the environment, database migrated, workers on."""
+    return create_web_app(build_app(load_settings()))
