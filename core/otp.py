@@ -7,6 +7,7 @@ compared in constant time.
 from __future__ import annotations
 
 import hashlib
+import math
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -79,8 +80,9 @@ def check_send_allowed(recent_sends: list[datetime], now: datetime) -> None:
     sends = sorted(as_utc(s) for s in recent_sends if now - as_utc(s) < HOUR)
     if sends and now - sends[-1] < RESEND_INTERVAL:
         wait = RESEND_INTERVAL - (now - sends[-1])
-        raise CodeResendTooSoon(seconds=max(1, int(wait.total_seconds() + 0.999)))
+        raise CodeResendTooSoon(seconds=max(1, math.ceil(wait.total_seconds())))
     if len(sends) >= SENDS_PER_HOUR:
         retry_at = sends[-SENDS_PER_HOUR] + HOUR
-        minutes = max(1, int((retry_at - now).total_seconds() // 60 + 1))
+        seconds = (retry_at - now).total_seconds()
+        minutes = max(1, math.ceil(seconds / 60))
         raise CodeHourlyLimit(minutes=minutes)

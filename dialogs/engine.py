@@ -40,7 +40,18 @@ class Engine:
             raise ValueError("the engine needs a 'menu' flow")
 
     def handle(self, inbound: Inbound) -> Reply:
-        """Run one turn for ``inbound`` and return the reply (the same one for a duplicate)."""
+        """Run one turn for ``inbound`` and return the reply (the same one for a duplicate).
+
+        A turn that fails unexpectedly is rolled back whole; the user is told and taken to the
+        main menu (in a second transaction), so one bad state never traps anyone.
+        """
+        try:
+            return self._transaction(inbound, self._turn)
+        except Exception:
+            log.exception("%s turn failed; conversation reset to the menu", inbound.channel)
+            return self._transaction(inbound, self._recover)
+
+    def _transaction(self, inbound: Inbound, step: Callable[[Turn, Inbound], Reply]) -> Reply:
         with self.uow_factory() as uow:
             now = self.services.clock.now()
             conversation = uow.conversations.lock(
@@ -52,7 +63,7 @@ class Engine:
                     log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
                     return earlier
             turn = Turn(conversation, uow, self.services, now)
-            reply = self._turn(turn, inbound)
+            reply = step(turn, inbound)
             conversation.choices = [choice.to_json() for choice in reply.choices]
             conversation.updated_at = now
             conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
@@ -61,6 +72,10 @@ class Engine:
                 uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
             uow.commit()
             return reply
+
+    def _recover(self, turn: Turn, inbound: Inbound) -> Reply:
+        turn.note("error.internal")
+        return self._restart(turn)
 
     def current_reply(self, conversation: Conversation, uow: DialogUnitOfWork) -> Reply:
         """The prompt of wherever ``conversation`` stands (used by tests and by adapters)."""

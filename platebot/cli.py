@@ -135,3 +135,7 @@ def docs() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ MESSAGES: dict[str, str] = {
     "menu.account": "My account",
     "menu.help": "Help",
     "menu.back": "Main menu",
+    "error.internal": "Sorry, something went wrong on our side and nothing was saved. Main menu:",
     "menu.cancelled": "Cancelled. Nothing was saved.",
     "menu.stale": "That menu is out of date. This is the current step:",
     "lang.other": "中文",
@@ -72,7 +73,7 @@ MESSAGES: dict[str, str] = {
     "account.unit": (
         "My account\n{name}, code {unit_code}\nRep. {rep_name}, ID {id_number}\n{phone}, {region}"
     ),
-    "error.phone.invalid": "That is not a mobile number. Enter one like 138 0013 8000 or +44 7700 900123.",
+    "error.phone.invalid": "That is not a mobile number. Enter one like 138 0013 8000 or +44 7911 123456.",
     "error.name.invalid": "Enter a name of 1 to {maximum} characters.",
     "error.address.invalid": "Enter the full address (4 to {maximum} characters).",
     "error.id.invalid": "An ID number has 18 characters: 17 digits, then a digit or X. Enter it again.",

@@ -9,6 +9,7 @@ MESSAGES: dict[str, str] = {
     "menu.account": "我的账户",
     "menu.help": "帮助",
     "menu.back": "主菜单",
+    "error.internal": "抱歉，系统出错，本步未保存。已返回主菜单：",
     "menu.cancelled": "已取消，未保存任何内容。",
     "menu.stale": "该菜单已过期。当前步骤：",
     "lang.other": "English",
