@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 
-def _chat(tmp_path: Path, lines: list[str], *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _chat(
+    tmp_path: Path, lines: list[str], *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "platebot.cli", "chat", *args],
         input="".join(f"{line}\n" for line in lines),
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
         env={**os.environ, "PLATEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", **env},
         check=False,
     )
@@ -45,8 +50,11 @@ def test_codes_show_inline_as_sms_and_registration_survives_a_restart(tmp_path: 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("PLATEBOT_IDLE_MINUTES", "soon"), ("PLATEBOT_DATABASE_URL", "mysql://x/y"),
-     ("PLATEBOT_PUBLIC_URL", "not a url")],
+    [
+        ("PLATEBOT_IDLE_MINUTES", "soon"),
+        ("PLATEBOT_DATABASE_URL", "mysql://x/y"),
+        ("PLATEBOT_PUBLIC_URL", "not a url"),
+    ],
 )
 def test_malformed_setting_stops_start_up_naming_the_variable(
     tmp_path: Path, variable: str, value: str
