@@ -73,6 +73,13 @@ class OutboxMessage:
         backoff = timedelta(seconds=_BACKOFF[min(self.attempts - 1, len(_BACKOFF) - 1)])
         self.due_at = now + (after if after is not None else backoff)
 
+    def postpone(self, until: datetime) -> None:
+        """Not tried after all (the channel's own pacing said wait): due again at ``until``, and
+        the claim's attempt is given back, so pacing never uses up a message's attempts."""
+        self.status = OutboxStatus.PENDING
+        self.attempts = max(0, self.attempts - 1)
+        self.due_at = until
+
     def failed(self, error: str) -> None:
         """A final failure (number unreachable, opted out): never tried again."""
         self.status = OutboxStatus.FAILED

@@ -10,6 +10,15 @@ from typing import Protocol, Self
 from core.accounts import Account
 from core.otp import OneTimeCode
 from core.outbox import OutboxMessage
+from core.plate_ports import (
+    BlacklistRepository,
+    InfoRepository,
+    OfficeRepository,
+    PoolRepository,
+    PreselectionRepository,
+    RegistryRepository,
+    SessionRepository,
+)
 
 
 class AccountRepository(Protocol):
@@ -39,6 +48,21 @@ class UnitOfWork(Protocol):
     def codes(self) -> CodeRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    # offices, pools, the vehicle registry, pre-selections, information (core.plate_ports)
+    @property
+    def offices(self) -> OfficeRepository: ...
+    @property
+    def pool(self) -> PoolRepository: ...
+    @property
+    def registry(self) -> RegistryRepository: ...
+    @property
+    def preselections(self) -> PreselectionRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def blacklist(self) -> BlacklistRepository: ...
+    @property
+    def info(self) -> InfoRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 from transitions import MachineError
@@ -68,6 +69,7 @@ class Engine:
             conversation.updated_at = now
             conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
             uow.conversations.save(conversation)
+            reply = replace(reply, prompt_token=str(conversation.version))
             if inbound.message_id is not None:
                 uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
             uow.commit()
@@ -144,7 +146,9 @@ class Engine:
     def _understand(self, turn: Turn, flow: Flow, inbound: Inbound) -> Event | None:
         choices = [Choice.from_json(c) for c in turn.conversation.choices]
         if inbound.choice is not None:
-            if any(c.id == inbound.choice for c in choices):
+            token = inbound.prompt_token
+            current = token is None or token == str(turn.conversation.version)
+            if current and any(c.id == inbound.choice for c in choices):
                 return _event(inbound.choice)
             turn.note("menu.stale")
             return None

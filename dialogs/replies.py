@@ -46,7 +46,9 @@ class Reply:
 
     ``ask_contact`` asks a channel that can (Telegram) for the user's own contact.
     ``practice`` marks every screen of a practice (simulation) journey. ``language`` is the
-    user's language when the reply was made: the one to render it in.
+    user's language when the reply was made: the one to render it in. ``prompt_token`` names
+    the prompt this reply shows (set by the engine): a channel with buttons puts it on them, so
+    a button pressed on an older message is known to be stale.
     """
 
     lines: tuple[Text, ...]
@@ -54,6 +56,7 @@ class Reply:
     ask_contact: bool = False
     practice: bool = False
     language: Language = Language.ZH
+    prompt_token: str | None = field(default=None, compare=False)
 
     @property
     def keys(self) -> list[str]:
@@ -66,6 +69,7 @@ class Reply:
             "ask_contact": self.ask_contact,
             "practice": self.practice,
             "language": self.language.value,
+            "prompt_token": self.prompt_token,
         }
 
     @classmethod
@@ -76,6 +80,7 @@ class Reply:
             ask_contact=bool(data.get("ask_contact", False)),
             practice=bool(data.get("practice", False)),
             language=Language(data.get("language", Language.ZH)),
+            prompt_token=data.get("prompt_token"),
         )
 
 
@@ -85,10 +90,11 @@ class Inbound:
 
     ``user_key`` identifies the user within the channel (an E.164 number for SMS, a chat id for
     Telegram). ``message_id`` (MessageSid, update_id) makes a second delivery a no-op.
-    ``choice`` is a pressed button's choice id. ``sender_phone`` is the number the message
-    comes from when the channel vouches for it (an SMS sender): that user is that phone's
-    account. ``contact_phone`` is a contact the user shared as their own (Telegram); it still
-    has to be confirmed with a one-time code.
+    ``choice`` is a pressed button's choice id and ``prompt_token`` the token of the reply
+    that button was on (None: not known; only the choice id is checked). ``sender_phone`` is
+    the number the message comes from when the channel vouches for it (an SMS sender): that user
+    is that phone's account. ``contact_phone`` is a contact the user shared as their own
+    (Telegram); it still has to be confirmed with a one-time code.
     """
 
     channel: str
@@ -96,5 +102,6 @@ class Inbound:
     text: str = ""
     message_id: str | None = None
     choice: str | None = None
+    prompt_token: str | None = None
     sender_phone: str | None = None
     contact_phone: str | None = None

@@ -9,15 +9,21 @@ from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
 
+from bot.channel import TelegramChannel, install_telegram
+from bot.sender import TelegramSender
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
+from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
+from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
+from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from platebot.dispatcher import Dispatcher, LogSender, Sender
 from platebot.settings import Settings
+from sms.sender import guard_opt_outs, twilio_sender_from
 from store import migrate
 from store.db import create_engine
 from store.uow import UnitOfWorkFactory
@@ -26,7 +32,14 @@ from store.uow import UnitOfWorkFactory
 @cache
 def all_flows() -> tuple[Flow, ...]:
     """Every flow, each with its machine built once per process."""
-    return (MenuFlow(), RegisterFlow(), AccountFlow())
+    return (
+        MenuFlow(),
+        RegisterFlow(),
+        AccountFlow(),
+        PreselectFlow(),
+        PracticeFlow(),
+        InfoFlow(),
+    )
 
 
 @dataclass
@@ -35,7 +48,7 @@ class App:
 
     ``jobs`` are the background jobs the server runs (the dispatcher, timers): each does what is
     due and returns how much it did. ``on_start``/``on_stop`` are async hooks of the server's
-    lifespan (e.g. registering a webhook).
+    lifespan (e.g. registering a webhook). ``telegram`` is the Telegram bot when a token is set.
     """
 
     settings: Settings
@@ -48,11 +61,19 @@ class App:
     jobs: list[tuple[str, Callable[[], int]]] = field(default_factory=list)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    telegram: TelegramChannel | None = None
 
 
-def default_senders(settings: Settings) -> dict[Channel, Sender]:
-    """The senders the settings call for; with no SMS provider configured, SMS goes to the log."""
-    return {Channel.SMS: LogSender()}
+def default_senders(
+    settings: Settings, db: SqlEngine | None = None, clock: Clock | None = None
+) -> dict[Channel, Sender]:
+    """The senders the settings call for; with no SMS provider configured, SMS goes to the log.
+    With a Telegram token, Telegram messages go out through the Bot API (paced per chat in
+    ``db``, so that needs the database and the clock)."""
+    senders: dict[Channel, Sender] = {Channel.SMS: twilio_sender_from(settings) or LogSender()}
+    if settings.telegram_token is not None and db is not None and clock is not None:
+        senders[Channel.TELEGRAM] = TelegramSender.from_settings(settings, db=db, clock=clock)
+    return senders
 
 
 def build_app(
@@ -62,8 +83,10 @@ def build_app(
     senders: Mapping[Channel, Sender] | None = None,
     db: SqlEngine | None = None,
     upgrade: bool = True,
+    telegram_polling: bool = False,
 ) -> App:
-    """Wire everything. ``upgrade`` migrates the database first (an empty SQLite file too)."""
+    """Wire everything. ``upgrade`` migrates the database first (an empty SQLite file too).
+    ``telegram_polling``: the bot polls Telegram for updates instead of taking the webhook."""
     db = db or create_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(db)
@@ -81,9 +104,10 @@ def build_app(
         default_language=settings.default_language,
     )
     dialogs = Engine(uow, services, all_flows())
-    senders = senders if senders is not None else default_senders(settings)
+    senders = senders if senders is not None else default_senders(settings, db, clock)
+    senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
     dispatcher = Dispatcher(uow, clock, senders)
-    return App(
+    app = App(
         settings=settings,
         db=db,
         uow=uow,
@@ -91,5 +115,8 @@ def build_app(
         dialogs=dialogs,
         dispatcher=dispatcher,
         senders=senders,
-        jobs=[("outbox", dispatcher.run_once)],
+        jobs=[("outbox", dispatcher.run_once), ("timers", Timers(uow, clock).run_once)],
     )
+    if settings.telegram_token is not None:
+        install_telegram(app, polling=telegram_polling)
+    return app

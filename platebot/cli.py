@@ -10,10 +10,12 @@ from rich.console import Console
 
 from core.accounts import Language
 from platebot.settings import Settings, SettingsError, load_settings
+from platebot.staff_cli import staff_app
 
 app = typer.Typer(help="platebot: licence-plate business by chat and SMS.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
 err = Console(stderr=True)
 
 
@@ -56,6 +58,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (share the database).")] = 1,
+    telegram_polling: Annotated[
+        bool,
+        typer.Option(
+            "--telegram-polling",
+            help="Fetch Telegram updates by polling instead of the webhook (development without "
+            "a public URL; one process).",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP server: SMS and Telegram webhooks, pay pages, staff API, background jobs."""
     import uvicorn
@@ -64,7 +74,19 @@ def serve(
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    build_app(settings)  # migrate once before the workers start
+    if telegram_polling and (settings.telegram_token is None or workers != 1):
+        err.print("[red]--telegram-polling[/red] needs PLATEBOT_TELEGRAM_TOKEN and --workers 1")
+        raise typer.Exit(2)
+    try:  # migrates once before the workers start
+        built = build_app(settings, telegram_polling=telegram_polling)
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if telegram_polling:  # one process, which polls: serve the app built here
+        from web.app import create_web_app
+
+        uvicorn.run(create_web_app(built), host=host, port=port, log_level="info")
+        return
     uvicorn.run(
         "web.app:create_from_env",
         factory=True,
@@ -88,9 +110,10 @@ def db_upgrade() -> None:
 
 @app.command("demo-data")
 def demo_data() -> None:
-    """Load demo accounts (safe to run again) and print how to try them."""
+    """Load demo accounts, an office, a pool, vehicles and guides (safe to run again) and print
+    how to try the pre-selection journey."""
     from core.clock import SystemClock
-    from platebot.demo import DEMO_PERSON_PHONE, DEMO_UNIT_PHONE, load_demo_data
+    from platebot.demo import how_to_try, load_demo_data
     from store import migrate
     from store.db import create_engine
     from store.uow import UnitOfWorkFactory
@@ -98,12 +121,9 @@ def demo_data() -> None:
     engine = create_engine(_settings().database_url)
     migrate.upgrade(engine)
     summary = load_demo_data(UnitOfWorkFactory(engine), SystemClock())
-    typer.echo(f"demo data: {len(summary.created)} added, {len(summary.existing)} already there")
-    typer.echo(f"  a registered person:  platebot chat --phone {DEMO_PERSON_PHONE}")
-    typer.echo(f"  a registered unit:    platebot chat --phone {DEMO_UNIT_PHONE}")
-    typer.echo(
-        "  a newcomer:           platebot chat   (pick 1 to register; codes show as [SMS to …])"
-    )
+    engine.dispose()
+    for line in how_to_try(summary):
+        typer.echo(line)
 
 
 @app.command()

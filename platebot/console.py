@@ -52,7 +52,9 @@ class ConsoleChat:
             Inbound(channel=CHANNEL, user_key=self.user_key, text=text, sender_phone=self.phone)
         )
         self._print(render_plain(reply), style="cyan")
-        self.app.dispatcher.run_once()
+        for name, job in self.app.jobs:  # as the server would: send the outbox, run timers
+            if name in {"outbox", "timers"}:
+                job()
         if not self.interactive:
             print(file=self.out)
 

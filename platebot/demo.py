@@ -1,15 +1,72 @@
-"""Demo data for trying platebot at once (``platebot demo-data``); loading it twice is harmless."""
+"""Demo data for trying platebot at once (``platebot demo-data``); loading it twice is harmless.
+
+Two accounts of 汕头 (a person, a unit), the office 粤D with selection hours all day (so the
+journey can be tried at any time), a pool of about 13,000 numbers, vehicles of both accounts in
+the certificate registry, guides, contact details and an announcement.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from core import info, office_admin, pools
 from core.accounts import Account, Category, Language, PersonDetails, UnitDetails
-from core.clock import Clock
+from core.clock import OFFICE_TZ, Clock
+from core.plates import PlateKind
+from core.ports import UnitOfWork
+from core.registry import import_registry_csv
 from store.uow import UnitOfWorkFactory
 
 DEMO_PERSON_PHONE = "+8613800138000"
 DEMO_UNIT_PHONE = "+8613900139000"
+DEMO_PERSON_ID = "440304199001011233"
+DEMO_UNIT_CODE = "91440300MA5F0A0B1X"
+DEMO_OFFICE = "粤D"
+
+# (VIN, certificate number, owner, plate kind): check digits are right.
+DEMO_VEHICLES = (
+    ("LGBH52E08NY000001", "WAC000000000001", DEMO_PERSON_ID, PlateKind.SMALL),
+    ("LGBH52E0XNY000002", "WAC000000000002", DEMO_PERSON_ID, PlateKind.SMALL),
+    ("LFV2A21KXN3000006", "WAC000000000006", DEMO_PERSON_ID, PlateKind.SMALL_NEV),
+    ("LGBH52E01NY000003", "WAC000000000003", DEMO_UNIT_CODE, PlateKind.SMALL),
+    ("LGBH52E03NY000004", "WAC000000000004", DEMO_UNIT_CODE, PlateKind.LARGE),
+)
+
+DEMO_POOL: tuple[tuple[PlateKind, tuple[str, ...]], ...] = (
+    (PlateKind.SMALL, ("10000-19999", "A0000-A0999", "AB000-AB999")),
+    (PlateKind.LARGE, ("50000-50999",)),
+    (PlateKind.SMALL_NEV, ("D10000-D10999",)),
+    (PlateKind.LARGE_NEV, ("00001D-00100D",)),
+)
+HELD_BACK = ("11111", "16666", "18888")  # kept for auction or sale: not pooled
+
+NOTICE = (
+    "1. 新车车主、学生和单位只能预选证件所在地号牌。"
+    "2. 自编号码每次最多验证5个，都不可用则扣相应次数。"
+    "3. 预选号牌须在3个工作日内到车管所确认，逾期作废，2年内不能网上预选。"
+)
+NOTICE_EN = (
+    "1. New-car owners, students and units pre-select only in their own region. 2. Up to 5 own "
+    "numbers per check; each costs one if none is free. 3. Confirm within 3 working days, or the "
+    "plate lapses and online pre-selection is barred for 2 years."
+)
+GUIDES = (
+    (
+        "如何网上预选号牌",
+        "主菜单选“新车预选号牌”：选车管所，阅读须知，输入车辆识别代号和合格证编号；短信验证后随机选号或自编号码。",
+        "How to pre-select a plate online",
+        "Main menu, 'Pre-select a plate': choose the office, read the notice, enter the VIN and "
+        "certificate number; after the SMS code, draw random numbers or enter your own.",
+    ),
+    (
+        "到车管所确认要带什么",
+        "身份证明（单位带营业执照和经办人身份证）、合格证或货物进口证明书、购车发票、交强险保单。",
+        "What to bring to the office",
+        "ID (units: business licence and the agent's ID), the vehicle or import certificate, the "
+        "purchase invoice and the compulsory insurance policy.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -18,14 +75,13 @@ class DemoSummary:
     existing: list[str]
 
 
-def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
-    now = clock.now()
-    wanted = [
+def _accounts(now: datetime) -> list[Account]:
+    return [
         Account.for_person(
             phone=DEMO_PERSON_PHONE,
             details=PersonDetails(
                 real_name="张三",
-                id_number="440304199001011233",
+                id_number=DEMO_PERSON_ID,
                 region_code="4405",
                 address="广东省汕头市龙湖区长平路1号",
                 category=Category.NEW_CAR_OWNER,
@@ -37,7 +93,7 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
             phone=DEMO_UNIT_PHONE,
             details=UnitDetails(
                 unit_name="汕头市示例运输有限公司",
-                unit_code="91440300MA5F0A0B1X",
+                unit_code=DEMO_UNIT_CODE,
                 address="广东省汕头市金平区示例路8号",
                 legal_rep_name="李四",
                 legal_rep_id_number="440511198512315677",
@@ -47,13 +103,98 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
             now=now,
         ),
     ]
-    created, existing = [], []
+
+
+def _office_and_pool(uow: UnitOfWork, created: list[str], existing: list[str]) -> None:
+    if uow.offices.by_code(DEMO_OFFICE) is None:
+        office_admin.create_office(
+            uow,
+            code=DEMO_OFFICE,
+            name="汕头市车辆管理所",
+            region_code="4405",
+            address="汕头市龙湖区泰山路1号",
+            hours="00:00-23:59",
+            notice=NOTICE,
+            notice_en=NOTICE_EN,
+        )
+        created.append(f"office {DEMO_OFFICE}")
+    else:
+        existing.append(f"office {DEMO_OFFICE}")
+    added = 0
+    for kind, ranges in DEMO_POOL:
+        exclude = HELD_BACK if kind is PlateKind.SMALL else ()
+        report = pools.load_pool(
+            uow, office_code=DEMO_OFFICE, kind=kind, ranges=ranges, exclude=exclude
+        )
+        added += report.added
+    (created if added else existing).append("pool")
+
+
+def _registry_and_info(
+    uow: UnitOfWork, clock: Clock, created: list[str], existing: list[str]
+) -> None:
+    now = clock.now()
+    rows = ["vin,certificate_no,owner_id,plate_kind"]
+    rows += [f"{vin},{cert},{owner},{kind.value}" for vin, cert, owner, kind in DEMO_VEHICLES]
+    report = import_registry_csv(
+        uow, text="\n".join(rows), now=now, today=now.astimezone(OFFICE_TZ).date()
+    )
+    (created if report.added else existing).append("vehicles")
+    known = {guide.title for guide in uow.info.guides()}
+    for title, body, title_en, body_en in GUIDES:
+        if title not in known:
+            info.add_guide(uow, title=title, body=body, title_en=title_en, body_en=body_en, now=now)
+    if not uow.info.contacts():
+        info.add_contact(
+            uow,
+            name="汕头市车辆管理所",
+            name_en="Shantou vehicle management office",
+            phone="0754-12345678",
+            address="汕头市龙湖区泰山路1号",
+            hours="周一至周五 9:00-17:00",
+            office_code=DEMO_OFFICE,
+        )
+    if not uow.info.announcements(now=None):
+        info.announce(
+            uow,
+            title="网上预选号牌开通",
+            body="粤D号牌可通过短信或聊天网上预选，详见办事指南。",
+            title_en="Online plate pre-selection is open",
+            body_en="粤D plates can be pre-selected by SMS or chat; see the guides.",
+            now=now,
+        )
+
+
+def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
+    created: list[str] = []
+    existing: list[str] = []
     with uow_factory() as uow:
-        for account in wanted:
+        for account in _accounts(clock.now()):
             if uow.accounts.by_phone(account.phone) is None:
                 uow.accounts.add(account)
                 created.append(account.phone)
             else:
                 existing.append(account.phone)
+        _office_and_pool(uow, created, existing)
+        _registry_and_info(uow, clock, created, existing)
         uow.commit()
     return DemoSummary(created, existing)
+
+
+def how_to_try(summary: DemoSummary) -> list[str]:
+    """What ``platebot demo-data`` prints after loading."""
+    person_vin, person_cert = DEMO_VEHICLES[0][:2]
+    unit_vin, unit_cert = DEMO_VEHICLES[3][:2]
+    return [
+        f"demo data: {len(summary.created)} added, {len(summary.existing)} already there",
+        "Pre-select a number plate for a new car (office 粤D, open all day in the demo):",
+        f"  as the demo person:  platebot chat --phone {DEMO_PERSON_PHONE}",
+        "    menu 1 (新车预选号牌) > 1 提交信息 > 1 粤D > 1 下一步 > 1 已阅读并同意,",
+        f"    then VIN {person_vin} and certificate {person_cert};",
+        "    the SMS code shows as [SMS to …]. Practice selection: menu 1 > 2.",
+        f"  as the demo unit:    platebot chat --phone {DEMO_UNIT_PHONE}"
+        f"  (VIN {unit_vin}, certificate {unit_cert})",
+        "  a newcomer:          platebot chat   (registers first; codes show as [SMS to …])",
+        "Staff: platebot staff preselections --state selected;"
+        f" platebot staff confirm {person_vin}",
+    ]

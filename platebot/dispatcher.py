@@ -39,7 +39,21 @@ class Undeliverable:
     error: str
 
 
-Outcome = Sent | RetryLater | Undeliverable
+@dataclass(frozen=True)
+class Skipped:
+    """Deliberately not sent (the recipient opted out): settled as skipped, never retried."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Not tried: the channel's own rate limit says wait ``after`` (uses none of the attempts)."""
+
+    after: timedelta
+
+
+Outcome = Sent | RetryLater | Undeliverable | Skipped | Deferred
 
 
 class Sender(Protocol):
@@ -113,6 +127,10 @@ class Dispatcher:
                 message.delivered(now, outcome.provider_id)
             elif isinstance(outcome, RetryLater):
                 message.retry_later(now, outcome.error, outcome.after)
+            elif isinstance(outcome, Skipped):
+                message.skipped(outcome.reason)
+            elif isinstance(outcome, Deferred):
+                message.postpone(now + outcome.after)
             else:
                 message.failed(outcome.error)
             uow.commit()

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     )
     default_language: Language = Language.ZH
     idle_minutes: int = Field(default=20, ge=1, le=24 * 60)
+    sms_segment_budget: int = Field(
+        default=2, ge=1, le=10, description="Most SMS segments one reply may take."
+    )
+    sms_segments_per_second: float = Field(
+        default=1.0, gt=0, le=1000, description="Sending rate of the SMS sender (per process)."
+    )
 
     @field_validator("database_url")
     @classmethod

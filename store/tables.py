@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
@@ -124,4 +126,13 @@ def map_entities() -> None:
     mapper_registry.map_imperatively(Account, accounts)
     mapper_registry.map_imperatively(OneTimeCode, one_time_codes)
     mapper_registry.map_imperatively(OutboxMessage, outbox)
+    importlib.import_module("store.preselection_tables").map_preselection_entities(mapper_registry)
     _mapped = True
+
+
+# Each area's tables, imported last so that ``metadata`` is complete.
+from store import (  # noqa: E402
+    preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
+    sms_tables,  # noqa: F401 - SMS channel
+    telegram_tables,  # noqa: F401 - Telegram channel
+)

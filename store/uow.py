@@ -8,6 +8,15 @@ from typing import Self
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.preselection_repositories import (
+    SqlBlacklistRepository,
+    SqlInfoRepository,
+    SqlOfficeRepository,
+    SqlPoolRepository,
+    SqlPreselectionRepository,
+    SqlRegistryRepository,
+    SqlSessionRepository,
+)
 from store.repositories import (
     SqlAccountRepository,
     SqlCodeRepository,
@@ -24,6 +33,13 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     conversations: SqlConversationRepository
     inbound: SqlInboundLog
+    offices: SqlOfficeRepository
+    pool: SqlPoolRepository
+    registry: SqlRegistryRepository
+    preselections: SqlPreselectionRepository
+    sessions: SqlSessionRepository
+    blacklist: SqlBlacklistRepository
+    info: SqlInfoRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -36,6 +52,13 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.conversations = SqlConversationRepository(session)
         self.inbound = SqlInboundLog(session)
+        self.offices = SqlOfficeRepository(session)
+        self.pool = SqlPoolRepository(session)
+        self.registry = SqlRegistryRepository(session)
+        self.preselections = SqlPreselectionRepository(session)
+        self.sessions = SqlSessionRepository(session)
+        self.blacklist = SqlBlacklistRepository(session)
+        self.info = SqlInfoRepository(session)
         return self
 
     def __exit__(

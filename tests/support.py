@@ -6,10 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.render import read_callback
+from bot.render import render as render_telegram
 from dialogs.render import render_plain
 from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App
 from platebot.dispatcher import Outcome, Sent
+from platebot.settings import Settings
+from sms.render import render_pages
+from sms.segments import segment_count
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Renderer:
     render: Callable[[Reply], str]
     pick: Callable[[Reply, str], tuple[str, str | None]]
     """(reply, choice id) -> (text typed, button pressed) that picks that choice."""
+    segments: Callable[[str], int] | None = None
+    """SMS: the segments a rendered reply costs; the transcript asserts it is within budget."""
 
 
 def pick_by_number(reply: Reply, choice_id: str) -> tuple[str, str | None]:
@@ -81,6 +88,9 @@ class Transcript:
         self.app.dispatcher.run_once()
         self.text = self.renderer.render(self.reply)
         assert self.text.strip(), "every reply has text"
+        if self.renderer.segments is not None:
+            used, budget = self.renderer.segments(self.text), self.app.settings.sms_segment_budget
+            assert used <= budget, f"{used} SMS segments, budget {budget}:\n{self.text}"
         return self.text
 
     def say(self, text: str) -> str:
@@ -109,6 +119,21 @@ class Transcript:
 
 
 PLAIN = Renderer("plain", render_plain, pick_by_number)
+SMS_BUDGET: int = Settings.model_fields["sms_segment_budget"].default
+SMS = Renderer(
+    "sms", lambda reply: render_pages(reply, SMS_BUDGET)[0], pick_by_number, segment_count
+)
+
+
+def press_button(reply: Reply, choice_id: str) -> tuple[str, str | None]:
+    """Telegram: the user presses the choice's button; its callback data names the choice."""
+    for button in render_telegram(reply).buttons:
+        if read_callback(button.data)[1] == choice_id:
+            return "", choice_id
+    raise AssertionError(f"no button for {choice_id!r}")
+
+
+TELEGRAM = Renderer("telegram", lambda reply: render_telegram(reply).as_text(), press_button)
 
 # Channels register their renderers here (SMS, Telegram); transcripts run through each.
-RENDERERS: list[Renderer] = [PLAIN]
+RENDERERS: list[Renderer] = [PLAIN, SMS, TELEGRAM]

@@ -13,13 +13,19 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from bot.webhook import mount as mount_telegram
 from platebot.bootstrap import App, build_app
 from platebot.settings import load_settings
+from sms.webhook import mount as mount_sms
+from web.staff import mount as mount_staff
 from web.workers import Workers
 
 # Each channel or area mounts its routes here: (name, function(api, app)).
 Mount = Callable[[FastAPI, App], None]
 MOUNTS: list[tuple[str, Mount]] = []
+MOUNTS.append(("sms", mount_sms))  # POST /sms/twilio, POST /sms/twilio/status
+MOUNTS.append(("telegram", mount_telegram))  # POST /telegram/webhook
+MOUNTS.append(("staff", mount_staff))  # /staff/api/… (with PLATEBOT_STAFF_TOKEN)
 
 
 def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:

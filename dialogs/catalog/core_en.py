@@ -12,7 +12,7 @@ MESSAGES: dict[str, str] = {
     "error.internal": "Sorry, something went wrong on our side and nothing was saved. Main menu:",
     "menu.cancelled": "Cancelled. Nothing was saved.",
     "menu.stale": "That menu is out of date. This is the current step:",
-    "lang.other": "中文",
+    "lang.other": "Chinese",  # not 中文: one Chinese character makes the whole SMS UCS-2
     "lang.name": "English",
     "lang.switched": "Language: English.",
     "input.pick_number": "Please reply with a number from 1 to {count}.",
@@ -57,8 +57,8 @@ MESSAGES: dict[str, str] = {
         "Rep. {rep_name}, ID {id_number}\n{phone}"
     ),
     "reg.none": "none",
-    "reg.confirm": "Confirm, send code",
-    "reg.restart": "Start again",
+    "reg.confirm": "OK, send code",
+    "reg.restart": "Start over",
     "reg.enter_code": "Enter the 6-digit code we sent by SMS to {phone}:",
     "reg.code_resent": "A new code is on its way.",
     "reg.code_still_valid": "A code was sent less than a minute ago; it is still valid.",

@@ -30,6 +30,8 @@ class MenuFlow(BaseFlow):
                 "before": self.open_register,
             },
             {"trigger": "account", "source": State.MENU, "dest": None, "before": self.open_account},
+            {"trigger": "preselect", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -39,6 +41,8 @@ class MenuFlow(BaseFlow):
         if turn.account is None:
             choices.append(Choice("register", Text("menu.register")))
         choices += [
+            Choice("preselect", Text("menu.preselect")),
+            Choice("info", Text("menu.info")),
             Choice("account", Text("menu.account")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
@@ -48,6 +52,10 @@ class MenuFlow(BaseFlow):
     def open_register(self, event: EventData) -> None:
         """Register, or sign in with a number that has an account."""
         turn_of(event).go("register")
+
+    def open_flow(self, event: EventData) -> None:
+        """The flow named like the choice: pre-selection, information."""
+        turn_of(event).go(event.event.name)
 
     def open_account(self, event: EventData) -> None:
         """My account (registration first for a newcomer)."""

@@ -1,0 +1,114 @@
+"""How a reply looks on Telegram: its lines as the message text, its choices as inline keyboard
+buttons. A button's callback data carries the reply's prompt token, so a press on an older
+message is recognised as stale by the engine. A reply that asks for the contact gets a reply
+keyboard instead, with the request-contact button (Telegram cannot put both on one message)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from core.accounts import Language
+from dialogs.catalog import render_text
+from dialogs.replies import Choice, Reply, Text
+
+CALLBACK_DATA_LIMIT = 64  # bytes: Telegram refuses longer callback data
+TEXT_LIMIT = 4096  # characters of one message
+COMMANDS = ("start", "menu", "cancel", "help", "lang")
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    """As shown: the choice's number, then its words (the number can be typed, too)."""
+    words: str
+    """The choice's words alone (what a reply-keyboard button sends as text)."""
+    data: str
+    """Callback data: ``<prompt token>|<choice id>``."""
+
+
+@dataclass(frozen=True)
+class TelegramMessage:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    contact: str | None = None
+    """Label of the request-contact button, when the reply asks for the user's own contact."""
+
+    @property
+    def editable(self) -> bool:
+        """Can replace an earlier message in place (an edit takes only an inline keyboard)."""
+        return self.contact is None
+
+    def inline_keyboard(self) -> InlineKeyboardMarkup | None:
+        if not self.buttons:
+            return None
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in self.buttons]
+        )
+
+    def markup(self) -> Markup:
+        """For a new message: the contact keyboard, the choices, or neither (which also takes
+        away a contact keyboard shown before)."""
+        if self.contact is not None:
+            rows = [[KeyboardButton(self.contact, request_contact=True)]]
+            rows += [[KeyboardButton(b.words)] for b in self.buttons]
+            return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+        return self.inline_keyboard() or ReplyKeyboardRemove()
+
+    def as_text(self) -> str:
+        """What the user sees, in words: the text, then each button in brackets."""
+        shown = [self.text, *(f"[{b.label}]" for b in self.buttons)]
+        if self.contact is not None:
+            shown.append(f"[{self.contact}]")
+        return "\n".join(shown)
+
+
+def render(reply: Reply) -> TelegramMessage:
+    language = reply.language
+    text = "\n".join(render_text(line, language) for line in reply.lines)
+    if len(text) > TEXT_LIMIT:
+        text = text[: TEXT_LIMIT - 1] + "…"
+    buttons = tuple(
+        _button(number, choice, reply) for number, choice in enumerate(reply.choices, start=1)
+    )
+    contact = render_text(Text("telegram.share_contact"), language) if reply.ask_contact else None
+    return TelegramMessage(text=text, buttons=buttons, contact=contact)
+
+
+def _button(number: int, choice: Choice, reply: Reply) -> Button:
+    words = render_text(choice.label, reply.language)
+    return Button(f"{number} {words}", words, callback_data(reply.prompt_token, choice.id))
+
+
+def callback_data(token: str | None, choice_id: str) -> str:
+    data = f"{token or ''}|{choice_id}"
+    if len(data.encode()) > CALLBACK_DATA_LIMIT:
+        raise ValueError(f"choice id {choice_id!r} is too long for a Telegram button")
+    return data
+
+
+def read_callback(data: str) -> tuple[str | None, str]:
+    """``(prompt token, choice id)`` of a pressed button. Data not made by ``callback_data``
+    gets a token that matches no prompt, so the press is treated as stale."""
+    token, separator, choice_id = data.partition("|")
+    if not separator:
+        return "?", data
+    return token or None, choice_id
+
+
+def commands(language: Language) -> list[BotCommand]:
+    """The command menu in ``language``."""
+    return [
+        BotCommand(name, render_text(Text(f"telegram.command.{name}"), language))
+        for name in COMMANDS
+    ]

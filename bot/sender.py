@@ -1,0 +1,215 @@
+"""Outbox messages to Telegram chats (notices, broadcasts), within Telegram's limits.
+
+The outbox dispatcher is synchronous and runs in a worker thread; python-telegram-bot's ``Bot``
+is async. The sender keeps one ``Bot`` on an event loop of its own, in a daemon thread, and
+hands each call to it: the Bot's connection pool lives as long as the sender, it works the same
+whatever thread the dispatcher runs in (the server's worker thread, a test, the console), and
+failures come back as PTB's typed errors (``RetryAfter``, ``Forbidden``) instead of JSON read by
+hand.
+
+Limits (SPEC §10):
+
+- one message a second per chat, through ``telegram_chats.next_send_at`` in the database, so
+  every server process paces a chat together; a chat that is not free yet has its message
+  deferred (no attempt used) and other chats go on meanwhile;
+- about 30 messages a second overall, per process: sends are spaced 1/30 s apart, the sender
+  waiting that long itself with the injected ``sleep`` (several server processes each keep to
+  30 a second: run one dispatcher, or lower ``rate``, for a strict overall limit);
+- a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
+  next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
+- a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that
+  message fails, later ones are skipped without a call until the user writes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine as SqlEngine
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from core.clock import Clock
+from platebot.dispatcher import Deferred, Outcome, RetryLater, Sent, Skipped, Undeliverable
+from platebot.settings import Settings
+from store.telegram_tables import Slot, TelegramChats
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+OVERALL_RATE = 30  # messages a second (Telegram's broadcast limit)
+LONGEST_WAIT = timedelta(seconds=5)  # waited out in place; a longer pause defers the message
+CALL_TIMEOUT = 60.0  # seconds: a Bot API call that takes longer is given up (and retried)
+
+
+def bot_for(settings: Settings) -> Bot:
+    """A Bot for the configured token, talking to ``PLATEBOT_TELEGRAM_API_BASE`` if set."""
+    token = token_of(settings)
+    base = api_base(settings)
+    if base is None:
+        return Bot(token)
+    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+
+
+def token_of(settings: Settings) -> str:
+    if settings.telegram_token is None:
+        raise ValueError("PLATEBOT_TELEGRAM_TOKEN is not set")
+    return settings.telegram_token.get_secret_value()
+
+
+def api_base(settings: Settings) -> str | None:
+    """The Bot API server to use instead of Telegram's (a local one, or a test stand-in)."""
+    if settings.telegram_api_base is None:
+        return None
+    return str(settings.telegram_api_base).rstrip("/")
+
+
+class BotThread:
+    """A Bot on an event loop in a thread of its own; synchronous callers run calls on it."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def call(self, work: Callable[[Bot], Coroutine[Any, Any, T]]) -> T:
+        """Run ``work(bot)`` on the Bot's loop and wait for it (started on first use)."""
+        loop = self._running_loop()
+        future = asyncio.run_coroutine_threadsafe(work(self.bot), loop)
+        try:
+            return future.result(timeout=CALL_TIMEOUT)
+        except FutureTimeout:
+            future.cancel()
+            raise
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="telegram-sender", daemon=True
+                )
+                thread.start()
+                try:
+                    asyncio.run_coroutine_threadsafe(self.bot.initialize(), loop).result(
+                        timeout=CALL_TIMEOUT
+                    )
+                except BaseException:
+                    _stop(self.bot, loop, thread)
+                    raise
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None
+
+    def close(self) -> None:
+        """Close the Bot's connections and stop the loop (a later call starts it again)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            _stop(self.bot, loop, thread)
+
+
+def _stop(bot: Bot, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """Close the Bot's connections, then its loop and thread."""
+    try:
+        asyncio.run_coroutine_threadsafe(bot.shutdown(), loop).result(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+class TelegramSender:
+    """The outbox's sender for ``Channel.TELEGRAM``: ``recipient`` is the chat id."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        chats: TelegramChats,
+        clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
+        rate: int = OVERALL_RATE,
+    ) -> None:
+        self.bot = BotThread(bot)
+        self.chats = chats
+        self.clock = clock
+        self.sleep = sleep
+        self.spacing = timedelta(microseconds=math.ceil(1_000_000 / rate))
+        self._lock = threading.Lock()
+        self._free_at: datetime | None = None  # when this process may send next
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        db: SqlEngine,
+        clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> TelegramSender:
+        return cls(bot_for(settings), chats=TelegramChats(db), clock=clock, sleep=sleep)
+
+    def send(self, recipient: str, text: str) -> Outcome:
+        with self._lock:
+            now = self.clock.now()
+            at = max(now, self._free_at or now)
+            if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
+                return Deferred(at - now)
+            reservation = self.chats.reserve(recipient, at)
+            if reservation.slot is Slot.UNREACHABLE:
+                return Skipped("chat unreachable: the bot was blocked or the user is gone")
+            if reservation.free_at is not None:
+                return Deferred(reservation.free_at - now)
+            self._free_at = at + self.spacing
+            if at > now:
+                self.sleep((at - now).total_seconds())
+            return self._post(recipient, text)
+
+    def close(self) -> None:
+        self.bot.close()
+
+    async def aclose(self) -> None:
+        """``close`` as a server stop hook."""
+        await asyncio.to_thread(self.close)
+
+    def _post(self, recipient: str, text: str) -> Outcome:
+        try:
+            message = self.bot.call(lambda bot: bot.send_message(chat_id=recipient, text=text))
+        except RetryAfter as error:
+            wait = retry_after(error)
+            self._free_at = self.clock.now() + wait
+            log.warning("Telegram flood control: sending paused for %s", wait)
+            return Deferred(wait)
+        except Forbidden as error:
+            self.chats.mark_unreachable(recipient, self.clock.now(), str(error))
+            log.info("Telegram chat %s unreachable: %s", recipient, error)
+            return Undeliverable(f"chat unreachable: {error}")
+        except BadRequest as error:  # chat not found, message refused: sending again won't help
+            return Undeliverable(str(error))
+        except InvalidToken:  # its message holds the token: keep that out of the outbox and logs
+            log.error("the Bot API refused PLATEBOT_TELEGRAM_TOKEN")
+            return RetryLater("InvalidToken: the Bot API refused the bot token")
+        except (TelegramError, FutureTimeout) as error:  # network, server error, time-out
+            return RetryLater(f"{type(error).__name__}: {error}")
+        return Sent(provider_id=str(message.message_id))
+
+
+def retry_after(error: RetryAfter) -> timedelta:
+    """How long a 429 asks to wait."""
+    value = error.retry_after  # a timedelta with PTB_TIMEDELTA (see bot/__init__.py)
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)

@@ -1,0 +1,179 @@
+"""Plate numbers (SPEC §3): ``省 + office letter + serial``, shown as ``粤D·12345``.
+
+Serials use digits and the letters A–Z without I and O. Ordinary plates (small and large cars)
+have 5 characters with at most 2 letters; small new-energy plates 6 (``D``/``F``, a letter or
+digit, 4 digits); large new-energy plates 5 digits then ``D``/``F``. Input is forgiving:
+full-width characters, lower case, spaces, ``·`` and a leading ``粤D`` are accepted.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import product
+
+from core.plate_errors import (
+    InvalidPattern,
+    InvalidPlateNumber,
+    PatternNotAllowed,
+    UnknownPlateKind,
+)
+
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # A–Z without I and O
+DIGITS = "0123456789"
+SERIAL_ALPHABET = DIGITS + LETTERS
+OFFICE_LETTERS = LETTERS
+ENERGY_MARKS = "DF"  # D battery electric, F other new energy
+MAX_LETTERS = 2
+
+_SEPARATORS = re.compile(r"[\s·•．.\-_]")
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+
+
+class PlateKind(enum.StrEnum):
+    SMALL = "small"
+    LARGE = "large"
+    SMALL_NEV = "small_nev"
+    LARGE_NEV = "large_nev"
+
+    @property
+    def ordinary(self) -> bool:
+        return self in (PlateKind.SMALL, PlateKind.LARGE)
+
+
+_KIND_WORDS = {
+    "小型汽车": PlateKind.SMALL,
+    "小型": PlateKind.SMALL,
+    "大型汽车": PlateKind.LARGE,
+    "大型": PlateKind.LARGE,
+    "小型新能源汽车": PlateKind.SMALL_NEV,
+    "小型新能源": PlateKind.SMALL_NEV,
+    "大型新能源汽车": PlateKind.LARGE_NEV,
+    "大型新能源": PlateKind.LARGE_NEV,
+}
+
+
+def parse_kind(text: str) -> PlateKind:
+    """``small``, ``SMALL_NEV`` or ``小型新能源汽车`` → the plate kind."""
+    word = unicodedata.normalize("NFKC", text).strip()
+    if word in _KIND_WORDS:
+        return _KIND_WORDS[word]
+    try:
+        return PlateKind(word.casefold())
+    except ValueError as exc:
+        raise UnknownPlateKind(kind=word[:20]) from exc
+
+
+def clean_serial(text: str) -> str:
+    """Full-width to half-width, upper case, separators and a ``粤D`` prefix dropped."""
+    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+    if len(value) >= 2 and value[0] in _PROVINCES and value[1] in OFFICE_LETTERS:
+        value = value[2:]
+    return value
+
+
+def is_serial_of(kind: PlateKind, serial: str) -> bool:
+    if not serial or any(ch not in SERIAL_ALPHABET for ch in serial):
+        return False
+    if kind.ordinary:
+        return len(serial) == 5 and sum(ch in LETTERS for ch in serial) <= MAX_LETTERS
+    if kind is PlateKind.SMALL_NEV:
+        return len(serial) == 6 and serial[0] in ENERGY_MARKS and serial[2:].isdigit()
+    return len(serial) == 6 and serial[:5].isdigit() and serial[5] in ENERGY_MARKS
+
+
+def parse_serial(kind: PlateKind, text: str) -> str:
+    """A typed serial of ``kind``, cleaned; raises ``InvalidPlateNumber`` naming the format."""
+    serial = clean_serial(text)
+    if not is_serial_of(kind, serial):
+        raise InvalidPlateNumber(format_key=f"plate.format.{kind.value}", typed=text.strip()[:12])
+    return serial
+
+
+def split_candidates(text: str) -> list[str]:
+    """``12345, ab123；粤D·3K2J8`` → the typed candidates, in the order given."""
+    parts = re.split(r"[\s,，;；、/]+", unicodedata.normalize("NFKC", text).strip())
+    return [part for part in parts if part]
+
+
+def has_four(serial: str) -> bool:
+    return "4" in serial
+
+
+def display(province: str, letter: str, serial: str) -> str:
+    """``粤``, ``D``, ``12345`` → ``粤D·12345``."""
+    return f"{province}{letter}·{serial}"
+
+
+# -- self-choice patterns: L a letter, D a digit, * either, anything else itself ------------
+
+_PATTERN = re.compile(r"^[LD*0-9A-HJ-NP-Z]{5}$")
+
+
+def parse_pattern(text: str) -> str:
+    """A self-choice pattern for ordinary plates, e.g. ``LLDDD`` or ``*DDDD``."""
+    pattern = clean_serial(text)
+    if not _PATTERN.match(pattern):
+        raise InvalidPattern(pattern=text.strip()[:12])
+    return pattern
+
+
+def matches(pattern: str, serial: str) -> bool:
+    if len(pattern) != len(serial):
+        return False
+    for want, ch in zip(pattern, serial, strict=True):
+        if want == "L":
+            if ch not in LETTERS:
+                return False
+        elif want == "D":
+            if ch not in DIGITS:
+                return False
+        elif want not in ("*", ch):
+            return False
+    return True
+
+
+def check_self_choice(kind: PlateKind, serial: str, patterns: Sequence[str]) -> None:
+    """An ordinary serial must match one of the office's patterns (none: any serial will do)."""
+    if kind.ordinary and patterns and not any(matches(p, serial) for p in patterns):
+        raise PatternNotAllowed(serial=serial, patterns=" ".join(patterns))
+
+
+def expand_pattern(pattern: str) -> Iterator[str]:
+    """Every serial a pattern stands for (ordinary rules apply: at most 2 letters)."""
+    pools = [
+        LETTERS if ch == "L" else DIGITS if ch == "D" else SERIAL_ALPHABET if ch == "*" else ch
+        for ch in parse_pattern(pattern)
+    ]
+    for chars in product(*pools):
+        serial = "".join(chars)
+        if sum(ch in LETTERS for ch in serial) <= MAX_LETTERS:
+            yield serial
+
+
+def expand_range(kind: PlateKind, first: str, last: str) -> Iterator[str]:
+    """``10000``–``10099``: the serials between two of the same shape, numeric part counting."""
+    a, b = parse_serial(kind, first), parse_serial(kind, last)
+    prefix_a, digits_a = _split_number(a)
+    prefix_b, digits_b = _split_number(b)
+    suffix = a[len(prefix_a) + len(digits_a) :]
+    same_shape = prefix_a == prefix_b and suffix == b[len(prefix_b) + len(digits_b) :]
+    if not same_shape or len(digits_a) != len(digits_b) or int(digits_a) > int(digits_b):
+        raise InvalidPattern(pattern=f"{first}-{last}")
+    width = len(digits_a)
+    for number in range(int(digits_a), int(digits_b) + 1):
+        yield f"{prefix_a}{number:0{width}d}{suffix}"
+
+
+def _split_number(serial: str) -> tuple[str, str]:
+    """The longest run of digits with what stands before it (``D12345`` → ``D``, ``12345``)."""
+    match = max(re.finditer(r"\d+", serial), key=lambda m: len(m.group()), default=None)
+    if match is None:
+        return serial, ""
+    return serial[: match.start()], match.group()
+
+
+def unique_in_order(serials: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(serials))

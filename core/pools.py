@@ -1,0 +1,139 @@
+"""Number pools (SPEC §3): the numbers an office releases for selection, per plate kind.
+
+A number is in exactly one state. Only pooled numbers can be drawn or self-chosen; a number
+shown in a random batch is held for that selection session until the user picks one, draws
+again or the session ends. Numbers staff keep back (for auction or sale) are never pooled.
+
+Each number carries a random sort key: a random batch is the next few pooled numbers after a
+random point of that key, read along an index, so drawing costs the same at any pool size.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.offices import Office
+from core.plate_errors import InvalidPattern, OfficeUnknown
+from core.plates import (
+    PlateKind,
+    expand_pattern,
+    expand_range,
+    parse_serial,
+    unique_in_order,
+)
+from core.ports import UnitOfWork
+
+SORT_KEY_SPACE = 2**31 - 1
+EXAMPLES = 3
+
+
+class NumberState(enum.StrEnum):
+    POOLED = "pooled"
+    HELD = "held"
+    PRESELECTED = "preselected"
+    ISSUED = "issued"
+    FOR_SALE = "for_sale"
+    IN_AUCTION = "in_auction"
+    RESERVED = "reserved"
+
+
+def random_start() -> int:
+    """Where a random batch starts along the sort key."""
+    return random.randrange(SORT_KEY_SPACE)
+
+
+@dataclass(frozen=True, slots=True)
+class KindPublicity:
+    kind: PlateKind
+    available: int
+    examples: tuple[str, ...]
+
+
+def publicity(uow: UnitOfWork, office: Office) -> list[KindPublicity]:
+    """Pool publicity: how many numbers of each kind are available, with a few examples."""
+    office_id = office.id or 0
+    counts = uow.pool.counts(office_id)
+    shown = []
+    for kind in PlateKind:
+        available = counts.get(kind, 0)
+        examples = (
+            uow.pool.sample(office_id, kind, EXAMPLES, no_four=False, start=random_start())
+            if available
+            else []
+        )
+        shown.append(KindPublicity(kind, available, tuple(sorted(examples))))
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    added: int
+    already: int
+    excluded: int
+
+
+def serials_to_load(
+    kind: PlateKind,
+    *,
+    ranges: Sequence[str] = (),
+    patterns: Sequence[str] = (),
+    serials: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> tuple[list[str], int]:
+    """Every serial the given ranges (``10000-19999``), patterns (``LDDDD``) and single serials
+    stand for, valid for ``kind``, minus the excluded ones; and how many were excluded."""
+    wanted: list[str] = []
+    for text in ranges:
+        first, sep, last = text.replace("–", "-").partition("-")
+        if not sep:
+            raise InvalidPattern(pattern=text[:20])
+        wanted.extend(expand_range(kind, first, last))
+    for pattern in patterns:
+        if not kind.ordinary:
+            raise InvalidPattern(pattern=pattern[:20])
+        wanted.extend(expand_pattern(pattern))
+    wanted.extend(parse_serial(kind, text) for text in serials)
+    unique = unique_in_order(parse_serial(kind, s) for s in wanted)
+    held_back = {parse_serial(kind, text) for text in exclude}
+    kept = [serial for serial in unique if serial not in held_back]
+    return kept, len(unique) - len(kept)
+
+
+def serials_from_csv(text: str) -> list[str]:
+    """The first column of each CSV row (a header row ``serial`` is skipped)."""
+    rows = csv.reader(io.StringIO(text))
+    found = [row[0].strip() for row in rows if row and row[0].strip()]
+    if found and found[0].casefold() in {"serial", "number", "号码"}:
+        found = found[1:]
+    return found
+
+
+def load_pool(
+    uow: UnitOfWork,
+    *,
+    office_code: str,
+    kind: PlateKind,
+    ranges: Sequence[str] = (),
+    patterns: Sequence[str] = (),
+    serials: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> LoadReport:
+    """Staff release numbers into an office's pool; numbers already known are left alone."""
+    office = uow.offices.by_code(office_code)
+    if office is None or office.id is None:
+        raise OfficeUnknown(office=office_code)
+    kept, excluded = serials_to_load(
+        kind, ranges=ranges, patterns=patterns, serials=serials, exclude=exclude
+    )
+    added = uow.pool.add(office.id, kind, kept)
+    return LoadReport(added=added, already=len(kept) - added, excluded=excluded)
+
+
+def keys_for(serials: Iterable[str]) -> list[tuple[str, int]]:
+    """Each serial with its random sort key, as the store writes them."""
+    return [(serial, random.randrange(SORT_KEY_SPACE)) for serial in serials]

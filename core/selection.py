@@ -1,0 +1,351 @@
+"""The user's use cases of pre-selection (SPEC §4), one transaction each.
+
+Stage 1: ``standing`` (where a user coming back stands), ``offices_open_to``, ``begin`` (the
+VIN and certificate checked against the registry). Stage 2: ``send_selection_code``,
+``start_session`` (phone verified), ``draw_batch``, ``take_from_batch``, ``choose_own``.
+
+Every check runs before anything is written: the dialog engine commits a turn even when a rule
+refuses it (so that a wrong code is counted), and a refusal must cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core import verification
+from core.accounts import Account, Language
+from core.clock import OFFICE_TZ, Clock, as_utc
+from core.offices import (
+    Office,
+    check_may_choose,
+    holiday_window,
+    offices_for,
+    validity_deadline,
+)
+from core.plate_errors import (
+    Blacklisted,
+    NoCandidates,
+    NumberNotHeld,
+    OfficeUnknown,
+    OutsideSelectionHours,
+    PoolEmpty,
+    PreselectionNotFound,
+    PreselectionNotOpen,
+    SelectionSessionEnded,
+    VehicleAlreadyPreselected,
+)
+from core.plates import (
+    PlateKind,
+    check_self_choice,
+    parse_serial,
+    split_candidates,
+    unique_in_order,
+)
+from core.pools import NumberState, random_start
+from core.ports import UnitOfWork
+from core.preselection import (
+    SESSION_IDLE,
+    BlacklistEntry,
+    Preselection,
+    PreselectionState,
+    SelectionSession,
+)
+from core.registry import find_vehicle, owner_id_of
+
+PRESELECT = "preselect"  # the purpose of the stage 2 one-time code
+
+S = PreselectionState
+
+
+def local_day(when: datetime) -> date:
+    return as_utc(when).astimezone(OFFICE_TZ).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where an account stands when it opens pre-selection again."""
+
+    blacklist: BlacklistEntry | None
+    preselection: Preselection | None
+
+
+def standing(uow: UnitOfWork, *, account: Account, now: datetime) -> Standing:
+    if account.id is None:
+        return Standing(None, None)
+    entry = uow.blacklist.active(account_id=account.id, owner_id=owner_id_of(account), now=now)
+    latest = uow.preselections.latest_for_account(account.id, [S.STARTED, S.SELECTED])
+    return Standing(entry, latest)
+
+
+def check_not_blacklisted(uow: UnitOfWork, account: Account, now: datetime) -> None:
+    if account.id is None:
+        return
+    entry = uow.blacklist.active(account_id=account.id, owner_id=owner_id_of(account), now=now)
+    if entry is not None:
+        raise Blacklisted(until=local_day(entry.lifts_at).isoformat())
+
+
+def offices_open_to(uow: UnitOfWork, account: Account) -> list[Office]:
+    return offices_for(account, uow.offices.all())
+
+
+def office_by_code(uow: UnitOfWork, code: str) -> Office:
+    office = uow.offices.by_code(code)
+    if office is None or office.id is None:
+        raise OfficeUnknown(office=code[:8])
+    return office
+
+
+def office_of(uow: UnitOfWork, preselection: Preselection) -> Office:
+    office = uow.offices.get(preselection.office_id)
+    if office is None:  # pragma: no cover - offices are never deleted
+        raise OfficeUnknown(office=str(preselection.office_id))
+    return office
+
+
+def check_open(office: Office, now: datetime) -> None:
+    if not office.is_open(now):
+        raise OutsideSelectionHours(
+            opens=office.opens.strftime("%H:%M"), closes=office.closes.strftime("%H:%M")
+        )
+
+
+def begin(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    account: Account,
+    office_code: str,
+    vin: str,
+    certificate_no: str,
+) -> Preselection:
+    """Stage 1 step 2: the vehicle is checked against the registry and gets its allowances.
+    Coming back with the same vehicle continues where it stood."""
+    if account.id is None:  # pragma: no cover - flows require an account
+        raise PreselectionNotFound(vin=vin)
+    check_not_blacklisted(uow, account, now)
+    office = office_by_code(uow, office_code)
+    check_may_choose(account, office)
+    record = find_vehicle(uow, vin)
+    record.check_claim(certificate_no=certificate_no, account=account)
+    existing = uow.preselections.open_for_vin(vin, lock=True)
+    if existing is not None:
+        if existing.state is S.STARTED and existing.account_id == account.id:
+            existing.office_id = office.id or existing.office_id
+            return existing
+        raise VehicleAlreadyPreselected()
+    preselection = Preselection(
+        account_id=account.id,
+        office_id=office.id or 0,
+        vin=record.vin,
+        plate_kind=record.plate_kind,
+        owner_id=record.owner_id,
+        self_choice_left=office.self_choice_allowance,
+        batches_left=office.batch_allowance,
+        created_at=now,
+    )
+    uow.preselections.add(preselection)
+    return preselection
+
+
+def _started(uow: UnitOfWork, account: Account, preselection_id: int) -> Preselection:
+    preselection = uow.preselections.get(preselection_id, lock=True)
+    if preselection is None or preselection.account_id != account.id:
+        raise PreselectionNotFound(vin="")
+    if preselection.state is not S.STARTED:
+        raise PreselectionNotOpen(state=preselection.state.value)
+    return preselection
+
+
+def send_selection_code(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    key: bytes,
+    account: Account,
+    preselection_id: int,
+    language: Language,
+) -> None:
+    """Stage 2 step 1: a one-time code to the account's mobile, inside selection hours only."""
+    now = clock.now()
+    preselection = _started(uow, account, preselection_id)
+    check_not_blacklisted(uow, account, now)
+    check_open(office_of(uow, preselection), now)
+    verification.send_code(
+        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, language=language
+    )
+
+
+def start_session(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    key: bytes,
+    account: Account,
+    preselection_id: int,
+    entered_code: str,
+) -> SelectionSession:
+    """The code is right: a selection session opens (an earlier one ends, its holds go back)."""
+    now = clock.now()
+    preselection = _started(uow, account, preselection_id)
+    check_not_blacklisted(uow, account, now)
+    check_open(office_of(uow, preselection), now)
+    verification.check_code(
+        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, entered=entered_code
+    )
+    for earlier in uow.sessions.open_for(preselection_id):
+        end_session(uow, earlier, now)
+    session = SelectionSession(
+        preselection_id=preselection_id,
+        account_id=account.id or 0,
+        started_at=now,
+        expires_at=now + SESSION_IDLE,
+    )
+    uow.sessions.add(session)
+    return session
+
+
+def end_session(uow: UnitOfWork, session: SelectionSession, now: datetime) -> None:
+    if session.id is not None:
+        uow.pool.release(session.id)
+    session.end(now)
+
+
+def _in_session(
+    uow: UnitOfWork, account: Account, session_id: int, now: datetime
+) -> tuple[SelectionSession, Preselection, Office]:
+    found = uow.sessions.lock_with_preselection(session_id)
+    if found is None or found[0].account_id != account.id:
+        raise SelectionSessionEnded(minutes=int(SESSION_IDLE.total_seconds() // 60))
+    session, preselection, office = found
+    if not session.is_active(now):
+        end_session(uow, session, now)  # kept: the engine commits a refused turn
+        raise SelectionSessionEnded(minutes=int(SESSION_IDLE.total_seconds() // 60))
+    if preselection.state is not S.STARTED:
+        raise PreselectionNotOpen(state=preselection.state.value)
+    check_open(office, now)
+    session.touch(now)
+    return session, preselection, office
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    serials: list[str]
+    batches_left: int
+
+
+def draw_batch(
+    uow: UnitOfWork, *, now: datetime, account: Account, session_id: int, no_four: bool
+) -> Batch:
+    """A random batch, held for this session (the previous batch goes back); costs one batch."""
+    _session, preselection, office = _in_session(uow, account, session_id, now)
+    preselection.check_batch()
+    serials = uow.pool.hold(
+        office.id or 0,
+        preselection.plate_kind,
+        office.batch_size,
+        no_four=no_four,
+        start=random_start(),
+        session_id=session_id,
+    )
+    if not serials:
+        raise PoolEmpty()
+    uow.pool.release(session_id, keep=serials)
+    preselection.spend_batch()
+    return Batch(sorted(serials), preselection.batches_left)
+
+
+def take_from_batch(
+    uow: UnitOfWork, *, now: datetime, account: Account, session_id: int, serial: str
+) -> Preselection:
+    """The user picks a number of their batch: it is theirs until the validity deadline."""
+    session, preselection, office = _in_session(uow, account, session_id, now)
+    kind = preselection.plate_kind
+    found = uow.pool.states(office.id or 0, kind, [serial], lock=True).get(serial)
+    if found != (NumberState.HELD, session_id):
+        raise NumberNotHeld(serial=serial)
+    select_number(uow, preselection, office, serial, now=now, session=session)
+    return preselection
+
+
+def deadline_for(uow: UnitOfWork, office: Office, now: datetime) -> datetime:
+    first, last = holiday_window(now, office.validity_working_days)
+    holidays = uow.offices.holidays(office.id or 0, first, last)
+    return validity_deadline(now, office.validity_working_days, holidays)
+
+
+def select_number(
+    uow: UnitOfWork,
+    preselection: Preselection,
+    office: Office,
+    serial: str,
+    *,
+    now: datetime,
+    session: SelectionSession,
+) -> None:
+    deadline = deadline_for(uow, office, now)
+    preselection.select(serial, now=now, deadline=deadline)
+    uow.pool.set_state(office.id or 0, preselection.plate_kind, serial, NumberState.PRESELECTED)
+    end_session(uow, session, now)
+
+
+def parse_candidates(office: Office, kind: PlateKind, typed: str, pre: Preselection) -> list[str]:
+    """Up to ``candidates_per_check`` self-chosen serials, in order of preference, each of the
+    right format and matching the office's patterns; refused whole before anything is spent."""
+    candidates = unique_in_order(parse_serial(kind, text) for text in split_candidates(typed))
+    if not candidates:
+        raise NoCandidates(maximum=office.candidates_per_check)
+    pre.check_candidates(len(candidates), office.candidates_per_check)
+    for serial in candidates:
+        check_self_choice(kind, serial, office.patterns)
+    return candidates
+
+
+def is_available(found: tuple[NumberState, int | None] | None, session_id: int | None) -> bool:
+    if found is None:
+        return False
+    state, holder = found
+    return state is NumberState.POOLED or (
+        state is NumberState.HELD and session_id is not None and holder == session_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCheck:
+    """The outcome of checking self-chosen candidates: the one taken, or what it cost."""
+
+    taken: str | None
+    checked: list[str]
+    spent: int
+    left: int
+
+
+def first_available(
+    uow: UnitOfWork,
+    office: Office,
+    kind: PlateKind,
+    candidates: Sequence[str],
+    *,
+    session_id: int | None,
+    lock: bool,
+) -> str | None:
+    found = uow.pool.states(office.id or 0, kind, candidates, lock=lock)
+    return next((c for c in candidates if is_available(found.get(c), session_id)), None)
+
+
+def choose_own(
+    uow: UnitOfWork, *, now: datetime, account: Account, session_id: int, typed: str
+) -> OwnCheck:
+    """Self-chosen candidates: the first available one is taken and selection is complete; if
+    none is, each candidate checked costs one of the self-chosen allowance."""
+    session, preselection, office = _in_session(uow, account, session_id, now)
+    kind = preselection.plate_kind
+    candidates = parse_candidates(office, kind, typed, preselection)
+    taken = first_available(uow, office, kind, candidates, session_id=session_id, lock=True)
+    if taken is not None:
+        select_number(uow, preselection, office, taken, now=now, session=session)
+        return OwnCheck(taken, candidates, 0, preselection.self_choice_left)
+    preselection.spend_self_choice(len(candidates))
+    return OwnCheck(None, candidates, len(candidates), preselection.self_choice_left)

@@ -1,0 +1,467 @@
+"""Pre-selection of a number plate for a new car (SPEC §4, manual 000), and its practice mode.
+
+Stage 1: office (with pool publicity) → business notice ("Read and agree") → VIN →
+certificate number (checked against the registry) → selection notice. Stage 2: phone
+verification → random batches or self-chosen candidates → the result with the deadline.
+Coming back leads straight to where the user stands. ``practice`` runs the same dialog with
+nothing saved: no registry check, no SMS, no allowance used, the pool only read.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from transitions import EventData
+
+from core import practice, selection
+from core.clock import Clock
+from core.errors import CodeResendTooSoon
+from core.offices import Office
+from core.otp import clean_entered_code
+from core.plate_errors import OfficeUnknown, SelectionSessionEnded
+from core.plates import PlateKind, clean_serial
+from core.preselection import Preselection, PreselectionState
+from core.registry import validate_certificate_number, validate_vin
+from dialogs.flow import BaseFlow, Event, Turn, turn_of
+from dialogs.flows import preselect_screens as screens
+from dialogs.replies import Inbound, Reply, Text
+
+
+class State(enum.Enum):
+    INTRO = enum.auto()
+    OFFICE = enum.auto()
+    OFFICE_INFO = enum.auto()
+    PUBLICITY = enum.auto()
+    BUSINESS = enum.auto()
+    VIN = enum.auto()
+    CERT = enum.auto()
+    KIND = enum.auto()
+    NOTICE = enum.auto()
+    VERIFY = enum.auto()
+    CHOOSE = enum.auto()
+    BATCH = enum.auto()
+    OWN = enum.auto()
+    RESULT = enum.auto()
+    NO_CHANCES = enum.auto()
+    BLOCKED = enum.auto()
+
+
+S = State
+_STAGE_2 = (S.CHOOSE, S.BATCH, S.OWN)
+
+
+class PreselectFlow(BaseFlow):
+    """Pre-select a plate for a new car: office, notice, VIN and certificate, selection notice;
+    phone code, random batch or own numbers, result. Coming back resumes where one stands."""
+
+    name = "preselect"
+    requires_account = True
+    State = State
+    help_key = "help.preselect"
+    practice = False
+
+    def transitions(self) -> list[dict[str, Any]]:
+        moves: list[dict[str, Any]] = [
+            {"trigger": "start", "source": S.INTRO, "dest": S.OFFICE},
+            {
+                "trigger": "office",
+                "source": S.OFFICE,
+                "dest": S.OFFICE_INFO,
+                "before": self.take_office,
+            },
+            {"trigger": "publicity", "source": S.OFFICE_INFO, "dest": S.PUBLICITY},
+            {"trigger": "other", "source": [S.OFFICE_INFO, S.PUBLICITY], "dest": S.OFFICE},
+            {"trigger": "next", "source": [S.OFFICE_INFO, S.PUBLICITY], "dest": S.BUSINESS},
+            {"trigger": "agree", "source": S.BUSINESS, "dest": S.VIN},
+            {"trigger": "vin", "source": S.VIN, "dest": S.CERT, "before": self.take_vin},
+            {"trigger": "verify", "source": S.NOTICE, "dest": S.VERIFY, "before": self.send_code},
+            {"trigger": "code", "source": S.VERIFY, "dest": S.CHOOSE, "before": self.open_session},
+            {
+                "trigger": "draw",
+                "source": [S.CHOOSE, S.BATCH, S.OWN],
+                "dest": S.BATCH,
+                "before": self.draw,
+            },
+            {
+                "trigger": "draw_no4",
+                "source": [S.CHOOSE, S.BATCH, S.OWN],
+                "dest": S.BATCH,
+                "before": self.draw,
+            },
+            {"trigger": "own", "source": [S.CHOOSE, S.BATCH], "dest": S.OWN},
+            {"trigger": "take", "source": S.BATCH, "dest": S.RESULT, "before": self.take},
+            {
+                "trigger": "candidates",
+                "source": S.OWN,
+                "dest": S.RESULT,
+                "prepare": self.check_own,
+                "conditions": self.own_taken,
+            },
+            {"trigger": "candidates", "source": S.OWN, "dest": S.OWN, "conditions": self.own_left},
+            {
+                "trigger": "candidates",
+                "source": S.OWN,
+                "dest": S.CHOOSE,
+                "conditions": self.batches_left,
+            },
+            {"trigger": "candidates", "source": S.OWN, "dest": S.NO_CHANCES},
+            {"trigger": "menu", "source": list(S), "dest": None, "before": self.to_menu},
+        ]
+        if self.practice:
+            moves += [
+                {"trigger": "cert", "source": S.CERT, "dest": S.KIND, "before": self.take_cert},
+                {
+                    "trigger": "kind",
+                    "source": S.KIND,
+                    "dest": S.NOTICE,
+                    "before": self.start_practice,
+                },
+            ]
+        else:
+            moves += [
+                {
+                    "trigger": "practice",
+                    "source": S.INTRO,
+                    "dest": None,
+                    "before": self.to_practice,
+                },
+                {
+                    "trigger": "cert",
+                    "source": S.CERT,
+                    "dest": S.NOTICE,
+                    "prepare": self.begin,
+                    "conditions": self.has_chances,
+                },
+                {"trigger": "cert", "source": S.CERT, "dest": S.NO_CHANCES},
+                {"trigger": "resend", "source": S.VERIFY, "dest": None, "before": self.resend_code},
+                {
+                    "trigger": "another",
+                    "source": [S.NOTICE, S.RESULT, S.NO_CHANCES],
+                    "dest": S.OFFICE,
+                    "before": self.forget,
+                },
+            ]
+        return moves
+
+    # -- where a user coming back stands -------------------------------------------------------
+
+    def entry(self, turn: Turn) -> S:
+        account = turn.account
+        if self.practice or account is None:
+            return S.INTRO
+        standing = selection.standing(turn.uow, account=account, now=turn.now)
+        if standing.blacklist is not None:
+            return S.BLOCKED
+        current = standing.preselection
+        if current is None:
+            return S.INTRO
+        turn.data["preselection_id"] = current.id
+        if current.state is PreselectionState.SELECTED:
+            return S.RESULT
+        return S.NOTICE if current.has_chances else S.NO_CHANCES
+
+    def help(self, turn: Turn) -> Text:
+        if turn.state in (S.VIN, S.CERT):
+            return Text("pre.help.vin")
+        if turn.state is S.OWN:
+            return Text("pre.help.own")
+        return Text(self.help_key)
+
+    # -- typed answers -------------------------------------------------------------------------
+
+    def read(self, turn: Turn, inbound: Inbound) -> Event | None:
+        state, text = turn.state, inbound.text
+        if state is S.OFFICE:  # an office code typed (a number out of range is not one)
+            return None if text.strip().isdigit() else Event("office", {"arg": text.strip()})
+        if state is S.VIN:
+            turn.data["vin"] = validate_vin(text)
+            return Event("vin")
+        if state is S.CERT:
+            turn.data["certificate"] = validate_certificate_number(text)
+            return Event("cert")
+        if state is S.VERIFY:
+            return Event("code", {"arg": clean_entered_code(text)})
+        if state is S.BATCH:
+            serial = clean_serial(text)
+            return Event("take", {"arg": serial}) if serial in turn.data.get("batch", []) else None
+        if state is S.OWN:
+            return Event("candidates", {"arg": text})
+        return None
+
+    # -- stage 1 -------------------------------------------------------------------------------
+
+    def take_office(self, event: EventData) -> None:
+        """The office for the new car's registration (only those the user may choose)."""
+        turn = turn_of(event)
+        code = clean_office_code(str(event.kwargs["arg"]))
+        found = [o for o in self.offices(turn) if code in (o.code, o.letter)]
+        if len(found) != 1:
+            raise OfficeUnknown(office=code)
+        turn.data["office"] = found[0].code
+
+    def take_vin(self, event: EventData) -> None:
+        """The VIN was checked when read (format and check digit)."""
+
+    def take_cert(self, event: EventData) -> None:
+        """Practice: the certificate number is not checked against the registry."""
+
+    def begin(self, event: EventData) -> None:
+        """VIN and certificate checked against the registry; the vehicle gets its allowances."""
+        turn = turn_of(event)
+        account = turn.account
+        if account is None:  # pragma: no cover - the flow requires an account
+            return
+        preselection = selection.begin(
+            turn.uow,
+            now=turn.now,
+            account=account,
+            office_code=turn.data["office"],
+            vin=turn.data["vin"],
+            certificate_no=turn.data["certificate"],
+        )
+        turn.data["preselection_id"] = preselection.id
+
+    def has_chances(self, event: EventData) -> bool:
+        current = self.current(turn_of(event))
+        return current is not None and current.has_chances
+
+    def start_practice(self, event: EventData) -> None:
+        """Practice: a pretend vehicle of the chosen kind with the office's full allowances."""
+        turn = turn_of(event)
+        kind = PlateKind(str(event.kwargs["arg"]))
+        run = practice.new_run(self.office(turn), kind, turn.now)
+        turn.data["run"] = practice.to_data(run)
+
+    def forget(self, event: EventData) -> None:
+        """Another vehicle: start again from the office."""
+        turn_of(event).data.clear()
+
+    # -- stage 2 -------------------------------------------------------------------------------
+
+    def send_code(self, event: EventData) -> None:
+        """Phone verification: a code to the account's mobile (none in practice)."""
+        turn = turn_of(event)
+        if self.practice:
+            selection.check_open(self.office(turn), turn.now)
+            return
+        self._send(turn, quiet_if_recent=True)
+
+    def resend_code(self, event: EventData) -> None:
+        turn = turn_of(event)
+        self._send(turn, quiet_if_recent=False)
+        turn.note("reg.code_resent")
+
+    def _send(self, turn: Turn, *, quiet_if_recent: bool) -> None:
+        account, current = turn.account, self.current(turn)
+        if account is None or current is None or current.id is None:
+            raise SelectionSessionEnded(minutes=20)
+        try:
+            selection.send_selection_code(
+                turn.uow,
+                clock=_clock(turn),
+                key=turn.services.code_key,
+                account=account,
+                preselection_id=current.id,
+                language=turn.language,
+            )
+        except CodeResendTooSoon:
+            if not quiet_if_recent:
+                raise
+            turn.note("reg.code_still_valid")
+
+    def open_session(self, event: EventData) -> None:
+        """The code is right: stage 2 opens for 20 minutes of activity."""
+        turn = turn_of(event)
+        if self.practice:
+            return
+        account, current = turn.account, self.current(turn)
+        if account is None or current is None or current.id is None:
+            raise SelectionSessionEnded(minutes=20)
+        session = selection.start_session(
+            turn.uow,
+            clock=_clock(turn),
+            key=turn.services.code_key,
+            account=account,
+            preselection_id=current.id,
+            entered_code=str(event.kwargs["arg"]),
+        )
+        turn.data["session_id"] = session.id
+
+    def draw(self, event: EventData) -> None:
+        """A random batch (``draw_no4``: without the digit 4); costs one batch."""
+        turn = turn_of(event)
+        no_four = event.event.name == "draw_no4"
+        if self.practice:
+            run = self.run(turn)
+            batch = practice.practice_draw(
+                turn.uow, now=turn.now, office=self.office(turn), run=run, no_four=no_four
+            )
+            turn.data["run"] = practice.to_data(run)
+        else:
+            account = turn.account
+            if account is None:  # pragma: no cover - the flow requires an account
+                return
+            drawn = self._in_session(
+                turn,
+                lambda session_id: selection.draw_batch(
+                    turn.uow, now=turn.now, account=account, session_id=session_id, no_four=no_four
+                ),
+            )
+            if drawn is None:
+                return
+            batch = drawn.serials
+        turn.data["batch"] = batch
+
+    def take(self, event: EventData) -> None:
+        """The user picks one number of the batch: it is pre-selected for the vehicle."""
+        turn = turn_of(event)
+        serial = str(event.kwargs["arg"])
+        if self.practice:
+            run = self.run(turn)
+            practice.practice_take(
+                turn.uow,
+                now=turn.now,
+                office=self.office(turn),
+                run=run,
+                serial=serial,
+                batch=list(turn.data.get("batch", [])),
+            )
+            turn.data["run"] = practice.to_data(run)
+            return
+        account = turn.account
+        if account is None:  # pragma: no cover - the flow requires an account
+            return
+        self._in_session(
+            turn,
+            lambda session_id: selection.take_from_batch(
+                turn.uow, now=turn.now, account=account, session_id=session_id, serial=serial
+            ),
+        )
+
+    def check_own(self, event: EventData) -> None:
+        """Self-chosen candidates checked in order; the first available one is taken."""
+        turn = turn_of(event)
+        typed = str(event.kwargs["arg"])
+        turn.data.pop("own", None)
+        if self.practice:
+            run = self.run(turn)
+            outcome = practice.practice_choose(
+                turn.uow, now=turn.now, office=self.office(turn), run=run, typed=typed
+            )
+            turn.data["run"] = practice.to_data(run)
+        else:
+            account = turn.account
+            if account is None:  # pragma: no cover - the flow requires an account
+                return
+            checked = self._in_session(
+                turn,
+                lambda session_id: selection.choose_own(
+                    turn.uow, now=turn.now, account=account, session_id=session_id, typed=typed
+                ),
+            )
+            if checked is None:
+                return
+            outcome = checked
+        turn.data["own"] = {"taken": outcome.taken, "spent": outcome.spent}
+        if outcome.taken is None:
+            numbers = " ".join(outcome.checked)
+            turn.note("pre.own_none", numbers=numbers, spent=outcome.spent, left=outcome.left)
+
+    def own_taken(self, event: EventData) -> bool:
+        return bool(turn_of(event).data.get("own", {}).get("taken"))
+
+    def own_left(self, event: EventData) -> bool:
+        turn = turn_of(event)
+        current = self.current(turn)
+        return "own" not in turn.data or (current is not None and current.self_choice_left > 0)
+
+    def batches_left(self, event: EventData) -> bool:
+        current = self.current(turn_of(event))
+        return current is not None and current.batches_left > 0
+
+    def _in_session(self, turn: Turn, action: Any) -> Any:
+        """Run a stage 2 action; if the session has ended, back to the selection notice."""
+        try:
+            return action(int(turn.data.get("session_id") or 0))
+        except SelectionSessionEnded as ended:
+            turn.note(f"error.{ended.code}", **ended.params)
+            turn.go(f"{self.name}:NOTICE")
+            return None
+
+    # -- leaving -------------------------------------------------------------------------------
+
+    def to_menu(self, event: EventData) -> None:
+        turn_of(event).go("menu")
+
+    def to_practice(self, event: EventData) -> None:
+        turn_of(event).go("practice")
+
+    # -- what the screens are about ------------------------------------------------------------
+
+    def offices(self, turn: Turn) -> list[Office]:
+        account = turn.account
+        return selection.offices_open_to(turn.uow, account) if account is not None else []
+
+    def office(self, turn: Turn) -> Office:
+        if self.practice and "run" in turn.data:
+            office = turn.uow.offices.get(int(turn.data["run"]["office_id"]))
+            if office is not None:
+                return office
+        if "office" in turn.data:
+            return selection.office_by_code(turn.uow, turn.data["office"])
+        current = self.current(turn)
+        if current is None:
+            raise OfficeUnknown(office="")
+        return selection.office_of(turn.uow, current)
+
+    def current(self, turn: Turn) -> Preselection | None:
+        """The vehicle being pre-selected for (a practice run in practice)."""
+        if self.practice:
+            return self.run(turn) if "run" in turn.data else None
+        account = turn.account
+        if account is None:
+            return None
+        wanted = turn.data.get("preselection_id")
+        if wanted is not None:
+            found = turn.uow.preselections.get(int(wanted))
+            if found is not None and found.account_id == account.id:
+                return found
+        found = selection.standing(turn.uow, account=account, now=turn.now).preselection
+        if found is not None:
+            turn.data["preselection_id"] = found.id
+        return found
+
+    def run(self, turn: Turn) -> Preselection:
+        return practice.from_data(turn.data["run"])
+
+    def prompt(self, turn: Turn) -> Reply:
+        reply = screens.prompt(self, turn)
+        if not self.practice:
+            return reply
+        return Reply(
+            lines=(Text("practice.banner"), *reply.lines),
+            choices=reply.choices,
+            practice=True,
+            language=reply.language,
+        )
+
+
+class PracticeFlow(PreselectFlow):
+    """Practice selection: the same dialog and rules with nothing saved, marked on every screen."""
+
+    name = "practice"
+    practice = True
+    help_key = "help.practice"
+
+
+def clean_office_code(text: str) -> str:
+    """``粤d``, ``粤 D`` → ``粤D``; a lone letter stays a letter."""
+    return "".join(text.split()).upper()[:2]
+
+
+def _clock(turn: Turn) -> Clock:
+    return turn.services.clock
+
+
+__all__ = ["PracticeFlow", "PreselectFlow", "State"]

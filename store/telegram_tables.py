@@ -1,0 +1,164 @@
+"""Telegram's own tables, and the few statements on them.
+
+``telegram_chats``: one row per private chat: who it is, whether the bot can still reach it
+(a 403 marks it unreachable until the user writes again), and the earliest time the next
+message may go to it (Telegram asks for at most one message per second per chat; kept here so
+that every server process paces the same chat together).
+
+``telegram_updates``: updates already answered. Telegram delivers an update again when it did
+not get a 2xx in time; the dialog engine runs the turn once (its own key on ``u<update_id>``),
+and this key makes sure the reply goes out once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from core.clock import as_utc
+from store.tables import metadata
+from store.types import UTCDateTime
+
+telegram_chats = sa.Table(
+    "telegram_chats",
+    metadata,
+    sa.Column("chat_id", sa.String(32), primary_key=True),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("next_send_at", UTCDateTime),
+    sa.Column("unreachable_since", UTCDateTime),
+    sa.Column("unreachable_reason", sa.String(200)),
+)
+
+telegram_updates = sa.Table(
+    "telegram_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("chat_id", sa.String(32), nullable=False),
+    sa.Column("answered_at", UTCDateTime, nullable=False),
+)
+
+
+class Slot(enum.Enum):
+    """What pacing says about sending to a chat now."""
+
+    GO = "go"
+    WAIT = "wait"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    slot: Slot
+    free_at: datetime | None = None
+    """With ``Slot.WAIT``: when the chat's next slot opens."""
+
+
+class TelegramChats:
+    """Each method is one short transaction of its own."""
+
+    def __init__(self, engine: Engine, pace: timedelta = timedelta(seconds=1)) -> None:
+        self.engine = engine
+        self.pace = pace
+
+    def answer_once(
+        self, *, update_id: int, chat_id: str, user_id: int | None, now: datetime
+    ) -> bool:
+        """True for the first delivery of ``update_id``: that one sends the reply. Also notes
+        that the user is there (a chat that writes is reachable again) and that a message goes
+        to it now."""
+        with self.engine.begin() as conn:
+            inserted = _insert_new(
+                conn,
+                telegram_updates,
+                {"update_id": update_id, "chat_id": chat_id, "answered_at": now},
+            )
+            if not inserted:
+                return False
+            _ensure_chat(conn, chat_id, now)
+            c = telegram_chats.c
+            after_reply = now + self.pace
+            conn.execute(
+                sa.update(telegram_chats)
+                .where(c.chat_id == chat_id)
+                .values(
+                    user_id=user_id,
+                    last_seen_at=now,
+                    next_send_at=sa.case(
+                        (c.next_send_at > after_reply, c.next_send_at), else_=after_reply
+                    ),
+                    unreachable_since=None,
+                    unreachable_reason=None,
+                )
+            )
+            return True
+
+    def unanswer(self, update_id: int) -> None:
+        """The reply could not be sent: a redelivery of ``update_id`` may answer it again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.delete(telegram_updates).where(telegram_updates.c.update_id == update_id)
+            )
+
+    def reserve(self, chat_id: str, at: datetime) -> Reservation:
+        """Take the chat's sending slot at ``at`` if the chat is free by then."""
+        c = telegram_chats.c
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                sa.update(telegram_chats)
+                .where(
+                    c.chat_id == chat_id,
+                    c.unreachable_since.is_(None),
+                    sa.or_(c.next_send_at.is_(None), c.next_send_at <= at),
+                )
+                .values(next_send_at=at + self.pace)
+            )
+            if taken.rowcount == 1:
+                return Reservation(Slot.GO)
+            row = conn.execute(
+                sa.select(c.unreachable_since, c.next_send_at).where(c.chat_id == chat_id)
+            ).one_or_none()
+            if row is None:  # a chat never seen: it is free
+                _ensure_chat(conn, chat_id, at)
+                conn.execute(
+                    sa.update(telegram_chats)
+                    .where(c.chat_id == chat_id)
+                    .values(next_send_at=at + self.pace)
+                )
+                return Reservation(Slot.GO)
+        if row.unreachable_since is not None:
+            return Reservation(Slot.UNREACHABLE)
+        return Reservation(Slot.WAIT, as_utc(row.next_send_at))
+
+    def mark_unreachable(self, chat_id: str, now: datetime, reason: str) -> None:
+        """The bot may not write to this chat (blocked, deactivated) until the user writes."""
+        with self.engine.begin() as conn:
+            _ensure_chat(conn, chat_id, now)
+            conn.execute(
+                sa.update(telegram_chats)
+                .where(telegram_chats.c.chat_id == chat_id)
+                .values(unreachable_since=now, unreachable_reason=reason[:200])
+            )
+
+
+def _ensure_chat(conn: Connection, chat_id: str, now: datetime) -> None:
+    _insert_new(
+        conn,
+        telegram_chats,
+        {"chat_id": chat_id, "first_seen_at": now, "last_seen_at": now},
+    )
+
+
+def _insert_new(conn: Connection, table: sa.Table, values: dict[str, Any]) -> bool:
+    """Insert unless the primary key is there already; True when a row was added."""
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(values).on_conflict_do_nothing().returning(key)
+    return conn.execute(statement).first() is not None

@@ -1,0 +1,116 @@
+"""``platebot staff …`` and ``platebot demo-data`` on the command line, against a real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from platebot.cli import app as cli
+from platebot.demo import DEMO_VEHICLES
+from store.preselection_tables import guides, offices, plate_numbers, vehicle_records
+from tests.preselect_world import PERSON_ID, cert, vin
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(db: Engine) -> Run:
+    runner = CliRunner()
+    env = {"PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False)}
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(cli, list(args), env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def count(db: Engine, table: sa.Table) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_staff_manage_an_office_and_its_pool_from_the_command_line(run: Run, db: Engine) -> None:
+    code, out, _ = run(
+        "staff", "office", "add", "粤D", "--name", "汕头市车辆管理所", "--region", "4405"
+    )
+    assert code == 0 and "hours: 09:00-21:00" in out
+    code, out, _ = run(
+        "staff", "office", "set", "粤D", "--hours", "08:00-18:00", "--pattern", "LLDDD"
+    )
+    assert code == 0 and "hours: 08:00-18:00" in out and "LLDDD" in out
+    code, _, err = run("staff", "office", "set", "粤D", "--batch-size", "0")
+    assert code == 1 and "batch_size" in err
+    code, out, _ = run("staff", "office", "holiday", "粤D", "2026-12-01", "2026-12-02")
+    assert code == 0 and "2 holiday(s) added" in out
+    code, out, _ = run(
+        "staff",
+        "pool",
+        "load",
+        "粤D",
+        "--range",
+        "10000-10099",
+        "--pattern",
+        "AB12D",
+        "--exclude",
+        "10088",
+    )
+    assert code == 0 and "109 added" in out and "1 held back" in out
+    code, out, _ = run("staff", "pool", "load", "粤D", "--range", "10000-10009")
+    assert "0 added, 10 already known" in out
+    code, out, _ = run("staff", "pool", "show", "粤D")
+    assert "small: 109" in out
+    assert count(db, plate_numbers) == 109
+    code, out, _ = run("staff", "office", "list", "--json")
+    assert json.loads(out)[0]["code"] == "粤D"
+
+
+def test_registry_import_prints_bad_rows_with_their_lines(
+    run: Run, db: Engine, tmp_path: Path
+) -> None:
+    csv = tmp_path / "registry.csv"
+    csv.write_text(
+        "vin,certificate_no,owner_id,plate_kind\n"
+        f"{vin(1)},{cert(1)},{PERSON_ID},small\n"
+        f"{vin(2)},x,{PERSON_ID},small\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("staff", "registry", "import", str(csv))
+    assert code == 1
+    assert "1 added, 0 updated, 1 bad row(s)" in out
+    assert "line 3:" in err and "certificate number" in err
+    assert count(db, vehicle_records) == 1
+
+
+def test_staff_refusals_are_said_in_words(run: Run) -> None:
+    code, _, err = run("staff", "confirm", vin(1))
+    assert code == 1 and "No pre-selection waiting for confirmation" in err
+    code, _, err = run("staff", "blacklist", "lift", "13800138000")
+    assert code == 1 and "No account with mobile number" in err
+    code, out, _ = run("staff", "preselections", "--state", "selected")
+    assert code == 0 and "(none)" in out
+
+
+def test_guides_are_added_listed_and_removed(run: Run, db: Engine) -> None:
+    code, out, _ = run("staff", "guide", "add", "--title", "如何选号", "--body", "正文")
+    assert code == 0 and "title: 如何选号" in out
+    code, out, _ = run("staff", "guide", "list", "--json")
+    guide_id = json.loads(out)[0]["id"]
+    code, out, _ = run("staff", "guide", "remove", str(guide_id))
+    assert code == 0 and count(db, guides) == 0
+
+
+def test_demo_data_loads_once_and_says_how_to_try_the_journey(run: Run, db: Engine) -> None:
+    code, out, _ = run("demo-data")
+    assert code == 0 and DEMO_VEHICLES[0][0] in out and "platebot chat --phone" in out
+    numbers = count(db, plate_numbers)
+    assert numbers > 10_000 and count(db, offices) == 1
+    code, out, _ = run("demo-data")
+    assert code == 0 and "0 added" in out
+    assert count(db, plate_numbers) == numbers and count(db, guides) == 2

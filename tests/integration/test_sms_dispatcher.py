@@ -1,0 +1,238 @@
+"""The outbox dispatcher sending SMS through the real twilio client to a local stand-in of
+Twilio's Messages API that answers what each test scripts: every message is delivered exactly
+once, whatever Twilio answers and wherever the process stops."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.accounts import Language
+from core.clock import ManualClock
+from core.outbox import Channel, OutboxStatus, sms
+from platebot.bootstrap import App, build_app
+from platebot.dispatcher import LEASE, Outcome, Sender
+from sms.records import SmsRecords
+from sms.sender import SegmentPacer, TwilioSender, twilio_client, twilio_sender_from
+from store.tables import outbox
+from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio_settings
+from tests.standins.twilio_api import DROP, Answer, TwilioStandIn
+
+PHONE = "+8613800138000"
+
+
+@pytest.fixture
+def standin() -> Iterator[TwilioStandIn]:
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
+        yield running
+
+
+def server(db: Engine, clock: ManualClock, standin: TwilioStandIn, **senders: Sender) -> App:
+    """A server process's app on the shared database (a new one after a restart)."""
+    settings = twilio_settings(db, standin)
+    sms_sender = senders.get("sms")
+    return build_app(
+        settings,
+        clock=clock,
+        db=db,
+        upgrade=False,
+        senders={Channel.SMS: sms_sender} if sms_sender is not None else None,
+    )
+
+
+def notices(app: App, *texts: str, phone: str = PHONE) -> list[int]:
+    """Notices written to the outbox, as a broadcast would."""
+    messages = [
+        sms(phone=phone, key="raw", params={"text": t}, language=Language.ZH, now=app.clock.now())
+        for t in texts
+    ]
+    with app.uow() as uow:
+        for message in messages:
+            uow.outbox.add(message)
+        uow.commit()
+    return [m.id for m in messages if m.id is not None]
+
+
+def rows(app: App) -> list[dict[str, Any]]:
+    with app.db.connect() as conn:
+        query = sa.select(outbox.c.id, outbox.c.status, outbox.c.attempts, outbox.c.due_at)
+        return [dict(row) for row in conn.execute(query.order_by(outbox.c.id)).mappings()]
+
+
+def statuses(app: App) -> list[OutboxStatus]:
+    return [OutboxStatus(str(row["status"])) for row in rows(app)]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [Answer(429, 20429, "Too Many Requests"), Answer(500), Answer(503, None, "Unavailable")],
+    ids=["429", "500", "503"],
+)
+def test_passing_refusal_is_retried_with_backoff_and_delivered_once(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn, refusal: Answer
+) -> None:
+    app = server(db, clock, standin)
+    standin.answer(refusal)
+    notices(app, "明日停电")
+    app.dispatcher.run_once()
+    [row] = rows(app)
+    assert (row["status"], row["attempts"]) == (OutboxStatus.PENDING, 1)
+    assert row["due_at"] > clock.now()  # backoff: not at once
+    assert app.dispatcher.run_once() == 0
+    clock.advance(timedelta(seconds=2))
+    app.dispatcher.run_once()
+    clock.advance(timedelta(hours=1))
+    app.dispatcher.run_once()
+    assert [r.answered for r in standin.requests] == [refusal.status, 201]
+    assert [r.body for r in standin.delivered] == ["明日停电"]
+    assert statuses(app) == [OutboxStatus.SENT]
+
+
+def test_restart_between_runs_sends_nothing_twice(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    texts = [f"通知{n}" for n in range(5)]
+    first = server(db, clock, standin)
+    standin.answer(Answer(), Answer(429, 20429), Answer(), Answer(500), Answer())
+    notices(first, *texts)
+    first.dispatcher.run_once()
+    assert len(standin.delivered) == 3
+    first.db.dispose()  # the process stops; a new one starts on the same database
+    clock.advance(timedelta(minutes=10))
+    second = server(db, clock, standin)
+    second.dispatcher.run_once()
+    second.dispatcher.run_once()
+    assert sorted(r.body for r in standin.delivered) == sorted(texts)
+    assert statuses(second) == [OutboxStatus.SENT] * 5
+
+
+class KilledAfter:
+    """The server process is killed while sending: after ``sends`` messages, nothing more runs."""
+
+    def __init__(self, sender: Sender, sends: int) -> None:
+        self.sender = sender
+        self.left = sends
+
+    def send(self, recipient: str, text: str) -> Outcome:
+        if self.left == 0:
+            raise SystemExit("killed")
+        self.left -= 1
+        return self.sender.send(recipient, text)
+
+
+def test_process_killed_mid_batch_sends_nothing_twice(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    first = server(db, clock, standin, sms=KilledAfter(sender, 1))
+    notices(first, "甲", "乙", "丙")
+    with pytest.raises(SystemExit):
+        first.dispatcher.run_once()
+    assert [r.body for r in standin.delivered] == ["甲"]
+    second = server(db, clock, standin)
+    assert second.dispatcher.run_once() == 0  # the dead process's claim still holds
+    clock.advance(LEASE + timedelta(seconds=1))
+    second.dispatcher.run_once()
+    assert [r.body for r in standin.delivered] == ["甲", "乙", "丙"]
+    assert statuses(second) == [OutboxStatus.SENT] * 3
+
+
+def test_message_whose_answer_was_lost_is_not_resent(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    app = server(db, clock, standin)
+    standin.answer(Answer(DROP))
+    notices(app, "验证码123456")
+    app.dispatcher.run_once()
+    clock.advance(LEASE * 3)
+    app.dispatcher.run_once()
+    assert len(standin.requests) == 1  # Twilio may have taken it: never risk sending it twice
+    assert statuses(app) == [OutboxStatus.FAILED]
+
+
+def test_other_refusals_are_final(db: Engine, clock: ManualClock, standin: TwilioStandIn) -> None:
+    app = server(db, clock, standin)
+    standin.answer(Answer(400, 21211, "The 'To' number is not a valid phone number."))
+    notices(app, "通知")
+    app.dispatcher.run_once()
+    clock.advance(timedelta(hours=1))
+    app.dispatcher.run_once()
+    assert len(standin.requests) == 1
+    assert statuses(app) == [OutboxStatus.FAILED]
+    with app.db.connect() as conn:
+        assert "21211" in str(conn.execute(sa.select(outbox.c.last_error)).scalar_one())
+
+
+def test_refusal_21610_opts_the_number_out_and_nothing_more_is_sent_to_it(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    app = server(db, clock, standin)
+    standin.answer(Answer(400, 21610, "Attempt to send to unsubscribed recipient"))
+    notices(app, "第一条", "第二条")
+    notices(app, "别人的", phone="+8613900139000")
+    app.dispatcher.run_once()
+    assert [r.body for r in standin.requests] == ["第一条", "别人的"]
+    assert statuses(app) == [OutboxStatus.FAILED, OutboxStatus.SKIPPED, OutboxStatus.SENT]
+    with SmsRecords.begin(app.db) as records:
+        assert records.is_opted_out(PHONE)
+        assert not records.is_opted_out("+8613900139000")
+
+
+def test_messages_go_from_the_configured_number_or_messaging_service(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    notices(server(db, clock, standin), "一")
+    service = "MG" + "1" * 32
+    other = build_app(
+        twilio_settings(db, standin, twilio_from=service), clock=clock, db=db, upgrade=False
+    )
+    other.dispatcher.run_once()
+    assert [r.origin for r in standin.delivered] == [service]
+    notices(other, "二")
+    server(db, clock, standin).dispatcher.run_once()
+    assert [r.origin for r in standin.delivered] == [service, OUR_NUMBER]
+
+
+class FrozenTime:
+    """The pacer's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_sending_keeps_to_the_rate_across_runs_without_using_up_attempts(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    time = FrozenTime()
+    pacer = SegmentPacer(1.0, burst=1.0, max_wait=0.25, monotonic=time, sleep=time.sleep)
+    sender = TwilioSender(
+        twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url), sender=OUR_NUMBER, pacer=pacer
+    )
+    app = server(db, clock, standin, sms=sender)
+    notices(app, "一", "二", "三", "四")  # one segment each, 1 segment/s
+    app.dispatcher.run_once()
+    assert [r.body for r in standin.delivered] == ["一", "二"]  # the burst, then wait
+    waiting = rows(app)[2:]
+    assert [row["attempts"] for row in waiting] == [0, 0]
+    assert [row["due_at"] - clock.now() for row in waiting] == [
+        timedelta(seconds=1),
+        timedelta(seconds=2),
+    ]
+    for _ in range(2):
+        time.now += 1
+        clock.advance(timedelta(seconds=1))
+        app.dispatcher.run_once()
+    assert [r.body for r in standin.delivered] == ["一", "二", "三", "四"]
+    assert [row["attempts"] for row in rows(app)] == [1, 1, 1, 1]

@@ -1,0 +1,200 @@
+"""Notices to Telegram chats through the outbox: the real python-telegram-bot ``Bot`` against a
+stand-in Bot API server. Time is a manual clock: the sender's waits move it, and the stand-in
+records each call at that clock's time, so the schedule is checked without waiting for it."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from itertools import pairwise
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.sender import TelegramSender
+from core.accounts import Language
+from core.clock import ManualClock, as_utc
+from core.outbox import Channel, OutboxMessage, OutboxStatus
+from platebot.bootstrap import App, build_app
+from platebot.dispatcher import Deferred, Sender, Sent
+from platebot.settings import Settings
+from store.tables import outbox
+from store.telegram_tables import Reservation, Slot, TelegramChats, telegram_chats
+from tests.standins.telegram_api import TOKEN, BotApiStandIn, running_bot_api
+from tests.support import CapturingSender
+
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+def bot_api(clock: ManualClock) -> Iterator[BotApiStandIn]:
+    with running_bot_api(now=clock.now) as api:
+        yield api
+
+
+def make_sender(db: Engine, clock: ManualClock, api: BotApiStandIn) -> TelegramSender:
+    settings = Settings(telegram_token=TOKEN, telegram_api_base=api.url)
+    return TelegramSender.from_settings(
+        settings, db=db, clock=clock, sleep=lambda seconds: clock.advance(seconds * SECOND)
+    )
+
+
+@pytest.fixture
+def sender(db: Engine, clock: ManualClock, bot_api: BotApiStandIn) -> Iterator[TelegramSender]:
+    sender = make_sender(db, clock, bot_api)
+    yield sender
+    sender.close()
+
+
+@pytest.fixture
+def server(db: Engine, clock: ManualClock, sms: CapturingSender, sender: TelegramSender) -> App:
+    settings = Settings(database_url=str(db.url), secret_key="test-secret")
+    senders: dict[Channel, Sender] = {Channel.SMS: sms, Channel.TELEGRAM: sender}
+    return build_app(settings, clock=clock, senders=senders, db=db, upgrade=False)
+
+
+def notify(app: App, notices: list[tuple[int, str]]) -> None:
+    """Write notices to chats into the outbox, all due now (as a broadcast does)."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        for chat_id, text in notices:
+            uow.outbox.add(
+                OutboxMessage(
+                    channel=Channel.TELEGRAM,
+                    recipient=str(chat_id),
+                    key="raw",
+                    params={"text": text},
+                    language=Language.ZH,
+                    created_at=now,
+                    due_at=now,
+                )
+            )
+        uow.commit()
+
+
+def dispatch_until_settled(app: App, clock: ManualClock) -> None:
+    """Run the dispatcher as the server's worker does; when nothing is due, move the clock to
+    the next due message."""
+    for _ in range(5_000):
+        if app.dispatcher.run_once():
+            continue
+        with app.db.connect() as conn:
+            due = conn.execute(
+                sa.select(sa.func.min(outbox.c.due_at)).where(
+                    outbox.c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+                )
+            ).scalar()
+        if due is None:
+            return
+        clock.set(max(clock.now(), as_utc(due)))
+    raise AssertionError("the outbox never settled")
+
+
+def notify_and_dispatch(app: App, clock: ManualClock, notices: list[tuple[int, str]]) -> None:
+    notify(app, notices)
+    dispatch_until_settled(app, clock)
+
+
+def statuses(app: App, chat_id: int) -> list[str]:
+    with app.db.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(outbox.c.status)
+                .where(outbox.c.recipient == str(chat_id))
+                .order_by(outbox.c.id)
+            ).scalars()
+        )
+
+
+def test_a_broadcast_burst_keeps_within_the_limits_and_loses_nothing_despite_429s(
+    server: App, clock: ManualClock, bot_api: BotApiStandIn
+) -> None:
+    chats = range(1001, 1101)  # 100 chats, 3 notices each, each chat's notices in a row
+    notices = [(chat, f"notice {n} to {chat}") for chat in chats for n in range(3)]
+    bot_api.flood_every(40, retry_after=2)
+    start = clock.now()
+
+    notify_and_dispatch(server, clock, notices)
+
+    calls = bot_api.calls_to("sendMessage")
+    delivered = Counter((c.chat_id, c.params["text"]) for c in bot_api.delivered())
+    assert delivered == Counter((str(chat), text) for chat, text in notices)  # all, once each
+    floods = [c for c in calls if c.status == HTTPStatus.TOO_MANY_REQUESTS]
+    assert len(floods) >= 5
+    with server.db.connect() as conn:
+        settled = conn.execute(sa.select(outbox.c.status, outbox.c.attempts)).all()
+    assert {tuple(row) for row in settled} == {("sent", 1)}  # pacing used up no attempts
+
+    times = [c.at for c in calls]
+    assert all(later - first >= SECOND for first, later in zip(times, times[30:], strict=False))
+    by_chat: dict[str | None, list[datetime]] = defaultdict(list)
+    for call in calls:
+        by_chat[call.chat_id].append(call.at)
+    for sent in by_chat.values():
+        assert all(b - a >= SECOND for a, b in pairwise(sent))
+    for flood in floods:
+        paused_until = flood.at + 2 * SECOND
+        assert not [c for c in calls if flood.at < c.at < paused_until]
+    assert times[-1] - start < 60 * SECOND  # 10 s at 30/s, the pauses, and little more
+
+
+def test_a_chat_that_blocked_the_bot_is_marked_unreachable_and_skipped_after(
+    server: App, clock: ManualClock, bot_api: BotApiStandIn
+) -> None:
+    bot_api.block(7)
+    notify_and_dispatch(server, clock, [(7, "a"), (8, "b"), (7, "c"), (7, "d"), (8, "e")])
+    assert len(bot_api.calls_to("sendMessage", 7)) == 1  # nothing more after the 403
+    assert statuses(server, 7) == ["failed", "skipped", "skipped"]
+    assert statuses(server, 8) == ["sent", "sent"]
+    with server.db.connect() as conn:
+        reason = conn.execute(
+            sa.select(telegram_chats.c.unreachable_reason).where(telegram_chats.c.chat_id == "7")
+        ).scalar_one()
+    assert "blocked" in reason
+
+    notify_and_dispatch(server, clock, [(7, "later")])
+    assert len(bot_api.calls_to("sendMessage", 7)) == 1
+    assert statuses(server, 7)[-1] == "skipped"
+
+
+def test_a_chat_is_paced_together_by_every_process(
+    db: Engine, clock: ManualClock, bot_api: BotApiStandIn, sender: TelegramSender
+) -> None:
+    other_process = make_sender(db, clock, bot_api)
+    try:
+        assert isinstance(sender.send("5", "first"), Sent)
+        assert other_process.send("5", "second") == Deferred(SECOND)
+        assert isinstance(other_process.send("6", "another chat"), Sent)
+        clock.advance(SECOND)
+        assert isinstance(other_process.send("5", "second"), Sent)
+    finally:
+        other_process.close()
+    assert [c.params["text"] for c in bot_api.delivered(5)] == ["first", "second"]
+
+
+def unreachable(db: Engine, chat_id: str) -> bool:
+    with db.connect() as conn:
+        since = conn.execute(
+            sa.select(telegram_chats.c.unreachable_since).where(telegram_chats.c.chat_id == chat_id)
+        ).scalar_one()
+    return since is not None
+
+
+def test_a_user_writing_again_makes_the_chat_reachable(db: Engine, clock: ManualClock) -> None:
+    chats = TelegramChats(db)
+    chats.mark_unreachable("9", clock.now(), "Forbidden: bot was blocked by the user")
+    assert unreachable(db, "9")
+    assert chats.answer_once(update_id=1, chat_id="9", user_id=9, now=clock.now())
+    assert not unreachable(db, "9")
+    assert not chats.answer_once(update_id=1, chat_id="9", user_id=9, now=clock.now())
+
+
+def test_a_reply_keeps_a_chats_later_sending_slot(db: Engine, clock: ManualClock) -> None:
+    chats = TelegramChats(db)
+    later = clock.now() + 3 * SECOND
+    assert chats.reserve("9", later).slot is Slot.GO
+    chats.answer_once(update_id=2, chat_id="9", user_id=9, now=clock.now())
+    assert chats.reserve("9", later) == Reservation(Slot.WAIT, later + SECOND)

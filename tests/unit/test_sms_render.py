@@ -1,0 +1,72 @@
+"""SMS rendering: numbered choices on their own lines; long replies paged within the budget."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.accounts import Language
+from dialogs.replies import Choice, Reply, Text
+from sms.render import paginate, render_pages, sms_lines
+from sms.segments import segment_count
+
+MORE = "回复N看更多"
+
+
+def menu(language: Language = Language.ZH, practice: bool = False) -> Reply:
+    return Reply(
+        lines=(Text("menu.title"),),
+        choices=(Choice("register", Text("menu.register")), Choice("help", Text("menu.help"))),
+        language=language,
+        practice=practice,
+    )
+
+
+def test_each_choice_is_on_its_own_line_starting_with_its_number() -> None:
+    assert sms_lines(menu()) == ["主菜单，请回复序号：", "1 注册/登录", "2 帮助"]
+    assert render_pages(menu(Language.EN), 2) == [
+        "Main menu. Reply with a number:\n1 Register / sign in\n2 Help"
+    ]
+
+
+def test_practice_screens_say_so() -> None:
+    assert sms_lines(menu(practice=True))[0] == "【练习】"
+
+
+def test_reply_within_budget_is_one_sms() -> None:
+    assert len(render_pages(menu(), 1)) == 1
+
+
+def test_long_reply_is_paged_with_reply_n_for_more_on_all_but_the_last_page() -> None:
+    lines = [f"第{n}条公告：明日九时起办理号牌业务。" for n in range(1, 11)]
+    pages = paginate(lines, budget=1, more=MORE)
+    assert len(pages) > 1
+    assert all(page.endswith("\n" + MORE) for page in pages[:-1])
+    assert not pages[-1].endswith(MORE)
+    assert all(segment_count(page) <= 1 for page in pages)
+    assert [line for page in pages for line in page.split("\n") if line != MORE] == lines
+
+
+def test_a_line_longer_than_a_page_is_cut_at_a_space() -> None:
+    line = " ".join(["word"] * 100)
+    pages = paginate([line], budget=1, more="Reply N for more")
+    assert all(segment_count(page) == 1 for page in pages)
+    assert all(not page.split("\n")[0].endswith("wor") for page in pages)
+    assert " ".join(page.removesuffix("\nReply N for more") for page in pages) == line
+
+
+lines_strategy = st.lists(
+    st.text(alphabet=st.sampled_from(list("abc xyz12€[中文号牌🙂,.")), min_size=0, max_size=200),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=lines_strategy, budget=st.integers(min_value=1, max_value=3))
+def test_every_page_fits_the_budget_and_nothing_is_lost(lines: list[str], budget: int) -> None:
+    more = "Reply N for more" if budget % 2 else MORE
+    pages = paginate(lines, budget=budget, more=more)
+    assert all(segment_count(page) <= budget for page in pages)
+    shown = "".join(page.removesuffix("\n" + more) for page in pages)
+    assert "".join(shown.split()) == "".join("".join(lines).split())
