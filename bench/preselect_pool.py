@@ -33,7 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from core import office_admin, pools, selection
+from core import basic_information, office_admin, pools, selection
 from core.accounts import Account, Category, Language, PersonDetails
 from core.clock import ManualClock
 from core.plates import PlateKind
@@ -103,7 +103,7 @@ def set_up(
             uow.pool.set_state(office.id, PlateKind.SMALL, serial, NumberState.ISSUED)
         csv = f"vin,certificate_no,owner_id,plate_kind\n{_vin(n)},WAC{n:012d},{OWNER},small"
         import_registry_csv(uow, text=csv, now=NOW, today=NOW.date())
-        preselection = selection.begin(
+        preselection = basic_information.begin(
             uow,
             now=NOW,
             account=account,

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -410,6 +411,12 @@ def write_profile(profiler: cProfile.Profile, path: Path) -> None:
 # -- report --------------------------------------------------------------------------------
 
 
+def core_speed() -> float:
+    """Microseconds for ``sum(range(1000))`` on this core (less is faster): a yardstick to
+    compare figures taken on different machines."""
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+
+
 def percentile(sorted_values: Sequence[int], fraction: float) -> float:
     """Nearest-rank percentile, in milliseconds."""
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
@@ -431,7 +438,7 @@ def report(options: Options, steps: list[Step], result: Result) -> None:
     print(f"  database     {options.db} (SQLite {sqlite3.sqlite_version}, {size / 1e6:.1f} MB)")
     print(
         f"  runtime      Python {platform.python_version()}, clock {options.clock}, "
-        f"CPUs allowed {affinity} of {os.cpu_count()}"
+        f"CPUs allowed {affinity} of {os.cpu_count()}, speed {core_speed():.1f} us"
         + (", PROFILED (slower)" if options.profile else "")
     )
     print(
@@ -443,7 +450,8 @@ def report(options: Options, steps: list[Step], result: Result) -> None:
     print(
         f"  latency ms   p50 {percentile(everything, 0.50):.2f}  "
         f"p90 {percentile(everything, 0.90):.2f}  p99 {percentile(everything, 0.99):.2f}  "
-        f"max {everything[-1] / 1e6:.1f}  mean {busy / turns * 1e3:.2f}"
+        f"p99.9 {percentile(everything, 0.999):.1f}  max {everything[-1] / 1e6:.1f}  "
+        f"mean {busy / turns * 1e3:.2f}"
     )
     print("  per step     mean   p50    p99  (ms)")
     for step in steps:

@@ -25,6 +25,7 @@ class AccountRepository(Protocol):
     def add(self, account: Account) -> None: ...
     def get(self, account_id: int) -> Account | None: ...
     def by_phone(self, phone: str) -> Account | None: ...
+    def id_by_phone(self, phone: str) -> int | None: ...
 
 
 class CodeRepository(Protocol):
@@ -40,7 +41,8 @@ class OutboxRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
+    """One transaction. ``with uow: ...; uow.commit()``; leaving without commit rolls back.
+    A unit of work is committed (or rolled back) once; more work needs a new one."""
 
     @property
     def accounts(self) -> AccountRepository: ...

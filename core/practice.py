@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.basic_information import check_open
 from core.offices import Office
 from core.plate_errors import NumberNotHeld, PoolEmpty
 from core.plates import PlateKind
 from core.pools import random_start
 from core.ports import UnitOfWork
 from core.preselection import Preselection, PreselectionState
-from core.selection import OwnCheck, check_open, deadline_for, first_available, parse_candidates
+from core.selection import OwnCheck, deadline_for, first_available, parse_candidates
 
 PRACTICE_VIN = "PRACTICE"
 

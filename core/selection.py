@@ -1,8 +1,6 @@
-"""The user's use cases of pre-selection (SPEC §4), one transaction each.
-
-Stage 1: ``standing`` (where a user coming back stands), ``offices_open_to``, ``begin`` (the
-VIN and certificate checked against the registry). Stage 2: ``send_selection_code``,
-``start_session`` (phone verified), ``draw_batch``, ``take_from_batch``, ``choose_own``.
+"""Stage 2 of pre-selection (SPEC §4), one transaction each: ``send_selection_code``,
+``start_session`` (phone verified), ``draw_batch``, ``take_from_batch``, ``choose_own``. Stage 1
+is in ``core.basic_information``.
 
 Every check runs before anything is written: the dialog engine commits a turn even when a rule
 refuses it (so that a wrong code is counted), and a refusal must cost nothing.
@@ -12,29 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from core import verification
 from core.accounts import Account, Language
-from core.clock import OFFICE_TZ, Clock, as_utc
+from core.basic_information import check_not_blacklisted, check_open, office_of
+from core.clock import Clock
 from core.offices import (
     Office,
-    check_may_choose,
     holiday_window,
-    offices_for,
     validity_deadline,
 )
 from core.plate_errors import (
-    Blacklisted,
     NoCandidates,
     NumberNotHeld,
-    OfficeUnknown,
-    OutsideSelectionHours,
     PoolEmpty,
     PreselectionNotFound,
     PreselectionNotOpen,
     SelectionSessionEnded,
-    VehicleAlreadyPreselected,
 )
 from core.plates import (
     PlateKind,
@@ -47,107 +40,14 @@ from core.pools import NumberState, random_start
 from core.ports import UnitOfWork
 from core.preselection import (
     SESSION_IDLE,
-    BlacklistEntry,
     Preselection,
     PreselectionState,
     SelectionSession,
 )
-from core.registry import find_vehicle, owner_id_of
 
 PRESELECT = "preselect"  # the purpose of the stage 2 one-time code
 
 S = PreselectionState
-
-
-def local_day(when: datetime) -> date:
-    return as_utc(when).astimezone(OFFICE_TZ).date()
-
-
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """Where an account stands when it opens pre-selection again."""
-
-    blacklist: BlacklistEntry | None
-    preselection: Preselection | None
-
-
-def standing(uow: UnitOfWork, *, account: Account, now: datetime) -> Standing:
-    if account.id is None:
-        return Standing(None, None)
-    entry = uow.blacklist.active(account_id=account.id, owner_id=owner_id_of(account), now=now)
-    latest = uow.preselections.latest_for_account(account.id, [S.STARTED, S.SELECTED])
-    return Standing(entry, latest)
-
-
-def check_not_blacklisted(uow: UnitOfWork, account: Account, now: datetime) -> None:
-    if account.id is None:
-        return
-    entry = uow.blacklist.active(account_id=account.id, owner_id=owner_id_of(account), now=now)
-    if entry is not None:
-        raise Blacklisted(until=local_day(entry.lifts_at).isoformat())
-
-
-def offices_open_to(uow: UnitOfWork, account: Account) -> list[Office]:
-    return offices_for(account, uow.offices.all())
-
-
-def office_by_code(uow: UnitOfWork, code: str) -> Office:
-    office = uow.offices.by_code(code)
-    if office is None or office.id is None:
-        raise OfficeUnknown(office=code[:8])
-    return office
-
-
-def office_of(uow: UnitOfWork, preselection: Preselection) -> Office:
-    office = uow.offices.get(preselection.office_id)
-    if office is None:  # pragma: no cover - offices are never deleted
-        raise OfficeUnknown(office=str(preselection.office_id))
-    return office
-
-
-def check_open(office: Office, now: datetime) -> None:
-    if not office.is_open(now):
-        raise OutsideSelectionHours(
-            opens=office.opens.strftime("%H:%M"), closes=office.closes.strftime("%H:%M")
-        )
-
-
-def begin(
-    uow: UnitOfWork,
-    *,
-    now: datetime,
-    account: Account,
-    office_code: str,
-    vin: str,
-    certificate_no: str,
-) -> Preselection:
-    """Stage 1 step 2: the vehicle is checked against the registry and gets its allowances.
-    Coming back with the same vehicle continues where it stood."""
-    if account.id is None:  # pragma: no cover - flows require an account
-        raise PreselectionNotFound(vin=vin)
-    check_not_blacklisted(uow, account, now)
-    office = office_by_code(uow, office_code)
-    check_may_choose(account, office)
-    record = find_vehicle(uow, vin)
-    record.check_claim(certificate_no=certificate_no, account=account)
-    existing = uow.preselections.open_for_vin(vin, lock=True)
-    if existing is not None:
-        if existing.state is S.STARTED and existing.account_id == account.id:
-            existing.office_id = office.id or existing.office_id
-            return existing
-        raise VehicleAlreadyPreselected()
-    preselection = Preselection(
-        account_id=account.id,
-        office_id=office.id or 0,
-        vin=record.vin,
-        plate_kind=record.plate_kind,
-        owner_id=record.owner_id,
-        self_choice_left=office.self_choice_allowance,
-        batches_left=office.batch_allowance,
-        created_at=now,
-    )
-    uow.preselections.add(preselection)
-    return preselection
 
 
 def _started(uow: UnitOfWork, account: Account, preselection_id: int) -> Preselection:
@@ -220,11 +120,11 @@ def _in_session(
     if found is None or found[0].account_id != account.id:
         raise SelectionSessionEnded(minutes=int(SESSION_IDLE.total_seconds() // 60))
     session, preselection, office = found
+    if preselection.state is not S.STARTED:  # a number was taken (maybe from another chat)
+        raise PreselectionNotOpen(state=preselection.state.value)
     if not session.is_active(now):
         end_session(uow, session, now)  # kept: the engine commits a refused turn
         raise SelectionSessionEnded(minutes=int(SESSION_IDLE.total_seconds() // 60))
-    if preselection.state is not S.STARTED:
-        raise PreselectionNotOpen(state=preselection.state.value)
     check_open(office, now)
     session.touch(now)
     return session, preselection, office

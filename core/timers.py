@@ -17,11 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from core import outbox
+from core.basic_information import local_day
 from core.clock import Clock, as_utc
 from core.pools import NumberState
 from core.ports import UnitOfWork
 from core.preselection import BlacklistEntry, PreselectionState, two_years_after
-from core.selection import end_session, local_day
+from core.selection import end_session
 
 log = logging.getLogger(__name__)
 

@@ -55,14 +55,15 @@ class Engine:
     def _transaction(self, inbound: Inbound, step: Callable[[Turn, Inbound], Reply]) -> Reply:
         with self.uow_factory() as uow:
             now = self.services.clock.now()
-            conversation = uow.conversations.lock(
-                channel=inbound.channel, user_key=inbound.user_key, new=self._new(inbound)
+            conversation, earlier = uow.conversations.lock_for_turn(
+                channel=inbound.channel,
+                user_key=inbound.user_key,
+                new=self._new(inbound),
+                message_id=inbound.message_id,
             )
-            if inbound.message_id is not None:
-                earlier = uow.inbound.reply_for(inbound.channel, inbound.message_id)
-                if earlier is not None:
-                    log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
-                    return earlier
+            if earlier is not None:
+                log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
+                return earlier
             turn = Turn(conversation, uow, self.services, now)
             reply = step(turn, inbound)
             conversation.choices = [choice.to_json() for choice in reply.choices]
@@ -133,15 +134,25 @@ class Engine:
         return self._prompt(turn)
 
     def _recognise_sender(self, turn: Turn, inbound: Inbound) -> None:
-        """A number the channel vouches for (an SMS sender) is that number's account."""
+        """A number the channel vouches for (an SMS sender) is that number's account: looked up
+        when the number is first seen here, and again whenever a flow is entered."""
         conversation = turn.conversation
-        if inbound.sender_phone is None or conversation.account_id is not None:
+        if inbound.sender_phone is None or conversation.phone == inbound.sender_phone:
             return
         conversation.phone = inbound.sender_phone
-        account = turn.uow.accounts.by_phone(inbound.sender_phone)
-        if account is not None:
-            turn.link(account)
-            log.info("conversation %s recognised as %s", conversation.id, mask_phone(account.phone))
+        conversation.account_id = None
+        self._recognise_phone(turn)
+
+    def _recognise_phone(self, turn: Turn) -> None:
+        conversation = turn.conversation
+        if conversation.account_id is not None or conversation.phone is None:
+            return
+        account_id = turn.uow.accounts.id_by_phone(conversation.phone)
+        if account_id is not None:
+            conversation.account_id = account_id
+            log.info(
+                "conversation %s recognised as %s", conversation.id, mask_phone(conversation.phone)
+            )
 
     def _understand(self, turn: Turn, flow: Flow, inbound: Inbound) -> Event | None:
         choices = [Choice.from_json(c) for c in turn.conversation.choices]
@@ -224,7 +235,8 @@ class Engine:
         conversation = turn.conversation
         name, _, state = target.partition(":")
         flow = self.flows[name]
-        if flow.requires_account and turn.account is None:
+        self._recognise_phone(turn)  # registered meanwhile on another channel?
+        if flow.requires_account and not turn.registered:
             turn.note("account.required_first")
             conversation.returns.append(target)
             name, state, flow = "register", "", self.flows["register"]

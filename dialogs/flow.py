@@ -63,6 +63,11 @@ class Turn:
         return self.now.astimezone(OFFICE_TZ).date()
 
     @property
+    def registered(self) -> bool:
+        """Whether this conversation acts for an account (without loading it)."""
+        return self.conversation.account_id is not None
+
+    @property
     def account(self) -> Account | None:
         if self._account is None and self.conversation.account_id is not None:
             self._account = self.uow.accounts.get(self.conversation.account_id)
@@ -77,7 +82,7 @@ class Turn:
     def set_language(self, language: Language) -> None:
         """Speak ``language`` in this chat and in notices to the account."""
         self.conversation.language = language
-        if self.account is not None:
+        if self.registered and self.account is not None:
             self.account.language = language
         self.note("lang.switched")
 

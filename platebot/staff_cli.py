@@ -7,19 +7,17 @@ Commands import what they need when they run, so that ``platebot`` starts fast.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from platebot.staff_cli_support import JsonOption, err, out, refusals, run, show
+from platebot.staff_info_cli import announce_app, contact_app, guide_app
 
 if TYPE_CHECKING:
-    from platebot.staff_service import StaffService
+    pass
 
 T = TypeVar("T")
 
@@ -30,9 +28,6 @@ office_app = typer.Typer(help="Vehicle management offices.", no_args_is_help=Tru
 pool_app = typer.Typer(help="Number pools.", no_args_is_help=True)
 registry_app = typer.Typer(help="The vehicle certificate registry.", no_args_is_help=True)
 blacklist_app = typer.Typer(help="The online pre-selection blacklist.", no_args_is_help=True)
-guide_app = typer.Typer(help="Guides users read in the dialog.", no_args_is_help=True)
-contact_app = typer.Typer(help="Contact details users read in the dialog.", no_args_is_help=True)
-announce_app = typer.Typer(help="System announcements.", no_args_is_help=True)
 for sub, name in (
     (office_app, "office"),
     (pool_app, "pool"),
@@ -43,75 +38,6 @@ for sub, name in (
     (announce_app, "announcement"),
 ):
     staff_app.add_typer(sub, name=name)
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-@contextmanager
-def _service() -> Iterator[StaffService]:
-    """The staff service on the configured database (migrated first), closed afterwards."""
-    from core.clock import SystemClock
-    from platebot.settings import SettingsError, load_settings
-    from platebot.staff_service import StaffService
-    from store import migrate
-    from store.db import create_engine
-    from store.uow import UnitOfWorkFactory
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
-        raise typer.Exit(2) from exc
-    engine = create_engine(settings.database_url)
-    try:
-        migrate.upgrade(engine)
-        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A refusal of the office's rules is printed in words, with exit status 1."""
-    from core.errors import DomainError
-    from platebot.staff_service import message_of
-
-    try:
-        yield
-    except DomainError as error:
-        err.print(f"[red]Refused[/red] {message_of(error.code, error.params)}")
-        raise typer.Exit(1) from error
-
-
-def _run(action: Callable[[StaffService], T]) -> T:
-    with _refusals(), _service() as service:
-        return action(service)
-
-
-def _show(rows: list[dict[str, Any]] | dict[str, Any], as_json: bool = False) -> None:
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    if isinstance(rows, dict):
-        for key, value in rows.items():
-            out.print(f"{key}: {value}", markup=False)
-        return
-    if not rows:
-        out.print("(none)")
-        return
-    if len(rows[0]) > 7:  # too wide for a table: one block per row
-        for row in rows:
-            _show(row)
-            out.print()
-        return
-    table = Table(*rows[0].keys())
-    for row in rows:
-        table.add_row(*(str(value) if value is not None else "" for value in row.values()))
-    out.print(table)
-
 
 # -- offices ----------------------------------------------------------------------------------
 
@@ -128,7 +54,7 @@ def _settings(**values: Any) -> dict[str, Any]:
 @office_app.command("list")
 def office_list(as_json: JsonOption = False) -> None:
     """List the offices and their settings."""
-    _show(_run(lambda s: s.offices()), as_json)
+    show(run(lambda s: s.offices()), as_json)
 
 
 @office_app.command("add")
@@ -165,7 +91,7 @@ def office_add(
         validity_working_days=validity_days,
         patterns=pattern,
     )
-    _show(_run(lambda s: s.create_office(code=code, name=name, region_code=region, **values)))
+    show(run(lambda s: s.create_office(code=code, name=name, region_code=region, **values)))
 
 
 @office_app.command("set")
@@ -202,7 +128,7 @@ def office_set(
         validity_working_days=validity_days,
         patterns=pattern,
     )
-    _show(_run(lambda s: s.change_office(code, **values)))
+    show(run(lambda s: s.change_office(code, **values)))
 
 
 @office_app.command("holiday")
@@ -218,7 +144,7 @@ def office_holiday(
     except ValueError as exc:
         err.print(f"[red]Not a date[/red] {exc}")
         raise typer.Exit(2) from exc
-    _run(lambda s: s.set_holidays(code, parsed, on=not remove))
+    run(lambda s: s.set_holidays(code, parsed, on=not remove))
     out.print(f"{code}: {len(parsed)} holiday(s) {'removed' if remove else 'added'}")
 
 
@@ -243,9 +169,9 @@ def pool_load(
     listed = list(serials or [])
     if csv_file is not None:
         listed += serials_from_csv(csv_file.read_text(encoding="utf-8-sig"))
-    with _refusals():
+    with refusals():
         plate_kind = parse_kind(kind)
-    report = _run(
+    report = run(
         lambda s: s.load_pool(
             code,
             plate_kind,
@@ -262,9 +188,9 @@ def pool_load(
 
 
 @pool_app.command("show")
-def pool_show(code: Annotated[str, typer.Argument(help="The office, e.g. 粤D.")]) -> None:
+def poolshow(code: Annotated[str, typer.Argument(help="The office, e.g. 粤D.")]) -> None:
     """Pooled numbers per plate kind."""
-    _show(_run(lambda s: s.pool_counts(code)))
+    show(run(lambda s: s.pool_counts(code)))
 
 
 @registry_app.command("import")
@@ -276,7 +202,7 @@ def registry_import(
     """Import vehicles from CSV: bad rows are reported by line, good rows kept."""
     from platebot.staff_service import message_of
 
-    report = _run(lambda s: s.import_registry(csv_file.read_text(encoding="utf-8-sig")))
+    report = run(lambda s: s.import_registry(csv_file.read_text(encoding="utf-8-sig")))
     out.print(f"{report.added} added, {report.updated} updated, {len(report.errors)} bad row(s)")
     for problem in report.errors:
         err.print(
@@ -293,7 +219,7 @@ def registry_import(
 @staff_app.command("confirm")
 def confirm(vin: Annotated[str, typer.Argument(help="The vehicle's VIN.")]) -> None:
     """Confirm a pre-selection at the counter: the number is issued to the vehicle."""
-    _show(_run(lambda s: s.confirm(vin)))
+    show(run(lambda s: s.confirm(vin)))
 
 
 @staff_app.command("preselections")
@@ -316,13 +242,13 @@ def preselections(
             f"[red]No state[/red] {state}: use {', '.join(s.value for s in PreselectionState)}"
         )
         raise typer.Exit(2) from exc
-    _show(_run(lambda s: s.preselections(state=wanted, office=office, limit=limit)), as_json)
+    show(run(lambda s: s.preselections(state=wanted, office=office, limit=limit)), as_json)
 
 
 @blacklist_app.command("list")
 def blacklist_list(as_json: JsonOption = False) -> None:
     """Accounts barred from online pre-selection now."""
-    _show(_run(lambda s: s.blacklist()), as_json)
+    show(run(lambda s: s.blacklist()), as_json)
 
 
 @blacklist_app.command("lift")
@@ -330,94 +256,4 @@ def blacklist_lift(
     phone: Annotated[str, typer.Argument(help="The account's mobile number.")],
 ) -> None:
     """Lift an account's blacklist before its two years are over."""
-    _show(_run(lambda s: s.lift(phone)))
-
-
-# -- guides, contacts, announcements ----------------------------------------------------------
-
-TitleOption = Annotated[str, typer.Option(help="Title (Chinese).")]
-BodyOption = Annotated[str, typer.Option(help="Text (Chinese).")]
-TitleEnOption = Annotated[str, typer.Option(help="Title (English).")]
-BodyEnOption = Annotated[str, typer.Option(help="Text (English).")]
-IdArgument = Annotated[int, typer.Argument(help="Its number (see list).")]
-
-
-@guide_app.command("add")
-def guide_add(
-    *,
-    title: TitleOption,
-    body: BodyOption,
-    title_en: TitleEnOption = "",
-    body_en: BodyEnOption = "",
-    position: Annotated[int, typer.Option(help="Order in the list.")] = 0,
-) -> None:
-    """Add a guide."""
-    _show(
-        _run(
-            lambda s: s.add_guide(
-                title=title, body=body, title_en=title_en, body_en=body_en, position=position
-            )
-        )
-    )
-
-
-@contact_app.command("add")
-def contact_add(
-    *,
-    name: Annotated[str, typer.Option(help="Who (Chinese).")],
-    phone: Annotated[str, typer.Option(help="Telephone.")],
-    address: Annotated[str, typer.Option(help="Address (Chinese).")],
-    hours: Annotated[str, typer.Option(help="Opening hours.")] = "",
-    office: Annotated[str | None, typer.Option(help="The office, e.g. 粤D.")] = None,
-    name_en: Annotated[str, typer.Option(help="Who (English).")] = "",
-    address_en: Annotated[str, typer.Option(help="Address (English).")] = "",
-) -> None:
-    """Add contact details."""
-    _show(
-        _run(
-            lambda s: s.add_contact(
-                name=name,
-                phone=phone,
-                address=address,
-                hours=hours,
-                office_code=office,
-                name_en=name_en,
-                address_en=address_en,
-            )
-        )
-    )
-
-
-@announce_app.command("add")
-def announcement_add(
-    *,
-    title: TitleOption,
-    body: BodyOption,
-    title_en: TitleEnOption = "",
-    body_en: BodyEnOption = "",
-) -> None:
-    """Publish an announcement now."""
-    _show(_run(lambda s: s.announce(title=title, body=body, title_en=title_en, body_en=body_en)))
-
-
-@announce_app.command("withdraw")
-def announcement_withdraw(item_id: IdArgument) -> None:
-    """Withdraw an announcement (users no longer see it)."""
-    _show(_run(lambda s: s.withdraw(item_id)))
-
-
-def _list_and_remove(app: typer.Typer, kind: str) -> None:
-    @app.command("list")
-    def listed(as_json: JsonOption = False) -> None:
-        """List them."""
-        _show(_run(lambda s: s.items(kind)), as_json)
-
-    @app.command("remove")
-    def remove(item_id: IdArgument) -> None:
-        """Remove one."""
-        _run(lambda s: s.remove_item(kind, item_id))
-        out.print(f"{kind} {item_id} removed")
-
-
-for _sub, _kind in ((guide_app, "guide"), (contact_app, "contact"), (announce_app, "announcement")):
-    _list_and_remove(_sub, _kind)
+    show(run(lambda s: s.lift(phone)))

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.info import Announcement, Contact, Guide
 from core.offices import Office
-from core.plates import PlateKind, has_four
-from core.pools import NumberState, keys_for
 from core.preselection import BlacklistEntry, Preselection, PreselectionState, SelectionSession
 from core.registry import VehicleRecord
 from store.preselection_tables import (
@@ -76,176 +72,6 @@ class SqlOfficeRepository:
             self.session.execute(
                 sa.delete(office_holidays).where(c.office_id == office_id, c.day == day)
             )
-
-
-class SqlPoolRepository:
-    """Plain SQL: one statement per operation, each along an index."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
-        added = 0
-        for start in range(0, len(serials), _CHUNK):
-            chunk = serials[start : start + _CHUNK]
-            rows = [
-                {
-                    "office_id": office_id,
-                    "kind": kind,
-                    "serial": serial,
-                    "state": NumberState.POOLED,
-                    "sort_key": key,
-                    "no_four": not has_four(serial),
-                }
-                for serial, key in keys_for(chunk)
-            ]
-            result = self.session.execute(
-                _insert(self.session, plate_numbers)
-                .on_conflict_do_nothing(index_elements=["office_id", "kind", "serial"])
-                .returning(N.id),
-                rows,
-            )
-            added += len(result.all())
-        return added
-
-    def counts(self, office_id: int) -> dict[PlateKind, int]:
-        query = (
-            sa.select(N.kind, sa.func.count())
-            .where(N.office_id == office_id, N.state == NumberState.POOLED)
-            .group_by(N.kind)
-        )
-        return {PlateKind(kind): int(count) for kind, count in self.session.execute(query)}
-
-    def _run(self, statement: sa.Executable, **params: Any) -> sa.CursorResult[Any]:
-        """Core statements on the session's connection: no ORM work on the hot path."""
-        return self.session.connection().execute(statement, params)
-
-    def _pick(
-        self, office_id: int, kind: PlateKind, count: int, *, no_four: bool, start: int, lock: bool
-    ) -> list[tuple[int, str]]:
-        """From ``start`` along the sort key to the end, then from the beginning."""
-        found: list[tuple[int, str]] = []
-        for wrapped in (False, True):
-            rows = self._run(
-                _pick_statement(no_four=no_four, wrapped=wrapped, lock=lock),
-                p_office=office_id,
-                p_kind=kind,
-                p_start=start,
-                p_count=count - len(found),
-            )
-            found += [(row.id, row.serial) for row in rows]
-            if len(found) >= count:
-                break
-        return found
-
-    def sample(
-        self, office_id: int, kind: PlateKind, count: int, *, no_four: bool, start: int
-    ) -> list[str]:
-        picked = self._pick(office_id, kind, count, no_four=no_four, start=start, lock=False)
-        return [serial for _id, serial in picked]
-
-    def hold(
-        self,
-        office_id: int,
-        kind: PlateKind,
-        count: int,
-        *,
-        no_four: bool,
-        start: int,
-        session_id: int,
-    ) -> list[str]:
-        held: list[str] = []
-        for wrapped in (False, True):  # one statement each: pick (skipping locked rows) and hold
-            rows = self._run(
-                _hold_statement(no_four=no_four, wrapped=wrapped),
-                p_office=office_id,
-                p_kind=kind,
-                p_start=start,
-                p_count=count - len(held),
-                p_session=session_id,
-            )
-            held += [row.serial for row in rows]
-            if len(held) >= count:
-                break
-        return held
-
-    def release(self, session_id: int, *, keep: Sequence[str] = ()) -> int:
-        result = self._run(_RELEASE, p_session=session_id, p_keep=list(keep) or [""])
-        return int(result.rowcount)
-
-    def states(
-        self, office_id: int, kind: PlateKind, serials: Sequence[str], *, lock: bool
-    ) -> dict[str, tuple[NumberState, int | None]]:
-        if not serials:
-            return {}
-        statement = _STATES_LOCKED if lock else _STATES
-        rows = self._run(statement, p_office=office_id, p_kind=kind, p_serials=list(serials))
-        return {row.serial: (NumberState(row.state), row.hold_session_id) for row in rows}
-
-    def set_state(self, office_id: int, kind: PlateKind, serial: str, state: NumberState) -> None:
-        self._run(_SET_STATE, p_office=office_id, p_kind=kind, p_serial=serial, p_state=state)
-
-
-# Statements of the hot path, built once (SQLAlchemy caches their compiled form too).
-_POOLED = (
-    N.office_id == sa.bindparam("p_office"),
-    N.kind == sa.bindparam("p_kind", type_=N.kind.type),
-    N.state == NumberState.POOLED,
-)
-
-
-@cache
-def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[Any]:
-    """Pooled numbers from the random start to the end of the sort key (``wrapped``: from the
-    beginning up to it), along ``ix_plate_numbers_draw`` (``…_no_four`` with the filter)."""
-    start: sa.BindParameter[int] = sa.bindparam("p_start", type_=sa.Integer())
-    query = sa.select(N.id, N.serial).where(*_POOLED)
-    if no_four:
-        query = query.where(N.no_four == sa.true())  # "= true": indexable, unlike "IS true"
-    query = query.where(N.sort_key < start if wrapped else N.sort_key >= start)
-    query = query.order_by(N.sort_key).limit(sa.bindparam("p_count"))
-    return query.with_for_update(skip_locked=True) if lock else query
-
-
-@cache
-def _hold_statement(*, no_four: bool, wrapped: bool) -> sa.Update:
-    picked = _pick_statement(no_four=no_four, wrapped=wrapped, lock=True).with_only_columns(N.id)
-    return (
-        sa.update(plate_numbers)
-        .where(N.id.in_(picked.scalar_subquery()))
-        .values(state=NumberState.HELD, hold_session_id=sa.bindparam("p_session"))
-        .returning(N.serial)
-    )
-
-
-_RELEASE = (
-    sa.update(plate_numbers)
-    .where(
-        N.hold_session_id == sa.bindparam("p_session"),
-        N.state == NumberState.HELD,
-        N.serial.not_in(sa.bindparam("p_keep", expanding=True)),
-    )
-    .values(state=NumberState.POOLED, hold_session_id=None)
-)
-_STATES = (
-    sa.select(N.serial, N.state, N.hold_session_id)
-    .where(
-        N.office_id == sa.bindparam("p_office"),
-        N.kind == sa.bindparam("p_kind", type_=N.kind.type),
-        N.serial.in_(sa.bindparam("p_serials", expanding=True)),
-    )
-    .order_by(N.id)  # rows locked in one order: two users never wait on each other
-)
-_STATES_LOCKED = _STATES.with_for_update()
-_SET_STATE = (
-    sa.update(plate_numbers)
-    .where(
-        N.office_id == sa.bindparam("p_office"),
-        N.kind == sa.bindparam("p_kind", type_=N.kind.type),
-        N.serial == sa.bindparam("p_serial"),
-    )
-    .values(state=sa.bindparam("p_state", type_=N.state.type), hold_session_id=None)
-)
 
 
 class SqlRegistryRepository:

@@ -59,17 +59,22 @@ plate_numbers = sa.Table(
     sa.Column("state", enum_column(NumberState), nullable=False),
     sa.Column("sort_key", sa.Integer, nullable=False),
     sa.Column("no_four", sa.Boolean, nullable=False),
-    sa.Column("hold_session_id", sa.Integer),
     sa.UniqueConstraint("office_id", "kind", "serial", name="uq_plate_numbers_serial"),
     # random draws: the next pooled numbers after a random point of the sort key
     sa.Index("ix_plate_numbers_draw", "office_id", "kind", "state", "sort_key"),
     sa.Index("ix_plate_numbers_draw_no_four", "office_id", "kind", "state", "no_four", "sort_key"),
-    sa.Index(
-        "ix_plate_numbers_hold",
-        "hold_session_id",
-        postgresql_where=sa.text("hold_session_id IS NOT NULL"),
-        sqlite_where=sa.text("hold_session_id IS NOT NULL"),
-    ),
+)
+
+# A pooled number shown in a random batch is held for that selection session: a row here. Holds
+# live apart from the (large) pool table so that drawing and releasing a batch writes a few rows
+# of a small table instead of moving twenty numbers between index ranges of the pool's indexes.
+number_holds = sa.Table(
+    "number_holds",
+    metadata,
+    sa.Column("number_id", sa.Integer, sa.ForeignKey("plate_numbers.id"), primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("selection_sessions.id"), nullable=False),
+    sa.Column("serial", sa.String(8), nullable=False),
+    sa.Index("ix_number_holds_session", "session_id"),
 )
 
 vehicle_records = sa.Table(

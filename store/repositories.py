@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
@@ -16,6 +17,8 @@ from core.outbox import OutboxMessage, OutboxStatus
 from dialogs.conversation import Conversation
 from dialogs.replies import Reply
 from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
+
+_ACCOUNT_ID = sa.select(accounts.c.id).where(accounts.c.phone == sa.bindparam("phone"))
 
 
 class SqlAccountRepository:
@@ -29,9 +32,25 @@ class SqlAccountRepository:
     def get(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)
 
+    def id_by_phone(self, phone: str) -> int | None:
+        """Just the id (plain SQL, no entity loaded): for recognising a sender on every turn."""
+        return _conn(self.session).execute(_ACCOUNT_ID, {"phone": phone}).scalar()
+
     def by_phone(self, phone: str) -> Account | None:
         query = sa.select(Account).where(accounts.c.phone == phone)
         return self.session.scalars(query).one_or_none()
+
+
+_INSERT_CODE = sa.insert(one_time_codes).returning(one_time_codes.c.id)
+_INSERT_OUTBOX = sa.insert(outbox).returning(outbox.c.id)
+
+
+def _insert_row(session: Session, statement: sa.Insert, entity: object, table: sa.Table) -> int:
+    """Insert a new entity's row without the ORM's unit of work; returns its id."""
+    values = {
+        column.name: getattr(entity, column.name) for column in table.columns if column.name != "id"
+    }
+    return int(_conn(session).execute(statement, values).scalar_one())
 
 
 class SqlCodeRepository:
@@ -39,7 +58,8 @@ class SqlCodeRepository:
         self.session = session
 
     def add(self, code: OneTimeCode) -> None:
-        self.session.add(code)
+        """Inserted at once with plain SQL (a new code is never changed in its own turn)."""
+        code.id = _insert_row(self.session, _INSERT_CODE, code, one_time_codes)
 
     def latest(self, phone: str, purpose: str) -> OneTimeCode | None:
         c = one_time_codes.c
@@ -62,7 +82,8 @@ class SqlOutboxRepository:
         self.session = session
 
     def add(self, message: OutboxMessage) -> None:
-        self.session.add(message)
+        """Inserted at once with plain SQL: writing notices is on the hot path of many turns."""
+        message.id = _insert_row(self.session, _INSERT_OUTBOX, message, outbox)
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
@@ -87,51 +108,95 @@ class SqlOutboxRepository:
         return list(self.session.scalars(query))
 
 
+def _conn(session: Session) -> Connection:
+    """The connection the unit of work's transaction runs on: plain SQL goes straight to it,
+    skipping the ORM's per-call transaction bookkeeping."""
+    bind = session.bind
+    return bind if isinstance(bind, Connection) else session.connection()
+
+
 def _insert(session: Session, table: sa.Table) -> Any:
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)
 
 
+_c = conversations.c
+_COLUMNS = [column.name for column in conversations.c if column.name != "id"]
+_EARLIER_REPLY = (
+    sa.select(inbound_messages.c.reply)
+    .where(
+        inbound_messages.c.channel == sa.bindparam("channel"),
+        inbound_messages.c.message_id == sa.bindparam("message_id"),
+    )
+    .scalar_subquery()
+    .label("earlier_reply")
+)
+# Built once: executing a prebuilt statement skips SQLAlchemy's per-call construction and cache-key
+# work, which is most of a turn's cost otherwise.
+_LOCK = (
+    sa.select(conversations, _EARLIER_REPLY)
+    .where(_c.channel == sa.bindparam("channel"), _c.user_key == sa.bindparam("user_key"))
+    .with_for_update(of=conversations)
+)
+_SAVE = (
+    sa.update(conversations)
+    .where(_c.id == sa.bindparam("w_id"), _c.version == sa.bindparam("w_version"))
+    .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
+)
+_BY_ACCOUNT = sa.select(conversations).where(_c.account_id == sa.bindparam("account_id"))
+_RECORD = sa.insert(inbound_messages)
+_INSERT_NEW: dict[str, Any] = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(conversations)
+    .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
+    .on_conflict_do_nothing(index_elements=["channel", "user_key"])
+    for dialect in (postgresql, sqlite)
+}
+
+
 class SqlConversationRepository:
-    """Plain SQL on the hot path: one locked read and one write per turn."""
+    """Prebuilt Core statements on the hot path: one locked read (which also finds an earlier
+    reply to the same inbound message) and one write per turn."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def lock(self, *, channel: str, user_key: str, new: Conversation) -> Conversation:
-        where = (conversations.c.channel == channel) & (conversations.c.user_key == user_key)
-        query = sa.select(conversations).where(where).with_for_update()
-        row = self.session.execute(query).mappings().first()
+        return self.lock_for_turn(channel=channel, user_key=user_key, new=new, message_id=None)[0]
+
+    def lock_for_turn(
+        self, *, channel: str, user_key: str, new: Conversation, message_id: str | None
+    ) -> tuple[Conversation, Reply | None]:
+        connection = _conn(self.session)
+        params = {"channel": channel, "user_key": user_key, "message_id": message_id}
+        row = connection.execute(_LOCK, params).mappings().first()
         if row is None:
-            self.session.execute(
-                _insert(self.session, conversations)
-                .values(_values(new))
-                .on_conflict_do_nothing(index_elements=["channel", "user_key"])
-            )
-            row = self.session.execute(query).mappings().one()
-        return _conversation(row)
+            insert = _INSERT_NEW[
+                "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+            ]
+            connection.execute(insert, _params(new))
+            row = connection.execute(_LOCK, params).mappings().one()
+        earlier = row["earlier_reply"]
+        return _conversation(row), None if earlier is None else Reply.from_json(earlier)
 
     def save(self, conversation: Conversation) -> None:
-        values = _values(conversation)
-        values["version"] = conversation.version + 1
-        result = self.session.execute(
-            sa.update(conversations)
-            .where(
-                conversations.c.id == conversation.id,
-                conversations.c.version == conversation.version,
-            )
-            .values(values)
+        """Write the conversation back; refused if its version moved (it cannot under our lock)."""
+        params = _params(conversation)
+        params.update(
+            p_version=conversation.version + 1, w_id=conversation.id, w_version=conversation.version
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        result = _conn(self.session).execute(_SAVE, params)
+        if result.rowcount != 1:
             raise RuntimeError("conversation changed under a lock: refusing to overwrite it")
         conversation.version += 1
 
     def for_account(self, account_id: int) -> Sequence[Conversation]:
-        rows = self.session.execute(
-            sa.select(conversations).where(conversations.c.account_id == account_id)
-        ).mappings()
-        return [_conversation(row) for row in rows]
+        rows = _conn(self.session).execute(_BY_ACCOUNT, {"account_id": account_id})
+        return [_conversation(row) for row in rows.mappings()]
+
+
+def _params(conversation: Conversation) -> dict[str, Any]:
+    return {f"p_{name}": value for name, value in _values(conversation).items()}
 
 
 def _values(conversation: Conversation) -> dict[str, Any]:
@@ -186,8 +251,12 @@ class SqlInboundLog:
         return None if stored is None else Reply.from_json(stored)
 
     def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
-        self.session.execute(
-            sa.insert(inbound_messages).values(
-                channel=channel, message_id=message_id, reply=reply.to_json(), received_at=now
-            )
+        _conn(self.session).execute(
+            _RECORD,
+            {
+                "channel": channel,
+                "message_id": message_id,
+                "reply": reply.to_json(),
+                "received_at": now,
+            },
         )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
+from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
     SqlBlacklistRepository,
     SqlInfoRepository,
     SqlOfficeRepository,
-    SqlPoolRepository,
     SqlPreselectionRepository,
     SqlRegistryRepository,
     SqlSessionRepository,
@@ -41,12 +41,19 @@ class SqlUnitOfWork:
     blacklist: SqlBlacklistRepository
     info: SqlInfoRepository
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self._factory = factory
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.connection: Connection | None = None
         self.session: Session | None = None
 
     def __enter__(self) -> Self:
-        session = self.session = self._factory()
+        # The transaction belongs to a Core connection and starts with the first statement
+        # (BEGIN IMMEDIATE on SQLite); the ORM session joins it when an entity is needed. Plain
+        # SQL on the hot path (a dialog turn) so pays nothing for the ORM's bookkeeping.
+        connection = self.connection = self._engine.connect()
+        session = self.session = Session(
+            bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
+        )
         self.accounts = SqlAccountRepository(session)
         self.codes = SqlCodeRepository(session)
         self.outbox = SqlOutboxRepository(session)
@@ -67,23 +74,34 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self._session()
+        connection, session = self.connection, self.session
+        self.connection = self.session = None
+        if connection is None or session is None:
+            return
         try:
-            session.rollback()
-        finally:
             session.close()
-            self.session = None
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
 
     def commit(self) -> None:
-        self._session().commit()
+        """Make the transaction's work permanent (one unit of work, one commit)."""
+        session, connection = self._open()
+        session.flush()
+        if connection.in_transaction():
+            connection.commit()
 
     def rollback(self) -> None:
-        self._session().rollback()
+        session, connection = self._open()
+        session.expunge_all()
+        if connection.in_transaction():
+            connection.rollback()
 
-    def _session(self) -> Session:
-        if self.session is None:
+    def _open(self) -> tuple[Session, Connection]:
+        if self.session is None or self.connection is None:
             raise RuntimeError("the unit of work is used outside its 'with' block")
-        return self.session
+        return self.session, self.connection
 
 
 class UnitOfWorkFactory:
@@ -92,7 +110,6 @@ class UnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         map_entities()
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self.engine)

@@ -15,7 +15,6 @@ from core.clock import ManualClock
 from core.plates import PlateKind
 from core.registry import import_registry_csv, vin_check_digit
 from platebot.bootstrap import App
-from store.preselection_tables import plate_numbers
 from store.tables import metadata
 
 PERSON_PHONE = "+8613800138000"
@@ -132,9 +131,9 @@ def snapshot(app: App, skip: Iterable[str] = ()) -> dict[str, list[tuple[Any, ..
 
 
 def number_state(app: App, serial: str, kind: PlateKind = PlateKind.SMALL) -> str | None:
-    c = plate_numbers.c
-    with app.db.connect() as conn:
-        found = conn.execute(
-            sa.select(c.state).where(c.serial == serial, c.kind == kind)
-        ).scalar_one_or_none()
-    return None if found is None else str(found)
+    """The number's state as SPEC §3 names it (a pooled number in someone's batch is held)."""
+    with app.uow() as uow:
+        office = uow.offices.by_code(OFFICE)
+        assert office is not None and office.id is not None
+        found = uow.pool.states(office.id, kind, [serial], lock=False).get(serial)
+    return None if found is None else str(found[0])

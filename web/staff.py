@@ -12,11 +12,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import DomainError
@@ -25,6 +24,25 @@ from core.pools import serials_from_csv
 from core.preselection import PreselectionState
 from platebot.bootstrap import App
 from platebot.staff_service import StaffService, message_of
+from web.staff_models import (
+    KINDS,
+    AnnouncementIn,
+    BlacklistOut,
+    Confirm,
+    ContactIn,
+    GuideIn,
+    InfoChange,
+    InfoKind,
+    Lift,
+    NewOffice,
+    OfficeOut,
+    OfficeSettings,
+    PoolLoad,
+    PoolLoaded,
+    PreselectionOut,
+    RegistryImported,
+    RowProblem,
+)
 
 T = TypeVar("T")
 
@@ -63,148 +81,6 @@ def _call(action: Callable[[], T]) -> T:
             else status.HTTP_422_UNPROCESSABLE_CONTENT
         )
         raise HTTPException(code, detail=error_body(error)) from error
-
-
-# -- bodies -------------------------------------------------------------------------------------
-
-
-class OfficeSettings(BaseModel):
-    name: str | None = None
-    region_code: str | None = Field(default=None, examples=["4405"])
-    address: str | None = None
-    hours: str | None = Field(default=None, examples=["09:00-21:00"])
-    notice: str | None = None
-    notice_en: str | None = None
-    self_choice_allowance: int | None = None
-    batch_allowance: int | None = None
-    batch_size: int | None = None
-    candidates_per_check: int | None = None
-    validity_working_days: int | None = None
-    patterns: list[str] | None = Field(default=None, examples=[["LLDDD", "DDDDD"]])
-
-
-class NewOffice(OfficeSettings):
-    code: str = Field(examples=["粤D"])
-    name: str = Field(examples=["汕头市车辆管理所"])
-    region_code: str = Field(examples=["4405"])
-
-
-class OfficeOut(BaseModel):
-    code: str
-    name: str
-    region_code: str
-    address: str
-    hours: str
-    notice: str
-    notice_en: str
-    self_choice_allowance: int
-    batch_allowance: int
-    batch_size: int
-    candidates_per_check: int
-    validity_working_days: int
-    patterns: list[str]
-
-
-class PoolLoad(BaseModel):
-    kind: PlateKind
-    ranges: list[str] = Field(default=[], examples=[["10000-19999"]])
-    patterns: list[str] = Field(default=[], examples=[["LDDDD"]])
-    serials: list[str] = Field(default=[], examples=[["AB123"]])
-    exclude: list[str] = Field(default=[], examples=[["88888"]])
-
-
-class PoolLoaded(BaseModel):
-    added: int
-    already: int
-    excluded: int
-
-
-class RowProblem(BaseModel):
-    line: int
-    code: str
-    message: str
-
-
-class RegistryImported(BaseModel):
-    added: int
-    updated: int
-    errors: list[RowProblem]
-
-
-class Confirm(BaseModel):
-    vin: str = Field(examples=["LGBH52E08NY000001"])
-
-
-class PreselectionOut(BaseModel):
-    id: int
-    vin: str
-    office: str | None
-    plate_kind: str
-    state: str
-    plate: str | None
-    self_choice_left: int
-    batches_left: int
-    selected_at: str | None
-    last_valid_day: str | None
-    confirmed_at: str | None
-
-
-class Lift(BaseModel):
-    phone: str = Field(examples=["+8613800138000"])
-
-
-class BlacklistOut(BaseModel):
-    id: int
-    phone: str | None
-    since: str
-    lifts_on: str
-    lifted_at: str | None
-    lifted_early: bool
-
-
-class GuideIn(BaseModel):
-    title: str
-    body: str
-    title_en: str = ""
-    body_en: str = ""
-    position: int = 0
-
-
-class ContactIn(BaseModel):
-    name: str
-    phone: str
-    address: str
-    hours: str = ""
-    office_code: str | None = None
-    name_en: str = ""
-    address_en: str = ""
-
-
-class AnnouncementIn(BaseModel):
-    title: str
-    body: str
-    title_en: str = ""
-    body_en: str = ""
-
-
-class InfoChange(BaseModel):
-    """Fields to change (others stay)."""
-
-    title: str | None = None
-    body: str | None = None
-    title_en: str | None = None
-    body_en: str | None = None
-    position: int | None = None
-    name: str | None = None
-    name_en: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    address_en: str | None = None
-    hours: str | None = None
-
-
-InfoKind = Literal["guides", "contacts", "announcements"]
-_KINDS: dict[str, str] = {"guides": "guide", "contacts": "contact", "announcements": "announcement"}
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -347,13 +223,13 @@ def _info_routes(api: APIRouter, staff: StaffService) -> None:
     @api.patch("/{kind}/{item_id}", summary="Change a guide, contact or announcement")
     def change(kind: InfoKind, item_id: int, body: InfoChange) -> dict[str, Any]:
         values = body.model_dump(exclude_none=True)
-        return _call(lambda: staff.change_item(_KINDS[kind], item_id, **values))
+        return _call(lambda: staff.change_item(KINDS[kind], item_id, **values))
 
     @api.delete(
         "/{kind}/{item_id}", status_code=204, summary="Remove a guide, contact or announcement"
     )
     def remove(kind: InfoKind, item_id: int) -> None:
-        _call(lambda: staff.remove_item(_KINDS[kind], item_id))
+        _call(lambda: staff.remove_item(KINDS[kind], item_id))
 
 
 def mount(api: FastAPI, app: App) -> None:

@@ -38,7 +38,7 @@ class MenuFlow(BaseFlow):
 
     def prompt(self, turn: Turn) -> Reply:
         choices = []
-        if turn.account is None:
+        if not turn.registered:
             choices.append(Choice("register", Text("menu.register")))
         choices += [
             Choice("preselect", Text("menu.preselect")),

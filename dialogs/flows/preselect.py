@@ -10,21 +10,20 @@ nothing saved: no registry check, no SMS, no allowance used, the pool only read.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeVar
 
 from transitions import EventData
 
-from core import practice, selection
-from core.clock import Clock
-from core.errors import CodeResendTooSoon
+from core import basic_information, practice
 from core.offices import Office
 from core.otp import clean_entered_code
-from core.plate_errors import OfficeUnknown, SelectionSessionEnded
+from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind, clean_serial
 from core.preselection import Preselection, PreselectionState
 from core.registry import validate_certificate_number, validate_vin
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
 from dialogs.flows import preselect_screens as screens
+from dialogs.flows.preselect_stage2 import StageTwo
 from dialogs.replies import Inbound, Reply, Text
 
 
@@ -48,10 +47,10 @@ class State(enum.Enum):
 
 
 S = State
-_STAGE_2 = (S.CHOOSE, S.BATCH, S.OWN)
+T = TypeVar("T")
 
 
-class PreselectFlow(BaseFlow):
+class PreselectFlow(StageTwo, BaseFlow):
     """Pre-select a plate for a new car: office, notice, VIN and certificate, selection notice;
     phone code, random batch or own numbers, result. Coming back resumes where one stands."""
 
@@ -150,7 +149,7 @@ class PreselectFlow(BaseFlow):
         account = turn.account
         if self.practice or account is None:
             return S.INTRO
-        standing = selection.standing(turn.uow, account=account, now=turn.now)
+        standing = basic_information.standing(turn.uow, account=account, now=turn.now)
         if standing.blacklist is not None:
             return S.BLOCKED
         current = standing.preselection
@@ -212,7 +211,7 @@ class PreselectFlow(BaseFlow):
         account = turn.account
         if account is None:  # pragma: no cover - the flow requires an account
             return
-        preselection = selection.begin(
+        preselection = basic_information.begin(
             turn.uow,
             now=turn.now,
             account=account,
@@ -237,158 +236,6 @@ class PreselectFlow(BaseFlow):
         """Another vehicle: start again from the office."""
         turn_of(event).data.clear()
 
-    # -- stage 2 -------------------------------------------------------------------------------
-
-    def send_code(self, event: EventData) -> None:
-        """Phone verification: a code to the account's mobile (none in practice)."""
-        turn = turn_of(event)
-        if self.practice:
-            selection.check_open(self.office(turn), turn.now)
-            return
-        self._send(turn, quiet_if_recent=True)
-
-    def resend_code(self, event: EventData) -> None:
-        turn = turn_of(event)
-        self._send(turn, quiet_if_recent=False)
-        turn.note("reg.code_resent")
-
-    def _send(self, turn: Turn, *, quiet_if_recent: bool) -> None:
-        account, current = turn.account, self.current(turn)
-        if account is None or current is None or current.id is None:
-            raise SelectionSessionEnded(minutes=20)
-        try:
-            selection.send_selection_code(
-                turn.uow,
-                clock=_clock(turn),
-                key=turn.services.code_key,
-                account=account,
-                preselection_id=current.id,
-                language=turn.language,
-            )
-        except CodeResendTooSoon:
-            if not quiet_if_recent:
-                raise
-            turn.note("reg.code_still_valid")
-
-    def open_session(self, event: EventData) -> None:
-        """The code is right: stage 2 opens for 20 minutes of activity."""
-        turn = turn_of(event)
-        if self.practice:
-            return
-        account, current = turn.account, self.current(turn)
-        if account is None or current is None or current.id is None:
-            raise SelectionSessionEnded(minutes=20)
-        session = selection.start_session(
-            turn.uow,
-            clock=_clock(turn),
-            key=turn.services.code_key,
-            account=account,
-            preselection_id=current.id,
-            entered_code=str(event.kwargs["arg"]),
-        )
-        turn.data["session_id"] = session.id
-
-    def draw(self, event: EventData) -> None:
-        """A random batch (``draw_no4``: without the digit 4); costs one batch."""
-        turn = turn_of(event)
-        no_four = event.event.name == "draw_no4"
-        if self.practice:
-            run = self.run(turn)
-            batch = practice.practice_draw(
-                turn.uow, now=turn.now, office=self.office(turn), run=run, no_four=no_four
-            )
-            turn.data["run"] = practice.to_data(run)
-        else:
-            account = turn.account
-            if account is None:  # pragma: no cover - the flow requires an account
-                return
-            drawn = self._in_session(
-                turn,
-                lambda session_id: selection.draw_batch(
-                    turn.uow, now=turn.now, account=account, session_id=session_id, no_four=no_four
-                ),
-            )
-            if drawn is None:
-                return
-            batch = drawn.serials
-        turn.data["batch"] = batch
-
-    def take(self, event: EventData) -> None:
-        """The user picks one number of the batch: it is pre-selected for the vehicle."""
-        turn = turn_of(event)
-        serial = str(event.kwargs["arg"])
-        if self.practice:
-            run = self.run(turn)
-            practice.practice_take(
-                turn.uow,
-                now=turn.now,
-                office=self.office(turn),
-                run=run,
-                serial=serial,
-                batch=list(turn.data.get("batch", [])),
-            )
-            turn.data["run"] = practice.to_data(run)
-            return
-        account = turn.account
-        if account is None:  # pragma: no cover - the flow requires an account
-            return
-        self._in_session(
-            turn,
-            lambda session_id: selection.take_from_batch(
-                turn.uow, now=turn.now, account=account, session_id=session_id, serial=serial
-            ),
-        )
-
-    def check_own(self, event: EventData) -> None:
-        """Self-chosen candidates checked in order; the first available one is taken."""
-        turn = turn_of(event)
-        typed = str(event.kwargs["arg"])
-        turn.data.pop("own", None)
-        if self.practice:
-            run = self.run(turn)
-            outcome = practice.practice_choose(
-                turn.uow, now=turn.now, office=self.office(turn), run=run, typed=typed
-            )
-            turn.data["run"] = practice.to_data(run)
-        else:
-            account = turn.account
-            if account is None:  # pragma: no cover - the flow requires an account
-                return
-            checked = self._in_session(
-                turn,
-                lambda session_id: selection.choose_own(
-                    turn.uow, now=turn.now, account=account, session_id=session_id, typed=typed
-                ),
-            )
-            if checked is None:
-                return
-            outcome = checked
-        turn.data["own"] = {"taken": outcome.taken, "spent": outcome.spent}
-        if outcome.taken is None:
-            numbers = " ".join(outcome.checked)
-            turn.note("pre.own_none", numbers=numbers, spent=outcome.spent, left=outcome.left)
-
-    def own_taken(self, event: EventData) -> bool:
-        return bool(turn_of(event).data.get("own", {}).get("taken"))
-
-    def own_left(self, event: EventData) -> bool:
-        turn = turn_of(event)
-        current = self.current(turn)
-        return "own" not in turn.data or (current is not None and current.self_choice_left > 0)
-
-    def batches_left(self, event: EventData) -> bool:
-        current = self.current(turn_of(event))
-        return current is not None and current.batches_left > 0
-
-    def _in_session(self, turn: Turn, action: Any) -> Any:
-        """Run a stage 2 action; if the session has ended, back to the selection notice."""
-        try:
-            return action(int(turn.data.get("session_id") or 0))
-        except SelectionSessionEnded as ended:
-            turn.note(f"error.{ended.code}", **ended.params)
-            turn.go(f"{self.name}:NOTICE")
-            return None
-
     # -- leaving -------------------------------------------------------------------------------
 
     def to_menu(self, event: EventData) -> None:
@@ -401,7 +248,7 @@ class PreselectFlow(BaseFlow):
 
     def offices(self, turn: Turn) -> list[Office]:
         account = turn.account
-        return selection.offices_open_to(turn.uow, account) if account is not None else []
+        return basic_information.offices_open_to(turn.uow, account) if account is not None else []
 
     def office(self, turn: Turn) -> Office:
         if self.practice and "run" in turn.data:
@@ -409,11 +256,11 @@ class PreselectFlow(BaseFlow):
             if office is not None:
                 return office
         if "office" in turn.data:
-            return selection.office_by_code(turn.uow, turn.data["office"])
+            return basic_information.office_by_code(turn.uow, turn.data["office"])
         current = self.current(turn)
         if current is None:
             raise OfficeUnknown(office="")
-        return selection.office_of(turn.uow, current)
+        return basic_information.office_of(turn.uow, current)
 
     def current(self, turn: Turn) -> Preselection | None:
         """The vehicle being pre-selected for (a practice run in practice)."""
@@ -427,7 +274,7 @@ class PreselectFlow(BaseFlow):
             found = turn.uow.preselections.get(int(wanted))
             if found is not None and found.account_id == account.id:
                 return found
-        found = selection.standing(turn.uow, account=account, now=turn.now).preselection
+        found = basic_information.standing(turn.uow, account=account, now=turn.now).preselection
         if found is not None:
             turn.data["preselection_id"] = found.id
         return found
@@ -458,10 +305,6 @@ class PracticeFlow(PreselectFlow):
 def clean_office_code(text: str) -> str:
     """``粤d``, ``粤 D`` → ``粤D``; a lone letter stays a letter."""
     return "".join(text.split()).upper()[:2]
-
-
-def _clock(turn: Turn) -> Clock:
-    return turn.services.clock
 
 
 __all__ = ["PracticeFlow", "PreselectFlow", "State"]

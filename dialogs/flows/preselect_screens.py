@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 
 from core.accounts import Language
+from core.basic_information import local_day, standing
 from core.info import localised
 from core.masking import mask_phone
 from core.offices import LOCAL_ONLY, Office, last_valid_day
 from core.plates import PlateKind
 from core.pools import publicity as pool_publicity
 from core.preselection import Preselection
-from core.selection import local_day, standing
 from dialogs.flow import Turn
 from dialogs.replies import Choice, Reply, Text
 

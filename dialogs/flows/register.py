@@ -124,7 +124,7 @@ class RegisterFlow(BaseFlow):
         return moves
 
     def entry(self, turn: Turn) -> S:
-        if turn.account is not None:
+        if turn.registered:
             turn.note("reg.already")
             turn.go("account")
             return S.KIND
@@ -176,7 +176,7 @@ class RegisterFlow(BaseFlow):
 
     def phone_has_account(self, event: EventData) -> bool:
         turn = turn_of(event)
-        return turn.uow.accounts.by_phone(turn.data["phone"]) is not None
+        return turn.uow.accounts.id_by_phone(turn.data["phone"]) is not None
 
     def send_sign_in_code(self, event: EventData) -> None:
         """The number has an account: send a code to sign in with."""

@@ -146,6 +146,14 @@ def to_choose(chat: Transcript, say: dict[str, str], sms: CapturingSender, n: in
     assert say["choose"] in chat.text
 
 
+def picked(chat: Transcript, say: dict[str, str], sms: CapturingSender, serial: str) -> None:
+    """The whole journey, ending with ``serial`` chosen as the user's own number."""
+    to_choose(chat, say, sms)
+    chat.pick("own")
+    chat.say(serial)
+    assert say["result"].format(serial=serial) in chat.text
+
+
 def the_preselection(app: App) -> dict[str, object]:
     with app.db.connect() as conn:
         return dict(conn.execute(sa.select(preselections)).mappings().one())
@@ -243,9 +251,7 @@ def test_coming_back_after_picking_shows_the_result(
 ) -> None:
     say = SAY[lang]
     chat = start(world, renderer, lang)
-    to_choose(chat, say, sms)
-    chat.pick("own")
-    chat.say("10003")
+    picked(chat, say, sms, "10003")
     chat.pick("menu")
     chat.pick("preselect")
     assert say["result"].format(serial="10003") in chat.text and say["deadline"] in chat.text
@@ -298,9 +304,7 @@ def test_blacklisted_user_is_refused_with_the_lift_date(
 ) -> None:
     say = SAY[lang]
     chat = start(world, renderer, lang)
-    to_choose(chat, say, sms)
-    chat.pick("own")
-    chat.say("10003")
+    picked(chat, say, sms, "10003")
     clock.advance(timedelta(days=5))
     assert Timers(world.uow, clock).run_once() == 1
     chat.say("菜单" if lang == "zh" else "MENU")
@@ -316,6 +320,7 @@ def test_practice_runs_the_same_steps_marked_as_practice_and_saves_nothing(
     chat = start(world, renderer, lang)
     chat.pick("preselect")
     before = snapshot(world, skip={"conversations", "inbound_messages"})
+    conversations = len(snapshot(world)["conversations"])
     chat.pick("practice")
     screens = [chat.reply]
     for choice in ("start", "office:粤D", "publicity", "next", "agree"):
@@ -340,7 +345,9 @@ def test_practice_runs_the_same_steps_marked_as_practice_and_saves_nothing(
     assert say["practice_result"] in chat.text
     assert all(reply is not None and reply.practice for reply in screens)
     assert all(say["practice"] in renderer.render(r) for r in screens if r is not None)
+    # every table is as it was (row for row), but the dialog's own log of messages handled
     assert snapshot(world, skip={"conversations", "inbound_messages"}) == before
+    assert len(snapshot(world)["conversations"]) == conversations
 
 
 def test_office_list_follows_the_users_category(world: App, renderer: Renderer, lang: str) -> None:
@@ -430,3 +437,15 @@ def test_a_session_that_ended_while_the_chat_stayed_open_leads_back_to_the_notic
     assert say["session_ended"] in chat.text
     assert chat.reply is not None and chat.reply.keys[-1] == "pre.notice"  # SMS pages it
     assert the_preselection(world)["state"] == "started"
+
+
+def test_going_back_after_the_pick_leads_to_the_result_again(
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    chat = start(world, renderer, lang)
+    picked(chat, say, sms, "10004")
+    chat.say("返回" if lang == "zh" else "BACK")
+    chat.say("10005")
+    assert say["result"].format(serial="10004") in chat.text
+    assert number_state(world, "10005") == NumberState.POOLED

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core import counter, office_admin, selection
+from core import basic_information, counter, office_admin, selection
 from core.accounts import Account, Category
 from core.clock import OFFICE_TZ, ManualClock
 from core.errors import DomainError
@@ -88,7 +88,7 @@ def begin(app: App, phone: str = PERSON_PHONE, n: int = 1, office: str = OFFICE)
     user = account(app, phone)
     started = run(
         app,
-        lambda uow: selection.begin(
+        lambda uow: basic_information.begin(
             uow,
             now=app.clock.now(),
             account=user,
@@ -164,6 +164,13 @@ def take(app: App, session_id: int, serial: str, phone: str = PERSON_PHONE) -> P
     )
 
 
+def pool_counts(app: App) -> dict[PlateKind, int]:
+    with app.uow() as uow:
+        office = uow.offices.by_code(OFFICE)
+        assert office is not None and office.id is not None
+        return uow.pool.counts(office.id)
+
+
 def refused(app: App, action: Callable[[], Any], error: type[DomainError]) -> DomainError:
     with pytest.raises(error) as caught:
         action()
@@ -216,6 +223,7 @@ def test_a_batch_costs_one_and_its_numbers_are_held(world: App, sms: CapturingSe
     batch = draw(world, session)
     assert len(batch.serials) == 10 and batch.batches_left == 4
     assert {number_state(world, s) for s in batch.serials} == {NumberState.HELD}
+    assert pool_counts(world) == {PlateKind.SMALL: 20}  # held numbers are not available
     again = draw(world, session)
     assert again.batches_left == 3
     released = set(batch.serials) - set(again.serials)
@@ -375,7 +383,7 @@ def test_registry_checks_refuse_with_the_reason(world: App) -> None:
     def attempt(n: int, certificate: str) -> None:
         run(
             world,
-            lambda uow: selection.begin(
+            lambda uow: basic_information.begin(
                 uow,
                 now=world.clock.now(),
                 account=user,

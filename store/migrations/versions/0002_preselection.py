@@ -150,7 +150,6 @@ def upgrade() -> None:
         ),
         sa.Column("sort_key", sa.Integer(), nullable=False),
         sa.Column("no_four", sa.Boolean(), nullable=False),
-        sa.Column("hold_session_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["office_id"], ["offices.id"], name=op.f("fk_plate_numbers_office_id_offices")
         ),
@@ -165,13 +164,6 @@ def upgrade() -> None:
             "ix_plate_numbers_draw_no_four",
             ["office_id", "kind", "state", "no_four", "sort_key"],
             unique=False,
-        )
-        batch_op.create_index(
-            "ix_plate_numbers_hold",
-            ["hold_session_id"],
-            unique=False,
-            postgresql_where=sa.text("hold_session_id IS NOT NULL"),
-            sqlite_where=sa.text("hold_session_id IS NOT NULL"),
         )
 
     op.create_table(
@@ -299,9 +291,30 @@ def upgrade() -> None:
             "ix_selection_sessions_preselection", ["preselection_id"], unique=False
         )
 
+    op.create_table(
+        "number_holds",
+        sa.Column("number_id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.String(length=8), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["number_id"],
+            ["plate_numbers.id"],
+            name=op.f("fk_number_holds_number_id_plate_numbers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["selection_sessions.id"],
+            name=op.f("fk_number_holds_session_id_selection_sessions"),
+        ),
+        sa.PrimaryKeyConstraint("number_id", name=op.f("pk_number_holds")),
+    )
+    with op.batch_alter_table("number_holds", schema=None) as batch_op:
+        batch_op.create_index("ix_number_holds_session", ["session_id"], unique=False)
+
 
 def downgrade() -> None:
     for table in (
+        "number_holds",
         "selection_sessions",
         "blacklist",
         "preselections",

@@ -1,0 +1,86 @@
+"""What the staff commands share: the staff service on the configured database, refusals said
+in words, and printing (tables, key: value blocks, or JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from platebot.staff_service import StaffService
+
+T = TypeVar("T")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@contextmanager
+def service() -> Iterator[StaffService]:
+    """The staff service on the configured database (migrated first), closed afterwards."""
+    from core.clock import SystemClock
+    from platebot.settings import SettingsError, load_settings
+    from platebot.staff_service import StaffService
+    from store import migrate
+    from store.db import create_engine
+    from store.uow import UnitOfWorkFactory
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    engine = create_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A refusal of the office's rules is printed in words, with exit status 1."""
+    from core.errors import DomainError
+    from platebot.staff_service import message_of
+
+    try:
+        yield
+    except DomainError as error:
+        err.print(f"[red]Refused[/red] {message_of(error.code, error.params)}")
+        raise typer.Exit(1) from error
+
+
+def run(action: Callable[[StaffService], T]) -> T:
+    with refusals(), service() as staff:
+        return action(staff)
+
+
+def show(rows: list[dict[str, Any]] | dict[str, Any], as_json: bool = False) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    if isinstance(rows, dict):
+        for key, value in rows.items():
+            out.print(f"{key}: {value}", markup=False)
+        return
+    if not rows:
+        out.print("(none)")
+        return
+    if len(rows[0]) > 7:  # too wide for a table: one block per row
+        for row in rows:
+            show(row)
+            out.print()
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*(str(value) if value is not None else "" for value in row.values()))
+    out.print(table)

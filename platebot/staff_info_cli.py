@@ -1,0 +1,102 @@
+"""``platebot staff guide|contact|announcement …``: the information users read (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from platebot.staff_cli_support import JsonOption, out, run, show
+
+guide_app = typer.Typer(help="Guides users read in the dialog.", no_args_is_help=True)
+contact_app = typer.Typer(help="Contact details users read in the dialog.", no_args_is_help=True)
+announce_app = typer.Typer(help="System announcements.", no_args_is_help=True)
+
+# -- guides, contacts, announcements ----------------------------------------------------------
+
+TitleOption = Annotated[str, typer.Option(help="Title (Chinese).")]
+BodyOption = Annotated[str, typer.Option(help="Text (Chinese).")]
+TitleEnOption = Annotated[str, typer.Option(help="Title (English).")]
+BodyEnOption = Annotated[str, typer.Option(help="Text (English).")]
+IdArgument = Annotated[int, typer.Argument(help="Its number (see list).")]
+
+
+@guide_app.command("add")
+def guide_add(
+    *,
+    title: TitleOption,
+    body: BodyOption,
+    title_en: TitleEnOption = "",
+    body_en: BodyEnOption = "",
+    position: Annotated[int, typer.Option(help="Order in the list.")] = 0,
+) -> None:
+    """Add a guide."""
+    show(
+        run(
+            lambda s: s.add_guide(
+                title=title, body=body, title_en=title_en, body_en=body_en, position=position
+            )
+        )
+    )
+
+
+@contact_app.command("add")
+def contact_add(
+    *,
+    name: Annotated[str, typer.Option(help="Who (Chinese).")],
+    phone: Annotated[str, typer.Option(help="Telephone.")],
+    address: Annotated[str, typer.Option(help="Address (Chinese).")],
+    hours: Annotated[str, typer.Option(help="Opening hours.")] = "",
+    office: Annotated[str | None, typer.Option(help="The office, e.g. 粤D.")] = None,
+    name_en: Annotated[str, typer.Option(help="Who (English).")] = "",
+    address_en: Annotated[str, typer.Option(help="Address (English).")] = "",
+) -> None:
+    """Add contact details."""
+    show(
+        run(
+            lambda s: s.add_contact(
+                name=name,
+                phone=phone,
+                address=address,
+                hours=hours,
+                office_code=office,
+                name_en=name_en,
+                address_en=address_en,
+            )
+        )
+    )
+
+
+@announce_app.command("add")
+def announcement_add(
+    *,
+    title: TitleOption,
+    body: BodyOption,
+    title_en: TitleEnOption = "",
+    body_en: BodyEnOption = "",
+) -> None:
+    """Publish an announcement now."""
+    show(run(lambda s: s.announce(title=title, body=body, title_en=title_en, body_en=body_en)))
+
+
+@announce_app.command("withdraw")
+def announcement_withdraw(item_id: IdArgument) -> None:
+    """Withdraw an announcement (users no longer see it)."""
+    show(run(lambda s: s.withdraw(item_id)))
+
+
+def _list_and_remove(app: typer.Typer, kind: str) -> None:
+    @app.command("list")
+    def listed(as_json: JsonOption = False) -> None:
+        """List them."""
+        show(run(lambda s: s.items(kind)), as_json)
+
+    @app.command("remove")
+    def remove(item_id: IdArgument) -> None:
+        """Remove one."""
+        run(lambda s: s.remove_item(kind, item_id))
+        out.print(f"{kind} {item_id} removed")
+
+
+for _sub, _kind in ((guide_app, "guide"), (contact_app, "contact"), (announce_app, "announcement")):
+    _list_and_remove(_sub, _kind)

@@ -1,0 +1,204 @@
+"""The number pools (``core.plate_ports.PoolRepository``): plain SQL on the hot path.
+
+A random batch is the next pooled numbers after a random point of the sort key, read along
+``ix_plate_numbers_draw`` (``…_no_four`` without the digit 4), skipping numbers held for another
+session (``number_holds``) and, on PostgreSQL, rows another transaction is taking right now
+(``FOR UPDATE SKIP LOCKED``). A hold is a row of the small ``number_holds`` table, so drawing and
+releasing batches writes a few pages whatever the pool's size. Statements are built once; they
+run on the session's connection without ORM work. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.plates import PlateKind, has_four
+from core.pools import NumberState, keys_for
+from store.preselection_tables import number_holds, plate_numbers
+from store.repositories import _insert
+
+_CHUNK = 5000
+N = plate_numbers.c
+H = number_holds.c
+
+
+class SqlPoolRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
+        return self.session.connection().execute(statement, params)
+
+    def add(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
+        added = 0
+        for start in range(0, len(serials), _CHUNK):
+            rows = [
+                {
+                    "office_id": office_id,
+                    "kind": kind,
+                    "serial": serial,
+                    "state": NumberState.POOLED,
+                    "sort_key": key,
+                    "no_four": not has_four(serial),
+                }
+                for serial, key in keys_for(serials[start : start + _CHUNK])
+            ]
+            statement = (
+                _insert(self.session, plate_numbers)
+                .on_conflict_do_nothing(index_elements=["office_id", "kind", "serial"])
+                .returning(N.id)
+            )
+            added += len(self._run(statement, rows).all())
+        return added
+
+    def counts(self, office_id: int) -> dict[PlateKind, int]:
+        """Pooled numbers per kind, less those held in someone's batch right now."""
+        params = {"p_office": office_id}
+        pooled = {PlateKind(row.kind): int(row.n) for row in self._run(_COUNT_POOLED, params)}
+        for row in self._run(_COUNT_HELD, params):
+            kind = PlateKind(row.kind)
+            pooled[kind] = pooled.get(kind, 0) - int(row.n)
+        return pooled
+
+    def _pick(
+        self, office_id: int, kind: PlateKind, count: int, *, no_four: bool, start: int, lock: bool
+    ) -> list[tuple[int, str]]:
+        """From ``start`` along the sort key to the end, then from the beginning."""
+        found: list[tuple[int, str]] = []
+        for wrapped in (False, True):
+            params = {"p_office": office_id, "p_kind": kind, "p_start": start}
+            params["p_count"] = count - len(found)
+            statement = _pick_statement(no_four=no_four, wrapped=wrapped, lock=lock)
+            found += [(row.id, row.serial) for row in self._run(statement, params)]
+            if len(found) >= count:
+                break
+        return found
+
+    def sample(
+        self, office_id: int, kind: PlateKind, count: int, *, no_four: bool, start: int
+    ) -> list[str]:
+        picked = self._pick(office_id, kind, count, no_four=no_four, start=start, lock=False)
+        return [serial for _id, serial in picked]
+
+    def hold(
+        self,
+        office_id: int,
+        kind: PlateKind,
+        count: int,
+        *,
+        no_four: bool,
+        start: int,
+        session_id: int,
+    ) -> list[str]:
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # A batch need not survive a crash: if the commit of this transaction were lost, the
+            # numbers would simply be unheld and the batch not counted. So it does not wait for
+            # the WAL to reach the disk (other transactions still see it at once).
+            self._run(_ASYNC_COMMIT)
+        held: list[str] = []
+        for wrapped in (False, True):  # one statement each: pick (skipping locked rows), hold
+            params = {"p_office": office_id, "p_kind": kind, "p_start": start}
+            params |= {"p_count": count - len(held), "p_session": session_id}
+            statement = _hold_statement(dialect, no_four=no_four, wrapped=wrapped)
+            held += self._run(statement, params).scalars()
+            if len(held) >= count:
+                break
+        return held
+
+    def release(self, session_id: int, *, keep: Sequence[str] = ()) -> int:
+        params = {"p_session": session_id, "p_keep": list(keep) or [""]}
+        return int(self._run(_RELEASE, params).rowcount)
+
+    def states(
+        self, office_id: int, kind: PlateKind, serials: Sequence[str], *, lock: bool
+    ) -> dict[str, tuple[NumberState, int | None]]:
+        if not serials:
+            return {}
+        params = {"p_office": office_id, "p_kind": kind, "p_serials": list(serials)}
+        found: dict[str, tuple[NumberState, int | None]] = {}
+        for row in self._run(_STATES_LOCKED if lock else _STATES, params):
+            state = NumberState(row.state)
+            if state is NumberState.POOLED and row.session_id is not None:
+                found[row.serial] = (NumberState.HELD, row.session_id)
+            else:
+                found[row.serial] = (state, None)
+        return found
+
+    def set_state(self, office_id: int, kind: PlateKind, serial: str, state: NumberState) -> None:
+        params = {"p_office": office_id, "p_kind": kind, "p_serial": serial, "p_state": state}
+        self._run(_SET_STATE, params)
+
+
+# -- statements, built once (SQLAlchemy also caches their compiled form) -----------------------
+
+_OFFICE_KIND = (
+    N.office_id == sa.bindparam("p_office", type_=sa.Integer()),
+    N.kind == sa.bindparam("p_kind", type_=N.kind.type),
+)
+_COUNT_POOLED = (
+    sa.select(N.kind, sa.func.count().label("n"))
+    .where(N.office_id == sa.bindparam("p_office", type_=sa.Integer()))
+    .where(N.state == NumberState.POOLED)
+    .group_by(N.kind)
+)
+_COUNT_HELD = (
+    sa.select(N.kind, sa.func.count().label("n"))
+    .select_from(number_holds.join(plate_numbers, N.id == H.number_id))
+    .where(N.office_id == sa.bindparam("p_office", type_=sa.Integer()))
+    .group_by(N.kind)
+)
+
+
+@cache
+def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[Any]:
+    """Pooled, unheld numbers from the random start to the end of the sort key (``wrapped``:
+    from the beginning up to it)."""
+    start: sa.BindParameter[int] = sa.bindparam("p_start", type_=sa.Integer())
+    held = sa.exists().where(H.number_id == N.id)
+    query = sa.select(N.id, N.serial).where(*_OFFICE_KIND, N.state == NumberState.POOLED, ~held)
+    if no_four:
+        query = query.where(N.no_four == sa.true())  # "= true": indexable, unlike "IS true"
+    query = query.where(N.sort_key < start if wrapped else N.sort_key >= start)
+    query = query.order_by(N.sort_key).limit(sa.bindparam("p_count", type_=sa.Integer()))
+    return query.with_for_update(skip_locked=True) if lock else query
+
+
+@cache
+def _hold_statement(dialect: str, *, no_four: bool, wrapped: bool) -> sa.Insert:
+    """``INSERT INTO number_holds SELECT …`` the picked numbers, in one statement; a number
+    another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``)."""
+    picked = _pick_statement(no_four=no_four, wrapped=wrapped, lock=True)
+    rows = picked.with_only_columns(N.id, sa.bindparam("p_session", type_=sa.Integer()), N.serial)
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (  # type: ignore[no-any-return]
+        insert(number_holds)
+        .from_select(["number_id", "session_id", "serial"], rows)
+        .on_conflict_do_nothing(index_elements=["number_id"])
+        .returning(H.serial)
+    )
+
+
+_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+_RELEASE = sa.delete(number_holds).where(
+    H.session_id == sa.bindparam("p_session", type_=sa.Integer()),
+    H.serial.not_in(sa.bindparam("p_keep", expanding=True)),
+)
+_STATES = (
+    sa.select(N.serial, N.state, H.session_id)
+    .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
+    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
+    .order_by(N.id)  # rows locked in one order: two users never wait on each other
+)
+_STATES_LOCKED = _STATES.with_for_update(of=plate_numbers)
+_SET_STATE = (
+    sa.update(plate_numbers)
+    .where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))
+    .values(state=sa.bindparam("p_state", type_=N.state.type))
+)
