@@ -31,3 +31,19 @@ def mask_name(value: str) -> str:
 def mask_code(value: str) -> str:
     """Unit codes keep their first 2 and last 4 characters."""
     return mask_middle(value, 2, 4)
+
+
+def describe_error(error: BaseException) -> str:
+    """An unexpected error for the log: its type and where it was raised, never its message
+    (database errors quote the values they refused: phone numbers, ID numbers, names)."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append(f"{code.co_filename.rsplit('/', 2)[-1]}:{tb.tb_lineno} {code.co_name}")
+        tb = tb.tb_next
+    cause = error.__cause__ or error.__context__
+    chain = f" (from {type(cause).__module__}.{type(cause).__name__})" if cause else ""
+    return f"{type(error).__module__}.{type(error).__name__}{chain} at " + " <- ".join(
+        reversed(frames[-8:])
+    )

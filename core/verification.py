@@ -22,6 +22,7 @@ def send_code(
 ) -> None:
     """Write a fresh code and the SMS that carries it; refused within the send limits."""
     now = clock.now()
+    uow.codes.lock_phone(phone)
     otp.check_send_allowed(uow.codes.sent_since(phone, now - otp.HOUR), now)
     code = otp.new_code()
     uow.codes.add(
@@ -52,6 +53,7 @@ def check_code(
 ) -> None:
     """Accept the latest code sent to ``phone`` for ``purpose`` or raise why not."""
     cleaned = otp.clean_entered_code(entered)
+    uow.codes.lock_phone(phone)
     code = uow.codes.latest(phone, purpose)
     if code is None:
         raise CodeNotRequested()

@@ -47,11 +47,18 @@ class ConversationRepository(Protocol):
     def for_account(self, account_id: int) -> Sequence[Conversation]: ...
 
 
+class AlreadyHandled(Exception):
+    """Raised by ``InboundLog.record`` when another turn recorded that message id first (a
+    second delivery that arrived while the first was being handled)."""
+
+
 class InboundLog(Protocol):
     """Inbound message ids already handled, with the reply given: duplicates are dropped."""
 
     def reply_for(self, channel: str, message_id: str) -> Reply | None: ...
-    def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None: ...
+    def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
+        """Keep the reply under the message id; ``AlreadyHandled`` if it is there already."""
+        ...
 
 
 class DialogUnitOfWork(UnitOfWork, Protocol):

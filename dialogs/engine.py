@@ -15,9 +15,9 @@ from transitions import MachineError
 
 from core.accounts import Language
 from core.errors import DomainError
-from core.masking import mask_phone
+from core.masking import describe_error, mask_phone
 from dialogs.catalog import CATALOGS, render_text
-from dialogs.conversation import Conversation, DialogUnitOfWork
+from dialogs.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from dialogs.flow import Event, Flow, Services, Turn
 from dialogs.keywords import Keyword, match_keyword, normalise
 from dialogs.replies import Choice, Inbound, Reply
@@ -48,8 +48,17 @@ class Engine:
         """
         try:
             return self._transaction(inbound, self._turn)
-        except Exception:
-            log.exception("%s turn failed; conversation reset to the menu", inbound.channel)
+        except AlreadyHandled:
+            # Delivered again while the first delivery's turn ran: that turn's work stands,
+            # this one is dropped, and the reply is the one the first gave.
+            log.info("%s message %s handled meanwhile", inbound.channel, inbound.message_id)
+            return self._transaction(inbound, self._turn)
+        except Exception as error:
+            log.error(
+                "%s turn failed; conversation reset to the menu: %s",
+                inbound.channel,
+                describe_error(error),
+            )
             return self._transaction(inbound, self._recover)
 
     def _transaction(self, inbound: Inbound, step: Callable[[Turn, Inbound], Reply]) -> Reply:

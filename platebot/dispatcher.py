@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.clock import Clock
-from core.masking import mask_phone
-from core.outbox import Channel, OutboxMessage
+from core.masking import describe_error, mask_phone
+from core.outbox import Channel, OutboxMessage, OutboxStatus
 from core.ports import UnitOfWork
 from dialogs.catalog import render_text
 from dialogs.replies import Text
@@ -21,6 +21,9 @@ from dialogs.replies import Text
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# Room left in the lease for one more send: longer than any sender's request timeout (Twilio
+# 15 s, Telegram 60 s), so a send started inside the lease also ends inside it.
+SEND_ALLOWANCE = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -90,22 +93,39 @@ class Dispatcher:
         self.batch = batch
 
     def run_once(self) -> int:
-        """Send what is due now; returns how many messages were settled."""
-        claimed = self._claim()
-        for message_id, channel, recipient, text in claimed:
-            outcome = self._deliver(channel, recipient, text)
-            self._settle(message_id, outcome)
-        return len(claimed)
+        """Send what is due now; returns how many messages were settled.
 
-    def _claim(self) -> list[tuple[int, Channel, str, str]]:
+        A batch is claimed under a lease. Before each send the dispatcher checks that the lease
+        still has room for one more request; if not, it gives the rest back unsent, so another
+        dispatcher that claims them after the lease never sends what this one is sending.
+        """
+        claims, lease_end = self._claim()
+        settled = 0
+        for index, claim in enumerate(claims):
+            if self.clock.now() + SEND_ALLOWANCE > lease_end:
+                self._release(claims[index:])
+                break
+            outcome = self._deliver(claim.channel, claim.recipient, claim.text)
+            settled += self._settle(claim, outcome)
+        return settled
+
+    def _claim(self) -> tuple[list[_Claim], datetime]:
         with self.uow_factory() as uow:
             now = self.clock.now()
-            claimed = []
+            claims = []
             for message in uow.outbox.claim_due(now, self.batch):
                 message.claim(now, LEASE)
-                claimed.append((_id(message), message.channel, message.recipient, _text(message)))
+                claims.append(
+                    _Claim(
+                        _id(message),
+                        message.attempts,
+                        message.channel,
+                        message.recipient,
+                        _text(message),
+                    )
+                )
             uow.commit()
-            return claimed
+            return claims, now + LEASE
 
     def _deliver(self, channel: Channel, recipient: str, text: str) -> Outcome:
         sender = self.senders.get(channel)
@@ -114,14 +134,18 @@ class Dispatcher:
         try:
             return sender.send(recipient, text)
         except Exception as exc:  # a sender bug must not stop the dispatcher
-            log.exception("sender for %s failed", channel)
+            log.error("sender for %s failed: %s", channel, describe_error(exc))
             return RetryLater(f"{type(exc).__name__}: {exc}")
 
-    def _settle(self, message_id: int, outcome: Outcome) -> None:
+    def _settle(self, claim: _Claim, outcome: Outcome) -> int:
+        """Record the outcome, only if the row is still ours (claimed by this very claim)."""
         with self.uow_factory() as uow:
-            message = uow.outbox.get(message_id)
-            if message is None:
-                return
+            message = uow.outbox.lock(claim.id)
+            if message is None or not _still_ours(message, claim):
+                log.warning(
+                    "outbox %s was claimed again meanwhile; this result is dropped", claim.id
+                )
+                return 0
             now = self.clock.now()
             if isinstance(outcome, Sent):
                 message.delivered(now, outcome.provider_id)
@@ -134,6 +158,30 @@ class Dispatcher:
             else:
                 message.failed(outcome.error)
             uow.commit()
+            return 1
+
+    def _release(self, claims: list[_Claim]) -> None:
+        """Give unsent claims back, due now, without counting an attempt."""
+        with self.uow_factory() as uow:
+            now = self.clock.now()
+            for claim in claims:
+                message = uow.outbox.lock(claim.id)
+                if message is not None and _still_ours(message, claim):
+                    message.postpone(now)
+            uow.commit()
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    attempts: int
+    channel: Channel
+    recipient: str
+    text: str
+
+
+def _still_ours(message: OutboxMessage, claim: _Claim) -> bool:
+    return message.status is OutboxStatus.SENDING and message.attempts == claim.attempts
 
 
 def _id(message: OutboxMessage) -> int:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -51,6 +58,20 @@ class Settings(BaseSettings):
             raise ValueError("platebot runs on sqlite or postgresql")
         return value
 
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        """Half a Twilio configuration would quietly log one-time codes instead of sending
+        them: refuse it, naming what is missing."""
+        given = {
+            "PLATEBOT_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "PLATEBOT_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "PLATEBOT_TWILIO_FROM": self.twilio_from,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError(f"Twilio is half configured: set {', '.join(missing)} too")
+        return self
+
 
 class SettingsError(Exception):
     """Raised with a message naming each malformed variable."""
@@ -62,6 +83,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = "PLATEBOT_" + "_".join(str(part) for part in error["loc"]).upper()
-            problems.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                name = "PLATEBOT_" + "_".join(str(part) for part in error["loc"]).upper()
+                problems.append(f"{name}: {error['msg']}")
+            else:
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("; ".join(problems)) from exc

@@ -18,17 +18,19 @@ def normalise_url(url: str) -> str:
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine whose errors never carry statement parameters (they hold personal data, and
+    errors get logged)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     """Every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the database lock, so
     two turns of one user (or two processes) are applied one after the other. WAL lets readers
     go on meanwhile."""
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

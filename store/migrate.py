@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from store.db import is_postgres
@@ -59,11 +60,15 @@ def is_up_to_date(engine: Engine) -> bool:
 def secret_key(engine: Engine) -> bytes:
     """The key one-time codes are hashed with when ``PLATEBOT_SECRET_KEY`` is not set: made once,
     kept in the database, so every process sharing the database uses the same one."""
+    query = sa.select(app_secrets.c.value).where(app_secrets.c.name == "otp")
     with engine.begin() as conn:
-        value = conn.execute(
-            sa.select(app_secrets.c.value).where(app_secrets.c.name == "otp")
-        ).scalar()
-        if value is None:
-            value = secrets.token_hex(32)
-            conn.execute(sa.insert(app_secrets).values(name="otp", value=value))
+        value = conn.execute(query).scalar()
+        if value is None:  # first start: several processes may get here at once; one key wins
+            insert = postgresql.insert if is_postgres(engine) else sqlite.insert
+            conn.execute(
+                insert(app_secrets)
+                .values(name="otp", value=secrets.token_hex(32))
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            value = conn.execute(query).scalar_one()
     return bytes.fromhex(value)

@@ -9,12 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
 from core.otp import OneTimeCode
 from core.outbox import OutboxMessage, OutboxStatus
-from dialogs.conversation import Conversation
+from dialogs.conversation import AlreadyHandled, Conversation
 from dialogs.replies import Reply
 from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
 
@@ -41,6 +42,7 @@ class SqlAccountRepository:
         return self.session.scalars(query).one_or_none()
 
 
+_PHONE_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _INSERT_CODE = sa.insert(one_time_codes).returning(one_time_codes.c.id)
 _INSERT_OUTBOX = sa.insert(outbox).returning(outbox.c.id)
 
@@ -61,6 +63,14 @@ class SqlCodeRepository:
         """Inserted at once with plain SQL (a new code is never changed in its own turn)."""
         code.id = _insert_row(self.session, _INSERT_CODE, code, one_time_codes)
 
+    def lock_phone(self, phone: str) -> None:
+        """Serialise everything about one number's codes until the transaction ends: sends
+        and checks from several chats (or processes) then count against the same limits.
+        SQLite's BEGIN IMMEDIATE already serialises whole transactions."""
+        connection = _conn(self.session)
+        if connection.dialect.name == "postgresql":
+            connection.execute(_PHONE_LOCK, {"key": f"otp:{phone}"})
+
     def latest(self, phone: str, purpose: str) -> OneTimeCode | None:
         c = one_time_codes.c
         query = (
@@ -68,6 +78,7 @@ class SqlCodeRepository:
             .where(c.phone == phone, c.purpose == purpose)
             .order_by(c.created_at.desc(), c.id.desc())
             .limit(1)
+            .execution_options(populate_existing=True)
         )
         return self.session.scalars(query).first()
 
@@ -87,6 +98,12 @@ class SqlOutboxRepository:
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
+
+    def lock(self, message_id: int) -> OutboxMessage | None:
+        """The message, row-locked and freshly read (not a copy loaded earlier)."""
+        return self.session.get(
+            OutboxMessage, message_id, with_for_update=True, populate_existing=True
+        )
 
     def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Pending rows that are due, and rows whose dispatcher lease ran out, locked for us.
@@ -251,12 +268,13 @@ class SqlInboundLog:
         return None if stored is None else Reply.from_json(stored)
 
     def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
-        _conn(self.session).execute(
-            _RECORD,
-            {
-                "channel": channel,
-                "message_id": message_id,
-                "reply": reply.to_json(),
-                "received_at": now,
-            },
-        )
+        values = {
+            "channel": channel,
+            "message_id": message_id,
+            "reply": reply.to_json(),
+            "received_at": now,
+        }
+        try:
+            _conn(self.session).execute(_RECORD, values)
+        except IntegrityError as error:
+            raise AlreadyHandled(f"{channel} message already handled") from error

@@ -58,7 +58,7 @@ class TallyFlow(BaseFlow):
                     now=turn.now,
                 )
             )
-            raise RuntimeError("a bug in a flow")
+            raise RuntimeError("a bug in a flow, for +8613800138000")
 
     def prompt(self, turn: Turn) -> Reply:
         return Reply(lines=(Text("raw", {"text": str(len(turn.data.get("seen", [])))}),))

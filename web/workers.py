@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 
+from core.masking import describe_error
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], int]
@@ -42,8 +44,12 @@ class Workers:
             for name, job in self.jobs:
                 try:
                     busy = bool(await anyio.to_thread.run_sync(job)) or busy
-                except Exception:
-                    log.exception("background job %s failed; it runs again shortly", name)
+                except Exception as error:
+                    log.error(
+                        "background job %s failed; it runs again shortly: %s",
+                        name,
+                        describe_error(error),
+                    )
             if busy:
                 await asyncio.sleep(0)  # more may be due: go round again at once
                 continue

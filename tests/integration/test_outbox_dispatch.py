@@ -111,7 +111,7 @@ def test_a_message_claimed_by_one_dispatcher_is_not_sent_by_another(
 ) -> None:
     first, second = Scripted(), Scripted()
     _write(app, sensitive=False)
-    claimed = Dispatcher(app.uow, clock, {Channel.SMS: first})._claim()
+    claimed, _ = Dispatcher(app.uow, clock, {Channel.SMS: first})._claim()
     assert len(claimed) == 1
     assert Dispatcher(app.uow, clock, {Channel.SMS: second}).run_once() == 0
     assert second.calls == 0
