@@ -72,7 +72,7 @@ def register_person(
 ) -> Account:
     """Check the code and create the natural person's account, in one transaction."""
     check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
-    if uow.accounts.by_phone(phone) is not None:
+    if uow.accounts.id_by_phone(phone) is not None:
         raise PhoneAlreadyRegistered()
     account = Account.for_person(phone=phone, details=details, language=language, now=clock.now())
     uow.accounts.add(account)
@@ -91,7 +91,7 @@ def register_unit(
 ) -> Account:
     """Check the code and create the legal person's account, in one transaction."""
     check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
-    if uow.accounts.by_phone(phone) is not None:
+    if uow.accounts.id_by_phone(phone) is not None:
         raise PhoneAlreadyRegistered()
     account = Account.for_unit(phone=phone, details=details, language=language, now=clock.now())
     uow.accounts.add(account)

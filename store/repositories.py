@@ -43,6 +43,10 @@ class SqlAccountRepository:
 
 
 _PHONE_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_SENT_SINCE = sa.select(one_time_codes.c.created_at).where(
+    one_time_codes.c.phone == sa.bindparam("phone"),
+    one_time_codes.c.created_at >= sa.bindparam("since", type_=one_time_codes.c.created_at.type),
+)
 _INSERT_CODE = sa.insert(one_time_codes).returning(one_time_codes.c.id)
 _INSERT_OUTBOX = sa.insert(outbox).returning(outbox.c.id)
 
@@ -83,9 +87,8 @@ class SqlCodeRepository:
         return self.session.scalars(query).first()
 
     def sent_since(self, phone: str, since: datetime) -> list[datetime]:
-        c = one_time_codes.c
-        query = sa.select(c.created_at).where(c.phone == phone, c.created_at >= since)
-        return [when for when in self.session.scalars(query) if when is not None]
+        rows = _conn(self.session).execute(_SENT_SINCE, {"phone": phone, "since": since})
+        return [when for when in rows.scalars() if when is not None]
 
 
 class SqlOutboxRepository:
