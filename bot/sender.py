@@ -19,6 +19,12 @@ Limits (SPEC §10):
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
 - a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that
   message fails, later ones are skipped without a call until the user writes again.
+
+A message is never sent twice on purpose (as for SMS): it is retried only when Telegram
+certainly did not take it (no connection was made, or the Bot API answered with an error). When
+the request went out and no answer came back (a read time-out, a dropped connection, the call
+given up after ``CALL_TIMEOUT``), Telegram may have delivered it: it is settled as failed, not
+resent.
 """
 
 from __future__ import annotations
@@ -33,9 +39,17 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from sqlalchemy.engine import Engine as SqlEngine
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 
 from core.clock import Clock
 from platebot.dispatcher import Deferred, Outcome, RetryLater, Sent, Skipped, Undeliverable
@@ -48,7 +62,10 @@ T = TypeVar("T")
 
 OVERALL_RATE = 30  # messages a second (Telegram's broadcast limit)
 LONGEST_WAIT = timedelta(seconds=5)  # waited out in place; a longer pause defers the message
-CALL_TIMEOUT = 60.0  # seconds: a Bot API call that takes longer is given up (and retried)
+CALL_TIMEOUT = 60.0  # seconds: a Bot API call that takes longer is given up (and not resent)
+MAYBE_DELIVERED = "no answer from Telegram; it may have been delivered, so it is not resent"
+# httpx errors raised before a request leaves this process: the message certainly did not go.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def bot_for(settings: Settings) -> Bot:
@@ -76,18 +93,23 @@ def api_base(settings: Settings) -> str | None:
 class BotThread:
     """A Bot on an event loop in a thread of its own; synchronous callers run calls on it."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, timeout: float = CALL_TIMEOUT) -> None:
         self.bot = bot
+        self.timeout = timeout  # seconds a call may take before it is given up
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the loop and initialise the Bot (``getMe``) unless done already."""
+        self._running_loop()
 
     def call(self, work: Callable[[Bot], Coroutine[Any, Any, T]]) -> T:
         """Run ``work(bot)`` on the Bot's loop and wait for it (started on first use)."""
         loop = self._running_loop()
         future = asyncio.run_coroutine_threadsafe(work(self.bot), loop)
         try:
-            return future.result(timeout=CALL_TIMEOUT)
+            return future.result(timeout=self.timeout)
         except FutureTimeout:
             future.cancel()
             raise
@@ -144,8 +166,9 @@ class TelegramSender:
         clock: Clock,
         sleep: Callable[[float], None] = time.sleep,
         rate: int = OVERALL_RATE,
+        call_timeout: float = CALL_TIMEOUT,
     ) -> None:
-        self.bot = BotThread(bot)
+        self.bot = BotThread(bot, timeout=call_timeout)
         self.chats = chats
         self.clock = clock
         self.sleep = sleep
@@ -188,6 +211,12 @@ class TelegramSender:
         await asyncio.to_thread(self.close)
 
     def _post(self, recipient: str, text: str) -> Outcome:
+        try:  # getMe on first use: nothing is sent yet, so any failure may be retried
+            self.bot.start()
+        except InvalidToken:
+            return _bad_token()
+        except (TelegramError, FutureTimeout) as error:
+            return RetryLater(f"Telegram unreachable: {type(error).__name__}: {error}")
         try:
             message = self.bot.call(lambda bot: bot.send_message(chat_id=recipient, text=text))
         except RetryAfter as error:
@@ -199,14 +228,36 @@ class TelegramSender:
             self.chats.mark_unreachable(recipient, self.clock.now(), str(error))
             log.info("Telegram chat %s unreachable: %s", recipient, error)
             return Undeliverable(f"chat unreachable: {error}")
-        except BadRequest as error:  # chat not found, message refused: sending again won't help
-            return Undeliverable(str(error))
-        except InvalidToken:  # its message holds the token: keep that out of the outbox and logs
-            log.error("the Bot API refused PLATEBOT_TELEGRAM_TOKEN")
-            return RetryLater("InvalidToken: the Bot API refused the bot token")
+        except (BadRequest, ChatMigrated) as error:  # chat not found, refused: sending again
+            return Undeliverable(str(error))  # won't help
+        except InvalidToken:
+            return _bad_token()
         except (TelegramError, FutureTimeout) as error:  # network, server error, time-out
-            return RetryLater(f"{type(error).__name__}: {error}")
+            if _not_sent(error):
+                return RetryLater(f"{type(error).__name__}: {error}")
+            log.warning("Telegram message to chat %s: %s (%r)", recipient, MAYBE_DELIVERED, error)
+            return Undeliverable(f"{MAYBE_DELIVERED} ({type(error).__name__}: {error})")
         return Sent(provider_id=str(message.message_id))
+
+
+def _bad_token() -> Outcome:
+    """InvalidToken's message holds the token: keep that out of the outbox and the logs."""
+    log.error("the Bot API refused PLATEBOT_TELEGRAM_TOKEN")
+    return RetryLater("InvalidToken: the Bot API refused the bot token")
+
+
+def _not_sent(error: Exception) -> bool:
+    """True when the Bot API certainly did not take the message: no connection was made, or
+    the server answered with an error status (PTB raises those from the status, with no cause
+    or with the failure to read the error's body). A time-out waiting for the answer, a
+    connection dropped after the request went out, a success answer that could not be read, or
+    the call given up on our side (``FutureTimeout``) may all come after Telegram sent it."""
+    if isinstance(error, FutureTimeout):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, httpx.HTTPError):
+        return isinstance(cause, _NOT_SENT)
+    return cause is None or isinstance(cause, TelegramError)
 
 
 def retry_after(error: RetryAfter) -> timedelta:

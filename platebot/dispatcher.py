@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.clock import Clock
 from core.masking import describe_error, mask_phone
@@ -65,6 +65,14 @@ class Sender(Protocol):
         ...
 
 
+@runtime_checkable
+class UrgentSender(Protocol):
+    """A sender that can put a message ahead of those waiting in its own pace (SMS: a one-time
+    code must not queue behind a broadcast)."""
+
+    def send_urgent(self, recipient: str, text: str) -> Outcome: ...
+
+
 class LogSender:
     """Used when no SMS provider is configured: the message goes to the log (or a callback)."""
 
@@ -105,7 +113,7 @@ class Dispatcher:
             if self.clock.now() + SEND_ALLOWANCE > lease_end:
                 self._release(claims[index:])
                 break
-            outcome = self._deliver(claim.channel, claim.recipient, claim.text)
+            outcome = self._deliver(claim)
             settled += self._settle(claim, outcome)
         return settled
 
@@ -122,19 +130,22 @@ class Dispatcher:
                         message.channel,
                         message.recipient,
                         _text(message),
+                        message.sensitive,
                     )
                 )
             uow.commit()
             return claims, now + LEASE
 
-    def _deliver(self, channel: Channel, recipient: str, text: str) -> Outcome:
-        sender = self.senders.get(channel)
+    def _deliver(self, claim: _Claim) -> Outcome:
+        sender = self.senders.get(claim.channel)
         if sender is None:
-            return Undeliverable(f"no sender for channel {channel}")
+            return Undeliverable(f"no sender for channel {claim.channel}")
         try:
-            return sender.send(recipient, text)
+            if claim.urgent and isinstance(sender, UrgentSender):
+                return sender.send_urgent(claim.recipient, claim.text)
+            return sender.send(claim.recipient, claim.text)
         except Exception as exc:  # a sender bug must not stop the dispatcher
-            log.error("sender for %s failed: %s", channel, describe_error(exc))
+            log.error("sender for %s failed: %s", claim.channel, describe_error(exc))
             return RetryLater(f"{type(exc).__name__}: {exc}")
 
     def _settle(self, claim: _Claim, outcome: Outcome) -> int:
@@ -178,6 +189,7 @@ class _Claim:
     channel: Channel
     recipient: str
     text: str
+    urgent: bool  # a one-time code (``OutboxMessage.sensitive``): ahead of the sender's queue
 
 
 def _still_ours(message: OutboxMessage, claim: _Claim) -> bool:

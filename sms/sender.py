@@ -9,6 +9,10 @@
 A message is never sent twice on purpose: it is retried only when Twilio certainly did not take
 it (429, 5xx, no connection). If the connection breaks after the request went out, Twilio may
 have taken it, so it is not retried but marked failed.
+
+One-time codes live 5 minutes and must not queue behind a broadcast: ``send_urgent`` (used by
+the dispatcher for ``OutboxMessage.sensitive`` messages) takes the pacer's next free slot ahead
+of every message that was told to come back later.
 """
 
 from __future__ import annotations
@@ -63,6 +67,13 @@ class SegmentPacer:
     back get successive slots, so they return one after the other at the rate. A burst of
     ``burst`` seconds' worth may go at once after a quiet spell.
 
+    ``reserve(n, urgent=True)`` (a one-time code) does not queue behind the slots promised to
+    postponed messages: it waits in place for the next free moment and goes. The pace keeps that
+    wait within ``max_wait`` plus one message's worth (plus the codes just before it); only a
+    wait longer than ``urgent_wait`` (a very low rate, a crowd of codes) postpones it, to that
+    next free moment still. The slots promised after it move back by its length, so the rate
+    holds; a postponed message that comes back to find its slot taken is given another.
+
     The pace holds across dispatcher runs. With several server processes each one paces itself:
     set the rate to the sender's rate divided by the number of processes. The lock only keeps
     this object's arithmetic consistent between threads.
@@ -74,30 +85,38 @@ class SegmentPacer:
         *,
         burst: float = 1.0,
         max_wait: float = 0.25,
+        urgent_wait: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = per_second
         self.burst = burst
         self.max_wait = max_wait
+        self.urgent_wait = urgent_wait
         self.monotonic = monotonic
         self.sleep = sleep
         self.busy_until = monotonic()  # when what was sent so far is paid for
         self.promised_until = self.busy_until  # the last slot given to a postponed message
         self._lock = threading.Lock()
 
-    def reserve(self, segments: int) -> float | None:
+    def reserve(self, segments: int, *, urgent: bool = False) -> float | None:
         with self._lock:
             now = self.monotonic()
             start = max(now, self.busy_until - self.burst)
-            if start - now <= self.max_wait:
-                self.busy_until = max(self.busy_until, now) + segments / self.rate
-                if start > now:
-                    self.sleep(start - now)
-                return None
-            slot = max(start, self.promised_until)
-            self.promised_until = slot + segments / self.rate
-            return slot - now
+            length = segments / self.rate
+            if urgent:
+                if self.promised_until > start:  # ahead of the promised slots: they move back
+                    self.promised_until += length
+                if start - now > self.urgent_wait:  # a very low rate: come back then
+                    return start - now
+            elif start - now > self.max_wait:
+                slot = max(start, self.promised_until)
+                self.promised_until = slot + length
+                return slot - now
+            self.busy_until = max(self.busy_until, now) + length
+            if start > now:
+                self.sleep(start - now)
+            return None
 
 
 def twilio_client(account_sid: str, auth_token: str, api_base: str | None = None) -> Client:
@@ -128,7 +147,14 @@ class TwilioSender:
         self.status_callback = status_callback
 
     def send(self, recipient: str, text: str) -> Outcome:
-        later = self.pacer.reserve(segment_count(text))
+        return self._send(recipient, text, urgent=False)
+
+    def send_urgent(self, recipient: str, text: str) -> Outcome:
+        """``send`` for a message that must not wait behind others (a one-time code)."""
+        return self._send(recipient, text, urgent=True)
+
+    def _send(self, recipient: str, text: str, *, urgent: bool) -> Outcome:
+        later = self.pacer.reserve(segment_count(text), urgent=urgent)
         if later is not None:
             return Deferred(timedelta(seconds=later))
         origin = (
@@ -183,10 +209,18 @@ class OptOutGuard:
         self.clock = clock
 
     def send(self, recipient: str, text: str) -> Outcome:
+        return self._send(recipient, text, urgent=False)
+
+    def send_urgent(self, recipient: str, text: str) -> Outcome:
+        """The wrapped sender's ``send_urgent`` if it has one (else its ``send``)."""
+        return self._send(recipient, text, urgent=True)
+
+    def _send(self, recipient: str, text: str, *, urgent: bool) -> Outcome:
         with SmsRecords.begin(self.db) as records:
             if records.is_opted_out(recipient):
                 return Skipped("the number opted out (STOP)")
-        outcome = self.sender.send(recipient, text)
+        send = getattr(self.sender, "send_urgent", None) if urgent else None
+        outcome = send(recipient, text) if send is not None else self.sender.send(recipient, text)
         if isinstance(outcome, RecipientOptedOut):
             with SmsRecords.begin(self.db) as records:
                 if records.opt_out(recipient, reason="twilio 21610", now=self.clock.now()):

@@ -122,13 +122,26 @@ class SqlPoolRepository:
         if not serials:
             return {}
         params = {"p_office": office_id, "p_kind": kind, "p_serials": list(serials)}
+        if lock:
+            # Two statements. On PostgreSQL (READ COMMITTED) a statement that waited for a row
+            # lock re-reads only the locked rows; a joined table is still seen as it was when
+            # the statement began. A number just held by the transaction we waited for (a draw
+            # locks the number, then adds its hold) would look free. The holds are read after
+            # the lock, by a statement of their own, which sees what that transaction committed.
+            numbers = self._run(_LOCK_NUMBERS, params).all()
+            ids = [row.id for row in numbers]
+            held = self._run(_HOLDERS, {"p_ids": ids}) if ids else ()
+            holders = {row.number_id: row.session_id for row in held}
+            rows = [(row.serial, row.state, holders.get(row.id)) for row in numbers]
+        else:
+            rows = [(row.serial, row.state, row.session_id) for row in self._run(_STATES, params)]
         found: dict[str, tuple[NumberState, int | None]] = {}
-        for row in self._run(_STATES_LOCKED if lock else _STATES, params):
-            state = NumberState(row.state)
-            if state is NumberState.POOLED and row.session_id is not None:
-                found[row.serial] = (NumberState.HELD, row.session_id)
+        for serial, value, session_id in rows:
+            state = NumberState(value)
+            if state is NumberState.POOLED and session_id is not None:
+                found[serial] = (NumberState.HELD, session_id)
             else:
-                found[row.serial] = (state, None)
+                found[serial] = (state, None)
         return found
 
     def set_state(self, office_id: int, kind: PlateKind, serial: str, state: NumberState) -> None:
@@ -194,9 +207,16 @@ _STATES = (
     sa.select(N.serial, N.state, H.session_id)
     .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
     .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
-    .order_by(N.id)  # rows locked in one order: two users never wait on each other
 )
-_STATES_LOCKED = _STATES.with_for_update(of=plate_numbers)
+_LOCK_NUMBERS = (
+    sa.select(N.id, N.serial, N.state)
+    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
+    .order_by(N.id)  # rows locked in one order: two users never wait on each other
+    .with_for_update()
+)
+_HOLDERS = sa.select(H.number_id, H.session_id).where(
+    H.number_id.in_(sa.bindparam("p_ids", expanding=True))
+)
 _SET_STATE = (
     sa.update(plate_numbers)
     .where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))

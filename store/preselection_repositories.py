@@ -2,13 +2,17 @@
 
 Locks: ``lock=True`` reads take a row lock (``FOR UPDATE``) on PostgreSQL; SQLite transactions
 already run one writer at a time (``BEGIN IMMEDIATE``). Claims of due rows and random holds use
-``SKIP LOCKED`` so that concurrent processes and users pass each other instead of waiting.
+``SKIP LOCKED`` so that concurrent processes and users pass each other instead of waiting. Every
+locked read refreshes an object the session loaded earlier (``populate_existing``): the row may
+have changed before the lock was granted, and the identity map would otherwise keep the old copy
+(changes of this transaction not yet written are flushed first, so they are kept).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,6 +36,14 @@ from store.repositories import _insert
 
 _CHUNK = 5000
 N = plate_numbers.c
+E = TypeVar("E")
+
+
+def _get(session: Session, entity: type[E], key: int, *, lock: bool) -> E | None:
+    """By primary key; ``lock``: row-locked and read afresh, not the copy loaded before."""
+    if not lock:
+        return session.get(entity, key)
+    return session.get(entity, key, with_for_update=True, populate_existing=True)
 
 
 class SqlOfficeRepository:
@@ -97,12 +109,12 @@ class SqlPreselectionRepository:
         self.session.flush()
 
     def get(self, preselection_id: int, *, lock: bool = False) -> Preselection | None:
-        return self.session.get(Preselection, preselection_id, with_for_update=lock or None)
+        return _get(self.session, Preselection, preselection_id, lock=lock)
 
     def open_for_vin(self, vin: str, *, lock: bool = False) -> Preselection | None:
         query = sa.select(Preselection).where(P.vin == vin, P.state != PreselectionState.CANCELLED)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).one_or_none()
 
     def latest_for_account(
@@ -133,6 +145,7 @@ class SqlPreselectionRepository:
             .order_by(P.deadline, P.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
         return list(self.session.scalars(query))
 
@@ -149,7 +162,7 @@ class SqlSessionRepository:
         self.session.flush()
 
     def get(self, session_id: int, *, lock: bool = False) -> SelectionSession | None:
-        return self.session.get(SelectionSession, session_id, with_for_update=lock or None)
+        return _get(self.session, SelectionSession, session_id, lock=lock)
 
     def lock_with_preselection(
         self, session_id: int
@@ -160,6 +173,7 @@ class SqlSessionRepository:
             .join(Office, offices.c.id == P.office_id)
             .where(SS.id == session_id)
             .with_for_update(of=[selection_sessions, preselections])
+            .execution_options(populate_existing=True)
         )
         row = self.session.execute(query).first()
         return None if row is None else (row[0], row[1], row[2])
@@ -169,6 +183,7 @@ class SqlSessionRepository:
             sa.select(SelectionSession)
             .where(SS.preselection_id == preselection_id, SS.ended_at.is_(None))
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return list(self.session.scalars(query))
 
@@ -179,6 +194,7 @@ class SqlSessionRepository:
             .order_by(SS.expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
         return list(self.session.scalars(query))
 
@@ -222,6 +238,7 @@ class SqlBlacklistRepository:
             .order_by(B.lifts_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
         return list(self.session.scalars(query))
 

@@ -83,6 +83,30 @@ def _call(action: Callable[[], T]) -> T:
         raise HTTPException(code, detail=error_body(error)) from error
 
 
+async def _csv_text(request: Request) -> str:
+    """The request's CSV as text: UTF-8 (a byte order mark is allowed); anything else (a
+    spreadsheet saved as GBK "CSV", an .xlsx file) is refused with 422 and what to do instead."""
+    body = await request.body()
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail={
+                "code": "csv.not_utf8",
+                "message": _NOT_UTF8.format(offset=error.start),
+                "params": {"offset": error.start},
+            },
+        ) from error
+
+
+_NOT_UTF8 = (
+    "The file is not UTF-8 text (the bytes at offset {offset} are not UTF-8). Send the CSV "
+    "encoded as UTF-8: in Excel or WPS choose Save As > 'CSV UTF-8 (Comma delimited)'; an .xlsx "
+    "workbook or a GBK-encoded CSV is not accepted. Nothing was imported."
+)
+
+
 # -- routes --------------------------------------------------------------------------------------
 
 
@@ -144,7 +168,7 @@ def router(staff: StaffService, token: str) -> APIRouter:
     async def load_pool_csv(
         code: str, kind: Annotated[PlateKind, Query()], request: Request
     ) -> PoolLoaded:
-        serials = serials_from_csv((await request.body()).decode("utf-8-sig"))
+        serials = serials_from_csv(await _csv_text(request))
         report = await run_in_threadpool(
             _call, lambda: staff.load_pool(code, kind, serials=serials)
         )
@@ -158,7 +182,7 @@ def router(staff: StaffService, token: str) -> APIRouter:
         openapi_extra=_CSV_BODY,
     )
     async def import_registry(request: Request) -> RegistryImported:
-        text = (await request.body()).decode("utf-8-sig")
+        text = await _csv_text(request)
         report = await run_in_threadpool(staff.import_registry, text)
         problems = [
             RowProblem(line=e["line"], code=e["code"], message=message_of(e["code"], e["params"]))
