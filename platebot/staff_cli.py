@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from platebot.staff_cli_support import JsonOption, err, out, refusals, run, show
+from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
 from platebot.staff_info_cli import announce_app, contact_app, guide_app
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def pool_load(
 
     listed = list(serials or [])
     if csv_file is not None:
-        listed += serials_from_csv(csv_file.read_text(encoding="utf-8-sig"))
+        listed += serials_from_csv(read_csv(csv_file))
     with refusals():
         plate_kind = parse_kind(kind)
     report = run(
@@ -202,7 +202,7 @@ def registry_import(
     """Import vehicles from CSV: bad rows are reported by line, good rows kept."""
     from platebot.staff_service import message_of
 
-    report = run(lambda s: s.import_registry(csv_file.read_text(encoding="utf-8-sig")))
+    report = run(lambda s: s.import_registry(read_csv(csv_file)))
     out.print(f"{report.added} added, {report.updated} updated, {len(report.errors)} bad row(s)")
     for problem in report.errors:
         err.print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -57,6 +58,18 @@ def refusals() -> Iterator[None]:
     except DomainError as error:
         err.print(f"[red]Refused[/red] {message_of(error.code, error.params)}")
         raise typer.Exit(1) from error
+
+
+def read_csv(path: Path) -> str:
+    """A CSV file's text; one that is not UTF-8 is refused with what to do about it."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        err.print(
+            f"[red]Refused[/red] {path} is not UTF-8 text (byte {exc.start}). Save it as "
+            '"CSV UTF-8 (Comma delimited)" in Excel or WPS and try again; nothing was imported.'
+        )
+        raise typer.Exit(2) from exc
 
 
 def run(action: Callable[[StaffService], T]) -> T:

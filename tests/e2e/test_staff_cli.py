@@ -88,6 +88,21 @@ def test_registry_import_prints_bad_rows_with_their_lines(
     assert count(db, vehicle_records) == 1
 
 
+def test_a_registry_file_that_is_not_utf8_is_refused_with_what_to_do(
+    run: Run, db: Engine, tmp_path: Path
+) -> None:
+    csv = tmp_path / "registry-gbk.csv"
+    csv.write_bytes(
+        f"vin,certificate_no,owner_id,plate_kind\n{vin(1)},{cert(1)},{PERSON_ID},小型汽车\n".encode(
+            "gbk"
+        )
+    )
+    code, _, err = run("staff", "registry", "import", str(csv))
+    assert code == 2
+    assert "not UTF-8" in err and "CSV UTF-8" in err and "nothing was imported" in err
+    assert count(db, vehicle_records) == 0
+
+
 def test_staff_refusals_are_said_in_words(run: Run) -> None:
     code, _, err = run("staff", "confirm", vin(1))
     assert code == 1 and "No pre-selection waiting for confirmation" in err
