@@ -71,12 +71,8 @@ def register_person(
     language: Language,
 ) -> Account:
     """Check the code and create the natural person's account, in one transaction."""
-    check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
-    if uow.accounts.id_by_phone(phone) is not None:
-        raise PhoneAlreadyRegistered()
     account = Account.for_person(phone=phone, details=details, language=language, now=clock.now())
-    uow.accounts.add(account)
-    return account
+    return _register(uow, clock=clock, key=key, entered_code=entered_code, account=account)
 
 
 def register_unit(
@@ -90,10 +86,17 @@ def register_unit(
     language: Language,
 ) -> Account:
     """Check the code and create the legal person's account, in one transaction."""
+    account = Account.for_unit(phone=phone, details=details, language=language, now=clock.now())
+    return _register(uow, clock=clock, key=key, entered_code=entered_code, account=account)
+
+
+def _register(
+    uow: UnitOfWork, *, clock: Clock, key: bytes, entered_code: str, account: Account
+) -> Account:
+    phone = account.phone
     check_code(uow, clock=clock, key=key, phone=phone, purpose=REGISTER, entered=entered_code)
     if uow.accounts.id_by_phone(phone) is not None:
         raise PhoneAlreadyRegistered()
-    account = Account.for_unit(phone=phone, details=details, language=language, now=clock.now())
     uow.accounts.add(account)
     return account
 

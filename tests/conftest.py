@@ -18,7 +18,7 @@ from platebot.settings import Settings
 from store import migrate
 from store.db import create_engine, normalise_url
 from store.tables import metadata
-from tests.support import CapturingSender
+from tests.support import RENDERERS, CapturingSender, Renderer
 
 POSTGRES_URL = os.environ.get("PLATEBOT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -66,6 +66,18 @@ def db(
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=[r.name for r in RENDERERS])
+def renderer(request: pytest.FixtureRequest) -> Renderer:
+    """Each channel's way of showing replies and picking choices (SMS, Telegram, console)."""
+    return next(r for r in RENDERERS if r.name == request.param)
+
+
+@pytest.fixture(params=["zh", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    """The user's language."""
+    return str(request.param)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from tests.preselect_world import (
     standard_world,
     vin,
 )
-from tests.support import RENDERERS, CapturingSender, Renderer, Transcript
+from tests.support import CapturingSender, Renderer, Transcript
 
 POOL = [f"{10000 + i}" for i in range(30)]
 
@@ -101,16 +101,6 @@ SAY = {
         "menu": "Main menu",
     },
 }
-
-
-@pytest.fixture(params=[r.name for r in RENDERERS])
-def renderer(request: pytest.FixtureRequest) -> Renderer:
-    return next(r for r in RENDERERS if r.name == request.param)
-
-
-@pytest.fixture(params=["zh", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from core import info
 from core.clock import ManualClock
 from platebot.bootstrap import App
 from tests.preselect_world import add_office
-from tests.support import RENDERERS, Renderer, Transcript
+from tests.support import Renderer, Transcript
 
 SAY = {
     "zh": {
@@ -27,16 +25,6 @@ SAY = {
         "gone": "removed or withdrawn",
     },
 }
-
-
-@pytest.fixture(params=[r.name for r in RENDERERS])
-def renderer(request: pytest.FixtureRequest) -> Renderer:
-    return next(r for r in RENDERERS if r.name == request.param)
-
-
-@pytest.fixture(params=["zh", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def chat_in(app: App, renderer: Renderer, lang: str) -> Transcript:

@@ -12,7 +12,7 @@ from core.clock import ManualClock
 from dialogs.replies import Inbound
 from platebot.bootstrap import App
 from store.tables import accounts, outbox
-from tests.support import RENDERERS, CapturingSender, Renderer, Transcript
+from tests.support import CapturingSender, Renderer, Transcript
 
 PERSON_ID = "440304199001011233"
 REP_ID = "440511198512315677"
@@ -90,16 +90,6 @@ SAY = {
         "pick": "reply with a number from 1 to 2",
     },
 }
-
-
-@pytest.fixture(params=[r.name for r in RENDERERS])
-def renderer(request: pytest.FixtureRequest) -> Renderer:
-    return next(r for r in RENDERERS if r.name == request.param)
-
-
-@pytest.fixture(params=["zh", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def start(app: App, renderer: Renderer, lang: str, **kwargs: str) -> Transcript:
