@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -44,8 +43,6 @@ class ConversationRepository(Protocol):
 
     def save(self, conversation: Conversation) -> None: ...
 
-    def for_account(self, account_id: int) -> Sequence[Conversation]: ...
-
 
 class AlreadyHandled(Exception):
     """Raised by ``InboundLog.record`` when another turn recorded that message id first (a
@@ -55,7 +52,6 @@ class AlreadyHandled(Exception):
 class InboundLog(Protocol):
     """Inbound message ids already handled, with the reply given: duplicates are dropped."""
 
-    def reply_for(self, channel: str, message_id: str) -> Reply | None: ...
     def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
         """Keep the reply under the message id; ``AlreadyHandled`` if it is there already."""
         ...

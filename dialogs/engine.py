@@ -89,11 +89,6 @@ class Engine:
         turn.note("error.internal")
         return self._restart(turn)
 
-    def current_reply(self, conversation: Conversation, uow: DialogUnitOfWork) -> Reply:
-        """The prompt of wherever ``conversation`` stands (used by tests and by adapters)."""
-        turn = Turn(conversation, uow, self.services, self.services.clock.now())
-        return self._prompt(turn)
-
     # -- one turn -----------------------------------------------------------------------
 
     def _new(self, inbound: Inbound) -> Conversation:
@@ -299,8 +294,4 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
     return None
 
 
-def state_names(flow: Flow) -> list[str]:
-    return [state.name for state in flow.states()]
-
-
-__all__ = ["Engine", "Event", "Services", "Turn", "state_names"]
+__all__ = ["Engine", "Event", "Services", "Turn"]

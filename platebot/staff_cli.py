@@ -57,6 +57,16 @@ def office_list(as_json: JsonOption = False) -> None:
     show(run(lambda s: s.offices()), as_json)
 
 
+# Office settings, the same for creating and changing an office.
+NoticeOption = Annotated[str | None, typer.Option(help="Business notice (Chinese).")]
+NoticeEnOption = Annotated[str | None, typer.Option(help="Business notice (English).")]
+SelfChoiceOption = Annotated[int | None, typer.Option(help="Self-chosen numbers per vehicle.")]
+BatchesOption = Annotated[int | None, typer.Option(help="Random batches per vehicle.")]
+BatchSizeOption = Annotated[int | None, typer.Option(help="Numbers per random batch.")]
+PerCheckOption = Annotated[int | None, typer.Option(help="Self-chosen candidates per check.")]
+ValidityOption = Annotated[int | None, typer.Option(help="Working days to confirm.")]
+
+
 @office_app.command("add")
 def office_add(
     *,
@@ -67,15 +77,13 @@ def office_add(
     ],
     address: Annotated[str, typer.Option(help="Where users go.")] = "",
     hours: HoursOption = None,
-    notice: Annotated[str | None, typer.Option(help="Business notice (Chinese).")] = None,
-    notice_en: Annotated[str | None, typer.Option(help="Business notice (English).")] = None,
-    self_choice: Annotated[
-        int | None, typer.Option(help="Self-chosen numbers per vehicle.")
-    ] = None,
-    batches: Annotated[int | None, typer.Option(help="Random batches per vehicle.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Numbers per random batch.")] = None,
-    per_check: Annotated[int | None, typer.Option(help="Self-chosen candidates per check.")] = None,
-    validity_days: Annotated[int | None, typer.Option(help="Working days to confirm.")] = None,
+    notice: NoticeOption = None,
+    notice_en: NoticeEnOption = None,
+    self_choice: SelfChoiceOption = None,
+    batches: BatchesOption = None,
+    batch_size: BatchSizeOption = None,
+    per_check: PerCheckOption = None,
+    validity_days: ValidityOption = None,
     pattern: PatternOption = None,
 ) -> None:
     """Create an office (settings not given take SPEC's defaults)."""
@@ -102,15 +110,13 @@ def office_set(
     region: Annotated[str | None, typer.Option(help="Region code, e.g. 4405.")] = None,
     address: Annotated[str | None, typer.Option(help="Where users go.")] = None,
     hours: HoursOption = None,
-    notice: Annotated[str | None, typer.Option(help="Business notice (Chinese).")] = None,
-    notice_en: Annotated[str | None, typer.Option(help="Business notice (English).")] = None,
-    self_choice: Annotated[
-        int | None, typer.Option(help="Self-chosen numbers per vehicle.")
-    ] = None,
-    batches: Annotated[int | None, typer.Option(help="Random batches per vehicle.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Numbers per random batch.")] = None,
-    per_check: Annotated[int | None, typer.Option(help="Self-chosen candidates per check.")] = None,
-    validity_days: Annotated[int | None, typer.Option(help="Working days to confirm.")] = None,
+    notice: NoticeOption = None,
+    notice_en: NoticeEnOption = None,
+    self_choice: SelfChoiceOption = None,
+    batches: BatchesOption = None,
+    batch_size: BatchSizeOption = None,
+    per_check: PerCheckOption = None,
+    validity_days: ValidityOption = None,
     pattern: PatternOption = None,
 ) -> None:
     """Change an office's settings (only those given)."""

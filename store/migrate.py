@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -47,14 +46,6 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
-
-
-def head_revisions(engine: Engine) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
-
-
-def is_up_to_date(engine: Engine) -> bool:
-    return current_revisions(engine) == head_revisions(engine)
 
 
 def secret_key(engine: Engine) -> bytes:

@@ -164,7 +164,6 @@ _SAVE = (
     .where(_c.id == sa.bindparam("w_id"), _c.version == sa.bindparam("w_version"))
     .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
 )
-_BY_ACCOUNT = sa.select(conversations).where(_c.account_id == sa.bindparam("account_id"))
 _RECORD = sa.insert(inbound_messages)
 _INSERT_NEW: dict[str, Any] = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(conversations)
@@ -209,10 +208,6 @@ class SqlConversationRepository:
         if result.rowcount != 1:
             raise RuntimeError("conversation changed under a lock: refusing to overwrite it")
         conversation.version += 1
-
-    def for_account(self, account_id: int) -> Sequence[Conversation]:
-        rows = _conn(self.session).execute(_BY_ACCOUNT, {"account_id": account_id})
-        return [_conversation(row) for row in rows.mappings()]
 
 
 def _params(conversation: Conversation) -> dict[str, Any]:
@@ -261,14 +256,6 @@ def _conversation(row: sa.RowMapping) -> Conversation:
 class SqlInboundLog:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def reply_for(self, channel: str, message_id: str) -> Reply | None:
-        stored = self.session.execute(
-            sa.select(inbound_messages.c.reply).where(
-                inbound_messages.c.channel == channel, inbound_messages.c.message_id == message_id
-            )
-        ).scalar_one_or_none()
-        return None if stored is None else Reply.from_json(stored)
 
     def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
         values = {
