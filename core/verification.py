@@ -57,7 +57,10 @@ def check_code(
     code = uow.codes.latest(phone, purpose)
     if code is None:
         raise CodeNotRequested()
-    code.check(entered=cleaned, key=key, now=clock.now())
+    try:
+        code.check(entered=cleaned, key=key, now=clock.now())
+    finally:  # a wrong entry counts even though the turn goes on to say so
+        uow.codes.save(code)
 
 
 def register_person(

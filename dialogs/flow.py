@@ -74,8 +74,8 @@ class Turn:
         return self._account
 
     def link(self, account: Account) -> None:
-        """From now on this conversation acts for ``account``."""
-        self._account = account
+        """From now on this conversation acts for ``account`` (loaded afresh when needed)."""
+        self._account = None
         self.conversation.account_id = account.id
         self.conversation.phone = account.phone
 

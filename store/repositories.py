@@ -17,94 +17,182 @@ from core.otp import OneTimeCode
 from core.outbox import OutboxMessage, OutboxStatus
 from dialogs.conversation import AlreadyHandled, Conversation
 from dialogs.replies import Reply
+from store.prepared import Prepared
 from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
 
-_ACCOUNT_ID = sa.select(accounts.c.id).where(accounts.c.phone == sa.bindparam("phone"))
+
+class Scope:
+    """A unit of work's transaction as repositories see it: the Core connection it runs on, and
+    an ORM session that joins it when an entity is first needed. Plain prebuilt statements go
+    straight to the connection, skipping the ORM's per-call bookkeeping."""
+
+    __slots__ = ("_session", "connection")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection, join_transaction_mode="rollback_only", expire_on_commit=False
+            )
+        return self._session
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+        if self.connection.in_transaction():
+            self.connection.commit()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.expunge_all()
+        if self.connection.in_transaction():
+            self.connection.rollback()
+
+    def close(self) -> None:
+        try:
+            if self._session is not None:
+                self._session.close()
+            if self.connection.in_transaction():
+                self.connection.rollback()
+        finally:
+            self.connection.close()
+
+
+def _insert_of(table: sa.Table) -> Prepared:
+    """Insert one row of a new entity (every column but the id), returning its id."""
+    keys = [column.name for column in table.columns if column.name != "id"]
+    return Prepared(sa.insert(table).returning(table.c.id), column_keys=keys)
+
+
+# The statements a dialog turn runs are prepared once (store/prepared.py) and run on the unit of
+# work's connection: per turn, SQLAlchemy's execution machinery would cost more than SQLite.
+_ACCOUNT_ID = Prepared(sa.select(accounts.c.id).where(accounts.c.phone == sa.bindparam("phone")))
+_INSERT_ACCOUNT = _insert_of(accounts)
 
 
 class SqlAccountRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     def add(self, account: Account) -> None:
-        self.session.add(account)
-        self.session.flush()
+        """Inserted at once with plain SQL; ``account`` gets its id. The object is not tracked
+        afterwards: to change an account, load it with ``get``."""
+        account.id = _insert_row(self.scope.connection, _INSERT_ACCOUNT, account, accounts)
 
     def get(self, account_id: int) -> Account | None:
-        return self.session.get(Account, account_id)
+        return self.scope.session.get(Account, account_id)
 
     def id_by_phone(self, phone: str) -> int | None:
         """Just the id (plain SQL, no entity loaded): for recognising a sender on every turn."""
-        return _conn(self.session).execute(_ACCOUNT_ID, {"phone": phone}).scalar()
+        found = _ACCOUNT_ID.run(self.scope.connection, {"phone": phone}).scalar()
+        return None if found is None else int(found)
 
     def by_phone(self, phone: str) -> Account | None:
         query = sa.select(Account).where(accounts.c.phone == phone)
-        return self.session.scalars(query).one_or_none()
+        return self.scope.session.scalars(query).one_or_none()
 
 
-_PHONE_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-_SENT_SINCE = sa.select(one_time_codes.c.created_at).where(
-    one_time_codes.c.phone == sa.bindparam("phone"),
-    one_time_codes.c.created_at >= sa.bindparam("since", type_=one_time_codes.c.created_at.type),
+_PHONE_LOCK = Prepared(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
+_SENT_SINCE = Prepared(
+    sa.select(one_time_codes.c.created_at).where(
+        one_time_codes.c.phone == sa.bindparam("phone"),
+        one_time_codes.c.created_at
+        >= sa.bindparam("since", type_=one_time_codes.c.created_at.type),
+    )
 )
-_INSERT_CODE = sa.insert(one_time_codes).returning(one_time_codes.c.id)
-_INSERT_OUTBOX = sa.insert(outbox).returning(outbox.c.id)
+_INSERT_CODE = _insert_of(one_time_codes)
+_LATEST_CODE = Prepared(
+    sa.select(one_time_codes)
+    .where(
+        one_time_codes.c.phone == sa.bindparam("phone"),
+        one_time_codes.c.purpose == sa.bindparam("purpose"),
+    )
+    .order_by(one_time_codes.c.created_at.desc(), one_time_codes.c.id.desc())
+    .limit(1)
+)
+_SAVE_CODE = Prepared(
+    sa.update(one_time_codes)
+    .where(one_time_codes.c.id == sa.bindparam("w_id"))
+    .values(
+        wrong_entries=sa.bindparam("wrong_entries"),
+        used_at=sa.bindparam("used_at", type_=one_time_codes.c.used_at.type),
+    )
+)
+_INSERT_OUTBOX = _insert_of(outbox)
 
 
-def _insert_row(session: Session, statement: sa.Insert, entity: object, table: sa.Table) -> int:
+def _insert_row(
+    connection: Connection, statement: Prepared, entity: object, table: sa.Table
+) -> int:
     """Insert a new entity's row without the ORM's unit of work; returns its id."""
     values = {
         column.name: getattr(entity, column.name) for column in table.columns if column.name != "id"
     }
-    return int(_conn(session).execute(statement, values).scalar_one())
+    return int(statement.run(connection, values).scalar())
 
 
 class SqlCodeRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     def add(self, code: OneTimeCode) -> None:
         """Inserted at once with plain SQL (a new code is never changed in its own turn)."""
-        code.id = _insert_row(self.session, _INSERT_CODE, code, one_time_codes)
+        code.id = _insert_row(self.scope.connection, _INSERT_CODE, code, one_time_codes)
 
     def lock_phone(self, phone: str) -> None:
         """Serialise everything about one number's codes until the transaction ends: sends
         and checks from several chats (or processes) then count against the same limits.
         SQLite's BEGIN IMMEDIATE already serialises whole transactions."""
-        connection = _conn(self.session)
+        connection = self.scope.connection
         if connection.dialect.name == "postgresql":
-            connection.execute(_PHONE_LOCK, {"key": f"otp:{phone}"})
+            _PHONE_LOCK.write(connection, {"key": f"otp:{phone}"})
 
     def latest(self, phone: str, purpose: str) -> OneTimeCode | None:
-        c = one_time_codes.c
-        query = (
-            sa.select(OneTimeCode)
-            .where(c.phone == phone, c.purpose == purpose)
-            .order_by(c.created_at.desc(), c.id.desc())
-            .limit(1)
-            .execution_options(populate_existing=True)
+        """The code sent last to ``phone`` for ``purpose``, read afresh (plain SQL, not tracked:
+        ``save`` writes back what a check changed)."""
+        params = {"phone": phone, "purpose": purpose}
+        row = _LATEST_CODE.run(self.scope.connection, params).first()
+        if row is None:
+            return None
+        return OneTimeCode(
+            phone=row["phone"],
+            purpose=row["purpose"],
+            code_hash=row["code_hash"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            wrong_entries=row["wrong_entries"],
+            used_at=row["used_at"],
+            id=row["id"],
         )
-        return self.session.scalars(query).first()
+
+    def save(self, code: OneTimeCode) -> None:
+        """Write back what checking ``code`` changed: wrong entries counted, or used."""
+        params = {"w_id": code.id, "wrong_entries": code.wrong_entries, "used_at": code.used_at}
+        _SAVE_CODE.write(self.scope.connection, params)
 
     def sent_since(self, phone: str, since: datetime) -> list[datetime]:
-        rows = _conn(self.session).execute(_SENT_SINCE, {"phone": phone, "since": since})
+        rows = _SENT_SINCE.run(self.scope.connection, {"phone": phone, "since": since})
         return [when for when in rows.scalars() if when is not None]
 
 
 class SqlOutboxRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     def add(self, message: OutboxMessage) -> None:
         """Inserted at once with plain SQL: writing notices is on the hot path of many turns."""
-        message.id = _insert_row(self.session, _INSERT_OUTBOX, message, outbox)
+        message.id = _insert_row(self.scope.connection, _INSERT_OUTBOX, message, outbox)
 
     def get(self, message_id: int) -> OutboxMessage | None:
-        return self.session.get(OutboxMessage, message_id)
+        return self.scope.session.get(OutboxMessage, message_id)
 
     def lock(self, message_id: int) -> OutboxMessage | None:
         """The message, row-locked and freshly read (not a copy loaded earlier)."""
-        return self.session.get(
+        return self.scope.session.get(
             OutboxMessage, message_id, with_for_update=True, populate_existing=True
         )
 
@@ -125,14 +213,7 @@ class SqlOutboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.scalars(query))
-
-
-def _conn(session: Session) -> Connection:
-    """The connection the unit of work's transaction runs on: plain SQL goes straight to it,
-    skipping the ORM's per-call transaction bookkeeping."""
-    bind = session.bind
-    return bind if isinstance(bind, Connection) else session.connection()
+        return list(self.scope.session.scalars(query))
 
 
 def _insert(session: Session, table: sa.Table) -> Any:
@@ -152,23 +233,23 @@ _EARLIER_REPLY = (
     .scalar_subquery()
     .label("earlier_reply")
 )
-# Built once: executing a prebuilt statement skips SQLAlchemy's per-call construction and cache-key
-# work, which is most of a turn's cost otherwise.
-_LOCK = (
+_LOCK = Prepared(
     sa.select(conversations, _EARLIER_REPLY)
     .where(_c.channel == sa.bindparam("channel"), _c.user_key == sa.bindparam("user_key"))
     .with_for_update(of=conversations)
 )
-_SAVE = (
+_SAVE = Prepared(
     sa.update(conversations)
     .where(_c.id == sa.bindparam("w_id"), _c.version == sa.bindparam("w_version"))
     .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
 )
-_RECORD = sa.insert(inbound_messages)
-_INSERT_NEW: dict[str, Any] = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(conversations)
-    .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
-    .on_conflict_do_nothing(index_elements=["channel", "user_key"])
+_RECORD = Prepared(sa.insert(inbound_messages))
+_INSERT_NEW = {
+    dialect.__name__.rsplit(".", 1)[-1]: Prepared(
+        dialect.insert(conversations)
+        .values({name: sa.bindparam(f"p_{name}", type_=_c[name].type) for name in _COLUMNS})
+        .on_conflict_do_nothing(index_elements=["channel", "user_key"])
+    )
     for dialect in (postgresql, sqlite)
 }
 
@@ -177,8 +258,8 @@ class SqlConversationRepository:
     """Prebuilt Core statements on the hot path: one locked read (which also finds an earlier
     reply to the same inbound message) and one write per turn."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def lock(self, *, channel: str, user_key: str, new: Conversation) -> Conversation:
         return self.lock_for_turn(channel=channel, user_key=user_key, new=new, message_id=None)[0]
@@ -186,15 +267,17 @@ class SqlConversationRepository:
     def lock_for_turn(
         self, *, channel: str, user_key: str, new: Conversation, message_id: str | None
     ) -> tuple[Conversation, Reply | None]:
-        connection = _conn(self.session)
+        connection = self.connection
         params = {"channel": channel, "user_key": user_key, "message_id": message_id}
-        row = connection.execute(_LOCK, params).mappings().first()
+        row = _LOCK.run(connection, params).first()
         if row is None:
             insert = _INSERT_NEW[
                 "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
             ]
-            connection.execute(insert, _params(new))
-            row = connection.execute(_LOCK, params).mappings().one()
+            insert.write(connection, _params(new))
+            row = _LOCK.run(connection, params).first()
+            if row is None:  # pragma: no cover - inserted or found under the lock just now
+                raise RuntimeError("conversation vanished under a lock")
         earlier = row["earlier_reply"]
         return _conversation(row), None if earlier is None else Reply.from_json(earlier)
 
@@ -204,8 +287,7 @@ class SqlConversationRepository:
         params.update(
             p_version=conversation.version + 1, w_id=conversation.id, w_version=conversation.version
         )
-        result = _conn(self.session).execute(_SAVE, params)
-        if result.rowcount != 1:
+        if _SAVE.write(self.connection, params) != 1:
             raise RuntimeError("conversation changed under a lock: refusing to overwrite it")
         conversation.version += 1
 
@@ -233,7 +315,7 @@ def _values(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def _conversation(row: sa.RowMapping) -> Conversation:
+def _conversation(row: dict[str, Any]) -> Conversation:
     return Conversation(
         id=row["id"],
         channel=row["channel"],
@@ -254,8 +336,8 @@ def _conversation(row: sa.RowMapping) -> Conversation:
 
 
 class SqlInboundLog:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
         values = {
@@ -265,6 +347,6 @@ class SqlInboundLog:
             "received_at": now,
         }
         try:
-            _conn(self.session).execute(_RECORD, values)
+            _RECORD.write(self.connection, values)
         except IntegrityError as error:
             raise AlreadyHandled(f"{channel} message already handled") from error

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
@@ -18,6 +18,7 @@ from store.preselection_repositories import (
     SqlSessionRepository,
 )
 from store.repositories import (
+    Scope,
     SqlAccountRepository,
     SqlCodeRepository,
     SqlConversationRepository,
@@ -28,44 +29,19 @@ from store.tables import map_entities
 
 
 class SqlUnitOfWork:
-    accounts: SqlAccountRepository
-    codes: SqlCodeRepository
-    outbox: SqlOutboxRepository
-    conversations: SqlConversationRepository
-    inbound: SqlInboundLog
-    offices: SqlOfficeRepository
-    pool: SqlPoolRepository
-    registry: SqlRegistryRepository
-    preselections: SqlPreselectionRepository
-    sessions: SqlSessionRepository
-    blacklist: SqlBlacklistRepository
-    info: SqlInfoRepository
+    """One transaction on one Core connection; it starts with the first statement (``BEGIN
+    IMMEDIATE`` on SQLite). Repositories are made when first used, and the ORM session only when
+    a repository needs an entity: a dialog turn runs plain prebuilt SQL and pays nothing for the
+    ORM's bookkeeping."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self.connection: Connection | None = None
-        self.session: Session | None = None
+        self._scope: Scope | None = None
 
     def __enter__(self) -> Self:
-        # The transaction belongs to a Core connection and starts with the first statement
-        # (BEGIN IMMEDIATE on SQLite); the ORM session joins it when an entity is needed. Plain
-        # SQL on the hot path (a dialog turn) so pays nothing for the ORM's bookkeeping.
-        connection = self.connection = self._engine.connect()
-        session = self.session = Session(
-            bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False
-        )
-        self.accounts = SqlAccountRepository(session)
-        self.codes = SqlCodeRepository(session)
-        self.outbox = SqlOutboxRepository(session)
-        self.conversations = SqlConversationRepository(session)
-        self.inbound = SqlInboundLog(session)
-        self.offices = SqlOfficeRepository(session)
-        self.pool = SqlPoolRepository(session)
-        self.registry = SqlRegistryRepository(session)
-        self.preselections = SqlPreselectionRepository(session)
-        self.sessions = SqlSessionRepository(session)
-        self.blacklist = SqlBlacklistRepository(session)
-        self.info = SqlInfoRepository(session)
+        if self._scope is not None:
+            raise RuntimeError("a unit of work is entered once")
+        self._scope = Scope(self._engine.connect())
         return self
 
     def __exit__(
@@ -74,38 +50,79 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, session = self.connection, self.session
-        self.connection = self.session = None
-        if connection is None or session is None:
-            return
-        try:
-            session.close()
-            if connection.in_transaction():
-                connection.rollback()
-        finally:
-            connection.close()
+        scope, self._scope = self._scope, None
+        if scope is not None:
+            scope.close()
+
+    @property
+    def connection(self) -> Connection:
+        return self._open().connection
 
     def commit(self) -> None:
         """Make the transaction's work permanent (one unit of work, one commit)."""
-        session, connection = self._open()
-        session.flush()
-        if connection.in_transaction():
-            connection.commit()
+        self._open().commit()
 
     def rollback(self) -> None:
-        session, connection = self._open()
-        session.expunge_all()
-        if connection.in_transaction():
-            connection.rollback()
+        self._open().rollback()
 
-    def _open(self) -> tuple[Session, Connection]:
-        if self.session is None or self.connection is None:
+    def _open(self) -> Scope:
+        if self._scope is None:
             raise RuntimeError("the unit of work is used outside its 'with' block")
-        return self.session, self.connection
+        return self._scope
+
+    # -- repositories, made on first use -------------------------------------------------
+
+    @cached_property
+    def accounts(self) -> SqlAccountRepository:
+        return SqlAccountRepository(self._open())
+
+    @cached_property
+    def codes(self) -> SqlCodeRepository:
+        return SqlCodeRepository(self._open())
+
+    @cached_property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self._open())
+
+    @cached_property
+    def conversations(self) -> SqlConversationRepository:
+        return SqlConversationRepository(self._open().connection)
+
+    @cached_property
+    def inbound(self) -> SqlInboundLog:
+        return SqlInboundLog(self._open().connection)
+
+    @cached_property
+    def offices(self) -> SqlOfficeRepository:
+        return SqlOfficeRepository(self._open().session)
+
+    @cached_property
+    def pool(self) -> SqlPoolRepository:
+        return SqlPoolRepository(self._open().session)
+
+    @cached_property
+    def registry(self) -> SqlRegistryRepository:
+        return SqlRegistryRepository(self._open().session)
+
+    @cached_property
+    def preselections(self) -> SqlPreselectionRepository:
+        return SqlPreselectionRepository(self._open().session)
+
+    @cached_property
+    def sessions(self) -> SqlSessionRepository:
+        return SqlSessionRepository(self._open().session)
+
+    @cached_property
+    def blacklist(self) -> SqlBlacklistRepository:
+        return SqlBlacklistRepository(self._open().session)
+
+    @cached_property
+    def info(self) -> SqlInfoRepository:
+        return SqlInfoRepository(self._open().session)
 
 
 class UnitOfWorkFactory:
-    """Makes a fresh unit of work per use; holds the engine's session factory."""
+    """Makes a fresh unit of work per use."""
 
     def __init__(self, engine: Engine) -> None:
         map_entities()
