@@ -1,7 +1,9 @@
 """One-time codes (SPEC §2): 6 digits, 5 minutes, 5 wrong entries, 1 send a minute, 5 an hour.
 
 Codes are stored only as an HMAC of (phone, purpose, code) under the server's secret key and
-compared in constant time.
+compared in constant time. The SMS that carries a code waits in the outbox with a random nonce,
+not the code: the dispatcher derives the code from the nonce and the same key at the moment it
+sends (``reveal``), so the database alone never holds a code in any readable form.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.clock import as_utc
 from core.errors import (
@@ -71,8 +74,30 @@ def clean_entered_code(text: str) -> str:
     return digits
 
 
-def new_code() -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+def new_nonce() -> str:
+    """What a code is derived from; kept with the SMS that carries the code until it is sent."""
+    return secrets.token_urlsafe(16)
+
+
+def derive_code(key: bytes, nonce: str) -> str:
+    """The code for ``nonce`` under ``key``: 6 uniformly spread digits (an HMAC, so nobody
+    without the key can tell the code from the nonce)."""
+    digest = hmac.new(key, b"otp-send\x1f" + nonce.encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**CODE_LENGTH:0{CODE_LENGTH}d}"
+
+
+NONCE_PARAM = "code_nonce"
+
+
+def reveal(params: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+    """A message's params with the code derived from its nonce, for rendering at send time."""
+    if NONCE_PARAM not in params:
+        return params
+    if key is None:
+        raise ValueError("a one-time code SMS needs the secret key to be rendered")
+    shown = {name: value for name, value in params.items() if name != NONCE_PARAM}
+    shown["code"] = derive_code(key, str(params[NONCE_PARAM]))
+    return shown
 
 
 def check_send_allowed(recent_sends: list[datetime], now: datetime) -> None:

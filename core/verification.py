@@ -24,7 +24,8 @@ def send_code(
     now = clock.now()
     uow.codes.lock_phone(phone)
     otp.check_send_allowed(uow.codes.sent_since(phone, now - otp.HOUR), now)
-    code = otp.new_code()
+    nonce = otp.new_nonce()
+    code = otp.derive_code(key, nonce)
     uow.codes.add(
         otp.OneTimeCode(
             phone=phone,
@@ -39,7 +40,7 @@ def send_code(
         outbox.sms(
             phone=phone,
             key="sms.code",
-            params={"code": code, "minutes": minutes},
+            params={otp.NONCE_PARAM: nonce, "minutes": minutes},  # the code itself: at sending
             language=language,
             now=now,
             sensitive=True,

@@ -106,7 +106,7 @@ def build_app(
     dialogs = Engine(uow, services, all_flows())
     senders = senders if senders is not None else default_senders(settings, db, clock)
     senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
-    dispatcher = Dispatcher(uow, clock, senders)
+    dispatcher = Dispatcher(uow, clock, senders, code_key=key)
     app = App(
         settings=settings,
         db=db,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from core import otp
 from core.clock import Clock
 from core.masking import describe_error, mask_phone
 from core.outbox import Channel, OutboxMessage, OutboxStatus
@@ -94,11 +95,14 @@ class Dispatcher:
         clock: Clock,
         senders: Mapping[Channel, Sender],
         batch: int = 50,
+        *,
+        code_key: bytes | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.senders = senders
         self.batch = batch
+        self.code_key = code_key  # one-time codes are derived from their nonce when sent
 
     def run_once(self) -> int:
         """Send what is due now; returns how many messages were settled.
@@ -122,6 +126,12 @@ class Dispatcher:
             now = self.clock.now()
             claims = []
             for message in uow.outbox.claim_due(now, self.batch):
+                try:
+                    text = _text(message, self.code_key)
+                except Exception as exc:  # one message that cannot be shown must not stop the rest
+                    log.error("outbox %s cannot be rendered: %s", message.id, describe_error(exc))
+                    message.failed(f"cannot be rendered: {type(exc).__name__}")
+                    continue
                 message.claim(now, LEASE)
                 claims.append(
                     _Claim(
@@ -129,7 +139,7 @@ class Dispatcher:
                         message.attempts,
                         message.channel,
                         message.recipient,
-                        _text(message),
+                        text,
                         message.sensitive,
                     )
                 )
@@ -202,5 +212,6 @@ def _id(message: OutboxMessage) -> int:
     return message.id
 
 
-def _text(message: OutboxMessage) -> str:
-    return render_text(Text(message.key, dict(message.params)), message.language)
+def _text(message: OutboxMessage, code_key: bytes | None) -> str:
+    params = otp.reveal(dict(message.params), code_key)
+    return render_text(Text(message.key, params), message.language)

@@ -3,20 +3,23 @@ stumbles, and a one-time code does not stay readable in the table once it is set
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core import outbox
+from core import outbox, verification
 from core.accounts import Language
 from core.clock import ManualClock
 from core.outbox import Channel
 from platebot.bootstrap import App
 from platebot.dispatcher import Dispatcher, Outcome, RetryLater, Sent, Undeliverable
+from store.tables import one_time_codes
 from store.tables import outbox as outbox_table
 
 PHONE = "+8613800138000"
+KEY = b"test key"
 
 
 @dataclass
@@ -127,3 +130,48 @@ def test_a_channel_without_a_sender_is_recorded_as_failed(app: App, clock: Manua
         uow.commit()
     Dispatcher(app.uow, clock, {Channel.SMS: Scripted()}).run_once()
     assert _rows(app)[0]["status"] == "failed"
+
+
+def _send_code(app: App) -> None:
+    with app.uow() as uow:
+        verification.send_code(
+            uow,
+            clock=app.clock,
+            key=KEY,
+            phone=PHONE,
+            purpose=verification.REGISTER,
+            language=Language.EN,
+        )
+        uow.commit()
+
+
+def _stored_text(app: App) -> str:
+    with app.db.connect() as conn:
+        rows = [
+            *conn.execute(sa.select(outbox_table)).mappings(),
+            *conn.execute(sa.select(one_time_codes)).mappings(),
+        ]
+    return " ".join(str(value) for row in rows for name, value in row.items() if "_at" not in name)
+
+
+def test_a_one_time_code_is_never_readable_in_the_database(app: App, clock: ManualClock) -> None:
+    provider = Scripted()
+    _send_code(app)
+    waiting = _stored_text(app)
+    assert Dispatcher(app.uow, clock, {Channel.SMS: provider}, code_key=KEY).run_once() == 1
+    ((_, text),) = provider.delivered
+    code = re.findall(r"\d{6}", text)[0]
+    assert code not in waiting and code not in _stored_text(app)
+    with app.uow() as uow:  # and it is the code that the check accepts
+        verification.check_code(
+            uow, clock=clock, key=KEY, phone=PHONE, purpose=verification.REGISTER, entered=code
+        )
+
+
+def test_a_code_that_cannot_be_rendered_fails_alone(app: App, clock: ManualClock) -> None:
+    provider = Scripted()
+    _send_code(app)  # needs the key to be shown, and this dispatcher has none
+    _write(app, sensitive=False)
+    assert Dispatcher(app.uow, clock, {Channel.SMS: provider}).run_once() == 1
+    assert [row["status"] for row in _rows(app)] == ["failed", "sent"]
+    assert len(provider.delivered) == 1

@@ -94,4 +94,4 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(db: SqlEngine) ->
 
 def test_a_naive_datetime_is_refused(db: SqlEngine) -> None:
     with db.connect() as connection, pytest.raises(ValueError, match="naive"):
-        _INSERT.run(connection, _row(created_at=datetime(2026, 11, 21)))
+        _INSERT.run(connection, _row(created_at=datetime(2026, 11, 21)))  # noqa: DTZ001 - naive on purpose

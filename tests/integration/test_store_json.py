@@ -12,7 +12,7 @@ from store.uow import UnitOfWorkFactory
 from tests.tally import start_tally, tally_engine
 
 # A console on a C locale reads undecodable bytes as lone surrogates; the rest is plain oddity.
-ODD_TEXTS = ["x\udc80y", "粤B·12345 🚗", "quote \" back\\slash", "\x00\x1f", "a" * 5000]
+ODD_TEXTS = ["x\udc80y", "粤B·12345 🚗", 'quote " back\\slash', "\x00\x1f", "a" * 5000]
 
 
 def test_odd_text_is_kept_exactly_through_a_turn(db: SqlEngine, clock: ManualClock) -> None:

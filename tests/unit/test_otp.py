@@ -23,8 +23,13 @@ def _code(plain: str = "123456") -> otp.OneTimeCode:
 
 
 def test_codes_have_six_digits_and_are_stored_only_as_a_keyed_hash() -> None:
-    plain = otp.new_code()
+    nonce = otp.new_nonce()
+    plain = otp.derive_code(KEY, nonce)
     assert len(plain) == 6 and plain.isdigit()
+    assert otp.derive_code(KEY, nonce) == plain != otp.derive_code(b"other key", nonce)
+    assert otp.reveal({"code_nonce": nonce, "minutes": 5}, KEY) == {"code": plain, "minutes": 5}
+    with pytest.raises(ValueError, match="secret key"):
+        otp.reveal({"code_nonce": nonce}, None)
     code = _code(plain)
     assert plain not in code.code_hash
     assert code.code_hash != otp.hash_code(b"other key", code.phone, code.purpose, plain)
