@@ -26,6 +26,7 @@ from platebot.settings import Settings
 from sms.sender import guard_opt_outs, twilio_sender_from
 from store import migrate
 from store.db import create_engine
+from store.housekeeping import Housekeeping
 from store.uow import UnitOfWorkFactory
 
 
@@ -46,9 +47,10 @@ def all_flows() -> tuple[Flow, ...]:
 class App:
     """Everything a channel or command needs, wired once.
 
-    ``jobs`` are the background jobs the server runs (the dispatcher, timers): each does what is
-    due and returns how much it did. ``on_start``/``on_stop`` are async hooks of the server's
-    lifespan (e.g. registering a webhook). ``telegram`` is the Telegram bot when a token is set.
+    ``jobs`` are the background jobs the server runs (dispatcher, timers, housekeeping): each
+    does what is due and returns how much it did. ``on_start``/``on_stop`` are async hooks of
+    the server's lifespan (e.g. registering a webhook). ``telegram`` is the Telegram bot when a
+    token is set.
     """
 
     settings: Settings
@@ -115,7 +117,11 @@ def build_app(
         dialogs=dialogs,
         dispatcher=dispatcher,
         senders=senders,
-        jobs=[("outbox", dispatcher.run_once), ("timers", Timers(uow, clock).run_once)],
+        jobs=[
+            ("outbox", dispatcher.run_once),
+            ("timers", Timers(uow, clock).run_once),
+            ("housekeeping", Housekeeping(db, clock).run_once),
+        ],
     )
     if settings.telegram_token is not None:
         install_telegram(app, polling=telegram_polling)

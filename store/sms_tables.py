@@ -17,6 +17,7 @@ sms_inbound = sa.Table(
     sa.Column("phone", sa.String(20), nullable=False),
     sa.Column("messages", sa.JSON, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("ix_sms_inbound_received_at", "received_at"),
 )
 
 # A number that sent STOP (or that Twilio refused with 21610): nothing is sent to it.

@@ -54,6 +54,7 @@ one_time_codes = sa.Table(
     sa.Column("wrong_entries", sa.Integer, nullable=False, default=0),
     sa.Column("used_at", UTCDateTime),
     sa.Index("ix_one_time_codes_phone_created", "phone", "created_at"),
+    sa.Index("ix_one_time_codes_created_at", "created_at"),
 )
 
 outbox = sa.Table(
@@ -106,6 +107,7 @@ inbound_messages = sa.Table(
     sa.Column("message_id", sa.String(64), primary_key=True),
     sa.Column("reply", sa.JSON, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("ix_inbound_messages_received_at", "received_at"),
 )
 
 app_secrets = sa.Table(

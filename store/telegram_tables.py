@@ -43,6 +43,7 @@ telegram_updates = sa.Table(
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("chat_id", sa.String(32), nullable=False),
     sa.Column("answered_at", UTCDateTime, nullable=False),
+    sa.Index("ix_telegram_updates_answered_at", "answered_at"),
 )
 
 
