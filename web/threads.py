@@ -97,5 +97,9 @@ def _set_result(future: asyncio.Future[Any], result: Any) -> None:
 
 
 def _set_error(future: asyncio.Future[Any], error: BaseException) -> None:
+    if isinstance(error, StopIteration):  # a future refuses it (it would end a coroutine)
+        wrapped = RuntimeError(f"{type(error).__name__} raised in a worker thread")
+        wrapped.__cause__ = error
+        error = wrapped
     if not future.done():
         future.set_exception(error)

@@ -39,6 +39,18 @@ def test_an_error_is_raised_to_the_caller_and_the_lane_goes_on() -> None:
     assert asyncio.run(main()) == 7
 
 
+def test_a_stray_stop_iteration_reaches_the_caller_as_an_error() -> None:
+    lane = ThreadLane(1, name="test-lane")
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="StopIteration") as raised:
+            await lane.run(next, iter([]))
+        assert isinstance(raised.value.__cause__, StopIteration)
+        await lane.stop()
+
+    asyncio.run(main())
+
+
 def test_one_thread_takes_work_first_come_first_served_one_at_a_time() -> None:
     lane = ThreadLane(1, name="test-lane")
     running = 0
