@@ -5,38 +5,92 @@ Every request is checked with the twilio library's ``RequestValidator`` against 
 public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio signed) and the posted
 form. A missing or wrong ``X-Twilio-Signature`` is refused with 403 before anything is stored; a
 signed request without the fields it needs with 400.
+
+The dialog turn runs in a worker thread (``ThreadLane``: one thread for SQLite, which takes one
+writer at a time), never on the event loop. What the event loop does per request is kept small:
+it is most of what an SMS costs beside the turn itself (bench/README.md, "SMS webhook").
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
 import logging
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
+from xml.sax.saxutils import escape
 
-import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
-from starlette.datastructures import ImmutableMultiDict
 from starlette.responses import Response
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
+    add_port,
     get_signature_algorithm,
+    remove_port,
 )
-from twilio.twiml.messaging_response import MessagingResponse
 
 from core.errors import InvalidPhone
 from core.masking import mask_phone
 from core.phone import normalise_phone
 from platebot.bootstrap import App
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
+from web.threads import ThreadLane
 
 log = logging.getLogger(__name__)
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _MAX_BODY = 64 * 1024
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
-Form = ImmutableMultiDict[str, str]
+
+class Form(dict[str, str]):
+    """A posted form: each field's last value (as Starlette's form gives it), and with
+    ``getall`` every value, which the twilio library's signature covers."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self.every: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self.every.setdefault(name, []).append(value)
+
+    def getall(self, name: str) -> list[str]:
+        return self.every[name]
+
+
+class TwilioSignature:
+    """``X-Twilio-Signature`` checked with the twilio library's ``RequestValidator``.
+
+    The same rule as ``RequestValidator.validate`` (the signature of our URL without its port or
+    with it: Twilio signs either), with the two URLs of each path worked out once and the second
+    signature computed only when the first does not match. A URL with a query goes through
+    ``validate`` itself."""
+
+    def __init__(self, validator: RequestValidator, public_url: str) -> None:
+        self.validator = validator
+        self.public_url = public_url
+        self._urls: dict[str, tuple[str, str]] = {}  # path → (without port, with port)
+
+    def valid(self, path: str, query: str, form: Form, signature: str, algorithm: str) -> bool:
+        url = self.public_url + path
+        if query:
+            return bool(self.validator.validate(f"{url}?{query}", form, signature, algorithm))
+        urls = self._urls.get(path)
+        if urls is None:
+            parsed = urlparse(url)
+            urls = (remove_port(parsed), add_port(parsed))
+            if len(self._urls) < 8:  # our routes' paths (the query never varies the key)
+                self._urls[path] = urls
+        given = signature.encode("latin-1")
+        for candidate in urls:
+            try:
+                computed = self.validator.compute_signature(candidate, form, algorithm)
+            except ValueError:  # an algorithm the library does not know: it logs and refuses
+                return bool(self.validator.validate(url, form, signature, algorithm))
+            if hmac.compare_digest(computed.encode(), given):
+                return True
+        return False
 
 
 def channel_of(app: App) -> SmsChannel:
@@ -55,34 +109,36 @@ def mount(api: FastAPI, app: App) -> None:
     """Add the Twilio webhooks to ``api``."""
     channel = channel_of(app)
     token = app.settings.twilio_auth_token
-    validator = RequestValidator(token.get_secret_value()) if token is not None else None
     public_url = str(app.settings.public_url).rstrip("/")
-    # SQLite takes one writer at a time: requests wait their turn here rather than sleeping in
-    # SQLite's busy handler (the database still decides; this only spares the waiting).
-    turns = anyio.CapacityLimiter(1 if app.db.dialect.name == "sqlite" else 16)
-    if validator is None:
+    signatures = (
+        TwilioSignature(RequestValidator(token.get_secret_value()), public_url)
+        if token is not None
+        else None
+    )
+    turns = ThreadLane(1 if app.db.dialect.name == "sqlite" else 16, name="sms-turns")
+    app.on_stop.append(turns.stop)
+    if signatures is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 
     async def signed_form(request: Request) -> Form:
         """The posted form, if Twilio signed it for our public URL; 403 otherwise."""
         signature = request.headers.get(SIGNATURE_HEADER)
-        if validator is None or not signature:
+        if signatures is None or not signature:
             raise HTTPException(403, "missing Twilio signature")
         body = await request.body()
         if len(body) > _MAX_BODY:
             raise HTTPException(413, "request too large")
         try:
-            form = ImmutableMultiDict(
+            form = Form(
                 parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
             )
         except (UnicodeDecodeError, ValueError) as exc:
             raise HTTPException(400, "not a form") from exc
-        url = public_url + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
+        path = request.scope["path"]  # request.url.path, without building the URL
+        query = request.url.query if request.scope.get("query_string") else ""
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not validator.validate(url, form, signature, algorithm):
-            log.warning("Twilio webhook with a wrong signature refused (%s)", request.url.path)
+        if not signatures.valid(path, query, form, signature, algorithm):
+            log.warning("Twilio webhook with a wrong signature refused (%s)", path)
             raise HTTPException(403, "wrong Twilio signature")
         return form
 
@@ -90,8 +146,8 @@ def mount(api: FastAPI, app: App) -> None:
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
         sms = _incoming(await signed_form(request))
-        messages = await anyio.to_thread.run_sync(channel.receive, sms, limiter=turns)
-        return _twiml(messages)
+        messages = await turns.run(channel.receive, sms)
+        return Response(content=twiml(messages), media_type="application/xml")
 
     @api.post(STATUS_PATH, tags=["sms"], status_code=204, response_class=Response)
     async def sms_status(request: Request) -> Response:
@@ -105,9 +161,7 @@ def mount(api: FastAPI, app: App) -> None:
             raise HTTPException(400, "ErrorCode is not a number")
         error_code = int(raw_code) if raw_code else None
         phone = _phone_or_none(form.get("To", ""))
-        await anyio.to_thread.run_sync(
-            channel.record_status, sid, status, error_code, phone, limiter=turns
-        )
+        await turns.run(channel.record_status, sid, status, error_code, phone)
         return Response(status_code=204)
 
 
@@ -127,6 +181,7 @@ def _incoming(form: Form) -> IncomingSms:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # the same numbers text again and again
 def _phone_or_none(value: str) -> str | None:
     try:
         return normalise_phone(value) if value.startswith("+") else None
@@ -134,8 +189,11 @@ def _phone_or_none(value: str) -> str | None:
         return None
 
 
-def _twiml(messages: list[str]) -> Response:
-    response = MessagingResponse()
-    for text in messages:
-        response.message(text)
-    return Response(content=str(response), media_type="application/xml")
+def twiml(messages: list[str]) -> str:
+    """The TwiML twilio's ``MessagingResponse`` renders with one ``<Message>`` per text, to the
+    character (ElementTree escapes ``&``, ``<`` and ``>`` in text, as ``escape`` does), without
+    building the element tree."""
+    if not messages:
+        return _XML_DECLARATION + "<Response />"
+    parts = [f"<Message>{escape(text)}</Message>" if text else "<Message />" for text in messages]
+    return f"{_XML_DECLARATION}<Response>{''.join(parts)}</Response>"

@@ -250,6 +250,9 @@ def _too_many(retry_after: int) -> tuple[int, dict[str, Any]]:
 def _handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the Bot API server does
+        # The headers and the body go out in two writes: with Nagle's algorithm the second
+        # waits for the client's delayed ACK, 40 ms on every answer.
+        disable_nagle_algorithm = True
         disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
 
         def do_POST(self) -> None:
