@@ -14,10 +14,9 @@ it is most of what an SMS costs beside the turn itself (bench/README.md, "SMS we
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 import re
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, HTTPException, Request
@@ -26,9 +25,7 @@ from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
-    add_port,
     get_signature_algorithm,
-    remove_port,
 )
 
 from core.errors import InvalidPhone
@@ -59,40 +56,6 @@ class Form(dict[str, str]):
         return self.every[name]
 
 
-class TwilioSignature:
-    """``X-Twilio-Signature`` checked with the twilio library's ``RequestValidator``.
-
-    The same rule as ``RequestValidator.validate`` (the signature of our URL without its port or
-    with it: Twilio signs either), with the two URLs of each path worked out once and the second
-    signature computed only when the first does not match. A URL with a query goes through
-    ``validate`` itself."""
-
-    def __init__(self, validator: RequestValidator, public_url: str) -> None:
-        self.validator = validator
-        self.public_url = public_url
-        self._urls: dict[str, tuple[str, str]] = {}  # path → (without port, with port)
-
-    def valid(self, path: str, query: str, form: Form, signature: str, algorithm: str) -> bool:
-        url = self.public_url + path
-        if query:
-            return bool(self.validator.validate(f"{url}?{query}", form, signature, algorithm))
-        urls = self._urls.get(path)
-        if urls is None:
-            parsed = urlparse(url)
-            urls = (remove_port(parsed), add_port(parsed))
-            if len(self._urls) < 8:  # our routes' paths (the query never varies the key)
-                self._urls[path] = urls
-        given = signature.encode("latin-1")
-        for candidate in urls:
-            try:
-                computed = self.validator.compute_signature(candidate, form, algorithm)
-            except ValueError:  # an algorithm the library does not know: it logs and refuses
-                return bool(self.validator.validate(url, form, signature, algorithm))
-            if hmac.compare_digest(computed.encode(), given):
-                return True
-        return False
-
-
 def channel_of(app: App) -> SmsChannel:
     settings = app.settings
     return SmsChannel(
@@ -110,20 +73,16 @@ def mount(api: FastAPI, app: App) -> None:
     channel = channel_of(app)
     token = app.settings.twilio_auth_token
     public_url = str(app.settings.public_url).rstrip("/")
-    signatures = (
-        TwilioSignature(RequestValidator(token.get_secret_value()), public_url)
-        if token is not None
-        else None
-    )
+    validator = RequestValidator(token.get_secret_value()) if token is not None else None
     turns = ThreadLane(1 if app.db.dialect.name == "sqlite" else 16, name="sms-turns")
     app.on_stop.append(turns.stop)
-    if signatures is None:
+    if validator is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 
     async def signed_form(request: Request) -> Form:
         """The posted form, if Twilio signed it for our public URL; 403 otherwise."""
         signature = request.headers.get(SIGNATURE_HEADER)
-        if signatures is None or not signature:
+        if validator is None or not signature:
             raise HTTPException(403, "missing Twilio signature")
         body = await request.body()
         if len(body) > _MAX_BODY:
@@ -135,9 +94,11 @@ def mount(api: FastAPI, app: App) -> None:
         except (UnicodeDecodeError, ValueError) as exc:
             raise HTTPException(400, "not a form") from exc
         path = request.scope["path"]  # request.url.path, without building the URL
-        query = request.url.query if request.scope.get("query_string") else ""
+        url = public_url + path
+        if request.scope.get("query_string"):
+            url += "?" + request.url.query
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not signatures.valid(path, query, form, signature, algorithm):
+        if not validator.validate(url, form, signature, algorithm):
             log.warning("Twilio webhook with a wrong signature refused (%s)", path)
             raise HTTPException(403, "wrong Twilio signature")
         return form

@@ -10,10 +10,10 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twilio.request_validator import HMAC_SHA256, RequestValidator
+from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from sms.webhook import Form, TwilioSignature, twiml
+from sms.webhook import Form, twiml
 
 TOKEN = "twilio-auth-token-for-tests"
 TRICKY = [
@@ -65,48 +65,6 @@ FIELDS = [
     ("Body", "a second Body"),  # repeated fields are all signed
     ("Empty", ""),
 ]
-BASES = [
-    "https://platebot.example.org",
-    "https://platebot.example.org:443",
-    "http://127.0.0.1:8000",
-    "http://platebot.example.org",
-]
-
-
-@pytest.mark.parametrize("public_url", BASES)
-@pytest.mark.parametrize("signed_base", [*BASES, "https://platebot.example.org:8443"])
-@pytest.mark.parametrize("query", ["", "a=1&b=%20x"])
-@pytest.mark.parametrize("algorithm", ["HMAC_SHA1", HMAC_SHA256, "HMAC_MD5"])
-def test_signature_check_agrees_with_request_validator(
-    public_url: str, signed_base: str, query: str, algorithm: str
-) -> None:
-    validator = RequestValidator(TOKEN)
-    form = form_of(FIELDS)
-    url = signed_base + "/sms/twilio" + (f"?{query}" if query else "")
-    signature = (
-        validator.compute_signature(url, form, algorithm) if algorithm != "HMAC_MD5" else "x"
-    )
-    check = TwilioSignature(validator, public_url)
-    expected = validator.validate(
-        public_url + "/sms/twilio" + (f"?{query}" if query else ""), form, signature, algorithm
-    )
-    for _ in range(2):  # the URLs worked out once give the same answer the next time
-        assert check.valid("/sms/twilio", query, form, signature, algorithm) == expected
-
-
-def test_signature_of_another_token_body_or_path_is_refused() -> None:
-    validator = RequestValidator(TOKEN)
-    form = form_of(FIELDS)
-    base = "https://platebot.example.org"
-    check = TwilioSignature(validator, base)
-    good = validator.compute_signature(base + "/sms/twilio", form)
-    assert check.valid("/sms/twilio", "", form, good, "HMAC_SHA1")
-    other_token = RequestValidator("someone-else").compute_signature(base + "/sms/twilio", form)
-    assert not check.valid("/sms/twilio", "", form, other_token, "HMAC_SHA1")
-    changed = form_of([*FIELDS[:-1], ("Empty", "x")])
-    assert not check.valid("/sms/twilio", "", changed, good, "HMAC_SHA1")
-    assert not check.valid("/sms/twilio/status", "", form, good, "HMAC_SHA1")
-    assert not check.valid("/sms/twilio", "", form, good + "é", "HMAC_SHA1")
 
 
 def test_form_gives_the_last_value_and_signs_them_all() -> None:
@@ -114,3 +72,7 @@ def test_form_gives_the_last_value_and_signs_them_all() -> None:
     assert form["Body"] == "a second Body"
     assert form.getall("Body") == ["深圳 & <x>", "a second Body"]
     assert form.get("Missing", "") == ""
+    validator, url = RequestValidator(TOKEN), "https://platebot.example.org/sms/twilio"
+    signature = validator.compute_signature(url, form)
+    assert validator.validate(url, form, signature)
+    assert not validator.validate(url, form_of(FIELDS[:3]), signature)  # every Body is signed
