@@ -25,6 +25,7 @@ from core.accounts import Language
 from core.clock import Clock
 from dialogs.engine import Engine
 from platebot.settings import Settings, SettingsError
+from platebot.threads import ThreadLane
 from store.telegram_tables import TelegramChats
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class TelegramChannel:
         dialogs: Engine,
         chats: TelegramChats,
         clock: Clock,
+        turns: ThreadLane | None = None,
         polling: bool = False,
     ) -> None:
         self.polling = polling
@@ -66,7 +68,7 @@ class TelegramChannel:
         if not polling:
             builder = builder.updater(None)
         self.application = builder.build()
-        self.handlers = Handlers(dialogs, chats, clock)
+        self.handlers = Handlers(dialogs, chats, clock, turns=turns)
         self.application.add_handlers(self.handlers.all())
         self.application.add_error_handler(self._on_error)
         self._handled: dict[int, bool] = {}
@@ -147,6 +149,7 @@ def install_telegram(app: App, *, polling: bool = False) -> TelegramChannel:
         dialogs=app.dialogs,
         chats=TelegramChats(app.db),
         clock=app.clock,
+        turns=app.turns,
         polling=polling,
     )
     app.telegram = channel

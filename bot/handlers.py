@@ -10,6 +10,7 @@ engine's key on ``u<update_id>``) and is answered once (``telegram_updates``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -33,6 +34,7 @@ from core.errors import InvalidPhone
 from core.phone import normalise_phone
 from dialogs.engine import Engine
 from dialogs.replies import Inbound, Reply, Text
+from platebot.threads import ThreadLane
 from store.telegram_tables import TelegramChats
 
 log = logging.getLogger(__name__)
@@ -53,11 +55,16 @@ class Handlers:
         chats: TelegramChats,
         clock: Clock,
         pause: Pause = asyncio.sleep,
+        *,
+        turns: ThreadLane | None = None,
     ) -> None:
         self.dialogs = dialogs
         self.chats = chats
         self.clock = clock
         self.pause = pause
+        # Database work runs in the app's turn threads (one for SQLite: turns queue in order),
+        # never on the event loop.
+        self.blocking = turns.run if turns is not None else asyncio.to_thread
 
     def all(self) -> list[BaseHandler[Update, Context, None]]:
         """Private chats only; the first handler that matches an update takes it."""
@@ -133,13 +140,15 @@ class Handlers:
             prompt_token=prompt_token,
             contact_phone=contact_phone,
         )
-        reply = await asyncio.to_thread(self.dialogs.handle, inbound)
-        first = await asyncio.to_thread(
-            self.chats.answer_once,
-            update_id=update.update_id,
-            chat_id=chat_id,
-            user_id=user.id if user else None,
-            now=self.clock.now(),
+        reply = await self.blocking(self.dialogs.handle, inbound)
+        first = await self.blocking(
+            functools.partial(
+                self.chats.answer_once,
+                update_id=update.update_id,
+                chat_id=chat_id,
+                user_id=user.id if user else None,
+                now=self.clock.now(),
+            )
         )
         if not first:
             log.info("Telegram update %s delivered again: already answered", update.update_id)
@@ -149,11 +158,9 @@ class Handlers:
         try:
             await self._show(update, context, chat_id, reply)
         except Forbidden as error:
-            await asyncio.to_thread(
-                self.chats.mark_unreachable, chat_id, self.clock.now(), str(error)
-            )
+            await self.blocking(self.chats.mark_unreachable, chat_id, self.clock.now(), str(error))
         except Exception:
-            await asyncio.to_thread(self.chats.unanswer, update.update_id)
+            await self.blocking(self.chats.unanswer, update.update_id)
             raise
 
     async def _show(self, update: Update, context: Context, chat_id: str, reply: Reply) -> None:

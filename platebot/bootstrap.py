@@ -23,6 +23,7 @@ from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from platebot.dispatcher import Dispatcher, LogSender, Sender
 from platebot.settings import Settings
+from platebot.threads import ThreadLane
 from sms.sender import guard_opt_outs, twilio_sender_from
 from store import migrate
 from store.db import create_engine
@@ -50,7 +51,7 @@ class App:
     ``jobs`` are the background jobs the server runs (dispatcher, timers, housekeeping): each
     does what is due and returns how much it did. ``on_start``/``on_stop`` are async hooks of
     the server's lifespan (e.g. registering a webhook). ``telegram`` is the Telegram bot when a
-    token is set.
+    token is set. ``turns``: the threads webhooks run dialog turns in.
     """
 
     settings: Settings
@@ -60,6 +61,7 @@ class App:
     dialogs: Engine
     dispatcher: Dispatcher
     senders: Mapping[Channel, Sender]
+    turns: ThreadLane
     jobs: list[tuple[str, Callable[[], int]]] = field(default_factory=list)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -122,7 +124,12 @@ def build_app(
             ("timers", Timers(uow, clock).run_once),
             ("housekeeping", Housekeeping(db, clock).run_once),
         ],
+        # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event
+        # loop. SQLite takes one writer at a time: one thread, and turns queue in order rather
+        # than sleeping in SQLite's busy handler.
+        turns=ThreadLane(1 if db.dialect.name == "sqlite" else 16, name="turns"),
     )
+    app.on_stop.append(app.turns.stop)
     if settings.telegram_token is not None:
         install_telegram(app, polling=telegram_polling)
     return app

@@ -6,9 +6,10 @@ public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio signed
 form. A missing or wrong ``X-Twilio-Signature`` is refused with 403 before anything is stored; a
 signed request without the fields it needs with 400.
 
-The dialog turn runs in a worker thread (``ThreadLane``: one thread for SQLite, which takes one
-writer at a time), never on the event loop. What the event loop does per request is kept small:
-it is most of what an SMS costs beside the turn itself (bench/README.md, "SMS webhook").
+The dialog turn runs in one of the app's turn threads (``App.turns``: one thread for SQLite, which
+takes one writer at a time), never on the event loop. What the event loop does per request is
+kept small: it is most of what an SMS costs beside the turn itself (bench/README.md, "SMS
+webhook").
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from core.masking import mask_phone
 from core.phone import normalise_phone
 from platebot.bootstrap import App
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
-from web.threads import ThreadLane
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ def mount(api: FastAPI, app: App) -> None:
     token = app.settings.twilio_auth_token
     public_url = str(app.settings.public_url).rstrip("/")
     validator = RequestValidator(token.get_secret_value()) if token is not None else None
-    turns = ThreadLane(1 if app.db.dialect.name == "sqlite" else 16, name="sms-turns")
-    app.on_stop.append(turns.stop)
+    turns = app.turns
     if validator is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core.clock import ManualClock
 from core.outbox import Channel
+from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App, build_app
 from store.tables import accounts, conversations, inbound_messages
 from store.telegram_tables import telegram_chats, telegram_updates
@@ -316,3 +318,23 @@ def test_group_chats_are_ignored(bot_api: BotApiStandIn, user: TelegramUser) -> 
     user.chat = {"id": -100, "type": "group", "title": "office"}
     assert user.say("/start") == 200
     assert bot_api.calls_to("sendMessage") == []
+
+
+def test_telegram_turns_run_in_the_apps_turn_threads_not_on_the_event_loop(
+    server: App, user: TelegramUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SMS and Telegram share them: on SQLite one thread, so turns queue instead of contending
+    for the write lock."""
+    threads: list[str] = []
+    handle = server.dialogs.handle
+
+    def recording(inbound: Inbound) -> Reply:
+        threads.append(threading.current_thread().name)
+        return handle(inbound)
+
+    monkeypatch.setattr(server.dialogs, "handle", recording)
+    user.say("/start")
+    user.press("register")
+    expected = "turns-0" if server.db.dialect.name == "sqlite" else "turns-"
+    assert len(threads) == 2 and all(name.startswith(expected) for name in threads)
+    assert server.turns.size == (1 if server.db.dialect.name == "sqlite" else 16)

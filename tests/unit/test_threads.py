@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from web.threads import ThreadLane
+from platebot.threads import ThreadLane
 
 
 def test_work_runs_in_the_lanes_thread_and_its_result_comes_back() -> None:
