@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -153,6 +154,20 @@ class SqlPreselectionRepository:
 SS = selection_sessions.c
 
 
+@cache
+def _in_session_statement() -> sa.Select[SelectionSession, Preselection, Office]:
+    """Built once, on first use (the entities are mapped by then): every stage 2 action runs
+    it, and building it again and computing its cache key cost more than running it."""
+    return (
+        sa.select(SelectionSession, Preselection, Office)
+        .join(Preselection, P.id == SS.preselection_id)
+        .join(Office, offices.c.id == P.office_id)
+        .where(SS.id == sa.bindparam("p_session", type_=sa.Integer()))
+        .with_for_update(of=[selection_sessions, preselections])
+        .execution_options(populate_existing=True)
+    )
+
+
 class SqlSessionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -167,15 +182,7 @@ class SqlSessionRepository:
     def lock_with_preselection(
         self, session_id: int
     ) -> tuple[SelectionSession, Preselection, Office] | None:
-        query = (
-            sa.select(SelectionSession, Preselection, Office)
-            .join(Preselection, P.id == SS.preselection_id)
-            .join(Office, offices.c.id == P.office_id)
-            .where(SS.id == session_id)
-            .with_for_update(of=[selection_sessions, preselections])
-            .execution_options(populate_existing=True)
-        )
-        row = self.session.execute(query).first()
+        row = self.session.execute(_in_session_statement(), {"p_session": session_id}).first()
         return None if row is None else (row[0], row[1], row[2])
 
     def open_for(self, preselection_id: int) -> Sequence[SelectionSession]:
