@@ -142,7 +142,7 @@ def draw_batch(
     """A random batch, held for this session (the previous batch goes back); costs one batch."""
     _session, preselection, office = _in_session(uow, account, session_id, now)
     preselection.check_batch()
-    serials = uow.pool.hold(
+    serials = uow.pool.hold_batch(
         office.id or 0,
         preselection.plate_kind,
         office.batch_size,
@@ -152,7 +152,6 @@ def draw_batch(
     )
     if not serials:
         raise PoolEmpty()
-    uow.pool.release(session_id, keep=serials)
     preselection.spend_batch()
     return Batch(sorted(serials), preselection.batches_left)
 

@@ -32,6 +32,10 @@ class SqlPoolRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
     def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
         return self.session.connection().execute(statement, params)
 
@@ -86,7 +90,7 @@ class SqlPoolRepository:
         picked = self._pick(office_id, kind, count, no_four=no_four, start=start, lock=False)
         return [serial for _id, serial in picked]
 
-    def hold(
+    def hold_batch(
         self,
         office_id: int,
         kind: PlateKind,
@@ -96,25 +100,26 @@ class SqlPoolRepository:
         start: int,
         session_id: int,
     ) -> list[str]:
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            # A batch need not survive a crash: if the commit of this transaction were lost, the
-            # numbers would simply be unheld and the batch not counted. So it does not wait for
-            # the WAL to reach the disk (other transactions still see it at once).
-            self._run(_ASYNC_COMMIT)
+        postgres = self._postgres
         held: list[str] = []
+        released = False
         for wrapped in (False, True):  # one statement each: pick (skipping locked rows), hold
             params = {"p_office": office_id, "p_kind": kind, "p_start": start}
             params |= {"p_count": count - len(held), "p_session": session_id}
-            statement = _hold_statement(dialect, no_four=no_four, wrapped=wrapped)
-            held += self._run(statement, params).scalars()
+            statement = _hold_statement(postgres, no_four=no_four, wrapped=wrapped)
+            found = list(self._run(statement, params).scalars())
+            # On PostgreSQL the first statement gives the earlier batch back too, if it holds the
+            # whole batch (nearly always): then nothing more is picked in this transaction.
+            released = postgres and not wrapped and len(found) == count
+            held += found
             if len(held) >= count:
                 break
+        if held and not released:
+            self._run(_RELEASE_OTHERS, {"p_session": session_id, "p_keep": held})
         return held
 
-    def release(self, session_id: int, *, keep: Sequence[str] = ()) -> int:
-        params = {"p_session": session_id, "p_keep": list(keep) or [""]}
-        return int(self._run(_RELEASE, params).rowcount)
+    def release(self, session_id: int) -> int:
+        return int(self._run(_RELEASE, {"p_session": session_id}).rowcount)
 
     def states(
         self, office_id: int, kind: PlateKind, serials: Sequence[str], *, lock: bool
@@ -169,6 +174,9 @@ _COUNT_HELD = (
 )
 
 
+_COUNT: sa.BindParameter[int] = sa.bindparam("p_count", type_=sa.Integer())
+
+
 @cache
 def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[Any]:
     """Pooled, unheld numbers from the random start to the end of the sort key (``wrapped``:
@@ -179,30 +187,48 @@ def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[An
     if no_four:
         query = query.where(N.no_four == sa.true())  # "= true": indexable, unlike "IS true"
     query = query.where(N.sort_key < start if wrapped else N.sort_key >= start)
-    query = query.order_by(N.sort_key).limit(sa.bindparam("p_count", type_=sa.Integer()))
+    query = query.order_by(N.sort_key).limit(_COUNT)
     return query.with_for_update(skip_locked=True) if lock else query
 
 
+_SESSION: sa.BindParameter[int] = sa.bindparam("p_session", type_=sa.Integer())
+_RELEASE = sa.delete(number_holds).where(H.session_id == _SESSION)
+_RELEASE_OTHERS = _RELEASE.where(H.serial.not_in(sa.bindparam("p_keep", expanding=True)))
+# A batch need not survive a crash: if the commit of its transaction were lost, the numbers would
+# simply be unheld and the batch not counted. So it does not wait for the WAL to reach the disk
+# (other transactions still see it at once): ``SET LOCAL``, as a function, inside the statement.
+_ASYNC_COMMIT = sa.text("set_config('synchronous_commit', 'off', true) = 'off'")
+
+
 @cache
-def _hold_statement(dialect: str, *, no_four: bool, wrapped: bool) -> sa.Insert:
+def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     """``INSERT INTO number_holds SELECT …`` the picked numbers, in one statement; a number
-    another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``)."""
+    another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``).
+
+    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …`` that also makes the commit
+    asynchronous; and from the random start (not ``wrapped``), when the whole batch is held,
+    ``DELETE`` the holds the session had before. Every part of one statement sees the holds as
+    they were when it began: the numbers just held are not the ones deleted, and the earlier
+    batch, held until the statement ends, is not picked again."""
     picked = _pick_statement(no_four=no_four, wrapped=wrapped, lock=True)
-    rows = picked.with_only_columns(N.id, sa.bindparam("p_session", type_=sa.Integer()), N.serial)
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (  # type: ignore[no-any-return]
+    rows = picked.with_only_columns(N.id, _SESSION, N.serial)
+    insert: Any = postgresql.insert if postgres else sqlite.insert
+    statement = (
         insert(number_holds)
         .from_select(["number_id", "session_id", "serial"], rows)
         .on_conflict_do_nothing(index_elements=["number_id"])
         .returning(H.serial)
     )
+    if not postgres:
+        return statement
+    held = statement.cte("held")
+    query = sa.select(held.c.serial).where(_ASYNC_COMMIT)
+    if wrapped:
+        return query
+    whole = sa.select(sa.func.count()).select_from(held).scalar_subquery() == _COUNT
+    return query.add_cte(_RELEASE.where(whole).cte("released"))
 
 
-_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-_RELEASE = sa.delete(number_holds).where(
-    H.session_id == sa.bindparam("p_session", type_=sa.Integer()),
-    H.serial.not_in(sa.bindparam("p_keep", expanding=True)),
-)
 _STATES = (
     sa.select(N.serial, N.state, H.session_id)
     .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
