@@ -127,27 +127,30 @@ class SqlPoolRepository:
         if not serials:
             return {}
         params = {"p_office": office_id, "p_kind": kind, "p_serials": list(serials)}
+        postgres = self._postgres
         if lock:
             # Two statements. On PostgreSQL (READ COMMITTED) a statement that waited for a row
             # lock re-reads only the locked rows; a joined table is still seen as it was when
             # the statement began. A number just held by the transaction we waited for (a draw
             # locks the number, then adds its hold) would look free. The holds are read after
-            # the lock, by a statement of their own, which sees what that transaction committed.
-            numbers = self._run(_LOCK_NUMBERS, params).all()
-            ids = [row.id for row in numbers]
-            held = self._run(_HOLDERS, {"p_ids": ids}) if ids else ()
+            # the lock, by a statement of their own, which sees what that transaction committed
+            # (only for pooled numbers: a hold means nothing on a number in any other state).
+            numbers = self._run(_lock_numbers_statement(postgres), params).all()
+            ids = [row.id for row in numbers if NumberState(row.state) is NumberState.POOLED]
+            held = self._run(_holders_statement(postgres), {"p_ids": ids}) if ids else ()
             holders = {row.number_id: row.session_id for row in held}
             rows = [(row.serial, row.state, holders.get(row.id)) for row in numbers]
         else:
-            rows = [(row.serial, row.state, row.session_id) for row in self._run(_STATES, params)]
-        found: dict[str, tuple[NumberState, int | None]] = {}
+            found = self._run(_states_statement(postgres), params)
+            rows = [(row.serial, row.state, row.session_id) for row in found]
+        result: dict[str, tuple[NumberState, int | None]] = {}
         for serial, value, session_id in rows:
             state = NumberState(value)
             if state is NumberState.POOLED and session_id is not None:
-                found[serial] = (NumberState.HELD, session_id)
+                result[serial] = (NumberState.HELD, session_id)
             else:
-                found[serial] = (state, None)
-        return found
+                result[serial] = (state, None)
+        return result
 
     def set_state(self, office_id: int, kind: PlateKind, serial: str, state: NumberState) -> None:
         params = {"p_office": office_id, "p_kind": kind, "p_serial": serial, "p_state": state}
@@ -229,20 +232,38 @@ def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     return query.add_cte(_RELEASE.where(whole).cte("released"))
 
 
-_STATES = (
-    sa.select(N.serial, N.state, H.session_id)
-    .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
-    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
-)
-_LOCK_NUMBERS = (
-    sa.select(N.id, N.serial, N.state)
-    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
-    .order_by(N.id)  # rows locked in one order: two users never wait on each other
-    .with_for_update()
-)
-_HOLDERS = sa.select(H.number_id, H.session_id).where(
-    H.number_id.in_(sa.bindparam("p_ids", expanding=True))
-)
+def _one_of(column: sa.Column[Any], name: str, postgres: bool) -> sa.ColumnElement[bool]:
+    """``column = ANY(:name)``, one array parameter, on PostgreSQL: the statement's text stays
+    the same whatever the number of values (``IN (…)`` is rendered again for each execution)."""
+    if postgres:
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+@cache
+def _states_statement(postgres: bool) -> sa.Select[Any]:
+    return (
+        sa.select(N.serial, N.state, H.session_id)
+        .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
+        .where(*_OFFICE_KIND, _one_of(N.serial, "p_serials", postgres))
+    )
+
+
+@cache
+def _lock_numbers_statement(postgres: bool) -> sa.Select[Any]:
+    return (
+        sa.select(N.id, N.serial, N.state)
+        .where(*_OFFICE_KIND, _one_of(N.serial, "p_serials", postgres))
+        .order_by(N.id)  # rows locked in one order: two users never wait on each other
+        .with_for_update()
+    )
+
+
+@cache
+def _holders_statement(postgres: bool) -> sa.Select[Any]:
+    return sa.select(H.number_id, H.session_id).where(_one_of(H.number_id, "p_ids", postgres))
+
+
 _SET_STATE = (
     sa.update(plate_numbers)
     .where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))
