@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.plates import PlateKind, has_four
 from core.pools import NumberState, keys_for
 from store.preselection_tables import number_holds, plate_numbers
-from store.repositories import _insert
+from store.repositories import _conn, _insert
 
 _CHUNK = 5000
 N = plate_numbers.c
@@ -37,7 +37,7 @@ class SqlPoolRepository:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
-        return self.session.connection().execute(statement, params)
+        return _conn(self.session).execute(statement, params)
 
     def add(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
         added = 0
