@@ -118,6 +118,11 @@ class SessionRepository(Protocol):
         every stage 2 action starts with them."""
         ...
 
+    def save_progress(self, session: SelectionSession, preselection: Preselection) -> None:
+        """Write the session's expiry and the pre-selection's allowances now, in one statement
+        (at commit the unit of work would write them with one statement per table)."""
+        ...
+
     def claim_idle(self, now: datetime, limit: int) -> Sequence[SelectionSession]:
         """Open sessions past their idle time, locked for this transaction."""
         ...

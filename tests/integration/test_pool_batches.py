@@ -3,22 +3,26 @@ wrapping round the end of the sort key, finding nothing, or two draws of one ses
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
 from core import selection
+from core.clock import ManualClock, as_utc
 from core.plate_errors import PoolEmpty
 from core.plates import PlateKind
-from core.pools import SORT_KEY_SPACE
+from core.pools import SORT_KEY_SPACE, NumberState
+from core.preselection import SESSION_IDLE
 from platebot.bootstrap import App
-from store.preselection_tables import number_holds, plate_numbers
+from store.preselection_tables import number_holds, plate_numbers, selection_sessions
 from tests.integration.test_preselect_rules import (
     POOL,
     at_once,
     draw,
     open_session,
+    set_state,
     the_preselection,
 )
 from tests.preselect_world import OFFICE, standard_world
@@ -115,3 +119,42 @@ def test_a_draw_does_not_wait_for_the_disk_but_a_check_does(app: App, sms: Captu
             uow, now=app.clock.now(), account=account, session_id=session, typed=POOL[20]
         )
         assert uow.connection.execute(show).scalar() == "on"
+
+
+def test_a_draw_and_a_check_store_the_allowances_and_the_session_expiry(
+    app: App, sms: CapturingSender, clock: ManualClock
+) -> None:
+    """Both are written at once with plain SQL; the objects the turn holds show the same."""
+    standard_world(app, POOL)
+    set_state(app, POOL[29], NumberState.ISSUED)  # the candidate checked: taken already
+    session = open_session(app, sms)
+    before = the_preselection(app)
+    assert before.id is not None
+    for minutes, action in enumerate(("draw", "check"), start=1):
+        clock.advance(timedelta(minutes=minutes))
+        with app.uow() as uow:
+            held = uow.preselections.get(before.id)  # loaded earlier in the turn, kept
+            account = uow.accounts.get(before.account_id)
+            assert held is not None and account is not None
+            now = app.clock.now()
+            if action == "draw":
+                selection.draw_batch(
+                    uow, now=now, account=account, session_id=session, no_four=False
+                )
+            else:
+                selection.choose_own(
+                    uow, now=now, account=account, session_id=session, typed=POOL[29]
+                )
+            seen = (held.batches_left, held.self_choice_left)
+            uow.commit()
+        stored = the_preselection(app)
+        assert (stored.batches_left, stored.self_choice_left) == seen
+        with app.db.connect() as conn:
+            expires = conn.execute(
+                sa.select(selection_sessions.c.expires_at).where(selection_sessions.c.id == session)
+            ).scalar_one()
+        assert as_utc(expires) == now + SESSION_IDLE
+    assert (stored.batches_left, stored.self_choice_left) == (
+        before.batches_left - 1,
+        before.self_choice_left - 1,
+    )
