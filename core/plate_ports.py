@@ -119,8 +119,8 @@ class SessionRepository(Protocol):
         ...
 
     def save_progress(self, session: SelectionSession, preselection: Preselection) -> None:
-        """Write the session's expiry and the pre-selection's allowances now, in one statement
-        (at commit the unit of work would write them with one statement per table)."""
+        """Write the session's expiry and the pre-selection's allowances now (one statement on
+        PostgreSQL; at commit the unit of work would write them with one statement a table)."""
         ...
 
     def claim_idle(self, now: datetime, limit: int) -> Sequence[SelectionSession]:
