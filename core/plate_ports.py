@@ -52,7 +52,7 @@ class PoolRepository(Protocol):
         """Up to ``count`` pooled numbers from ``start`` along the sort key; nothing changes."""
         ...
 
-    def hold(
+    def hold_batch(
         self,
         office_id: int,
         kind: PlateKind,
@@ -63,11 +63,12 @@ class PoolRepository(Protocol):
         session_id: int,
     ) -> list[str]:
         """Like ``sample``, and the numbers become held for ``session_id`` (numbers another
-        transaction is holding right now are skipped)."""
+        transaction is holding right now are skipped) in place of those it held before, which go
+        back to the pool (when no number could be held, the earlier ones stay held)."""
         ...
 
-    def release(self, session_id: int, *, keep: Sequence[str] = ()) -> int:
-        """Numbers held for ``session_id`` (but those in ``keep``) go back to the pool."""
+    def release(self, session_id: int) -> int:
+        """Numbers held for ``session_id`` go back to the pool."""
         ...
 
     def states(
@@ -115,6 +116,11 @@ class SessionRepository(Protocol):
     ) -> tuple[SelectionSession, Preselection, Office] | None:
         """The session and its pre-selection, both locked, and their office: in one query, as
         every stage 2 action starts with them."""
+        ...
+
+    def save_progress(self, session: SelectionSession, preselection: Preselection) -> None:
+        """Write the session's expiry and the pre-selection's allowances now (one statement on
+        PostgreSQL; at commit the unit of work would write them with one statement a table)."""
         ...
 
     def claim_idle(self, now: datetime, limit: int) -> Sequence[SelectionSession]:

@@ -140,9 +140,9 @@ def draw_batch(
     uow: UnitOfWork, *, now: datetime, account: Account, session_id: int, no_four: bool
 ) -> Batch:
     """A random batch, held for this session (the previous batch goes back); costs one batch."""
-    _session, preselection, office = _in_session(uow, account, session_id, now)
+    session, preselection, office = _in_session(uow, account, session_id, now)
     preselection.check_batch()
-    serials = uow.pool.hold(
+    serials = uow.pool.hold_batch(
         office.id or 0,
         preselection.plate_kind,
         office.batch_size,
@@ -152,8 +152,8 @@ def draw_batch(
     )
     if not serials:
         raise PoolEmpty()
-    uow.pool.release(session_id, keep=serials)
     preselection.spend_batch()
+    uow.sessions.save_progress(session, preselection)
     return Batch(sorted(serials), preselection.batches_left)
 
 
@@ -248,4 +248,5 @@ def choose_own(
         select_number(uow, preselection, office, taken, now=now, session=session)
         return OwnCheck(taken, candidates, 0, preselection.self_choice_left)
     preselection.spend_self_choice(len(candidates))
+    uow.sessions.save_progress(session, preselection)
     return OwnCheck(None, candidates, len(candidates), preselection.self_choice_left)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core.plates import PlateKind, has_four
 from core.pools import NumberState, keys_for
 from store.preselection_tables import number_holds, plate_numbers
-from store.repositories import _insert
+from store.repositories import _conn, _insert
 
 _CHUNK = 5000
 N = plate_numbers.c
@@ -32,8 +32,12 @@ class SqlPoolRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
     def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
-        return self.session.connection().execute(statement, params)
+        return _conn(self.session).execute(statement, params)
 
     def add(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
         added = 0
@@ -86,7 +90,7 @@ class SqlPoolRepository:
         picked = self._pick(office_id, kind, count, no_four=no_four, start=start, lock=False)
         return [serial for _id, serial in picked]
 
-    def hold(
+    def hold_batch(
         self,
         office_id: int,
         kind: PlateKind,
@@ -96,25 +100,26 @@ class SqlPoolRepository:
         start: int,
         session_id: int,
     ) -> list[str]:
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            # A batch need not survive a crash: if the commit of this transaction were lost, the
-            # numbers would simply be unheld and the batch not counted. So it does not wait for
-            # the WAL to reach the disk (other transactions still see it at once).
-            self._run(_ASYNC_COMMIT)
+        postgres = self._postgres
         held: list[str] = []
+        released = False
         for wrapped in (False, True):  # one statement each: pick (skipping locked rows), hold
             params = {"p_office": office_id, "p_kind": kind, "p_start": start}
             params |= {"p_count": count - len(held), "p_session": session_id}
-            statement = _hold_statement(dialect, no_four=no_four, wrapped=wrapped)
-            held += self._run(statement, params).scalars()
+            statement = _hold_statement(postgres, no_four=no_four, wrapped=wrapped)
+            found = list(self._run(statement, params).scalars())
+            # On PostgreSQL the first statement gives the earlier batch back too, if it holds the
+            # whole batch (nearly always): then nothing more is picked in this transaction.
+            released = postgres and not wrapped and len(found) == count
+            held += found
             if len(held) >= count:
                 break
+        if held and not released:
+            self._run(_RELEASE_OTHERS, {"p_session": session_id, "p_keep": held})
         return held
 
-    def release(self, session_id: int, *, keep: Sequence[str] = ()) -> int:
-        params = {"p_session": session_id, "p_keep": list(keep) or [""]}
-        return int(self._run(_RELEASE, params).rowcount)
+    def release(self, session_id: int) -> int:
+        return int(self._run(_RELEASE, {"p_session": session_id}).rowcount)
 
     def states(
         self, office_id: int, kind: PlateKind, serials: Sequence[str], *, lock: bool
@@ -122,27 +127,30 @@ class SqlPoolRepository:
         if not serials:
             return {}
         params = {"p_office": office_id, "p_kind": kind, "p_serials": list(serials)}
+        postgres = self._postgres
         if lock:
             # Two statements. On PostgreSQL (READ COMMITTED) a statement that waited for a row
             # lock re-reads only the locked rows; a joined table is still seen as it was when
             # the statement began. A number just held by the transaction we waited for (a draw
             # locks the number, then adds its hold) would look free. The holds are read after
-            # the lock, by a statement of their own, which sees what that transaction committed.
-            numbers = self._run(_LOCK_NUMBERS, params).all()
-            ids = [row.id for row in numbers]
-            held = self._run(_HOLDERS, {"p_ids": ids}) if ids else ()
+            # the lock, by a statement of their own, which sees what that transaction committed
+            # (only for pooled numbers: a hold means nothing on a number in any other state).
+            numbers = self._run(_lock_numbers_statement(postgres), params).all()
+            ids = [row.id for row in numbers if NumberState(row.state) is NumberState.POOLED]
+            held = self._run(_holders_statement(postgres), {"p_ids": ids}) if ids else ()
             holders = {row.number_id: row.session_id for row in held}
             rows = [(row.serial, row.state, holders.get(row.id)) for row in numbers]
         else:
-            rows = [(row.serial, row.state, row.session_id) for row in self._run(_STATES, params)]
-        found: dict[str, tuple[NumberState, int | None]] = {}
+            found = self._run(_states_statement(postgres), params)
+            rows = [(row.serial, row.state, row.session_id) for row in found]
+        result: dict[str, tuple[NumberState, int | None]] = {}
         for serial, value, session_id in rows:
             state = NumberState(value)
             if state is NumberState.POOLED and session_id is not None:
-                found[serial] = (NumberState.HELD, session_id)
+                result[serial] = (NumberState.HELD, session_id)
             else:
-                found[serial] = (state, None)
-        return found
+                result[serial] = (state, None)
+        return result
 
     def set_state(self, office_id: int, kind: PlateKind, serial: str, state: NumberState) -> None:
         params = {"p_office": office_id, "p_kind": kind, "p_serial": serial, "p_state": state}
@@ -169,6 +177,9 @@ _COUNT_HELD = (
 )
 
 
+_COUNT: sa.BindParameter[int] = sa.bindparam("p_count", type_=sa.Integer())
+
+
 @cache
 def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[Any]:
     """Pooled, unheld numbers from the random start to the end of the sort key (``wrapped``:
@@ -179,44 +190,80 @@ def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[An
     if no_four:
         query = query.where(N.no_four == sa.true())  # "= true": indexable, unlike "IS true"
     query = query.where(N.sort_key < start if wrapped else N.sort_key >= start)
-    query = query.order_by(N.sort_key).limit(sa.bindparam("p_count", type_=sa.Integer()))
+    query = query.order_by(N.sort_key).limit(_COUNT)
     return query.with_for_update(skip_locked=True) if lock else query
 
 
+_SESSION: sa.BindParameter[int] = sa.bindparam("p_session", type_=sa.Integer())
+_RELEASE = sa.delete(number_holds).where(H.session_id == _SESSION)
+_RELEASE_OTHERS = _RELEASE.where(H.serial.not_in(sa.bindparam("p_keep", expanding=True)))
+# A batch need not survive a crash: if the commit of its transaction were lost, the numbers would
+# simply be unheld and the batch not counted. So it does not wait for the WAL to reach the disk
+# (other transactions still see it at once): ``SET LOCAL``, as a function, inside the statement.
+_ASYNC_COMMIT = sa.text("set_config('synchronous_commit', 'off', true) = 'off'")
+
+
 @cache
-def _hold_statement(dialect: str, *, no_four: bool, wrapped: bool) -> sa.Insert:
+def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     """``INSERT INTO number_holds SELECT …`` the picked numbers, in one statement; a number
-    another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``)."""
+    another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``).
+
+    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …`` that also makes the commit
+    asynchronous; and from the random start (not ``wrapped``), when the whole batch is held,
+    ``DELETE`` the holds the session had before. Every part of one statement sees the holds as
+    they were when it began: the numbers just held are not the ones deleted, and the earlier
+    batch, held until the statement ends, is not picked again."""
     picked = _pick_statement(no_four=no_four, wrapped=wrapped, lock=True)
-    rows = picked.with_only_columns(N.id, sa.bindparam("p_session", type_=sa.Integer()), N.serial)
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (  # type: ignore[no-any-return]
+    rows = picked.with_only_columns(N.id, _SESSION, N.serial)
+    insert: Any = postgresql.insert if postgres else sqlite.insert
+    statement = (
         insert(number_holds)
         .from_select(["number_id", "session_id", "serial"], rows)
         .on_conflict_do_nothing(index_elements=["number_id"])
         .returning(H.serial)
     )
+    if not postgres:
+        return statement
+    held = statement.cte("held")
+    query = sa.select(held.c.serial).where(_ASYNC_COMMIT)
+    if wrapped:
+        return query
+    whole = sa.select(sa.func.count()).select_from(held).scalar_subquery() == _COUNT
+    return query.add_cte(_RELEASE.where(whole).cte("released"))
 
 
-_ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-_RELEASE = sa.delete(number_holds).where(
-    H.session_id == sa.bindparam("p_session", type_=sa.Integer()),
-    H.serial.not_in(sa.bindparam("p_keep", expanding=True)),
-)
-_STATES = (
-    sa.select(N.serial, N.state, H.session_id)
-    .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
-    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
-)
-_LOCK_NUMBERS = (
-    sa.select(N.id, N.serial, N.state)
-    .where(*_OFFICE_KIND, N.serial.in_(sa.bindparam("p_serials", expanding=True)))
-    .order_by(N.id)  # rows locked in one order: two users never wait on each other
-    .with_for_update()
-)
-_HOLDERS = sa.select(H.number_id, H.session_id).where(
-    H.number_id.in_(sa.bindparam("p_ids", expanding=True))
-)
+def _one_of(column: sa.Column[Any], name: str, postgres: bool) -> sa.ColumnElement[bool]:
+    """``column = ANY(:name)``, one array parameter, on PostgreSQL: the statement's text stays
+    the same whatever the number of values (``IN (…)`` is rendered again for each execution)."""
+    if postgres:
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+@cache
+def _states_statement(postgres: bool) -> sa.Select[Any]:
+    return (
+        sa.select(N.serial, N.state, H.session_id)
+        .select_from(plate_numbers.outerjoin(number_holds, H.number_id == N.id))
+        .where(*_OFFICE_KIND, _one_of(N.serial, "p_serials", postgres))
+    )
+
+
+@cache
+def _lock_numbers_statement(postgres: bool) -> sa.Select[Any]:
+    return (
+        sa.select(N.id, N.serial, N.state)
+        .where(*_OFFICE_KIND, _one_of(N.serial, "p_serials", postgres))
+        .order_by(N.id)  # rows locked in one order: two users never wait on each other
+        .with_for_update()
+    )
+
+
+@cache
+def _holders_statement(postgres: bool) -> sa.Select[Any]:
+    return sa.select(H.number_id, H.session_id).where(_one_of(H.number_id, "p_ids", postgres))
+
+
 _SET_STATE = (
     sa.update(plate_numbers)
     .where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.info import Announcement, Contact, Guide
 from core.offices import Office
@@ -32,7 +34,7 @@ from store.preselection_tables import (
     preselections,
     selection_sessions,
 )
-from store.repositories import _insert
+from store.repositories import _conn, _insert
 
 _CHUNK = 5000
 N = plate_numbers.c
@@ -153,6 +155,39 @@ class SqlPreselectionRepository:
 SS = selection_sessions.c
 
 
+@cache
+def _in_session_statement() -> sa.Select[SelectionSession, Preselection, Office]:
+    """Built once, on first use (the entities are mapped by then): every stage 2 action runs
+    it, and building it again and computing its cache key cost more than running it."""
+    return (
+        sa.select(SelectionSession, Preselection, Office)
+        .join(Preselection, P.id == SS.preselection_id)
+        .join(Office, offices.c.id == P.office_id)
+        .where(SS.id == sa.bindparam("p_session", type_=sa.Integer()))
+        .with_for_update(of=[selection_sessions, preselections])
+        .execution_options(populate_existing=True)
+    )
+
+
+_EXPIRY = ("expires_at",)
+_ALLOWANCES = ("batches_left", "self_choice_left")
+_SAVE_EXPIRY = (
+    sa.update(selection_sessions)
+    .where(SS.id == sa.bindparam("p_session", type_=sa.Integer()))
+    .values(expires_at=sa.bindparam("p_expires", type_=SS.expires_at.type))
+)
+_SAVE_ALLOWANCES = (
+    sa.update(preselections)
+    .where(P.id == sa.bindparam("p_preselection", type_=sa.Integer()))
+    .values(
+        batches_left=sa.bindparam("p_batches", type_=sa.Integer()),
+        self_choice_left=sa.bindparam("p_own", type_=sa.Integer()),
+    )
+)
+# PostgreSQL: both in one statement (WITH touched AS (UPDATE selection_sessions …) UPDATE …)
+_SAVE_PROGRESS = _SAVE_ALLOWANCES.add_cte(_SAVE_EXPIRY.cte("touched"))
+
+
 class SqlSessionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -167,16 +202,27 @@ class SqlSessionRepository:
     def lock_with_preselection(
         self, session_id: int
     ) -> tuple[SelectionSession, Preselection, Office] | None:
-        query = (
-            sa.select(SelectionSession, Preselection, Office)
-            .join(Preselection, P.id == SS.preselection_id)
-            .join(Office, offices.c.id == P.office_id)
-            .where(SS.id == session_id)
-            .with_for_update(of=[selection_sessions, preselections])
-            .execution_options(populate_existing=True)
-        )
-        row = self.session.execute(query).first()
+        row = self.session.execute(_in_session_statement(), {"p_session": session_id}).first()
         return None if row is None else (row[0], row[1], row[2])
+
+    def save_progress(self, session: SelectionSession, preselection: Preselection) -> None:
+        connection = _conn(self.session)
+        params = {
+            "p_session": session.id,
+            "p_expires": session.expires_at,
+            "p_preselection": preselection.id,
+            "p_batches": preselection.batches_left,
+            "p_own": preselection.self_choice_left,
+        }
+        if connection.dialect.name == "postgresql":
+            connection.execute(_SAVE_PROGRESS, params)
+        else:
+            connection.execute(_SAVE_EXPIRY, params)
+            connection.execute(_SAVE_ALLOWANCES, params)
+        # written: the unit of work has nothing left to write for them at commit
+        for entity, keys in ((session, _EXPIRY), (preselection, _ALLOWANCES)):
+            for key in keys:
+                set_committed_value(entity, key, getattr(entity, key))
 
     def open_for(self, preselection_id: int) -> Sequence[SelectionSession]:
         query = (

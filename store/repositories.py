@@ -216,6 +216,13 @@ class SqlOutboxRepository:
         return list(self.scope.session.scalars(query))
 
 
+def _conn(session: Session) -> Connection:
+    """The connection the unit of work's transaction runs on: plain SQL goes straight to it,
+    skipping the ORM's per-call transaction bookkeeping."""
+    bind = session.bind
+    return bind if isinstance(bind, Connection) else session.connection()
+
+
 def _insert(session: Session, table: sa.Table) -> Any:
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
