@@ -40,7 +40,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         if self._scope is not None:
-            raise RuntimeError("a unit of work is entered once")
+            raise RuntimeError("this unit of work is open already")
         self._scope = Scope(self._engine.connect())
         return self
 
@@ -51,6 +51,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         scope, self._scope = self._scope, None
+        for name in _REPOSITORIES:  # made for that transaction: a new one gets new ones
+            self.__dict__.pop(name, None)
         if scope is not None:
             scope.close()
 
@@ -119,6 +121,11 @@ class SqlUnitOfWork:
     @cached_property
     def info(self) -> SqlInfoRepository:
         return SqlInfoRepository(self._open().session)
+
+
+_REPOSITORIES = tuple(
+    name for name, value in vars(SqlUnitOfWork).items() if isinstance(value, cached_property)
+)
 
 
 class UnitOfWorkFactory:
