@@ -3,7 +3,8 @@
 Codes are stored only as an HMAC of (phone, purpose, code) under the server's secret key and
 compared in constant time. The SMS that carries a code waits in the outbox with a random nonce,
 not the code: the dispatcher derives the code from the nonce and the same key at the moment it
-sends (``reveal``), so the database alone never holds a code in any readable form.
+sends (``reveal``). No code is ever written down; with the key outside the database
+(``PLATEBOT_SECRET_KEY``), a copy of the database alone gives none away either.
 """
 
 from __future__ import annotations

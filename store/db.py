@@ -19,14 +19,23 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+_ORJSON = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
 def dumps(value: Any) -> str:
     """JSON for the database's JSON columns: orjson (several times faster than the standard
     library, and JSON columns are written on every dialog turn), with the standard library for
-    what orjson refuses (a lone surrogate in a text typed on a console, say)."""
+    what orjson refuses (a lone surrogate in a text typed on a console, say). What neither can
+    keep exactly (an integer beyond 64 bits would come back as a float) is refused."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, option=_ORJSON).decode()
     except TypeError:
-        return json.dumps(value)
+        text = json.dumps(value)
+    if json.dumps(loads(text)) != text:
+        raise ValueError("a value that JSON cannot keep exactly")
+    return text
 
 
 def loads(text: str | bytes) -> Any:

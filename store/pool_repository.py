@@ -197,10 +197,6 @@ def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[An
 _SESSION: sa.BindParameter[int] = sa.bindparam("p_session", type_=sa.Integer())
 _RELEASE = sa.delete(number_holds).where(H.session_id == _SESSION)
 _RELEASE_OTHERS = _RELEASE.where(H.serial.not_in(sa.bindparam("p_keep", expanding=True)))
-# A batch need not survive a crash: if the commit of its transaction were lost, the numbers would
-# simply be unheld and the batch not counted. So it does not wait for the WAL to reach the disk
-# (other transactions still see it at once): ``SET LOCAL``, as a function, inside the statement.
-_ASYNC_COMMIT = sa.text("set_config('synchronous_commit', 'off', true) = 'off'")
 
 
 @cache
@@ -208,11 +204,11 @@ def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     """``INSERT INTO number_holds SELECT …`` the picked numbers, in one statement; a number
     another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``).
 
-    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …`` that also makes the commit
-    asynchronous; and from the random start (not ``wrapped``), when the whole batch is held,
-    ``DELETE`` the holds the session had before. Every part of one statement sees the holds as
-    they were when it began: the numbers just held are not the ones deleted, and the earlier
-    batch, held until the statement ends, is not picked again."""
+    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …``; and from the random start
+    (not ``wrapped``), when the whole batch is held, ``DELETE`` the holds the session had
+    before. Every part of one statement sees the holds as they were when it began: the numbers
+    just held are not the ones deleted, and the earlier batch, held until the statement ends, is
+    not picked again."""
     picked = _pick_statement(no_four=no_four, wrapped=wrapped, lock=True)
     rows = picked.with_only_columns(N.id, _SESSION, N.serial)
     insert: Any = postgresql.insert if postgres else sqlite.insert
@@ -225,7 +221,9 @@ def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     if not postgres:
         return statement
     held = statement.cte("held")
-    query = sa.select(held.c.serial).where(_ASYNC_COMMIT)
+    # The commit waits for the WAL like any other: the turn that draws also moves the
+    # conversation on and counts the batch, and none of that may be lost to a crash.
+    query = sa.select(held.c.serial)
     if wrapped:
         return query
     whole = sa.select(sa.func.count()).select_from(held).scalar_subquery() == _COUNT

@@ -6,6 +6,7 @@ several worker processes each build their own app against the same database.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from sms.webhook import mount as mount_sms
 from web.staff import mount as mount_staff
 from web.workers import Workers
 
+log = logging.getLogger(__name__)
+
 # Each channel or area mounts its routes here: (name, function(api, app)).
 Mount = Callable[[FastAPI, App], None]
 MOUNTS: list[tuple[str, Mount]] = []
@@ -30,6 +33,11 @@ MOUNTS.append(("staff", mount_staff))  # /staff/api/… (with PLATEBOT_STAFF_TOK
 
 def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
     workers = Workers(app.jobs)
+    if app.settings.secret_key is None:
+        log.warning(
+            "PLATEBOT_SECRET_KEY is not set: one-time codes are keyed with a key kept in the "
+            "database, so a copy of the database could reveal a pending code; set it in production"
+        )
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:

@@ -154,7 +154,7 @@ def _stored_text(app: App) -> str:
     return " ".join(str(value) for row in rows for name, value in row.items() if "_at" not in name)
 
 
-def test_a_one_time_code_is_never_readable_in_the_database(app: App, clock: ManualClock) -> None:
+def test_a_one_time_code_is_never_written_to_the_database(app: App, clock: ManualClock) -> None:
     provider = Scripted()
     _send_code(app)
     waiting = _stored_text(app)

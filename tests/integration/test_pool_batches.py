@@ -97,8 +97,9 @@ def test_two_draws_of_one_session_at_once_leave_one_batch_held(
     assert held_for(app, session) == set(last.serials)
 
 
-def test_a_draw_does_not_wait_for_the_disk_but_a_check_does(app: App, sms: CapturingSender) -> None:
-    """PostgreSQL: a lost batch is harmless, so its commit does not wait for the WAL."""
+def test_a_draw_and_a_check_both_wait_for_the_disk(app: App, sms: CapturingSender) -> None:
+    """PostgreSQL: the turn that draws also moves the conversation on and counts the batch, so
+    its commit waits for the WAL like any other (none of it may be lost to a crash)."""
     if app.db.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
     standard_world(app, POOL)
@@ -111,7 +112,7 @@ def test_a_draw_does_not_wait_for_the_disk_but_a_check_does(app: App, sms: Captu
         selection.draw_batch(
             uow, now=app.clock.now(), account=account, session_id=session, no_four=False
         )
-        assert uow.connection.execute(show).scalar() == "off"
+        assert uow.connection.execute(show).scalar() == "on"
     with app.uow() as uow:
         account = uow.accounts.get(me)
         assert account is not None and uow.connection is not None
