@@ -61,14 +61,19 @@ class Prepared:
         try:
             cursor.execute(compiled.sql, driver_params)
         except connection.dialect.loaded_dbapi.Error as error:
+            dialect = connection.dialect
+            lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
             cursor.close()
+            if lost:  # as SQLAlchemy does: this connection is not given back to the pool
+                connection.invalidate(error)
             raise sa.exc.DBAPIError.instance(
                 compiled.sql,
                 None,
                 error,
-                connection.dialect.loaded_dbapi.Error,
+                dialect.loaded_dbapi.Error,
                 hide_parameters=True,
-                dialect=connection.dialect,
+                connection_invalidated=lost,
+                dialect=dialect,
             ) from error
         return Result(cursor, compiled)
 

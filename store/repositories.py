@@ -65,7 +65,9 @@ class Scope:
 
 def _has_changes(session: Session) -> bool:
     """Whether a flush would write anything. A flush of entities whose changes were written
-    already (``set_committed_value``) writes nothing, yet walks them all: a fifth of a pool draw."""
+    already (``set_committed_value``) writes nothing, yet walks them all: a fifth of a pool draw.
+    (Entities are mapped without relationships; a pending change to an unloaded collection
+    would need the flush, and ``is_modified`` would not see it.)"""
     if session.new or session.deleted:
         return True
     return any(session.is_modified(entity) for entity in session.dirty)

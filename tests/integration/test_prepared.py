@@ -95,3 +95,20 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(db: SqlEngine) ->
 def test_a_naive_datetime_is_refused(db: SqlEngine) -> None:
     with db.connect() as connection, pytest.raises(ValueError, match="naive"):
         _INSERT.run(connection, _row(created_at=datetime(2026, 11, 21)))  # noqa: DTZ001 - naive on purpose
+
+
+def test_a_lost_connection_is_not_given_back_to_the_pool(db: SqlEngine) -> None:
+    """PostgreSQL: a server that dropped the connection (a restart, say) costs one failed
+    statement; the pool hands out a working connection next."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("a server to drop the connection is PostgreSQL's")
+    with db.connect() as connection:
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        connection.commit()
+        with db.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            _INSERT.run(connection, _row())
+        assert raised.value.connection_invalidated and connection.invalidated
+    with db.connect() as connection:
+        assert _INSERT.run(connection, _row()).scalar() is not None
