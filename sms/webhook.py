@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _MAX_BODY = 64 * 1024
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
@@ -152,8 +153,10 @@ def _phone_or_none(value: str) -> str | None:
 def twiml(messages: list[str]) -> str:
     """The TwiML twilio's ``MessagingResponse`` renders with one ``<Message>`` per text, to the
     character (ElementTree escapes ``&``, ``<`` and ``>`` in text, as ``escape`` does), without
-    building the element tree."""
+    building the element tree; less the characters XML cannot carry at all (control characters
+    but tab and line ends), which would make the whole answer invalid."""
     if not messages:
         return _XML_DECLARATION + "<Response />"
-    parts = [f"<Message>{escape(text)}</Message>" if text else "<Message />" for text in messages]
+    texts = [_NOT_IN_XML.sub("", text) for text in messages]
+    parts = [f"<Message>{escape(text)}</Message>" if text else "<Message />" for text in texts]
     return f"{_XML_DECLARATION}<Response>{''.join(parts)}</Response>"
