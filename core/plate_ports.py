@@ -120,7 +120,9 @@ class SessionRepository(Protocol):
 
     def save_progress(self, session: SelectionSession, preselection: Preselection) -> None:
         """Write the session's expiry and the pre-selection's allowances now (one statement on
-        PostgreSQL; at commit the unit of work would write them with one statement a table)."""
+        PostgreSQL; at commit the unit of work would write them with one statement a table), in
+        a turn that only looked (a batch drawn, candidates all taken): a crash of the database
+        may lose such a turn whole, never part of it."""
         ...
 
     def claim_idle(self, now: datetime, limit: int) -> Sequence[SelectionSession]:

@@ -197,6 +197,13 @@ def _pick_statement(*, no_four: bool, wrapped: bool, lock: bool) -> sa.Select[An
 _SESSION: sa.BindParameter[int] = sa.bindparam("p_session", type_=sa.Integer())
 _RELEASE = sa.delete(number_holds).where(H.session_id == _SESSION)
 _RELEASE_OTHERS = _RELEASE.where(H.serial.not_in(sa.bindparam("p_keep", expanding=True)))
+# A turn that only looks (a batch drawn; self-chosen candidates that were all taken) does not wait
+# for the WAL to reach the disk (``SET LOCAL``, as a function, inside a statement; other
+# transactions still see it at once). If PostgreSQL itself crashed within a moment of it, that
+# turn would be gone whole: the batch or the check, its count and the conversation's step. The
+# user is then at the step before, the allowance unspent, and asks again; nothing is half-written.
+# A turn that takes a number, and every other transaction, waits for the disk.
+_ASYNC_COMMIT = sa.text("set_config('synchronous_commit', 'off', true) = 'off'")
 
 
 @cache
@@ -204,7 +211,8 @@ def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     """``INSERT INTO number_holds SELECT …`` the picked numbers, in one statement; a number
     another session holds meanwhile is passed over (``ON CONFLICT DO NOTHING``).
 
-    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …``; and from the random start
+    On PostgreSQL, ``WITH held AS (INSERT … RETURNING) SELECT …`` that also makes the commit
+    asynchronous (see ``_ASYNC_COMMIT``); and from the random start
     (not ``wrapped``), when the whole batch is held, ``DELETE`` the holds the session had
     before. Every part of one statement sees the holds as they were when it began: the numbers
     just held are not the ones deleted, and the earlier batch, held until the statement ends, is
@@ -221,9 +229,7 @@ def _hold_statement(postgres: bool, *, no_four: bool, wrapped: bool) -> Any:
     if not postgres:
         return statement
     held = statement.cte("held")
-    # The commit waits for the WAL like any other: the turn that draws also moves the
-    # conversation on and counts the batch, and none of that may be lost to a crash.
-    query = sa.select(held.c.serial)
+    query = sa.select(held.c.serial).where(_ASYNC_COMMIT)
     if wrapped:
         return query
     whole = sa.select(sa.func.count()).select_from(held).scalar_subquery() == _COUNT

@@ -23,6 +23,7 @@ from core.info import Announcement, Contact, Guide
 from core.offices import Office
 from core.preselection import BlacklistEntry, Preselection, PreselectionState, SelectionSession
 from core.registry import VehicleRecord
+from store.pool_repository import _ASYNC_COMMIT
 from store.preselection_tables import (
     announcements,
     blacklist,
@@ -184,8 +185,10 @@ _SAVE_ALLOWANCES = (
         self_choice_left=sa.bindparam("p_own", type_=sa.Integer()),
     )
 )
-# PostgreSQL: both in one statement (WITH touched AS (UPDATE selection_sessions …) UPDATE …)
-_SAVE_PROGRESS = _SAVE_ALLOWANCES.add_cte(_SAVE_EXPIRY.cte("touched"))
+# PostgreSQL: both in one statement (WITH touched AS (UPDATE selection_sessions …) UPDATE …), in
+# a turn that only looked (a batch drawn, candidates all taken): its commit need not wait for the
+# disk (see ``_ASYNC_COMMIT``).
+_SAVE_PROGRESS = _SAVE_ALLOWANCES.add_cte(_SAVE_EXPIRY.cte("touched")).where(_ASYNC_COMMIT)
 
 
 class SqlSessionRepository:

@@ -97,9 +97,9 @@ def test_two_draws_of_one_session_at_once_leave_one_batch_held(
     assert held_for(app, session) == set(last.serials)
 
 
-def test_a_draw_and_a_check_both_wait_for_the_disk(app: App, sms: CapturingSender) -> None:
-    """PostgreSQL: the turn that draws also moves the conversation on and counts the batch, so
-    its commit waits for the WAL like any other (none of it may be lost to a crash)."""
+def test_only_a_turn_that_takes_a_number_waits_for_the_disk(app: App, sms: CapturingSender) -> None:
+    """PostgreSQL: a crash could lose a turn that only looked (a draw, candidates all taken)
+    whole, never part of it; a turn that takes a number waits for the WAL."""
     if app.db.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
     standard_world(app, POOL)
@@ -112,13 +112,23 @@ def test_a_draw_and_a_check_both_wait_for_the_disk(app: App, sms: CapturingSende
         selection.draw_batch(
             uow, now=app.clock.now(), account=account, session_id=session, no_four=False
         )
-        assert uow.connection.execute(show).scalar() == "on"
+        assert uow.connection.execute(show).scalar() == "off"
+    set_state(app, POOL[29], NumberState.ISSUED)
+    with app.uow() as uow:  # a candidate taken already: nothing is taken, only looked at
+        account = uow.accounts.get(me)
+        assert account is not None and uow.connection is not None
+        checked = selection.choose_own(
+            uow, now=app.clock.now(), account=account, session_id=session, typed=POOL[29]
+        )
+        assert checked.taken is None
+        assert uow.connection.execute(show).scalar() == "off"
     with app.uow() as uow:
         account = uow.accounts.get(me)
         assert account is not None and uow.connection is not None
-        selection.choose_own(
+        checked = selection.choose_own(
             uow, now=app.clock.now(), account=account, session_id=session, typed=POOL[20]
         )
+        assert checked.taken is not None
         assert uow.connection.execute(show).scalar() == "on"
 
 
