@@ -25,7 +25,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from core import basic_information, office_admin, pools, selection
 from core.accounts import Account, Category, Language, PersonDetails
@@ -43,7 +42,7 @@ from core.pools import NumberState
 from core.preselection import SESSION_IDLE, SelectionSession
 from core.registry import import_registry_csv, vin_check_digit
 from store import migrate
-from store.db import create_engine, is_postgres, normalise_url
+from store.db import create_engine, is_postgres, scratch_database
 from store.preselection_tables import plate_numbers, preselections
 from store.uow import UnitOfWorkFactory
 
@@ -189,19 +188,8 @@ def database(url: str | None) -> Iterator[Engine]:
             finally:
                 engine.dispose()
         return
-    server = make_url(normalise_url(url))
-    name = f"platebot_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(server.set(database=name).render_as_string(hide_password=False))
-    try:
+    with scratch_database(url, "platebot_bench") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

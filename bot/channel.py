@@ -48,7 +48,7 @@ class TelegramChannel:
         dialogs: Engine,
         chats: TelegramChats,
         clock: Clock,
-        turns: ThreadLane | None = None,
+        turns: ThreadLane,
         polling: bool = False,
     ) -> None:
         self.polling = polling

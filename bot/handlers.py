@@ -56,7 +56,7 @@ class Handlers:
         clock: Clock,
         pause: Pause = asyncio.sleep,
         *,
-        turns: ThreadLane | None = None,
+        turns: ThreadLane,
     ) -> None:
         self.dialogs = dialogs
         self.chats = chats
@@ -64,7 +64,7 @@ class Handlers:
         self.pause = pause
         # Database work runs in the app's turn threads (one for SQLite: turns queue in order),
         # never on the event loop.
-        self.blocking = turns.run if turns is not None else asyncio.to_thread
+        self.blocking = turns.run
 
     def all(self) -> list[BaseHandler[Update, Context, None]]:
         """Private chats only; the first handler that matches an update takes it."""

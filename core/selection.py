@@ -50,12 +50,18 @@ PRESELECT = "preselect"  # the purpose of the stage 2 one-time code
 S = PreselectionState
 
 
-def _started(uow: UnitOfWork, account: Account, preselection_id: int) -> Preselection:
+def _ready_for_stage2(
+    uow: UnitOfWork, account: Account, preselection_id: int, now: datetime
+) -> Preselection:
+    """The account's started pre-selection, locked, if it may go on to stage 2 now: not
+    blacklisted, and its office within selection hours."""
     preselection = uow.preselections.get(preselection_id, lock=True)
     if preselection is None or preselection.account_id != account.id:
         raise PreselectionNotFound(vin="")
     if preselection.state is not S.STARTED:
         raise PreselectionNotOpen(state=preselection.state.value)
+    check_not_blacklisted(uow, account, now)
+    check_open(office_of(uow, preselection), now)
     return preselection
 
 
@@ -69,10 +75,7 @@ def send_selection_code(
     language: Language,
 ) -> None:
     """Stage 2 step 1: a one-time code to the account's mobile, inside selection hours only."""
-    now = clock.now()
-    preselection = _started(uow, account, preselection_id)
-    check_not_blacklisted(uow, account, now)
-    check_open(office_of(uow, preselection), now)
+    _ready_for_stage2(uow, account, preselection_id, clock.now())
     verification.send_code(
         uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, language=language
     )
@@ -89,9 +92,7 @@ def start_session(
 ) -> SelectionSession:
     """The code is right: a selection session opens (an earlier one ends, its holds go back)."""
     now = clock.now()
-    preselection = _started(uow, account, preselection_id)
-    check_not_blacklisted(uow, account, now)
-    check_open(office_of(uow, preselection), now)
+    _ready_for_stage2(uow, account, preselection_id, now)
     verification.check_code(
         uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, entered=entered_code
     )

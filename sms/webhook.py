@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, HTTPException, Request
+from starlette.datastructures import ImmutableMultiDict
 from starlette.responses import Response
 from twilio.request_validator import (
     SIGNATURE_HEADER,
@@ -43,18 +44,9 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
-class Form(dict[str, str]):
-    """A posted form: each field's last value (as Starlette's form gives it), and with
-    ``getall`` every value, which the twilio library's signature covers."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__(pairs)
-        self.every: dict[str, list[str]] = {}
-        for name, value in pairs:
-            self.every.setdefault(name, []).append(value)
-
-    def getall(self, name: str) -> list[str]:
-        return self.every[name]
+# A posted form: each field's last value, and with ``getall`` every value (which the twilio
+# library's signature covers).
+Form = ImmutableMultiDict[str, str]
 
 
 def channel_of(app: App) -> SmsChannel:
@@ -88,7 +80,7 @@ def mount(api: FastAPI, app: App) -> None:
         if len(body) > _MAX_BODY:
             raise HTTPException(413, "request too large")
         try:
-            form = Form(
+            form = ImmutableMultiDict(
                 parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
             )
         except (UnicodeDecodeError, ValueError) as exc:

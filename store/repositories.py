@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.accounts import Account, Language
+from core.accounts import Account
 from core.otp import OneTimeCode
 from core.outbox import OutboxMessage, OutboxStatus
 from dialogs.conversation import AlreadyHandled, Conversation
@@ -26,11 +26,12 @@ class Scope:
     an ORM session that joins it when an entity is first needed. Plain prebuilt statements go
     straight to the connection, skipping the ORM's per-call bookkeeping."""
 
-    __slots__ = ("_session", "connection")
+    __slots__ = ("_session", "connection", "repositories")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._session: Session | None = None
+        self.repositories: dict[str, object] = {}  # the unit of work's, made on first use
 
     @property
     def session(self) -> Session:
@@ -169,16 +170,7 @@ class SqlCodeRepository:
         row = _LATEST_CODE.run(self.scope.connection, params).first()
         if row is None:
             return None
-        return OneTimeCode(
-            phone=row["phone"],
-            purpose=row["purpose"],
-            code_hash=row["code_hash"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            wrong_entries=row["wrong_entries"],
-            used_at=row["used_at"],
-            id=row["id"],
-        )
+        return OneTimeCode(**row)  # the columns are the fields
 
     def save(self, code: OneTimeCode) -> None:
         """Write back what checking ``code`` changed: wrong entries counted, or used."""
@@ -296,8 +288,8 @@ class SqlConversationRepository:
             row = _LOCK.run(connection, params).first()
             if row is None:  # pragma: no cover - inserted or found under the lock just now
                 raise RuntimeError("conversation vanished under a lock")
-        earlier = row["earlier_reply"]
-        return _conversation(row), None if earlier is None else Reply.from_json(earlier)
+        earlier = row.pop("earlier_reply")  # the rest are the conversation's fields
+        return Conversation(**row), None if earlier is None else Reply.from_json(earlier)
 
     def save(self, conversation: Conversation) -> None:
         """Write the conversation back; refused if its version moved (it cannot under our lock)."""
@@ -331,26 +323,6 @@ def _values(conversation: Conversation) -> dict[str, Any]:
         "expires_at": conversation.expires_at,
         "version": conversation.version,
     }
-
-
-def _conversation(row: dict[str, Any]) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        channel=row["channel"],
-        user_key=row["user_key"],
-        flow=row["flow"],
-        state=row["state"],
-        language=Language(row["language"]),
-        data=dict(row["data"]),
-        history=list(row["history"]),
-        returns=list(row["returns"]),
-        choices=list(row["choices"]),
-        account_id=row["account_id"],
-        phone=row["phone"],
-        updated_at=row["updated_at"],
-        expires_at=row["expires_at"],
-        version=row["version"],
-    )
 
 
 class SqlInboundLog:

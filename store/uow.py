@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, cast, overload
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -26,6 +26,32 @@ from store.repositories import (
     SqlOutboxRepository,
 )
 from store.tables import map_entities
+
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work's open transaction, made when first used and gone with
+    the transaction (it is kept in the transaction's ``Scope``)."""
+
+    def __init__(self, make: Callable[[Scope], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> Self | R:
+        if uow is None:
+            return self
+        scope = uow._open()
+        if self.name not in scope.repositories:
+            scope.repositories[self.name] = self.make(scope)
+        return cast(R, scope.repositories[self.name])
 
 
 class SqlUnitOfWork:
@@ -51,8 +77,6 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         scope, self._scope = self._scope, None
-        for name in _REPOSITORIES:  # made for that transaction: a new one gets new ones
-            self.__dict__.pop(name, None)
         if scope is not None:
             scope.close()
 
@@ -72,60 +96,20 @@ class SqlUnitOfWork:
             raise RuntimeError("the unit of work is used outside its 'with' block")
         return self._scope
 
-    # -- repositories, made on first use -------------------------------------------------
+    # -- repositories of the open transaction, made on first use ----------------------------
 
-    @cached_property
-    def accounts(self) -> SqlAccountRepository:
-        return SqlAccountRepository(self._open())
-
-    @cached_property
-    def codes(self) -> SqlCodeRepository:
-        return SqlCodeRepository(self._open())
-
-    @cached_property
-    def outbox(self) -> SqlOutboxRepository:
-        return SqlOutboxRepository(self._open())
-
-    @cached_property
-    def conversations(self) -> SqlConversationRepository:
-        return SqlConversationRepository(self._open().connection)
-
-    @cached_property
-    def inbound(self) -> SqlInboundLog:
-        return SqlInboundLog(self._open().connection)
-
-    @cached_property
-    def offices(self) -> SqlOfficeRepository:
-        return SqlOfficeRepository(self._open().session)
-
-    @cached_property
-    def pool(self) -> SqlPoolRepository:
-        return SqlPoolRepository(self._open().session)
-
-    @cached_property
-    def registry(self) -> SqlRegistryRepository:
-        return SqlRegistryRepository(self._open().session)
-
-    @cached_property
-    def preselections(self) -> SqlPreselectionRepository:
-        return SqlPreselectionRepository(self._open().session)
-
-    @cached_property
-    def sessions(self) -> SqlSessionRepository:
-        return SqlSessionRepository(self._open().session)
-
-    @cached_property
-    def blacklist(self) -> SqlBlacklistRepository:
-        return SqlBlacklistRepository(self._open().session)
-
-    @cached_property
-    def info(self) -> SqlInfoRepository:
-        return SqlInfoRepository(self._open().session)
-
-
-_REPOSITORIES = tuple(
-    name for name, value in vars(SqlUnitOfWork).items() if isinstance(value, cached_property)
-)
+    accounts = _Repository(SqlAccountRepository)
+    codes = _Repository(SqlCodeRepository)
+    outbox = _Repository(SqlOutboxRepository)
+    conversations = _Repository(lambda scope: SqlConversationRepository(scope.connection))
+    inbound = _Repository(lambda scope: SqlInboundLog(scope.connection))
+    offices = _Repository(lambda scope: SqlOfficeRepository(scope.session))
+    pool = _Repository(lambda scope: SqlPoolRepository(scope.session))
+    registry = _Repository(lambda scope: SqlRegistryRepository(scope.session))
+    preselections = _Repository(lambda scope: SqlPreselectionRepository(scope.session))
+    sessions = _Repository(lambda scope: SqlSessionRepository(scope.session))
+    blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
+    info = _Repository(lambda scope: SqlInfoRepository(scope.session))
 
 
 class UnitOfWorkFactory:

@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from core.clock import ManualClock
 from core.outbox import Channel
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from store import migrate
-from store.db import create_engine, normalise_url
+from store.db import create_engine, scratch_database
 from store.tables import metadata
 from tests.support import RENDERERS, CapturingSender, Renderer
 
@@ -29,20 +28,9 @@ def postgres_engine() -> Iterator[Engine]:
     """A fresh database on the test server for this run, migrated once, dropped at the end."""
     if not POSTGRES_URL:
         pytest.skip("PLATEBOT_TEST_DATABASE_URL is not set")
-    server = make_url(normalise_url(POSTGRES_URL))
-    name = f"platebot_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(server.set(database=name).render_as_string(hide_password=False))
-    migrate.upgrade(engine)
-    try:
+    with scratch_database(POSTGRES_URL, "platebot_test") as engine:
+        migrate.upgrade(engine)
         yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _empty_tables(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from core.clock import ManualClock
@@ -24,3 +25,16 @@ def test_health_reports_an_unreachable_database() -> None:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "database unavailable"}
+
+
+def test_the_server_warns_when_the_code_key_is_kept_in_the_database(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without PLATEBOT_SECRET_KEY a copy of the database could reveal a pending code."""
+    create_web_app(app, run_workers=False)  # the app fixture sets a key
+    assert "PLATEBOT_SECRET_KEY" not in caplog.text
+    keyless = build_app(
+        Settings(database_url=str(app.db.url)), clock=ManualClock(), db=app.db, upgrade=False
+    )
+    create_web_app(keyless, run_workers=False)
+    assert "PLATEBOT_SECRET_KEY is not set" in caplog.text

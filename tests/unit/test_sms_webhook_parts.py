@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -64,7 +65,7 @@ def test_control_characters_are_left_out_rather_than_breaking_the_answer() -> No
 
 
 def form_of(fields: list[tuple[str, str]]) -> Form:
-    return Form(parse_qsl(urlencode(fields), keep_blank_values=True))
+    return ImmutableMultiDict(parse_qsl(urlencode(fields), keep_blank_values=True))
 
 
 FIELDS = [
@@ -79,7 +80,7 @@ FIELDS = [
 def test_form_gives_the_last_value_and_signs_them_all() -> None:
     form = form_of(FIELDS)
     assert form["Body"] == "a second Body"
-    assert form.getall("Body") == ["深圳 & <x>", "a second Body"]
+    assert form.getlist("Body") == ["深圳 & <x>", "a second Body"]
     assert form.get("Missing", "") == ""
     validator, url = RequestValidator(TOKEN), "https://platebot.example.org/sms/twilio"
     signature = validator.compute_signature(url, form)
