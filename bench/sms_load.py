@@ -65,6 +65,7 @@ class Round:
     latencies: list[float] = field(default_factory=list)
     server_cpu: float | None = None  # seconds of CPU the server process(es) used
     loop_cpu: float | None = None  # of which its main thread (the event loop; one process)
+    child_cpu: float | None = None  # of which its child processes (the turn process)
 
 
 @dataclass
@@ -91,17 +92,22 @@ class Result:
             if None not in cpu
             else ""
         )
-        if per_request and None not in loop:
+        children = [r.child_cpu for r in self.rounds]
+        if per_request and None not in loop and None not in children:
             in_loop = sum(c for c in loop if c) / self.requests * 1000
-            others = max(0.0, sum(c for c in cpu if c) / self.requests * 1000 - in_loop)
-            per_request += f" (event loop {in_loop:.2f}, other threads {others:.2f})"
+            in_children = sum(c for c in children if c) / self.requests * 1000
+            others = max(
+                0.0, sum(c for c in cpu if c) / self.requests * 1000 - in_loop - in_children
+            )
+            per_request += f" (event loop {in_loop:.2f}, other threads {others:.2f}"
+            per_request += f", turn process {in_children:.2f})" if in_children else ")"
         return (
             f"{name:<24} {self.requests:>6} requests  {self.rate:>8.1f} req/s  "
             f"p50 {self.percentile(50):>7.2f} ms  p99 {self.percentile(99):>7.2f} ms{per_request}"
         )
 
 
-def cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int, *, children_only: bool = False) -> float | None:
     """CPU time used by process ``pid`` and its children (Linux ``/proc``; None elsewhere)."""
     try:
         total = 0
@@ -110,7 +116,7 @@ def cpu_seconds(pid: int) -> float | None:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if stat.parent.name == str(pid) or fields[1] == str(pid):
+            if (stat.parent.name == str(pid) and not children_only) or fields[1] == str(pid):
                 total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
@@ -195,6 +201,7 @@ async def timed_round(
     result = Round()
     cpu_before = cpu_seconds(server) if server else None
     loop_before = main_thread_cpu_seconds(server) if server else None
+    children_before = cpu_seconds(server, children_only=True) if server else None
     queue = list(reversed(walks))
     connections = [await Connection.open(port) for _ in range(min(concurrency, len(walks)))]
 
@@ -209,10 +216,13 @@ async def timed_round(
     result.seconds = time.perf_counter() - started
     cpu_after = cpu_seconds(server) if server else None
     loop_after = main_thread_cpu_seconds(server) if server else None
+    children_after = cpu_seconds(server, children_only=True) if server else None
     if cpu_before is not None and cpu_after is not None:
         result.server_cpu = cpu_after - cpu_before
     if loop_before is not None and loop_after is not None:
         result.loop_cpu = loop_after - loop_before
+    if children_before is not None and children_after is not None:
+        result.child_cpu = children_after - children_before
     for connection in connections:
         await connection.close()
     return result
@@ -249,7 +259,7 @@ async def run(args: argparse.Namespace, port: int, standin: TwilioStandIn, serve
 
     if args.workers != 1:  # the process measured is uvicorn's supervisor, not an event loop
         for round_ in [*sms.rounds, *bare.rounds]:
-            round_.loop_cpu = None
+            round_.loop_cpu = round_.child_cpu = None
     registered = count_accounts(args.database_url)
     print(sms.line("SMS webhook (turns)"))
     print(bare.line("bare FastAPI endpoint"))

@@ -80,6 +80,22 @@ def default_senders(
     return senders
 
 
+def dialog_engine(settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> Engine:
+    """The dialog engine (also what a turn process builds for itself)."""
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else migrate.secret_key(uow.engine)
+    )
+    services = Services(
+        clock=clock,
+        code_key=key,
+        idle_minutes=settings.idle_minutes,
+        default_language=settings.default_language,
+    )
+    return Engine(uow, services, all_flows())
+
+
 def build_app(
     settings: Settings,
     *,
@@ -96,18 +112,8 @@ def build_app(
         migrate.upgrade(db)
     clock = clock or SystemClock()
     uow = UnitOfWorkFactory(db)
-    key = (
-        settings.secret_key.get_secret_value().encode()
-        if settings.secret_key is not None
-        else migrate.secret_key(db)
-    )
-    services = Services(
-        clock=clock,
-        code_key=key,
-        idle_minutes=settings.idle_minutes,
-        default_language=settings.default_language,
-    )
-    dialogs = Engine(uow, services, all_flows())
+    dialogs = dialog_engine(settings, uow, clock)
+    key = dialogs.services.code_key
     senders = senders if senders is not None else default_senders(settings, db, clock)
     senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
     dispatcher = Dispatcher(uow, clock, senders, code_key=key)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from core.accounts import Language
-from platebot.settings import Settings, SettingsError, load_settings
+from platebot.settings import LOG_FORMAT, Settings, SettingsError, load_settings
 from platebot.staff_cli import staff_app
 
 app = typer.Typer(help="platebot: licence-plate business by chat and SMS.", no_args_is_help=True)
@@ -73,7 +73,7 @@ def serve(
     from platebot.bootstrap import build_app
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if telegram_polling and (settings.telegram_token is None or workers != 1):
         err.print("[red]--telegram-polling[/red] needs PLATEBOT_TELEGRAM_TOKEN and --workers 1")
         raise typer.Exit(2)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError
 
 from core.accounts import Language
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
 
 class Settings(BaseSettings):
     """SPEC §12. Unset Twilio credentials: SMS goes to the log. Unset Telegram token: off."""
@@ -46,6 +48,11 @@ class Settings(BaseSettings):
     sms_segments_per_second: float = Field(
         default=1.0, gt=0, le=1000, description="Sending rate of the SMS sender (per process)."
     )
+    turn_process: bool | None = Field(
+        default=None,
+        description="SQLite: run the SMS dialog turns in a process of their own, beside the HTTP "
+        "server (unset: on under `platebot serve`, off where the app is built in-process).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +78,19 @@ class Settings(BaseSettings):
         if 0 < len(missing) < len(given):
             raise ValueError(f"Twilio is half configured: set {', '.join(missing)} too")
         return self
+
+    @model_validator(mode="after")
+    def _turn_process_on_sqlite(self) -> Settings:
+        if self.turn_process and not self.uses_sqlite:
+            raise ValueError(
+                "PLATEBOT_TURN_PROCESS is for SQLite: with PostgreSQL turns run in parallel "
+                "threads, and more server processes (--workers) scale out"
+            )
+        return self
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
 
 
 class SettingsError(Exception):

@@ -6,35 +6,45 @@ public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio signed
 form. A missing or wrong ``X-Twilio-Signature`` is refused with 403 before anything is stored; a
 signed request without the fields it needs with 400.
 
-The dialog turn runs in one of the app's turn threads (``App.turns``: one thread for SQLite, which
-takes one writer at a time), never on the event loop. What the event loop does per request is
-kept small: it is most of what an SMS costs beside the turn itself (bench/README.md, "SMS
-webhook").
+The dialog turn never runs on the event loop: on SQLite under ``platebot serve`` it runs in a
+process of its own (``PLATEBOT_TURN_PROCESS``, ``platebot/turn_process.py``), otherwise in one of
+the app's turn threads (``App.turns``). What the event loop does per request is kept small: it is
+most of what an SMS costs beside the turn itself (bench/README.md, "SMS webhook").
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, HTTPException, Request
+from sqlalchemy.engine import Engine as SqlEngine
 from starlette.datastructures import ImmutableMultiDict
 from starlette.responses import Response
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
+    add_port,
     get_signature_algorithm,
+    remove_port,
 )
 
+from core.clock import Clock, SystemClock
 from core.errors import InvalidPhone
 from core.masking import mask_phone
 from core.phone import normalise_phone
-from platebot.bootstrap import App
+from dialogs.engine import Engine
+from platebot.bootstrap import App, dialog_engine
+from platebot.settings import Settings
+from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
+from store.db import create_engine
+from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +54,76 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
-# A posted form: each field's last value, and with ``getall`` every value (which the twilio
-# library's signature covers).
-Form = ImmutableMultiDict[str, str]
+class Form(ImmutableMultiDict[str, str]):
+    """A posted form: each field's last value, and with ``getlist`` every value (which the twilio
+    library's signature covers). ``getall`` is the name twilio's validator asks for first; without
+    it, the validator pays an ``AttributeError`` for every field of every request."""
+
+    def getall(self, key: str) -> list[str]:
+        return self.getlist(key)
 
 
-def channel_of(app: App) -> SmsChannel:
-    settings = app.settings
+@functools.lru_cache(maxsize=64)
+def _signed_urls(url: str) -> tuple[str, str]:
+    """The URL as Twilio may have signed it, without and with the default port: twilio's own
+    ``remove_port`` and ``add_port``, the two ``RequestValidator.validate`` tries."""
+    parsed = urlparse(url)
+    return remove_port(parsed), add_port(parsed)
+
+
+def signed_by_twilio(
+    validator: RequestValidator, url: str, form: Form, signature: str, algorithm: str
+) -> bool:
+    """What ``RequestValidator.validate`` answers for a form post, with the library's own
+    ``compute_signature``, but stopping at the first URL whose signature matches: ``validate``
+    computes both every time, and the signature is most of what an SMS costs the event loop
+    beside the HTTP itself."""
+    given = signature.encode()
+    try:
+        computed = (validator.compute_signature(u, form, algorithm) for u in _signed_urls(url))
+        return any(hmac.compare_digest(c.encode(), given) for c in computed)
+    except ValueError:  # an algorithm this version of the twilio library does not know
+        log.warning("Twilio webhook signed with %r, which is not supported", algorithm[:40])
+        return False
+
+
+def turn_process_channel(settings: Settings) -> SmsChannel:
+    """The SMS channel a turn process builds for itself: its own connection, kept open from one
+    turn to the next (the process runs them one after the other), and the system clock."""
+    db = create_engine(settings.database_url)
+    clock = SystemClock()
+    uow = UnitOfWorkFactory(db, keep_connection=True)
+    return _channel(settings, dialog_engine(settings, uow, clock), db, clock)
+
+
+def _channel(settings: Settings, dialogs: Engine, db: SqlEngine, clock: Clock) -> SmsChannel:
     return SmsChannel(
-        app.dialogs,
-        app.db,
-        app.clock,
+        dialogs,
+        db,
+        clock,
         budget=settings.sms_segment_budget,
         default_language=settings.default_language,
         idle_minutes=settings.idle_minutes,
     )
 
 
+def lane_of(app: App) -> ServiceLane[SmsChannel]:
+    """Where the SMS turns run: a process of their own when the settings ask for it (SQLite),
+    else the app's turn threads."""
+    if app.settings.turn_process:
+        return TurnProcess(turn_process_channel, app.settings, name="platebot-sms-turns")
+    return InThreads(_channel(app.settings, app.dialogs, app.db, app.clock), app.turns)
+
+
 def mount(api: FastAPI, app: App) -> None:
     """Add the Twilio webhooks to ``api``."""
-    channel = channel_of(app)
     token = app.settings.twilio_auth_token
     public_url = str(app.settings.public_url).rstrip("/")
     validator = RequestValidator(token.get_secret_value()) if token is not None else None
-    turns = app.turns
+    turns = lane_of(app)
+    api.state.sms_turns = turns
+    app.on_start.append(turns.start)  # a turn process is up before the first request
+    app.on_stop.append(turns.stop)
     if validator is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 
@@ -80,7 +136,7 @@ def mount(api: FastAPI, app: App) -> None:
         if len(body) > _MAX_BODY:
             raise HTTPException(413, "request too large")
         try:
-            form = ImmutableMultiDict(
+            form = Form(
                 parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
             )
         except (UnicodeDecodeError, ValueError) as exc:
@@ -90,7 +146,7 @@ def mount(api: FastAPI, app: App) -> None:
         if request.scope.get("query_string"):
             url += "?" + request.url.query
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not validator.validate(url, form, signature, algorithm):
+        if not signed_by_twilio(validator, url, form, signature, algorithm):
             log.warning("Twilio webhook with a wrong signature refused (%s)", path)
             raise HTTPException(403, "wrong Twilio signature")
         return form
@@ -99,7 +155,7 @@ def mount(api: FastAPI, app: App) -> None:
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
         sms = _incoming(await signed_form(request))
-        messages = await turns.run(channel.receive, sms)
+        messages = await turns.run(SmsChannel.receive, sms)
         return Response(content=twiml(messages), media_type="application/xml")
 
     @api.post(STATUS_PATH, tags=["sms"], status_code=204, response_class=Response)
@@ -114,7 +170,7 @@ def mount(api: FastAPI, app: App) -> None:
             raise HTTPException(400, "ErrorCode is not a number")
         error_code = int(raw_code) if raw_code else None
         phone = _phone_or_none(form.get("To", ""))
-        await turns.run(channel.record_status, sid, status, error_code, phone)
+        await turns.run(SmsChannel.record_status, sid, status, error_code, phone)
         return Response(status_code=204)
 
 
@@ -125,7 +181,8 @@ def _incoming(form: Form) -> IncomingSms:
     phone = _phone_or_none(form.get("From", ""))
     if phone is None:
         raise HTTPException(400, "From is not a mobile number")
-    log.info("SMS %s from %s", sid, mask_phone(phone))
+    if log.isEnabledFor(logging.INFO):  # masking costs, even with the log off
+        log.info("SMS %s from %s", sid, mask_phone(phone))
     return IncomingSms(
         message_sid=sid,
         phone=phone,

@@ -54,12 +54,19 @@ class Scope:
         if self.connection.in_transaction():
             self.connection.rollback()
 
-    def close(self) -> None:
+    def end(self) -> None:
+        """Close the ORM session and roll back what was not committed; the connection stays
+        open."""
         try:
             if self._session is not None:
                 self._session.close()
+        finally:
             if self.connection.in_transaction():
                 self.connection.rollback()
+
+    def close(self) -> None:
+        try:
+            self.end()
         finally:
             self.connection.close()
 

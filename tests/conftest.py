@@ -17,6 +17,8 @@ from platebot.settings import Settings
 from store import migrate
 from store.db import create_engine, scratch_database
 from store.tables import metadata
+from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN
+from tests.standins.twilio_api import TwilioStandIn
 from tests.support import RENDERERS, CapturingSender, Renderer
 
 POSTGRES_URL = os.environ.get("PLATEBOT_TEST_DATABASE_URL")
@@ -66,6 +68,13 @@ def renderer(request: pytest.FixtureRequest) -> Renderer:
 def lang(request: pytest.FixtureRequest) -> str:
     """The user's language."""
     return str(request.param)
+
+
+@pytest.fixture
+def standin() -> Iterator[TwilioStandIn]:
+    """A local stand-in of Twilio's Messages REST API (the real twilio client talks to it)."""
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
+        yield running
 
 
 @pytest.fixture

@@ -78,5 +78,9 @@ def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
 
 
 def create_from_env() -> FastAPI:
-    """The uvicorn factory: settings from the environment, database migrated, workers on."""
-    return create_web_app(build_app(load_settings()))
+    """The uvicorn factory: settings from the environment, database migrated, workers on. On
+    SQLite the SMS turns get a process of their own unless ``PLATEBOT_TURN_PROCESS=false``."""
+    settings = load_settings()
+    if settings.turn_process is None:
+        settings = settings.model_copy(update={"turn_process": settings.uses_sqlite})
+    return create_web_app(build_app(settings))

@@ -21,8 +21,6 @@ from sms.segments import segment_count
 from store.sms_tables import sms_inbound
 from store.tables import accounts, conversations, inbound_messages, outbox
 from tests.sms_support import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     OUR_NUMBER,
     PUBLIC_URL,
     Phone,
@@ -38,12 +36,6 @@ from web.app import create_web_app
 
 PHONE = "+8613800138000"
 PERSON_ID = "440304199001011233"
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandIn]:
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
-        yield running
 
 
 @pytest.fixture

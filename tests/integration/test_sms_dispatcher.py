@@ -4,7 +4,6 @@ once, whatever Twilio answers and wherever the process stops."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,12 +23,6 @@ from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio_settin
 from tests.standins.twilio_api import DROP, Answer, TwilioStandIn
 
 PHONE = "+8613800138000"
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandIn]:
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
-        yield running
 
 
 def server(db: Engine, clock: ManualClock, standin: TwilioStandIn, **senders: Sender) -> App:
