@@ -44,10 +44,21 @@ class Engine:
         """Run one turn for ``inbound`` and return the reply (the same one for a duplicate).
 
         A turn that fails unexpectedly is rolled back whole; the user is told and taken to the
-        main menu (in a second transaction), so one bad state never traps anyone.
+        main menu (in a second transaction), so one bad state never traps anyone. A turn whose
+        database connection was lost before it committed (the server restarted, or dropped an
+        idle connection) is run once more, on a fresh connection: nothing of it was kept, and
+        the user should not pay for a connection the pool could not know was dead.
         """
         try:
-            return self._transaction(inbound, self._turn)
+            try:
+                return self._transaction(inbound, self._turn)
+            except _LostBeforeCommit as lost:
+                log.warning(
+                    "%s turn lost its database connection; run again: %s",
+                    inbound.channel,
+                    describe_error(lost.__cause__ or lost),
+                )
+                return self._transaction(inbound, self._turn)
         except AlreadyHandled:
             # Delivered again while the first delivery's turn ran: that turn's work stands,
             # this one is dropped, and the reply is the one the first gave.
@@ -63,27 +74,41 @@ class Engine:
 
     def _transaction(self, inbound: Inbound, step: Callable[[Turn, Inbound], Reply]) -> Reply:
         with self.uow_factory() as uow:
-            now = self.services.clock.now()
-            conversation, earlier = uow.conversations.lock_for_turn(
-                channel=inbound.channel,
-                user_key=inbound.user_key,
-                new=self._new(inbound),
-                message_id=inbound.message_id,
-            )
-            if earlier is not None:
-                log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
-                return earlier
-            turn = Turn(conversation, uow, self.services, now)
-            reply = step(turn, inbound)
-            conversation.choices = [choice.to_json() for choice in reply.choices]
-            conversation.updated_at = now
-            conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
-            uow.conversations.save(conversation)
-            reply = replace(reply, prompt_token=str(conversation.version))
-            if inbound.message_id is not None:
-                uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
-            uow.commit()
+            try:
+                reply, new = self._work(uow, inbound, step)
+            except Exception as error:
+                if getattr(error, "connection_invalidated", False) is True:
+                    raise _LostBeforeCommit from error
+                raise
+            if new:
+                # Never run again if the connection is lost here: the commit may have been made.
+                uow.commit()
             return reply
+
+    def _work(
+        self, uow: DialogUnitOfWork, inbound: Inbound, step: Callable[[Turn, Inbound], Reply]
+    ) -> tuple[Reply, bool]:
+        """The turn up to its commit: the reply, and whether it is new (not a duplicate's)."""
+        now = self.services.clock.now()
+        conversation, earlier = uow.conversations.lock_for_turn(
+            channel=inbound.channel,
+            user_key=inbound.user_key,
+            new=self._new(inbound),
+            message_id=inbound.message_id,
+        )
+        if earlier is not None:
+            log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
+            return earlier, False
+        turn = Turn(conversation, uow, self.services, now)
+        reply = step(turn, inbound)
+        conversation.choices = [choice.to_json() for choice in reply.choices]
+        conversation.updated_at = now
+        conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
+        uow.conversations.save(conversation)
+        reply = replace(reply, prompt_token=str(conversation.version))
+        if inbound.message_id is not None:
+            uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
+        return reply, True
 
     def _recover(self, turn: Turn, inbound: Inbound) -> Reply:
         turn.note("error.internal")
@@ -272,6 +297,12 @@ class Engine:
             practice=prompt.practice,
             language=turn.language,
         )
+
+
+class _LostBeforeCommit(Exception):
+    """A turn's database connection was lost before the turn committed, so none of it was kept.
+    Told by the storage library's ``connection_invalidated`` flag on the error (SQLAlchemy's
+    ``DBAPIError``; the dialogs do not import it)."""
 
 
 def _event(choice_id: str) -> Event:

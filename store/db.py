@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,44 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_deserializer", loads)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
-    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    engine = sa.create_engine(url, hide_parameters=True, **kwargs)
+    _ping_when_stale(engine)
+    return engine
+
+
+IDLE_BEFORE_PING = 5.0  # seconds a pooled connection may sit unused before it is pinged
+
+
+def _ping_when_stale(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it may have died unseen: it sat unused in
+    the pool for more than ``IDLE_BEFORE_PING`` seconds, or it was last used before another
+    connection of this engine was found lost (a server restart drops them all). A ping on every
+    checkout (``pool_pre_ping``) cost a round trip to the server per transaction. A connection
+    that dies between pings fails its statement with ``connection_invalidated`` set, and a dialog
+    turn is then run again on a fresh connection (``dialogs.engine.Engine.handle``)."""
+    lost_at = [float("-inf")]  # when a connection of this engine was last found lost
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["platebot_used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, _record: Any, exception: Any) -> None:
+        if exception is not None:
+            lost_at[0] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        used_at = record.info.get("platebot_used_at")  # None: connected just now
+        if used_at is None:
+            return
+        if time.monotonic() - used_at <= IDLE_BEFORE_PING and used_at > lost_at[0]:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out (or makes) another.
+            raise sa.exc.DisconnectionError("a pooled connection was lost") from error
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
