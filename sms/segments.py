@@ -10,6 +10,7 @@ never splits an escape pair or a surrogate pair. The alphabet comes from the ``g
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,8 +46,40 @@ def _ucs2_units(char: str) -> int:
     return 2 if ord(char) > 0xFFFF else 1
 
 
+def _alphabet() -> tuple[frozenset[str], frozenset[str]]:
+    """The GSM-7 basic characters and those of the extension table, as the codec decodes them."""
+    basic = {bytes([code]).decode(_GSM) for code in range(128) if code != 0x1B}
+    extended = set()
+    for code in range(128):
+        try:
+            char = bytes([0x1B, code]).decode(_GSM)
+        except UnicodeDecodeError:
+            continue
+        if len(char) == 1 and char not in basic:
+            extended.add(char)
+    return frozenset(basic), frozenset(extended)
+
+
+def _class_of(chars: frozenset[str]) -> str:
+    return "".join(re.escape(char) for char in sorted(chars))
+
+
+_BASIC, _EXTENDED = _alphabet()
+# The same answers as the codec, char by char, but in one pass of the regular expression engine:
+# the codec is pure Python, and every reply is counted before it is sent.
+_NOT_GSM = re.compile(f"[^{_class_of(_BASIC | _EXTENDED)}]")
+_EXTENDED_CHAR = re.compile(f"[{_class_of(_EXTENDED)}]")
+
+
 def encoding_of(text: str) -> Encoding:
-    return Encoding.GSM7 if all(_septets(char) for char in text) else Encoding.UCS2
+    return Encoding.GSM7 if _NOT_GSM.search(text) is None else Encoding.UCS2
+
+
+def _length(text: str, encoding: Encoding) -> int:
+    """Septets (GSM-7) or UTF-16 units (UCS-2) of the whole text."""
+    if encoding is Encoding.GSM7:
+        return len(text) + len(_EXTENDED_CHAR.findall(text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _units(text: str, encoding: Encoding) -> list[int]:
@@ -60,12 +93,11 @@ def segment_count(text: str) -> int:
     if not text:
         return 0
     encoding = encoding_of(text)
-    units = _units(text, encoding)
     limits = LIMITS[encoding]
-    if sum(units) <= limits.single:
+    if _length(text, encoding) <= limits.single:
         return 1
     parts, used = 1, 0
-    for size in units:
+    for size in _units(text, encoding):
         if used + size > limits.per_part:
             parts, used = parts + 1, 0
         used += size

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sms.segments import Encoding, encoding_of, segment_count
 
@@ -55,3 +57,38 @@ def test_gsm_accents_stay_gsm_but_others_do_not() -> None:
     assert encoding_of("Café à Zürich, ñ, Ø, £5, @home") is Encoding.GSM7
     assert encoding_of("naïve") is Encoding.UCS2  # ï is not in the GSM alphabet
     assert encoding_of("“quoted”") is Encoding.UCS2
+
+
+GSM_AND_NOT = "aZ09 @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,-./:;<=>?¡ÄÖÑÜ§¿äöñüà\n\r€[]{}^~|\\\f"
+NOT_GSM = "`中文🚗é\t"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(GSM_AND_NOT + NOT_GSM), max_size=400))
+def test_the_count_agrees_with_the_codec_character_by_character(text: str) -> None:
+    """The fast count (one regular expression) against the gsm0338 codec, char by char."""
+    septets = [len(char.encode("gsm03.38")) if _in_gsm(char) else 0 for char in text]
+    if text and all(septets):
+        units, limits = septets, (160, 153)
+    else:
+        units, limits = [2 if ord(char) > 0xFFFF else 1 for char in text], (70, 67)
+    expected = 0 if not text else 1 if sum(units) <= limits[0] else _parts(units, limits[1])
+    assert segment_count(text) == expected
+    assert encoding_of(text) is (Encoding.GSM7 if all(septets) else Encoding.UCS2)
+
+
+def _in_gsm(char: str) -> bool:
+    try:
+        char.encode("gsm03.38")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parts(units: list[int], per_part: int) -> int:
+    parts, used = 1, 0
+    for size in units:
+        if used + size > per_part:
+            parts, used = parts + 1, 0
+        used += size
+    return parts
