@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from core.accounts import Account
+from core.accounts import Account, Language
 from core.otp import OneTimeCode
 from core.outbox import OutboxMessage
 from core.plate_ports import (
@@ -27,6 +27,11 @@ class AccountRepository(Protocol):
         ...
 
     def get(self, account_id: int) -> Account | None: ...
+    def view(self, account_id: int) -> Account | None:
+        """The account as stored, to read: changes to it are not saved (``get`` for that)."""
+        ...
+
+    def set_language(self, account_id: int, language: Language) -> None: ...
     def by_phone(self, phone: str) -> Account | None: ...
     def id_by_phone(self, phone: str) -> int | None: ...
 

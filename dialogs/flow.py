@@ -69,8 +69,10 @@ class Turn:
 
     @property
     def account(self) -> Account | None:
+        """The account this conversation acts for, as stored, to read (``uow.accounts.get``
+        loads one to change)."""
         if self._account is None and self.conversation.account_id is not None:
-            self._account = self.uow.accounts.get(self.conversation.account_id)
+            self._account = self.uow.accounts.view(self.conversation.account_id)
         return self._account
 
     def link(self, account: Account) -> None:
@@ -82,8 +84,11 @@ class Turn:
     def set_language(self, language: Language) -> None:
         """Speak ``language`` in this chat and in notices to the account."""
         self.conversation.language = language
-        if self.registered and self.account is not None:
-            self.account.language = language
+        account_id = self.conversation.account_id
+        if account_id is not None:
+            self.uow.accounts.set_language(account_id, language)
+            if self._account is not None:
+                self._account.language = language
         self.note("lang.switched")
 
     def toggle_language(self) -> None:

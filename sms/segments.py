@@ -94,8 +94,11 @@ def segment_count(text: str) -> int:
         return 0
     encoding = encoding_of(text)
     limits = LIMITS[encoding]
-    if _length(text, encoding) <= limits.single:
+    length = _length(text, encoding)
+    if length <= limits.single:
         return 1
+    if length == len(text):  # every character one unit: no pair a part could split
+        return -(-length // limits.per_part)
     parts, used = 1, 0
     for size in _units(text, encoding):
         if used + size > limits.per_part:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.accounts import Account
+from core.accounts import Account, Language
 from core.otp import OneTimeCode
 from core.outbox import OutboxMessage, OutboxStatus
 from dialogs.conversation import AlreadyHandled, Conversation
@@ -90,6 +90,12 @@ def _insert_of(table: sa.Table) -> Prepared:
 # The statements a dialog turn runs are prepared once (store/prepared.py) and run on the unit of
 # work's connection: per turn, SQLAlchemy's execution machinery would cost more than SQLite.
 _ACCOUNT_ID = Prepared(sa.select(accounts.c.id).where(accounts.c.phone == sa.bindparam("phone")))
+_ACCOUNT = Prepared(sa.select(accounts).where(accounts.c.id == sa.bindparam("id")))
+_SET_LANGUAGE = Prepared(
+    sa.update(accounts)
+    .where(accounts.c.id == sa.bindparam("id"))
+    .values(language=sa.bindparam("language", type_=accounts.c.language.type))
+)
 _INSERT_ACCOUNT = _insert_of(accounts)
 
 
@@ -104,6 +110,15 @@ class SqlAccountRepository:
 
     def get(self, account_id: int) -> Account | None:
         return self.scope.session.get(Account, account_id)
+
+    def view(self, account_id: int) -> Account | None:
+        """The account as stored, read with plain SQL and not tracked (changes to it are not
+        saved): what a dialog shows costs no ORM session."""
+        row = _ACCOUNT.run(self.scope.connection, {"id": account_id}).first()
+        return None if row is None else Account(**row)  # the columns are the fields
+
+    def set_language(self, account_id: int, language: Language) -> None:
+        _SET_LANGUAGE.write(self.scope.connection, {"id": account_id, "language": language})
 
     def id_by_phone(self, phone: str) -> int | None:
         """Just the id (plain SQL, no entity loaded): for recognising a sender on every turn."""

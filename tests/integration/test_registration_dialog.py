@@ -368,6 +368,25 @@ def test_language_switches_at_any_step(app: App, renderer: Renderer, lang: str) 
     assert SAY[other]["ask_kind"] in chat.text
 
 
+def test_a_registered_user_switching_language_gets_notices_in_it_too(
+    app: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """The account keeps the language: notices and codes are written in it."""
+    say = SAY[lang]
+    chat = start(app, renderer, lang)
+    to_person_details(chat, say)
+    chat.pick("confirm")
+    chat.say(sms.last_code(PHONE))
+    assert say["registered"] in chat.text
+    other = "zh" if lang == "en" else "en"
+    chat.say("中文" if lang == "en" else "en")
+    assert SAY[lang]["switched"] in chat.text
+    chat.pick("account")
+    assert SAY[other]["account"] in chat.text and SAY[other]["masked"] in chat.text
+    with app.db.connect() as conn:
+        assert conn.execute(sa.select(accounts.c.language)).scalar_one() == other
+
+
 def test_idle_conversation_expires_to_the_main_menu(
     app: App, clock: ManualClock, renderer: Renderer, lang: str
 ) -> None:
