@@ -4,7 +4,8 @@
   second, and says what happened: 429 and 5xx are passing (the dispatcher retries them with
   backoff); other refusals are final; 21610 means the number opted out.
 - ``OptOutGuard`` wraps whichever SMS sender is configured: nothing goes to a number that opted
-  out (the message is settled as skipped), and a 21610 refusal opts the number out.
+  out (the message is settled as skipped), and a 21610 refusal opts the number out. Behind the
+  dispatcher, the claim reads the opt-outs (``guard_opt_outs``).
 
 A message is never sent twice on purpose: it is retried only when Twilio certainly did not take
 it (429, 5xx, no connection). If the connection breaks after the request went out, Twilio may
@@ -36,6 +37,7 @@ from core.masking import mask_phone
 from core.outbox import Channel
 from platebot.dispatcher import (
     Deferred,
+    OptedOut,
     Outcome,
     RetryLater,
     Sender,
@@ -54,7 +56,7 @@ TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
-class RecipientOptedOut(Undeliverable):
+class RecipientOptedOut(OptedOut):
     """Twilio refused the message because the number replied STOP to it (error 21610)."""
 
 
@@ -213,12 +215,20 @@ def _never_reached(exc: requests.RequestException) -> bool:
 
 
 class OptOutGuard:
-    """Nothing is sent to a number that opted out; a 21610 refusal opts the number out."""
+    """Nothing is sent to a number that opted out; a 21610 refusal opts the number out.
 
-    def __init__(self, sender: Sender, db: SqlEngine, clock: Clock) -> None:
+    ``check_first=False`` leaves the look-up before each send to the caller: the dispatcher's
+    claim reads every claimed recipient's opt-out in the claim's own statement (a look-up here
+    was a transaction of its own per message, 0.4 ms of CPU). The 21610 refusal is still
+    recorded here."""
+
+    def __init__(
+        self, sender: Sender, db: SqlEngine, clock: Clock, *, check_first: bool = True
+    ) -> None:
         self.sender = sender
         self.db = db
         self.clock = clock
+        self.check_first = check_first
 
     def send(self, recipient: str, text: str) -> Outcome:
         return self._send(recipient, text, urgent=False)
@@ -228,9 +238,10 @@ class OptOutGuard:
         return self._send(recipient, text, urgent=True)
 
     def _send(self, recipient: str, text: str, *, urgent: bool) -> Outcome:
-        with SmsRecords.begin(self.db) as records:
-            if records.is_opted_out(recipient):
-                return Skipped("the number opted out (STOP)")
+        if self.check_first:
+            with SmsRecords.begin(self.db) as records:
+                if records.is_opted_out(recipient):
+                    return Skipped("the number opted out (STOP)")
         send = getattr(self.sender, "send_urgent", None) if urgent else None
         outcome = send(recipient, text) if send is not None else self.sender.send(recipient, text)
         if isinstance(outcome, RecipientOptedOut):
@@ -261,8 +272,11 @@ def twilio_sender_from(settings: Settings) -> TwilioSender | None:
 def guard_opt_outs(
     senders: Mapping[Channel, Sender], db: SqlEngine, clock: Clock
 ) -> dict[Channel, Sender]:
-    """``senders`` with the SMS one behind the opt-out guard."""
+    """``senders`` for the outbox dispatcher, with the SMS one behind the opt-out guard. The
+    dispatcher's claim already leaves out numbers that opted out, so the guard only records
+    the numbers Twilio refuses with 21610 (and the dispatcher skips the rest of its batch to
+    them)."""
     guarded = dict(senders)
     if Channel.SMS in guarded and not isinstance(guarded[Channel.SMS], OptOutGuard):
-        guarded[Channel.SMS] = OptOutGuard(guarded[Channel.SMS], db, clock)
+        guarded[Channel.SMS] = OptOutGuard(guarded[Channel.SMS], db, clock, check_first=False)
     return guarded
