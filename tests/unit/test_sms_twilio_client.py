@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -31,6 +32,7 @@ VARIABLES = [
     "https_proxy", "http_proxy", "all_proxy", "no_proxy",
 ]  # fmt: skip
 HAS_SOCKS = importlib.util.find_spec("socks") is not None
+CA_DIRECTORY = str(Path(DEFAULT_CA_BUNDLE_PATH).parent)  # a directory, as requests also takes
 
 
 @pytest.mark.parametrize("api_base", [None, "http://127.0.0.1:8080", "https://api.example.org/"])
@@ -40,8 +42,8 @@ HAS_SOCKS = importlib.util.find_spec("socks") is not None
         {},
         {"HTTPS_PROXY": "http://proxy.internal:3128", "HTTP_PROXY": "http://proxy.internal:3128"},
         {"HTTPS_PROXY": "http://proxy.internal:3128", "NO_PROXY": "api.twilio.com,127.0.0.1"},
-        {"REQUESTS_CA_BUNDLE": "/etc/ssl/certs"},
-        {"CURL_CA_BUNDLE": "/etc/ssl/certs", "ALL_PROXY": "socks5://proxy.internal:1080"},
+        {"REQUESTS_CA_BUNDLE": DEFAULT_CA_BUNDLE_PATH},  # a file
+        {"CURL_CA_BUNDLE": CA_DIRECTORY, "ALL_PROXY": "socks5://proxy.internal:1080"},
     ],
 )
 def test_requests_go_with_the_proxy_and_ca_bundle_the_environment_gave(
