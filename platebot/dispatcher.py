@@ -124,14 +124,19 @@ class Dispatcher:
         lease. Messages not sent (postponed by the pacer, skipped) are recorded together with
         the next message's outcome: a crash before that only leaves them claimed until the
         lease runs out.
+
+        Opt-outs are read by the claim: a number that opts out while its batch is being sent
+        is seen by the next claim; meanwhile Twilio, which keeps STOP replies itself, refuses
+        its messages with 21610, and that skips the rest of the batch to it. (The SMS guard
+        used to look each number up just before its send, in a transaction of its own.)
         """
         claims, lease_end = self._claim()
         settled = 0
-        unsent: list[tuple[_Claim, Outcome]] = []
+        unrecorded: list[tuple[_Claim, Outcome]] = []
         opted_out: set[tuple[Channel, str]] = set()  # recipients refused during this batch
         for index, claim in enumerate(claims):
             if self.clock.now() + SEND_ALLOWANCE > lease_end:
-                settled += self._record(unsent)
+                settled += self._record(unrecorded)
                 self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
                 return settled
             if claim.opted_out or (claim.channel, claim.recipient) in opted_out:
@@ -140,11 +145,11 @@ class Dispatcher:
                 outcome = self._deliver(claim)
             if isinstance(outcome, OptedOut):
                 opted_out.add((claim.channel, claim.recipient))
-            unsent.append((claim, outcome))
-            if not isinstance(outcome, Skipped | Deferred):
-                settled += self._record(unsent)
-                unsent = []
-        return settled + self._record(unsent)
+            unrecorded.append((claim, outcome))
+            if not isinstance(outcome, Skipped | Deferred):  # it may have reached the provider
+                settled += self._record(unrecorded)
+                unrecorded = []
+        return settled + self._record(unrecorded)
 
     def _claim(self) -> tuple[list[_Claim], datetime]:
         with self.uow_factory() as uow:
