@@ -234,8 +234,9 @@ class SqlOutboxRepository:
         with plain SQL (the messages are not tracked: ``update`` writes back what changed).
 
         ``SKIP LOCKED`` lets several dispatchers share the table on PostgreSQL; SQLite's
-        ``BEGIN IMMEDIATE`` already makes the claim exclusive. One statement per claim, so
-        SQLAlchemy's Core execution (not a ``Prepared``, which reads one row) costs little.
+        ``BEGIN IMMEDIATE`` already makes the claim exclusive. This is one statement for a
+        whole batch, run through SQLAlchemy's Core execution: a ``Prepared`` result gives one
+        row or one column, not every column of several rows.
         """
         rows = self.scope.connection.execute(_CLAIM_DUE, {"now": now, "limit": limit})
         return [
