@@ -9,7 +9,7 @@ from typing import Protocol, Self
 
 from core.accounts import Account
 from core.otp import OneTimeCode
-from core.outbox import Due, OutboxMessage, OutboxStatus
+from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
     BlacklistRepository,
     InfoRepository,
@@ -56,6 +56,10 @@ class OutboxRepository(Protocol):
         """Write back what the message's methods changed, only if its row still has the status
         and the attempts it was read with; False if it has moved on (claimed again by another
         dispatcher after this one's lease ran out)."""
+        ...
+
+    def opted_out(self, channel: Channel, recipient: str) -> bool:
+        """Whether the recipient asked for no more messages on the channel (SMS: STOP)."""
         ...
 
     def get(self, message_id: int) -> OutboxMessage | None: ...

@@ -1,8 +1,8 @@
 """The outbox dispatcher: claims due messages, sends each through its channel, records how it
 went. A message is claimed (with a lease) in one transaction and settled in another, so two
 dispatchers never send the same row and a crash leaves a claimed row that is not resent
-before its lease runs out. The claim also reads which recipients opted out (SMS STOP): they
-are skipped without a request and without a transaction per message."""
+before its lease runs out. Recipients who opted out (SMS STOP) are skipped without a request;
+their opt-outs are read inside the transactions the dispatcher runs anyway."""
 
 from __future__ import annotations
 
@@ -130,21 +130,22 @@ class Dispatcher:
         the next message's outcome: a crash before that only leaves them claimed until the
         lease runs out.
 
-        Opt-outs are read by the claim: a number that opts out while its batch is being sent
-        is seen by the next claim; meanwhile Twilio, which keeps STOP replies itself, refuses
-        its messages with 21610, and that skips the rest of the batch to it. (The SMS guard
-        used to look each number up just before its send, in a transaction of its own.)
+        Whether a recipient opted out (SMS STOP) is read without a transaction of its own: by
+        the claim for the first message, then by the transaction that records a send for the
+        message after it, so a STOP that comes in while the batch is being sent is seen before
+        the next send. A provider's opt-out refusal (Twilio's 21610) skips the rest of the
+        batch to that recipient.
         """
         claims, lease_end = self._claim()
         settled = 0
         unrecorded: list[tuple[_Claim, Outcome]] = []
-        opted_out: set[tuple[Channel, str]] = set()  # recipients refused during this batch
+        opted_out = {(claim.channel, claim.recipient) for claim in claims if claim.opted_out}
         for index, claim in enumerate(claims):
             if self.clock.now() + SEND_ALLOWANCE > lease_end:
-                settled += self._record(unrecorded)
+                settled += self._record(unrecorded)[0]
                 self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
                 return settled
-            if claim.opted_out or (claim.channel, claim.recipient) in opted_out:
+            if (claim.channel, claim.recipient) in opted_out:
                 outcome: Outcome = Skipped("the recipient opted out (STOP)")
             else:
                 outcome = self._deliver(claim)
@@ -152,9 +153,13 @@ class Dispatcher:
                 opted_out.add((claim.channel, claim.recipient))
             unrecorded.append((claim, outcome))
             if not isinstance(outcome, Skipped | Deferred):  # it may have reached the provider
-                settled += self._record(unrecorded)
+                following = claims[index + 1] if index + 1 < len(claims) else None
+                recorded, refused = self._record(unrecorded, screen=following)
+                settled += recorded
+                if following is not None and refused:
+                    opted_out.add((following.channel, following.recipient))
                 unrecorded = []
-        return settled + self._record(unrecorded)
+        return settled + self._record(unrecorded)[0]
 
     def _claim(self) -> tuple[list[_Claim], datetime]:
         with self.uow_factory() as uow:
@@ -190,14 +195,16 @@ class Dispatcher:
 
     def _settle(self, claim: _Claim, outcome: Outcome) -> int:
         """Record one outcome, only if the row is still ours (claimed by this very claim)."""
-        return self._record([(claim, outcome)])
+        return self._record([(claim, outcome)])[0]
 
-    def _record(self, outcomes: list[tuple[_Claim, Outcome]]) -> int:
+    def _record(
+        self, outcomes: list[tuple[_Claim, Outcome]], *, screen: _Claim | None = None
+    ) -> tuple[int, bool]:
         """Record outcomes in one transaction, each only if its row is still ours: one UPDATE
         per message that checks the status and the attempts of the claim. Returns how many
-        were recorded."""
+        were recorded, and whether the recipient of ``screen`` (the next message) opted out."""
         if not outcomes:
-            return 0
+            return 0, False
         with self.uow_factory() as uow:
             now = self.clock.now()
             recorded = 0
@@ -212,8 +219,9 @@ class Dispatcher:
                     log.warning(
                         "outbox %s was claimed again meanwhile; this result is dropped", message.id
                     )
+            refused = screen is not None and uow.outbox.opted_out(screen.channel, screen.recipient)
             uow.commit()
-            return recorded
+            return recorded, refused
 
 
 def _apply(message: OutboxMessage, outcome: Outcome, now: datetime) -> None:

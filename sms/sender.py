@@ -5,7 +5,7 @@
   backoff); other refusals are final; 21610 means the number opted out.
 - ``OptOutGuard`` wraps whichever SMS sender is configured: nothing goes to a number that opted
   out (the message is settled as skipped), and a 21610 refusal opts the number out. Behind the
-  dispatcher, the claim reads the opt-outs (``guard_opt_outs``).
+  dispatcher, the dispatcher reads the opt-outs (``guard_opt_outs``).
 
 A message is never sent twice on purpose: it is retried only when Twilio certainly did not take
 it (429, 5xx, no connection). If the connection breaks after the request went out, Twilio may
@@ -220,10 +220,10 @@ def _never_reached(exc: urllib3.exceptions.HTTPError | requests.RequestException
 class OptOutGuard:
     """Nothing is sent to a number that opted out; a 21610 refusal opts the number out.
 
-    ``check_first=False`` leaves the look-up before each send to the caller: the dispatcher's
-    claim reads every claimed recipient's opt-out in the claim's own statement (a look-up here
-    was a transaction of its own per message, 0.4 ms of CPU). The 21610 refusal is still
-    recorded here."""
+    ``check_first=False`` leaves the look-up before each send to the caller: the dispatcher
+    reads opt-outs inside the transactions it runs anyway (the claim, and the one that records
+    the message before), where a look-up here was a transaction of its own per message, 0.4 ms
+    of CPU. The 21610 refusal is still recorded here."""
 
     def __init__(
         self, sender: Sender, db: SqlEngine, clock: Clock, *, check_first: bool = True
@@ -276,9 +276,8 @@ def guard_opt_outs(
     senders: Mapping[Channel, Sender], db: SqlEngine, clock: Clock
 ) -> dict[Channel, Sender]:
     """``senders`` for the outbox dispatcher, with the SMS one behind the opt-out guard. The
-    dispatcher's claim already leaves out numbers that opted out, so the guard only records
-    the numbers Twilio refuses with 21610 (and the dispatcher skips the rest of its batch to
-    them)."""
+    dispatcher itself skips numbers that opted out, so the guard only records the numbers
+    Twilio refuses with 21610 (and the dispatcher skips the rest of its batch to them)."""
     guarded = dict(senders)
     if Channel.SMS in guarded and not isinstance(guarded[Channel.SMS], OptOutGuard):
         guarded[Channel.SMS] = OptOutGuard(guarded[Channel.SMS], db, clock, check_first=False)

@@ -217,6 +217,10 @@ _UPDATE_OUTBOX = Prepared(
     .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _WRITTEN})
 )
 
+_OPTED_OUT = Prepared(
+    sa.select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone == sa.bindparam("phone"))
+)
+
 
 class SqlOutboxRepository:
     def __init__(self, scope: Scope) -> None:
@@ -246,6 +250,13 @@ class SqlOutboxRepository:
             )
             for row in rows.mappings()
         ]
+
+    def opted_out(self, channel: Channel, recipient: str) -> bool:
+        """Only SMS numbers opt out (STOP); one prebuilt look-up inside the caller's
+        transaction."""
+        if channel is not Channel.SMS:
+            return False
+        return _OPTED_OUT.run(self.scope.connection, {"phone": recipient}).first() is not None
 
     def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
         """One prebuilt UPDATE, conditional on the row's status and attempts: it takes the place

@@ -304,3 +304,30 @@ def test_messages_the_pacer_postpones_are_recorded_together(
     assert len(committed) == 1 + 2 + 1  # the claim, each message sent, the postponed ones
     assert statuses(app) == [OutboxStatus.SENT] * 2 + [OutboxStatus.PENDING] * 8
     assert [row["attempts"] for row in rows(app)] == [1] * 2 + [0] * 8
+
+
+class StopWhileSending:
+    """The webhook takes the number's STOP while the message before its own is being sent."""
+
+    def __init__(self, sender: Sender, db: Engine, clock: ManualClock) -> None:
+        self.sender = sender
+        self.db = db
+        self.clock = clock
+
+    def send(self, recipient: str, text: str) -> Outcome:
+        with SmsRecords.begin(self.db) as records:
+            records.opt_out(PHONE, reason="STOP", now=self.clock.now())
+        return self.sender.send(recipient, text)
+
+
+def test_a_stop_that_comes_in_while_the_batch_is_sent_holds_back_the_next_message(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    app = server(db, clock, standin, sms=StopWhileSending(sender, db, clock))
+    notices(app, "别人的", phone="+8613900139000")
+    notices(app, "第一条")
+    app.dispatcher.run_once()
+    assert [r.body for r in standin.requests] == ["别人的"]
+    assert statuses(app) == [OutboxStatus.SENT, OutboxStatus.SKIPPED]
