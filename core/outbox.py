@@ -96,6 +96,16 @@ class OutboxMessage:
             self.params = {name: "******" for name in self.params}
 
 
+@dataclass(frozen=True)
+class Due:
+    """A message that is due, as the dispatcher's claim reads it: with whether its recipient
+    asked for no more messages on its channel (an SMS number that sent STOP), read in the same
+    statement so that no transaction of its own is needed per message."""
+
+    message: OutboxMessage
+    opted_out: bool = False
+
+
 def sms(
     *,
     phone: str,

@@ -9,7 +9,7 @@ from typing import Protocol, Self
 
 from core.accounts import Account, Language
 from core.otp import OneTimeCode
-from core.outbox import OutboxMessage
+from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
     BlacklistRepository,
     InfoRepository,
@@ -52,9 +52,22 @@ class CodeRepository(Protocol):
 
 class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> None: ...
-    def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]: ...
+    def claim_due(self, now: datetime, limit: int) -> Sequence[Due]:
+        """Due messages (pending, or claimed under a lease that ran out), locked until the
+        transaction ends; other dispatchers skip them meanwhile."""
+        ...
+
+    def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
+        """Write back what the message's methods changed, only if its row still has the status
+        and the attempts it was read with; False if it has moved on (claimed again by another
+        dispatcher after this one's lease ran out)."""
+        ...
+
+    def opted_out(self, channel: Channel, recipient: str) -> bool:
+        """Whether the recipient asked for no more messages on the channel (SMS: STOP)."""
+        ...
+
     def get(self, message_id: int) -> OutboxMessage | None: ...
-    def lock(self, message_id: int) -> OutboxMessage | None: ...
 
 
 class UnitOfWork(Protocol):

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
 from core.otp import OneTimeCode
-from core.outbox import OutboxMessage, OutboxStatus
+from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from dialogs.conversation import AlreadyHandled, Conversation
 from dialogs.replies import Reply
 from store.prepared import Prepared
+from store.sms_tables import sms_opt_outs
 from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
 
 
@@ -204,6 +205,45 @@ class SqlCodeRepository:
         return [when for when in rows.scalars() if when is not None]
 
 
+_o = outbox.c
+_OUTBOX_FIELDS = [column.name for column in outbox.columns]
+# The dispatcher's claim: due rows, locked (other dispatchers skip them on PostgreSQL; SQLite's
+# BEGIN IMMEDIATE makes the whole claim exclusive), and for each whether its SMS recipient opted
+# out. That check used to be a transaction of its own for every message sent.
+_CLAIM_DUE = (
+    sa.select(
+        outbox,
+        sa.and_(
+            _o.channel == Channel.SMS,
+            sa.exists().where(sms_opt_outs.c.phone == _o.recipient),
+        ).label("opted_out"),
+    )
+    .where(
+        _o.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        _o.due_at <= sa.bindparam("now", type_=_o.due_at.type),
+    )
+    .order_by(_o.due_at, _o.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(of=outbox, skip_locked=True)
+)
+# What the dispatcher changes on a message (claimed, sent, retried, postponed, failed: the
+# methods of ``OutboxMessage``), written only if the row is still as the dispatcher read it.
+_WRITTEN = ["status", "attempts", "due_at", "sent_at", "last_error", "provider_id", "params"]
+_UPDATE_OUTBOX = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.id == sa.bindparam("w_id"),
+        _o.status == sa.bindparam("w_status", type_=_o.status.type),
+        _o.attempts == sa.bindparam("w_attempts"),
+    )
+    .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _WRITTEN})
+)
+
+_OPTED_OUT = Prepared(
+    sa.select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone == sa.bindparam("phone"))
+)
+
+
 class SqlOutboxRepository:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
@@ -215,30 +255,39 @@ class SqlOutboxRepository:
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.scope.session.get(OutboxMessage, message_id)
 
-    def lock(self, message_id: int) -> OutboxMessage | None:
-        """The message, row-locked and freshly read (not a copy loaded earlier)."""
-        return self.scope.session.get(
-            OutboxMessage, message_id, with_for_update=True, populate_existing=True
-        )
-
-    def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Pending rows that are due, and rows whose dispatcher lease ran out, locked for us.
+    def claim_due(self, now: datetime, limit: int) -> Sequence[Due]:
+        """Pending rows that are due, and rows whose dispatcher lease ran out, locked for us; read
+        with plain SQL (the messages are not tracked: ``update`` writes back what changed).
 
         ``SKIP LOCKED`` lets several dispatchers share the table on PostgreSQL; SQLite's
-        ``BEGIN IMMEDIATE`` already makes the claim exclusive.
+        ``BEGIN IMMEDIATE`` already makes the claim exclusive. This is one statement for a
+        whole batch, run through SQLAlchemy's Core execution: a ``Prepared`` result gives one
+        row or one column, not every column of several rows.
         """
-        c = outbox.c
-        query = (
-            sa.select(OutboxMessage)
-            .where(
-                c.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-                c.due_at <= now,
+        rows = self.scope.connection.execute(_CLAIM_DUE, {"now": now, "limit": limit})
+        return [
+            Due(
+                OutboxMessage(**{name: row[name] for name in _OUTBOX_FIELDS}),
+                bool(row["opted_out"]),
             )
-            .order_by(c.due_at, c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(self.scope.session.scalars(query))
+            for row in rows.mappings()
+        ]
+
+    def opted_out(self, channel: Channel, recipient: str) -> bool:
+        """Only SMS numbers opt out (STOP); one prebuilt look-up inside the caller's
+        transaction."""
+        if channel is not Channel.SMS:
+            return False
+        return _OPTED_OUT.run(self.scope.connection, {"phone": recipient}).first() is not None
+
+    def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
+        """One prebuilt UPDATE, conditional on the row's status and attempts: it takes the place
+        of the ORM's locked read, flush and check that the row is still ours (a concurrent claim
+        holds the row's lock until it commits; PostgreSQL then checks the condition against the
+        row as that claim left it)."""
+        params: dict[str, Any] = {f"p_{name}": getattr(message, name) for name in _WRITTEN}
+        params.update(w_id=message.id, w_status=if_status, w_attempts=if_attempts)
+        return _UPDATE_OUTBOX.write(self.scope.connection, params) == 1
 
 
 def _conn(session: Session) -> Connection:

@@ -15,6 +15,7 @@ from core.clock import ManualClock
 from core.outbox import Channel
 from platebot.bootstrap import App
 from platebot.dispatcher import Dispatcher, Outcome, RetryLater, Sent, Undeliverable
+from sms.records import SmsRecords
 from store.tables import one_time_codes
 from store.tables import outbox as outbox_table
 
@@ -175,3 +176,21 @@ def test_a_code_that_cannot_be_rendered_fails_alone(app: App, clock: ManualClock
     assert Dispatcher(app.uow, clock, {Channel.SMS: provider}).run_once() == 1
     assert [row["status"] for row in _rows(app)] == ["failed", "sent"]
     assert len(provider.delivered) == 1
+
+
+def test_an_sms_opt_out_does_not_hold_back_another_channels_messages(
+    app: App, clock: ManualClock
+) -> None:
+    provider = Scripted()
+    with SmsRecords.begin(app.db) as records:
+        records.opt_out(PHONE, reason="STOP", now=clock.now())
+    with app.uow() as uow:
+        message = outbox.sms(
+            phone=PHONE, key="raw", params={"text": "hi"}, language=Language.ZH, now=clock.now()
+        )
+        message.channel = Channel.TELEGRAM  # a recipient that reads like the opted-out number
+        uow.outbox.add(message)
+        uow.commit()
+    Dispatcher(app.uow, clock, {Channel.TELEGRAM: provider}).run_once()
+    assert provider.delivered == [(PHONE, "hi")]
+    assert _rows(app)[0]["status"] == "sent"

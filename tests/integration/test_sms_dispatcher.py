@@ -4,6 +4,8 @@ once, whatever Twilio answers and wherever the process stops."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -229,3 +231,97 @@ def test_sending_keeps_to_the_rate_across_runs_without_using_up_attempts(
         app.dispatcher.run_once()
     assert [r.body for r in standin.delivered] == ["一", "二", "三", "四"]
     assert [row["attempts"] for row in rows(app)] == [1, 1, 1, 1]
+
+
+@contextmanager
+def statements_on(db: Engine, table: str) -> Iterator[list[str]]:
+    """SQL statements run through SQLAlchemy on ``db`` that name ``table``, while inside."""
+    seen: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if table in statement:
+            seen.append(statement)
+
+    sa.event.listen(db, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db, "before_cursor_execute", keep)
+
+
+@contextmanager
+def commits(db: Engine) -> Iterator[list[int]]:
+    """One entry per transaction committed on ``db`` while inside."""
+    seen: list[int] = []
+
+    def keep(conn: Any) -> None:
+        seen.append(1)
+
+    sa.event.listen(db, "commit", keep)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db, "commit", keep)
+
+
+def test_numbers_that_opted_out_are_read_once_by_the_claim_and_get_nothing(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    """Not a look-up (a transaction) per message: the claim reads every recipient's opt-out."""
+    app = server(db, clock, standin)
+    with SmsRecords.begin(app.db) as records:
+        records.opt_out(PHONE, reason="STOP", now=clock.now())
+    notices(app, "第一条", "第二条")
+    notices(app, "别人的", "别人的第二条", phone="+8613900139000")
+    with statements_on(app.db, "sms_opt_outs") as looked_up:
+        app.dispatcher.run_once()
+    assert [r.body for r in standin.requests] == ["别人的", "别人的第二条"]
+    assert statuses(app) == [OutboxStatus.SKIPPED] * 2 + [OutboxStatus.SENT] * 2
+    assert len(looked_up) == 1
+
+
+def test_messages_the_pacer_postpones_are_recorded_together(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    """Each message sent is recorded at once (a crash must not send it again); the ones told
+    to come back later share one transaction."""
+    time = FrozenTime()
+    pacer = SegmentPacer(1.0, burst=1.0, max_wait=0.25, monotonic=time, sleep=time.sleep)
+    sender = TwilioSender(
+        twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url), sender=OUR_NUMBER, pacer=pacer
+    )
+    app = server(db, clock, standin, sms=sender)
+    notices(app, *(f"通知{n}" for n in range(10)))
+    with commits(app.db) as committed:
+        assert app.dispatcher.run_once() == 10
+    assert len(standin.delivered) == 2  # the burst
+    assert len(committed) == 1 + 2 + 1  # the claim, each message sent, the postponed ones
+    assert statuses(app) == [OutboxStatus.SENT] * 2 + [OutboxStatus.PENDING] * 8
+    assert [row["attempts"] for row in rows(app)] == [1] * 2 + [0] * 8
+
+
+class StopWhileSending:
+    """The webhook takes the number's STOP while the message before its own is being sent."""
+
+    def __init__(self, sender: Sender, db: Engine, clock: ManualClock) -> None:
+        self.sender = sender
+        self.db = db
+        self.clock = clock
+
+    def send(self, recipient: str, text: str) -> Outcome:
+        with SmsRecords.begin(self.db) as records:
+            records.opt_out(PHONE, reason="STOP", now=self.clock.now())
+        return self.sender.send(recipient, text)
+
+
+def test_a_stop_that_comes_in_while_the_batch_is_sent_holds_back_the_next_message(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    app = server(db, clock, standin, sms=StopWhileSending(sender, db, clock))
+    notices(app, "别人的", phone="+8613900139000")
+    notices(app, "第一条")
+    app.dispatcher.run_once()
+    assert [r.body for r in standin.requests] == ["别人的"]
+    assert statuses(app) == [OutboxStatus.SENT, OutboxStatus.SKIPPED]

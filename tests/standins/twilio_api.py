@@ -4,7 +4,8 @@ It listens on 127.0.0.1, checks the account's basic auth like Twilio does, recor
 ``POST /2010-04-01/Accounts/{sid}/Messages.json`` and answers 201 with a message resource, or
 what the test scripted: an error status and Twilio error code, or a dropped connection (the
 request arrived but no answer came back). Point the twilio client at it with
-``PLATEBOT_TWILIO_API_BASE`` (``TwilioStandIn.url``).
+``PLATEBOT_TWILIO_API_BASE`` (``TwilioStandIn.url``). With ``tls`` (a server context with its
+certificate) it answers HTTPS, for tests of certificate checks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +47,9 @@ class Request:
 
 
 class TwilioStandIn:
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.requests: list[Request] = []
@@ -53,6 +57,9 @@ class TwilioStandIn:
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
+        self.tls = tls
+        if tls is not None:  # a failed handshake ends in accept(): no request is recorded
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -60,7 +67,8 @@ class TwilioStandIn:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host!s}:{port}"
 
     def answer(self, *answers: Answer) -> None:
         """The next requests get these answers, in order; then 201 again."""
