@@ -80,22 +80,6 @@ def default_senders(
     return senders
 
 
-def dialog_engine(settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> Engine:
-    """The dialog engine (also what a turn process builds for itself)."""
-    key = (
-        settings.secret_key.get_secret_value().encode()
-        if settings.secret_key is not None
-        else migrate.secret_key(uow.engine)
-    )
-    services = Services(
-        clock=clock,
-        code_key=key,
-        idle_minutes=settings.idle_minutes,
-        default_language=settings.default_language,
-    )
-    return Engine(uow, services, all_flows())
-
-
 def build_app(
     settings: Settings,
     *,
@@ -104,16 +88,30 @@ def build_app(
     db: SqlEngine | None = None,
     upgrade: bool = True,
     telegram_polling: bool = False,
+    keep_turn_connection: bool = False,
 ) -> App:
     """Wire everything. ``upgrade`` migrates the database first (an empty SQLite file too).
-    ``telegram_polling``: the bot polls Telegram for updates instead of taking the webhook."""
+    ``telegram_polling``: the bot polls Telegram for updates instead of taking the webhook.
+    ``keep_turn_connection``: the dialog turns keep one connection open between them (a process
+    whose turns come one after the other: the turn process)."""
     db = db or create_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(db)
     clock = clock or SystemClock()
     uow = UnitOfWorkFactory(db)
-    dialogs = dialog_engine(settings, uow, clock)
-    key = dialogs.services.code_key
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else migrate.secret_key(db)
+    )
+    services = Services(
+        clock=clock,
+        code_key=key,
+        idle_minutes=settings.idle_minutes,
+        default_language=settings.default_language,
+    )
+    turn_uow = UnitOfWorkFactory(db, keep_connection=True) if keep_turn_connection else uow
+    dialogs = Engine(turn_uow, services, all_flows())
     senders = senders if senders is not None else default_senders(settings, db, clock)
     senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
     dispatcher = Dispatcher(uow, clock, senders, code_key=key)

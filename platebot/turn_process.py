@@ -88,8 +88,9 @@ class InThreads(Generic[S]):
 
 class TurnProcess(Generic[S]):
     """A child process that builds its service once, with ``build(settings)``, then runs calls
-    one after the other, in the order they came. ``build`` and every function called must be
-    importable by name (module-level functions, or methods looked up on their class)."""
+    one after the other, in the order they came, and at the end calls the service's ``close()``
+    if it has one. ``build`` and every function called must be importable by name (module-level
+    functions, or methods looked up on their class)."""
 
     def __init__(self, build: Callable[[Settings], S], settings: Settings, *, name: str) -> None:
         self.build = build
@@ -259,6 +260,9 @@ def _serve(
             result = (False, error)
         _answer(channel, call_id, *result)
     log.debug("turn process %s: the server closed its socket; ending", os.getpid())
+    close = getattr(service, "close", None)
+    if callable(close):
+        close()
 
 
 def _answer(channel: socket.socket, call_id: int, ok: bool, value: Any) -> None:

@@ -18,11 +18,11 @@ import functools
 import hmac
 import logging
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlparse
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, HTTPException, Request
-from sqlalchemy.engine import Engine as SqlEngine
 from starlette.datastructures import ImmutableMultiDict
 from starlette.responses import Response
 from twilio.request_validator import (
@@ -34,17 +34,14 @@ from twilio.request_validator import (
     remove_port,
 )
 
-from core.clock import Clock, SystemClock
 from core.errors import InvalidPhone
 from core.masking import mask_phone
 from core.phone import normalise_phone
-from dialogs.engine import Engine
-from platebot.bootstrap import App, dialog_engine
+from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
-from store.db import create_engine
-from store.uow import UnitOfWorkFactory
+from web.workers import JobThread
 
 log = logging.getLogger(__name__)
 
@@ -87,32 +84,57 @@ def signed_by_twilio(
         return False
 
 
-def turn_process_channel(settings: Settings) -> SmsChannel:
-    """The SMS channel a turn process builds for itself: its own connection, kept open from one
-    turn to the next (the process runs them one after the other), and the system clock."""
-    db = create_engine(settings.database_url)
-    clock = SystemClock()
-    uow = UnitOfWorkFactory(db, keep_connection=True)
-    return _channel(settings, dialog_engine(settings, uow, clock), db, clock)
+@dataclass
+class SmsService:
+    """What the SMS webhook's lane runs its calls on: the SMS channel and, in a turn process,
+    the server's background jobs (outbox dispatcher, timers, housekeeping), which run there
+    beside the turns: that process does the database work, this one the HTTP."""
+
+    channel: SmsChannel
+    jobs: JobThread | None = None
+
+    def receive(self, sms: IncomingSms) -> list[str]:
+        return self.channel.receive(sms)
+
+    def record_status(
+        self, message_sid: str, status: str, error_code: int | None, phone: str | None
+    ) -> None:
+        self.channel.record_status(message_sid, status, error_code, phone)
+
+    def close(self) -> None:
+        """The turn process ends: the job running finishes (a message being sent is settled)."""
+        if self.jobs is not None:
+            self.jobs.stop()
 
 
-def _channel(settings: Settings, dialogs: Engine, db: SqlEngine, clock: Clock) -> SmsChannel:
+def turn_process_service(settings: Settings) -> SmsService:
+    """What a turn process builds for itself: the app as the server builds it, with the system
+    clock, the dialog turns on one connection kept open from one turn to the next (they come
+    one after the other), and the background jobs started in a thread of their own."""
+    app = build_app(settings, upgrade=False, keep_turn_connection=True)
+    jobs = JobThread(app.jobs)
+    jobs.start()
+    return SmsService(_channel(app), jobs)
+
+
+def _channel(app: App) -> SmsChannel:
+    settings = app.settings
     return SmsChannel(
-        dialogs,
-        db,
-        clock,
+        app.dialogs,
+        app.db,
+        app.clock,
         budget=settings.sms_segment_budget,
         default_language=settings.default_language,
         idle_minutes=settings.idle_minutes,
     )
 
 
-def lane_of(app: App) -> ServiceLane[SmsChannel]:
+def lane_of(app: App) -> ServiceLane[SmsService]:
     """Where the SMS turns run: a process of their own when the settings ask for it (SQLite),
     else the app's turn threads."""
     if app.settings.turn_process:
-        return TurnProcess(turn_process_channel, app.settings, name="platebot-sms-turns")
-    return InThreads(_channel(app.settings, app.dialogs, app.db, app.clock), app.turns)
+        return TurnProcess(turn_process_service, app.settings, name="platebot-sms-turns")
+    return InThreads(SmsService(_channel(app)), app.turns)
 
 
 def mount(api: FastAPI, app: App) -> None:
@@ -155,7 +177,7 @@ def mount(api: FastAPI, app: App) -> None:
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
         sms = _incoming(await signed_form(request))
-        messages = await turns.run(SmsChannel.receive, sms)
+        messages = await turns.run(SmsService.receive, sms)
         return Response(content=twiml(messages), media_type="application/xml")
 
     @api.post(STATUS_PATH, tags=["sms"], status_code=204, response_class=Response)
@@ -170,7 +192,7 @@ def mount(api: FastAPI, app: App) -> None:
             raise HTTPException(400, "ErrorCode is not a number")
         error_code = int(raw_code) if raw_code else None
         phone = _phone_or_none(form.get("To", ""))
-        await turns.run(SmsChannel.record_status, sid, status, error_code, phone)
+        await turns.run(SmsService.record_status, sid, status, error_code, phone)
         return Response(status_code=204)
 
 

@@ -32,7 +32,8 @@ MOUNTS.append(("staff", mount_staff))  # /staff/api/… (with PLATEBOT_STAFF_TOK
 
 
 def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
-    workers = Workers(app.jobs)
+    # With a turn process (SQLite) the background jobs run there, beside the turns.
+    workers = Workers([] if app.settings.turn_process else app.jobs)
     if app.settings.secret_key is None:
         log.warning(
             "PLATEBOT_SECRET_KEY is not set: one-time codes are keyed with a key kept in the "
