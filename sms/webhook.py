@@ -57,15 +57,26 @@ class Form(ImmutableMultiDict[str, str]):
     it, the validator pays an ``AttributeError`` for every field of every request."""
 
     def getall(self, key: str) -> list[str]:
-        return self.getlist(key)
+        return self._values.get(key, [])
+
+    @functools.cached_property
+    def _values(self) -> dict[str, list[str]]:
+        """Every value of each field, gathered once (``getlist`` walks the whole form per field:
+        the signature asks for every field)."""
+        values: dict[str, list[str]] = {}
+        for key, value in self.multi_items():
+            values.setdefault(key, []).append(value)
+        return values
 
 
 @functools.lru_cache(maxsize=64)
 def _signed_urls(url: str) -> tuple[str, str]:
-    """The URL as Twilio may have signed it, without and with the default port: twilio's own
-    ``remove_port`` and ``add_port``, the two ``RequestValidator.validate`` tries."""
+    """The URL as Twilio may have signed it: as configured first (what Twilio calls), then with
+    the default port added or taken out, as twilio's own ``add_port`` and ``remove_port`` give
+    it (``RequestValidator.validate`` accepts either)."""
     parsed = urlparse(url)
-    return remove_port(parsed), add_port(parsed)
+    other = remove_port(parsed) if parsed.port else add_port(parsed)
+    return url, other
 
 
 def signed_by_twilio(
