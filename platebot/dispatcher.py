@@ -7,6 +7,7 @@ their opt-outs are read inside the transactions the dispatcher runs anyway."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,13 +117,20 @@ class Dispatcher:
         }
         self.batch = batch
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
+        self._interrupted = threading.Event()
+
+    def interrupt(self) -> None:
+        """The process is stopping: the send under way finishes and is recorded; the rest of the
+        batch is given back unsent, and later runs send nothing."""
+        self._interrupted.set()
 
     def run_once(self) -> int:
         """Send what is due now; returns how many messages were settled.
 
         A batch is claimed under a lease. Before each send the dispatcher checks that the lease
-        still has room for one more request; if not, it gives the rest back unsent, so another
-        dispatcher that claims them after the lease never sends what this one is sending.
+        still has room for one more request; if not (or it was interrupted), it gives the rest
+        back unsent, so another dispatcher that claims them after the lease never sends what
+        this one is sending.
 
         What became of a message that may have reached the provider is recorded at once, in a
         transaction of its own: a crash before that commit would send it again after the
@@ -136,12 +144,14 @@ class Dispatcher:
         the next send. A provider's opt-out refusal (Twilio's 21610) skips the rest of the
         batch to that recipient.
         """
+        if self._interrupted.is_set():
+            return 0
         claims, lease_end = self._claim()
         settled = 0
         unrecorded: list[tuple[_Claim, Outcome]] = []
         opted_out = {(claim.channel, claim.recipient) for claim in claims if claim.opted_out}
         for index, claim in enumerate(claims):
-            if self.clock.now() + SEND_ALLOWANCE > lease_end:
+            if self.clock.now() + SEND_ALLOWANCE > lease_end or self._interrupted.is_set():
                 settled += self._record(unrecorded)[0]
                 self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
                 return settled
@@ -205,12 +215,27 @@ class Dispatcher:
         were recorded, and whether the recipient of ``screen`` (the next message) opted out."""
         if not outcomes:
             return 0, False
+        now = self.clock.now()
+        for claim, outcome in outcomes:
+            _apply(claim.message, outcome, now)
+        try:
+            return self._write(outcomes, screen)
+        except Exception as error:
+            # A lost database connection (PostgreSQL restarted) must not leave a message that
+            # reached the provider claimed, to be sent again when the lease runs out. Writing
+            # again is safe: each UPDATE applies only while the row is still as claimed.
+            if getattr(error, "connection_invalidated", False) is not True:
+                raise
+            log.warning("outbox: the database connection was lost while recording; again")
+            return self._write(outcomes, screen)
+
+    def _write(
+        self, outcomes: list[tuple[_Claim, Outcome]], screen: _Claim | None
+    ) -> tuple[int, bool]:
         with self.uow_factory() as uow:
-            now = self.clock.now()
             recorded = 0
-            for claim, outcome in outcomes:
+            for claim, _outcome in outcomes:
                 message = claim.message
-                _apply(message, outcome, now)
                 if uow.outbox.update(
                     message, if_status=OutboxStatus.SENDING, if_attempts=claim.attempts
                 ):

@@ -81,16 +81,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _turn_process_on_sqlite(self) -> Settings:
-        if self.turn_process and not self.uses_sqlite:
+        if self.turn_process and not self.sqlite_file:
             raise ValueError(
-                "PLATEBOT_TURN_PROCESS is for SQLite: with PostgreSQL turns run in parallel "
-                "threads, and more server processes (--workers) scale out"
+                "PLATEBOT_TURN_PROCESS is for a SQLite file: with PostgreSQL turns run in "
+                "parallel threads, and more server processes (--workers) scale out; an "
+                "in-memory database cannot be shared with another process"
             )
         return self
 
     @property
-    def uses_sqlite(self) -> bool:
-        return make_url(self.database_url).get_backend_name() == "sqlite"
+    def sqlite_file(self) -> bool:
+        """The database is a SQLite file (not PostgreSQL, not in memory)."""
+        url = make_url(self.database_url)
+        return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
 class SettingsError(Exception):

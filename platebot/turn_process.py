@@ -25,15 +25,20 @@ a second delivery gets the first one's answer).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.util  # registers its exit handler before ours (see _close_sockets)
 import os
 import pickle
 import signal
 import socket
 import struct
+import weakref
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
 from platebot.settings import LOG_FORMAT, Settings
@@ -49,6 +54,22 @@ T = TypeVar("T")
 _HEADER = struct.Struct("!II")  # call id, length of the pickled payload that follows
 _READY = 0  # the call id of the child's first frame: its service is built (or failed to be)
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+STOP_WAIT = 60.0  # seconds a stopping child may take to finish its calls and its running job
+
+# The server's ends of the children's sockets, shut at exit so that a child ends even when the
+# server exits without stopping it. Exit handlers run last registered first: this one runs
+# before multiprocessing's, which terminates daemon children (they ignore SIGTERM) and joins them.
+_open_sockets: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_sockets() -> None:
+    for writer in list(_open_sockets):
+        transport = writer.transport
+        with contextlib.suppress(Exception):
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class ServiceLane(Protocol[S_co]):
@@ -90,18 +111,26 @@ class TurnProcess(Generic[S]):
     """A child process that builds its service once, with ``build(settings)``, then runs calls
     one after the other, in the order they came, and at the end calls the service's ``close()``
     if it has one. ``build`` and every function called must be importable by name (module-level
-    functions, or methods looked up on their class)."""
+    functions, or methods looked up on their class).
+
+    A child that dies is replaced at once (then after 2, 4, 8 … 30 s while it keeps dying), not
+    only when a call comes: it may run background jobs. ``stop`` closes the child's socket and
+    waits for it to answer what it was given and end; one that has not ended after
+    ``STOP_WAIT`` seconds is killed."""
 
     def __init__(self, build: Callable[[Settings], S], settings: Settings, *, name: str) -> None:
         self.build = build
         self.settings = settings
         self.name = name
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: BaseProcess | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reading: asyncio.Task[None] | None = None
+        self._restarting: asyncio.Task[None] | None = None
         self._pending: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._ids = itertools.count(_READY + 1)
         self._starting = asyncio.Lock()
+        self._stopped = False
+        self._failures = 0  # children that died in a row
 
     @property
     def pid(self) -> int | None:
@@ -111,6 +140,8 @@ class TurnProcess(Generic[S]):
         """Start the child and wait until its service is built; raises ``TurnProcessFailed``
         with the child's error if it could not be."""
         async with self._starting:
+            if self._stopped:
+                raise TurnProcessFailed(f"{self.name} is stopped")
             if self._writer is None:
                 await self._spawn()
 
@@ -133,7 +164,11 @@ class TurnProcess(Generic[S]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def stop(self) -> None:
-        """Let the child finish the calls it was given, then end it."""
+        """Let the child answer the calls it was given and finish the job it is running, then
+        end it (killed after ``STOP_WAIT`` seconds). No child is started after this."""
+        self._stopped = True
+        if self._restarting is not None:
+            self._restarting.cancel()
         async with self._starting:
             writer, self._writer = self._writer, None
             process, self._process = self._process, None
@@ -141,13 +176,15 @@ class TurnProcess(Generic[S]):
             if writer is not None and writer.can_write_eof():
                 writer.write_eof()  # the child answers what it has, reads the end, and exits
             if reading is not None:
-                await reading
+                try:
+                    await asyncio.wait_for(asyncio.shield(reading), STOP_WAIT)
+                except TimeoutError:
+                    log.warning("%s did not end in %s s; killed", self.name, STOP_WAIT)
+                    if process is not None:
+                        process.kill()
+                    await reading
             if process is not None:
-                await asyncio.to_thread(process.join, 30)
-                if process.is_alive():  # pragma: no cover - a call that never ends
-                    log.warning("%s did not end in 30 s; terminated", self.name)
-                    process.terminate()
-                    await asyncio.to_thread(process.join, 5)
+                await asyncio.to_thread(process.join, 5)
 
     async def _call(self, payload: bytes) -> tuple[bool, Any]:
         writer = self._writer
@@ -176,21 +213,26 @@ class TurnProcess(Generic[S]):
         )
         try:
             process.start()
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         reader, writer = await asyncio.open_connection(sock=ours)
         try:
             ok, value = await _read_frame(reader, expect=_READY)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        except Exception as exc:  # it died, or sent what cannot be read here
             writer.close()
+            process.kill()
             await asyncio.to_thread(process.join, 5)
-            raise TurnProcessFailed(f"{self.name} ended while starting") from exc
+            raise TurnProcessFailed(f"{self.name} could not start: {exc!r}") from exc
         if not ok:
             writer.close()
             await asyncio.to_thread(process.join, 5)
             raise TurnProcessFailed(f"{self.name} could not start: {value!r}") from value
         self._process, self._writer = process, writer
         self._reading = asyncio.create_task(self._read(reader, writer), name=f"{self.name}-read")
+        _open_sockets.add(writer)
         log.info("%s started (process %s)", self.name, process.pid)
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -199,6 +241,7 @@ class TurnProcess(Generic[S]):
             while True:
                 call_id, size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
                 payload = await reader.readexactly(size)
+                self._failures = 0  # it answers: it lives
                 future = self._pending.get(call_id)
                 if future is None or future.done():  # the caller went away meanwhile
                     continue
@@ -211,14 +254,39 @@ class TurnProcess(Generic[S]):
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
+        _open_sockets.discard(writer)
         if self._writer is writer:  # not stopped on purpose: the child died
             process = self._process
-            self._writer, self._process = None, None
-            code = process.exitcode if process is not None else None
-            log.error("%s ended unexpectedly (exit code %s); started again", self.name, code)
+            self._writer, self._process, self._reading = None, None, None
+            self._failures += 1
+            delay = min(30.0, 2.0 ** (self._failures - 1)) if self._failures > 1 else 0.0
+            log.error(
+                "%s ended unexpectedly (exit code %s); a new one starts in %s s",
+                self.name,
+                process.exitcode if process is not None else None,
+                delay,
+            )
+            self._restarting = asyncio.create_task(self._restart(process, delay))
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(_ChildLost())
+
+    async def _restart(self, dead: BaseProcess | None, delay: float) -> None:
+        """A new child for one that died (calls would start one, but background jobs may be
+        waiting for it too); a failure to start is retried the same way."""
+        if dead is not None:
+            await asyncio.to_thread(dead.join, 5)  # reaped, not left a zombie
+        await asyncio.sleep(delay)
+        try:
+            await self.start()
+        except Exception as error:  # it could not be built, or not even started
+            if self._stopped:
+                return
+            self._failures += 1
+            log.error("%s: %s; trying again", self.name, error)
+            self._restarting = asyncio.create_task(
+                self._restart(None, min(30.0, 2.0 ** (self._failures - 1)))
+            )
 
 
 class _ChildLost(Exception):
@@ -240,7 +308,11 @@ def _serve(
     channel: socket.socket, build: Callable[[Settings], Any], settings: Settings, log_level: int
 ) -> None:
     """The child's whole life: build the service, then answer calls until the socket closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the server stops
+    # gracefully and then closes this process's socket, which ends it after the job it is
+    # running (killed mid-send, a message that reached Twilio would be sent again).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     incoming = channel.makefile("rb")
     try:
@@ -249,20 +321,22 @@ def _serve(
         _answer(channel, _READY, False, error)
         return
     _answer(channel, _READY, True, None)
-    while header := incoming.read(_HEADER.size):
-        if len(header) < _HEADER.size:
-            return
-        call_id, size = _HEADER.unpack(header)
-        function, args, kwargs = pickle.loads(incoming.read(size))  # noqa: S301 - our parent
-        try:
-            result = (True, function(service, *args, **kwargs))
-        except Exception as error:
-            result = (False, error)
-        _answer(channel, call_id, *result)
+    try:
+        while len(header := incoming.read(_HEADER.size)) == _HEADER.size:
+            call_id, size = _HEADER.unpack(header)
+            payload = incoming.read(size)
+            try:
+                function, args, kwargs = pickle.loads(payload)  # noqa: S301 - our parent
+                result = (True, function(service, *args, **kwargs))
+            except Exception as error:
+                result = (False, error)
+            _answer(channel, call_id, *result)
+    except OSError:  # the server is gone, or shut our socket at its exit
+        pass
     log.debug("turn process %s: the server closed its socket; ending", os.getpid())
     close = getattr(service, "close", None)
     if callable(close):
-        close()
+        close()  # the background job running finishes first
 
 
 def _answer(channel: socket.socket, call_id: int, ok: bool, value: Any) -> None:

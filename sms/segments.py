@@ -49,6 +49,7 @@ def _ucs2_units(char: str) -> int:
 def _alphabet() -> tuple[frozenset[str], frozenset[str]]:
     """The GSM-7 basic characters and those of the extension table, as the codec decodes them."""
     basic = {bytes([code]).decode(_GSM) for code in range(128) if code != 0x1B}
+    basic.add("\x1b")  # the escape itself, which the codec also encodes as one septet
     extended = set()
     for code in range(128):
         try:
@@ -79,7 +80,7 @@ def _length(text: str, encoding: Encoding) -> int:
     """Septets (GSM-7) or UTF-16 units (UCS-2) of the whole text."""
     if encoding is Encoding.GSM7:
         return len(text) + len(_EXTENDED_CHAR.findall(text))
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate: one unit
 
 
 def _units(text: str, encoding: Encoding) -> list[int]:

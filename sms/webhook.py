@@ -123,7 +123,7 @@ def turn_process_service(settings: Settings) -> SmsService:
     clock, the dialog turns on one connection kept open from one turn to the next (they come
     one after the other), and the background jobs started in a thread of their own."""
     app = build_app(settings, upgrade=False, keep_turn_connection=True)
-    jobs = JobThread(app.jobs)
+    jobs = JobThread(app.jobs, interrupt=app.dispatcher.interrupt)
     jobs.start()
     return SmsService(_channel(app), jobs)
 

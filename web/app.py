@@ -83,5 +83,5 @@ def create_from_env() -> FastAPI:
     SQLite the SMS turns get a process of their own unless ``PLATEBOT_TURN_PROCESS=false``."""
     settings = load_settings()
     if settings.turn_process is None:
-        settings = settings.model_copy(update={"turn_process": settings.uses_sqlite})
+        settings = settings.model_copy(update={"turn_process": settings.sqlite_file})
     return create_web_app(build_app(settings))

@@ -56,9 +56,16 @@ class JobThread:
     turn process, which runs the jobs beside the turns: the database work of both in one
     process). ``stop`` lets the job that is running finish: a message being sent is settled."""
 
-    def __init__(self, jobs: Sequence[tuple[str, Job]], interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[tuple[str, Job]],
+        interval: float = 1.0,
+        *,
+        interrupt: Callable[[], None] | None = None,
+    ) -> None:
         self.jobs = list(jobs)
         self.interval = interval
+        self.interrupt = interrupt  # tells a long job to wind up (the dispatcher's batch)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="platebot-jobs", daemon=True)
 
@@ -67,6 +74,8 @@ class JobThread:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.interrupt is not None:
+            self.interrupt()
         if self._thread.is_alive():
             self._thread.join()
 
@@ -74,6 +83,8 @@ class JobThread:
         while not self._stop.is_set():
             busy = False
             for name, job in self.jobs:
+                if self._stop.is_set():
+                    return
                 busy = run_job(name, job) or busy
             if not busy:
                 self._stop.wait(self.interval)

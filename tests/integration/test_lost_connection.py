@@ -11,11 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 from transitions import EventData
 
+from core import outbox
+from core.accounts import Language
 from core.clock import ManualClock
+from core.outbox import Channel
 from dialogs.engine import Engine
 from dialogs.replies import Inbound
+from platebot.dispatcher import Dispatcher, Outcome, Sent
 from store import db as store_db
 from store.db import normalise_url
+from store.tables import outbox as outbox_table
 from store.uow import SqlUnitOfWork, UnitOfWorkFactory
 from tests.tally import TallyFlow, start_tally, tally_engine
 
@@ -164,3 +169,35 @@ def test_a_connection_idle_in_the_pool_is_pinged(
     monkeypatch.setattr(store_db, "IDLE_BEFORE_PING", 0.0)
     with postgres.connect() as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_send_is_recorded_though_the_server_dropped_the_connections_meanwhile(
+    postgres: SqlEngine, clock: ManualClock
+) -> None:
+    """A message that reached the provider while PostgreSQL restarted is recorded as sent, not
+    left claimed to be sent again when the lease runs out."""
+    uow = UnitOfWorkFactory(postgres)
+    with uow() as unit:
+        unit.outbox.add(
+            outbox.sms(
+                phone="+8613800138000",
+                key="raw",
+                params={"text": "notice"},
+                language=Language.ZH,
+                now=clock.now(),
+            )
+        )
+        unit.commit()
+    sent: list[str] = []
+
+    class RestartDuringSend:
+        def send(self, recipient: str, text: str) -> Outcome:
+            assert _drop_pooled_connections(postgres) >= 1  # the claim's connection, just used
+            sent.append(text)
+            return Sent("SM1")
+
+    dispatcher = Dispatcher(uow, clock, {Channel.SMS: RestartDuringSend()})
+    assert dispatcher.run_once() == 1
+    with postgres.connect() as conn:
+        status = conn.execute(sa.select(outbox_table.c.status)).scalar_one()
+    assert (status, sent) == ("sent", ["notice"])

@@ -194,3 +194,29 @@ def test_an_sms_opt_out_does_not_hold_back_another_channels_messages(
     Dispatcher(app.uow, clock, {Channel.TELEGRAM: provider}).run_once()
     assert provider.delivered == [(PHONE, "hi")]
     assert _rows(app)[0]["status"] == "sent"
+
+
+def test_an_interrupted_dispatcher_finishes_its_send_and_gives_the_rest_back(
+    app: App, clock: ManualClock
+) -> None:
+    """A stopping server: the message being sent is recorded as sent; the rest of the batch
+    goes back unsent (its attempts not counted), for whoever runs next."""
+    for _ in range(3):
+        _write(app, sensitive=False)
+    dispatcher: Dispatcher
+
+    @dataclass
+    class StoppedDuring(Scripted):
+        def send(self, recipient: str, text: str) -> Outcome:
+            dispatcher.interrupt()  # the stop comes while this message is with the provider
+            return super().send(recipient, text)
+
+    provider = StoppedDuring()
+    dispatcher = Dispatcher(app.uow, clock, {Channel.SMS: provider}, code_key=KEY)
+    assert dispatcher.run_once() == 1
+    rows = sorted(_rows(app), key=lambda row: row["id"])
+    assert [row["status"] for row in rows] == ["sent", "pending", "pending"]
+    assert [row["attempts"] for row in rows] == [1, 0, 0]
+    assert dispatcher.run_once() == 0 and provider.calls == 1, "nothing more once stopping"
+    fresh = Dispatcher(app.uow, clock, {Channel.SMS: provider}, code_key=KEY)
+    assert fresh.run_once() == 2 and provider.calls == 3

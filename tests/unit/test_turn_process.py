@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from platebot import turn_process
 from platebot.settings import Settings
 from platebot.threads import ThreadLane
 from platebot.turn_process import InThreads, TurnProcess, TurnProcessFailed
@@ -139,6 +140,85 @@ def test_a_child_killed_during_a_call_is_replaced_and_the_call_runs_again(
     assert "ended unexpectedly" in caplog.text
 
 
+def _explode() -> None:
+    raise ValueError("this argument cannot be rebuilt here")
+
+
+class Unreadable:
+    """Pickles in the server, fails to unpickle in the child."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_explode, ())
+
+
+def count_with(counter: Counter, _anything: object) -> tuple[int, int]:
+    return count(counter)
+
+
+def test_a_call_the_child_cannot_read_fails_alone() -> None:
+    lane = TurnProcess(build_counter, SETTINGS, name="test-turns")
+
+    async def main() -> tuple[int | None, int | None, tuple[int, int]]:
+        try:
+            await lane.start()
+            before = lane.pid
+            with pytest.raises(ValueError, match="cannot be rebuilt"):
+                await lane.run(count_with, Unreadable())
+            return before, lane.pid, await lane.run(count)
+        finally:
+            await lane.stop()
+
+    before, after, (_, calls) = run(main())
+    assert before == after and calls == 1, "the same child goes on"
+
+
+def test_a_child_that_dies_between_calls_is_replaced_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its background jobs must not wait for the next call."""
+    lane = TurnProcess(build_counter, SETTINGS, name="test-turns")
+
+    async def main() -> tuple[int, int | None]:
+        try:
+            await lane.start()
+            first = lane.pid
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            for _ in range(300):
+                await asyncio.sleep(0.05)
+                if lane.pid not in (None, first):
+                    break
+            return first, lane.pid
+        finally:
+            await lane.stop()
+
+    first, replaced = run(main())
+    assert replaced not in (None, first)
+    assert "ended unexpectedly" in caplog.text
+
+
+def test_stop_kills_a_child_whose_call_does_not_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(turn_process, "STOP_WAIT", 0.5)
+    lane = TurnProcess(build_counter, SETTINGS, name="test-turns")
+    marks = tmp_path / "marks"
+
+    async def main() -> float:
+        await lane.start()
+        call = asyncio.create_task(lane.run(record_then_wait, str(marks)))  # waits 30 s
+        while not marks.exists():
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await lane.stop()
+        with pytest.raises((TurnProcessFailed, ConnectionError)):
+            await call
+        return time.monotonic() - started
+
+    assert run(main()) < 10
+    assert lane.pid is None
+
+
 def test_stop_lets_the_child_answer_what_it_was_given() -> None:
     lane = TurnProcess(build_counter, SETTINGS, name="test-turns")
 
@@ -170,6 +250,7 @@ def test_in_threads_runs_the_same_calls_on_this_process_service() -> None:
     assert counter.calls == 6
 
 
-def test_the_turn_process_is_for_sqlite() -> None:
-    with pytest.raises(ValueError, match="PLATEBOT_TURN_PROCESS is for SQLite"):
-        Settings(database_url="postgresql://u@h/db", turn_process=True)
+@pytest.mark.parametrize("url", ["postgresql://u@h/db", "sqlite://", "sqlite:///:memory:"])
+def test_the_turn_process_is_for_a_sqlite_file(url: str) -> None:
+    with pytest.raises(ValueError, match="PLATEBOT_TURN_PROCESS is for a SQLite file"):
+        Settings(database_url=url, turn_process=True)
