@@ -16,10 +16,12 @@ process of their own the turns have a core to themselves, while this process rea
 answers the requests (bench/README.md, "SMS webhook"). PostgreSQL runs turns in parallel
 itself, in threads, and scales out with more server processes: the lane is for SQLite.
 
-The child ends when this process closes the socket (after the call it is running), and is a
-daemon, so it never outlives the server. If it dies, the calls it had are run once more in a new
-child: a lane's calls must be safe to repeat (an SMS turn is: a MessageSid is handled once, and
-a second delivery gets the first one's answer).
+The child ignores SIGINT and SIGTERM (they reach the whole process group): it ends when this
+process closes its socket (a graceful stop, this process's exit or death), after answering what
+it was given and closing its service (the background job running finishes). If it dies, a new one
+is started at once, and the calls it had are run once more there: a lane's calls must be safe to
+repeat (an SMS turn is: a MessageSid is handled once, and a second delivery gets the first one's
+answer).
 """
 
 from __future__ import annotations
