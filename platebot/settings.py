@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     )
     turn_process: bool | None = Field(
         default=None,
-        description="SQLite: run the SMS dialog turns in a process of their own, beside the HTTP "
-        "server (unset: on under `platebot serve`, off where the app is built in-process).",
+        description="A SQLite file: run the SMS dialog turns and the background jobs in a child "
+        "process of the HTTP server (unset: on under `platebot serve`, off where the app is "
+        "built in-process).",
     )
 
     @field_validator("database_url")

@@ -35,12 +35,15 @@ from twilio.request_validator import (
     remove_port,
 )
 
+from core.accounts import Language
 from core.errors import InvalidPhone
 from core.masking import mask_phone
 from core.phone import normalise_phone
+from dialogs.catalog import render_text
+from dialogs.replies import Text
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
-from platebot.turn_process import InThreads, ServiceLane, TurnProcess
+from platebot.turn_process import InThreads, ServiceLane, TurnProcess, TurnProcessFailed
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
 from web.workers import JobThread
 
@@ -50,6 +53,8 @@ _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _MAX_BODY = 64 * 1024
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+# When no turn could be run (the sender's language is in the database, out of reach): both.
+_BUSY = "\n".join(render_text(Text("sms.busy"), language) for language in Language)
 
 
 class Form(ImmutableMultiDict[str, str]):
@@ -187,8 +192,7 @@ def mount(api: FastAPI, app: App) -> None:
 
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
-        sms = _incoming(await signed_form(request))
-        messages = await turns.run(SmsService.receive, sms)
+        messages = await _answer(turns, _incoming(await signed_form(request)))
         return Response(content=twiml(messages), media_type="application/xml")
 
     async def sms_status(request: Request) -> Response:
@@ -212,6 +216,16 @@ def mount(api: FastAPI, app: App) -> None:
     # API: not in the OpenAPI document.
     api.router.add_route(INBOUND_PATH, inbound_sms, methods=["POST"], include_in_schema=False)
     api.router.add_route(STATUS_PATH, sms_status, methods=["POST"], include_in_schema=False)
+
+
+async def _answer(turns: ServiceLane[SmsService], sms: IncomingSms) -> list[str]:
+    """The SMS that answer ``sms``. If no turn could be run (the turn process died under it
+    twice, or cannot start), the user is asked to send it again: Twilio does not post again."""
+    try:
+        return await turns.run(SmsService.receive, sms)
+    except TurnProcessFailed as error:
+        log.error("SMS %s not answered: %s", sms.message_sid, error)
+        return [_BUSY]
 
 
 def _incoming(form: Form) -> IncomingSms:

@@ -155,12 +155,6 @@ class KeptConnection:
     def give_back(self) -> None:
         self._lock.release()
 
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
 
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per use. ``keep_connection``: its units of work run on one

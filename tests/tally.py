@@ -81,6 +81,15 @@ def start_tally(engine: Engine, user_key: str) -> None:
         uow.commit()
 
 
+def tally_of(engine: Engine, user_key: str) -> tuple[str, list[str]]:
+    """The user's conversation as stored: its flow, and what the tally has seen."""
+    with engine.uow_factory() as uow:
+        conversation = uow.conversations.lock(
+            channel="test", user_key=user_key, new=engine._new(Inbound("test", user_key))
+        )
+        return conversation.flow, list(conversation.data.get("seen", []))
+
+
 def send_many(url: str, user_key: str, prefix: str, count: int) -> None:
     """Run in another process: ``count`` messages to one user through its own engine."""
     db = create_engine(url)

@@ -15,6 +15,7 @@ from core.accounts import Language
 from core.clock import ManualClock
 from core.outbox import OutboxStatus, sms
 from platebot.bootstrap import App, build_app
+from platebot.turn_process import TurnProcessFailed
 from sms.channel import INBOUND_PATH, STATUS_PATH
 from sms.records import SmsRecords
 from sms.segments import segment_count
@@ -263,3 +264,21 @@ def test_answer_is_twiml_with_one_message(client: TestClient) -> None:
     )
     assert response.text.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
     assert len(messages_of(response.text)) == 1
+
+
+def test_when_no_turn_can_be_run_the_user_is_asked_to_send_again(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turn process died under the message twice (or cannot start): Twilio would not post
+    it again, so the answer says to, in both languages, within the segment budget."""
+
+    async def no_turn(*_args: object) -> list[str]:
+        raise TurnProcessFailed("platebot-sms-turns died twice running one call")
+
+    monkeypatch.setattr(client.app.state.sms_turns, "run", no_turn)  # type: ignore[attr-defined]
+    answer = Phone(client, PHONE).send("你好")
+    assert answer == [
+        "号牌助手暂时繁忙，请稍后重发刚才的短信。\n"
+        "platebot is busy: please send your last SMS again shortly."
+    ]
+    assert segment_count(answer[0]) <= 2

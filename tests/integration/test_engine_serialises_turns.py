@@ -12,17 +12,7 @@ from core.clock import ManualClock
 from dialogs.replies import Inbound
 from store.tables import outbox
 from store.uow import UnitOfWorkFactory
-from tests.tally import TallyFlow, send_many, start_tally, tally_engine
-
-
-def _seen(engine: object, uow: UnitOfWorkFactory, user_key: str) -> list[str]:
-    with uow() as unit:
-        row = unit.conversations.lock(
-            channel="test",
-            user_key=user_key,
-            new=engine._new(Inbound("test", user_key)),  # type: ignore[attr-defined]
-        )
-        return list(row.data.get("seen", []))
+from tests.tally import TallyFlow, send_many, start_tally, tally_engine, tally_of
 
 
 def test_second_message_waits_for_the_first_and_nothing_is_lost(
@@ -51,7 +41,7 @@ def test_second_message_waits_for_the_first_and_nothing_is_lost(
     first.join(timeout=30)
     other.join(timeout=30)
     assert second_done.is_set()
-    assert _seen(engine, uow, "u1") == ["slow", "fast"]
+    assert tally_of(engine, "u1")[1] == ["slow", "fast"]
 
 
 def test_two_processes_sending_to_one_user_lose_nothing(db: SqlEngine, clock: ManualClock) -> None:
@@ -68,7 +58,7 @@ def test_two_processes_sending_to_one_user_lose_nothing(db: SqlEngine, clock: Ma
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    seen = _seen(engine, uow, "u2")
+    seen = tally_of(engine, "u2")[1]
     assert sorted(seen) == sorted([f"a{n}" for n in range(25)] + [f"b{n}" for n in range(25)])
     assert [s for s in seen if s.startswith("a")] == [f"a{n}" for n in range(25)]
 

@@ -15,14 +15,13 @@ from core import outbox
 from core.accounts import Language
 from core.clock import ManualClock
 from core.outbox import Channel
-from dialogs.engine import Engine
 from dialogs.replies import Inbound
 from platebot.dispatcher import Dispatcher, Outcome, Sent
 from store import db as store_db
 from store.db import normalise_url
 from store.tables import outbox as outbox_table
 from store.uow import SqlUnitOfWork, UnitOfWorkFactory
-from tests.tally import TallyFlow, start_tally, tally_engine
+from tests.tally import TallyFlow, start_tally, tally_engine, tally_of
 
 
 class _Lost(Exception):
@@ -47,14 +46,6 @@ class _LosingFlow(TallyFlow):
             raise _Lost("server closed the connection unexpectedly")
 
 
-def _seen(engine: Engine, user_key: str) -> tuple[str, list[str]]:
-    with engine.uow_factory() as unit:
-        conversation = unit.conversations.lock(
-            channel="test", user_key=user_key, new=engine._new(Inbound("test", user_key))
-        )
-        return conversation.flow, list(conversation.data.get("seen", []))
-
-
 def test_a_turn_that_lost_its_connection_is_run_again(db: SqlEngine, clock: ManualClock) -> None:
     flow = _LosingFlow()
     uow = UnitOfWorkFactory(db)
@@ -65,7 +56,7 @@ def test_a_turn_that_lost_its_connection_is_run_again(db: SqlEngine, clock: Manu
 
     assert flow.runs == 2
     assert [line.params for line in reply.lines] == [{"text": "1"}]  # not "error.internal"
-    assert _seen(engine, "u1") == ("tally", ["a"])  # once: the lost attempt left nothing
+    assert tally_of(engine, "u1") == ("tally", ["a"])  # once: the lost attempt left nothing
 
 
 class _LosingCommit(SqlUnitOfWork):
@@ -146,7 +137,7 @@ def test_a_turn_after_the_server_dropped_the_connections_is_answered(
     reply = engine.handle(Inbound("test", "u1", "a"))
 
     assert [line.params for line in reply.lines] == [{"text": "1"}]
-    assert _seen(engine, "u1") == ("tally", ["a"])
+    assert tally_of(engine, "u1") == ("tally", ["a"])
 
 
 def test_a_recently_used_connection_is_not_pinged(postgres: SqlEngine) -> None:

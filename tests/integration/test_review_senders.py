@@ -30,7 +30,7 @@ from core.accounts import Language
 from core.clock import ManualClock
 from core.outbox import Channel, OutboxStatus, sms
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Deferred, Sender, Sent, Skipped
+from platebot.dispatcher import Deferred, Sender, Sent
 from platebot.settings import Settings
 from sms.records import SmsRecords
 from sms.sender import OptOutGuard, SegmentPacer, TwilioSender, twilio_client
@@ -250,46 +250,57 @@ def test_codes_never_wait_behind_bulk_and_the_rate_still_holds(
         assert when - began <= (len(urgent_done) * 3 + 3) / rate + 1
 
 
-@pytest.fixture
-def twilio() -> Iterator[TwilioStandIn]:
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
-        yield running
-
-
 def test_the_sms_sender_sends_a_code_while_a_broadcast_is_being_paced(
-    db: Engine, clock: ManualClock, twilio: TwilioStandIn
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
 ) -> None:
     time = FakeTime()
     pacer = SegmentPacer(1.0, burst=1.0, max_wait=0.25, monotonic=time, sleep=time.sleep)
-    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, twilio.url)
+    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url)
     sender = OptOutGuard(TwilioSender(client, sender=OUR_NUMBER, pacer=pacer), db, clock)
     outcomes = [sender.send(f"+86138000{n:05d}", "停电通知") for n in range(50)]
     assert sum(isinstance(o, Deferred) for o in outcomes) == 48
     code = sender.send_urgent("+8613800138000", "您的验证码是 123456，5分钟内有效。")
     assert isinstance(code, Sent)
-    assert [r.body for r in twilio.delivered][-1].startswith("您的验证码是")
+    assert [r.body for r in standin.delivered][-1].startswith("您的验证码是")
 
 
 def test_a_code_is_not_sent_to_a_number_that_opted_out(
-    db: Engine, clock: ManualClock, twilio: TwilioStandIn
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
 ) -> None:
-    pacer = SegmentPacer(1000.0)
-    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, twilio.url)
-    sender = OptOutGuard(TwilioSender(client, sender=OUR_NUMBER, pacer=pacer), db, clock)
+    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url)
+    settings = Settings(database_url=str(db.url), secret_key="test-secret")
+    senders: dict[Channel, Sender] = {
+        Channel.SMS: TwilioSender(client, sender=OUR_NUMBER, pacer=SegmentPacer(1000.0))
+    }
+    app = build_app(settings, clock=clock, senders=senders, db=db, upgrade=False)
     with SmsRecords.begin(db) as records:
         records.opt_out("+8613800138000", reason="STOP", now=clock.now())
-    assert isinstance(sender.send_urgent("+8613800138000", "验证码 123456"), Skipped)
-    assert twilio.delivered == []
+    with app.uow() as uow:
+        code = sms(
+            phone="+8613800138000",
+            key="sms.code",
+            params={"code": "123456", "minutes": 5},
+            language=Language.ZH,
+            now=clock.now(),
+            sensitive=True,
+        )
+        uow.outbox.add(code)
+        uow.commit()
+    assert app.dispatcher.run_once() == 1
+    assert standin.delivered == []
+    with db.connect() as conn:
+        status = conn.execute(sa.select(outbox.c.status)).scalar_one()
+    assert status == OutboxStatus.SKIPPED
 
 
 def test_a_code_written_after_a_broadcast_goes_out_at_once(
-    db: Engine, clock: ManualClock, twilio: TwilioStandIn
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
 ) -> None:
     """Through the dispatcher: the one-time code (a sensitive outbox message) is not told to
     come back after the broadcast's 100 notices, 100 seconds later at 1 segment a second."""
     time = FakeTime()
     pacer = SegmentPacer(1.0, burst=1.0, max_wait=0.25, monotonic=time, sleep=time.sleep)
-    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, twilio.url)
+    client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url)
     settings = Settings(database_url=str(db.url), secret_key="test-secret")
     senders: dict[Channel, Sender] = {
         Channel.SMS: TwilioSender(client, sender=OUR_NUMBER, pacer=pacer)
@@ -323,5 +334,5 @@ def test_a_code_written_after_a_broadcast_goes_out_at_once(
         )
         uow.commit()
     app.dispatcher.run_once()
-    assert any("123456" in r.body for r in twilio.delivered)
-    assert len(twilio.delivered) == 3  # the burst of two notices, then the code
+    assert any("123456" in r.body for r in standin.delivered)
+    assert len(standin.delivered) == 3  # the burst of two notices, then the code
