@@ -264,6 +264,21 @@ def test_the_sms_sender_sends_a_code_while_a_broadcast_is_being_paced(
     assert [r.body for r in standin.delivered][-1].startswith("您的验证码是")
 
 
+def _queue_code(app: App, phone: str) -> None:
+    """A one-time code for ``phone`` into the outbox, as a registration step writes it."""
+    with app.uow() as uow:
+        code = sms(
+            phone=phone,
+            key="sms.code",
+            params={"code": "123456", "minutes": 5},
+            language=Language.ZH,
+            now=app.clock.now(),
+            sensitive=True,
+        )
+        uow.outbox.add(code)
+        uow.commit()
+
+
 def test_a_code_is_not_sent_to_a_number_that_opted_out(
     db: Engine, clock: ManualClock, standin: TwilioStandIn
 ) -> None:
@@ -275,17 +290,7 @@ def test_a_code_is_not_sent_to_a_number_that_opted_out(
     app = build_app(settings, clock=clock, senders=senders, db=db, upgrade=False)
     with SmsRecords.begin(db) as records:
         records.opt_out("+8613800138000", reason="STOP", now=clock.now())
-    with app.uow() as uow:
-        code = sms(
-            phone="+8613800138000",
-            key="sms.code",
-            params={"code": "123456", "minutes": 5},
-            language=Language.ZH,
-            now=clock.now(),
-            sensitive=True,
-        )
-        uow.outbox.add(code)
-        uow.commit()
+    _queue_code(app, "+8613800138000")
     assert app.dispatcher.run_once() == 1
     assert standin.delivered == []
     with db.connect() as conn:
@@ -321,18 +326,7 @@ def test_a_code_written_after_a_broadcast_goes_out_at_once(
         uow.commit()
     while app.dispatcher.run_once():  # every notice sent or told when to come back
         pass
-    with app.uow() as uow:
-        uow.outbox.add(
-            sms(
-                phone="+8613800138000",
-                key="sms.code",
-                params={"code": "123456", "minutes": 5},
-                language=Language.ZH,
-                now=clock.now(),
-                sensitive=True,
-            )
-        )
-        uow.commit()
+    _queue_code(app, "+8613800138000")
     app.dispatcher.run_once()
     assert any("123456" in r.body for r in standin.delivered)
     assert len(standin.delivered) == 3  # the burst of two notices, then the code
