@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import enum
 import threading
+from datetime import datetime
 from typing import Any
 
 from transitions import EventData
 
 from core import outbox
-from core.clock import Clock, SystemClock
+from core.clock import Clock, ManualClock
 from dialogs.engine import Engine
 from dialogs.flow import BaseFlow, Event, Services, Turn, turn_of
 from dialogs.flows.menu import MenuFlow
@@ -90,10 +91,12 @@ def tally_of(engine: Engine, user_key: str) -> tuple[str, list[str]]:
         return conversation.flow, list(conversation.data.get("seen", []))
 
 
-def send_many(url: str, user_key: str, prefix: str, count: int) -> None:
-    """Run in another process: ``count`` messages to one user through its own engine."""
+def send_many(url: str, user_key: str, prefix: str, count: int, now: datetime) -> None:
+    """Run in another process: ``count`` messages to one user through its own engine, at the
+    parent's time ``now`` (a clock of its own would see the parent's conversation as idle for
+    however long ago the parent's manual clock stands)."""
     db = create_engine(url)
-    engine = tally_engine(UnitOfWorkFactory(db), SystemClock())
+    engine = tally_engine(UnitOfWorkFactory(db), ManualClock(now))
     for number in range(count):
         engine.handle(
             Inbound(
