@@ -14,10 +14,10 @@ from datetime import timedelta
 from transitions import MachineError
 
 from core.accounts import Language
+from core.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from core.errors import DomainError
 from core.masking import describe_error, mask_phone
 from dialogs.catalog import CATALOGS, render_text
-from dialogs.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from dialogs.flow import Event, Flow, Services, Turn
 from dialogs.keywords import Keyword, match_keyword, normalise
 from dialogs.replies import Choice, Inbound, Reply
@@ -98,7 +98,7 @@ class Engine:
         )
         if earlier is not None:
             log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
-            return earlier, False
+            return Reply.from_json(earlier), False
         turn = Turn(conversation, uow, self.services, now)
         reply = step(turn, inbound)
         conversation.choices = [choice.to_json() for choice in reply.choices]
@@ -107,7 +107,7 @@ class Engine:
         uow.conversations.save(conversation)
         reply = replace(reply, prompt_token=str(conversation.version))
         if inbound.message_id is not None:
-            uow.inbound.record(inbound.channel, inbound.message_id, reply, now)
+            uow.inbound.record(inbound.channel, inbound.message_id, reply.to_json(), now)
         return reply, True
 
     def _recover(self, turn: Turn, inbound: Inbound) -> Reply:

@@ -12,7 +12,7 @@ from transitions import EventData, Machine
 
 from core.accounts import Account, Language
 from core.clock import OFFICE_TZ, Clock
-from dialogs.conversation import Conversation, DialogUnitOfWork
+from core.conversation import Conversation, DialogUnitOfWork
 from dialogs.replies import Inbound, Reply, Text
 
 

@@ -13,10 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
+from core.conversation import AlreadyHandled, Conversation
 from core.otp import OneTimeCode
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
-from dialogs.conversation import AlreadyHandled, Conversation
-from dialogs.replies import Reply
 from store.prepared import Prepared
 from store.sms_tables import sms_opt_outs
 from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
@@ -347,7 +346,7 @@ class SqlConversationRepository:
 
     def lock_for_turn(
         self, *, channel: str, user_key: str, new: Conversation, message_id: str | None
-    ) -> tuple[Conversation, Reply | None]:
+    ) -> tuple[Conversation, dict[str, Any] | None]:
         connection = self.connection
         params = {"channel": channel, "user_key": user_key, "message_id": message_id}
         row = _LOCK.run(connection, params).first()
@@ -360,7 +359,7 @@ class SqlConversationRepository:
             if row is None:  # pragma: no cover - inserted or found under the lock just now
                 raise RuntimeError("conversation vanished under a lock")
         earlier = row.pop("earlier_reply")  # the rest are the conversation's fields
-        return Conversation(**row), None if earlier is None else Reply.from_json(earlier)
+        return Conversation(**row), earlier
 
     def save(self, conversation: Conversation) -> None:
         """Write the conversation back; refused if its version moved (it cannot under our lock)."""
@@ -400,11 +399,11 @@ class SqlInboundLog:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
+    def record(self, channel: str, message_id: str, reply: dict[str, Any], now: datetime) -> None:
         values = {
             "channel": channel,
             "message_id": message_id,
-            "reply": reply.to_json(),
+            "reply": reply,
             "received_at": now,
         }
         try:

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.clock import ManualClock
+from core.conversation import Conversation
 from core.outbox import Channel
-from dialogs.conversation import Conversation
 from dialogs.keywords import _WORDS
 from dialogs.replies import Inbound
 from platebot.bootstrap import App, all_flows, build_app

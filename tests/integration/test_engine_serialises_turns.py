@@ -51,7 +51,8 @@ def test_two_processes_sending_to_one_user_lose_nothing(db: SqlEngine, clock: Ma
     url = db.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=send_many, args=(url, "u2", prefix, 25, clock.now())) for prefix in ("a", "b")
+        context.Process(target=send_many, args=(url, "u2", prefix, 25, clock.now()))
+        for prefix in ("a", "b")
     ]
     for worker in workers:
         worker.start()

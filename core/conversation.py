@@ -1,4 +1,8 @@
-"""A conversation: where one user of one channel stands in which flow. Kept in the database."""
+"""A conversation: where one user of one channel stands in which flow. Kept in the database.
+
+The entity and its ports live in core so that both the dialog engine (which runs turns) and the
+store (which keeps them) can use them without the store depending on the dialogs. The reply given
+to an inbound message is kept as the JSON the dialogs make of it: the store only keeps it."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any, Protocol
 
 from core.accounts import Language
 from core.ports import UnitOfWork
-from dialogs.replies import Reply
 
 
 @dataclass(eq=False)
@@ -37,8 +40,9 @@ class ConversationRepository(Protocol):
 
     def lock_for_turn(
         self, *, channel: str, user_key: str, new: Conversation, message_id: str | None
-    ) -> tuple[Conversation, Reply | None]:
-        """``lock``, and the reply already given to ``message_id`` if it was handled before."""
+    ) -> tuple[Conversation, dict[str, Any] | None]:
+        """``lock``, and the reply (as JSON) already given to ``message_id`` if it was handled
+        before."""
         ...
 
     def save(self, conversation: Conversation) -> None: ...
@@ -52,7 +56,7 @@ class AlreadyHandled(Exception):
 class InboundLog(Protocol):
     """Inbound message ids already handled, with the reply given: duplicates are dropped."""
 
-    def record(self, channel: str, message_id: str, reply: Reply, now: datetime) -> None:
+    def record(self, channel: str, message_id: str, reply: dict[str, Any], now: datetime) -> None:
         """Keep the reply under the message id; ``AlreadyHandled`` if it is there already."""
         ...
 
