@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.accounts import Account, Language
+from core.events import Event
 from core.otp import OneTimeCode
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
@@ -103,5 +104,12 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    def commit(self) -> None: ...
+    def record(self, event: Event) -> None:
+        """Note that ``event`` happened; its handlers run in this transaction at ``commit``."""
+        ...
+
+    def commit(self) -> None:
+        """Run the handlers of the recorded events, then make all of it permanent."""
+        ...
+
     def rollback(self) -> None: ...

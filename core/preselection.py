@@ -3,7 +3,7 @@ number confirmed at the counter, with its allowances; selection sessions and the
 2-year blacklist of accounts that let a pre-selection lapse.
 
 These are the entities and their rules; the use cases are in ``core.selection`` (the user),
-``core.counter`` (staff) and ``core.timers`` (due times).
+``core.counter`` (staff) and ``core.lapses`` (due times).
 """
 
 from __future__ import annotations

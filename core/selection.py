@@ -44,6 +44,8 @@ from core.preselection import (
     PreselectionState,
     SelectionSession,
 )
+from core.timers import TimerStep
+from core.wiring import Wiring
 
 PRESELECT = "preselect"  # the purpose of the stage 2 one-time code
 
@@ -112,6 +114,18 @@ def end_session(uow: UnitOfWork, session: SelectionSession, now: datetime) -> No
     if session.id is not None:
         uow.pool.release(session.id)
     session.end(now)
+
+
+def end_idle_sessions(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Timer step: a selection session idle for 20 minutes ends and its held numbers go back."""
+    sessions = uow.sessions.claim_idle(now, limit)
+    for session in sessions:
+        end_session(uow, session, now)
+    return len(sessions)
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.timer(TimerStep("end idle selection sessions", end_idle_sessions))
 
 
 def _in_session(

@@ -9,6 +9,8 @@ from typing import Generic, Self, TypeVar, cast, overload
 
 from sqlalchemy.engine import Connection, Engine
 
+from core.events import Event, EventBus
+from core.wiring import wire_core
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
     SqlBlacklistRepository,
@@ -61,11 +63,15 @@ class SqlUnitOfWork:
     a repository needs an entity: a dialog turn runs plain prebuilt SQL and pays nothing for the
     ORM's bookkeeping."""
 
-    def __init__(self, engine: Engine, kept: KeptConnection | None = None) -> None:
+    def __init__(
+        self, engine: Engine, kept: KeptConnection | None = None, bus: EventBus | None = None
+    ) -> None:
         self._engine = engine
         self._kept = kept
+        self._bus = bus if bus is not None else wire_core().bus
         self._scope: Scope | None = None
         self._borrowed: Connection | None = None
+        self._events: list[Event] = []
 
     def __enter__(self) -> Self:
         if self._scope is not None:
@@ -82,6 +88,7 @@ class SqlUnitOfWork:
     ) -> None:
         scope, self._scope = self._scope, None
         borrowed, self._borrowed = self._borrowed, None
+        self._events.clear()  # recorded and not committed: gone with the transaction
         if scope is None:
             return
         if borrowed is None:
@@ -100,9 +107,21 @@ class SqlUnitOfWork:
     def connection(self) -> Connection:
         return self._open().connection
 
+    def record(self, event: Event) -> None:
+        self._open()
+        self._events.append(event)
+
     def commit(self) -> None:
-        """Make the transaction's work permanent (one unit of work, one commit)."""
-        self._open().commit()
+        """Run the handlers of the recorded events in this transaction, then make the
+        transaction's work permanent (one unit of work, one commit). A handler that raises
+        leaves nothing committed."""
+        scope = self._open()
+        self._bus.run(self, self._take_events)
+        scope.commit()
+
+    def _take_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
 
     def rollback(self) -> None:
         self._open().rollback()
@@ -161,10 +180,13 @@ class UnitOfWorkFactory:
     connection kept open between them (``KeptConnection``), for a process whose turns come one
     after the other."""
 
-    def __init__(self, engine: Engine, *, keep_connection: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, keep_connection: bool = False, bus: EventBus | None = None
+    ) -> None:
         map_entities()
         self.engine = engine
         self.kept = KeptConnection(engine) if keep_connection else None
+        self.bus = bus if bus is not None else wire_core().bus
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.kept)
+        return SqlUnitOfWork(self.engine, self.kept, self.bus)

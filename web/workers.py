@@ -1,8 +1,9 @@
-"""Background work inside the server process: the outbox dispatcher and the timers.
+"""Background work inside the server process: the outbox dispatcher, the timers, housekeeping.
 
-Each job is a plain function that does what is due now and returns how much it did; it runs in a
-worker thread so the event loop keeps answering webhooks. Jobs coordinate through the database
-(row locks, leases), so several server processes may run them at once.
+Each job is a plain function that does what is due now and returns how much it did. Each job has
+a lane of its own (a loop that runs it in a worker thread, so the event loop keeps answering
+webhooks): a paced batch of SMS never holds up the timers, nor the timers a send. Jobs coordinate
+through the database (row locks, leases), so several server processes may run them at once.
 """
 
 from __future__ import annotations
@@ -23,28 +24,30 @@ Job = Callable[[], int]
 
 
 class Workers:
+    """One lane (an asyncio task) per job; a job that did something runs again at once, one
+    that found nothing due waits ``interval`` seconds."""
+
     def __init__(self, jobs: Sequence[tuple[str, Job]], interval: float = 1.0) -> None:
         self.jobs = list(jobs)
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
         self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="platebot-workers")
+        self._tasks = [
+            asyncio.create_task(self._lane(name, job), name=f"platebot-{name}")
+            for name, job in self.jobs
+        ]
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        tasks, self._tasks = self._tasks, []
+        await asyncio.gather(*tasks)
 
-    async def _run(self) -> None:
+    async def _lane(self, name: str, job: Job) -> None:
         while not self._stop.is_set():
-            busy = False
-            for name, job in self.jobs:
-                busy = await anyio.to_thread.run_sync(run_job, name, job) or busy
-            if busy:
+            if await anyio.to_thread.run_sync(run_job, name, job):
                 await asyncio.sleep(0)  # more may be due: go round again at once
                 continue
             with contextlib.suppress(TimeoutError):
@@ -52,9 +55,10 @@ class Workers:
 
 
 class JobThread:
-    """The loop of ``Workers`` in a thread of its own, for a process without an event loop (the
-    turn process, which runs the jobs beside the turns: the database work of both in one
-    process). ``stop`` lets the job that is running finish: a message being sent is settled."""
+    """The lanes of ``Workers`` as threads, for a process without an event loop (the turn
+    process, which runs the jobs beside the turns: the database work of both in one process).
+    ``stop`` lets the job that is running in each lane finish: a message being sent is
+    settled."""
 
     def __init__(
         self,
@@ -67,26 +71,26 @@ class JobThread:
         self.interval = interval
         self.interrupt = interrupt  # tells a long job to wind up (the dispatcher's batch)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="platebot-jobs", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._lane, args=job, name=f"platebot-{job[0]}", daemon=True)
+            for job in self.jobs
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self.interrupt is not None:
             self.interrupt()
-        if self._thread.is_alive():
-            self._thread.join()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
 
-    def _run(self) -> None:
+    def _lane(self, name: str, job: Job) -> None:
         while not self._stop.is_set():
-            busy = False
-            for name, job in self.jobs:
-                if self._stop.is_set():
-                    return
-                busy = run_job(name, job) or busy
-            if not busy:
+            if not run_job(name, job):
                 self._stop.wait(self.interval)
 
 

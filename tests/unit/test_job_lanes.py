@@ -4,11 +4,12 @@ the job that is running finish."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 
-from web.workers import JobThread
+from web.workers import JobThread, Workers
 
 
 def test_jobs_run_while_busy_a_failure_is_logged_and_stop_waits_for_the_running_job(
@@ -43,3 +44,53 @@ def test_jobs_run_while_busy_a_failure_is_logged_and_stop_waits_for_the_running_
     assert not stopper.is_alive()
     assert runs == ["outbox"] * 4 + ["settled"]
     assert "background job timers failed" in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_a_job_stuck_in_a_send_does_not_hold_up_the_timers() -> None:
+    sending, may_finish = threading.Event(), threading.Event()
+    ticks = threading.Semaphore(0)
+
+    def outbox() -> int:
+        sending.set()
+        may_finish.wait(10)  # a paced SMS batch, or a slow provider
+        return 0
+
+    def timers() -> int:
+        ticks.release()
+        return 0
+
+    jobs = JobThread([("outbox", outbox), ("timers", timers)], interval=0.01)
+    jobs.start()
+    try:
+        assert sending.wait(5)
+        for _ in range(5):
+            assert ticks.acquire(timeout=5), "the timers ran on while the send was stuck"
+    finally:
+        may_finish.set()
+        jobs.stop()
+
+
+def test_the_servers_lanes_run_each_job_on_its_own() -> None:
+    async def scenario() -> int:
+        may_finish = threading.Event()
+        ticks: list[int] = []
+
+        def outbox() -> int:
+            may_finish.wait(10)
+            return 0
+
+        def timers() -> int:
+            ticks.append(1)
+            return 0
+
+        workers = Workers([("outbox", outbox), ("timers", timers)], interval=0.01)
+        await workers.start()
+        for _ in range(500):
+            if len(ticks) >= 5:
+                break
+            await asyncio.sleep(0.01)
+        may_finish.set()
+        await workers.stop()
+        return len(ticks)
+
+    assert asyncio.run(scenario()) >= 5
