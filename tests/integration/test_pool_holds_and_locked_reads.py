@@ -1,4 +1,4 @@
-"""Review findings on holds and locked reads: a number in one user's batch stays theirs while
+"""Holds and locked reads: a number in one user's batch stays theirs while
 another user's self-choice waits for it, and a locked read returns the row as it is stored now,
 not a copy loaded earlier in the same transaction."""
 

@@ -1,4 +1,4 @@
-"""Review findings on the senders.
+"""The senders' retries and the priority of one-time codes.
 
 Telegram: a notice whose request may have reached the Bot API (no answer in time) is not sent
 again; one that certainly did not (no connection, an error answer) is retried. The real
