@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.responses import Response
 
-from web.app import create_from_env
+from platebot.server import create_from_env
 
 BARE_PATH = "/bench/bare"
 PROFILE_VARIABLE = "PLATEBOT_BENCH_PROFILE"

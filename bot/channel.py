@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken
@@ -20,16 +20,13 @@ from telegram.ext import Application
 
 from bot.handlers import Context, Handlers
 from bot.render import commands
-from bot.sender import TelegramSender, api_base, token_of
+from bot.sender import api_base, token_of
 from core.accounts import Language
 from core.clock import Clock
 from dialogs.engine import Engine
 from platebot.settings import Settings, SettingsError
 from platebot.threads import ThreadLane
 from store.telegram_tables import TelegramChats
-
-if TYPE_CHECKING:
-    from platebot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -139,21 +136,3 @@ class TelegramChannel:
         if application.running:
             await application.stop()
         await application.shutdown()
-
-
-def install_telegram(app: App, *, polling: bool = False) -> TelegramChannel:
-    """Telegram on: the bot in ``app.telegram``, started and stopped with the server, and the
-    outbox's Telegram sender closed at stop."""
-    channel = TelegramChannel(
-        app.settings,
-        dialogs=app.dialogs,
-        chats=TelegramChats(app.db),
-        clock=app.clock,
-        turns=app.turns,
-        polling=polling,
-    )
-    app.telegram = channel
-    app.on_start.append(channel.start)
-    app.on_stop.append(channel.stop)
-    app.on_stop.extend(s.aclose for s in app.senders.values() if isinstance(s, TelegramSender))
-    return channel

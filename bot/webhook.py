@@ -6,16 +6,15 @@ import logging
 
 from fastapi import FastAPI, Request, Response
 
-from bot.channel import WEBHOOK_PATH
-from platebot.bootstrap import App
+from bot.channel import WEBHOOK_PATH, TelegramChannel
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - the header's name
 
 
-def mount(api: FastAPI, app: App) -> None:
-    channel = app.telegram
+def mount(api: FastAPI, channel: TelegramChannel | None) -> None:
+    """Add the Telegram webhook to ``api`` when the bot is on (``channel``)."""
     if channel is None:
         return
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
 
-from bot.channel import TelegramChannel, install_telegram
+from bot.channel import TelegramChannel
 from bot.sender import TelegramSender
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
@@ -28,6 +28,7 @@ from sms.sender import guard_opt_outs, twilio_sender_from
 from store import migrate
 from store.db import create_engine
 from store.housekeeping import Housekeeping
+from store.telegram_tables import TelegramChats
 from store.uow import UnitOfWorkFactory
 
 
@@ -137,3 +138,21 @@ def build_app(
     if settings.telegram_token is not None:
         install_telegram(app, polling=telegram_polling)
     return app
+
+
+def install_telegram(app: App, *, polling: bool = False) -> TelegramChannel:
+    """Telegram on: the bot in ``app.telegram``, started and stopped with the server, and the
+    outbox's Telegram sender closed at stop."""
+    channel = TelegramChannel(
+        app.settings,
+        dialogs=app.dialogs,
+        chats=TelegramChats(app.db),
+        clock=app.clock,
+        turns=app.turns,
+        polling=polling,
+    )
+    app.telegram = channel
+    app.on_start.append(channel.start)
+    app.on_stop.append(channel.stop)
+    app.on_stop.extend(s.aclose for s in app.senders.values() if isinstance(s, TelegramSender))
+    return channel

@@ -83,12 +83,12 @@ def serve(
         err.print(f"[red]Configuration error[/red] {exc}")
         raise typer.Exit(2) from exc
     if telegram_polling:  # one process, which polls: serve the app built here
-        from web.app import create_web_app
+        from platebot.server import create_web_app
 
         uvicorn.run(create_web_app(built), host=host, port=port, log_level="info")
         return
     uvicorn.run(
-        "web.app:create_from_env",
+        "platebot.server:create_from_env",
         factory=True,
         host=host,
         port=port,

@@ -41,9 +41,7 @@ from core.masking import mask_phone
 from core.phone import normalise_phone
 from dialogs.catalog import render_text
 from dialogs.replies import Text
-from platebot.bootstrap import App, build_app
-from platebot.settings import Settings
-from platebot.turn_process import InThreads, ServiceLane, TurnProcess, TurnProcessFailed
+from platebot.turn_process import ServiceLane, TurnProcessFailed
 from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
 from web.workers import JobThread
 
@@ -124,45 +122,14 @@ class SmsService:
             self.jobs.stop()
 
 
-def turn_process_service(settings: Settings) -> SmsService:
-    """What a turn process builds for itself: the app as the server builds it, with the system
-    clock, the dialog turns on one connection kept open from one turn to the next (they come
-    one after the other), and the background jobs started in a thread of their own."""
-    app = build_app(settings, upgrade=False, keep_turn_connection=True)
-    jobs = JobThread(app.jobs, interrupt=app.dispatcher.interrupt)
-    jobs.start()
-    return SmsService(_channel(app), jobs)
-
-
-def _channel(app: App) -> SmsChannel:
-    settings = app.settings
-    return SmsChannel(
-        app.dialogs,
-        app.db,
-        app.clock,
-        budget=settings.sms_segment_budget,
-        default_language=settings.default_language,
-        idle_minutes=settings.idle_minutes,
-    )
-
-
-def lane_of(app: App) -> ServiceLane[SmsService]:
-    """Where the SMS turns run: a process of their own when the settings ask for it (SQLite),
-    else the app's turn threads."""
-    if app.settings.turn_process:
-        return TurnProcess(turn_process_service, app.settings, name="platebot-sms-turns")
-    return InThreads(SmsService(_channel(app)), app.turns)
-
-
-def mount(api: FastAPI, app: App) -> None:
-    """Add the Twilio webhooks to ``api``."""
-    token = app.settings.twilio_auth_token
-    public_url = str(app.settings.public_url).rstrip("/")
-    validator = RequestValidator(token.get_secret_value()) if token is not None else None
-    turns = lane_of(app)
+def mount(
+    api: FastAPI, turns: ServiceLane[SmsService], *, auth_token: str | None, public_url: str
+) -> None:
+    """Add the Twilio webhooks to ``api``: their turns run in ``turns`` (started and stopped by
+    the server); signatures are checked with ``auth_token`` for URLs under ``public_url``."""
+    public_url = public_url.rstrip("/")
+    validator = RequestValidator(auth_token) if auth_token is not None else None
     api.state.sms_turns = turns
-    app.on_start.append(turns.start)  # a turn process is up before the first request
-    app.on_stop.append(turns.stop)
     if validator is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 

@@ -22,7 +22,6 @@ from core.errors import DomainError
 from core.plates import PlateKind
 from core.pools import serials_from_csv
 from core.preselection import PreselectionState
-from platebot.bootstrap import App
 from platebot.staff_service import StaffService, message_of
 from web.staff_models import (
     KINDS,
@@ -256,9 +255,8 @@ def _info_routes(api: APIRouter, staff: StaffService) -> None:
         _call(lambda: staff.remove_item(KINDS[kind], item_id))
 
 
-def mount(api: FastAPI, app: App) -> None:
+def mount(api: FastAPI, staff: StaffService, token: str | None) -> None:
     """Add the staff API to ``api`` when a staff token is configured."""
-    token = app.settings.staff_token
-    if token is None or not token.get_secret_value():
+    if not token:
         return
-    api.include_router(router(StaffService(app.uow, app.clock), token.get_secret_value()))
+    api.include_router(router(staff, token))

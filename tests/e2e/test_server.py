@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from core.clock import ManualClock
 from platebot.bootstrap import App, build_app
+from platebot.server import create_web_app
 from platebot.settings import Settings
-from web.app import create_web_app
 
 
 def test_health_answers_when_the_database_does(app: App) -> None:

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from platebot.bootstrap import build_app
+from platebot.server import create_web_app
 from platebot.turn_process import TurnProcess
 from store.db import create_engine
 from store.tables import accounts
 from tests.sms_support import Phone, twilio_settings
 from tests.standins.twilio_api import TwilioStandIn
-from web.app import create_web_app
 
 PHONE = "+8613800138000"
 PERSON_ID = "440304199001011233"

@@ -15,6 +15,7 @@ from core.accounts import Language
 from core.clock import ManualClock
 from core.outbox import OutboxStatus, sms
 from platebot.bootstrap import App, build_app
+from platebot.server import create_web_app
 from platebot.turn_process import TurnProcessFailed
 from sms.channel import INBOUND_PATH, STATUS_PATH
 from sms.records import SmsRecords
@@ -33,7 +34,6 @@ from tests.sms_support import (
     twilio_settings,
 )
 from tests.standins.twilio_api import TwilioStandIn
-from web.app import create_web_app
 
 PHONE = "+8613800138000"
 PERSON_ID = "440304199001011233"

@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from core.clock import ManualClock
 from core.outbox import Channel
 from platebot.bootstrap import App, build_app
+from platebot.server import create_web_app
 from platebot.settings import Settings
 from tests.preselect_world import PERSON_ID, PERSON_PHONE, add_accounts, cert, person, vin
 from tests.support import CapturingSender, Transcript
-from web.app import create_web_app
 
 TOKEN = "staff-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

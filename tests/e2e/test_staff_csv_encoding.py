@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from core.clock import ManualClock
 from core.outbox import Channel
 from platebot.bootstrap import build_app
+from platebot.server import create_web_app
 from platebot.settings import Settings
 from store.preselection_tables import vehicle_records
 from tests.preselect_world import PERSON_ID, cert, vin
 from tests.support import CapturingSender
-from web.app import create_web_app
 
 TOKEN = "staff-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"}

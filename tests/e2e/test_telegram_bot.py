@@ -16,6 +16,7 @@ from core.clock import ManualClock
 from core.outbox import Channel
 from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App, build_app
+from platebot.server import create_web_app
 from store.tables import accounts, conversations, inbound_messages
 from store.telegram_tables import telegram_chats, telegram_updates
 from tests.standins.telegram_api import (
@@ -27,7 +28,6 @@ from tests.standins.telegram_api import (
     webhook_poster,
 )
 from tests.support import CapturingSender, Transcript
-from web.app import create_web_app
 
 PHONE = "+8613800138000"
 PERSON_ID = "440304199001011233"

@@ -16,6 +16,7 @@ from core.outbox import Channel, OutboxMessage
 from platebot.bootstrap import build_app
 from platebot.cli import app as cli
 from platebot.dispatcher import RetryLater
+from platebot.server import create_web_app
 from platebot.settings import SettingsError
 from tests.standins.telegram_api import (
     SECRET,
@@ -26,7 +27,6 @@ from tests.standins.telegram_api import (
     settings_for,
 )
 from tests.support import CapturingSender
-from web.app import create_web_app
 
 
 @pytest.fixture

@@ -1,0 +1,149 @@
+"""The HTTP app, composed: webhooks (SMS, Telegram), the staff API, health.
+
+The composition root of the server: the adapters (``sms.webhook``, ``bot.webhook``,
+``web.staff``) get what they need from here and never import it. ``platebot serve`` runs the app
+under uvicorn; ``create_from_env`` is the factory uvicorn imports, so several worker processes
+each build their own app against the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from bot.webhook import mount as mount_telegram
+from platebot.bootstrap import App, build_app
+from platebot.settings import Settings, load_settings
+from platebot.staff_service import StaffService
+from platebot.turn_process import InThreads, ServiceLane, TurnProcess
+from sms.channel import SmsChannel
+from sms.webhook import SmsService
+from sms.webhook import mount as mount_sms
+from web.staff import mount as mount_staff
+from web.workers import JobThread, Workers
+
+log = logging.getLogger(__name__)
+
+
+def turn_process_service(settings: Settings) -> SmsService:
+    """What a turn process builds for itself: the app as the server builds it, with the system
+    clock, the dialog turns on one connection kept open from one turn to the next (they come
+    one after the other), and the background jobs started in lanes of their own."""
+    app = build_app(settings, upgrade=False, keep_turn_connection=True)
+    jobs = JobThread(app.jobs, interrupt=app.dispatcher.interrupt)
+    jobs.start()
+    return SmsService(_sms_channel(app), jobs)
+
+
+def _sms_channel(app: App) -> SmsChannel:
+    settings = app.settings
+    return SmsChannel(
+        app.dialogs,
+        app.db,
+        app.clock,
+        budget=settings.sms_segment_budget,
+        default_language=settings.default_language,
+        idle_minutes=settings.idle_minutes,
+    )
+
+
+def sms_lane(app: App) -> ServiceLane[SmsService]:
+    """Where the SMS turns run: a process of their own when the settings ask for it (SQLite),
+    else the app's turn threads."""
+    if app.settings.turn_process:
+        return TurnProcess(turn_process_service, app.settings, name="platebot-sms-turns")
+    return InThreads(SmsService(_sms_channel(app)), app.turns)
+
+
+def _mount_sms(api: FastAPI, app: App) -> None:
+    """POST /sms/twilio, POST /sms/twilio/status"""
+    turns = sms_lane(app)
+    app.on_start.append(turns.start)  # a turn process is up before the first request
+    app.on_stop.append(turns.stop)
+    token = app.settings.twilio_auth_token
+    mount_sms(
+        api,
+        turns,
+        auth_token=token.get_secret_value() if token is not None else None,
+        public_url=str(app.settings.public_url),
+    )
+
+
+def _mount_staff(api: FastAPI, app: App) -> None:
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN)"""
+    token = app.settings.staff_token
+    mount_staff(
+        api,
+        StaffService(app.uow, app.clock),
+        token.get_secret_value() if token is not None else None,
+    )
+
+
+# Each channel or area mounts its routes here: (name, function(api, app)).
+Mount = Callable[[FastAPI, App], None]
+MOUNTS: list[tuple[str, Mount]] = [
+    ("sms", _mount_sms),
+    ("telegram", lambda api, app: mount_telegram(api, app.telegram)),  # POST /telegram/webhook
+    ("staff", _mount_staff),
+]
+
+
+def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
+    # With a turn process (SQLite) the background jobs run there, beside the turns.
+    workers = Workers([] if app.settings.turn_process else app.jobs)
+    if app.settings.secret_key is None:
+        log.warning(
+            "PLATEBOT_SECRET_KEY is not set: one-time codes are keyed with a key kept in the "
+            "database, so a copy of the database could reveal a pending code; set it in production"
+        )
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        for hook in app.on_start:
+            await hook()
+        if run_workers:
+            await workers.start()
+        try:
+            yield
+        finally:
+            if run_workers:
+                await workers.stop()
+            for hook in app.on_stop:
+                await hook()
+
+    api = FastAPI(title="platebot", version="0.1.0", lifespan=lifespan)
+    api.state.platebot = app
+
+    @api.get("/healthz", tags=["health"])
+    def healthz(request: Request) -> JSONResponse:
+        """Up, and the database answers (a plain query outside any transaction, so it never
+        queues behind a write)."""
+        try:
+            raw = app.db.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+            finally:
+                raw.close()
+        except (sa.exc.SQLAlchemyError, app.db.dialect.loaded_dbapi.Error):
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    for _name, mount in MOUNTS:
+        mount(api, app)
+    return api
+
+
+def create_from_env() -> FastAPI:
+    """The uvicorn factory: settings from the environment, database migrated, workers on. On
+    SQLite the SMS turns get a process of their own unless ``PLATEBOT_TURN_PROCESS=false``."""
+    settings = load_settings()
+    if settings.turn_process is None:
+        settings = settings.model_copy(update={"turn_process": settings.sqlite_file})
+    return create_web_app(build_app(settings))
