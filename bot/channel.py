@@ -82,9 +82,13 @@ class TelegramChannel:
 
         Raises ``ValueError`` for a body that is not an update.
         """
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
             raise ValueError("not a Telegram update")
-        update = Update.de_json(data, self.application.bot)
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception as error:  # a field missing, of the wrong type, a date out of range
+            raise ValueError("not a Telegram update") from error
         key = id(update)
         self._handled[key] = True
         try:

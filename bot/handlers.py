@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 STALE = "menu.stale"  # the engine's note for a press on an out-of-date menu
 REPLY_WAIT_LIMIT = 10.0  # seconds a reply waits out a 429; longer: Telegram delivers again later
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
@@ -160,12 +163,14 @@ class Handlers:
         except Forbidden as error:
             await self.blocking(self.chats.mark_unreachable, chat_id, self.clock.now(), str(error))
         except Exception:
-            await self.blocking(self.chats.unanswer, update.update_id)
+            await self.blocking(
+                functools.partial(self.chats.unanswer, update_id=update.update_id, chat_id=chat_id)
+            )
             raise
 
     async def _show(self, update: Update, context: Context, chat_id: str, reply: Reply) -> None:
         """Edit the pressed message in place where that reads well; else send a new one."""
-        message = render(reply)
+        message = _encodable(render(reply))
         query = update.callback_query
         if query is not None:
             try:
@@ -217,6 +222,23 @@ class Handlers:
                 raise
             await self.pause(wait)
             return await call()
+
+
+def _encodable(message: TelegramMessage) -> TelegramMessage:
+    """``message`` with U+FFFD for any lone surrogate (kept from a console, or from before the
+    webhook cleaned what users type): no encoding can write one, and a reply that cannot be sent
+    after its turn committed would fail again at every delivery of the update."""
+    if not _LONE_SURROGATE.search(message.as_text()):
+        return message
+    buttons = tuple(
+        replace(b, label=_replaced(b.label), words=_replaced(b.words)) for b in message.buttons
+    )
+    contact = None if message.contact is None else _replaced(message.contact)
+    return replace(message, text=_replaced(message.text), buttons=buttons, contact=contact)
+
+
+def _replaced(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _message(update: Update) -> Message:

@@ -56,8 +56,11 @@ class AlreadyHandled(Exception):
 class InboundLog(Protocol):
     """Inbound message ids already handled, with the reply given: duplicates are dropped."""
 
-    def record(self, channel: str, message_id: str, reply: dict[str, Any], now: datetime) -> None:
-        """Keep the reply under the message id; ``AlreadyHandled`` if it is there already."""
+    def record(
+        self, channel: str, user_key: str, message_id: str, reply: dict[str, Any], now: datetime
+    ) -> None:
+        """Keep the reply under the sender (``user_key``) and message id; ``AlreadyHandled`` if
+        it is there already."""
         ...
 
 

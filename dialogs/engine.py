@@ -107,7 +107,9 @@ class Engine:
         uow.conversations.save(conversation)
         reply = replace(reply, prompt_token=str(conversation.version))
         if inbound.message_id is not None:
-            uow.inbound.record(inbound.channel, inbound.message_id, reply.to_json(), now)
+            uow.inbound.record(
+                inbound.channel, inbound.user_key, inbound.message_id, reply.to_json(), now
+            )
         return reply, True
 
     def _recover(self, turn: Turn, inbound: Inbound) -> Reply:

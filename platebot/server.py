@@ -8,15 +8,18 @@ each build their own app against the same database.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import sqlalchemy as sa
-from fastapi import FastAPI, Request
+import anyio.to_thread
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot.webhook import mount as mount_telegram
+from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
 from platebot.staff_service import StaffService
@@ -24,6 +27,8 @@ from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
 from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
+from store import health
+from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.staff import mount as mount_staff
 from web.workers import JobThread, Workers
 
@@ -118,21 +123,26 @@ def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
 
     api = FastAPI(title="platebot", version="0.1.0", lifespan=lifespan)
     api.state.platebot = app
+    api.state.health_checks = []
+
+    async def database_takes_a_write() -> None:
+        probe = functools.partial(health.probe, app.db, app.clock.now(), HEALTH_WAIT)
+        await anyio.to_thread.run_sync(probe)
+
+    add_health_check(api, "database", database_takes_a_write)
 
     @api.get("/healthz", tags=["health"])
-    def healthz(request: Request) -> JSONResponse:
-        """Up, and the database answers (a plain query outside any transaction, so it never
-        queues behind a write)."""
-        try:
-            raw = app.db.raw_connection()
+    async def healthz() -> JSONResponse:
+        """200 when this server can run turns: the database takes a committed write (a full
+        disk refuses it; SQLite's write lock must come free within a few seconds) and every lane
+        of dialog turns answers and can write too (on SQLite the SMS turns' own process); 503
+        naming the first that cannot."""
+        for name, check in health_checks(api):
             try:
-                cursor = raw.cursor()
-                cursor.execute("SELECT 1")
-                cursor.close()
-            finally:
-                raw.close()
-        except (sa.exc.SQLAlchemyError, app.db.dialect.loaded_dbapi.Error):
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
+                await asyncio.wait_for(check(), HEALTH_WAIT + 1)
+            except Exception as error:
+                log.warning("health check %s failed: %s", name, describe_error(error))
+                return JSONResponse({"status": f"{name} unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     for _name, mount in MOUNTS:

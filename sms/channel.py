@@ -2,9 +2,10 @@
 
 The channel answers STOP, START, HELP and "N" (next page) itself; everything else is a turn of the
 dialogs. The sender's number is the user (``user_key``) and the account's number. A MessageSid
-delivered twice is answered with the same messages and changes nothing: the dialog engine drops
-a duplicate turn and gives back the reply it kept, and the channel keeps its own answers (to
-STOP, START, HELP, "N") under the MessageSid.
+delivered twice by the same number is answered with the same messages and changes nothing: the
+dialog engine drops a duplicate turn and gives back the reply it kept, and the channel keeps its
+own answers (to STOP, START, HELP, "N") under the number and the MessageSid. The same MessageSid
+from another number is another message (a duplicate is recognised by sender and id).
 """
 
 from __future__ import annotations
@@ -18,19 +19,24 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from core.accounts import Language
 from core.clock import Clock
-from core.masking import mask_phone
+from core.masking import describe_error, mask_phone
+from core.outbox import sms as sms_notice
 from dialogs.catalog import render_text
 from dialogs.engine import Engine
 from dialogs.replies import Inbound, Reply, Text
 from sms.keywords import SmsWord, sms_word
 from sms.records import CHANNEL, Pages, SmsRecords
 from sms.render import render_pages
+from store.db import reading_only
 
 INBOUND_PATH = "/sms/twilio"  # Twilio's webhook for inbound SMS
 STATUS_PATH = "/sms/twilio/status"  # and for the status of messages we sent
 UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 
 log = logging.getLogger(__name__)
+
+# "Busy, send it again" when the sender's language cannot be known (it is in the database).
+BUSY_IN_EVERY_LANGUAGE = "\n".join(render_text(Text("sms.busy"), language) for language in Language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +98,42 @@ class SmsChannel:
             ):
                 log.info("%s opted out (Twilio 21610)", mask_phone(phone))
 
+    def busy(self, phone: str) -> str:
+        """ "Busy, send it again" in the language of the number's conversation: read without
+        waiting for the write lock (which may be what keeps the turn from running); in every
+        language if even that fails."""
+        try:
+            with reading_only(), SmsRecords.begin(self.db) as records:
+                language = records.language_of(phone) or self.default_language
+        except Exception as error:
+            log.warning(
+                "the language of %s is unknown: %s", mask_phone(phone), describe_error(error)
+            )
+            return BUSY_IN_EVERY_LANGUAGE
+        return render_text(Text("sms.busy"), language)
+
+    def send_later(self, phone: str, messages: list[str]) -> None:
+        """``messages`` go to ``phone`` as SMS through the outbox (an answer the webhook could
+        no longer give)."""
+        now = self.clock.now()
+        with self.dialogs.uow_factory() as uow:
+            for text in messages:
+                uow.outbox.add(
+                    sms_notice(
+                        phone=phone,
+                        key="raw",
+                        params={"text": text},
+                        language=self.default_language,
+                        now=now,
+                    )
+                )
+            uow.commit()
+
     # -- the words the channel answers itself --------------------------------------------
 
     def _answered(self, sms: IncomingSms) -> list[str] | None:
         with SmsRecords.begin(self.db) as records:
-            return records.answered(sms.message_sid)
+            return records.answered(sms.phone, sms.message_sid)
 
     def _stop(self, sms: IncomingSms) -> list[str]:
         now = self.clock.now()
@@ -104,7 +141,7 @@ class SmsChannel:
             language = records.language_of(sms.phone) or self.default_language
             messages = [render_text(Text("sms.stopped"), language)]
             if not records.remember(sms.message_sid, sms.phone, messages, now):
-                return records.answered(sms.message_sid) or []
+                return records.answered(sms.phone, sms.message_sid) or []
             if records.opt_out(sms.phone, reason="stop", now=now):
                 log.info("%s opted out of SMS", mask_phone(sms.phone))
             return messages
@@ -132,7 +169,7 @@ class SmsChannel:
                 return None
             page, *rest = waiting.pages
             if not records.remember(sms.message_sid, sms.phone, [page], now):
-                return records.answered(sms.message_sid) or []
+                return records.answered(sms.phone, sms.message_sid) or []
             records.turn_pages(sms.phone, rest)
             return [page]
 
@@ -162,7 +199,7 @@ class SmsChannel:
         now = self.clock.now()
         with SmsRecords.begin(self.db) as records:
             if remember and not records.remember(sms.message_sid, sms.phone, [first], now):
-                return records.answered(sms.message_sid) or []
+                return records.answered(sms.phone, sms.message_sid) or []
             token = reply.prompt_token or records.prompt_token(sms.phone)
             if rest and token is not None:
                 records.keep_pages(sms.phone, Pages(rest, token, reply.language, now))

@@ -63,19 +63,22 @@ class SmsRecords:
 
     # -- inbound MessageSids -------------------------------------------------------------
 
-    def answered(self, message_sid: str) -> list[str] | None:
-        """The messages a MessageSid was answered with, or None if it is new."""
+    def answered(self, phone: str, message_sid: str) -> list[str] | None:
+        """The messages a MessageSid from ``phone`` was answered with, or None if it is new."""
         stored = self.conn.execute(
-            sa.select(sms_inbound.c.messages).where(sms_inbound.c.message_sid == message_sid)
+            sa.select(sms_inbound.c.messages).where(
+                sms_inbound.c.phone == phone, sms_inbound.c.message_sid == message_sid
+            )
         ).scalar_one_or_none()
         return None if stored is None else [str(message) for message in stored]
 
     def remember(self, message_sid: str, phone: str, messages: list[str], now: datetime) -> bool:
-        """Record the answer to ``message_sid``; False if it was recorded already."""
+        """Record the answer to ``message_sid`` from ``phone``; False if it was recorded
+        already."""
         result = self.conn.execute(
             self._insert(sms_inbound)
             .values(message_sid=message_sid, phone=phone, messages=messages, received_at=now)
-            .on_conflict_do_nothing(index_elements=["message_sid"])
+            .on_conflict_do_nothing(index_elements=["phone", "message_sid"])
         )
         return bool(result.rowcount)
 

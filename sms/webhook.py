@@ -1,11 +1,20 @@
 """Twilio's webhooks: ``POST /sms/twilio`` (an inbound SMS, answered with TwiML) and
 ``POST /sms/twilio/status`` (delivery status of a message we sent).
 
-Every request's signature is checked with the twilio library's ``RequestValidator`` (accepting
-exactly what its ``validate`` accepts, see ``signed_by_twilio``) against the configured public URL
-(``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio signed) and the posted form. A
+Every request's signature is checked with the twilio library's ``RequestValidator.validate``
+against the configured public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio
+signed; with or without the default port) and the posted form. A
 missing or wrong ``X-Twilio-Signature`` is refused with 403 before anything is stored; a signed
 request without the fields it needs with 400.
+
+An inbound SMS is always answered with TwiML once the request is valid: when no turn can be
+run (the database cannot be written, its lock is held elsewhere, the turn process is down), the
+answer asks the user to send the SMS again, in their language where it can be read. Twilio waits
+15 s for an answer: a turn must have the database by ``TURN_DEADLINE`` after the SMS arrived or
+it is not run at all (rolled back, "busy" answered), and the webhook answers by
+``ANSWER_WITHIN`` whatever happens; a turn that still ran after that (the turn process stalled
+after taking the lock) has its answer sent as an SMS through the outbox, so nobody's turn runs
+unseen.
 
 The dialog turn never runs on the event loop: on SQLite under ``platebot serve`` it runs in a
 process of its own (``PLATEBOT_TURN_PROCESS``, ``platebot/turn_process.py``), otherwise in one of
@@ -15,12 +24,14 @@ most of what an SMS costs beside the turn itself (bench/README.md, "SMS webhook"
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import hmac
 import logging
 import re
+import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlparse
+from typing import NamedTuple
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, HTTPException, Request
@@ -30,73 +41,45 @@ from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
-    add_port,
     get_signature_algorithm,
-    remove_port,
 )
 
-from core.accounts import Language
 from core.errors import InvalidPhone
-from core.masking import mask_phone
+from core.masking import describe_error, mask_phone
 from core.phone import normalise_phone
-from dialogs.catalog import render_text
-from dialogs.replies import Text
-from platebot.turn_process import ServiceLane, TurnProcessFailed
-from sms.channel import INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
+from platebot.turn_process import ServiceLane
+from sms.channel import BUSY_IN_EVERY_LANGUAGE, INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
+from store import health
+from store.db import write_lock_by
+from web.health import HEALTH_WAIT, add_health_check
 from web.workers import JobThread
 
 log = logging.getLogger(__name__)
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 _MAX_BODY = 64 * 1024
+_ERROR_CODE = re.compile("[0-9]{1,9}")  # Twilio's error codes: five ASCII digits
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # no encoding can write one: shown as U+FFFD
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
-# When no turn could be run (the sender's language is in the database, out of reach): both.
-_BUSY = "\n".join(render_text(Text("sms.busy"), language) for language in Language)
+TURN_DEADLINE = 8.0  # seconds after an SMS arrived by which its turn must have the database
+ANSWER_WITHIN = 12.0  # seconds after which the webhook answers, whatever happened (Twilio: 15)
+
+
+class Answer(NamedTuple):
+    """What the turn side answers an SMS with; ``ran``: a turn ran (False: "busy" answered and
+    nothing changed)."""
+
+    messages: list[str]
+    ran: bool
 
 
 class Form(ImmutableMultiDict[str, str]):
-    """A posted form: each field's last value, and with ``getlist`` every value (which the twilio
-    library's signature covers). ``getall`` is the name twilio's validator asks for first; without
-    it, the validator pays an ``AttributeError`` for every field of every request."""
+    """A posted form: each field's last value, and every value of a field (which the twilio
+    library's signature covers) under ``getall``, the name its validator asks for first."""
 
     def getall(self, key: str) -> list[str]:
-        return self._values.get(key, [])
-
-    @functools.cached_property
-    def _values(self) -> dict[str, list[str]]:
-        """Every value of each field, gathered once (``getlist`` walks the whole form per field:
-        the signature asks for every field)."""
-        values: dict[str, list[str]] = {}
-        for key, value in self.multi_items():
-            values.setdefault(key, []).append(value)
-        return values
-
-
-@functools.lru_cache(maxsize=64)
-def _signed_urls(url: str) -> tuple[str, str]:
-    """The URL as Twilio may have signed it: as configured first (what Twilio calls), then with
-    the default port added or taken out, as twilio's own ``add_port`` and ``remove_port`` give
-    it (``RequestValidator.validate`` accepts either)."""
-    parsed = urlparse(url)
-    other = remove_port(parsed) if parsed.port else add_port(parsed)
-    return url, other
-
-
-def signed_by_twilio(
-    validator: RequestValidator, url: str, form: Form, signature: str, algorithm: str
-) -> bool:
-    """What ``RequestValidator.validate`` answers for a form post, with the library's own
-    ``compute_signature``, but stopping at the first URL whose signature matches: ``validate``
-    computes both every time, and the signature is most of what an SMS costs the event loop
-    beside the HTTP itself."""
-    given = signature.encode()
-    try:
-        computed = (validator.compute_signature(u, form, algorithm) for u in _signed_urls(url))
-        return any(hmac.compare_digest(c.encode(), given) for c in computed)
-    except ValueError:  # an algorithm this version of the twilio library does not know
-        log.warning("Twilio webhook signed with %r, which is not supported", algorithm[:40])
-        return False
+        return self.getlist(key)
 
 
 @dataclass
@@ -108,8 +91,25 @@ class SmsService:
     channel: SmsChannel
     jobs: JobThread | None = None
 
-    def receive(self, sms: IncomingSms) -> list[str]:
-        return self.channel.receive(sms)
+    def receive(self, sms: IncomingSms, turn_by: float) -> Answer:
+        """The answer to ``sms``, if its transactions can have the database by ``turn_by``
+        (``time.monotonic()``); else (or if the database fails) none of it is kept and the
+        user is asked to send it again."""
+        try:
+            with write_lock_by(turn_by):
+                return Answer(self.channel.receive(sms), ran=True)
+        except Exception as error:
+            log.error("SMS %s not answered, busy: %s", sms.message_sid, describe_error(error))
+            return Answer([self.channel.busy(sms.phone)], ran=False)
+
+    def send_late(self, sms: IncomingSms, messages: list[str]) -> None:
+        """The webhook answered "busy" before the turn of ``sms`` was done: its answer goes out
+        as an SMS."""
+        self.channel.send_later(sms.phone, messages)
+
+    def probe(self) -> None:
+        """For ``/healthz``: this lane answers and can write to the database."""
+        health.probe(self.channel.db, self.channel.clock.now(), HEALTH_WAIT)
 
     def record_status(
         self, message_sid: str, status: str, error_code: int | None, phone: str | None
@@ -130,6 +130,7 @@ def mount(
     public_url = public_url.rstrip("/")
     validator = RequestValidator(auth_token) if auth_token is not None else None
     api.state.sms_turns = turns
+    add_health_check(api, "sms turns", lambda: turns.run(SmsService.probe))
     if validator is None:
         log.warning("PLATEBOT_TWILIO_AUTH_TOKEN is not set: Twilio webhooks are refused")
 
@@ -152,14 +153,15 @@ def mount(
         if request.scope.get("query_string"):
             url += "?" + request.url.query
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not signed_by_twilio(validator, url, form, signature, algorithm):
+        if not validator.validate(url, form, signature, algorithm):
             log.warning("Twilio webhook with a wrong signature refused (%s)", path)
             raise HTTPException(403, "wrong Twilio signature")
         return form
 
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
-        messages = await _answer(turns, _incoming(await signed_form(request)))
+        received = time.monotonic()
+        messages = await _answer(turns, _incoming(await signed_form(request)), received)
         return Response(content=twiml(messages), media_type="application/xml")
 
     async def sms_status(request: Request) -> Response:
@@ -169,7 +171,7 @@ def mount(
         if not _SID.match(sid) or not status or len(status) > 20:
             raise HTTPException(400, "MessageSid and MessageStatus are required")
         raw_code = form.get("ErrorCode") or ""
-        if raw_code and not raw_code.isdigit():
+        if raw_code and not _ERROR_CODE.fullmatch(raw_code):  # not isdigit(): "²" is a digit
             raise HTTPException(400, "ErrorCode is not a number")
         error_code = int(raw_code) if raw_code else None
         phone = _phone_or_none(form.get("To", ""))
@@ -185,14 +187,45 @@ def mount(
     api.router.add_route(STATUS_PATH, sms_status, methods=["POST"], include_in_schema=False)
 
 
-async def _answer(turns: ServiceLane[SmsService], sms: IncomingSms) -> list[str]:
-    """The SMS that answer ``sms``. If no turn could be run (the turn process died under it
-    twice, or cannot start), the user is asked to send it again: Twilio does not post again."""
+_late: set[asyncio.Task[None]] = set()  # answers on their way through the outbox
+
+
+async def _answer(turns: ServiceLane[SmsService], sms: IncomingSms, received: float) -> list[str]:
+    """The SMS that answer ``sms``. If no turn could be run (the database failed or stayed
+    locked, the turn process died under it twice or cannot start, or nothing came back in time),
+    the user is asked to send it again: Twilio does not post again. The language is unknown
+    here (it is in the database): the request is answered in both."""
+    call = asyncio.ensure_future(turns.run(SmsService.receive, sms, received + TURN_DEADLINE))
+    wait = received + ANSWER_WITHIN - time.monotonic()
     try:
-        return await turns.run(SmsService.receive, sms)
-    except TurnProcessFailed as error:
-        log.error("SMS %s not answered: %s", sms.message_sid, error)
-        return [_BUSY]
+        answer = await asyncio.wait_for(asyncio.shield(call), timeout=max(0.0, wait))
+    except TimeoutError:
+        log.error("SMS %s not answered in %s s: busy", sms.message_sid, ANSWER_WITHIN)
+        call.add_done_callback(functools.partial(_answer_late, turns, sms))
+        return [BUSY_IN_EVERY_LANGUAGE]
+    except Exception as error:
+        log.error("SMS %s not answered: %s", sms.message_sid, describe_error(error))
+        return [BUSY_IN_EVERY_LANGUAGE]
+    return answer.messages
+
+
+def _answer_late(
+    turns: ServiceLane[SmsService], sms: IncomingSms, call: asyncio.Future[Answer]
+) -> None:
+    """The turn of ``sms`` came back after the webhook had answered "busy": if it ran, its
+    answer goes out through the outbox."""
+    if call.cancelled() or call.exception() is not None or not call.result().ran:
+        return
+    task = asyncio.ensure_future(_send_late(turns, sms, call.result().messages))
+    _late.add(task)
+    task.add_done_callback(_late.discard)
+
+
+async def _send_late(turns: ServiceLane[SmsService], sms: IncomingSms, messages: list[str]) -> None:
+    try:
+        await turns.run(SmsService.send_late, sms, messages)
+    except Exception as error:
+        log.error("the late answer to SMS %s was lost: %s", sms.message_sid, describe_error(error))
 
 
 def _incoming(form: Form) -> IncomingSms:
@@ -227,6 +260,6 @@ def twiml(messages: list[str]) -> str:
     but tab and line ends), which would make the whole answer invalid."""
     if not messages:
         return _XML_DECLARATION + "<Response />"
-    texts = [_NOT_IN_XML.sub("", text) for text in messages]
+    texts = [_LONE_SURROGATE.sub("\ufffd", _NOT_IN_XML.sub("", text)) for text in messages]
     parts = [f"<Message>{escape(text)}</Message>" if text else "<Message />" for text in texts]
     return f"{_XML_DECLARATION}<Response>{''.join(parts)}</Response>"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -98,11 +101,83 @@ def _ping_when_stale(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("a pooled connection was lost") from error
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for SQLite's write lock by default
+
+
+class DatabaseBusy(Exception):
+    """SQLite's write lock could not be had by the deadline ``write_lock_by`` set."""
+
+
+@dataclass
+class _LockDeadline:
+    at: float  # time.monotonic()
+    missed: bool = False
+
+
+_deadline: ContextVar[_LockDeadline | None] = ContextVar("platebot_lock_deadline", default=None)
+_reading: ContextVar[bool] = ContextVar("platebot_reading_only", default=False)
+
+
+@contextmanager
+def write_lock_by(deadline: float) -> Iterator[None]:
+    """On SQLite, a transaction begun in this block (in this thread) waits for the write lock
+    until ``deadline`` (``time.monotonic()``; on Linux one clock for every process) and no
+    longer: ``DatabaseBusy`` then, and at once for every later transaction of the block, so that
+    work given up (an answer already sent without it) does not run after all when the lock
+    frees. Nothing on PostgreSQL, where there is no database-wide write lock to wait for."""
+    token = _deadline.set(_LockDeadline(deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """On SQLite, transactions begun in this block (in this thread) are plain deferred ones that
+    only read: they do not wait for the write lock, which another process may hold (or a full
+    disk keep from being used). A write in them fails instead of waiting."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    """Every transaction starts with ``BEGIN IMMEDIATE`` (see ``_sqlite_engine``), waiting at most
+    until the deadline of ``write_lock_by`` when one is set."""
+    driver: sqlite3.Connection = dbapi_connection.driver_connection
+    if _reading.get():
+        driver.execute("BEGIN")
+        return
+    limit = _deadline.get()
+    if limit is None:
+        driver.execute("BEGIN IMMEDIATE")
+        return
+    remaining = limit.at - time.monotonic()
+    if limit.missed or remaining <= 0:
+        limit.missed = True
+        raise DatabaseBusy("the database's write lock was not free in time")
+    driver.execute(f"PRAGMA busy_timeout = {max(1, int(remaining * 1000))}")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        limit.missed = True
+        raise DatabaseBusy("the database's write lock was not free in time") from error
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     """Every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the database lock, so
     two turns of one user (or two processes) are applied one after the other. WAL lets readers
     go on meanwhile."""
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -112,15 +187,22 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        # Straight to the driver: this runs once per transaction, and SQLAlchemy's statement
-        # machinery would cost more than SQLite's own work here.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # A COMMIT SQLite refused (a full disk) leaves SQLite's transaction open, while
+        # SQLAlchemy counts it as ended and gives the connection back without its rollback: the
+        # next BEGIN on it would fail ("cannot start a transaction within a transaction").
+        if dbapi_connection is not None and dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
 
+    # The dialect's own BEGIN, not a "begin" event: SQLAlchemy wraps an error of ``do_begin``
+    # (a lock not had in time) and leaves the connection able to begin again, while an error
+    # raised by a "begin" listener leaves it unable to start a transaction by itself ever after
+    # (statements would then run outside any transaction).
+    engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
     return engine
 
 

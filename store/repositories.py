@@ -308,6 +308,7 @@ _EARLIER_REPLY = (
     sa.select(inbound_messages.c.reply)
     .where(
         inbound_messages.c.channel == sa.bindparam("channel"),
+        inbound_messages.c.user_key == sa.bindparam("user_key"),
         inbound_messages.c.message_id == sa.bindparam("message_id"),
     )
     .scalar_subquery()
@@ -399,9 +400,12 @@ class SqlInboundLog:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def record(self, channel: str, message_id: str, reply: dict[str, Any], now: datetime) -> None:
+    def record(
+        self, channel: str, user_key: str, message_id: str, reply: dict[str, Any], now: datetime
+    ) -> None:
         values = {
             "channel": channel,
+            "user_key": user_key,
             "message_id": message_id,
             "reply": reply,
             "received_at": now,

@@ -9,12 +9,13 @@ from core.accounts import Language
 from store.tables import metadata
 from store.types import UTCDateTime, enum_column
 
-# One row per inbound MessageSid: a second delivery gets the same messages back.
+# One row per inbound MessageSid of a number: a second delivery gets the same messages back. The
+# number is part of the key: a MessageSid from another number is another message.
 sms_inbound = sa.Table(
     "sms_inbound",
     metadata,
+    sa.Column("phone", sa.String(20), primary_key=True),
     sa.Column("message_sid", sa.String(64), primary_key=True),
-    sa.Column("phone", sa.String(20), nullable=False),
     sa.Column("messages", sa.JSON, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Index("ix_sms_inbound_received_at", "received_at"),

@@ -100,10 +100,14 @@ conversations = sa.Table(
     sa.Index("ix_conversations_account", "account_id"),
 )
 
+# The reply given to each inbound message, by channel, sender (the conversation's user) and the
+# channel's message id: a second delivery gets it again; the same id from another sender is
+# another message.
 inbound_messages = sa.Table(
     "inbound_messages",
     metadata,
     sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("user_key", sa.String(64), primary_key=True),
     sa.Column("message_id", sa.String(64), primary_key=True),
     sa.Column("reply", sa.JSON, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
@@ -134,6 +138,7 @@ def map_entities() -> None:
 
 # Each area's tables, imported last so that ``metadata`` is complete.
 from store import (  # noqa: E402
+    health,  # noqa: F401 - what /healthz writes
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel

@@ -6,8 +6,9 @@ message may go to it (Telegram asks for at most one message per second per chat;
 that every server process paces the same chat together).
 
 ``telegram_updates``: updates already answered. Telegram delivers an update again when it did
-not get a 2xx in time; the dialog engine runs the turn once (its own key on ``u<update_id>``),
-and this key makes sure the reply goes out once.
+not get a 2xx in time; the dialog engine runs the turn once (its own key on the chat and
+``u<update_id>``), and this key makes sure the reply goes out once. Both keys hold the chat: an
+update id that comes from another chat is another update.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ telegram_chats = sa.Table(
 telegram_updates = sa.Table(
     "telegram_updates",
     metadata,
+    sa.Column("chat_id", sa.String(32), primary_key=True),
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("chat_id", sa.String(32), nullable=False),
     sa.Column("answered_at", UTCDateTime, nullable=False),
     sa.Index("ix_telegram_updates_answered_at", "answered_at"),
 )
@@ -101,11 +102,12 @@ class TelegramChats:
             )
             return True
 
-    def unanswer(self, update_id: int) -> None:
+    def unanswer(self, *, update_id: int, chat_id: str) -> None:
         """The reply could not be sent: a redelivery of ``update_id`` may answer it again."""
+        c = telegram_updates.c
         with self.engine.begin() as conn:
             conn.execute(
-                sa.delete(telegram_updates).where(telegram_updates.c.update_id == update_id)
+                sa.delete(telegram_updates).where(c.chat_id == chat_id, c.update_id == update_id)
             )
 
     def reserve(self, chat_id: str, at: datetime) -> Reservation:

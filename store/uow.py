@@ -95,7 +95,15 @@ class SqlUnitOfWork:
             scope.close()
             return
         try:
-            scope.end()  # the connection stays open for the next unit of work
+            if exc_type is None:
+                scope.end()  # the connection stays open for the next unit of work
+            if exc_type is not None or scope.connection.get_transaction() is not None:
+                # A unit of work that failed may leave its connection inside a transaction
+                # SQLAlchemy no longer ends: a commit the database refused (a full disk) leaves
+                # the driver's transaction open and SQLAlchemy's marked inactive, so every later
+                # unit of work would fail to begin. Closed, it goes back to the pool, whose reset
+                # rolls the driver back; the next unit of work opens a fresh one.
+                scope.close()
         except BaseException:
             scope.connection.close()  # in doubt, the next unit of work gets a new one
             raise

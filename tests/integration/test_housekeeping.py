@@ -29,7 +29,11 @@ def _fill(app: App, clock: ManualClock, count: int, prefix: str) -> None:
             at = clock.now()
             conn.execute(
                 sa.insert(inbound_messages).values(
-                    channel="sms", message_id=f"{prefix}{n}", reply={}, received_at=at
+                    channel="sms",
+                    user_key="+8613800138000",
+                    message_id=f"{prefix}{n}",
+                    reply={},
+                    received_at=at,
                 )
             )
             conn.execute(
