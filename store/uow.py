@@ -101,8 +101,8 @@ class SqlUnitOfWork:
                 # A unit of work that failed may leave its connection inside a transaction
                 # SQLAlchemy no longer ends: a commit the database refused (a full disk) leaves
                 # the driver's transaction open and SQLAlchemy's marked inactive, so every later
-                # unit of work would fail to begin. Closed, it goes back to the pool, whose reset
-                # rolls the driver back; the next unit of work opens a fresh one.
+                # unit of work would fail to begin. Closed, it goes back to the pool, which rolls
+                # the driver back (``store.db``); the next unit of work takes one afresh.
                 scope.close()
         except BaseException:
             scope.connection.close()  # in doubt, the next unit of work gets a new one

@@ -84,7 +84,13 @@ def test_it_runs_inside_the_transaction_and_a_rollback_undoes_it(db: SqlEngine) 
 
 
 def test_a_constraint_violation_is_sqlalchemys_integrity_error(db: SqlEngine) -> None:
-    values = {"channel": "sms", "message_id": "SM1", "reply": {}, "received_at": datetime.now(UTC)}
+    values = {
+        "channel": "sms",
+        "user_key": "+8613800138000",
+        "message_id": "SM1",
+        "reply": {},
+        "received_at": datetime.now(UTC),
+    }
     with db.connect() as connection:
         assert _RECORD.write(connection, values) == 1
         with pytest.raises(sa.exc.IntegrityError) as raised:
