@@ -6,12 +6,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine as SqlEngine
+
 from bot.render import read_callback
 from bot.render import render as render_telegram
+from core.clock import Clock
+from core.outbox import Channel
 from dialogs.render import render_plain
 from dialogs.replies import Inbound, Reply
-from platebot.bootstrap import App
-from platebot.dispatcher import Outcome, Sent
+from platebot.bootstrap import App, build_app
+from platebot.dispatcher import Outcome, Sender, Sent
 from platebot.settings import Settings
 from sms.render import render_pages
 from sms.segments import segment_count
@@ -137,3 +141,13 @@ TELEGRAM = Renderer("telegram", lambda reply: render_telegram(reply).as_text(), 
 
 # Channels register their renderers here (SMS, Telegram); transcripts run through each.
 RENDERERS: list[Renderer] = [PLAIN, SMS, TELEGRAM]
+
+# The staff API's bearer token in tests (the ``staff_app`` fixture configures it).
+STAFF_TOKEN = "staff-token-for-tests"
+STAFF_AUTH = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+
+
+def build_staff_app(db: SqlEngine, clock: Clock, sms: Sender) -> App:
+    """The app as the ``app`` fixture builds it, with the staff API on."""
+    settings = Settings(database_url=str(db.url), secret_key="test-secret", staff_token=STAFF_TOKEN)
+    return build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)

@@ -3,37 +3,53 @@ counter confirmations, the blacklist, guides, contacts and announcements.
 
 Every route needs ``Authorization: Bearer <PLATEBOT_STAFF_TOKEN>`` (401 without it or with a wrong
 one, compared in constant time); with no token configured the API is not mounted at all (404).
-Refusals of the office's rules come back as ``{"code", "message", "params"}`` with 404 (unknown
-thing), 409 (state does not allow it) or 422 (bad value). OpenAPI: ``/docs``, ``/openapi.json``.
+The OpenAPI document (``/docs``, ``/openapi.json``) is the contract: each operation lists every
+status it can answer, refusals are a ``Problem`` (``web/staff_errors.py`` says which status means
+what), and ``tests/e2e/test_staff_api_contract.py`` holds every operation to it.
+
+A route refuses by raising a ``DomainError`` (or letting one through) or a ``Refused``: the
+app's handlers (``web/staff_errors.py``) answer it with the status the document names.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from core.errors import DomainError
 from core.plates import PlateKind
 from core.pools import serials_from_csv
 from core.preselection import PreselectionState
 from platebot.staff_service import StaffService, message_of
+from web.staff_csv import CSV_BODY, csv_text, read_csv
+from web.staff_errors import (
+    JSON_BODY,
+    Refused,
+    StaffErrors,
+    document_only_what_is_sent,
+    refusals,
+)
 from web.staff_models import (
-    KINDS,
+    NO_NUL,
+    AnnouncementChange,
     AnnouncementIn,
+    AnnouncementOut,
     BlacklistOut,
     Confirm,
+    ContactChange,
     ContactIn,
+    ContactOut,
+    Day,
+    GuideChange,
     GuideIn,
-    InfoChange,
-    InfoKind,
+    GuideOut,
+    ItemId,
     Lift,
     NewOffice,
+    OfficeCode,
     OfficeOut,
     OfficeSettings,
     PoolLoad,
@@ -43,69 +59,6 @@ from web.staff_models import (
     RowProblem,
 )
 
-T = TypeVar("T")
-
-_NOT_FOUND = {"office.unknown", "preselection.not_found", "account.unknown", "info.not_found"}
-_CONFLICT = {
-    "office.exists",
-    "preselection.not_open",
-    "preselection.lapsed",
-    "blacklist.none",
-}
-_CSV_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-    }
-}
-
-
-def error_body(error: DomainError) -> dict[str, Any]:
-    return {
-        "code": error.code,
-        "message": message_of(error.code, error.params),
-        "params": error.params,
-    }
-
-
-def _call(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except DomainError as error:
-        code = (
-            status.HTTP_404_NOT_FOUND
-            if error.code in _NOT_FOUND
-            else status.HTTP_409_CONFLICT
-            if error.code in _CONFLICT
-            else status.HTTP_422_UNPROCESSABLE_CONTENT
-        )
-        raise HTTPException(code, detail=error_body(error)) from error
-
-
-async def _csv_text(request: Request) -> str:
-    """The request's CSV as text: UTF-8 (a byte order mark is allowed); anything else (a
-    spreadsheet saved as GBK "CSV", an .xlsx file) is refused with 422 and what to do instead."""
-    body = await request.body()
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={
-                "code": "csv.not_utf8",
-                "message": _NOT_UTF8.format(offset=error.start),
-                "params": {"offset": error.start},
-            },
-        ) from error
-
-
-_NOT_UTF8 = (
-    "The file is not UTF-8 text (the bytes at offset {offset} are not UTF-8). Send the CSV "
-    "encoded as UTF-8: in Excel or WPS choose Save As > 'CSV UTF-8 (Comma delimited)'; an .xlsx "
-    "workbook or a GBK-encoded CSV is not accepted. Nothing was imported."
-)
-
-
 # -- routes --------------------------------------------------------------------------------------
 
 
@@ -113,102 +66,141 @@ _bearer = HTTPBearer(auto_error=False, description="The staff token (PLATEBOT_ST
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def router(staff: StaffService, token: str) -> APIRouter:
-    def require_staff(credentials: Credentials) -> None:
-        given = credentials.credentials.encode() if credentials is not None else b""
-        if not secrets.compare_digest(given, token.encode()):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="a staff bearer token is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
+    def require_staff(request: Request, _scheme: Credentials) -> None:
+        """The token (``Credentials`` puts the bearer scheme in the document)."""
+        if not errors.authorised(request.headers.get("Authorization")):
+            raise HTTPException(401, "a staff bearer token is required")
 
-    api = APIRouter(prefix="/staff/api", tags=["staff"], dependencies=[Depends(require_staff)])
+    api = APIRouter(
+        prefix="/staff/api",
+        tags=["staff"],
+        dependencies=[Depends(require_staff)],
+        responses=refusals(401),
+    )
 
     @api.get("/offices", summary="List offices")
     def offices() -> list[OfficeOut]:
         return [OfficeOut(**o) for o in staff.offices()]
 
-    @api.post("/offices", status_code=201, summary="Create an office")
+    @api.post(
+        "/offices", status_code=201, summary="Create an office", responses=refusals(*JSON_BODY, 409)
+    )
     def create_office(body: NewOffice) -> OfficeOut:
-        values = body.model_dump(exclude_none=True)
-        return OfficeOut(**_call(lambda: staff.create_office(**values)))
+        return OfficeOut(**staff.create_office(**body.model_dump(exclude_none=True)))
 
-    @api.patch("/offices/{code}", summary="Change an office's settings")
-    def change_office(code: str, body: OfficeSettings) -> OfficeOut:
-        values = body.model_dump(exclude_none=True)
-        return OfficeOut(**_call(lambda: staff.change_office(code, **values)))
+    @api.patch(
+        "/offices/{code}",
+        summary="Change an office's settings",
+        responses=refusals(*JSON_BODY, 404),
+    )
+    def change_office(code: OfficeCode, body: OfficeSettings) -> OfficeOut:
+        return OfficeOut(**staff.change_office(code, **body.model_dump(exclude_none=True)))
 
-    @api.put("/offices/{code}/holidays/{day}", status_code=204, summary="Add an office holiday")
-    def add_holiday(code: str, day: date) -> None:
-        _call(lambda: staff.set_holidays(code, [day], on=True))
+    @api.put(
+        "/offices/{code}/holidays/{day}",
+        status_code=204,
+        summary="Add an office holiday",
+        responses=refusals(404, 422),
+    )
+    def add_holiday(code: OfficeCode, day: Day) -> None:
+        staff.set_holidays(code, [day], on=True)
 
-    @api.delete("/offices/{code}/holidays/{day}", status_code=204, summary="Remove a holiday")
-    def remove_holiday(code: str, day: date) -> None:
-        _call(lambda: staff.set_holidays(code, [day], on=False))
+    @api.delete(
+        "/offices/{code}/holidays/{day}",
+        status_code=204,
+        summary="Remove a holiday",
+        responses=refusals(404, 422),
+    )
+    def remove_holiday(code: OfficeCode, day: Day) -> None:
+        staff.set_holidays(code, [day], on=False)
 
-    @api.get("/offices/{code}/pool", summary="Pooled numbers per plate kind")
-    def pool(code: str) -> dict[str, int]:
-        return _call(lambda: staff.pool_counts(code))
+    @api.get(
+        "/offices/{code}/pool",
+        summary="Pooled numbers per plate kind",
+        responses=refusals(404, 422),
+    )
+    def pool(code: OfficeCode) -> dict[str, int]:
+        return staff.pool_counts(code)
 
     @api.post(
-        "/offices/{code}/pool", summary="Load numbers into the pool (ranges, patterns, serials)"
+        "/offices/{code}/pool",
+        summary="Load numbers into the pool (ranges, patterns, serials)",
+        responses=refusals(*JSON_BODY, 404),
     )
-    def load_pool(code: str, body: PoolLoad) -> PoolLoaded:
-        sources = body.model_dump(exclude={"kind"})
-        report = _call(lambda: staff.load_pool(code, body.kind, **sources))
+    def load_pool(code: OfficeCode, body: PoolLoad) -> PoolLoaded:
+        report = staff.load_pool(code, body.kind, **body.model_dump(exclude={"kind"}))
         return PoolLoaded(added=report.added, already=report.already, excluded=report.excluded)
 
     @api.post(
         "/offices/{code}/pool/csv",
         summary="Load numbers into the pool from CSV (first column: the serial)",
-        openapi_extra=_CSV_BODY,
+        openapi_extra=CSV_BODY,
+        responses=refusals(404, 422),
     )
     async def load_pool_csv(
-        code: str, kind: Annotated[PlateKind, Query()], request: Request
+        code: OfficeCode, kind: Annotated[PlateKind, Query()], request: Request
     ) -> PoolLoaded:
-        serials = serials_from_csv(await _csv_text(request))
-        report = await run_in_threadpool(
-            _call, lambda: staff.load_pool(code, kind, serials=serials)
-        )
+        text = await csv_text(request)
+        serials = read_csv(lambda: serials_from_csv(text))
+        report = await run_in_threadpool(lambda: staff.load_pool(code, kind, serials=serials))
         return PoolLoaded(added=report.added, already=report.already, excluded=report.excluded)
 
     @api.post(
         "/registry/import",
         summary="Import the vehicle certificate registry from CSV",
         description="Columns: vin, certificate_no, owner_id, plate_kind[, registered, model]. "
-        "Bad rows are reported with their line numbers; good rows are kept.",
-        openapi_extra=_CSV_BODY,
+        "Bad rows are reported with their line numbers; good rows are kept. A file without "
+        "those columns is refused whole (422 `registry.columns`).",
+        openapi_extra=CSV_BODY,
+        responses=refusals(422),
     )
     async def import_registry(request: Request) -> RegistryImported:
-        text = await _csv_text(request)
-        report = await run_in_threadpool(staff.import_registry, text)
+        text = await csv_text(request)
+        report = await run_in_threadpool(read_csv, lambda: staff.import_registry(text))
+        if [e["code"] for e in report.errors] == ["registry.columns"]:  # not a registry file
+            error = report.errors[0]
+            raise Refused(
+                422, error["code"], message_of(error["code"], error["params"]), error["params"]
+            )
         problems = [
             RowProblem(line=e["line"], code=e["code"], message=message_of(e["code"], e["params"]))
             for e in report.errors
         ]
         return RegistryImported(added=report.added, updated=report.updated, errors=problems)
 
-    @api.post("/preselections/confirm", summary="Confirm a pre-selection at the counter by VIN")
+    @api.post(
+        "/preselections/confirm",
+        summary="Confirm a pre-selection at the counter by VIN",
+        responses=refusals(*JSON_BODY, 404, 409),
+    )
     def confirm(body: Confirm) -> PreselectionOut:
-        return PreselectionOut(**_call(lambda: staff.confirm(body.vin)))
+        return PreselectionOut(**staff.confirm(body.vin))
 
-    @api.get("/preselections", summary="List pre-selections (newest first)")
+    @api.get(
+        "/preselections",
+        summary="List pre-selections (newest first)",
+        responses=refusals(404, 422),
+    )
     def preselections(
         state: PreselectionState | None = None,
-        office: str | None = None,
+        office: Annotated[str | None, Query(pattern=NO_NUL, examples=["粤D"])] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[PreselectionOut]:
-        found = _call(lambda: staff.preselections(state=state, office=office, limit=limit))
+        found = staff.preselections(state=state, office=office, limit=limit)
         return [PreselectionOut(**p) for p in found]
 
     @api.get("/blacklist", summary="Accounts barred from online pre-selection now")
     def blacklist() -> list[BlacklistOut]:
         return [BlacklistOut(**b) for b in staff.blacklist()]
 
-    @api.post("/blacklist/lift", summary="Lift an account's blacklist early")
+    @api.post(
+        "/blacklist/lift",
+        summary="Lift an account's blacklist early",
+        responses=refusals(*JSON_BODY, 404, 409),
+    )
     def lift(body: Lift) -> BlacklistOut:
-        return BlacklistOut(**_call(lambda: staff.lift(body.phone)))
+        return BlacklistOut(**staff.lift(body.phone))
 
     _info_routes(api, staff)
     return api
@@ -216,47 +208,98 @@ def router(staff: StaffService, token: str) -> APIRouter:
 
 def _info_routes(api: APIRouter, staff: StaffService) -> None:
     @api.get("/guides", summary="List guides")
-    def guides() -> list[dict[str, Any]]:
-        return staff.items("guide")
+    def guides() -> list[GuideOut]:
+        return [GuideOut(**g) for g in staff.items("guide")]
 
     @api.get("/contacts", summary="List contact details")
-    def contacts() -> list[dict[str, Any]]:
-        return staff.items("contact")
+    def contacts() -> list[ContactOut]:
+        return [ContactOut(**c) for c in staff.items("contact")]
 
     @api.get("/announcements", summary="List announcements (withdrawn ones too)")
-    def announcements() -> list[dict[str, Any]]:
-        return staff.items("announcement")
+    def announcements() -> list[AnnouncementOut]:
+        return [AnnouncementOut(**a) for a in staff.items("announcement")]
 
-    @api.post("/guides", status_code=201, summary="Add a guide")
-    def add_guide(body: GuideIn) -> dict[str, Any]:
-        return _call(lambda: staff.add_guide(**body.model_dump()))
+    @api.post("/guides", status_code=201, summary="Add a guide", responses=refusals(*JSON_BODY))
+    def add_guide(body: GuideIn) -> GuideOut:
+        return GuideOut(**staff.add_guide(**body.model_dump()))
 
-    @api.post("/contacts", status_code=201, summary="Add contact details")
-    def add_contact(body: ContactIn) -> dict[str, Any]:
-        return _call(lambda: staff.add_contact(**body.model_dump()))
-
-    @api.post("/announcements", status_code=201, summary="Publish an announcement")
-    def announce(body: AnnouncementIn) -> dict[str, Any]:
-        return _call(lambda: staff.announce(**body.model_dump()))
-
-    @api.post("/announcements/{item_id}/withdraw", summary="Withdraw an announcement")
-    def withdraw(item_id: int) -> dict[str, Any]:
-        return _call(lambda: staff.withdraw(item_id))
-
-    @api.patch("/{kind}/{item_id}", summary="Change a guide, contact or announcement")
-    def change(kind: InfoKind, item_id: int, body: InfoChange) -> dict[str, Any]:
-        values = body.model_dump(exclude_none=True)
-        return _call(lambda: staff.change_item(KINDS[kind], item_id, **values))
-
-    @api.delete(
-        "/{kind}/{item_id}", status_code=204, summary="Remove a guide, contact or announcement"
+    @api.post(
+        "/contacts",
+        status_code=201,
+        summary="Add contact details",
+        responses=refusals(*JSON_BODY, 404),
     )
-    def remove(kind: InfoKind, item_id: int) -> None:
-        _call(lambda: staff.remove_item(KINDS[kind], item_id))
+    def add_contact(body: ContactIn) -> ContactOut:
+        return ContactOut(**staff.add_contact(**body.model_dump()))
+
+    @api.post(
+        "/announcements",
+        status_code=201,
+        summary="Publish an announcement",
+        responses=refusals(*JSON_BODY),
+    )
+    def announce(body: AnnouncementIn) -> AnnouncementOut:
+        return AnnouncementOut(**staff.announce(**body.model_dump()))
+
+    @api.post(
+        "/announcements/{item_id}/withdraw",
+        summary="Withdraw an announcement",
+        responses=refusals(404, 422),
+    )
+    def withdraw(item_id: ItemId) -> AnnouncementOut:
+        return AnnouncementOut(**staff.withdraw(item_id))
+
+    @api.patch("/guides/{item_id}", summary="Change a guide", responses=refusals(*JSON_BODY, 404))
+    def change_guide(item_id: ItemId, body: GuideChange) -> GuideOut:
+        return GuideOut(**staff.change_item("guide", item_id, **_given(body)))
+
+    @api.patch(
+        "/contacts/{item_id}", summary="Change contact details", responses=refusals(*JSON_BODY, 404)
+    )
+    def change_contact(item_id: ItemId, body: ContactChange) -> ContactOut:
+        return ContactOut(**staff.change_item("contact", item_id, **_given(body)))
+
+    @api.patch(
+        "/announcements/{item_id}",
+        summary="Change an announcement",
+        responses=refusals(*JSON_BODY, 404),
+    )
+    def change_announcement(item_id: ItemId, body: AnnouncementChange) -> AnnouncementOut:
+        return AnnouncementOut(**staff.change_item("announcement", item_id, **_given(body)))
+
+    for kind in ("guide", "contact", "announcement"):
+        _removal(api, staff, f"{kind}s", kind)
+
+
+def _given(body: BaseModel) -> dict[str, Any]:
+    """The fields a change names (``null`` or left out: unchanged)."""
+    return body.model_dump(exclude_none=True)
+
+
+def _removal(api: APIRouter, staff: StaffService, path: str, kind: str) -> None:
+    """``DELETE /{path}/{item_id}``: remove a guide, contact or announcement."""
+
+    def remove(item_id: ItemId) -> None:
+        staff.remove_item(kind, item_id)
+
+    api.add_api_route(
+        f"/{path}/{{item_id}}",
+        remove,
+        methods=["DELETE"],
+        status_code=204,
+        summary=f"Remove a {kind}",
+        name=f"remove_{kind}",
+        responses=refusals(404, 422),
+    )
 
 
 def mount(api: FastAPI, staff: StaffService, token: str | None) -> None:
     """Add the staff API to ``api`` when a staff token is configured."""
     if not token:
         return
-    api.include_router(router(staff, token))
+    errors = StaffErrors(token)
+    errors.install(api)
+    staff_api = router(staff, errors)
+    errors.routes = staff_api.routes
+    api.include_router(staff_api)
+    document_only_what_is_sent(api)

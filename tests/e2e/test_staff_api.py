@@ -6,24 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 
-from core.clock import ManualClock
-from core.outbox import Channel
-from platebot.bootstrap import App, build_app
+from platebot.bootstrap import App
 from platebot.server import create_web_app
-from platebot.settings import Settings
 from tests.preselect_world import PERSON_ID, PERSON_PHONE, add_accounts, cert, person, vin
-from tests.support import CapturingSender, Transcript
+from tests.support import STAFF_AUTH, STAFF_TOKEN, CapturingSender, Transcript
 
-TOKEN = "staff-token-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def staff_app(db: Engine, clock: ManualClock, sms: CapturingSender) -> App:
-    settings = Settings(database_url=str(db.url), secret_key="test-secret", staff_token=TOKEN)
-    return build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
+AUTH = STAFF_AUTH
 
 
 @pytest.fixture
@@ -46,7 +35,7 @@ def office(client: TestClient, **changes: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}]
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": STAFF_TOKEN}]
 )
 def test_staff_api_without_the_token_is_refused(
     client: TestClient, headers: dict[str, str]
@@ -80,15 +69,19 @@ def test_office_is_created_changed_and_bad_settings_are_refused_in_words(
     again = client.post(
         "/staff/api/offices", json={"code": "粤D", "name": "x", "region_code": "4405"}, headers=AUTH
     )
-    assert again.status_code == 409 and again.json()["detail"]["code"] == "office.exists"
+    assert again.status_code == 409 and again.json()["code"] == "office.exists"
     changed = client.patch(
         "/staff/api/offices/粤D", json={"hours": "08:30-17:30", "patterns": ["LLDDD"]}, headers=AUTH
     )
     assert changed.status_code == 200
     assert (changed.json()["hours"], changed.json()["patterns"]) == ("08:30-17:30", ["LLDDD"])
-    bad = client.patch("/staff/api/offices/粤D", json={"batch_size": 0}, headers=AUTH)
+    bad = client.patch("/staff/api/offices/粤D", json={"hours": "21:00-09:00"}, headers=AUTH)
     assert bad.status_code == 422
-    assert bad.json()["detail"]["message"] == 'Office setting batch_size: "0" is not valid.'
+    assert bad.json()["message"] == 'Office setting hours: "21:00:00-09:00:00" is not valid.'
+    out_of_bounds = client.patch("/staff/api/offices/粤D", json={"batch_size": 0}, headers=AUTH)
+    assert out_of_bounds.status_code == 422
+    assert out_of_bounds.json()["code"] == "request.invalid"
+    assert out_of_bounds.json()["params"]["field"] == "body.batch_size"
     assert client.get("/staff/api/offices", headers=AUTH).json()[0]["batch_size"] == 10
     missing = client.patch("/staff/api/offices/粤Z", json={"name": "x"}, headers=AUTH)
     assert missing.status_code == 404
@@ -118,7 +111,7 @@ def test_pool_is_loaded_from_ranges_patterns_and_csv(client: TestClient) -> None
     bad = client.post(
         "/staff/api/offices/粤D/pool", json={"kind": "small", "serials": ["ABC12"]}, headers=AUTH
     )
-    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "plate.invalid"
+    assert bad.status_code == 422 and bad.json()["code"] == "plate.invalid"
 
 
 def test_registry_import_reports_bad_rows_by_line_and_keeps_good_ones(client: TestClient) -> None:

@@ -11,29 +11,23 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from core.clock import ManualClock
-from core.outbox import Channel
-from platebot.bootstrap import build_app
+from platebot.bootstrap import App
 from platebot.server import create_web_app
-from platebot.settings import Settings
 from store.preselection_tables import vehicle_records
 from tests.preselect_world import PERSON_ID, cert, vin
-from tests.support import CapturingSender
+from tests.support import STAFF_AUTH
 
-TOKEN = "staff-token-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"}
+AUTH = {**STAFF_AUTH, "Content-Type": "text/csv"}
 XLSX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb1\xc8\xd1\xc7"  # a zip's first bytes
 
 
 @pytest.fixture
-def client(db: Engine, clock: ManualClock, sms: CapturingSender) -> Iterator[TestClient]:
-    settings = Settings(database_url=str(db.url), secret_key="test-secret", staff_token=TOKEN)
-    app = build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
-    with TestClient(create_web_app(app, run_workers=False)) as test_client:
+def client(staff_app: App) -> Iterator[TestClient]:
+    with TestClient(create_web_app(staff_app, run_workers=False)) as test_client:
         created = test_client.post(
             "/staff/api/offices",
             json={"code": "粤D", "name": "汕头市车辆管理所", "region_code": "4405"},
-            headers={"Authorization": AUTH["Authorization"]},
+            headers=STAFF_AUTH,
         )
         assert created.status_code == 201, created.text
         yield test_client
@@ -46,7 +40,7 @@ def registry_csv(model: str) -> str:
 
 def assert_refused_as_not_utf8(response: object) -> None:
     assert getattr(response, "status_code", None) == 422
-    detail = response.json()["detail"]  # type: ignore[attr-defined]
+    detail = response.json()  # type: ignore[attr-defined]
     assert detail["code"] == "csv.not_utf8"
     assert "UTF-8" in detail["message"] and "CSV UTF-8" in detail["message"]
 
