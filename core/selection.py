@@ -16,11 +16,13 @@ from core import verification
 from core.accounts import Account, Language
 from core.basic_information import check_not_blacklisted, check_open, office_of
 from core.clock import Clock
+from core.errors import CodeNotRequested
 from core.offices import (
     Office,
     holiday_window,
     validity_deadline,
 )
+from core.otp import ANYONE, Requester
 from core.plate_errors import (
     NoCandidates,
     NumberNotHeld,
@@ -75,11 +77,20 @@ def send_selection_code(
     account: Account,
     preselection_id: int,
     language: Language,
-) -> None:
+    requester: Requester = ANYONE,
+    reuse_recent: bool = False,
+) -> verification.Sending:
     """Stage 2 step 1: a one-time code to the account's mobile, inside selection hours only."""
     _ready_for_stage2(uow, account, preselection_id, clock.now())
-    verification.send_code(
-        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, language=language
+    return verification.send_code(
+        uow,
+        clock=clock,
+        key=key,
+        phone=account.phone,
+        purpose=PRESELECT,
+        language=language,
+        requester=requester,
+        reuse_recent=reuse_recent,
     )
 
 
@@ -90,14 +101,28 @@ def start_session(
     key: bytes,
     account: Account,
     preselection_id: int,
-    entered_code: str,
+    entered_code: str | None,
+    requester: Requester = ANYONE,
 ) -> SelectionSession:
-    """The code is right: a selection session opens (an earlier one ends, its holds go back)."""
+    """The code is right: a selection session opens (an earlier one ends, its holds go back).
+    No code (``entered_code`` None) will do when this chat verified the phone a few minutes
+    ago (registering, signing in, an earlier session): the same journey goes on."""
     now = clock.now()
     _ready_for_stage2(uow, account, preselection_id, now)
-    verification.check_code(
-        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, entered=entered_code
-    )
+    if entered_code is not None:
+        verification.check_code(
+            uow,
+            clock=clock,
+            key=key,
+            phone=account.phone,
+            purpose=PRESELECT,
+            entered=entered_code,
+            requester=requester,
+        )
+    elif not verification.verified_recently(
+        uow, clock=clock, phone=account.phone, requester=requester
+    ):
+        raise CodeNotRequested()
     for earlier in uow.sessions.open_for(preselection_id):
         end_session(uow, earlier, now)
     session = SelectionSession(

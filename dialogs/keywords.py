@@ -40,6 +40,24 @@ _WORDS: dict[str, Keyword] = {
 }
 
 
+def clean_input(text: str) -> str:
+    """What a user typed, without the characters nobody types on purpose and that would be
+    echoed back unseen: format characters (bidi overrides, zero-width spaces and joiners, BOM)
+    and lone surrogates (which no channel can encode)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+
+
+_INVISIBLE = frozenset({"Cf", "Cs"})
+
+
+def is_number(word: str) -> bool:
+    """Plain digits 0-9 only: ``isdigit()`` also holds for ``❶``, ``፩`` and ``²``, which
+    ``int()`` refuses."""
+    return word.isascii() and word.isdigit()
+
+
 def normalise(text: str) -> str:
     """Full-width to half-width, surrounding space dropped, case folded."""
     return unicodedata.normalize("NFKC", text).strip().casefold()

@@ -57,6 +57,7 @@ MESSAGES: dict[str, str] = {
     "pre.verify": "Verify phone and pick",
     "pre.another": "Another vehicle",
     "pre.enter_code": "Enter the 6-digit code we sent by SMS to {phone}:",
+    "pre.phone_verified": "Your phone was verified a moment ago: no new code needed.",
     "pre.choose": "How do you want to pick?",
     "pre.draw": "Random batch ({batches} left)",
     "pre.draw_no4": "Random batch, no 4s",

@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     "pre.verify": "短信验证并选号",
     "pre.another": "换一辆车",
     "pre.enter_code": "请输入短信发送至{phone}的6位验证码：",
+    "pre.phone_verified": "您的手机号刚刚已验证，无需新的验证码。",
     "pre.choose": "请选择选号方式：",
     "pre.draw": "随机选号（换一批，剩{batches}次）",
     "pre.draw_no4": "随机选号（不含4）",

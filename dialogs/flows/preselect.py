@@ -59,6 +59,8 @@ class PreselectFlow(StageTwo, BaseFlow):
     State = State
     help_key = "help.preselect"
     practice = False
+    # The code is used once the session opens; a number taken, or none left, ends selecting.
+    checkpoints = frozenset({"CHOOSE", "RESULT", "NO_CHANCES", "BLOCKED"})
 
     def transitions(self) -> list[dict[str, Any]]:
         moves: list[dict[str, Any]] = [
@@ -74,6 +76,13 @@ class PreselectFlow(StageTwo, BaseFlow):
             {"trigger": "next", "source": [S.OFFICE_INFO, S.PUBLICITY], "dest": S.BUSINESS},
             {"trigger": "agree", "source": S.BUSINESS, "dest": S.VIN},
             {"trigger": "vin", "source": S.VIN, "dest": S.CERT, "before": self.take_vin},
+            {
+                "trigger": "verify",
+                "source": S.NOTICE,
+                "dest": S.CHOOSE,
+                "conditions": self.phone_verified,
+                "before": self.open_verified_session,
+            },
             {"trigger": "verify", "source": S.NOTICE, "dest": S.VERIFY, "before": self.send_code},
             {"trigger": "code", "source": S.VERIFY, "dest": S.CHOOSE, "before": self.open_session},
             {
