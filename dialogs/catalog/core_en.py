@@ -88,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "error.region.unknown": 'No region called "{query}". Type the city, e.g. 深圳 or 汕头.',
     "error.otp.malformed": "The code has {length} digits. Enter the digits from the SMS.",
     "error.otp.not_requested": "No code was sent yet. Reply 1 to get one.",
-    "error.otp.wrong": "Wrong code. {left} tries left.",
+    "error.otp.wrong": "Wrong code. {left} {left:plural:one=try;other=tries} left.",
     "error.otp.exhausted": "Too many wrong entries for that code. Reply 1 for a new code.",
     "error.otp.expired": "That code has expired (codes last 5 minutes). Reply 1 for a new code.",
     "error.otp.too_soon": "Please wait {seconds} s before asking for another code.",

@@ -50,7 +50,14 @@ MESSAGES: dict[str, str] = {
     "pre.help.own": "Your own numbers: up to 5 at once, best first, separated by spaces; the first available one is taken. If none is, each one costs one of your own-number chances.",
     "pre.ask_kind": "Which kind of plate do you want to practise with?",
     "pre.notice": (
-        "Car ...{vin}: {self} own numbers and {batches} batches left.\nUp to {per} own numbers "
+        "Car ...{vin}: {self} own {self:plural:one=number;other=numbers} and {batches} "
+        "{batches:plural:one=batch;other=batches} left.\nUp to {per} own numbers "
+        "per try, each costs 1 if none is free; {size} per batch. Confirm at the office within "
+        "{days} working days. Hours {opens}-{closes}."
+    ),
+    "practice.notice": (
+        "{self} own {self:plural:one=number;other=numbers} and {batches} "
+        "{batches:plural:one=batch;other=batches} left.\nUp to {per} own numbers "
         "per try, each costs 1 if none is free; {size} per batch. Confirm at the office within "
         "{days} working days. Hours {opens}-{closes}."
     ),
@@ -68,7 +75,10 @@ MESSAGES: dict[str, str] = {
     "pre.own_short": "My own numbers",
     "pre.own.ask": "Enter up to {per} numbers, best first, with spaces ({left} left). {format}",
     "pre.own.patterns": "This office's own-number rules: {patterns} (L letter, D digit)",
-    "pre.own_none": "None of {numbers} is available: {spent} used, {left} own numbers left.",
+    "pre.own_skipped.not_released": "{serial}: not in the pool",
+    "pre.own_skipped.held": "{serial}: in another's batch",
+    "pre.own_skipped.taken": "{serial}: taken",
+    "pre.own_none": "None of {numbers} is available: {spent} used, {left} own {left:plural:one=number;other=numbers} left.",
     "pre.result": (
         "Pre-selected: {plate} (car ...{vin}), valid to the end of {date} ({weekday}).\n"
         "Confirm it at {name} ({address}) with ID, vehicle certificate, invoice and insurance "

@@ -43,6 +43,11 @@ MESSAGES: dict[str, str] = {
     ),
     "pre.help.own": "自编号码：一次输入最多5个，按优先顺序用空格分开；第一个可用的即被选中。都不可用时，每个都扣一次自编机会。",
     "pre.ask_kind": "模拟哪种号牌？",
+    "practice.notice": (
+        "选号须知：还可自编{self}个号牌，换一批还剩{batches}次。"
+        "自编一次最多验证{per}个，都不可用则扣相应次数；随机每批{size}个。"
+        "选中后{days}个工作日内到车管所确认。选号时间{opens}-{closes}。"
+    ),
     "pre.notice": (
         "选号须知（车辆尾号{vin}）：还可自编{self}个号牌，换一批还剩{batches}次。"
         "自编一次最多验证{per}个，都不可用则扣相应次数；随机每批{size}个。"
@@ -62,6 +67,9 @@ MESSAGES: dict[str, str] = {
     "pre.own_short": "自编号码",
     "pre.own.ask": "请输入最多{per}个自编号码，按优先顺序用空格分开（还可自编{left}个）。{format}",
     "pre.own.patterns": "本所自编规则：{patterns}（L为字母，D为数字）",
+    "pre.own_skipped.not_released": "{serial}：不在号池",
+    "pre.own_skipped.held": "{serial}：他人选号中",
+    "pre.own_skipped.taken": "{serial}：已被选",
     "pre.own_none": "{numbers}都不可用，扣{spent}次，还可自编{left}个。",
     "pre.result": (
         "预选成功：{plate}（车辆尾号{vin}），{date}（{weekday}）24时前有效。\n请到{name}（{address}）确认，"

@@ -18,12 +18,13 @@ from core import basic_information, practice
 from core.offices import Office
 from core.otp import clean_entered_code
 from core.plate_errors import OfficeUnknown
-from core.plates import PlateKind, clean_serial
+from core.plates import PlateKind, clean_serial, split_candidates
 from core.preselection import Preselection, PreselectionState
 from core.registry import validate_certificate_number, validate_vin
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
 from dialogs.flows import preselect_screens as screens
 from dialogs.flows.preselect_stage2 import StageTwo
+from dialogs.keywords import is_number, normalise
 from dialogs.replies import Inbound, Reply, Text
 
 
@@ -101,19 +102,24 @@ class PreselectFlow(StageTwo, BaseFlow):
             {"trigger": "take", "source": S.BATCH, "dest": S.RESULT, "before": self.take},
             {
                 "trigger": "candidates",
-                "source": S.OWN,
+                "source": [S.OWN, S.CHOOSE],
                 "dest": S.RESULT,
                 "prepare": self.check_own,
                 "conditions": self.own_taken,
             },
-            {"trigger": "candidates", "source": S.OWN, "dest": S.OWN, "conditions": self.own_left},
             {
                 "trigger": "candidates",
-                "source": S.OWN,
+                "source": [S.OWN, S.CHOOSE],
+                "dest": S.OWN,
+                "conditions": self.own_left,
+            },
+            {
+                "trigger": "candidates",
+                "source": [S.OWN, S.CHOOSE],
                 "dest": S.CHOOSE,
                 "conditions": self.batches_left,
             },
-            {"trigger": "candidates", "source": S.OWN, "dest": S.NO_CHANCES},
+            {"trigger": "candidates", "source": [S.OWN, S.CHOOSE], "dest": S.NO_CHANCES},
             {"trigger": "menu", "source": list(S), "dest": None, "before": self.to_menu},
         ]
         if self.practice:
@@ -181,7 +187,7 @@ class PreselectFlow(StageTwo, BaseFlow):
     def read(self, turn: Turn, inbound: Inbound) -> Event | None:
         state, text = turn.state, inbound.text
         if state is S.OFFICE:  # an office code typed (a number out of range is not one)
-            return None if text.strip().isdigit() else Event("office", {"arg": text.strip()})
+            return None if is_number(normalise(text)) else Event("office", {"arg": text.strip()})
         if state is S.VIN:
             turn.data["vin"] = validate_vin(text)
             return Event("vin")
@@ -193,8 +199,8 @@ class PreselectFlow(StageTwo, BaseFlow):
         if state is S.BATCH:
             serial = clean_serial(text)
             return Event("take", {"arg": serial}) if serial in turn.data.get("batch", []) else None
-        if state is S.OWN:
-            return Event("candidates", {"arg": text})
+        if state is S.OWN or (state is S.CHOOSE and looks_like_numbers(text)):
+            return Event("candidates", {"arg": text})  # numbers typed at the menu: own numbers
         return None
 
     # -- stage 1 -------------------------------------------------------------------------------
@@ -309,6 +315,17 @@ class PracticeFlow(PreselectFlow):
     name = "practice"
     practice = True
     help_key = "help.practice"
+
+
+def looks_like_numbers(text: str) -> bool:
+    """Plate numbers typed where a menu was shown: every word of 5 or more letters and digits."""
+    words = [clean_serial(word) for word in split_candidates(text)]
+    return bool(words) and all(
+        len(word) >= _SHORTEST_SERIAL and word.isascii() and word.isalnum() for word in words
+    )
+
+
+_SHORTEST_SERIAL = 5
 
 
 def clean_office_code(text: str) -> str:

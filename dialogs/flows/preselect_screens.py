@@ -158,14 +158,16 @@ def _notice(flow: PreselectFlow, turn: Turn) -> Reply:
         "per": office.candidates_per_check,
         "size": office.batch_size,
         "days": office.validity_working_days,
-        "vin": vin_tail(current) if current and not flow.practice else "-",
         **hours(office),
     }
+    if not flow.practice:  # a practice run has no vehicle to name
+        params["vin"] = vin_tail(current) if current else "-"
     choices = [Choice("verify", Text("pre.verify"))]
     if not flow.practice:
         choices.append(Choice("another", Text("pre.another")))
     choices.append(_menu())
-    return Reply(lines=(Text("pre.notice", params),), choices=tuple(choices))
+    key = "practice.notice" if flow.practice else "pre.notice"
+    return Reply(lines=(Text(key, params),), choices=tuple(choices))
 
 
 def _verify(flow: PreselectFlow, turn: Turn) -> Reply:

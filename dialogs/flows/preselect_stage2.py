@@ -180,6 +180,8 @@ class StageTwo:
         if outcome is None:
             return
         turn.data["own"] = {"taken": outcome.taken, "spent": outcome.spent}
+        for serial, why in outcome.skipped:
+            turn.note(f"pre.own_skipped.{why.value}", serial=serial)
         if outcome.taken is None:
             numbers = " ".join(outcome.checked)
             turn.note("pre.own_none", numbers=numbers, spent=outcome.spent, left=outcome.left)

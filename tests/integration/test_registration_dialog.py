@@ -40,6 +40,7 @@ SAY = {
         "unit_code_invalid": "请输入18位统一社会信用代码或9位组织机构代码",
         "phone": "这不是有效的手机号",
         "wrong": "验证码错误，还可输入{n}次",
+        "wrong_1": "验证码错误，还可输入1次",
         "exhausted": "该验证码错误次数过多。回复1获取新验证码",
         "expired": "验证码已过期（5分钟内有效）",
         "too_soon": "请{s}秒后再获取验证码",
@@ -74,6 +75,7 @@ SAY = {
         "unit_code_invalid": "Enter an 18-character credit code or a 9-character organisation code",
         "phone": "That is not a mobile number",
         "wrong": "Wrong code. {n} tries left.",
+        "wrong_1": "Wrong code. 1 try left.",
         "exhausted": "Too many wrong entries for that code. Reply 1 for a new code.",
         "expired": "That code has expired (codes last 5 minutes)",
         "too_soon": "Please wait {s} s before asking for another code",
@@ -243,9 +245,11 @@ def test_wrong_code_five_times_needs_a_new_code(
     chat = _at_code_step(app, renderer, lang)
     right = sms.last_code(PHONE)
     wrong = "000000" if right != "000000" else "111111"
-    for left in (4, 3, 2, 1):
+    for left in (4, 3, 2):
         chat.say(wrong)
         assert say["wrong"].format(n=left) in chat.text
+    chat.say(wrong)
+    assert say["wrong_1"] in chat.text  # "1 try", not "1 tries" (issue 12, defect 11)
     chat.say(wrong)
     assert say["exhausted"] in chat.text
     chat.say(right)  # even the right code no longer works
