@@ -321,7 +321,8 @@ def _event(choice_id: str) -> Event:
 def _match_choice(text: str, choices: list[Choice]) -> str | None:
     """A reply of a choice's number, or of its words in either language, picks it: the whole
     label, the label without what stands in brackets (``自编号码`` for ``自编号码（剩20个）``),
-    or any part of it that belongs to that choice alone (``注册``, ``own numbers``)."""
+    or any part of it that belongs to that choice alone (``注册``, ``own numbers``), outside
+    the brackets first. Words that fit several choices pick none: the step asks again."""
     word = normalise(text)
     if not word or not choices:
         return None
@@ -329,7 +330,7 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
         index = int(word) - 1 if len(word) <= 3 else -1
         return choices[index].id if 0 <= index < len(choices) else None
     labels = [(choice.id, _labels(choice)) for choice in choices]
-    for test in (_whole, _core, _part):
+    for test in (_whole, _core, _part_of_core, _part):
         found = {choice_id for choice_id, names in labels if any(test(word, n) for n in names)}
         if len(found) == 1:
             return found.pop()
@@ -352,6 +353,12 @@ def _whole(word: str, label: str) -> bool:
 
 def _core(word: str, label: str) -> bool:
     return word == _BRACKETS.sub("", label).strip(" ,，:：")
+
+
+def _part_of_core(word: str, label: str) -> bool:
+    """Part of the label outside brackets: "person" is a natural person, not a "unit (legal
+    person)"."""
+    return _part(word, _BRACKETS.sub("", label))
 
 
 def _part(word: str, label: str) -> bool:

@@ -11,7 +11,7 @@ MESSAGES: dict[str, str] = {
     "menu.back": "Main menu",
     "error.internal": "Sorry, something went wrong on our side and nothing was saved. Main menu:",
     "menu.cancelled": "Cancelled. Nothing was saved.",
-    "back.done": "That step is done and cannot be gone back to. You are here:",
+    "back.done": "That step is done: no going back.",
     "menu.stale": "That menu is out of date. This is the current step:",
     "lang.other": "Chinese",  # not 中文: one Chinese character makes the whole SMS UCS-2
     "lang.name": "English",

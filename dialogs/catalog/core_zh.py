@@ -11,7 +11,7 @@ MESSAGES: dict[str, str] = {
     "menu.back": "主菜单",
     "error.internal": "抱歉，系统出错，本步未保存。已返回主菜单：",
     "menu.cancelled": "已取消，未保存任何内容。",
-    "back.done": "上一步已完成，不能返回。当前步骤：",
+    "back.done": "该步骤已完成，不能返回。",
     "menu.stale": "该菜单已过期。当前步骤：",
     "lang.other": "English",
     "lang.name": "中文",

@@ -318,14 +318,20 @@ class PracticeFlow(PreselectFlow):
 
 
 def looks_like_numbers(text: str) -> bool:
-    """Plate numbers typed where a menu was shown: every word of 5 or more letters and digits."""
+    """Plate numbers typed where a menu was shown: every word 5 or more letters and digits, at
+    least 3 of them digits (as every serial has), so that words are never taken for numbers."""
     words = [clean_serial(word) for word in split_candidates(text)]
     return bool(words) and all(
-        len(word) >= _SHORTEST_SERIAL and word.isascii() and word.isalnum() for word in words
+        len(word) >= _SHORTEST_SERIAL
+        and word.isascii()
+        and word.isalnum()
+        and sum(ch.isdigit() for ch in word) >= _FEWEST_DIGITS
+        for word in words
     )
 
 
 _SHORTEST_SERIAL = 5
+_FEWEST_DIGITS = 3
 
 
 def clean_office_code(text: str) -> str:
