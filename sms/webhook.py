@@ -169,7 +169,8 @@ def mount(
         if not _SID.match(sid) or not status or len(status) > 20:
             raise HTTPException(400, "MessageSid and MessageStatus are required")
         raw_code = form.get("ErrorCode") or ""
-        if raw_code and not raw_code.isdigit():
+        # isdigit() holds for ²/፩, which int() refuses; Twilio's codes have 5 digits
+        if raw_code and not (raw_code.isascii() and raw_code.isdigit() and len(raw_code) <= 9):
             raise HTTPException(400, "ErrorCode is not a number")
         error_code = int(raw_code) if raw_code else None
         phone = _phone_or_none(form.get("To", ""))
