@@ -42,14 +42,15 @@ _WORDS: dict[str, Keyword] = {
 
 def clean_input(text: str) -> str:
     """What a user typed, without the characters nobody types on purpose and that would be
-    echoed back unseen: format characters (bidi overrides, zero-width spaces and joiners, BOM)
-    and lone surrogates (which no channel can encode)."""
+    echoed back unseen (format characters: bidi overrides, zero-width spaces and joiners, the
+    BOM), and with each lone surrogate (a byte a console could not decode; no channel can send
+    one) shown as the replacement character ``�``."""
     if text.isascii():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+    return "".join(_SHOWN.get(unicodedata.category(ch), ch) for ch in text)
 
 
-_INVISIBLE = frozenset({"Cf", "Cs"})
+_SHOWN = {"Cf": "", "Cs": "\ufffd"}
 
 
 def is_number(word: str) -> bool:

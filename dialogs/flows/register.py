@@ -202,11 +202,11 @@ class RegisterFlow(BaseFlow):
         turn_of(event).data["category"] = Category(str(event.kwargs["arg"])).value
 
     def forget(self, event: EventData) -> None:
-        """Start the details again; the verified channel phone is kept."""
+        """Start the details again; the phone (and whether it was the user's own contact) kept."""
         data = turn_of(event).data
-        phone = data.get("phone")
+        kept = {name: data[name] for name in ("phone", "contact_phone") if name in data}
         data.clear()
-        data["phone"] = phone
+        data.update(kept)
 
     def send_register_code(self, event: EventData) -> None:
         """Details confirmed: send the code that completes registration."""
