@@ -204,7 +204,7 @@ class RegisterFlow(BaseFlow):
     def forget(self, event: EventData) -> None:
         """Start the details again; the phone (and whether it was the user's own contact) kept."""
         data = turn_of(event).data
-        kept = {name: data[name] for name in ("phone", "contact_phone") if name in data}
+        kept: dict[str, Any] = {n: data[n] for n in ("phone", "contact_phone") if n in data}
         data.clear()
         data.update(kept)
 
