@@ -19,6 +19,12 @@ class InvalidPhone(DomainError):
     code = "phone.invalid"
 
 
+class ContactRequired(DomainError):
+    """A channel that vouches for numbers only as the user's own shared contact got one typed."""
+
+    code = "phone.contact_required"
+
+
 class InvalidName(DomainError):
     code = "name.invalid"
 
@@ -85,6 +91,12 @@ class CodeResendTooSoon(DomainError):
 
 class CodeHourlyLimit(DomainError):
     code = "otp.hourly_limit"
+
+
+class CodeChatLimit(DomainError):
+    """Too many codes asked for from one chat, whatever the numbers."""
+
+    code = "otp.chat_limit"
 
 
 class PhoneAlreadyRegistered(DomainError):

@@ -67,6 +67,7 @@ def validate_resident_id(text: str, *, today: date) -> str:
     number = clean_code(text)
     if (
         len(number) != 18
+        or not number.isascii()  # ``isdigit()`` holds for ❶ and ፩ too, which ``int()`` refuses
         or not number[:17].isdigit()
         or not (number[17].isdigit() or number[17] == "X")
     ):
@@ -113,7 +114,7 @@ def validate_unit_code(text: str) -> str:
             raise InvalidUnitCode() from exc
     if len(code) == 9:
         body, check = code[:8], code[8]
-        if not all(ch in _ORG_ALPHABET for ch in body) or not (check.isdigit() or check == "X"):
+        if not all(ch in _ORG_ALPHABET for ch in body) or check not in "0123456789X":
             raise InvalidUnitCode()
         if organisation_check_digit(body) != check:
             raise UnitCodeChecksumWrong()

@@ -23,11 +23,6 @@ def mask_phone(value: str) -> str:
     return mask_middle(value, min(4, len(value) // 3), 4 if len(value) > 8 else 2)
 
 
-def mask_name(value: str) -> str:
-    """``张三丰`` → ``张**``; ``Li Lei`` → ``L*****``. Keeps only the first character."""
-    return mask_middle(value, 1, 0) if value else value
-
-
 def mask_code(value: str) -> str:
     """Unit codes keep their first 2 and last 4 characters."""
     return mask_middle(value, 2, 4)

@@ -1,5 +1,14 @@
 """One-time codes (SPEC §2): 6 digits, 5 minutes, 5 wrong entries, 1 send a minute, 5 an hour.
 
+Codes and their limits belong to who asked (a chat: its channel and user) as well as to the
+number, so that nobody can spend another person's allowance or lock them out of their own
+channel: the minute between sends is per number, purpose and chat (a registration code never
+holds up the pre-selection code that follows it); 5 an hour per number and chat; 10 an hour
+per chat whatever the numbers; 10 an hour per number from chats the channel cannot vouch are
+its owner's (the number's own SMS, its own shared Telegram contact, a chat signed in with it are
+always the owner's). Wrong entries count against the code they were entered for, which is the
+asking chat's own.
+
 Codes are stored only as an HMAC of (phone, purpose, code) under the server's secret key and
 compared in constant time. The SMS that carries a code waits in the outbox with a random nonce,
 not the code: the dispatcher derives the code from the nonce and the same key at the moment it
@@ -20,6 +29,7 @@ from typing import Any
 from core.clock import as_utc
 from core.errors import (
     CodeAttemptsExhausted,
+    CodeChatLimit,
     CodeExpired,
     CodeHourlyLimit,
     CodeMalformed,
@@ -32,7 +42,34 @@ CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_ENTRIES = 5
 RESEND_INTERVAL = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
+SENDS_PER_CHAT_HOUR = 10
+SENDS_PER_NUMBER_HOUR = 10  # to one number from chats not vouched to be its owner's
 HOUR = timedelta(hours=1)
+VERIFIED_FOR = timedelta(minutes=10)  # a code entered this long ago still verifies the phone
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asks for (and enters) a code: a chat, named ``channel:user``, and whether its channel
+    vouches that it is the number's owner (an SMS from the number, the user's own shared
+    contact, a chat signed in with the number)."""
+
+    key: str = ""
+    vouched: bool = False
+
+
+ANYONE = Requester()
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A code sent within the last hour: to which number, for what, asked by whom, when."""
+
+    phone: str
+    purpose: str
+    requester: str
+    vouched: bool
+    created_at: datetime
 
 
 @dataclass(eq=False)
@@ -44,7 +81,17 @@ class OneTimeCode:
     expires_at: datetime
     wrong_entries: int = 0
     used_at: datetime | None = None
+    requester: str = ""
+    vouched: bool = False
     id: int | None = None
+
+    def usable(self, now: datetime) -> bool:
+        """Still good to enter: not used, not expired, wrong entries left."""
+        return (
+            self.used_at is None
+            and self.wrong_entries < MAX_WRONG_ENTRIES
+            and now < as_utc(self.expires_at)
+        )
 
     def check(self, *, entered: str, key: bytes, now: datetime) -> None:
         """Accept the entered code or raise why not; a wrong entry is counted."""
@@ -101,14 +148,46 @@ def reveal(params: dict[str, Any], key: bytes | None) -> dict[str, Any]:
     return shown
 
 
-def check_send_allowed(recent_sends: list[datetime], now: datetime) -> None:
-    """``recent_sends``: when codes went to this number within the last hour (any order)."""
-    sends = sorted(as_utc(s) for s in recent_sends if now - as_utc(s) < HOUR)
-    if sends and now - sends[-1] < RESEND_INTERVAL:
-        wait = RESEND_INTERVAL - (now - sends[-1])
+def check_send_allowed(
+    *,
+    phone: str,
+    purpose: str,
+    requester: Requester,
+    recent: list[Sent],
+    now: datetime,
+) -> None:
+    """Refuse a send to ``phone`` for ``purpose`` asked by ``requester`` that would break a
+    limit. ``recent``: the codes sent to that number or asked for by that chat in the last
+    hour (any order)."""
+    sends = sorted(
+        (s for s in recent if now - as_utc(s.created_at) < HOUR), key=lambda s: s.created_at
+    )
+    same = [
+        s.created_at
+        for s in sends
+        if (s.phone, s.purpose, s.requester) == (phone, purpose, requester.key)
+    ]
+    if same and now - as_utc(same[-1]) < RESEND_INTERVAL:
+        wait = RESEND_INTERVAL - (now - as_utc(same[-1]))
         raise CodeResendTooSoon(seconds=max(1, math.ceil(wait.total_seconds())))
-    if len(sends) >= SENDS_PER_HOUR:
-        retry_at = sends[-SENDS_PER_HOUR] + HOUR
-        seconds = (retry_at - now).total_seconds()
-        minutes = max(1, math.ceil(seconds / 60))
-        raise CodeHourlyLimit(minutes=minutes)
+    _within(
+        [s.created_at for s in sends if (s.phone, s.requester) == (phone, requester.key)],
+        SENDS_PER_HOUR,
+        now,
+        CodeHourlyLimit,
+    )
+    if requester.key:
+        chat = [s.created_at for s in sends if s.requester == requester.key]
+        _within(chat, SENDS_PER_CHAT_HOUR, now, CodeChatLimit)
+    if not requester.vouched:
+        others = [s.created_at for s in sends if s.phone == phone and not s.vouched]
+        _within(others, SENDS_PER_NUMBER_HOUR, now, CodeHourlyLimit)
+
+
+def _within(
+    sends: list[datetime], limit: int, now: datetime, error: type[CodeHourlyLimit | CodeChatLimit]
+) -> None:
+    if len(sends) >= limit:
+        retry_at = as_utc(sorted(sends)[-limit]) + HOUR
+        minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
+        raise error(minutes=minutes)

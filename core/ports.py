@@ -9,7 +9,7 @@ from typing import Protocol, Self
 
 from core.accounts import Account, Language
 from core.events import Event
-from core.otp import OneTimeCode
+from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
     BlacklistRepository,
@@ -43,12 +43,18 @@ class CodeRepository(Protocol):
         ...
 
     def add(self, code: OneTimeCode) -> None: ...
-    def latest(self, phone: str, purpose: str) -> OneTimeCode | None: ...
+    def latest(self, phone: str, purpose: str, requester: str) -> OneTimeCode | None: ...
     def save(self, code: OneTimeCode) -> None:
         """Write back what checking ``code`` changed (wrong entries, used)."""
         ...
 
-    def sent_since(self, phone: str, since: datetime) -> list[datetime]: ...
+    def sent_since(self, phone: str, requester: str, since: datetime) -> list[Sent]:
+        """Codes sent to ``phone`` or asked for by ``requester`` since ``since``."""
+        ...
+
+    def verified_since(self, phone: str, requester: str, since: datetime) -> bool:
+        """Whether ``requester`` entered a right code for ``phone`` since ``since``."""
+        ...
 
 
 class OutboxRepository(Protocol):

@@ -100,9 +100,11 @@ def practice_choose(
 ) -> OwnCheck:
     check_open(office, now)
     candidates = parse_candidates(office, run.plate_kind, typed, run)
-    taken = first_available(uow, office, run.plate_kind, candidates, session_id=None, lock=False)
+    taken, skipped = first_available(
+        uow, office, run.plate_kind, candidates, session_id=None, lock=False
+    )
     if taken is not None:
         run.select(taken, now=now, deadline=deadline_for(uow, office, now))
-        return OwnCheck(taken, candidates, 0, run.self_choice_left)
+        return OwnCheck(taken, candidates, 0, run.self_choice_left, skipped)
     run.spend_self_choice(len(candidates))
-    return OwnCheck(None, candidates, len(candidates), run.self_choice_left)
+    return OwnCheck(None, candidates, len(candidates), run.self_choice_left, skipped)

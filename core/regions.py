@@ -18,6 +18,8 @@ from core.errors import UnknownRegion
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
 _ENTRY = re.compile(r'^\s+(\d{4}) county="(?:\[(\d*)-(\d*)\])?(.+)"$')
+_DIVISION = re.compile(r'^\s+(\d{4}) county="(.+)"$')
+_ENDED = re.compile(r"^\[\d*-\d+\]")  # a name used until a year: the code is no longer in use
 _PROVINCE = re.compile(r'^(\d{2}) province="(.+)"$')
 _SKIP_SUFFIXES = ("市辖区", "县", "行政区划", "地区")
 
@@ -33,12 +35,30 @@ class Region:
         return self.city if self.province == self.city else self.province + self.city
 
 
+def _table() -> list[str]:
+    return resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8").splitlines()
+
+
+@cache
+def current_divisions() -> frozenset[str]:
+    """Every six-digit division code in use today (county level and above)."""
+    codes: set[str] = set()
+    province_code = ""
+    for line in _table():
+        if match := _PROVINCE.match(line):
+            province_code = match.group(1)
+            continue
+        match = _DIVISION.match(line)
+        if match and province_code and not _ENDED.match(match.group(2).split(",")[-1]):
+            codes.add(province_code + match.group(1))
+    return frozenset(codes)
+
+
 @cache
 def all_regions() -> dict[str, Region]:
-    text = resources.files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8")
     regions: dict[str, Region] = {}
     province_code = province = ""
-    for line in text.splitlines():
+    for line in _table():
         if match := _PROVINCE.match(line):
             province_code, province = match.group(1), match.group(2)
             if province_code in MUNICIPALITIES:
@@ -57,7 +77,7 @@ def all_regions() -> dict[str, Region]:
 
 def region_code_of_division(division: str) -> str | None:
     """``440304`` → ``4403`` when that region exists today."""
-    if len(division) < 4 or not division[:4].isdigit():
+    if len(division) < 4 or not division[:4].isascii() or not division[:4].isdigit():
         return None
     code = division[:2] + "00" if division[:2] in MUNICIPALITIES else division[:4]
     return code if code in all_regions() else None
@@ -75,8 +95,10 @@ def find_regions(query: str, limit: int = 8) -> list[Region]:
     text = "".join(unicodedata.normalize("NFKC", query).split())
     if not text:
         return []
-    if text.isdigit():
-        code = region_code_of_division(text)
+    if text.isdigit():  # a region's code (4403) or a division's (440304) that exists today
+        if len(text) == 4 and text in all_regions():
+            return [all_regions()[text]]
+        code = region_code_of_division(text) if text in current_divisions() else None
         return [all_regions()[code]] if code else []
     stem = text.removesuffix("市")
     exact = [r for r in all_regions().values() if r.city.removesuffix("市") == stem]

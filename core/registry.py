@@ -147,7 +147,7 @@ class ImportReport:
 
 def _owner(text: str, today: date) -> str:
     value = _clean(text)
-    if len(value) == 18 and value[:17].isdigit():
+    if len(value) == 18 and value[:17].isascii() and value[:17].isdigit():
         return validate_resident_id(value, today=today)
     return validate_unit_code(value)
 

@@ -8,6 +8,7 @@ refuses it (so that a wrong code is counted), and a refusal must cost nothing.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,11 +17,13 @@ from core import verification
 from core.accounts import Account, Language
 from core.basic_information import check_not_blacklisted, check_open, office_of
 from core.clock import Clock
+from core.errors import CodeNotRequested
 from core.offices import (
     Office,
     holiday_window,
     validity_deadline,
 )
+from core.otp import ANYONE, Requester
 from core.plate_errors import (
     NoCandidates,
     NumberNotHeld,
@@ -75,11 +78,20 @@ def send_selection_code(
     account: Account,
     preselection_id: int,
     language: Language,
-) -> None:
+    requester: Requester = ANYONE,
+    reuse_recent: bool = False,
+) -> verification.Sending:
     """Stage 2 step 1: a one-time code to the account's mobile, inside selection hours only."""
     _ready_for_stage2(uow, account, preselection_id, clock.now())
-    verification.send_code(
-        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, language=language
+    return verification.send_code(
+        uow,
+        clock=clock,
+        key=key,
+        phone=account.phone,
+        purpose=PRESELECT,
+        language=language,
+        requester=requester,
+        reuse_recent=reuse_recent,
     )
 
 
@@ -90,14 +102,28 @@ def start_session(
     key: bytes,
     account: Account,
     preselection_id: int,
-    entered_code: str,
+    entered_code: str | None,
+    requester: Requester = ANYONE,
 ) -> SelectionSession:
-    """The code is right: a selection session opens (an earlier one ends, its holds go back)."""
+    """The code is right: a selection session opens (an earlier one ends, its holds go back).
+    No code (``entered_code`` None) will do when this chat verified the phone a few minutes
+    ago (registering, signing in, an earlier session): the same journey goes on."""
     now = clock.now()
     _ready_for_stage2(uow, account, preselection_id, now)
-    verification.check_code(
-        uow, clock=clock, key=key, phone=account.phone, purpose=PRESELECT, entered=entered_code
-    )
+    if entered_code is not None:
+        verification.check_code(
+            uow,
+            clock=clock,
+            key=key,
+            phone=account.phone,
+            purpose=PRESELECT,
+            entered=entered_code,
+            requester=requester,
+        )
+    elif not verification.verified_recently(
+        uow, clock=clock, phone=account.phone, requester=requester
+    ):
+        raise CodeNotRequested()
     for earlier in uow.sessions.open_for(preselection_id):
         end_session(uow, earlier, now)
     session = SelectionSession(
@@ -227,14 +253,35 @@ def is_available(found: tuple[NumberState, int | None] | None, session_id: int |
     )
 
 
+class Unavailable(enum.StrEnum):
+    """Why a self-chosen candidate was not taken (the user is told, number by number)."""
+
+    NOT_RELEASED = "not_released"  # not in the pool: held back by the office, or never released
+    HELD = "held"  # shown to another user in a random batch right now
+    TAKEN = "taken"  # pre-selected or issued
+
+
+def why_unavailable(found: tuple[NumberState, int | None] | None) -> Unavailable:
+    if found is None:
+        return Unavailable.NOT_RELEASED
+    state = found[0]
+    if state is NumberState.HELD:
+        return Unavailable.HELD
+    if state in (NumberState.PRESELECTED, NumberState.ISSUED):
+        return Unavailable.TAKEN
+    return Unavailable.NOT_RELEASED  # for sale, in auction, reserved: not for selection
+
+
 @dataclass(frozen=True, slots=True)
 class OwnCheck:
-    """The outcome of checking self-chosen candidates: the one taken, or what it cost."""
+    """The outcome of checking self-chosen candidates: the one taken, or what it cost, and
+    why each candidate before the one taken was not."""
 
     taken: str | None
     checked: list[str]
     spent: int
     left: int
+    skipped: tuple[tuple[str, Unavailable], ...] = ()
 
 
 def first_available(
@@ -245,9 +292,15 @@ def first_available(
     *,
     session_id: int | None,
     lock: bool,
-) -> str | None:
+) -> tuple[str | None, tuple[tuple[str, Unavailable], ...]]:
+    """The first candidate that may be taken, and why each one before it may not."""
     found = uow.pool.states(office.id or 0, kind, candidates, lock=lock)
-    return next((c for c in candidates if is_available(found.get(c), session_id)), None)
+    skipped: list[tuple[str, Unavailable]] = []
+    for candidate in candidates:
+        if is_available(found.get(candidate), session_id):
+            return candidate, tuple(skipped)
+        skipped.append((candidate, why_unavailable(found.get(candidate))))
+    return None, tuple(skipped)
 
 
 def choose_own(
@@ -258,10 +311,12 @@ def choose_own(
     session, preselection, office = _in_session(uow, account, session_id, now)
     kind = preselection.plate_kind
     candidates = parse_candidates(office, kind, typed, preselection)
-    taken = first_available(uow, office, kind, candidates, session_id=session_id, lock=True)
+    taken, skipped = first_available(
+        uow, office, kind, candidates, session_id=session_id, lock=True
+    )
     if taken is not None:
         select_number(uow, preselection, office, taken, now=now, session=session)
-        return OwnCheck(taken, candidates, 0, preselection.self_choice_left)
+        return OwnCheck(taken, candidates, 0, preselection.self_choice_left, skipped)
     preselection.spend_self_choice(len(candidates))
     uow.sessions.save_progress(session, preselection)
-    return OwnCheck(None, candidates, len(candidates), preselection.self_choice_left)
+    return OwnCheck(None, candidates, len(candidates), preselection.self_choice_left, skipped)

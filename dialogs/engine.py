@@ -7,6 +7,7 @@ flow, run core, write the new state and any outgoing messages, commit. Replies a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +20,7 @@ from core.errors import DomainError
 from core.masking import describe_error, mask_phone
 from dialogs.catalog import CATALOGS, render_text
 from dialogs.flow import Event, Flow, Services, Turn
-from dialogs.keywords import Keyword, match_keyword, normalise
+from dialogs.keywords import Keyword, clean_input, is_number, match_keyword, normalise
 from dialogs.replies import Choice, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Engine:
         idle connection) is run once more, on a fresh connection: nothing of it was kept, and
         the user should not pay for a connection the pool could not know was dead.
         """
+        inbound = replace(inbound, text=clean_input(inbound.text))
         try:
             try:
                 return self._transaction(inbound, self._turn)
@@ -100,6 +102,7 @@ class Engine:
             log.info("duplicate %s message %s dropped", inbound.channel, inbound.message_id)
             return Reply.from_json(earlier), False
         turn = Turn(conversation, uow, self.services, now)
+        turn.sender_phone = inbound.sender_phone
         reply = step(turn, inbound)
         conversation.choices = [choice.to_json() for choice in reply.choices]
         conversation.updated_at = now
@@ -220,7 +223,10 @@ class Engine:
             turn.note(f"error.{error.code}", **error.params)
             return
         if fired and turn.state is not before and turn.switch_to is None:
-            turn.conversation.history.append(before.name)
+            if turn.state.name in flow.checkpoints:
+                turn.conversation.history.clear()  # what came before is done with
+            else:
+                turn.conversation.history.append(before.name)
         turn.conversation.state = turn.state.name
 
     def _keyword(self, turn: Turn, keyword: Keyword) -> Reply:
@@ -240,6 +246,8 @@ class Engine:
             if conversation.history:
                 conversation.state = conversation.history.pop()
                 turn.state = flow.state_of(conversation.state)
+            elif conversation.state in flow.checkpoints:
+                turn.note("back.done")  # the step before is done with: stay here
             else:
                 return self._restart(turn)
         return self._prompt(turn)
@@ -313,18 +321,56 @@ def _event(choice_id: str) -> Event:
 
 
 def _match_choice(text: str, choices: list[Choice]) -> str | None:
-    """A reply of a choice's number, or of its words in either language, picks it."""
+    """A reply of a choice's number, or of its words in either language, picks it: the whole
+    label, the label without what stands in brackets (``自编号码`` for ``自编号码（剩20个）``),
+    or any part of it that belongs to that choice alone (``注册``, ``own numbers``), outside
+    the brackets first. Words that fit several choices pick none: the step asks again."""
     word = normalise(text)
     if not word or not choices:
         return None
-    if word.isdigit():
-        index = int(word) - 1
-        return choices[index].id if 0 <= index < len(choices) and len(word) <= 3 else None
-    for choice in choices:
-        for language in CATALOGS:
-            if normalise(render_text(choice.label, language)) == word:
-                return choice.id
+    if is_number(word):  # a number is an option's number or nothing (never ``int("❶")``)
+        index = int(word) - 1 if len(word) <= 3 else -1
+        return choices[index].id if 0 <= index < len(choices) else None
+    labels = [(choice.id, _labels(choice)) for choice in choices]
+    for test in (_whole, _core, _part_of_core, _part):
+        found = {choice_id for choice_id, names in labels if any(test(word, n) for n in names)}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return None  # the words fit several options: ask for the number
     return None
+
+
+def _labels(choice: Choice) -> list[str]:
+    return [normalise(render_text(choice.label, language)) for language in CATALOGS]
+
+
+_BRACKETS = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
+_MIN_PART = 2
+
+
+def _whole(word: str, label: str) -> bool:
+    return word == label
+
+
+def _core(word: str, label: str) -> bool:
+    return word == _BRACKETS.sub("", label).strip(" ,，:：")
+
+
+def _part_of_core(word: str, label: str) -> bool:
+    """Part of the label outside brackets: "person" is a natural person, not a "unit (legal
+    person)"."""
+    return _part(word, _BRACKETS.sub("", label))
+
+
+def _part(word: str, label: str) -> bool:
+    """Part of the label: whole words of it in a language with spaces, any two or more
+    characters of it in Chinese."""
+    if len(word) < _MIN_PART or is_number(word):
+        return False
+    if word.isascii():
+        return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", label) is not None
+    return word in label
 
 
 __all__ = ["Engine", "Event", "Services", "Turn"]

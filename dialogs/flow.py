@@ -13,6 +13,7 @@ from transitions import EventData, Machine
 from core.accounts import Account, Language
 from core.clock import OFFICE_TZ, Clock
 from core.conversation import Conversation, DialogUnitOfWork
+from core.otp import Requester
 from dialogs.replies import Inbound, Reply, Text
 
 
@@ -48,6 +49,7 @@ class Turn:
         self.now = now
         self.notes: list[Text] = []
         self.switch_to: str | None = None
+        self.sender_phone: str | None = None  # the number the channel vouches this turn is from
         self._account: Account | None = None
 
     @property
@@ -74,6 +76,16 @@ class Turn:
         if self._account is None and self.conversation.account_id is not None:
             self._account = self.uow.accounts.view(self.conversation.account_id)
         return self._account
+
+    def requester(self, phone: str) -> Requester:
+        """This chat, as the one asking for a code to ``phone``: vouched to be the number's
+        owner when the channel says the message comes from it (SMS), the user shared it as
+        their own contact (Telegram), or this chat signed in with it."""
+        conversation = self.conversation
+        vouched = phone in (self.sender_phone, self.data.get("contact_phone")) or (
+            self.registered and conversation.phone == phone
+        )
+        return Requester(f"{conversation.channel}:{conversation.user_key}", vouched)
 
     def link(self, account: Account) -> None:
         """From now on this conversation acts for ``account`` (loaded afresh when needed)."""
@@ -119,6 +131,9 @@ def turn_of(event: EventData) -> Turn:
 class Flow(Protocol):
     name: ClassVar[str]
     requires_account: ClassVar[bool]
+    checkpoints: ClassVar[frozenset[str]]
+    """States that complete a step for good (a number taken, a code used): BACK never goes
+    behind them, since what was there is gone (the batch, the code)."""
     machine: Machine
 
     def entry(self, turn: Turn) -> enum.Enum:
@@ -150,6 +165,7 @@ class BaseFlow:
 
     name: ClassVar[str]
     requires_account: ClassVar[bool] = False
+    checkpoints: ClassVar[frozenset[str]] = frozenset()
     State: ClassVar[type[enum.Enum]]
     help_key: ClassVar[str] = "help.general"
 

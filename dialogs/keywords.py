@@ -40,6 +40,25 @@ _WORDS: dict[str, Keyword] = {
 }
 
 
+def clean_input(text: str) -> str:
+    """What a user typed, without the characters nobody types on purpose and that would be
+    echoed back unseen (format characters: bidi overrides, zero-width spaces and joiners, the
+    BOM), and with each lone surrogate (a byte a console could not decode; no channel can send
+    one) shown as the replacement character ``�``."""
+    if text.isascii():
+        return text
+    return "".join(_SHOWN.get(unicodedata.category(ch), ch) for ch in text)
+
+
+_SHOWN = {"Cf": "", "Cs": "\ufffd"}
+
+
+def is_number(word: str) -> bool:
+    """Plain digits 0-9 only: ``isdigit()`` also holds for ``❶``, ``፩`` and ``²``, which
+    ``int()`` refuses."""
+    return word.isascii() and word.isdigit()
+
+
 def normalise(text: str) -> str:
     """Full-width to half-width, surrounding space dropped, case folded."""
     return unicodedata.normalize("NFKC", text).strip().casefold()

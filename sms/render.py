@@ -10,7 +10,7 @@ from sms.segments import fits
 
 def sms_lines(reply: Reply) -> list[str]:
     language = reply.language
-    lines = [render_text(Text("sms.practice"), language)] if reply.practice else []
+    lines: list[str] = []  # a practice screen says so in its own first line (no second marker)
     for line in reply.lines:
         lines += render_text(line, language).split("\n")
     lines += [

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
 from core.conversation import AlreadyHandled, Conversation
-from core.otp import OneTimeCode
+from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from store.prepared import Prepared
 from store.sms_tables import sms_opt_outs
@@ -131,12 +131,22 @@ class SqlAccountRepository:
 
 
 _PHONE_LOCK = Prepared(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
-_SENT_SINCE = Prepared(
-    sa.select(one_time_codes.c.created_at).where(
-        one_time_codes.c.phone == sa.bindparam("phone"),
-        one_time_codes.c.created_at
-        >= sa.bindparam("since", type_=one_time_codes.c.created_at.type),
+_c = one_time_codes.c
+_SENT_SINCE = sa.select(_c.phone, _c.purpose, _c.requester, _c.vouched, _c.created_at).where(
+    sa.or_(
+        _c.phone == sa.bindparam("phone"),
+        sa.and_(_c.requester != "", _c.requester == sa.bindparam("requester")),
+    ),
+    _c.created_at >= sa.bindparam("since", type_=_c.created_at.type),
+)
+_VERIFIED_SINCE = Prepared(
+    sa.select(_c.id)
+    .where(
+        _c.phone == sa.bindparam("phone"),
+        _c.requester == sa.bindparam("requester"),
+        _c.used_at >= sa.bindparam("since", type_=_c.used_at.type),
     )
+    .limit(1)
 )
 _INSERT_CODE = _insert_of(one_time_codes)
 _LATEST_CODE = Prepared(
@@ -144,6 +154,7 @@ _LATEST_CODE = Prepared(
     .where(
         one_time_codes.c.phone == sa.bindparam("phone"),
         one_time_codes.c.purpose == sa.bindparam("purpose"),
+        one_time_codes.c.requester == sa.bindparam("requester"),
     )
     .order_by(one_time_codes.c.created_at.desc(), one_time_codes.c.id.desc())
     .limit(1)
@@ -185,10 +196,10 @@ class SqlCodeRepository:
         if connection.dialect.name == "postgresql":
             _PHONE_LOCK.write(connection, {"key": f"otp:{phone}"})
 
-    def latest(self, phone: str, purpose: str) -> OneTimeCode | None:
-        """The code sent last to ``phone`` for ``purpose``, read afresh (plain SQL, not tracked:
-        ``save`` writes back what a check changed)."""
-        params = {"phone": phone, "purpose": purpose}
+    def latest(self, phone: str, purpose: str, requester: str) -> OneTimeCode | None:
+        """The code sent last to ``phone`` for ``purpose`` at ``requester``'s request, read
+        afresh (plain SQL, not tracked: ``save`` writes back what a check changed)."""
+        params = {"phone": phone, "purpose": purpose, "requester": requester}
         row = _LATEST_CODE.run(self.scope.connection, params).first()
         if row is None:
             return None
@@ -199,9 +210,16 @@ class SqlCodeRepository:
         params = {"w_id": code.id, "wrong_entries": code.wrong_entries, "used_at": code.used_at}
         _SAVE_CODE.write(self.scope.connection, params)
 
-    def sent_since(self, phone: str, since: datetime) -> list[datetime]:
-        rows = _SENT_SINCE.run(self.scope.connection, {"phone": phone, "since": since})
-        return [when for when in rows.scalars() if when is not None]
+    def sent_since(self, phone: str, requester: str, since: datetime) -> list[Sent]:
+        """Codes sent to ``phone`` or asked for by ``requester`` since ``since``."""
+        params = {"phone": phone, "requester": requester, "since": since}
+        rows = self.scope.connection.execute(_SENT_SINCE, params).mappings()
+        return [Sent(**row) for row in rows]
+
+    def verified_since(self, phone: str, requester: str, since: datetime) -> bool:
+        """Whether ``requester`` entered a right code for ``phone`` since ``since``."""
+        params = {"phone": phone, "requester": requester, "since": since}
+        return _VERIFIED_SINCE.run(self.scope.connection, params).first() is not None
 
 
 _o = outbox.c

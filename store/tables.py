@@ -53,7 +53,10 @@ one_time_codes = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("wrong_entries", sa.Integer, nullable=False, default=0),
     sa.Column("used_at", UTCDateTime),
+    sa.Column("requester", sa.String(100), nullable=False, default="", server_default=""),
+    sa.Column("vouched", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Index("ix_one_time_codes_phone_created", "phone", "created_at"),
+    sa.Index("ix_one_time_codes_requester_created", "requester", "created_at"),
     sa.Index("ix_one_time_codes_created_at", "created_at"),
 )
 

@@ -3,14 +3,21 @@
 Each area keeps its texts in a pair of modules, ``<area>_zh.py`` and ``<area>_en.py``, each with a
 ``MESSAGES`` dict; they are merged here. A key defined twice is an error, and a test checks that
 both languages have the same keys and placeholders.
+
+A word that depends on a number takes its form by the language's CLDR plural rules (Babel's):
+``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left".
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import string
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
+
+from babel import Locale
 
 from core.accounts import Language
 from dialogs.replies import Text
@@ -37,6 +44,26 @@ CATALOGS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 )
 
 
+_LOCALES = {Language.ZH: Locale.parse("zh_CN"), Language.EN: Locale.parse("en")}
+_PLURAL = ":plural:"
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus the ``plural:`` format of a number (see the module's docstring)."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if not format_spec.startswith("plural:"):
+            return str(super().format_field(value, format_spec))
+        forms = dict(form.split("=", 1) for form in format_spec[len("plural:") :].split(";"))
+        return forms.get(self.locale.plural_form(value), forms["other"])
+
+
+_FORMATTERS = {language: _PluralFormatter(locale) for language, locale in _LOCALES.items()}
+
+
 def render_text(text: Text, language: Language) -> str:
     """Fill a catalog text. A parameter named ``x_key`` is itself a catalog key, rendered into
     ``{x}`` (so a category or a language name is translated too)."""
@@ -47,4 +74,7 @@ def render_text(text: Text, language: Language) -> str:
             params[name[:-4]] = catalog[str(value)]
         else:
             params[name] = value
-    return catalog[text.key].format(**params)
+    template = catalog[text.key]
+    if _PLURAL in template:
+        return _FORMATTERS[language].vformat(template, (), params)
+    return template.format(**params)

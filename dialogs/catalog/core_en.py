@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "menu.back": "Main menu",
     "error.internal": "Sorry, something went wrong on our side and nothing was saved. Main menu:",
     "menu.cancelled": "Cancelled. Nothing was saved.",
+    "back.done": "That step is done: no going back.",
     "menu.stale": "That menu is out of date. This is the current step:",
     "lang.other": "Chinese",  # not 中文: one Chinese character makes the whole SMS UCS-2
     "lang.name": "English",
@@ -74,7 +75,9 @@ MESSAGES: dict[str, str] = {
         "My account\n{name}, code {unit_code}\nRep. {rep_name}, ID {id_number}\n{phone}, {region}"
     ),
     "error.phone.invalid": "That is not a mobile number. Enter one like 138 0013 8000 or +44 7911 123456.",
-    "error.name.invalid": "Enter a name of 1 to {maximum} characters.",
+    "error.phone.contact_required": "Please share your own contact with the button below: a typed number cannot be checked.",
+    "error.otp.chat_limit": "Too many codes asked for from this chat this hour. Try again in {minutes} min.",
+    "error.name.invalid": "A name has letters, not only digits or signs (at most {maximum} characters). Enter it again.",
     "error.address.invalid": "Enter the full address (4 to {maximum} characters).",
     "error.id.invalid": "An ID number has 18 characters: 17 digits, then a digit or X. Enter it again.",
     "error.id.checksum": "That ID number's check digit is wrong. Check for a typo and enter it again.",
@@ -85,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "error.region.unknown": 'No region called "{query}". Type the city, e.g. 深圳 or 汕头.',
     "error.otp.malformed": "The code has {length} digits. Enter the digits from the SMS.",
     "error.otp.not_requested": "No code was sent yet. Reply 1 to get one.",
-    "error.otp.wrong": "Wrong code. {left} tries left.",
+    "error.otp.wrong": "Wrong code. {left} {left:plural:one=try;other=tries} left.",
     "error.otp.exhausted": "Too many wrong entries for that code. Reply 1 for a new code.",
     "error.otp.expired": "That code has expired (codes last 5 minutes). Reply 1 for a new code.",
     "error.otp.too_soon": "Please wait {seconds} s before asking for another code.",

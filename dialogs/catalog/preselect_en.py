@@ -50,13 +50,21 @@ MESSAGES: dict[str, str] = {
     "pre.help.own": "Your own numbers: up to 5 at once, best first, separated by spaces; the first available one is taken. If none is, each one costs one of your own-number chances.",
     "pre.ask_kind": "Which kind of plate do you want to practise with?",
     "pre.notice": (
-        "Car ...{vin}: {self} own numbers and {batches} batches left.\nUp to {per} own numbers "
+        "Car ...{vin}: {self} own {self:plural:one=number;other=numbers} and {batches} "
+        "{batches:plural:one=batch;other=batches} left.\nUp to {per} own numbers "
+        "per try, each costs 1 if none is free; {size} per batch. Confirm at the office within "
+        "{days} working days. Hours {opens}-{closes}."
+    ),
+    "practice.notice": (
+        "{self} own {self:plural:one=number;other=numbers} and {batches} "
+        "{batches:plural:one=batch;other=batches} left.\nUp to {per} own numbers "
         "per try, each costs 1 if none is free; {size} per batch. Confirm at the office within "
         "{days} working days. Hours {opens}-{closes}."
     ),
     "pre.verify": "Verify phone and pick",
     "pre.another": "Another vehicle",
     "pre.enter_code": "Enter the 6-digit code we sent by SMS to {phone}:",
+    "pre.phone_verified": "Your phone was verified a moment ago: no new code needed.",
     "pre.choose": "How do you want to pick?",
     "pre.draw": "Random batch ({batches} left)",
     "pre.draw_no4": "Random batch, no 4s",
@@ -67,13 +75,17 @@ MESSAGES: dict[str, str] = {
     "pre.own_short": "My own numbers",
     "pre.own.ask": "Enter up to {per} numbers, best first, with spaces ({left} left). {format}",
     "pre.own.patterns": "This office's own-number rules: {patterns} (L letter, D digit)",
-    "pre.own_none": "None of {numbers} is available: {spent} used, {left} own numbers left.",
+    "pre.own_skipped.not_released": "{serial}: not in the pool",
+    "pre.own_skipped.held": "{serial}: in another's batch",
+    "pre.own_skipped.taken": "{serial}: taken",
+    "pre.own_none": "None of {numbers} is available: {spent} used, {left} own {left:plural:one=number;other=numbers} left.",
     "pre.result": (
         "Pre-selected: {plate} (car ...{vin}), valid to the end of {date} ({weekday}).\n"
         "Confirm it at {name} ({address}) with ID, vehicle certificate, invoice and insurance "
         "policy, or it lapses and bars online selection for 2 years."
     ),
     "pre.no_chances": "Vehicle ...{vin} has used all its own-number chances and batches; no more online selection. Please pick a number in person at {name} ({address}).",
+    "pre.no_chances_any": "This vehicle has used all its own-number chances and batches; no more online selection. Please pick a number in person at the vehicle management office.",
     "pre.blocked": "A plate you pre-selected was not confirmed in time: online pre-selection is barred until {date} ({weekday}). Please register the new car at the office in person.",
     "sms.preselection_lapsed": "platebot: your pre-selected plate {plate} was not confirmed in time and has lapsed. Online pre-selection is barred until {until}; you can still pick at the office.",
     "error.plate.invalid": '"{typed}" is not a valid number. {format}',

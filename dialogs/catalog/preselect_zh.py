@@ -43,6 +43,11 @@ MESSAGES: dict[str, str] = {
     ),
     "pre.help.own": "自编号码：一次输入最多5个，按优先顺序用空格分开；第一个可用的即被选中。都不可用时，每个都扣一次自编机会。",
     "pre.ask_kind": "模拟哪种号牌？",
+    "practice.notice": (
+        "选号须知：还可自编{self}个号牌，换一批还剩{batches}次。"
+        "自编一次最多验证{per}个，都不可用则扣相应次数；随机每批{size}个。"
+        "选中后{days}个工作日内到车管所确认。选号时间{opens}-{closes}。"
+    ),
     "pre.notice": (
         "选号须知（车辆尾号{vin}）：还可自编{self}个号牌，换一批还剩{batches}次。"
         "自编一次最多验证{per}个，都不可用则扣相应次数；随机每批{size}个。"
@@ -51,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "pre.verify": "短信验证并选号",
     "pre.another": "换一辆车",
     "pre.enter_code": "请输入短信发送至{phone}的6位验证码：",
+    "pre.phone_verified": "您的手机号刚刚已验证，无需新的验证码。",
     "pre.choose": "请选择选号方式：",
     "pre.draw": "随机选号（换一批，剩{batches}次）",
     "pre.draw_no4": "随机选号（不含4）",
@@ -61,12 +67,16 @@ MESSAGES: dict[str, str] = {
     "pre.own_short": "自编号码",
     "pre.own.ask": "请输入最多{per}个自编号码，按优先顺序用空格分开（还可自编{left}个）。{format}",
     "pre.own.patterns": "本所自编规则：{patterns}（L为字母，D为数字）",
+    "pre.own_skipped.not_released": "{serial}：不在号池",
+    "pre.own_skipped.held": "{serial}：他人选号中",
+    "pre.own_skipped.taken": "{serial}：已被选",
     "pre.own_none": "{numbers}都不可用，扣{spent}次，还可自编{left}个。",
     "pre.result": (
         "预选成功：{plate}（车辆尾号{vin}），{date}（{weekday}）24时前有效。\n请到{name}（{address}）确认，"
         "带身份证明、合格证或进口证明书、购车发票、交强险保单。逾期作废且2年内不能网上选号。"
     ),
     "pre.no_chances": "车辆尾号{vin}的自编机会和换一批次数都已用完，不能再网上选号。请到{name}（{address}）现场选号。",
+    "pre.no_chances_any": "该车辆的自编机会和换一批次数都已用完，不能再网上选号。请到车辆管理所现场选号。",
     "pre.blocked": "您曾有预选号牌未按期确认，{date}（{weekday}）前不能网上预选号牌。请到车管所现场办理新车注册。",
     "sms.preselection_lapsed": "号牌助手：您预选的{plate}未在有效期内确认，已作废；{until}前不能网上预选号牌，可到车管所现场选号。",
     "error.plate.invalid": "“{typed}”不是有效号码。{format}",

@@ -1,4 +1,8 @@
-"""My account: masked details and the language setting."""
+"""My account: the user's details and the language setting.
+
+Shown to the account's owner, so only what a bystander reading the screen could abuse is masked
+(ID numbers and the phone number); the owner's own name and unit are shown as registered.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from transitions import EventData
 
 from core.accounts import AccountKind
-from core.masking import mask_code, mask_id_number, mask_name, mask_phone
+from core.masking import mask_id_number, mask_phone
 from core.regions import all_regions
 from dialogs.flow import BaseFlow, Turn, turn_of
 from dialogs.replies import Choice, Reply, Text
@@ -19,7 +23,7 @@ class State(enum.Enum):
 
 
 class AccountFlow(BaseFlow):
-    """Shows who the user is registered as, masked; switches language."""
+    """Shows who the user is registered as (ID numbers and phone masked); switches language."""
 
     name = "account"
     requires_account = True
@@ -37,7 +41,7 @@ class AccountFlow(BaseFlow):
             return Reply(lines=(Text("error.account.required"),))
         region = all_regions().get(account.region_code)
         params: dict[str, str | int] = {
-            "name": mask_name(account.name),
+            "name": account.name,
             "id_number": mask_id_number(account.id_number),
             "phone": mask_phone(account.phone),
             "region": region.name if region else account.region_code,
@@ -45,9 +49,8 @@ class AccountFlow(BaseFlow):
             "language_key": "lang.name",
         }
         if account.kind is AccountKind.UNIT:
-            params["name"] = account.name
-            params["unit_code"] = mask_code(account.unit_code or "")
-            params["rep_name"] = mask_name(account.legal_rep_name or "")
+            params["unit_code"] = account.unit_code or ""
+            params["rep_name"] = account.legal_rep_name or ""
             line = Text("account.unit", params)
         else:
             line = Text("account.person", params)

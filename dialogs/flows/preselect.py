@@ -18,12 +18,13 @@ from core import basic_information, practice
 from core.offices import Office
 from core.otp import clean_entered_code
 from core.plate_errors import OfficeUnknown
-from core.plates import PlateKind, clean_serial
+from core.plates import PlateKind, clean_serial, split_candidates
 from core.preselection import Preselection, PreselectionState
 from core.registry import validate_certificate_number, validate_vin
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
 from dialogs.flows import preselect_screens as screens
 from dialogs.flows.preselect_stage2 import StageTwo
+from dialogs.keywords import is_number, normalise
 from dialogs.replies import Inbound, Reply, Text
 
 
@@ -59,6 +60,8 @@ class PreselectFlow(StageTwo, BaseFlow):
     State = State
     help_key = "help.preselect"
     practice = False
+    # The code is used once the session opens; a number taken, or none left, ends selecting.
+    checkpoints = frozenset({"CHOOSE", "RESULT", "NO_CHANCES", "BLOCKED"})
 
     def transitions(self) -> list[dict[str, Any]]:
         moves: list[dict[str, Any]] = [
@@ -74,6 +77,13 @@ class PreselectFlow(StageTwo, BaseFlow):
             {"trigger": "next", "source": [S.OFFICE_INFO, S.PUBLICITY], "dest": S.BUSINESS},
             {"trigger": "agree", "source": S.BUSINESS, "dest": S.VIN},
             {"trigger": "vin", "source": S.VIN, "dest": S.CERT, "before": self.take_vin},
+            {
+                "trigger": "verify",
+                "source": S.NOTICE,
+                "dest": S.CHOOSE,
+                "conditions": self.phone_verified,
+                "before": self.open_verified_session,
+            },
             {"trigger": "verify", "source": S.NOTICE, "dest": S.VERIFY, "before": self.send_code},
             {"trigger": "code", "source": S.VERIFY, "dest": S.CHOOSE, "before": self.open_session},
             {
@@ -92,19 +102,24 @@ class PreselectFlow(StageTwo, BaseFlow):
             {"trigger": "take", "source": S.BATCH, "dest": S.RESULT, "before": self.take},
             {
                 "trigger": "candidates",
-                "source": S.OWN,
+                "source": [S.OWN, S.CHOOSE],
                 "dest": S.RESULT,
                 "prepare": self.check_own,
                 "conditions": self.own_taken,
             },
-            {"trigger": "candidates", "source": S.OWN, "dest": S.OWN, "conditions": self.own_left},
             {
                 "trigger": "candidates",
-                "source": S.OWN,
+                "source": [S.OWN, S.CHOOSE],
+                "dest": S.OWN,
+                "conditions": self.own_left,
+            },
+            {
+                "trigger": "candidates",
+                "source": [S.OWN, S.CHOOSE],
                 "dest": S.CHOOSE,
                 "conditions": self.batches_left,
             },
-            {"trigger": "candidates", "source": S.OWN, "dest": S.NO_CHANCES},
+            {"trigger": "candidates", "source": [S.OWN, S.CHOOSE], "dest": S.NO_CHANCES},
             {"trigger": "menu", "source": list(S), "dest": None, "before": self.to_menu},
         ]
         if self.practice:
@@ -172,7 +187,7 @@ class PreselectFlow(StageTwo, BaseFlow):
     def read(self, turn: Turn, inbound: Inbound) -> Event | None:
         state, text = turn.state, inbound.text
         if state is S.OFFICE:  # an office code typed (a number out of range is not one)
-            return None if text.strip().isdigit() else Event("office", {"arg": text.strip()})
+            return None if is_number(normalise(text)) else Event("office", {"arg": text.strip()})
         if state is S.VIN:
             turn.data["vin"] = validate_vin(text)
             return Event("vin")
@@ -184,8 +199,8 @@ class PreselectFlow(StageTwo, BaseFlow):
         if state is S.BATCH:
             serial = clean_serial(text)
             return Event("take", {"arg": serial}) if serial in turn.data.get("batch", []) else None
-        if state is S.OWN:
-            return Event("candidates", {"arg": text})
+        if state is S.OWN or (state is S.CHOOSE and looks_like_numbers(text)):
+            return Event("candidates", {"arg": text})  # numbers typed at the menu: own numbers
         return None
 
     # -- stage 1 -------------------------------------------------------------------------------
@@ -300,6 +315,23 @@ class PracticeFlow(PreselectFlow):
     name = "practice"
     practice = True
     help_key = "help.practice"
+
+
+def looks_like_numbers(text: str) -> bool:
+    """Plate numbers typed where a menu was shown: every word 5 or more letters and digits, at
+    least 3 of them digits (as every serial has), so that words are never taken for numbers."""
+    words = [clean_serial(word) for word in split_candidates(text)]
+    return bool(words) and all(
+        len(word) >= _SHORTEST_SERIAL
+        and word.isascii()
+        and word.isalnum()
+        and sum(ch.isdigit() for ch in word) >= _FEWEST_DIGITS
+        for word in words
+    )
+
+
+_SHORTEST_SERIAL = 5
+_FEWEST_DIGITS = 3
 
 
 def clean_office_code(text: str) -> str:

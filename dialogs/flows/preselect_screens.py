@@ -17,6 +17,7 @@ from core.basic_information import local_day, standing
 from core.info import localised
 from core.masking import mask_phone
 from core.offices import LOCAL_ONLY, Office, last_valid_day
+from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind
 from core.pools import publicity as pool_publicity
 from core.preselection import Preselection
@@ -158,14 +159,16 @@ def _notice(flow: PreselectFlow, turn: Turn) -> Reply:
         "per": office.candidates_per_check,
         "size": office.batch_size,
         "days": office.validity_working_days,
-        "vin": vin_tail(current) if current and not flow.practice else "-",
         **hours(office),
     }
+    if not flow.practice:  # a practice run has no vehicle to name
+        params["vin"] = vin_tail(current) if current else "-"
     choices = [Choice("verify", Text("pre.verify"))]
     if not flow.practice:
         choices.append(Choice("another", Text("pre.another")))
     choices.append(_menu())
-    return Reply(lines=(Text("pre.notice", params),), choices=tuple(choices))
+    key = "practice.notice" if flow.practice else "pre.notice"
+    return Reply(lines=(Text(key, params),), choices=tuple(choices))
 
 
 def _verify(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -246,13 +249,16 @@ def _result(flow: PreselectFlow, turn: Turn) -> Reply:
 
 
 def _no_chances(flow: PreselectFlow, turn: Turn) -> Reply:
-    office, current = _allowances(flow, turn)
+    choices = [] if flow.practice else [Choice("another", Text("pre.another"))]
+    try:
+        office, current = _allowances(flow, turn)
+    except OfficeUnknown:  # the vehicle is no longer known: the office cannot be named
+        return Reply(lines=(Text("pre.no_chances_any"),), choices=(*choices, _menu()))
     params: dict[str, str | int] = {
         "vin": vin_tail(current) if current else "-",
         "name": office.name,
         "address": office.address,
     }
-    choices = [] if flow.practice else [Choice("another", Text("pre.another"))]
     return Reply(lines=(Text("pre.no_chances", params),), choices=(*choices, _menu()))
 
 

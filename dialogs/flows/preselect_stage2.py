@@ -8,9 +8,8 @@ from typing import Any, ClassVar, TypeVar
 
 from transitions import EventData
 
-from core import basic_information, practice, selection
+from core import basic_information, practice, selection, verification
 from core.accounts import Account
-from core.errors import CodeResendTooSoon
 from core.offices import Office
 from core.plate_errors import PreselectionNotOpen, SelectionSessionEnded
 from core.preselection import Preselection
@@ -57,39 +56,61 @@ class StageTwo:
             "key": turn.services.code_key,
             "account": account,
             "preselection_id": current.id,
+            "requester": turn.requester(account.phone),
         }
 
     def _send(self, turn: Turn, *, quiet_if_recent: bool) -> None:
         args = self._code_args(turn)
         if args is None:
             return
-        try:
-            self._in_session(
-                turn,
-                lambda _session: selection.send_selection_code(
-                    turn.uow, language=turn.language, **args
-                ),
-            )
-        except CodeResendTooSoon:
-            if not quiet_if_recent:
-                raise
+        sending = self._in_session(
+            turn,
+            lambda _session: selection.send_selection_code(
+                turn.uow, language=turn.language, reuse_recent=quiet_if_recent, **args
+            ),
+        )
+        if sending is verification.Sending.STILL_VALID:
             turn.note("reg.code_still_valid")
+
+    def phone_verified(self, event: EventData) -> bool:
+        """This chat verified the account's phone a few minutes ago (registering, signing in,
+        an earlier session): no new code for the next step of the same journey."""
+        turn = turn_of(event)
+        account = turn.account
+        if self.practice or account is None:
+            return False
+        return verification.verified_recently(
+            turn.uow,
+            clock=turn.services.clock,
+            phone=account.phone,
+            requester=turn.requester(account.phone),
+        )
+
+    def open_verified_session(self, event: EventData) -> None:
+        """Stage 2 opens on the phone verified a moment ago."""
+        turn = turn_of(event)
+        if self._open(turn, None):
+            turn.note("pre.phone_verified")
 
     def open_session(self, event: EventData) -> None:
         """The code is right: stage 2 opens for 20 minutes of activity."""
         turn = turn_of(event)
         if self.practice:
             return
+        self._open(turn, str(event.kwargs["arg"]))
+
+    def _open(self, turn: Turn, entered: str | None) -> bool:
         args = self._code_args(turn)
         if args is None:
-            return
-        entered = str(event.kwargs["arg"])
+            return False
         session = self._in_session(
             turn,
             lambda _session: selection.start_session(turn.uow, entered_code=entered, **args),
         )
-        if session is not None:
-            turn.data["session_id"] = session.id
+        if session is None:
+            return False
+        turn.data["session_id"] = session.id
+        return True
 
     def _act(
         self,
@@ -159,6 +180,8 @@ class StageTwo:
         if outcome is None:
             return
         turn.data["own"] = {"taken": outcome.taken, "spent": outcome.spent}
+        for serial, why in outcome.skipped:
+            turn.note(f"pre.own_skipped.{why.value}", serial=serial)
         if outcome.taken is None:
             numbers = " ".join(outcome.checked)
             turn.note("pre.own_none", numbers=numbers, spent=outcome.spent, left=outcome.left)

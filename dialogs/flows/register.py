@@ -13,7 +13,7 @@ from transitions import EventData
 
 from core import identity, verification
 from core.accounts import Category, PersonDetails, UnitDetails
-from core.errors import CodeResendTooSoon, UnknownRegion
+from core.errors import ContactRequired, UnknownRegion
 from core.masking import mask_code, mask_id_number, mask_phone
 from core.phone import normalise_phone
 from core.regions import find_regions, get_region, region_code_of_division
@@ -62,6 +62,10 @@ _PERSON = [S.P_NAME, S.P_ID, S.P_PERMIT, S.P_REGION, S.P_ADDRESS, S.P_CATEGORY, 
 _UNIT = [S.U_NAME, S.U_CODE, S.U_ADDRESS, S.U_REP_NAME, S.U_REP_ID, S.U_REGION, S.CONFIRM]
 _REGION_STATES = (S.P_REGION, S.U_REGION)
 _CODE_STATES = (S.CODE, S.SIGNIN_CODE)
+
+# Channels that vouch for a number only as the user's own shared contact (the Telegram
+# adapter passes on only a contact of the sender themself): a typed number could be anyone's.
+CONTACT_CHANNELS = frozenset({"telegram"})
 
 
 class RegisterFlow(BaseFlow):
@@ -141,7 +145,12 @@ class RegisterFlow(BaseFlow):
     def read(self, turn: Turn, inbound: Inbound) -> Event | None:
         state, text, data = turn.state, inbound.text, turn.data
         if state is S.PHONE:
-            data["phone"] = normalise_phone(inbound.contact_phone or text)
+            if inbound.contact_phone:
+                data["phone"] = data["contact_phone"] = normalise_phone(inbound.contact_phone)
+            elif inbound.channel in CONTACT_CHANNELS:
+                raise ContactRequired()
+            else:
+                data["phone"] = normalise_phone(text)
             return Event("phone")
         if state in (S.P_NAME, S.U_NAME, S.U_REP_NAME):
             data[{S.P_NAME: "name", S.U_NAME: "name", S.U_REP_NAME: "rep_name"}[state]] = (
@@ -193,11 +202,11 @@ class RegisterFlow(BaseFlow):
         turn_of(event).data["category"] = Category(str(event.kwargs["arg"])).value
 
     def forget(self, event: EventData) -> None:
-        """Start the details again; the verified channel phone is kept."""
+        """Start the details again; the phone (and whether it was the user's own contact) kept."""
         data = turn_of(event).data
-        phone = data.get("phone")
+        kept: dict[str, Any] = {n: data[n] for n in ("phone", "contact_phone") if n in data}
         data.clear()
-        data["phone"] = phone
+        data.update(kept)
 
     def send_register_code(self, event: EventData) -> None:
         """Details confirmed: send the code that completes registration."""
@@ -222,6 +231,7 @@ class RegisterFlow(BaseFlow):
             "phone": data["phone"],
             "entered_code": str(event.kwargs["arg"]),
             "language": turn.language,
+            "requester": turn.requester(data["phone"]),
         }
         if "unit_code" in data:
             account = verification.register_unit(details=_unit(data), **common)
@@ -240,24 +250,25 @@ class RegisterFlow(BaseFlow):
             key=services.code_key,
             phone=turn.data["phone"],
             entered_code=str(event.kwargs["arg"]),
+            requester=turn.requester(turn.data["phone"]),
         )
         turn.link(account)
         turn.note("reg.signed_in", name=account.name)
         turn.finish()
 
     def _send(self, turn: Turn, purpose: str, *, quiet_if_recent: bool = False) -> None:
-        try:
-            verification.send_code(
-                turn.uow,
-                clock=turn.services.clock,
-                key=turn.services.code_key,
-                phone=turn.data["phone"],
-                purpose=purpose,
-                language=turn.language,
-            )
-        except CodeResendTooSoon:
-            if not quiet_if_recent:
-                raise
+        phone = turn.data["phone"]
+        sending = verification.send_code(
+            turn.uow,
+            clock=turn.services.clock,
+            key=turn.services.code_key,
+            phone=phone,
+            purpose=purpose,
+            language=turn.language,
+            requester=turn.requester(phone),
+            reuse_recent=quiet_if_recent,
+        )
+        if sending is verification.Sending.STILL_VALID:
             turn.note("reg.code_still_valid")
 
     # -- prompts -------------------------------------------------------------------------

@@ -257,6 +257,16 @@ def test_delivery_status_is_recorded_and_21610_opts_the_number_out(
         assert records.is_opted_out("+8613900139000")
 
 
+@pytest.mark.parametrize("code", ["²", "፩", "❶", "9" * 40])
+def test_a_status_callback_with_an_odd_error_code_is_refused_not_a_500(
+    client: TestClient, code: str
+) -> None:
+    """Issue 12, defect 4: ``isdigit()`` holds for ``²`` and ``፩``, which ``int()`` refuses."""
+    form = status_form(new_sid(), "failed", PHONE, code)
+    headers = {"X-Twilio-Signature": sign(STATUS_PATH, form)}
+    assert client.post(STATUS_PATH, data=form, headers=headers).status_code == 400
+
+
 def test_answer_is_twiml_with_one_message(client: TestClient) -> None:
     form = inbound_form(PHONE, "hi", new_sid())
     response = client.post(

@@ -255,7 +255,9 @@ def test_typed_numbers_and_words_work_where_buttons_do(user: TelegramUser) -> No
     user.say("/start")
     user.say("1")
     assert "请输入手机号" in user.text
-    user.say("13800138000")
+    user.say("13800138000")  # a typed number could be anyone's: only the shared contact
+    assert "请点击下方按钮分享您本人的联系方式" in user.text and "请输入手机号" in user.text
+    user.share_contact("+8613800138000")
     user.say("自然人")
     assert "真实姓名" in user.text
 

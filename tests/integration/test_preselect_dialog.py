@@ -144,9 +144,12 @@ def picked(chat: Transcript, say: dict[str, str], sms: CapturingSender, serial: 
     assert say["result"].format(serial=serial) in chat.text
 
 
-def the_preselection(app: App) -> dict[str, object]:
+def the_preselection(app: App, of_vin: str | None = None) -> dict[str, object]:
+    query = sa.select(preselections)
+    if of_vin is not None:
+        query = query.where(preselections.c.vin == of_vin)
     with app.db.connect() as conn:
-        return dict(conn.execute(sa.select(preselections)).mappings().one())
+        return dict(conn.execute(query).mappings().one())
 
 
 def test_new_car_owner_pre_selects_a_number_from_a_random_batch(
@@ -439,3 +442,158 @@ def test_going_back_after_the_pick_leads_to_the_result_again(
     chat.say("10005")
     assert say["result"].format(serial="10004") in chat.text
     assert number_state(world, "10005") == NumberState.POOLED
+
+
+# -- what a newcomer tripped on (issue 11), and the wording of issue 12 ------------------------
+
+MORE_SAY = {
+    "zh": {
+        "still_valid": "仍然有效",
+        "not_requested": "尚未发送验证码",
+        "verified": "您的手机号刚刚已验证",
+        "back_done": "该步骤已完成，不能返回",
+        "not_in_pool": "{serial}：不在号池",
+        "taken": "{serial}：已被选",
+        "vehicle_of_practice": "车辆尾号-",
+    },
+    "en": {
+        "still_valid": "still valid",
+        "not_requested": "No code was sent yet",
+        "verified": "Your phone was verified a moment ago",
+        "back_done": "That step is done",
+        "not_in_pool": "{serial}: not in the pool",
+        "taken": "{serial}: taken",
+        "vehicle_of_practice": "Car ...-",
+    },
+}
+
+
+def test_a_newcomer_who_just_registered_is_not_asked_for_a_second_code(
+    world: App, sms: CapturingSender, clock: ManualClock, renderer: Renderer, lang: str
+) -> None:
+    """Issue 11, bug 1: registering verified the phone a moment ago; pre-selection goes on
+    without another code (never "a code is still valid" for a code that was not sent)."""
+    say, more = SAY[lang], MORE_SAY[lang]
+    phone = "+8613600136000"
+    add_vehicles(world, [(vin(21), cert(21), OTHER_ID, PlateKind.SMALL)])
+    chat = start(world, renderer, lang, phone=phone)
+    chat.pick("preselect")
+    chat.pick("person")
+    chat.say("王五")
+    chat.say(OTHER_ID)
+    chat.pick("skip")
+    chat.say("汕头")
+    chat.say("汕头市龙湖区1号")
+    chat.pick("category:new_car_owner")
+    chat.pick("confirm")
+    chat.say(sms.last_code(phone))
+    clock.advance(timedelta(seconds=20))
+    chat.pick("start")
+    chat.pick("office:粤D")
+    chat.pick("next")
+    chat.pick("agree")
+    chat.say(vin(21))
+    chat.say(cert(21))
+    chat.pick("verify")
+    assert more["verified"] in chat.text and say["choose"] in chat.text
+    assert more["still_valid"] not in chat.text and more["not_requested"] not in chat.text
+    assert len(sms.sent) == 1  # the registration code only
+    chat.pick("own")
+    chat.say("10007")
+    assert say["result"].format(serial="10007") in chat.text
+
+
+def test_after_verifying_minutes_ago_a_new_code_is_sent(
+    world: App, sms: CapturingSender, clock: ManualClock, renderer: Renderer, lang: str
+) -> None:
+    """Minutes later the phone is verified again: a new pre-selection code is sent at once,
+    whatever codes went to the number before."""
+    say = SAY[lang]
+    chat = start(world, renderer, lang)
+    to_choose(chat, say, sms)
+    chat.say("菜单" if lang == "zh" else "MENU")
+    clock.advance(timedelta(minutes=11))
+    chat.pick("preselect")
+    chat.pick("verify")
+    assert say["code"] in chat.text and len(sms.sent) == 2
+    chat.say(sms.last_code(PERSON_PHONE))
+    assert say["choose"] in chat.text
+
+
+def test_back_after_taking_a_number_of_the_batch_never_offers_the_batch_again(
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """Issue 11, bug 2: after a completed step, BACK stays where the user stands."""
+    say, more = SAY[lang], MORE_SAY[lang]
+    chat = start(world, renderer, lang)
+    to_choose(chat, say, sms)
+    chat.pick("draw")
+    batch = [c.id for c in chat.reply.choices if c.id.startswith("take:")]  # type: ignore[union-attr]
+    chat.pick(batch[0])
+    serial = batch[0].removeprefix("take:")
+    chat.say("返回" if lang == "zh" else "BACK")
+    assert more["back_done"] in chat.text and say["result"].format(serial=serial) in chat.text
+    assert say["batch"] not in chat.text
+    assert not any(c.id.startswith("take:") for c in chat.reply.choices)  # type: ignore[union-attr]
+    chat.say(batch[1].removeprefix("take:"))
+    assert say["result"].format(serial=serial) in chat.text
+    assert the_preselection(world)["serial"] == serial
+    assert number_state(world, batch[1].removeprefix("take:")) == NumberState.POOLED
+
+
+def test_back_after_the_code_was_used_does_not_ask_for_it_again(
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    say, more = SAY[lang], MORE_SAY[lang]
+    chat = start(world, renderer, lang)
+    to_choose(chat, say, sms)
+    chat.say("返回" if lang == "zh" else "BACK")
+    assert more["back_done"] in chat.text and say["choose"] in chat.text
+    assert say["code"] not in chat.text
+
+
+def test_own_numbers_passed_over_are_each_given_a_reason(
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """Issue 11, bug 3: "88888 10001 10002" takes 10002 and says why not the first two."""
+    say, more = SAY[lang], MORE_SAY[lang]
+    taken_by_unit = start(world, renderer, lang, phone=UNIT_PHONE)
+    to_choose(taken_by_unit, say, sms, n=11)
+    taken_by_unit.pick("own")
+    taken_by_unit.say("10001")
+    chat = start(world, renderer, lang)
+    to_choose(chat, say, sms)
+    chat.pick("own")
+    chat.say("88888 10001 10002")
+    assert more["not_in_pool"].format(serial="88888") in chat.text
+    assert more["taken"].format(serial="10001") in chat.text
+    assert the_preselection(world, vin(1))["serial"] == "10002"
+
+
+def test_numbers_typed_at_the_method_menu_are_checked_as_own_numbers(
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    chat = start(world, renderer, lang)
+    to_choose(chat, say, sms)
+    chat.say("10003 10004")
+    assert say["result"].format(serial="10003") in chat.text
+
+
+def test_the_practice_notice_names_no_vehicle_and_is_marked_once(
+    world: App, renderer: Renderer, lang: str
+) -> None:
+    """Issue 12, defect 11: no "Car ...-:" and one practice marker per screen."""
+    say, more = SAY[lang], MORE_SAY[lang]
+    chat = start(world, renderer, lang)
+    chat.pick("preselect")
+    chat.pick("practice")
+    for choice in ("start", "office:粤D", "next", "agree"):
+        chat.pick(choice)
+    chat.say(vin(1))
+    chat.say(cert(1))
+    chat.pick("kind:small")
+    assert say["selection_notice"].format(self=20, batches=5) in chat.text
+    assert more["vehicle_of_practice"] not in chat.text
+    assert chat.text.count(say["practice"]) == 1
+    assert "【练习】" not in chat.text and "[Practice]" not in chat.text  # the SMS mark, once more

@@ -40,6 +40,7 @@ SAY = {
         "unit_code_invalid": "请输入18位统一社会信用代码或9位组织机构代码",
         "phone": "这不是有效的手机号",
         "wrong": "验证码错误，还可输入{n}次",
+        "wrong_1": "验证码错误，还可输入1次",
         "exhausted": "该验证码错误次数过多。回复1获取新验证码",
         "expired": "验证码已过期（5分钟内有效）",
         "too_soon": "请{s}秒后再获取验证码",
@@ -74,6 +75,7 @@ SAY = {
         "unit_code_invalid": "Enter an 18-character credit code or a 9-character organisation code",
         "phone": "That is not a mobile number",
         "wrong": "Wrong code. {n} tries left.",
+        "wrong_1": "Wrong code. 1 try left.",
         "exhausted": "Too many wrong entries for that code. Reply 1 for a new code.",
         "expired": "That code has expired (codes last 5 minutes)",
         "too_soon": "Please wait {s} s before asking for another code",
@@ -243,9 +245,11 @@ def test_wrong_code_five_times_needs_a_new_code(
     chat = _at_code_step(app, renderer, lang)
     right = sms.last_code(PHONE)
     wrong = "000000" if right != "000000" else "111111"
-    for left in (4, 3, 2, 1):
+    for left in (4, 3, 2):
         chat.say(wrong)
         assert say["wrong"].format(n=left) in chat.text
+    chat.say(wrong)
+    assert say["wrong_1"] in chat.text  # "1 try", not "1 tries" (issue 12, defect 11)
     chat.say(wrong)
     assert say["exhausted"] in chat.text
     chat.say(right)  # even the right code no longer works
@@ -321,7 +325,7 @@ def test_registered_number_signs_in_from_another_chat(
     clock.advance(timedelta(minutes=2))
     other = start(app, renderer, lang, user_key="tg-42", channel="telegram")
     other.pick("register")
-    other.say("13800138000")
+    other.contact(PHONE)
     assert say["has_account"] in other.text
     other.say(sms.last_code(PHONE))
     assert say["signed_in"] in other.text
@@ -435,3 +439,130 @@ def test_same_message_delivered_twice_runs_once(app: App, sms: CapturingSender) 
     assert "permit" in after.keys[0] or after.keys == ["reg.ask_permit"]
     with app.db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 0
+
+
+# -- what a newcomer tripped on (issue 11) and bad input (issue 12) ---------------------------
+
+MORE_SAY = {
+    "zh": {
+        "name_needs_letters": "须含文字",
+        "share_contact": "请点击下方按钮分享您本人的联系方式",
+        "region_unknown": "找不到",
+    },
+    "en": {
+        "name_needs_letters": "A name has letters",
+        "share_contact": "Please share your own contact",
+        "region_unknown": "No region called",
+    },
+}
+
+
+def test_my_account_shows_the_owners_own_name_and_masks_id_and_phone(
+    app: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """Issue 11, bug 4: the owner reads their own name; what a bystander could abuse is masked."""
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE, channel="sms")
+    to_person_details(chat, SAY[lang])
+    chat.pick("confirm")
+    chat.say(sms.last_code(PHONE))
+    chat.pick("account")
+    assert "张三" in chat.text and "张*" not in chat.text
+    assert SAY[lang]["masked"] in chat.text and "+86138****8000" in chat.text
+    assert PERSON_ID not in chat.text and PHONE not in chat.text
+
+
+def test_a_unit_sees_its_own_name_and_representative_unmasked(
+    app: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE, channel="sms")
+    chat.pick("register")
+    chat.pick("unit")
+    chat.say("深圳市某某科技有限公司")
+    chat.say(USCC)
+    chat.say("深圳市南山区科技园1栋")
+    chat.say("李四")
+    chat.say(REP_ID)
+    chat.pick("region:4403")
+    chat.pick("confirm")
+    chat.say(sms.last_code(PHONE))
+    chat.pick("account")
+    assert "深圳市某某科技有限公司" in chat.text and "李四" in chat.text and "李*" not in chat.text
+    assert REP_ID not in chat.text and "4405**********5677" in chat.text
+
+
+def test_a_name_of_digits_is_refused_as_having_no_letters(
+    app: App, renderer: Renderer, lang: str
+) -> None:
+    """Issue 11: a name of "1" is neither a choice nor "1 to 60 characters"."""
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE)
+    chat.pick("register")
+    chat.pick("person")
+    chat.say("1")
+    assert MORE_SAY[lang]["name_needs_letters"] in chat.text and SAY[lang]["ask_name"] in chat.text
+    chat.say("张三")
+    assert SAY[lang]["ask_id"] in chat.text
+
+
+def test_telegram_takes_only_the_users_own_shared_contact(
+    app: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """Issue 12, defect 5: a typed number on Telegram could be anyone's: no code is sent."""
+    chat = start(app, renderer, lang, user_key="tg-7", channel="telegram")
+    chat.pick("register")
+    chat.say("13800138000")
+    assert MORE_SAY[lang]["share_contact"] in chat.text
+    assert chat.reply is not None and chat.reply.ask_contact
+    chat.contact(PHONE)
+    assert SAY[lang]["ask_kind"] in chat.text
+
+
+@pytest.mark.parametrize("odd", ["❶", "፩", "٣", "³❶", "9" * 40, "1" * 5000, "\ud800", "x\udfff"])
+def test_odd_digits_at_a_choice_get_the_hint_and_keep_the_step(
+    app: App, renderer: Renderer, lang: str, odd: str
+) -> None:
+    """Issue 12, defect 4: ``❶`` passes ``isdigit()`` and fails ``int()``: never a reset."""
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE)
+    chat.pick("register")
+    chat.say(odd)
+    assert chat.reply is not None and "error.internal" not in chat.reply.keys
+    assert SAY[lang]["ask_kind"] in chat.text
+    chat.pick("person")
+    assert SAY[lang]["ask_name"] in chat.text
+
+
+@pytest.mark.parametrize("typed", ["1" * 2000, "123456", "110199", "❶❶❶❶❶❶"])
+def test_a_region_of_digits_must_be_a_real_division_code(
+    app: App, renderer: Renderer, lang: str, typed: str
+) -> None:
+    """Issue 12, defect 10: "1"×2000 is not 北京市, "123456" not 天津市."""
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE)
+    chat.pick("register")
+    chat.pick("person")
+    chat.say("张三")
+    chat.say(PERSON_ID)
+    chat.pick("skip")
+    chat.say(typed)
+    assert MORE_SAY[lang]["region_unknown"] in chat.text
+    assert "北京市" not in chat.text and "天津市" not in chat.text
+    chat.say("440305")
+    assert SAY[lang]["address"] in chat.text
+
+
+def test_echoed_input_is_cleaned_of_bidi_overrides_and_zero_width_characters(
+    app: App, sms: CapturingSender, renderer: Renderer, lang: str
+) -> None:
+    """Issue 12, defect 10: what is shown back cannot be reordered or hide characters."""
+    chat = start(app, renderer, lang, sender_phone=PHONE, user_key=PHONE)
+    chat.pick("register")
+    chat.pick("person")
+    chat.say("张\u202e三\u200b\u2066")
+    chat.say(PERSON_ID)
+    chat.pick("skip")
+    chat.say("Atl\u202eantis\ufeff")
+    assert "Atlantis" in chat.text
+    assert not any(ch in chat.text for ch in "\u202e\u200b\u2066\ufeff")
+    chat.pick("region:4403")
+    chat.say("深圳市福田区深南大道1号")
+    chat.pick("category:new_car_owner")
+    assert "张三" in chat.text
+    assert not any(ch in chat.text for ch in "\u202e\u200b\u2066\ufeff")

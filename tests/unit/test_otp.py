@@ -66,17 +66,64 @@ def test_typed_code_must_be_six_digits() -> None:
             otp.clean_entered_code(bad)
 
 
+PHONE = "+8613800138000"
+CHAT = otp.Requester("telegram:42")
+
+
+def _sent(
+    minutes_ago: float,
+    purpose: str = "register",
+    requester: otp.Requester = CHAT,
+    phone: str = PHONE,
+) -> otp.Sent:
+    when = NOW - timedelta(minutes=minutes_ago)
+    return otp.Sent(phone, purpose, requester.key, requester.vouched, when)
+
+
+def _allow(
+    recent: list[otp.Sent],
+    purpose: str = "register",
+    requester: otp.Requester = CHAT,
+    phone: str = PHONE,
+) -> None:
+    otp.check_send_allowed(
+        phone=phone, purpose=purpose, requester=requester, recent=recent, now=NOW
+    )
+
+
 def test_one_send_a_minute() -> None:
-    otp.check_send_allowed([NOW - timedelta(seconds=60)], NOW)
+    _allow([_sent(1)])
     with pytest.raises(errors.CodeResendTooSoon) as caught:
-        otp.check_send_allowed([NOW - timedelta(seconds=15)], NOW)
+        _allow([_sent(0.25)])
     assert caught.value.params == {"seconds": 45}
 
 
+def test_the_minute_between_sends_is_per_purpose_and_chat() -> None:
+    """A registration code sent a moment ago never holds up the pre-selection code."""
+    _allow([_sent(0.25, purpose="register")], purpose="preselect")
+    _allow([_sent(0.25, requester=otp.Requester("sms:+8613800138000", True))])
+
+
 def test_five_sends_an_hour() -> None:
-    sends = [NOW - timedelta(minutes=m) for m in (50, 40, 30, 20, 10)]
+    sends = [_sent(m) for m in (50, 40, 30, 20, 10)]
     with pytest.raises(errors.CodeHourlyLimit) as caught:
-        otp.check_send_allowed(sends, NOW)
+        _allow(sends)
     assert caught.value.params == {"minutes": 10}
-    otp.check_send_allowed(sends[1:], NOW)
-    otp.check_send_allowed([NOW - timedelta(minutes=61), *sends[1:]], NOW)
+    _allow(sends[1:])
+    _allow([_sent(61), *sends[1:]])
+
+
+def test_one_chat_cannot_ask_for_codes_to_many_numbers() -> None:
+    sends = [_sent(30 - n, phone=f"+86138001380{n:02d}") for n in range(otp.SENDS_PER_CHAT_HOUR)]
+    with pytest.raises(errors.CodeChatLimit):
+        _allow(sends, phone="+8613900139000")
+
+
+def test_strangers_cannot_use_up_the_numbers_allowance_of_its_owner() -> None:
+    strangers = [
+        _sent(30 - n, requester=otp.Requester(f"console:{n}"))
+        for n in range(otp.SENDS_PER_NUMBER_HOUR)
+    ]
+    with pytest.raises(errors.CodeHourlyLimit):
+        _allow(strangers, requester=otp.Requester("telegram:99"))
+    _allow(strangers, requester=otp.Requester("sms:+8613800138000", vouched=True))

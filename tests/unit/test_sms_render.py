@@ -29,8 +29,10 @@ def test_each_choice_is_on_its_own_line_starting_with_its_number() -> None:
     ]
 
 
-def test_practice_screens_say_so() -> None:
-    assert sms_lines(menu(practice=True))[0] == "【练习】"
+def test_practice_screens_are_marked_once() -> None:
+    """The practice flow's first line says it is practice; the renderer adds no second mark."""
+    reply = Reply(lines=(Text("practice.banner"), Text("pre.choose")), practice=True)
+    assert sms_lines(reply) == ["【模拟选号，不保存】", "请选择选号方式："]
 
 
 def test_reply_within_budget_is_one_sms() -> None:
