@@ -134,6 +134,7 @@ def map_entities() -> None:
 
 # Each area's tables, imported last so that ``metadata`` is complete.
 from store import (  # noqa: E402
+    auction_tables,  # noqa: F401 - auctions
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel
