@@ -330,6 +330,7 @@ class _Decision:
         return self.now + timedelta(seconds=self.view.bid_countdown_s)
 
     def accept(self, signup_id: int, share_id: int, amount: int, *, automatic: bool) -> None:
+        deadline_before = self.deadline
         self.bids += 1
         self.records.append(
             BidRecord(
@@ -342,7 +343,7 @@ class _Decision:
                 refusal=None,
                 automatic=automatic,
                 price_before=self.price,
-                deadline_before=self.deadline,
+                deadline_before=deadline_before,
                 seq=self.bids,
             )
         )

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
+from bench.auction_load import check_invariants
 from core import auction_errors as errors
 from core.auctions import YUAN, LotState, PeriodState
-from core.bidding import BidPlaced, BidResult, LotClosed, Outbid, PeriodClosed
+from core.bidding import BidPlaced, BidResult, LotClosed, MaximumExceeded, Outbid, PeriodClosed
 from tests.auction_world import START_PRICE, AuctionWorld
 
 MINUTE = timedelta(minutes=1)
@@ -78,6 +79,7 @@ def test_each_accepted_bid_resets_the_deadline_and_the_lot_closes_exactly_at_it(
     assert closed.state is LotState.SOLD
     assert (closed.price_fen, closed.leader_signup_id) == (START_PRICE + 2 * K, bob.signup_id)
     assert closed.closed_at == last.deadline
+    assert check_invariants(world.engine, [lot]) == []
     (event,) = world.of_type(LotClosed)
     assert (event.sold, event.price_fen, event.winner_signup_id) == (
         True,
@@ -183,3 +185,61 @@ def test_a_period_closes_with_its_last_lot_and_frees_the_vins_that_won_nothing(
         assert uow.auctions.live_vins([*alice.vins, *bob.vins]) == set(alice.vins)
     assert len(world.of_type(BidPlaced)) == 1
     assert world.lot_now(second).state is LotState.UNSOLD
+
+
+def test_a_maximum_answers_each_outbid_by_the_smallest_increment_until_exceeded(
+    world: AuctionWorld,
+) -> None:
+    period = world.period()
+    lot = world.lot(period, "88888")
+    alice, bob = world.bidder(period), world.bidder(period)
+    world.start()
+    world.maximum(alice, lot, START_PRICE + 3 * K)
+    assert world.lot_now(lot).price_fen == START_PRICE, "not leading: it bids at once"
+    answered = accepted(world.bid(bob, lot, increment=K))
+    assert (answered.leading, answered.price_fen, answered.automatic_bids) == (
+        False,
+        START_PRICE + 2 * K,
+        1,
+    )
+    beyond = accepted(world.bid(bob, lot, increment=2 * K))
+    assert (beyond.leading, beyond.price_fen) == (True, START_PRICE + 4 * K)
+    (exceeded,) = world.of_type(MaximumExceeded)
+    assert (exceeded.signup_id, exceeded.max_fen) == (alice.signup_id, START_PRICE + 3 * K)
+    trail = [(r.signup_id, r.amount_fen, r.automatic) for r in world.trail(lot) if r.accepted]
+    assert trail == [
+        (alice.signup_id, START_PRICE, True),
+        (bob.signup_id, START_PRICE + K, False),
+        (alice.signup_id, START_PRICE + 2 * K, True),
+        (bob.signup_id, START_PRICE + 4 * K, False),
+    ]
+    assert world.lot_now(lot).maxima == 0
+    assert check_invariants(world.engine, [lot]) == []
+
+
+def test_of_two_equal_maxima_the_earlier_leads(world: AuctionWorld) -> None:
+    period = world.period()
+    lot = world.lot(period, "88888")
+    alice, bob = world.bidder(period), world.bidder(period)
+    world.start()
+    world.maximum(alice, lot, START_PRICE + 5 * K)
+    world.clock.advance(timedelta(seconds=1))
+    world.maximum(bob, lot, START_PRICE + 5 * K)
+    stored = world.lot_now(lot)
+    assert stored.leader_signup_id == alice.signup_id
+    assert stored.price_fen is not None and stored.price_fen <= START_PRICE + 5 * K
+    assert [e.signup_id for e in world.of_type(MaximumExceeded)] == [bob.signup_id]
+
+
+def test_a_vin_behind_a_maximum_bids_on_no_other_lot(world: AuctionWorld) -> None:
+    period = world.period()
+    first, second = world.lot(period, "88888"), world.lot(period, "66666")
+    carol, bob = world.bidder(period, shares=2), world.bidder(period)
+    world.start()
+    accepted(world.bid(carol, first, amount=START_PRICE, share=0))
+    world.maximum(carol, first, START_PRICE + 5 * K, share=1)
+    refused = world.bid(carol, second, amount=START_PRICE, share=1)
+    assert isinstance(refused, errors.VinLocked) and refused.params["lot"] == first
+    accepted(world.bid(bob, first, increment=5 * K))  # beyond her maximum: it ends
+    assert [e.signup_id for e in world.of_type(MaximumExceeded)] == [carol.signup_id]
+    accepted(world.bid(carol, second, amount=START_PRICE, share=1))
