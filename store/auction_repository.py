@@ -37,6 +37,7 @@ from store.auction_tables import (
     auction_shares,
     auction_signups,
 )
+from store.pool_repository import _ASYNC_COMMIT
 from store.prepared import Prepared
 from store.repositories import Scope
 
@@ -120,6 +121,20 @@ _ACTIVE_MAXIMA = Prepared(
 )
 _BID_COLUMNS = [c.name for c in auction_bids.c if c.name != "id"]
 _INSERT_BID = Prepared(sa.insert(auction_bids), column_keys=_BID_COLUMNS)
+# PostgreSQL: a refused bid changes nothing but the trail, and its transaction holds the lot until
+# it commits, so its commit does not wait for the WAL to reach the disk (``SET LOCAL`` as a
+# function inside the statement; other transactions see the row at once). Should PostgreSQL
+# itself crash within a moment of it, the trail could lose that refusal, never an accepted bid:
+# those commits wait for the disk, and the WAL keeps its order, so nothing written after a lost
+# refusal survives it either.
+_INSERT_REFUSAL = Prepared(
+    sa.insert(auction_bids).from_select(
+        _BID_COLUMNS,
+        sa.select(*(sa.bindparam(f"b_{name}", type_=B[name].type) for name in _BID_COLUMNS)).where(
+            _ASYNC_COMMIT
+        ),
+    )
+)
 _UPDATE_LOT = (
     sa.update(auction_lots)
     .where(L.id == _int("w_lot"))
@@ -371,7 +386,11 @@ class SqlAuctionRepository:
         now: datetime,
     ) -> None:
         connection = self._c
-        if change is None:
+        if change is None and connection.dialect.name == "postgresql":
+            for record in records:
+                params = {f"b_{name}": value for name, value in _bid_row(record).items()}
+                _INSERT_REFUSAL.write(connection, params)
+        elif change is None:
             for record in records:
                 _INSERT_BID.write(connection, _bid_row(record))
         elif len(records) == 1 and connection.dialect.name == "postgresql":
