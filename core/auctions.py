@@ -561,3 +561,26 @@ def reissue_room_code(uow: UnitOfWork, *, clock: Clock, signup_id: int) -> Signu
     uow.auctions.save_signup(signup)
     uow.record(RoomCodeReissued(signup_id=signup.id, account_id=signup.account_id, reissued_at=now))
     return signup
+
+
+@dataclass(frozen=True)
+class PeriodListing:
+    """What users see (manual 003 §5): the period under way, the auction notices of those to
+    come, and the past ones (with their results)."""
+
+    current: list[AuctionPeriod]
+    upcoming: list[AuctionPeriod]
+    past: list[AuctionPeriod]
+
+
+def list_periods(uow: UnitOfWork, *, now: datetime) -> PeriodListing:
+    current: list[AuctionPeriod] = []
+    upcoming: list[AuctionPeriod] = []
+    past: list[AuctionPeriod] = []
+    for period in uow.auctions.periods():
+        if period.state is PeriodState.CLOSED:
+            past.append(period)
+        elif period.state is PeriodState.PUBLISHED:
+            (current if period.started(now) else upcoming).append(period)
+    past.reverse()  # the latest first
+    return PeriodListing(current=current, upcoming=upcoming, past=past)

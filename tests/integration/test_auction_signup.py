@@ -228,3 +228,29 @@ def test_wrong_room_codes_are_limited_like_one_time_codes(world: AuctionWorld) -
     if new != code:  # one chance in a million that the new code is the old one
         assert isinstance(enter(code), errors.RoomCodeWrong), "the old code stopped working"
     assert enter(new) is None
+
+
+def test_users_see_the_current_upcoming_and_past_periods(world: AuctionWorld) -> None:
+    soon = world.period(name="本期")
+    world.lot(soon, "88888")
+    later = world.period(name="下期", starts_at=world.starts_at + timedelta(days=7))
+    cancelled = world.period(name="取消")
+    with world.uow() as uow:
+        auctions.cancel_period(uow, clock=world.clock, period_id=cancelled)
+        uow.commit()
+
+    def listed() -> tuple[list[int | None], list[int | None], list[int | None]]:
+        with world.uow() as uow:
+            seen = auctions.list_periods(uow, now=world.clock.now())
+        return (
+            [p.id for p in seen.current],
+            [p.id for p in seen.upcoming],
+            [p.id for p in seen.past],
+        )
+
+    assert listed() == ([], [soon, later], [])
+    world.start()
+    assert listed() == ([soon], [later], [])
+    world.clock.advance(timedelta(minutes=5))
+    world.close_due()
+    assert listed() == ([], [later], [soon])
