@@ -69,8 +69,9 @@ class AuctionRepository(Protocol):
         ...
 
     # -- bidding (the hot path) ----------------------------------------------------------------
-    def lock_share(self, share_id: int) -> ShareView | None:
-        """The share and its signup's state; the share's row stays locked."""
+    def lock_share(self, share_id: int, lot_id: int) -> tuple[ShareView, LotView] | None:
+        """The share and its signup's state, the share's row locked; and the lot as it stands,
+        not locked (none if either is unknown)."""
         ...
 
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:

@@ -451,6 +451,24 @@ def _refuse(
     return error
 
 
+def refused_unlocked(
+    seen: LotView, *, share: ShareView, signup_id: int, amount: int | None
+) -> DomainError | None:
+    """Refusals that the lot as it stood before its lock already decides, so that such a bid
+    does not queue for the lot: the price only rises, so an amount below what the lot asked
+    then is too low now; a closed lot stays closed. (Whether the deadline has passed, or an
+    amount is one increment above the price, needs the lot as it is: under its lock.)"""
+    if share.signup_id != signup_id:
+        return VinNotYours()
+    if not share.signup_active:
+        return SignupNotActive()
+    if seen.state is not LotState.OPEN:
+        return LotNotOpen(opens=seen.opens_at.isoformat())
+    if amount is not None and amount < seen.minimum:
+        return BidTooLow(minimum=seen.minimum)
+    return None
+
+
 def free_share(uow: UnitOfWork, signup_id: int) -> int:
     """The bidder's only free VIN, for a bid that names none (asked only when several are)."""
     free = uow.auctions.free_shares(signup_id)
@@ -476,7 +494,21 @@ def place_bid(
     to the lot's audit trail and its ``DomainError`` raised (commit anyway)."""
     if share_id is None:
         share_id = free_share(uow, signup_id)
-    share = uow.auctions.lock_share(share_id)
+    found = uow.auctions.lock_share(share_id, lot_id)
+    share = None if found is None else found[0]
+    if found is not None:
+        refusal = refused_unlocked(found[1], share=found[0], signup_id=signup_id, amount=amount_fen)
+        if refusal is not None:
+            raise _refuse(
+                uow,
+                lot_id=lot_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount=amount_fen,
+                now=clock.now(),
+                view=found[1],
+                error=refusal,
+            )
     view = uow.auctions.lock_lot(lot_id, share_id)
     now = clock.now()  # after the lot's lock: the moment of the decision
     if view is None:
@@ -530,7 +562,8 @@ def set_maximum(
     bids on this lot only, until the maximum ends or is cancelled). It replaces the bidder's
     earlier maximum on the lot (and counts as set now), and bids at once if they are not
     leading."""
-    share = uow.auctions.lock_share(share_id)
+    found = uow.auctions.lock_share(share_id, lot_id)
+    share = None if found is None else found[0]
     view = uow.auctions.lock_lot(lot_id, share_id)
     now = clock.now()
     if view is None:

@@ -63,13 +63,6 @@ def _int(name: str) -> sa.BindParameter[int]:
 
 # -- the bidding path's statements, built once -------------------------------------------------
 
-_LOCK_SHARE = Prepared(
-    sa.select(SH.id, SH.signup_id, SH.vin, SH.live, S.state)
-    .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
-    .where(SH.id == _int("p_share"))
-    .with_for_update(of=auction_shares)
-)
-
 _other = auction_lots.alias("other")
 _ELSEWHERE = (
     sa.select(_other.c.id)
@@ -101,6 +94,23 @@ _LOT_VIEW_COLUMNS = (
     L.maxima,
     P.increments_fen,
     P.bid_countdown_s,
+)
+# The share, locked, with the lot as it stands (not locked): enough to refuse a bid whose amount
+# is below what the lot already asks, without queueing for the lot (``core.bidding``).
+_LOCK_SHARE = Prepared(
+    sa.select(
+        SH.id.label("share_id"),
+        SH.signup_id.label("share_signup_id"),
+        SH.vin,
+        SH.live,
+        S.state.label("signup_state"),
+        *_LOT_VIEW_COLUMNS,
+    )
+    .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
+    .join(auction_lots, L.id == _int("p_lot"))
+    .join(auction_periods, P.id == L.period_id)
+    .where(SH.id == _int("p_share"))
+    .with_for_update(of=auction_shares)
 )
 _LOCK_LOT = Prepared(
     sa.select(*_LOT_VIEW_COLUMNS, _ELSEWHERE.label("elsewhere"), _RESERVED.label("reserved_on"))
@@ -186,6 +196,26 @@ _CLAIM_DUE = (
     .limit(_int("p_limit"))
     .with_for_update()
 )
+
+
+def _lot_view(row: dict[str, Any]) -> LotView:
+    return LotView(
+        lot_id=row["id"],
+        period_id=row["period_id"],
+        state=row["state"],
+        opens_at=row["opens_at"],
+        deadline=row["deadline"],
+        starting_price_fen=row["starting_price_fen"],
+        price_fen=row["price_fen"],
+        leader_signup_id=row["leader_signup_id"],
+        leader_share_id=row["leader_share_id"],
+        bids=row["bids"],
+        maxima=row["maxima"],
+        increments_fen=tuple(sorted(row["increments_fen"])),
+        bid_countdown_s=row["bid_countdown_s"],
+        elsewhere=row.get("elsewhere"),
+        reserved_on=row.get("reserved_on"),
+    )
 
 
 class SqlAuctionRepository:
@@ -336,42 +366,25 @@ class SqlAuctionRepository:
 
     # -- bidding -------------------------------------------------------------------------------
 
-    def lock_share(self, share_id: int) -> ShareView | None:
-        row = _LOCK_SHARE.run(self._c, {"p_share": share_id}).first()
+    def lock_share(self, share_id: int, lot_id: int) -> tuple[ShareView, LotView] | None:
+        row = _LOCK_SHARE.run(self._c, {"p_share": share_id, "p_lot": lot_id}).first()
         if row is None:
             return None
-        return ShareView(
-            share_id=row["id"],
-            signup_id=row["signup_id"],
+        share = ShareView(
+            share_id=row["share_id"],
+            signup_id=row["share_signup_id"],
             vin=row["vin"],
             live=bool(row["live"]),
-            signup_active=row["state"] is SignupState.ACTIVE,
+            signup_active=row["signup_state"] is SignupState.ACTIVE,
         )
+        return share, _lot_view(row)
 
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:
         if share_id is None:
             row = _LOCK_LOT_ONLY.run(self._c, {"p_lot": lot_id}).first()
         else:
             row = _LOCK_LOT.run(self._c, {"p_lot": lot_id, "p_share": share_id}).first()
-        if row is None:
-            return None
-        return LotView(
-            lot_id=row["id"],
-            period_id=row["period_id"],
-            state=row["state"],
-            opens_at=row["opens_at"],
-            deadline=row["deadline"],
-            starting_price_fen=row["starting_price_fen"],
-            price_fen=row["price_fen"],
-            leader_signup_id=row["leader_signup_id"],
-            leader_share_id=row["leader_share_id"],
-            bids=row["bids"],
-            maxima=row["maxima"],
-            increments_fen=tuple(sorted(row["increments_fen"])),
-            bid_countdown_s=row["bid_countdown_s"],
-            elsewhere=row.get("elsewhere"),
-            reserved_on=row.get("reserved_on"),
-        )
+        return None if row is None else _lot_view(row)
 
     def active_maxima(self, lot_id: int) -> Sequence[Proxy]:
         rows = _ACTIVE_MAXIMA.run(self._c, {"p_lot": lot_id}).cursor.fetchall()

@@ -46,10 +46,11 @@ class FakeAuctions:
     maxima: list[tuple[int, int, int, str]] = field(default_factory=list)  # id, signup, max, state
     trail: list[BidRecord] = field(default_factory=list)
 
-    def lock_share(self, share_id: int) -> ShareView:
-        return ShareView(
+    def lock_share(self, share_id: int, lot_id: int) -> tuple[ShareView, LotView]:
+        share = ShareView(
             share_id=share_id, signup_id=share_id, vin=f"V{share_id}", live=True, signup_active=True
         )
+        return share, self.lot
 
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView:
         return self.lot
