@@ -13,6 +13,11 @@ as little as possible. A bid sends, on PostgreSQL:
    bid: the ``INSERT`` alone; automatic bids: one multi-row ``INSERT`` and the ``UPDATE``);
 5. ``COMMIT``.
 
+Row locks are ``FOR NO KEY UPDATE``: they keep out other bids (and the close) but not the
+key-share locks that inserting a row referring to the locked one takes (a refused bid's row in
+the trail, a bid of another bidder naming this one's VIN as leader), which ``FOR UPDATE`` would
+make wait.
+
 On SQLite every transaction holds the database's write lock from its first statement
 (``BEGIN IMMEDIATE``), so the row locks are not needed and are not written.
 """
@@ -110,19 +115,19 @@ _LOCK_SHARE = Prepared(
     .join(auction_lots, L.id == _int("p_lot"))
     .join(auction_periods, P.id == L.period_id)
     .where(SH.id == _int("p_share"))
-    .with_for_update(of=auction_shares)
+    .with_for_update(of=auction_shares, key_share=True)
 )
 _LOCK_LOT = Prepared(
     sa.select(*_LOT_VIEW_COLUMNS, _ELSEWHERE.label("elsewhere"), _RESERVED.label("reserved_on"))
     .select_from(auction_lots.join(auction_periods, P.id == L.period_id))
     .where(L.id == _int("p_lot"))
-    .with_for_update(of=auction_lots)
+    .with_for_update(of=auction_lots, key_share=True)
 )
 _LOCK_LOT_ONLY = Prepared(
     sa.select(*_LOT_VIEW_COLUMNS)
     .select_from(auction_lots.join(auction_periods, P.id == L.period_id))
     .where(L.id == _int("p_lot"))
-    .with_for_update(of=auction_lots)
+    .with_for_update(of=auction_lots, key_share=True)
 )
 _ACTIVE_MAXIMA = Prepared(
     sa.select(M.id, M.signup_id, M.share_id, M.max_fen)
@@ -194,7 +199,7 @@ _CLAIM_DUE = (
     .where(L.state == LotState.OPEN, L.deadline <= sa.bindparam("p_now", type_=L.deadline.type))
     .order_by(L.deadline, L.id)
     .limit(_int("p_limit"))
-    .with_for_update()
+    .with_for_update(key_share=True)
 )
 
 
@@ -234,7 +239,7 @@ class SqlAuctionRepository:
 
     def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None:
         query = sa.select(auction_periods).where(P.id == period_id)
-        row = self._c.execute(query.with_for_update() if lock else query).first()
+        row = self._c.execute(query.with_for_update(key_share=True) if lock else query).first()
         return None if row is None else AuctionPeriod(**row._mapping)
 
     def periods(self) -> Sequence[AuctionPeriod]:
@@ -294,7 +299,7 @@ class SqlAuctionRepository:
 
     def _signup_where(self, *where: Any, lock: bool) -> Signup | None:
         query = sa.select(auction_signups).where(*where)
-        row = self._c.execute(query.with_for_update() if lock else query).first()
+        row = self._c.execute(query.with_for_update(key_share=True) if lock else query).first()
         return None if row is None else Signup(**row._mapping)
 
     def signup(self, signup_id: int, *, lock: bool = False) -> Signup | None:

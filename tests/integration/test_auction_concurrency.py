@@ -9,14 +9,17 @@ import time
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bench.auction_load import Load, check_invariants, ready, run_load
+from core import auction_errors as errors
 from core import bidding
 from core.auctions import YUAN, LotState
 from core.bidding import LotClosed
 from core.clock import ManualClock
 from core.events import EventBus
+from store.auction_tables import auction_lots
 from store.uow import UnitOfWorkFactory
 from tests.auction_world import START_PRICE, AuctionWorld
 
@@ -94,3 +97,34 @@ def test_two_runners_of_the_timers_close_each_lot_once(db: Engine) -> None:
         thread.join()
     assert sorted(closed) == sorted(lots)
     assert world.lot_now(lots[0]).state is LotState.SOLD
+
+
+def test_a_bid_below_what_the_lot_asks_is_refused_without_waiting_for_the_lot(
+    db: Engine,
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+    world = AuctionWorld(db)
+    period = world.period()
+    lot = world.lot(period, "88888")
+    alice, bob = world.bidder(period), world.bidder(period)
+    world.start()
+    world.bid(alice, lot, amount=START_PRICE)
+    outcomes: list[object] = []
+    with db.connect() as holder:  # another transaction holds the lot, as a bid in flight does
+        holder.execute(
+            sa.select(auction_lots.c.id)
+            .where(auction_lots.c.id == lot)
+            .with_for_update(key_share=True)
+        )
+        stale = threading.Thread(
+            target=lambda: outcomes.append(world.bid(bob, lot, amount=START_PRICE))
+        )
+        stale.start()
+        stale.join(timeout=10)
+        waited = stale.is_alive()
+        holder.rollback()
+    stale.join()
+    assert not waited
+    assert isinstance(outcomes[0], errors.BidTooLow)
+    assert [r.refusal for r in world.trail(lot)] == [None, "auction.bid_too_low"]
