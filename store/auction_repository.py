@@ -4,10 +4,11 @@ work's connection, rows read into core's dataclasses. It never commits.
 The bidding path is prebuilt statements (``store/prepared.py``) so that a bid holds its lot for
 as little as possible. A bid sends, on PostgreSQL:
 
-1. the share, ``FOR UPDATE OF auction_shares`` (with ``BEGIN`` before it);
-2. the lot with its period, ``FOR UPDATE OF auction_lots``, and where the share leads or stands
-   behind a maximum on another lot (subqueries: the share is locked already, so they are
-   current for it); the lot is held from here on;
+1. the share, locked, with the lot as it stands, not locked (with ``BEGIN`` before it): a bid
+   that this already refuses (too low, a closed lot) goes to 4 without waiting for the lot;
+2. the lot with its period, locked, and where the share leads or stands behind a maximum on
+   another lot (subqueries: the share is locked already, so they are current for it); the lot
+   is held from here on;
 3. the maxima of the lot, only if it has any;
 4. ``WITH bid AS (INSERT INTO auction_bids …) UPDATE auction_lots …``: one statement (a refused
    bid: the ``INSERT`` alone; automatic bids: one multi-row ``INSERT`` and the ``UPDATE``);
