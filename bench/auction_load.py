@@ -59,6 +59,7 @@ class Load:
     base: datetime
     wall0: float  # when the bidding starts (``time.time()``), at ``base`` by the shared clock
     seed: int
+    maxima: float = 0.0  # the share of actions that set a maximum instead of bidding
 
 
 def ready(_: object = None) -> bool:
@@ -69,6 +70,7 @@ def ready(_: object = None) -> bool:
 @dataclass
 class LoadResult:
     accepted: int = 0
+    maxima: int = 0  # maxima set
     refused: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)  # seconds, one per bid decision
     errors: Counter[str] = field(default_factory=Counter)
@@ -103,6 +105,7 @@ def run_load(load: Load) -> LoadResult:
     total = LoadResult()
     for result in results:
         total.accepted += result.accepted
+        total.maxima += result.maxima
         total.refused.update(result.refused)
         total.latencies.extend(result.latencies)
         total.errors.update(result.errors)
@@ -123,6 +126,10 @@ def _bid_until(
         lot_id = rng.choice(load.lot_ids)
         signup_id, share_id = rng.choice(load.bidders)
         increment = rng.choice(load.increments)
+        if rng.random() < load.maxima:
+            ceiling = seen.get(lot_id, 0) + rng.randint(1, 6) * min(load.increments)
+            _set_maximum(factory, clock, result, (signup_id, share_id, lot_id, ceiling))
+            continue
         amount = seen[lot_id] + increment if lot_id in seen and rng.random() < 0.5 else None
         began = time.perf_counter()
         try:
@@ -151,6 +158,33 @@ def _bid_until(
             result.errors[type(error.orig).__name__] += 1
             continue
         result.latencies.append(time.perf_counter() - began)
+
+
+def _set_maximum(
+    factory: UnitOfWorkFactory,
+    clock: SharedClock,
+    result: LoadResult,
+    what: tuple[int, int, int, int],
+) -> None:
+    signup_id, share_id, lot_id, ceiling = what
+    try:
+        with factory() as uow:
+            try:
+                bidding.set_maximum(
+                    uow,
+                    clock=clock,
+                    signup_id=signup_id,
+                    lot_id=lot_id,
+                    share_id=share_id,
+                    max_fen=ceiling,
+                )
+            except DomainError as refusal:
+                result.refused[f"maximum: {refusal.code}"] += 1
+            else:
+                uow.commit()
+                result.maxima += 1
+    except sa.exc.DBAPIError as error:
+        result.errors[type(error.orig).__name__] += 1
 
 
 def check_invariants(engine: Engine, lot_ids: list[int]) -> list[str]:

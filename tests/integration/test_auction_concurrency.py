@@ -19,7 +19,7 @@ from core.auctions import YUAN, LotState
 from core.bidding import LotClosed
 from core.clock import ManualClock
 from core.events import EventBus
-from store.auction_tables import auction_lots
+from store.auction_tables import auction_bids, auction_lots
 from store.uow import UnitOfWorkFactory
 from tests.auction_world import START_PRICE, AuctionWorld
 
@@ -51,6 +51,7 @@ def test_concurrent_bidders_in_two_processes_keep_every_invariant(db: Engine) ->
             base=world.starts_at,
             wall0=wall0,
             seed=seed,
+            maxima=0.1,
         )
         for seed in (1, 2)
     ]
@@ -58,12 +59,18 @@ def test_concurrent_bidders_in_two_processes_keep_every_invariant(db: Engine) ->
         results = pool.map(run_load, loads)
     accepted = sum(r.accepted for r in results)
     assert accepted > 10, "the bidders got bids in"
+    assert sum(r.maxima for r in results) > 0, "and set maxima"
     assert sum(sum(r.refused.values()) for r in results) > 0
     assert sum(sum(r.errors.values()) for r in results) == 0
     # every bid is in (the pool has returned): past the last deadline, by the shared clock
     world.clock.set(world.starts_at + timedelta(seconds=time.time() - wall0 + 3))
     assert world.close_due() == len(lots)
     assert check_invariants(db, list(lots)) == []
+    with db.connect() as conn:
+        automatic = conn.execute(
+            sa.select(sa.func.count()).where(auction_bids.c.automatic.is_(True))
+        ).scalar_one()
+    assert automatic > 0, "maxima answered bids meanwhile"
     assert {world.lot_now(lot).state for lot in lots} <= {LotState.SOLD, LotState.UNSOLD}
 
 
