@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,10 +22,22 @@ from core.bidding import LotClosed
 from core.clock import ManualClock
 from core.events import EventBus
 from store.auction_tables import auction_bids, auction_lots
+from store.db import create_engine
 from store.uow import UnitOfWorkFactory
 from tests.auction_world import START_PRICE, AuctionWorld
 
 INCREMENTS = (1_000 * YUAN, 2_000 * YUAN, 3_000 * YUAN)
+
+
+@contextmanager
+def engine_of_its_own(db: Engine) -> Iterator[Engine]:
+    """An engine on the same database: the extra connections do not stay in the pool of the
+    engine the other tests share."""
+    engine = create_engine(db.url.render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def test_concurrent_bidders_in_two_processes_keep_every_invariant(db: Engine) -> None:
@@ -88,14 +102,15 @@ def test_two_runners_of_the_timers_close_each_lot_once(db: Engine) -> None:
     def runner() -> None:
         bus = EventBus()
         bus.subscribe(LotClosed, lambda _uow, event: closed.append(event.lot_id))
-        factory = UnitOfWorkFactory(db, bus=bus)
-        ready.wait()
-        while True:
-            with factory() as uow:  # a small batch: the two runners interleave
-                done = bidding.close_due_lots(uow, clock.now(), 2)
-                uow.commit()
-            if done == 0:
-                return
+        with engine_of_its_own(db) as engine:  # as another server process's
+            factory = UnitOfWorkFactory(engine, bus=bus)
+            ready.wait()
+            while True:
+                with factory() as uow:  # a small batch: the two runners interleave
+                    done = bidding.close_due_lots(uow, clock.now(), 2)
+                    uow.commit()
+                if done == 0:
+                    return
 
     threads = [threading.Thread(target=runner) for _ in range(2)]
     for thread in threads:
@@ -118,7 +133,8 @@ def test_a_bid_below_what_the_lot_asks_is_refused_without_waiting_for_the_lot(
     world.start()
     world.bid(alice, lot, amount=START_PRICE)
     outcomes: list[object] = []
-    with db.connect() as holder:  # another transaction holds the lot, as a bid in flight does
+    # another transaction holds the lot, as a bid in flight does
+    with engine_of_its_own(db) as other, other.connect() as holder:
         holder.execute(
             sa.select(auction_lots.c.id)
             .where(auction_lots.c.id == lot)
