@@ -5,7 +5,9 @@ A bid is one transaction: the bidder's share (VIN) is locked, then the lot; the 
 once the lot is locked, so the time that decides is the time of the decision; the rules below
 decide; the bid (accepted or refused, with its reason) is written to the lot's audit trail and
 the lot's price, leader and deadline are written with it. Everything the rules need comes with
-the two locked reads, so a bid costs few round trips while it holds the lot.
+the two locked reads, so a bid costs few round trips while it holds the lot. A bid that the lot
+as it stood before its lock already refuses (an amount below what it asked: the price only
+rises; a closed lot) is refused without queueing for the lot (``refused_unlocked``).
 
 Rules of a bid (manual 003 §5):
 
