@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.accounts import Account, Language
+from core.auction_ports import AuctionRepository
 from core.events import Event
 from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
@@ -102,6 +103,8 @@ class UnitOfWork(Protocol):
     def blacklist(self) -> BlacklistRepository: ...
     @property
     def info(self) -> InfoRepository: ...
+    @property
+    def auctions(self) -> AuctionRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -141,6 +141,7 @@ def map_entities() -> None:
 
 # Each area's tables, imported last so that ``metadata`` is complete.
 from store import (  # noqa: E402
+    auction_tables,  # noqa: F401 - auctions
     health,  # noqa: F401 - what /healthz writes
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sms_tables,  # noqa: F401 - SMS channel

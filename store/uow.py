@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.events import Event, EventBus
 from core.wiring import wire_core
+from store.auction_repository import SqlAuctionRepository
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
     SqlBlacklistRepository,
@@ -153,6 +154,7 @@ class SqlUnitOfWork:
     sessions = _Repository(lambda scope: SqlSessionRepository(scope.session))
     blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
+    auctions = _Repository(SqlAuctionRepository)
 
 
 class KeptConnection:

@@ -1,0 +1,648 @@
+"""Bidding (SPEC §7, issue 14 items 4, 5, 7): the rules of a bid, automatic bidding with a
+maximum, and the close of a lot, all decided by the database under a row lock of the lot.
+
+A bid is one transaction: the bidder's share (VIN) is locked, then the lot; the clock is read
+once the lot is locked, so the time that decides is the time of the decision; the rules below
+decide; the bid (accepted or refused, with its reason) is written to the lot's audit trail and
+the lot's price, leader and deadline are written with it. Everything the rules need comes with
+the two locked reads, so a bid costs few round trips while it holds the lot. A bid that the lot
+as it stood before its lock already refuses (an amount below what it asked: the price only
+rises; a closed lot) is refused without queueing for the lot (``refused_unlocked``).
+
+Rules of a bid (manual 003 §5):
+
+- a lot opens at the period's start with the opening countdown as its deadline; every accepted
+  bid moves the deadline to the moment of the bid plus the bid countdown; a bid at or after the
+  deadline in force is refused, whether or not the close has run;
+- the first bid is at least the starting price; each later bid is the current price plus one of
+  the allowed increments; the leader cannot raise their own leading bid;
+- each bid names one of the bidder's VINs (shares): a VIN leading (or having won) another lot,
+  or standing behind a maximum on another lot, cannot bid; it is free again when outbid.
+
+Automatic bidding (beyond the manual, as the UK DVLA and Hong Kong auctions have it): a bidder
+sets a maximum on a lot, naming a VIN, which then bids on that lot only. Whenever the leader
+changes, the system bids the smallest allowed increment for the strongest outbid maximum
+(higher, or equal and set earlier), within every rule above, until no outbid maximum can bid.
+The weaker of two maxima never bids a price the stronger one could not answer, so the stronger
+one (of two equal ones, the earlier) leads; a maximum that cannot bid any more ends, and its
+bidder is told (``MaximumExceeded``). Each automatic bid is a bid of its own in the audit trail,
+so the price always rises by allowed increments.
+
+A refusal raises its ``DomainError`` after the refused bid was written: the caller commits then
+too (the dialog engine commits a turn that ends in a domain error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.auction_errors import (
+    AlreadyLeading,
+    BidAfterDeadline,
+    BidTooLow,
+    ChooseVin,
+    LotNotOpen,
+    LotUnknown,
+    MaximumTooLow,
+    NoFreeVin,
+    NoMaximum,
+    NotAnAllowedIncrement,
+    SignupNotActive,
+    VinLocked,
+    VinNotYours,
+)
+from core.auctions import LotState, PeriodState, stored_id
+from core.clock import Clock
+from core.errors import DomainError
+from core.events import Event
+from core.ports import UnitOfWork
+from core.timers import TimerStep
+from core.wiring import Wiring
+
+# -- what the locked reads give ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShareView:
+    """A share (VIN) as its row lock found it, with its signup."""
+
+    share_id: int
+    signup_id: int
+    vin: str
+    live: bool
+    signup_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LotView:
+    """A lot as its row lock found it, with its period's rules, and where the share asked about
+    leads (or won) another lot (``elsewhere``) or stands behind a maximum on another lot
+    (``reserved_on``). Read after the share's lock, so nothing can make that share lead or
+    stand elsewhere meanwhile (being outbid elsewhere frees it, which at worst refuses a bid
+    that a moment later would pass)."""
+
+    lot_id: int
+    period_id: int
+    state: LotState
+    opens_at: datetime
+    deadline: datetime
+    starting_price_fen: int
+    price_fen: int | None
+    leader_signup_id: int | None
+    leader_share_id: int | None
+    bids: int
+    maxima: int
+    increments_fen: tuple[int, ...]
+    bid_countdown_s: int
+    elsewhere: int | None = None
+    reserved_on: int | None = None
+
+    @property
+    def step(self) -> int:
+        """The smallest allowed increment."""
+        return self.increments_fen[0]
+
+    @property
+    def minimum(self) -> int:
+        """The lowest bid allowed now."""
+        return self.starting_price_fen if self.price_fen is None else self.price_fen + self.step
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """An active maximum; a lower ``maximum_id`` was set earlier."""
+
+    maximum_id: int
+    signup_id: int
+    share_id: int
+    max_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class BidRecord:
+    """A row of the lot's audit trail. Accepted bids carry their sequence number on the lot;
+    ``price_before`` and ``deadline_before`` are what was in force when it was decided."""
+
+    lot_id: int
+    signup_id: int
+    share_id: int | None
+    amount_fen: int | None
+    placed_at: datetime
+    accepted: bool
+    refusal: str | None
+    automatic: bool
+    price_before: int | None
+    deadline_before: datetime | None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LotChange:
+    lot_id: int
+    price_fen: int | None
+    leader_signup_id: int | None
+    leader_share_id: int | None
+    deadline: datetime
+    bids: int
+    maxima: int
+
+
+@dataclass(frozen=True, slots=True)
+class BidResult:
+    """What the bidder is told at once: their bid, and the lot after every automatic answer."""
+
+    lot_id: int
+    amount_fen: int
+    price_fen: int
+    leading: bool
+    deadline: datetime
+    automatic_bids: int
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BidPlaced(Event):
+    lot_id: int
+    period_id: int
+    signup_id: int
+    share_id: int
+    amount_fen: int
+    automatic: bool
+    seq: int
+    placed_at: datetime
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class Outbid(Event):
+    """``signup_id`` led the lot earlier in this transaction (or before it) and no longer does."""
+
+    lot_id: int
+    period_id: int
+    signup_id: int
+    price_fen: int
+    leader_signup_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MaximumExceeded(Event):
+    """The bidder's maximum cannot bid any more on the lot (the price passed it, or an equal or
+    higher maximum set earlier holds the lead)."""
+
+    lot_id: int
+    period_id: int
+    signup_id: int
+    max_fen: int
+    price_fen: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LotClosed(Event):
+    lot_id: int
+    period_id: int
+    sold: bool
+    price_fen: int | None
+    winner_signup_id: int | None
+    winner_share_id: int | None
+    closed_at: datetime  # the deadline the lot closed at
+
+
+@dataclass(frozen=True)
+class PeriodClosed(Event):
+    """Every lot of the period is closed: settlement (balance orders, refunds) can start."""
+
+    period_id: int
+    closed_at: datetime
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def check_open(view: LotView, now: datetime) -> None:
+    if view.state is not LotState.OPEN or now < view.opens_at:
+        raise LotNotOpen(opens=view.opens_at.isoformat())
+    if now >= view.deadline:
+        raise BidAfterDeadline()
+
+
+def check_share(view: LotView, share: ShareView) -> None:
+    if not share.signup_active:
+        raise SignupNotActive()
+    if not share.live:
+        raise VinLocked(vin=share.vin, lot=0)
+    if view.elsewhere is not None:
+        raise VinLocked(vin=share.vin, lot=view.elsewhere)
+    if view.reserved_on is not None and view.reserved_on != view.lot_id:
+        raise VinLocked(vin=share.vin, lot=view.reserved_on)
+
+
+def bid_amount(view: LotView, *, amount_fen: int | None, increment_fen: int | None) -> int:
+    """The amount a manual bid stands for, or why it is refused. ``increment_fen`` raises the
+    current price (the starting price before the first bid) by one allowed increment."""
+    if increment_fen is not None:
+        if increment_fen not in view.increments_fen:
+            raise NotAnAllowedIncrement(increments=_listed(view.increments_fen))
+        base = view.starting_price_fen if view.price_fen is None else view.price_fen
+        return base + increment_fen
+    if amount_fen is None:
+        raise BidTooLow(minimum=view.minimum)
+    if view.price_fen is None:
+        if amount_fen < view.starting_price_fen:
+            raise BidTooLow(minimum=view.starting_price_fen)
+        return amount_fen
+    if amount_fen < view.minimum:
+        raise BidTooLow(minimum=view.minimum)
+    if amount_fen - view.price_fen not in view.increments_fen:
+        raise NotAnAllowedIncrement(increments=_listed(view.increments_fen))
+    return amount_fen
+
+
+def _listed(increments: Sequence[int]) -> str:
+    return ",".join(str(value) for value in increments)
+
+
+def _stronger(a: Proxy, b: Proxy) -> bool:
+    """``a`` beats ``b``: a higher maximum, or an equal one set earlier."""
+    return (a.max_fen, -a.maximum_id) > (b.max_fen, -b.maximum_id)
+
+
+def resolve_maxima(
+    *, start: int, price: int | None, leader: int | None, proxies: Sequence[Proxy], step: int
+) -> tuple[list[tuple[Proxy, int]], list[Proxy]]:
+    """The automatic bids the maxima make from this state, in order, and the maxima that end
+    (can bid no more and do not lead). See the module's docstring for the rule."""
+    bids: list[tuple[Proxy, int]] = []
+    ended: list[Proxy] = []
+    active = list(proxies)
+    while True:
+        need = start if price is None else price + step
+        out = [p for p in active if p.signup_id != leader and p.max_fen < need]
+        if out:
+            ended.extend(out)
+            active = [p for p in active if p not in out]
+        challengers = [p for p in active if p.signup_id != leader]
+        if not challengers:
+            return bids, ended
+        best = challengers[0]
+        for proxy in challengers[1:]:
+            if _stronger(proxy, best):
+                best = proxy
+        holder = next((p for p in active if p.signup_id == leader), None)
+        if holder is not None and _stronger(holder, best) and holder.max_fen < need + step:
+            # ``best`` would take a lead the stronger holder could not answer: it stays out
+            ended.extend(challengers)
+            return bids, ended
+        bids.append((best, need))
+        price, leader = need, best.signup_id
+
+
+@dataclass
+class _Decision:
+    """A bid's consequences, gathered before anything is written."""
+
+    view: LotView
+    now: datetime
+    records: list[BidRecord] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    ended: list[Proxy] = field(default_factory=list)
+    price: int | None = None
+    leader: int | None = None
+    leader_share: int | None = None
+    bids: int = 0
+    led: list[int] = field(default_factory=list)  # who led at some point, in order
+
+    def __post_init__(self) -> None:
+        self.price = self.view.price_fen
+        self.leader = self.view.leader_signup_id
+        self.leader_share = self.view.leader_share_id
+        self.bids = self.view.bids
+        if self.leader is not None:
+            self.led.append(self.leader)
+
+    @property
+    def deadline(self) -> datetime:
+        if self.bids == self.view.bids:
+            return self.view.deadline
+        return self.now + timedelta(seconds=self.view.bid_countdown_s)
+
+    def accept(self, signup_id: int, share_id: int, amount: int, *, automatic: bool) -> None:
+        deadline_before = self.deadline
+        self.bids += 1
+        self.records.append(
+            BidRecord(
+                lot_id=self.view.lot_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount_fen=amount,
+                placed_at=self.now,
+                accepted=True,
+                refusal=None,
+                automatic=automatic,
+                price_before=self.price,
+                deadline_before=deadline_before,
+                seq=self.bids,
+            )
+        )
+        self.price, self.leader, self.leader_share = amount, signup_id, share_id
+        self.led.append(signup_id)
+        self.events.append(
+            BidPlaced(
+                lot_id=self.view.lot_id,
+                period_id=self.view.period_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount_fen=amount,
+                automatic=automatic,
+                seq=self.bids,
+                placed_at=self.now,
+                deadline=self.deadline,
+            )
+        )
+
+    def run_maxima(self, proxies: Sequence[Proxy]) -> None:
+        bids, ended = resolve_maxima(
+            start=self.view.starting_price_fen,
+            price=self.price,
+            leader=self.leader,
+            proxies=proxies,
+            step=self.view.step,
+        )
+        for proxy, amount in bids:
+            self.accept(proxy.signup_id, proxy.share_id, amount, automatic=True)
+        self.ended = ended
+        for proxy in ended:
+            self.events.append(
+                MaximumExceeded(
+                    lot_id=self.view.lot_id,
+                    period_id=self.view.period_id,
+                    signup_id=proxy.signup_id,
+                    max_fen=proxy.max_fen,
+                    price_fen=self.price or 0,
+                    at=self.now,
+                )
+            )
+
+    def finish(self, uow: UnitOfWork, maxima: int) -> LotChange:
+        told: set[int] = set()
+        for signup_id in self.led:
+            if signup_id != self.leader and signup_id not in told and self.leader is not None:
+                told.add(signup_id)
+                self.events.append(
+                    Outbid(
+                        lot_id=self.view.lot_id,
+                        period_id=self.view.period_id,
+                        signup_id=signup_id,
+                        price_fen=self.price or 0,
+                        leader_signup_id=self.leader,
+                        at=self.now,
+                    )
+                )
+        change = LotChange(
+            lot_id=self.view.lot_id,
+            price_fen=self.price,
+            leader_signup_id=self.leader,
+            leader_share_id=self.leader_share,
+            deadline=self.deadline,
+            bids=self.bids,
+            maxima=maxima,
+        )
+        uow.auctions.write_bids(
+            self.records, change, ended=[p.maximum_id for p in self.ended], now=self.now
+        )
+        for event in self.events:
+            uow.record(event)
+        return change
+
+
+def _refuse(
+    uow: UnitOfWork,
+    *,
+    lot_id: int,
+    signup_id: int,
+    share_id: int | None,
+    amount: int | None,
+    now: datetime,
+    view: LotView | None,
+    error: DomainError,
+) -> DomainError:
+    uow.auctions.write_bids(
+        [
+            BidRecord(
+                lot_id=lot_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount_fen=amount,
+                placed_at=now,
+                accepted=False,
+                refusal=error.code,
+                automatic=False,
+                price_before=None if view is None else view.price_fen,
+                deadline_before=None if view is None else view.deadline,
+            )
+        ],
+        None,
+        ended=(),
+        now=now,
+    )
+    return error
+
+
+def refused_unlocked(
+    seen: LotView, *, share: ShareView, signup_id: int, amount: int | None
+) -> DomainError | None:
+    """Refusals that the lot as it stood before its lock already decides, so that such a bid
+    does not queue for the lot: the price only rises, so an amount below what the lot asked
+    then is too low now; a closed lot stays closed. (Whether the deadline has passed, or an
+    amount is one increment above the price, needs the lot as it is: under its lock.)"""
+    if share.signup_id != signup_id:
+        return VinNotYours()
+    if not share.signup_active:
+        return SignupNotActive()
+    if seen.state is not LotState.OPEN:
+        return LotNotOpen(opens=seen.opens_at.isoformat())
+    if amount is not None and amount < seen.minimum:
+        return BidTooLow(minimum=seen.minimum)
+    return None
+
+
+def free_share(uow: UnitOfWork, signup_id: int) -> int:
+    """The bidder's only free VIN, for a bid that names none (asked only when several are)."""
+    free = uow.auctions.free_shares(signup_id)
+    if not free:
+        raise NoFreeVin()
+    if len(free) > 1:
+        raise ChooseVin(vins=",".join(share.vin for share in free))
+    return stored_id(free[0].id)
+
+
+def place_bid(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    signup_id: int,
+    lot_id: int,
+    share_id: int | None = None,
+    amount_fen: int | None = None,
+    increment_fen: int | None = None,
+) -> BidResult:
+    """A manual bid of ``amount_fen``, or of the current price plus ``increment_fen``, with one
+    of the bidder's VINs; then the maxima's automatic answers. Refused: the refusal is written
+    to the lot's audit trail and its ``DomainError`` raised (commit anyway)."""
+    if share_id is None:
+        share_id = free_share(uow, signup_id)
+    found = uow.auctions.lock_share(share_id, lot_id)
+    share = None if found is None else found[0]
+    if found is not None:
+        refusal = refused_unlocked(found[1], share=found[0], signup_id=signup_id, amount=amount_fen)
+        if refusal is not None:
+            raise _refuse(
+                uow,
+                lot_id=lot_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount=amount_fen,
+                now=clock.now(),
+                view=found[1],
+                error=refusal,
+            )
+    view = uow.auctions.lock_lot(lot_id, share_id)
+    now = clock.now()  # after the lot's lock: the moment of the decision
+    if view is None:
+        raise LotUnknown()
+    try:
+        if share is None or share.signup_id != signup_id:
+            raise VinNotYours()
+        check_open(view, now)
+        if view.leader_signup_id == signup_id:
+            raise AlreadyLeading()
+        check_share(view, share)
+        amount = bid_amount(view, amount_fen=amount_fen, increment_fen=increment_fen)
+    except DomainError as error:
+        raise _refuse(
+            uow,
+            lot_id=lot_id,
+            signup_id=signup_id,
+            share_id=share_id if share is not None else None,
+            amount=amount_fen,
+            now=now,
+            view=view,
+            error=error,
+        ) from None
+    decision = _Decision(view, now)
+    decision.accept(signup_id, share_id, amount, automatic=False)
+    maxima = view.maxima
+    if maxima:
+        decision.run_maxima(uow.auctions.active_maxima(lot_id))
+        maxima -= len(decision.ended)
+    change = decision.finish(uow, maxima)
+    return BidResult(
+        lot_id=lot_id,
+        amount_fen=amount,
+        price_fen=change.price_fen or amount,
+        leading=change.leader_signup_id == signup_id,
+        deadline=change.deadline,
+        automatic_bids=change.bids - view.bids - 1,
+    )
+
+
+def set_maximum(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    signup_id: int,
+    lot_id: int,
+    share_id: int,
+    max_fen: int,
+) -> LotChange:
+    """Automatic bidding on ``lot_id`` up to ``max_fen`` with the VIN of ``share_id`` (which then
+    bids on this lot only, until the maximum ends or is cancelled). It replaces the bidder's
+    earlier maximum on the lot (and counts as set now), and bids at once if they are not
+    leading."""
+    found = uow.auctions.lock_share(share_id, lot_id)
+    share = None if found is None else found[0]
+    view = uow.auctions.lock_lot(lot_id, share_id)
+    now = clock.now()
+    if view is None:
+        raise LotUnknown()
+    if share is None or share.signup_id != signup_id:
+        raise VinNotYours()
+    check_open(view, now)
+    check_share(view, share)
+    leading = view.leader_signup_id == signup_id
+    minimum = view.price_fen + view.step if leading and view.price_fen else view.minimum
+    if max_fen < minimum:
+        raise MaximumTooLow(minimum=minimum)
+    proxies = [p for p in uow.auctions.active_maxima(lot_id) if p.signup_id != signup_id]
+    replaced = view.maxima - len(proxies)
+    if replaced:
+        uow.auctions.end_maxima(lot_id, signup_id=signup_id, state="replaced", now=now)
+    proxy = uow.auctions.add_maximum(
+        lot_id=lot_id, signup_id=signup_id, share_id=share_id, max_fen=max_fen, now=now
+    )
+    proxies.append(proxy)
+    decision = _Decision(view, now)
+    decision.run_maxima(proxies)
+    return decision.finish(uow, len(proxies) - len(decision.ended))
+
+
+def cancel_maximum(uow: UnitOfWork, *, clock: Clock, signup_id: int, lot_id: int) -> None:
+    """The bidder's maximum on the lot ends; its VIN may bid elsewhere (unless it leads here)."""
+    view = uow.auctions.lock_lot(lot_id, None)
+    if view is None:
+        raise LotUnknown()
+    if not uow.auctions.end_maxima(lot_id, signup_id=signup_id, state="cancelled", now=clock.now()):
+        raise NoMaximum()
+    uow.auctions.count_maxima(lot_id, view.maxima - 1)
+
+
+# -- closing -----------------------------------------------------------------------------------
+
+
+def close_due_lots(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Timer step: each open lot whose deadline has passed closes, once (claimed with a row lock
+    other runners skip, re-checked under it): sold to the leader at the current price, or
+    unsold. A period whose last lot closed closes too; its VINs that won nothing are free."""
+    due = uow.auctions.claim_due_lots(now, limit)
+    periods: set[int] = set()
+    for lot in due:
+        if lot.state is not LotState.OPEN or lot.deadline > now or lot.id is None:
+            continue  # pragma: no cover - the claim only returns open lots past their deadline
+        sold = lot.leader_signup_id is not None
+        lot.state = LotState.SOLD if sold else LotState.UNSOLD
+        lot.closed_at = lot.deadline
+        uow.auctions.save_lot(lot)
+        if lot.maxima:
+            uow.auctions.end_maxima(lot.id, signup_id=None, state="ended", now=now)
+            uow.auctions.count_maxima(lot.id, 0)
+        uow.record(
+            LotClosed(
+                lot_id=lot.id,
+                period_id=lot.period_id,
+                sold=sold,
+                price_fen=lot.price_fen if sold else None,
+                winner_signup_id=lot.leader_signup_id,
+                winner_share_id=lot.leader_share_id,
+                closed_at=lot.deadline,
+            )
+        )
+        periods.add(lot.period_id)
+    for period_id in sorted(periods):
+        period = uow.auctions.period(period_id, lock=True)
+        if period is None or period.state is not PeriodState.PUBLISHED:
+            continue  # pragma: no cover - lots of other periods are never open
+        if uow.auctions.open_lots(period_id) == 0:
+            period.state, period.closed_at = PeriodState.CLOSED, now
+            uow.auctions.save_period(period)
+            uow.auctions.release_losing_shares(period_id)
+            uow.record(PeriodClosed(period_id=period_id, closed_at=now))
+    return len(due)
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.timer(TimerStep("close auction lots", close_due_lots))
