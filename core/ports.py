@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from core.accounts import Account, Language
 from core.events import Event
+from core.order_ports import OrderRepository, PaymentCallbackRepository
 from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
@@ -102,6 +103,11 @@ class UnitOfWork(Protocol):
     def blacklist(self) -> BlacklistRepository: ...
     @property
     def info(self) -> InfoRepository: ...
+    # orders, their ledger and the payment callbacks taken (core.order_ports)
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def payments(self) -> PaymentCallbackRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -22,9 +22,9 @@ class Wiring:
 @cache
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
-    from core import lapses, selection  # noqa: PLC0415 - they import this module
+    from core import lapses, payments, selection  # noqa: PLC0415 - they import this module
 
     wiring = Wiring()
-    for module in (selection, lapses):
+    for module in (selection, lapses, payments):
         module.wire(wiring)
     return wiring

@@ -136,12 +136,14 @@ def map_entities() -> None:
     mapper_registry.map_imperatively(OneTimeCode, one_time_codes)
     mapper_registry.map_imperatively(OutboxMessage, outbox)
     importlib.import_module("store.preselection_tables").map_preselection_entities(mapper_registry)
+    importlib.import_module("store.order_tables").map_order_entities(mapper_registry)
     _mapped = True
 
 
 # Each area's tables, imported last so that ``metadata`` is complete.
 from store import (  # noqa: E402
     health,  # noqa: F401 - what /healthz writes
+    order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel

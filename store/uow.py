@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.events import Event, EventBus
 from core.wiring import wire_core
+from store.order_repositories import SqlOrderRepository, SqlPaymentCallbackRepository
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
     SqlBlacklistRepository,
@@ -153,6 +154,8 @@ class SqlUnitOfWork:
     sessions = _Repository(lambda scope: SqlSessionRepository(scope.session))
     blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
+    orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
+    payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
 
 
 class KeptConnection:
