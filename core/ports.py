@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from core.accounts import Account, Language
 from core.auction_ports import AuctionRepository
 from core.events import Event
+from core.order_ports import OrderRepository, PaymentCallbackRepository
 from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from core.plate_ports import (
@@ -105,6 +106,11 @@ class UnitOfWork(Protocol):
     def info(self) -> InfoRepository: ...
     @property
     def auctions(self) -> AuctionRepository: ...
+    # orders, their ledger and the payment callbacks taken (core.order_ports)
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def payments(self) -> PaymentCallbackRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

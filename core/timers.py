@@ -1,12 +1,13 @@
 """Timers: due steps run from due times kept in the database, never from memory.
 
 Each module registers its own steps (``Wiring.timer``): today ``core.selection`` (idle selection
-sessions end) and ``core.lapses`` (unconfirmed pre-selections lapse, blacklists lift); next,
-order expiry, lot closes and settlement deadlines. A step claims what is due with row locks that
-other processes skip (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite runs one writer at a
-time), re-checks it under the lock and handles at most ``limit`` rows in one transaction, so any
-number of server processes can run the timers at once. The server runs them in a lane of their
-own, at least once a second, so they never wait behind a paced send.
+sessions end), ``core.lapses`` (unconfirmed pre-selections lapse, blacklists lift) and
+``core.payments`` (unpaid orders expire); next, lot closes and settlement deadlines. A step
+claims what is due with row locks that other processes skip (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; SQLite runs one writer at a time), re-checks it under the lock and handles at most
+``limit`` rows in one transaction, so any number of server processes can run the timers at once.
+The server runs them in a lane of their own, at least once a second, so they never wait behind a
+paced send.
 """
 
 from __future__ import annotations

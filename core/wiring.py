@@ -22,9 +22,9 @@ class Wiring:
 @cache
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
-    from core import bidding, lapses, selection  # noqa: PLC0415 - they import this module
+    from core import bidding, lapses, payments, selection  # noqa: PLC0415 - they import this
 
     wiring = Wiring()
-    for module in (selection, lapses, bidding):
+    for module in (selection, lapses, payments, bidding):
         module.wire(wiring)
     return wiring

@@ -13,6 +13,7 @@ from bot.channel import TelegramChannel
 from bot.sender import TelegramSender
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
+from core.payments import PaymentProvider
 from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
@@ -30,6 +31,7 @@ from store.db import create_engine
 from store.housekeeping import Housekeeping
 from store.telegram_tables import TelegramChats
 from store.uow import UnitOfWorkFactory
+from web.sandbox import SandboxGateway, derive_secret
 
 
 @cache
@@ -63,6 +65,7 @@ class App:
     dispatcher: Dispatcher
     senders: Mapping[Channel, Sender]
     turns: ThreadLane
+    payments: PaymentProvider
     jobs: list[tuple[str, Callable[[], int]]] = field(default_factory=list)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -79,6 +82,16 @@ def default_senders(
     if settings.telegram_token is not None and db is not None and clock is not None:
         senders[Channel.TELEGRAM] = TelegramSender.from_settings(settings, db=db, clock=clock)
     return senders
+
+
+def payment_provider(settings: Settings, key: bytes) -> PaymentProvider:
+    """The gateway the settings choose (today the sandbox, the only one built in)."""
+    secret = (
+        settings.payment_secret.get_secret_value().encode()
+        if settings.payment_secret is not None
+        else derive_secret(key)
+    )
+    return SandboxGateway(secret, str(settings.public_url))
 
 
 def build_app(
@@ -124,6 +137,7 @@ def build_app(
         dialogs=dialogs,
         dispatcher=dispatcher,
         senders=senders,
+        payments=payment_provider(settings, key),
         jobs=[
             ("outbox", dispatcher.run_once),
             ("timers", Timers(uow, clock).run_once),

@@ -22,6 +22,7 @@ from bot.webhook import mount as mount_telegram
 from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
+from platebot.staff_orders import StaffOrders
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
@@ -29,7 +30,10 @@ from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
 from store import health
 from web.health import HEALTH_WAIT, add_health_check, health_checks
+from web.pay import PayDesk
+from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
+from web.staff_orders import router as staff_orders_router
 from web.workers import JobThread, Workers
 
 log = logging.getLogger(__name__)
@@ -80,13 +84,26 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 
 
 def _mount_staff(api: FastAPI, app: App) -> None:
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN)"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders included (web/staff_orders.py)"""
     token = app.settings.staff_token
     mount_staff(
         api,
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
+        more=[staff_orders_router(StaffOrders(app.uow, app.clock, app.payments))],
     )
+
+
+def _mount_pay(api: FastAPI, app: App) -> None:
+    """GET /pay/{token}, POST /pay/{token}/pay|cancel, POST /pay/callback"""
+    desk = PayDesk(
+        uow=app.uow,
+        clock=app.clock,
+        payments=app.payments,
+        public_url=str(app.settings.public_url),
+        default_language=app.settings.default_language,
+    )
+    mount_pay(api, desk)
 
 
 # Each channel or area mounts its routes here: (name, function(api, app)).
@@ -94,6 +111,7 @@ Mount = Callable[[FastAPI, App], None]
 MOUNTS: list[tuple[str, Mount]] = [
     ("sms", _mount_sms),
     ("telegram", lambda api, app: mount_telegram(api, app.telegram)),  # POST /telegram/webhook
+    ("pay", _mount_pay),
     ("staff", _mount_staff),
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import (
     AnyHttpUrl,
     Field,
@@ -47,6 +49,17 @@ class Settings(BaseSettings):
     )
     sms_segments_per_second: float = Field(
         default=1.0, gt=0, le=1000, description="Sending rate of the SMS sender (per process)."
+    )
+    payment_provider: Literal["sandbox"] = Field(
+        default="sandbox", description="Payment gateway; the sandbox serves its own pay page."
+    )
+    payment_secret: SecretStr | None = Field(
+        default=None,
+        description="Key the gateway's callbacks are signed with; unset: derived from the secret "
+        "key.",
+    )
+    order_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="Minutes to pay an order before it expires."
     )
     turn_process: bool | None = Field(
         default=None,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from core.events import Event, EventBus
 from core.wiring import wire_core
 from store.auction_repository import SqlAuctionRepository
+from store.order_repositories import SqlOrderRepository, SqlPaymentCallbackRepository
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
     SqlBlacklistRepository,
@@ -155,6 +156,8 @@ class SqlUnitOfWork:
     blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
     auctions = _Repository(SqlAuctionRepository)
+    orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
+    payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
 
 
 class KeptConnection:

@@ -13,6 +13,7 @@ app's handlers (``web/staff_errors.py``) answer it with the status the document 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
@@ -293,13 +294,18 @@ def _removal(api: APIRouter, staff: StaffService, path: str, kind: str) -> None:
     )
 
 
-def mount(api: FastAPI, staff: StaffService, token: str | None) -> None:
-    """Add the staff API to ``api`` when a staff token is configured."""
+def mount(
+    api: FastAPI, staff: StaffService, token: str | None, more: Sequence[APIRouter] = ()
+) -> None:
+    """Add the staff API to ``api`` when a staff token is configured; ``more``: routers of other
+    areas under ``/staff/api`` (``web.staff_orders``), held to the same refusals."""
     if not token:
         return
     errors = StaffErrors(token)
     errors.install(api)
     staff_api = router(staff, errors)
+    for other in more:
+        staff_api.include_router(other)
     errors.routes = staff_api.routes
     api.include_router(staff_api)
     document_only_what_is_sent(api)

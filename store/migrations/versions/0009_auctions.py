@@ -12,7 +12,7 @@ from alembic import op
 import store.types
 
 revision = "0009_auctions"
-down_revision = "0006_code_purposes"
+down_revision = "0008_orders"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,105 @@
+"""``platebot staff order …``: one order, counter payment and refunds on the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from platebot.staff_cli_support import JsonOption, err, refusals, show
+
+if TYPE_CHECKING:
+    from platebot.staff_orders import StaffOrders
+
+T = TypeVar("T")
+
+order_app = typer.Typer(help="Orders: counter payment and refunds.", no_args_is_help=True)
+
+OrderArgument = Annotated[int, typer.Argument(help="The order number.")]
+StaffOption = Annotated[str, typer.Option(help="Your name (recorded with the move).")]
+
+
+@contextmanager
+def _orders() -> Iterator[StaffOrders]:
+    """Staff order work on the configured database, with the configured payment provider (a
+    refund of a gateway payment goes back through it)."""
+    from core.clock import SystemClock
+    from platebot.bootstrap import payment_provider
+    from platebot.settings import SettingsError, load_settings
+    from platebot.staff_orders import StaffOrders
+    from store import migrate
+    from store.db import create_engine
+    from store.uow import UnitOfWorkFactory
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    engine = create_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        key = (
+            settings.secret_key.get_secret_value().encode()
+            if settings.secret_key is not None
+            else migrate.secret_key(engine)
+        )
+        provider = payment_provider(settings, key)
+        yield StaffOrders(UnitOfWorkFactory(engine), SystemClock(), provider)
+    finally:
+        engine.dispose()
+
+
+def _run(action: Callable[[StaffOrders], T]) -> T:
+    with refusals(), _orders() as orders:
+        return action(orders)
+
+
+def _fen(yuan: str) -> int:
+    """``5000`` or ``5000.50`` yuan in fen; anything else stops the command."""
+    try:
+        value = Decimal(yuan) * 100
+    except InvalidOperation as exc:
+        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
+        raise typer.Exit(2) from exc
+    if value != value.to_integral_value() or value <= 0:
+        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
+        raise typer.Exit(2)
+    return int(value)
+
+
+@order_app.command("show")
+def order_show(order_id: OrderArgument, as_json: JsonOption = False) -> None:
+    """One order: what for, amount, state, money received and refunded."""
+    show(_run(lambda o: o.order(order_id)), as_json)
+
+
+@order_app.command("pay")
+def order_pay(
+    order_id: OrderArgument,
+    *,
+    receipt: Annotated[str, typer.Option(help="The counter receipt number.")],
+    staff: StaffOption,
+) -> None:
+    """Mark a pending order paid at the counter (by its deadline)."""
+    show(_run(lambda o: o.pay_at_counter(order_id, receipt=receipt, staff=staff)))
+
+
+@order_app.command("refund")
+def order_refund(
+    order_id: OrderArgument,
+    *,
+    staff: StaffOption,
+    amount: Annotated[
+        str | None, typer.Option(help="Yuan to refund, e.g. 5000; unset: all it holds.")
+    ] = None,
+    receipt: Annotated[
+        str | None, typer.Option(help="Refund receipt number (orders paid at the counter).")
+    ] = None,
+) -> None:
+    """Refund a paid order, whole or in part (gateway payments go back through the gateway)."""
+    fen = None if amount is None else _fen(amount)
+    show(_run(lambda o: o.refund(order_id, staff=staff, amount=fen, receipt=receipt)))

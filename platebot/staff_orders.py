@@ -1,0 +1,87 @@
+"""Staff work on orders (SPEC §5, §10): look one up, mark it paid at the counter with the
+receipt number, refund it (whole or in part). Shared by the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from core.clock import Clock, format_local
+from core.orders import Cause, Order, OrderNotFound
+from core.payments import PaymentProvider, pay_at_counter, refund_order
+from core.ports import UnitOfWork
+from dialogs.money import format_yuan
+
+T = TypeVar("T")
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "account_id": order.account_id,
+        "purpose": order.purpose.value,
+        "reference": order.reference,
+        "subject": order.subject,
+        "amount_fen": order.amount,
+        "amount": format_yuan(order.amount),
+        "state": order.state.value,
+        "received_fen": order.received,
+        "refunded_fen": order.refunded,
+        "deadline": format_local(order.deadline),
+        "paid_via": order.paid_via,
+        "payment_ref": order.payment_ref,
+    }
+
+
+class StaffOrders:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        provider: PaymentProvider | None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.provider = provider
+
+    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
+        with self.uow_factory() as uow:
+            result = action(uow)
+            uow.commit()
+            return result
+
+    def order(self, order_id: int) -> dict[str, Any]:
+        with self.uow_factory() as uow:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound(order=order_id)
+            return order_view(order)
+
+    def pay_at_counter(self, order_id: int, *, receipt: str, staff: str) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            order = pay_at_counter(
+                uow, order_id=order_id, receipt=receipt, staff=staff, now=self.clock.now()
+            )
+            return order_view(order)
+
+        return self._do(run)
+
+    def refund(
+        self, order_id: int, *, staff: str, amount: int | None = None, receipt: str | None = None
+    ) -> dict[str, Any]:
+        """``amount`` in fen (None: all the order holds); ``receipt`` for counter payments."""
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            order = refund_order(
+                uow,
+                self.provider,
+                order_id=order_id,
+                now=self.clock.now(),
+                cause=Cause.STAFF,
+                amount=amount,
+                actor=staff,
+                receipt=receipt,
+            )
+            return order_view(order)
+
+        return self._do(run)
