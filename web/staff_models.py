@@ -12,8 +12,10 @@ from core.plates import PlateKind
 
 class OfficeSettings(BaseModel):
     name: str | None = None
+    name_en: str | None = Field(default=None, examples=["Shantou Vehicle Management Office"])
     region_code: str | None = Field(default=None, examples=["4405"])
     address: str | None = None
+    address_en: str | None = None
     hours: str | None = Field(default=None, examples=["09:00-21:00"])
     notice: str | None = None
     notice_en: str | None = None
@@ -34,8 +36,10 @@ class NewOffice(OfficeSettings):
 class OfficeOut(BaseModel):
     code: str
     name: str
+    name_en: str
     region_code: str
     address: str
+    address_en: str
     hours: str
     notice: str
     notice_en: str

@@ -3,6 +3,11 @@
 Each area keeps its texts in a pair of modules, ``<area>_zh.py`` and ``<area>_en.py``, each with a
 ``MESSAGES`` dict; they are merged here. A key defined twice is an error, and a test checks that
 both languages have the same keys and placeholders.
+
+A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the console, where
+every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
+taken over ``<key>`` when that channel renders. The variants live in the channel's catalog
+modules (``sms_*.py``, ``telegram_*.py``) and use the placeholders of ``<key>``.
 """
 
 from __future__ import annotations
@@ -37,14 +42,23 @@ CATALOGS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 )
 
 
-def render_text(text: Text, language: Language) -> str:
-    """Fill a catalog text. A parameter named ``x_key`` is itself a catalog key, rendered into
-    ``{x}`` (so a category or a language name is translated too)."""
+def render_text(text: Text, language: Language, channel: str | None = None) -> str:
+    """Fill a catalog text, in ``channel``'s wording where it has its own. A parameter named
+    ``x_key`` is itself a catalog key, rendered into ``{x}`` (so a category or a language name
+    is translated too)."""
     catalog = CATALOGS[language]
+
+    def look_up(key: str) -> str:
+        if channel is not None:
+            variant = catalog.get(f"{channel}/{key}")
+            if variant is not None:
+                return variant
+        return catalog[key]
+
     params: dict[str, str | int] = {}
     for name, value in text.params.items():
         if name.endswith("_key"):
-            params[name[:-4]] = catalog[str(value)]
+            params[name[:-4]] = look_up(str(value))
         else:
             params[name] = value
-    return catalog[text.key].format(**params)
+    return look_up(text.key).format(**params)

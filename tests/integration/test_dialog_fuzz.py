@@ -97,7 +97,7 @@ def fuzz() -> Iterator[tuple[App, Seeds]]:
                 ("pick", "person"),
                 ("say", "张三"),
                 ("say", "440304199001011233"),
-                ("pick", "skip"),
+                ("say", "A12345678"),  # with a permit the certificate location is asked
                 ("pick", "region:4403"),
                 ("say", "深圳市福田区1号"),
                 ("pick", "category:student"),
@@ -113,7 +113,7 @@ def fuzz() -> Iterator[tuple[App, Seeds]]:
                 ("pick", "register"),
                 ("pick", "unit"),
                 ("say", "某某公司"),
-                ("say", "91440300MA5F0A0B1X"),
+                ("say", "MA5F0A0B7"),  # an organisation code names no region: it is asked
                 ("say", "深圳市南山区1号"),
                 ("say", "李四"),
                 ("say", "440511198512315677"),
