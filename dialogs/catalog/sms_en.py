@@ -9,23 +9,20 @@ MESSAGES: dict[str, str] = {
     "sms.busy": "platebot is busy: please send your last SMS again shortly.",
     # Shorter wording of other areas' texts for SMS (and the console): every character counts.
     "sms/welcome": "Welcome to platebot.",
-    "sms/menu.title": "Main menu, reply a number:",
     "sms/reg.summary_person": "Please check: {name}, ID {id_number}, {region}, {address}, {category}",
     "sms/reg.summary_unit": "Please check: {name}, code {unit_code}, {region}, {address}, rep. {rep_name}, ID {id_number}",
-    "sms/reg.enter_code": "Enter the 6-digit code we sent to {phone}:",
     "sms/reg.registered": "Registered. Welcome, {name}!",
     "sms/pre.intro": (
         "Steps: car details, phone code, pick. Confirm at the office in time or it lapses."
     ),
-    "sms/pre.office.info": "{name} ({office}), hours {opens}-{closes}, {address}",
+    "sms/pre.office.info": "{office} {name}, hours {opens}-{closes}, {address}",
     "sms/pre.business": "{office} notice: {notice}",
     "sms/pre.ask_vin": "Enter the VIN (17 characters), then a space and the certificate number if you like. Where are they? Reply ?",
     "sms/pre.ask_cert": "Enter the vehicle certificate number (imported: import certificate). Where is it? Reply ?",
-    "sms/pre.notice": "Car ...{vin}: {self} own numbers, {batches} batches left. Confirm at the office within {days} working days.",
-    "sms/pre.enter_code": "Enter the 6-digit code we sent to {phone}:",
+    "sms/pre.notice": "Car ...{vin}: {self} own numbers and {batches} batches left. Confirm at the office within {days} working days.",
     "sms/pre.batch": "Held for you {minutes} min. Reply a number to take it:",
     "sms/pre.result": (
-        "Pre-selected: {plate}, valid to {date} ({weekday}). Confirm at {name}, {address}, "
+        "Pre-selected: {plate}, valid to the end of {date} ({weekday}). Confirm at {name}, {address}, "
         "with ID, certificate, invoice, insurance."
     ),
 }
