@@ -344,6 +344,7 @@ class PreselectFlow(StageTwo, BaseFlow):
             choices=reply.choices,
             practice=True,
             language=reply.language,
+            keep=reply.keep,
         )
 
 

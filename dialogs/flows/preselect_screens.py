@@ -138,7 +138,7 @@ def _business(flow: PreselectFlow, turn: Turn) -> Reply:
         if notice
         else Text("pre.business.default", {"office": office.code_in(turn.language)})
     )
-    return Reply(lines=(line,), choices=(Choice("agree", Text("pre.agree")),))
+    return Reply(lines=(line,), choices=(Choice("agree", Text("pre.agree")),), keep=True)
 
 
 def _vin(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -176,7 +176,7 @@ def _notice(flow: PreselectFlow, turn: Turn) -> Reply:
     if not flow.practice:
         choices.append(Choice("another", Text("pre.another")))
     choices.append(_menu())
-    return Reply(lines=(Text("pre.notice", params),), choices=tuple(choices))
+    return Reply(lines=(Text("pre.notice", params),), choices=tuple(choices), keep=True)
 
 
 def _verify(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -249,10 +249,11 @@ def _result(flow: PreselectFlow, turn: Turn) -> Reply:
         **day(last_valid_day(current.deadline), turn.language),
     }
     if flow.practice:
-        return Reply(lines=(Text("practice.result", params),), choices=(_menu(),))
+        return Reply(lines=(Text("practice.result", params),), choices=(_menu(),), keep=True)
     return Reply(
         lines=(Text("pre.result", params),),
         choices=(_menu(), Choice("another", Text("pre.another"))),
+        keep=True,
     )
 
 

@@ -330,6 +330,7 @@ class RegisterFlow(BaseFlow):
                     Choice("confirm", Text("reg.confirm")),
                     Choice("restart", Text("reg.restart")),
                 ),
+                keep=True,
             )
         phone = mask_phone(str(data.get("phone", "")))
         key = "reg.enter_code" if state is S.CODE else "reg.signin_code_sent"
