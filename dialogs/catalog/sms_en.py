@@ -12,9 +12,7 @@ MESSAGES: dict[str, str] = {
     "sms/reg.summary_person": "Please check: {name}, ID {id_number}, {region}, {address}, {category}",
     "sms/reg.summary_unit": "Please check: {name}, code {unit_code}, {region}, {address}, rep. {rep_name}, ID {id_number}",
     "sms/reg.registered": "Registered. Welcome, {name}!",
-    "sms/pre.intro": (
-        "Steps: car details, phone code, pick. Confirm at the office in time or it lapses."
-    ),
+    "sms/pre.intro": ("Steps: car details, phone code, pick. Confirm at the office or it lapses."),
     "sms/pre.office.info": "{office} {name}, hours {opens}-{closes}, {address}",
     "sms/pre.business": "{office} notice: {notice}",
     "sms/pre.ask_vin": "Enter the VIN (17 characters), then a space and the certificate number if you like. Where are they? Reply ?",

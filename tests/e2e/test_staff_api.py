@@ -86,6 +86,8 @@ def test_office_is_created_changed_and_bad_settings_are_refused_in_words(
     )
     assert changed.status_code == 200
     assert (changed.json()["hours"], changed.json()["patterns"]) == ("08:30-17:30", ["LLDDD"])
+    named = client.patch("/staff/api/offices/粤D", json={"name_en": "Shantou VMO"}, headers=AUTH)
+    assert (named.json()["name_en"], named.json()["address_en"]) == ("Shantou VMO", "")
     bad = client.patch("/staff/api/offices/粤D", json={"batch_size": 0}, headers=AUTH)
     assert bad.status_code == 422
     assert bad.json()["detail"]["message"] == 'Office setting batch_size: "0" is not valid.'
