@@ -6,7 +6,8 @@
     python -m bench.register --profile /tmp/register.prof
 
 Every user walks the natural-person registration (menu → register → person → name → ID →
-no permit → address (the ID names the region) → category → confirm → code). The users take turns round-robin:
+no permit → address (the ID names the region) → category → confirm → code). The users take
+turns round-robin:
 step k for every user, then step k+1, so the database holds every user's conversation in
 flight at once. Only ``Engine.handle`` calls are timed; the one-time codes are sent by the
 outbox dispatcher between the "confirm" and "code" rounds, and that time is reported apart.

@@ -352,7 +352,8 @@ def test_office_list_follows_the_users_category(world: App, renderer: Renderer, 
     other.pick("start")
     assert [c.id for c in other.reply.choices] == ["office:粤D", "office:粤B"]  # type: ignore[union-attr]
     other.say("粤b")
-    assert ("深圳市车辆管理所" if lang == "zh" else "Shenzhen Vehicle Management Office") in other.text
+    shenzhen = "深圳市车辆管理所" if lang == "zh" else "Shenzhen Vehicle Management Office"
+    assert shenzhen in other.text
 
 
 @pytest.mark.parametrize(

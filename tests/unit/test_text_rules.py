@@ -6,11 +6,11 @@ import string
 
 import pytest
 
+from core.accounts import Language
 from core.errors import InvalidPhone
 from core.masking import mask_code, mask_id_number, mask_phone
-from core.phone import normalise_phone
-from core.accounts import Language
 from core.offices import Office
+from core.phone import normalise_phone
 from core.regions import all_regions, find_regions, get_region, region_code_of_division
 from dialogs.catalog import CATALOGS
 from dialogs.keywords import Keyword, match_keyword
