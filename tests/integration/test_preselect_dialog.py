@@ -69,7 +69,7 @@ SAY = {
         "menu": "主菜单",
     },
     "en": {
-        "intro": "Confirm at the office in time",
+        "intro": "Confirm at the office",
         "local_only": "own region only",
         "office": "Yue D Shantou Vehicle Management Office",
         "publicity": "Small car: 30",
