@@ -43,7 +43,7 @@ SAY = {
         "unit_code_invalid": "请输入18位统一社会信用代码或9位组织机构代码",
         "phone": "这不是有效的手机号",
         "wrong": "验证码错误，还可输入{n}次",
-        "exhausted": "该验证码错误次数过多。回复1获取新验证码",
+        "exhausted": "该验证码错误次数过多",
         "expired": "验证码已过期（5分钟内有效）",
         "too_soon": "请{s}秒后再获取验证码",
         "hourly": "该号码1小时内获取验证码次数过多，请{m}分钟后再试",
@@ -56,7 +56,7 @@ SAY = {
         "expired_session": "会话已结束",
         "stale": "该菜单已过期",
         "switched": "Language: English",
-        "pick": "请回复1到2之间的序号",
+        "pick": "1到2",
     },
     "en": {
         "menu": "Main menu",
@@ -80,7 +80,7 @@ SAY = {
         "unit_code_invalid": "Enter an 18-character credit code or a 9-character organisation code",
         "phone": "That is not a mobile number",
         "wrong": "Wrong code. {n} tries left.",
-        "exhausted": "Too many wrong entries for that code. Reply 1 for a new code.",
+        "exhausted": "Too many wrong entries for that code.",
         "expired": "That code has expired (codes last 5 minutes)",
         "too_soon": "Please wait {s} s before asking for another code",
         "hourly": "Too many codes sent to this number this hour. Try again in {m} min.",
@@ -93,7 +93,7 @@ SAY = {
         "expired_session": "Your session ended",
         "stale": "That menu is out of date",
         "switched": "语言：中文",
-        "pick": "reply with a number from 1 to 2",
+        "pick": "1 to 2",
     },
 }
 
