@@ -6,7 +6,8 @@
     python -m bench.register --profile /tmp/register.prof
 
 Every user walks the natural-person registration (menu → register → person → name → ID →
-no permit → region → address → category → confirm → code). The users take turns round-robin:
+no permit → address (the ID names the region) → category → confirm → code). The users take
+turns round-robin:
 step k for every user, then step k+1, so the database holds every user's conversation in
 flight at once. Only ``Engine.handle`` calls are timed; the one-time codes are sent by the
 outbox dispatcher between the "confirm" and "code" rounds, and that time is reported apart.
@@ -109,8 +110,7 @@ def steps_for(channel: str) -> list[Step]:
         Step("person", "reg.ask_real_name", pick="person"),
         Step("name", "reg.ask_id", lambda u: "张三"),
         Step("id", "reg.ask_permit", lambda u: u.id_number),
-        Step("no-permit", "reg.ask_region", pick="skip"),
-        Step("region", "reg.ask_address", pick="region:4403"),
+        Step("no-permit", "reg.ask_address", pick="skip"),  # the ID names the region
         Step("address", "reg.ask_category", lambda u: f"深圳市福田区深南大道{u.index}号"),
         Step("category", "reg.summary_person", pick="category:new_car_owner"),
         Step("confirm", "reg.enter_code", pick="confirm"),

@@ -1,10 +1,15 @@
 """The bot's callbacks: each turns one Telegram update into an ``Inbound``, runs the dialog turn
 (in a thread: the engine is synchronous and talks to the database) and shows the reply.
 
-A reply to a pressed button replaces the message the button was on, so a menu changes in place;
-anything typed gets a new message, as does a press on an old message (the engine says it is out
-of date and shows the current step). An update Telegram delivers twice runs its turn once (the
-engine's key on ``u<update_id>``) and is answered once (``telegram_updates``).
+A reply to a pressed button replaces the message the button was on, so a menu changes in place,
+but only while that message is the newest in the chat, and never when it is one to keep (the
+summary the user confirmed, the notice they agreed to: ``Reply.keep``): then the reply is a new
+message below it. Anything typed gets a new message. A press on an old message changes nothing:
+a short toast says the menu is out of date, and the message with the current step gets buttons
+that work (the press made the old ones stale too) instead of a new message each time. A new
+user is spoken to in their app's language (``language_code``) until they choose one. An update
+Telegram delivers twice runs its turn once (the engine's key on ``u<update_id>``) and is
+answered once (``telegram_updates``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update, User
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import (
     BaseHandler,
@@ -28,11 +33,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.render import COMMANDS, TelegramMessage, read_callback, render
+from bot.render import CHANNEL as WORDING
+from bot.render import COMMANDS, TelegramMessage, kept, read_callback, render
 from bot.sender import retry_after
+from core.accounts import Language
 from core.clock import Clock
 from core.errors import InvalidPhone
 from core.phone import normalise_phone
+from dialogs.catalog import render_text
 from dialogs.engine import Engine
 from dialogs.replies import Inbound, Reply, Text
 from platebot.threads import ThreadLane
@@ -42,6 +50,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 STALE = "menu.stale"  # the engine's note for a press on an out-of-date menu
+TOAST = "telegram.stale"  # what the toast of such a press says
 REPLY_WAIT_LIMIT = 10.0  # seconds a reply waits out a 429; longer: Telegram delivers again later
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -142,8 +151,10 @@ class Handlers:
             choice=choice,
             prompt_token=prompt_token,
             contact_phone=contact_phone,
+            language=_language_of(user),
         )
         reply = await self.blocking(self.dialogs.handle, inbound)
+        typed = update.message
         first = await self.blocking(
             functools.partial(
                 self.chats.answer_once,
@@ -151,6 +162,7 @@ class Handlers:
                 chat_id=chat_id,
                 user_id=user.id if user else None,
                 now=self.clock.now(),
+                message_id=typed.message_id if typed is not None else None,
             )
         )
         if not first:
@@ -170,26 +182,63 @@ class Handlers:
 
     async def _show(self, update: Update, context: Context, chat_id: str, reply: Reply) -> None:
         """Edit the pressed message in place where that reads well; else send a new one."""
-        message = _encodable(render(reply))
         query = update.callback_query
-        if query is not None:
-            try:
-                await self._patiently(query.answer)
-            except BadRequest as error:  # a press answered too late: the reply still goes
-                log.info("Telegram callback query not answered: %s", error)
-            pressed = query.message
+        if query is None:
+            await self._send(context, chat_id, reply)
+            return
+        stale = STALE in reply.keys
+        await self._answer(query, reply.language if stale else None)
+        if stale:
+            await self._show_current(context, chat_id, reply)
+            return
+        message = _encodable(render(reply))
+        pressed = query.message
+        if pressed is not None and pressed.is_accessible and message.editable:
+            screen = await self.blocking(self.chats.screen, chat_id)
+            newest = screen.newest_message_id
             if (
-                pressed is not None
-                and pressed.is_accessible
-                and message.editable
-                and STALE not in reply.keys
+                not kept(query.data or "")
+                and (newest is None or pressed.message_id >= newest)
                 and await self._edit(context, chat_id, pressed.message_id, message)
             ):
+                await self._shown(chat_id, pressed.message_id)
                 return
-        await self._patiently(
+        await self._send(context, chat_id, reply)
+
+    async def _answer(self, query: CallbackQuery, stale_in: Language | None) -> None:
+        """Stop the button's spinner; for a press on an out-of-date menu, with a short toast."""
+        toast = None if stale_in is None else render_text(Text(TOAST), stale_in, WORDING)
+        try:
+            await self._patiently(lambda: query.answer(text=toast))
+        except BadRequest as error:  # a press answered too late: the reply still goes
+            log.info("Telegram callback query not answered: %s", error)
+
+    async def _show_current(self, context: Context, chat_id: str, reply: Reply) -> None:
+        """After a press on an old menu: the message with the current step, shown again in
+        place with buttons that work; a new message only when there is none to change."""
+        current = replace(reply, lines=tuple(line for line in reply.lines if line.key != STALE))
+        message = _encodable(render(current))
+        prompt = (await self.blocking(self.chats.screen, chat_id)).prompt_message_id
+        if (
+            prompt is not None
+            and message.editable
+            and await self._edit(context, chat_id, prompt, message)
+        ):
+            return
+        await self._send(context, chat_id, current)
+
+    async def _send(self, context: Context, chat_id: str, reply: Reply) -> None:
+        message = _encodable(render(reply))
+        sent = await self._patiently(
             lambda: context.bot.send_message(
                 chat_id=chat_id, text=message.text, reply_markup=message.markup()
             )
+        )
+        await self._shown(chat_id, sent.message_id)
+
+    async def _shown(self, chat_id: str, message_id: int) -> None:
+        await self.blocking(
+            functools.partial(self.chats.shown, chat_id, message_id, self.clock.now(), prompt=True)
         )
 
     async def _edit(
@@ -239,6 +288,14 @@ def _encodable(message: TelegramMessage) -> TelegramMessage:
 
 def _replaced(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _language_of(user: User | None) -> Language | None:
+    """The language of the user's Telegram app: Chinese for any ``zh``, else English."""
+    code = user.language_code if user is not None else None
+    if not code:
+        return None
+    return Language.ZH if code.lower().startswith("zh") else Language.EN
 
 
 def _message(update: Update) -> Message:

@@ -1,7 +1,9 @@
-"""How a reply looks on Telegram: its lines as the message text, its choices as inline keyboard
-buttons. A button's callback data carries the reply's prompt token, so a press on an older
-message is recognised as stale by the engine. A reply that asks for the contact gets a reply
-keyboard instead, with the request-contact button (Telegram cannot put both on one message)."""
+"""How a reply looks on Telegram: its lines as the message text (in the catalogs' Telegram
+wording, ``telegram/<key>``: buttons are pressed, nothing is "replied"), its choices as inline
+keyboard buttons. A button's callback data carries the reply's prompt token, so a press on an
+older message is recognised as stale by the engine, and whether the message is one to keep in
+the chat (``Reply.keep``). A reply that asks for the contact gets a reply keyboard instead, with
+the request-contact button (Telegram cannot put both on one message)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from dialogs.replies import Choice, Reply, Text
 CALLBACK_DATA_LIMIT = 64  # bytes: Telegram refuses longer callback data
 TEXT_LIMIT = 4096  # characters of one message
 COMMANDS = ("start", "menu", "cancel", "help", "lang")
+CHANNEL = "telegram"
+_KEEP = "k"  # after the prompt token in callback data: the pressed message stays as it is
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -34,7 +38,7 @@ class Button:
     words: str
     """The choice's words alone (what a reply-keyboard button sends as text)."""
     data: str
-    """Callback data: ``<prompt token>|<choice id>``."""
+    """Callback data: ``<prompt token>[k]|<choice id>`` (``k``: the message is to be kept)."""
 
 
 @dataclass(frozen=True)
@@ -75,23 +79,25 @@ class TelegramMessage:
 
 def render(reply: Reply) -> TelegramMessage:
     language = reply.language
-    text = "\n".join(render_text(line, language) for line in reply.lines)
+    text = "\n".join(render_text(line, language, CHANNEL) for line in reply.lines)
     if len(text) > TEXT_LIMIT:
         text = text[: TEXT_LIMIT - 1] + "…"
     buttons = tuple(
         _button(number, choice, reply) for number, choice in enumerate(reply.choices, start=1)
     )
-    contact = render_text(Text("telegram.share_contact"), language) if reply.ask_contact else None
+    share = Text("telegram.share_contact")
+    contact = render_text(share, language, CHANNEL) if reply.ask_contact else None
     return TelegramMessage(text=text, buttons=buttons, contact=contact)
 
 
 def _button(number: int, choice: Choice, reply: Reply) -> Button:
-    words = render_text(choice.label, reply.language)
-    return Button(f"{number} {words}", words, callback_data(reply.prompt_token, choice.id))
+    words = render_text(choice.label, reply.language, CHANNEL)
+    data = callback_data(reply.prompt_token, choice.id, keep=reply.keep)
+    return Button(f"{number} {words}", words, data)
 
 
-def callback_data(token: str | None, choice_id: str) -> str:
-    data = f"{token or ''}|{choice_id}"
+def callback_data(token: str | None, choice_id: str, *, keep: bool = False) -> str:
+    data = f"{token or ''}{_KEEP if keep else ''}|{choice_id}"
     if len(data.encode()) > CALLBACK_DATA_LIMIT:
         raise ValueError(f"choice id {choice_id!r} is too long for a Telegram button")
     return data
@@ -103,7 +109,13 @@ def read_callback(data: str) -> tuple[str | None, str]:
     token, separator, choice_id = data.partition("|")
     if not separator:
         return "?", data
-    return token or None, choice_id
+    return token.removesuffix(_KEEP) or None, choice_id
+
+
+def kept(data: str) -> bool:
+    """Whether the message a button with this callback data is on is to stay as it is."""
+    token, separator, _ = data.partition("|")
+    return bool(separator) and token.endswith(_KEEP)
 
 
 def commands(language: Language) -> list[BotCommand]:

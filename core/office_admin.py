@@ -18,6 +18,8 @@ CHANGEABLE = frozenset(
         "address",
         "notice",
         "notice_en",
+        "name_en",
+        "address_en",
         "self_choice_allowance",
         "batch_allowance",
         "batch_size",

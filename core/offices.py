@@ -10,13 +10,19 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from core.accounts import Account, Category
+from core.accounts import Account, Category, Language
 from core.clock import OFFICE_TZ, as_utc
 from core.plate_errors import InvalidOfficeSetting, OfficeNotInYourRegion
 from core.plates import OFFICE_LETTERS, display, parse_pattern
 from core.regions import get_region
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# The one-character names of the provinces as English texts write them (``Yue D`` for 粤D).
+_PINYIN = (
+    "Jing Jin Hu Yu Ji Yu Yun Liao Hei Xiang Wan Lu Xin Su Zhe Gan E Gui Gan Jin Meng Shan Ji Min "
+    "Gui Yue Qing Zang Chuan Ning Qiong"
+)
+PROVINCES_PINYIN = dict(zip(PROVINCES, _PINYIN.split(), strict=True))
 
 # Categories that may only pre-select at an office of their own certificate location.
 LOCAL_ONLY = frozenset({Category.NEW_CAR_OWNER, Category.STUDENT, Category.UNIT})
@@ -44,6 +50,8 @@ class Office:
     closes: time = time(21, 0)
     notice: str = ""
     notice_en: str = ""
+    name_en: str = ""
+    address_en: str = ""
     self_choice_allowance: int = 20
     batch_allowance: int = 5
     batch_size: int = 10
@@ -56,6 +64,22 @@ class Office:
     def code(self) -> str:
         """``粤D``: the province character and the office letter."""
         return self.province + self.letter
+
+    def code_in(self, language: Language) -> str:
+        """``粤D``; in English ``Yue D`` (the province's one-character name in pinyin)."""
+        if language is not Language.EN:
+            return self.code
+        return f"{PROVINCES_PINYIN.get(self.province, self.province)} {self.letter}"
+
+    def name_in(self, language: Language) -> str:
+        """The name in ``language``; in English staff's, else one made from the region's."""
+        if language is not Language.EN:
+            return self.name
+        return self.name_en or f"{get_region(self.region_code).city_en} Vehicle Management Office"
+
+    def address_in(self, language: Language) -> str:
+        """The address in ``language`` where staff gave one (else as it is)."""
+        return (self.address_en or self.address) if language is Language.EN else self.address
 
     def plate(self, serial: str) -> str:
         return display(self.province, self.letter, serial)

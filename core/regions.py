@@ -4,6 +4,11 @@ The list is read from the administrative-division table that ships with python-s
 (``stdnum/cn/loc.dat``), keeping the divisions in use today. A region is identified by the
 first four digits of its division code (``4403`` 广东省深圳市); the four municipalities are one
 region each (``1100`` 北京市).
+
+Each region has an English name for English conversations (``Shantou, Guangdong``): the
+province's, and the city's in pinyin (``pypinyin``) unless it has a name of its own in English
+(``Harbin``, ``Lhasa``) or pinyin reads it wrong (a character with two readings). An English
+user may type that name (``Shantou``, ``shantou city``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from pypinyin import lazy_pinyin
+
 from core.errors import UnknownRegion
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
@@ -22,6 +29,27 @@ _DIVISION = re.compile(r'^\s+(\d{4}) county="(.+)"$')
 _ENDED = re.compile(r"^\[\d*-\d+\]")  # a name used until a year: the code is no longer in use
 _PROVINCE = re.compile(r'^(\d{2}) province="(.+)"$')
 _SKIP_SUFFIXES = ("市辖区", "县", "行政区划", "地区")
+
+PROVINCES_EN = {
+    "11": "Beijing", "12": "Tianjin", "13": "Hebei", "14": "Shanxi", "15": "Inner Mongolia",
+    "21": "Liaoning", "22": "Jilin", "23": "Heilongjiang", "31": "Shanghai", "32": "Jiangsu",
+    "33": "Zhejiang", "34": "Anhui", "35": "Fujian", "36": "Jiangxi", "37": "Shandong",
+    "41": "Henan", "42": "Hubei", "43": "Hunan", "44": "Guangdong", "45": "Guangxi",
+    "46": "Hainan", "50": "Chongqing", "51": "Sichuan", "52": "Guizhou", "53": "Yunnan",
+    "54": "Tibet", "61": "Shaanxi", "62": "Gansu", "63": "Qinghai", "64": "Ningxia",
+    "65": "Xinjiang",
+}  # fmt: skip
+# Cities known by another English name, or that pinyin reads wrong (长 chang, 朝 chao, 漯 luo).
+_CITIES_EN = {
+    "长治": "Changzhi", "朝阳": "Chaoyang", "漯河": "Luohe", "昌都": "Qamdo", "哈尔滨": "Harbin",
+    "乌鲁木齐": "Urumqi", "拉萨": "Lhasa", "呼和浩特": "Hohhot", "日喀则": "Shigatse",
+    "鄂尔多斯": "Ordos", "西安": "Xi'an", "吉安": "Ji'an", "六安": "Lu'an", "泰安": "Tai'an",
+    "雅安": "Ya'an", "延安": "Yan'an", "广安": "Guang'an", "兴安": "Xing'an",
+}  # fmt: skip
+# Peoples named in the names of autonomous prefectures, left out of their short English name.
+_PEOPLES = re.compile(
+    "(蒙古|柯尔克孜|哈萨克|彝|苗|侗|傣|景颇|藏|回|朝鲜|土家|白|哈尼|壮|傈僳|布依|羌|纳西|布朗)族?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +61,41 @@ class Region:
     @property
     def name(self) -> str:
         return self.city if self.province == self.city else self.province + self.city
+
+    @property
+    def city_en(self) -> str:
+        return _city_en(self.city, self.code[:2])
+
+    @property
+    def name_en(self) -> str:
+        """``Shantou, Guangdong``; a municipality: ``Beijing``."""
+        province = PROVINCES_EN.get(self.code[:2], "")
+        return self.city_en if self.code[:2] in MUNICIPALITIES else f"{self.city_en}, {province}"
+
+    def name_in(self, english: bool) -> str:
+        return self.name_en if english else self.name
+
+
+def _pinyin(chinese: str) -> str:
+    return _CITIES_EN.get(chinese) or "".join(lazy_pinyin(chinese)).capitalize()
+
+
+def _city_en(city: str, province_code: str) -> str:
+    if province_code in MUNICIPALITIES:
+        return PROVINCES_EN[province_code]
+    if city.endswith("行政单位"):  # the county-level cities a province governs directly
+        return "county-level cities"
+    if city.endswith("自治州"):
+        return _pinyin(_PEOPLES.sub("", city.removesuffix("自治州"))) + " Prefecture"
+    if city.endswith("盟"):
+        return _pinyin(city.removesuffix("盟")) + " League"
+    return _pinyin(city.removesuffix("市").removesuffix("林区"))
+
+
+def _plain_latin(text: str) -> str:
+    """``Shantou City`` → ``shantou``: lower case, letters only, a trailing "city" dropped."""
+    letters = "".join(char for char in text.lower() if char.isascii() and char.isalpha())
+    return letters.removesuffix("city").removesuffix("shi") or letters
 
 
 def _table() -> list[str]:
@@ -100,8 +163,26 @@ def find_regions(query: str, limit: int = 8) -> list[Region]:
             return [all_regions()[text]]
         code = region_code_of_division(text) if text in current_divisions() else None
         return [all_regions()[code]] if code else []
+    if text.isascii():
+        return _find_english(query, limit)
     stem = text.removesuffix("市")
     exact = [r for r in all_regions().values() if r.city.removesuffix("市") == stem]
     if exact:
         return exact[:limit]
     return [r for r in all_regions().values() if stem in r.name][:limit]
+
+
+def _find_english(query: str, limit: int) -> list[Region]:
+    """Regions by an English name: ``Shantou``, ``shantou city``, ``Fuzhou, Fujian``."""
+    city, _, province = query.partition(",")
+    wanted, in_province = _plain_latin(city), _plain_latin(province)
+    if not wanted:
+        return []
+    found = [
+        region
+        for region in all_regions().values()
+        if _plain_latin(region.city_en.removesuffix(" Prefecture").removesuffix(" League"))
+        == wanted
+        and (not in_province or _plain_latin(PROVINCES_EN.get(region.code[:2], "")) == in_province)
+    ]
+    return found[:limit]

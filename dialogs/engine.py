@@ -128,7 +128,7 @@ class Engine:
             user_key=inbound.user_key,
             flow=MENU,
             state="",
-            language=self.services.default_language,
+            language=inbound.language or self.services.default_language,
             updated_at=now,
             expires_at=now + timedelta(minutes=self.services.idle_minutes),
         )
@@ -306,6 +306,7 @@ class Engine:
             ask_contact=prompt.ask_contact,
             practice=prompt.practice,
             language=turn.language,
+            keep=prompt.keep,
         )
 
 

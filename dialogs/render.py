@@ -1,5 +1,5 @@
-"""Plain-text rendering of a reply, as SMS and the console show it: the lines, then each choice
-on its own line starting with its number."""
+"""Plain-text rendering of a reply, as the console shows it: the lines, then each choice on its
+own line starting with its number, in SMS wording (the console is read as SMS would be)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dialogs.replies import Reply
 
 def render_plain(reply: Reply) -> str:
     language = reply.language
-    lines = [render_text(line, language) for line in reply.lines]
+    lines = [render_text(line, language, "sms") for line in reply.lines]
     lines += [
-        f"{number} {render_text(choice.label, language)}"
+        f"{number} {render_text(choice.label, language, 'sms')}"
         for number, choice in enumerate(reply.choices, start=1)
     ]
     return "\n".join(lines)

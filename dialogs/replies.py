@@ -48,7 +48,10 @@ class Reply:
     ``practice`` marks every screen of a practice (simulation) journey. ``language`` is the
     user's language when the reply was made: the one to render it in. ``prompt_token`` names
     the prompt this reply shows (set by the engine): a channel with buttons puts it on them, so
-    a button pressed on an older message is known to be stale.
+    a button pressed on an older message is known to be stale. ``keep`` marks a screen the user
+    must still be able to read after answering it (the summary they confirmed, the notice they
+    agreed to, the result): a channel that can change a message in place shows the next screen
+    as a new message instead.
     """
 
     lines: tuple[Text, ...]
@@ -57,6 +60,7 @@ class Reply:
     practice: bool = False
     language: Language = Language.ZH
     prompt_token: str | None = field(default=None, compare=False)
+    keep: bool = False
 
     @property
     def keys(self) -> list[str]:
@@ -70,6 +74,7 @@ class Reply:
             "practice": self.practice,
             "language": self.language.value,
             "prompt_token": self.prompt_token,
+            "keep": self.keep,
         }
 
     @classmethod
@@ -81,6 +86,7 @@ class Reply:
             practice=bool(data.get("practice", False)),
             language=Language(data.get("language", Language.ZH)),
             prompt_token=data.get("prompt_token"),
+            keep=bool(data.get("keep", False)),
         )
 
 
@@ -94,7 +100,9 @@ class Inbound:
     that button was on (None: not known; only the choice id is checked). ``sender_phone`` is
     the number the message comes from when the channel vouches for it (an SMS sender): that user
     is that phone's account. ``contact_phone`` is a contact the user shared as their own
-    (Telegram); it still has to be confirmed with a one-time code.
+    (Telegram); it still has to be confirmed with a one-time code. ``language`` is the language
+    the user's app is set to, when the channel knows it (Telegram's ``language_code``): a new
+    conversation starts in it.
     """
 
     channel: str
@@ -105,3 +113,4 @@ class Inbound:
     prompt_token: str | None = None
     sender_phone: str | None = None
     contact_phone: str | None = None
+    language: Language | None = None

@@ -113,6 +113,8 @@ def _office_and_pool(uow: UnitOfWork, created: list[str], existing: list[str]) -
             name="汕头市车辆管理所",
             region_code="4405",
             address="汕头市龙湖区泰山路1号",
+            name_en="Shantou Vehicle Management Office",
+            address_en="1 Taishan Road, Longhu, Shantou",
             hours="00:00-23:59",
             notice=NOTICE,
             notice_en=NOTICE_EN,

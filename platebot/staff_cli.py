@@ -62,6 +62,10 @@ def office_list(as_json: JsonOption = False) -> None:
 # Office settings, the same for creating and changing an office.
 NoticeOption = Annotated[str | None, typer.Option(help="Business notice (Chinese).")]
 NoticeEnOption = Annotated[str | None, typer.Option(help="Business notice (English).")]
+NameEnOption = Annotated[
+    str | None, typer.Option(help="The office's name in English (default: from its region's).")
+]
+AddressEnOption = Annotated[str | None, typer.Option(help="The address in English.")]
 SelfChoiceOption = Annotated[int | None, typer.Option(help="Self-chosen numbers per vehicle.")]
 BatchesOption = Annotated[int | None, typer.Option(help="Random batches per vehicle.")]
 BatchSizeOption = Annotated[int | None, typer.Option(help="Numbers per random batch.")]
@@ -78,6 +82,8 @@ def office_add(
         str, typer.Option(help="Region code of its certificate location, e.g. 4405.")
     ],
     address: Annotated[str, typer.Option(help="Where users go.")] = "",
+    name_en: NameEnOption = None,
+    address_en: AddressEnOption = None,
     hours: HoursOption = None,
     notice: NoticeOption = None,
     notice_en: NoticeEnOption = None,
@@ -91,6 +97,8 @@ def office_add(
     """Create an office (settings not given take SPEC's defaults)."""
     values = _settings(
         address=address,
+        name_en=name_en,
+        address_en=address_en,
         hours=hours,
         notice=notice,
         notice_en=notice_en,
@@ -111,6 +119,8 @@ def office_set(
     name: Annotated[str | None, typer.Option(help="The office's name.")] = None,
     region: Annotated[str | None, typer.Option(help="Region code, e.g. 4405.")] = None,
     address: Annotated[str | None, typer.Option(help="Where users go.")] = None,
+    name_en: NameEnOption = None,
+    address_en: AddressEnOption = None,
     hours: HoursOption = None,
     notice: NoticeOption = None,
     notice_en: NoticeEnOption = None,
@@ -126,6 +136,8 @@ def office_set(
         name=name,
         region_code=region,
         address=address,
+        name_en=name_en,
+        address_en=address_en,
         hours=hours,
         notice=notice,
         notice_en=notice_en,

@@ -32,8 +32,10 @@ def office_view(office: Office) -> dict[str, Any]:
     return {
         "code": office.code,
         "name": office.name,
+        "name_en": office.name_en,
         "region_code": office.region_code,
         "address": office.address,
+        "address_en": office.address_en,
         "hours": f"{office.opens:%H:%M}-{office.closes:%H:%M}",
         "notice": office.notice,
         "notice_en": office.notice_en,

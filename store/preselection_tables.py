@@ -32,6 +32,8 @@ offices = sa.Table(
     sa.Column("closes", sa.Time, nullable=False),
     sa.Column("notice", sa.Text, nullable=False),
     sa.Column("notice_en", sa.Text, nullable=False),
+    sa.Column("name_en", sa.String(120), nullable=False, server_default=""),
+    sa.Column("address_en", sa.String(200), nullable=False, server_default=""),
     sa.Column("self_choice_allowance", sa.Integer, nullable=False),
     sa.Column("batch_allowance", sa.Integer, nullable=False),
     sa.Column("batch_size", sa.Integer, nullable=False),

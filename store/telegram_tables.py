@@ -3,7 +3,10 @@
 ``telegram_chats``: one row per private chat: who it is, whether the bot can still reach it
 (a 403 marks it unreachable until the user writes again), and the earliest time the next
 message may go to it (Telegram asks for at most one message per second per chat; kept here so
-that every server process paces the same chat together).
+that every server process paces the same chat together). It also keeps which message shows the
+current step (``prompt_message_id``) and the newest message the chat is known to hold
+(``newest_message_id``; Telegram numbers a private chat's messages in order, both ways): a
+pressed menu is changed in place only while nothing came after it.
 
 ``telegram_updates``: updates already answered. Telegram delivers an update again when it did
 not get a 2xx in time; the dialog engine runs the turn once (its own key on the chat and
@@ -36,6 +39,8 @@ telegram_chats = sa.Table(
     sa.Column("next_send_at", UTCDateTime),
     sa.Column("unreachable_since", UTCDateTime),
     sa.Column("unreachable_reason", sa.String(200)),
+    sa.Column("prompt_message_id", sa.BigInteger),
+    sa.Column("newest_message_id", sa.BigInteger),
 )
 
 telegram_updates = sa.Table(
@@ -63,6 +68,14 @@ class Reservation:
     """With ``Slot.WAIT``: when the chat's next slot opens."""
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What a chat shows: the message with the current step, and the newest message."""
+
+    prompt_message_id: int | None = None
+    newest_message_id: int | None = None
+
+
 class TelegramChats:
     """Each method is one short transaction of its own."""
 
@@ -70,12 +83,36 @@ class TelegramChats:
         self.engine = engine
         self.pace = pace
 
+    def screen(self, chat_id: str) -> Screen:
+        c = telegram_chats.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(c.prompt_message_id, c.newest_message_id).where(c.chat_id == chat_id)
+            ).one_or_none()
+        return Screen() if row is None else Screen(row.prompt_message_id, row.newest_message_id)
+
+    def shown(self, chat_id: str, message_id: int, now: datetime, *, prompt: bool) -> None:
+        """Message ``message_id`` is in the chat now (``prompt``: it shows the current step)."""
+        c = telegram_chats.c
+        values: dict[str, Any] = {"newest_message_id": _newest(message_id)}
+        if prompt:
+            values["prompt_message_id"] = message_id
+        with self.engine.begin() as conn:
+            _ensure_chat(conn, chat_id, now)
+            conn.execute(sa.update(telegram_chats).where(c.chat_id == chat_id).values(values))
+
     def answer_once(
-        self, *, update_id: int, chat_id: str, user_id: int | None, now: datetime
+        self,
+        *,
+        update_id: int,
+        chat_id: str,
+        user_id: int | None,
+        now: datetime,
+        message_id: int | None = None,
     ) -> bool:
         """True for the first delivery of ``update_id``: that one sends the reply. Also notes
-        that the user is there (a chat that writes is reachable again) and that a message goes
-        to it now."""
+        that the user is there (a chat that writes is reachable again), that a message goes
+        to it now, and the user's own message ``message_id`` as the chat's newest."""
         with self.engine.begin() as conn:
             inserted = _insert_new(
                 conn,
@@ -98,6 +135,7 @@ class TelegramChats:
                     ),
                     unreachable_since=None,
                     unreachable_reason=None,
+                    **({} if message_id is None else {"newest_message_id": _newest(message_id)}),
                 )
             )
             return True
@@ -165,3 +203,9 @@ def _insert_new(conn: Connection, table: sa.Table, values: dict[str, Any]) -> bo
     key = next(iter(table.primary_key.columns))
     statement = dialect.insert(table).values(values).on_conflict_do_nothing().returning(key)
     return conn.execute(statement).first() is not None
+
+
+def _newest(message_id: int) -> Any:
+    """``newest_message_id`` moved on to ``message_id`` (never back)."""
+    newest = telegram_chats.c.newest_message_id
+    return sa.case((newest > message_id, newest), else_=message_id)

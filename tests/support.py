@@ -46,8 +46,9 @@ class Renderer:
     render: Callable[[Reply], str]
     pick: Callable[[Reply, str], tuple[str, str | None]]
     """(reply, choice id) -> (text typed, button pressed) that picks that choice."""
-    segments: Callable[[str], int] | None = None
-    """SMS: the segments a rendered reply costs; the transcript asserts it is within budget."""
+    pages: Callable[[Reply], list[str]] | None = None
+    """SMS: the SMS a reply is sent as (the user reads them all, replying N between them); the
+    transcript asserts each is within the segment budget."""
 
 
 def pick_by_number(reply: Reply, choice_id: str) -> tuple[str, str | None]:
@@ -92,9 +93,11 @@ class Transcript:
         self.app.dispatcher.run_once()
         self.text = self.renderer.render(self.reply)
         assert self.text.strip(), "every reply has text"
-        if self.renderer.segments is not None:
-            used, budget = self.renderer.segments(self.text), self.app.settings.sms_segment_budget
-            assert used <= budget, f"{used} SMS segments, budget {budget}:\n{self.text}"
+        if self.renderer.pages is not None:
+            budget = self.app.settings.sms_segment_budget
+            for page in self.renderer.pages(self.reply):
+                used = segment_count(page)
+                assert used <= budget, f"{used} SMS segments, budget {budget}:\n{page}"
         return self.text
 
     def say(self, text: str) -> str:
@@ -124,9 +127,13 @@ class Transcript:
 
 PLAIN = Renderer("plain", render_plain, pick_by_number)
 SMS_BUDGET: int = Settings.model_fields["sms_segment_budget"].default
-SMS = Renderer(
-    "sms", lambda reply: render_pages(reply, SMS_BUDGET)[0], pick_by_number, segment_count
-)
+
+
+def sms_pages(reply: Reply) -> list[str]:
+    return render_pages(reply, SMS_BUDGET)
+
+
+SMS = Renderer("sms", lambda reply: "\n".join(sms_pages(reply)), pick_by_number, sms_pages)
 
 
 def press_button(reply: Reply, choice_id: str) -> tuple[str, str | None]:

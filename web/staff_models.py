@@ -98,8 +98,12 @@ class Problem(BaseModel):
 
 class OfficeSettings(_In):
     name: Annotated[str, text(1, 80)] | None = None
+    name_en: Annotated[str, text(max_length=120)] | None = Field(
+        default=None, examples=["Shantou Vehicle Management Office"]
+    )
     region_code: str | None = Field(default=None, pattern="^[0-9]{4}$", examples=["4405"])
     address: Annotated[str, text(max_length=200)] | None = None
+    address_en: Annotated[str, text(max_length=200)] | None = None
     hours: Text | None = Field(default=None, examples=["09:00-21:00"])
     notice: Text | None = None
     notice_en: Text | None = None
@@ -120,8 +124,10 @@ class NewOffice(OfficeSettings):
 class OfficeOut(BaseModel):
     code: str
     name: str
+    name_en: str
     region_code: str
     address: str
+    address_en: str
     hours: str
     notice: str
     notice_en: str

@@ -6,6 +6,11 @@ both languages have the same keys and placeholders.
 
 A word that depends on a number takes its form by the language's CLDR plural rules (Babel's):
 ``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left".
+
+A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the console, where
+every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
+taken over ``<key>`` when that channel renders. The variants live in the channel's catalog
+modules (``sms_*.py``, ``telegram_*.py``) and use the placeholders of ``<key>``.
 """
 
 from __future__ import annotations
@@ -64,17 +69,26 @@ class _PluralFormatter(string.Formatter):
 _FORMATTERS = {language: _PluralFormatter(locale) for language, locale in _LOCALES.items()}
 
 
-def render_text(text: Text, language: Language) -> str:
-    """Fill a catalog text. A parameter named ``x_key`` is itself a catalog key, rendered into
-    ``{x}`` (so a category or a language name is translated too)."""
+def render_text(text: Text, language: Language, channel: str | None = None) -> str:
+    """Fill a catalog text, in ``channel``'s wording where it has its own. A parameter named
+    ``x_key`` is itself a catalog key, rendered into ``{x}`` (so a category or a language name
+    is translated too)."""
     catalog = CATALOGS[language]
+
+    def look_up(key: str) -> str:
+        if channel is not None:
+            variant = catalog.get(f"{channel}/{key}")
+            if variant is not None:
+                return variant
+        return catalog[key]
+
     params: dict[str, str | int] = {}
     for name, value in text.params.items():
         if name.endswith("_key"):
-            params[name[:-4]] = catalog[str(value)]
+            params[name[:-4]] = look_up(str(value))
         else:
             params[name] = value
-    template = catalog[text.key]
+    template = look_up(text.key)
     if _PLURAL in template:
         return _FORMATTERS[language].vformat(template, (), params)
     return template.format(**params)

@@ -21,7 +21,7 @@ MESSAGES: dict[str, str] = {
     "pre.office.ask": "Office to register the new car:",
     "pre.office.local_only": "(new-car owners, students, units: own region only)",
     "pre.office.none": "No office of your certificate location offers online pre-selection. Please go to the office in person.",
-    "pre.office.type_code": "Or type the office code, e.g. 粤D:",
+    "pre.office.type_code": "Or type the office code, e.g. Yue D:",
     "pre.office.info": "{office} {name}\nHours {opens}-{closes}\n{address}",
     "pre.next": "Next",
     "pre.publicity": "Pool publicity",

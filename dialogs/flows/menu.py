@@ -37,13 +37,16 @@ class MenuFlow(BaseFlow):
         ]
 
     def prompt(self, turn: Turn) -> Reply:
-        choices = []
-        if not turn.registered:
-            choices.append(Choice("register", Text("menu.register")))
-        choices += [
+        # Registering takes the place of "my account", so no number moves once one is registered.
+        account = (
+            Choice("account", Text("menu.account"))
+            if turn.registered
+            else Choice("register", Text("menu.register"))
+        )
+        choices = [
             Choice("preselect", Text("menu.preselect")),
             Choice("info", Text("menu.info")),
-            Choice("account", Text("menu.account")),
+            account,
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]

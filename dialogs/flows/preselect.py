@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from transitions import EventData
 
 from core import basic_information, practice
+from core.accounts import Language
+from core.errors import DomainError
 from core.offices import Office
 from core.otp import clean_entered_code
 from core.plate_errors import OfficeUnknown
@@ -65,6 +67,14 @@ class PreselectFlow(StageTwo, BaseFlow):
 
     def transitions(self) -> list[dict[str, Any]]:
         moves: list[dict[str, Any]] = [
+            # With one office to choose there is no question: it is taken.
+            {
+                "trigger": "start",
+                "source": S.INTRO,
+                "dest": S.OFFICE_INFO,
+                "conditions": self.one_office,
+                "before": self.take_only_office,
+            },
             {"trigger": "start", "source": S.INTRO, "dest": S.OFFICE},
             {
                 "trigger": "office",
@@ -124,7 +134,12 @@ class PreselectFlow(StageTwo, BaseFlow):
         ]
         if self.practice:
             moves += [
-                {"trigger": "cert", "source": S.CERT, "dest": S.KIND, "before": self.take_cert},
+                {
+                    "trigger": "cert",
+                    "source": [S.CERT, S.VIN],
+                    "dest": S.KIND,
+                    "before": self.take_cert,
+                },
                 {
                     "trigger": "kind",
                     "source": S.KIND,
@@ -142,13 +157,20 @@ class PreselectFlow(StageTwo, BaseFlow):
                 },
                 {
                     "trigger": "cert",
-                    "source": S.CERT,
+                    "source": [S.CERT, S.VIN],
                     "dest": S.NOTICE,
                     "prepare": self.begin,
                     "conditions": self.has_chances,
                 },
-                {"trigger": "cert", "source": S.CERT, "dest": S.NO_CHANCES},
+                {"trigger": "cert", "source": [S.CERT, S.VIN], "dest": S.NO_CHANCES},
                 {"trigger": "resend", "source": S.VERIFY, "dest": None, "before": self.resend_code},
+                {
+                    "trigger": "another",
+                    "source": [S.NOTICE, S.RESULT, S.NO_CHANCES],
+                    "dest": S.OFFICE_INFO,
+                    "conditions": self.one_office,
+                    "before": [self.forget, self.take_only_office],
+                },
                 {
                     "trigger": "another",
                     "source": [S.NOTICE, S.RESULT, S.NO_CHANCES],
@@ -189,8 +211,7 @@ class PreselectFlow(StageTwo, BaseFlow):
         if state is S.OFFICE:  # an office code typed (a number out of range is not one)
             return None if is_number(normalise(text)) else Event("office", {"arg": text.strip()})
         if state is S.VIN:
-            turn.data["vin"] = validate_vin(text)
-            return Event("vin")
+            return self._read_vin(turn, text)
         if state is S.CERT:
             turn.data["certificate"] = validate_certificate_number(text)
             return Event("cert")
@@ -203,16 +224,48 @@ class PreselectFlow(StageTwo, BaseFlow):
             return Event("candidates", {"arg": text})  # numbers typed at the menu: own numbers
         return None
 
+    def _read_vin(self, turn: Turn, text: str) -> Event:
+        """The VIN, or the VIN and then the certificate number in one message (one turn less,
+        which SMS users are told they may do)."""
+        try:
+            turn.data["vin"] = validate_vin(text)
+            return Event("vin")
+        except DomainError:
+            first, _, last = text.strip().rpartition(" ")
+            if not first:
+                raise
+            try:
+                vin = validate_vin(first)
+            except DomainError:
+                pass
+            else:
+                certificate = validate_certificate_number(last)
+                turn.data.update(vin=vin, certificate=certificate)
+                return Event("cert")
+            raise
+
     # -- stage 1 -------------------------------------------------------------------------------
 
     def take_office(self, event: EventData) -> None:
         """The office for the new car's registration (only those the user may choose)."""
         turn = turn_of(event)
-        code = clean_office_code(str(event.kwargs["arg"]))
-        found = [o for o in self.offices(turn) if code in (o.code, o.letter)]
+        typed = str(event.kwargs["arg"])
+        code, latin = clean_office_code(typed), _latin(typed)
+        found = [
+            o
+            for o in self.offices(turn)
+            if code in (o.code, o.letter) or latin == _latin(o.code_in(Language.EN))
+        ]
         if len(found) != 1:
             raise OfficeUnknown(office=code)
         turn.data["office"] = found[0].code
+
+    def one_office(self, event: EventData) -> bool:
+        return len(self.offices(turn_of(event))) == 1
+
+    def take_only_office(self, event: EventData) -> None:
+        turn = turn_of(event)
+        turn.data["office"] = self.offices(turn)[0].code
 
     def take_vin(self, event: EventData) -> None:
         """The VIN was checked when read (format and check digit)."""
@@ -306,6 +359,7 @@ class PreselectFlow(StageTwo, BaseFlow):
             choices=reply.choices,
             practice=True,
             language=reply.language,
+            keep=reply.keep,
         )
 
 
@@ -332,6 +386,11 @@ def looks_like_numbers(text: str) -> bool:
 
 _SHORTEST_SERIAL = 5
 _FEWEST_DIGITS = 3
+
+
+def _latin(text: str) -> str:
+    """``Yue D``, ``yued`` → ``yued`` (an office code as an English user types it)."""
+    return "".join(text.split()).lower()
 
 
 def clean_office_code(text: str) -> str:

@@ -54,7 +54,7 @@ def _menu() -> Choice:
 def _publicity(flow: PreselectFlow, turn: Turn) -> Reply:
     """Pool publicity: how many numbers of each kind are available, with a few examples."""
     office = flow.office(turn)
-    lines = [Text("pre.publicity.title", {"office": office.code})]
+    lines = [Text("pre.publicity.title", {"office": office.code_in(turn.language)})]
     for shown in pool_publicity(turn.uow, office):
         if shown.available:
             params: dict[str, str | int] = {
@@ -66,9 +66,15 @@ def _publicity(flow: PreselectFlow, turn: Turn) -> Reply:
     if len(lines) == 1:
         lines.append(Text("pre.publicity.none"))
     return Reply(
-        lines=tuple(lines),
-        choices=(Choice("next", Text("pre.next")), Choice("other", Text("pre.other_office"))),
+        lines=tuple(lines), choices=(Choice("next", Text("pre.next")), *_other(flow, turn))
     )
+
+
+def _other(flow: PreselectFlow, turn: Turn) -> tuple[Choice, ...]:
+    """ "Another office", where there is another to choose."""
+    if len(flow.offices(turn)) < 2:
+        return ()
+    return (Choice("other", Text("pre.other_office")),)
 
 
 def prompt(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -95,8 +101,12 @@ def _office(flow: PreselectFlow, turn: Turn) -> Reply:
         return Reply(lines=(Text("pre.office.none"),), choices=(_menu(),))
     if len(offices) > OFFICES_SHOWN:
         lines.append(Text("pre.office.type_code"))
+    language = turn.language
     choices = tuple(
-        Choice(f"office:{o.code}", Text("raw", {"text": f"{o.code} {o.name}"}))
+        Choice(
+            f"office:{o.code}",
+            Text("raw", {"text": f"{o.code_in(language)} {o.name_in(language)}"}),
+        )
         for o in offices[:OFFICES_SHOWN]
     )
     return Reply(lines=tuple(lines), choices=choices)
@@ -104,10 +114,11 @@ def _office(flow: PreselectFlow, turn: Turn) -> Reply:
 
 def _office_info(flow: PreselectFlow, turn: Turn) -> Reply:
     office = flow.office(turn)
+    language = turn.language
     params = {
-        "office": office.code,
-        "name": office.name,
-        "address": office.address,
+        "office": office.code_in(language),
+        "name": office.name_in(language),
+        "address": office.address_in(language),
         **hours(office),
     }
     return Reply(
@@ -115,7 +126,7 @@ def _office_info(flow: PreselectFlow, turn: Turn) -> Reply:
         choices=(
             Choice("next", Text("pre.next")),
             Choice("publicity", Text("pre.publicity")),
-            Choice("other", Text("pre.other_office")),
+            *_other(flow, turn),
         ),
     )
 
@@ -124,11 +135,11 @@ def _business(flow: PreselectFlow, turn: Turn) -> Reply:
     office = flow.office(turn)
     notice = localised(office.notice, office.notice_en, turn.language)
     line = (
-        Text("pre.business", {"office": office.code, "notice": notice})
+        Text("pre.business", {"office": office.code_in(turn.language), "notice": notice})
         if notice
-        else Text("pre.business.default", {"office": office.code})
+        else Text("pre.business.default", {"office": office.code_in(turn.language)})
     )
-    return Reply(lines=(line,), choices=(Choice("agree", Text("pre.agree")),))
+    return Reply(lines=(line,), choices=(Choice("agree", Text("pre.agree")),), keep=True)
 
 
 def _vin(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -168,7 +179,7 @@ def _notice(flow: PreselectFlow, turn: Turn) -> Reply:
         choices.append(Choice("another", Text("pre.another")))
     choices.append(_menu())
     key = "practice.notice" if flow.practice else "pre.notice"
-    return Reply(lines=(Text(key, params),), choices=tuple(choices))
+    return Reply(lines=(Text(key, params),), choices=tuple(choices), keep=True)
 
 
 def _verify(flow: PreselectFlow, turn: Turn) -> Reply:
@@ -236,15 +247,16 @@ def _result(flow: PreselectFlow, turn: Turn) -> Reply:
     params: dict[str, str | int] = {
         "plate": office.plate(current.serial),
         "vin": vin_tail(current),
-        "name": office.name,
-        "address": office.address,
+        "name": office.name_in(turn.language),
+        "address": office.address_in(turn.language),
         **day(last_valid_day(current.deadline), turn.language),
     }
     if flow.practice:
-        return Reply(lines=(Text("practice.result", params),), choices=(_menu(),))
+        return Reply(lines=(Text("practice.result", params),), choices=(_menu(),), keep=True)
     return Reply(
         lines=(Text("pre.result", params),),
         choices=(_menu(), Choice("another", Text("pre.another"))),
+        keep=True,
     )
 
 
@@ -256,8 +268,8 @@ def _no_chances(flow: PreselectFlow, turn: Turn) -> Reply:
         return Reply(lines=(Text("pre.no_chances_any"),), choices=(*choices, _menu()))
     params: dict[str, str | int] = {
         "vin": vin_tail(current) if current else "-",
-        "name": office.name,
-        "address": office.address,
+        "name": office.name_in(turn.language),
+        "address": office.address_in(turn.language),
     }
     return Reply(lines=(Text("pre.no_chances", params),), choices=(*choices, _menu()))
 

@@ -12,7 +12,7 @@ from typing import Any
 from transitions import EventData
 
 from core import identity, verification
-from core.accounts import Category, PersonDetails, UnitDetails
+from core.accounts import Category, Language, PersonDetails, UnitDetails
 from core.errors import ContactRequired, UnknownRegion
 from core.masking import mask_code, mask_id_number, mask_phone
 from core.phone import normalise_phone
@@ -77,6 +77,22 @@ class RegisterFlow(BaseFlow):
 
     def transitions(self) -> list[dict[str, Any]]:
         moves: list[dict[str, Any]] = [
+            # The certificate location is not asked when the ID (no permit given) or the unit
+            # code names the only one it can be; the summary shows it, "start over" changes it.
+            {
+                "trigger": "skip",
+                "source": S.P_PERMIT,
+                "dest": S.P_ADDRESS,
+                "conditions": self.region_known,
+                "before": [self.no_permit, self.take_known_region],
+            },
+            {
+                "trigger": "submit",
+                "source": S.U_REP_ID,
+                "dest": S.CONFIRM,
+                "conditions": self.region_known,
+                "before": self.take_known_region,
+            },
             {
                 "trigger": "phone",
                 "source": S.PHONE,
@@ -160,6 +176,8 @@ class RegisterFlow(BaseFlow):
             data["id_number"] = identity.validate_resident_id(text, today=turn.today)
             if state is S.P_ID or not data.get("region_options"):
                 data["region_options"] = _suggest(identity.region_hint_of_id(data["id_number"]))
+                # A person's own ID names their location; a legal representative's does not.
+                data["region_sure"] = state is S.P_ID
         elif state is S.P_PERMIT:
             data["permit"] = identity.validate_permit_number(text)
         elif state in (S.P_ADDRESS, S.U_ADDRESS):
@@ -167,6 +185,7 @@ class RegisterFlow(BaseFlow):
         elif state is S.U_CODE:
             data["unit_code"] = identity.validate_unit_code(text)
             data["region_options"] = _suggest(identity.region_hint_of_unit_code(data["unit_code"]))
+            data["region_sure"] = True
         elif state in _REGION_STATES:
             found = find_regions(text)
             if not found:
@@ -193,6 +212,14 @@ class RegisterFlow(BaseFlow):
 
     def no_permit(self, event: EventData) -> None:
         turn_of(event).data["permit"] = None
+
+    def region_known(self, event: EventData) -> bool:
+        data = turn_of(event).data
+        return bool(data.get("region_sure")) and len(data.get("region_options", [])) == 1
+
+    def take_known_region(self, event: EventData) -> None:
+        data = turn_of(event).data
+        data["region_code"] = get_region(str(data["region_options"][0])).code
 
     def take_region(self, event: EventData) -> None:
         turn = turn_of(event)
@@ -289,11 +316,13 @@ class RegisterFlow(BaseFlow):
                 ),
             )
         if state in _REGION_STATES:
+            english = turn.language is Language.EN
             options = [get_region(code) for code in data.get("region_options", [])]
             return Reply(
                 lines=(Text("reg.ask_region"), Text("reg.ask_region_type")),
                 choices=tuple(
-                    Choice(f"region:{r.code}", Text("raw", {"text": r.name})) for r in options
+                    Choice(f"region:{r.code}", Text("raw", {"text": r.name_in(english)}))
+                    for r in options
                 ),
             )
         if state is S.P_CATEGORY:
@@ -307,11 +336,12 @@ class RegisterFlow(BaseFlow):
             )
         if state is S.CONFIRM:
             return Reply(
-                lines=(_summary(data),),
+                lines=(_summary(data, turn.language),),
                 choices=(
                     Choice("confirm", Text("reg.confirm")),
                     Choice("restart", Text("reg.restart")),
                 ),
+                keep=True,
             )
         phone = mask_phone(str(data.get("phone", "")))
         key = "reg.enter_code" if state is S.CODE else "reg.signin_code_sent"
@@ -347,12 +377,13 @@ def _unit(data: dict[str, Any]) -> UnitDetails:
     )
 
 
-def _summary(data: dict[str, Any]) -> Text:
+def _summary(data: dict[str, Any], language: Language) -> Text:
     region_code = data.get("region_code")
+    english = language is Language.EN
     params: dict[str, str | int] = {
         "name": str(data.get("name", "")),
         "id_number": mask_id_number(str(data.get("id_number", ""))),
-        "region": get_region(region_code).name if region_code else "",
+        "region": get_region(region_code).name_in(english) if region_code else "",
         "address": str(data.get("address", "")),
         "phone": mask_phone(str(data.get("phone", ""))),
     }

@@ -27,11 +27,11 @@ def _chat(
 
 
 def test_piped_chat_migrates_an_empty_file_and_answers_each_line(tmp_path: Path) -> None:
-    run = _chat(tmp_path, ["hi", "1", "1", "张三"], "--phone", "13800138009")
+    run = _chat(tmp_path, ["hi", "3", "1", "张三"], "--phone", "13800138009")
     assert run.returncode == 0, run.stderr
     replies = run.stdout.strip().split("\n\n")
     assert len(replies) == 4
-    assert replies[0].startswith("欢迎使用号牌助手") and "1 注册/登录" in replies[0]
+    assert replies[0].startswith("欢迎使用号牌助手") and "3 注册/登录" in replies[0]
     assert "1 自然人" in replies[1]
     assert "真实姓名" in replies[2]
     assert "身份证号" in replies[3]
@@ -39,7 +39,7 @@ def test_piped_chat_migrates_an_empty_file_and_answers_each_line(tmp_path: Path)
 
 
 def test_codes_show_inline_as_sms_and_registration_survives_a_restart(tmp_path: Path) -> None:
-    steps = ["hi", "1", "1", "张三", "440304199001011233", "1", "1", "深圳市福田区1号", "1", "1"]
+    steps = ["hi", "3", "1", "张三", "440304199001011233", "1", "深圳市福田区1号", "1", "1"]
     first = _chat(tmp_path, steps, "--phone", "13800138009", "--lang", "en")
     assert first.returncode == 0, first.stderr
     match = re.search(r"\[SMS to \+8613800138009\] platebot code (\d{6})", first.stdout)

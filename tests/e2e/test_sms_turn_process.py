@@ -36,20 +36,20 @@ def test_registration_by_sms_goes_on_across_a_crash_of_the_turn_process(
         phone = Phone(client, PHONE)
         phone.send("你好")
         assert "主菜单" in phone.text
-        for text in ("1", "1", "张三", PERSON_ID):
+        for text in ("3", "1", "张三", PERSON_ID):
             phone.send(text)
         assert "暂住证号" in phone.text
 
         os.kill(first_pid, signal.SIGKILL)  # the turn process dies between two messages
 
-        for text in ("跳过", "1", "深圳市福田区深南大道1号", "新车车主"):
+        for text in ("跳过", "深圳市福田区深南大道1号", "新车车主"):
             phone.send(text)  # answered by a new turn process, where the user left off
-        assert "请核对" in phone.text and "4403**********1233" in phone.text
+        assert "核对" in phone.text and "4403**********1233" in phone.text
         assert lane.pid not in (None, first_pid)
         phone.send("1")
         assert "6位验证码" in phone.text
         phone.send(standin.last_code(PHONE))  # sent by the server's own dispatcher
-        assert "注册成功，欢迎您，张三" in phone.text
+        assert "注册成功" in phone.text and "张三" in phone.text
     assert lane.pid is None, "the turn process ends with the server"
     with db.connect() as conn:
         assert conn.execute(sa.select(accounts.c.phone)).scalars().all() == [PHONE]

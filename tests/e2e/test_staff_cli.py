@@ -67,8 +67,17 @@ def test_staff_manage_an_office_and_its_pool_from_the_command_line(run: Run, db:
     code, out, _ = run("staff", "pool", "show", "粤D")
     assert "small: 109" in out
     assert count(db, plate_numbers) == 109
+    code, out, _ = run(
+        "staff", "office", "set", "粤D", "--name-en", "Shantou VMO", "--address-en", "1 Taishan Rd"
+    )
+    assert code == 0 and "Shantou VMO" in out
     code, out, _ = run("staff", "office", "list", "--json")
-    assert json.loads(out)[0]["code"] == "粤D"
+    listed = json.loads(out)[0]
+    assert (listed["code"], listed["name_en"], listed["address_en"]) == (
+        "粤D",
+        "Shantou VMO",
+        "1 Taishan Rd",
+    )
 
 
 def test_registry_import_prints_bad_rows_with_their_lines(

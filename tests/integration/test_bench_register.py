@@ -18,7 +18,7 @@ def test_every_simulated_user_ends_registered(
 ) -> None:
     main(["--users", "4", "--model", model, "--workers", "2", "--db", str(tmp_path / "b.db")])
     out = capsys.readouterr().out
-    assert "turns        44 in" in out  # 4 users x 11 turns, each reply as expected
+    assert "turns        40 in" in out  # 4 users x 10 turns, each reply as expected
     assert "turns/s" in out and "p99" in out
 
 

@@ -19,8 +19,8 @@ SAY = {
         "code": "6位验证码",
         "choose": "请选择选号方式",
         "own": "请输入最多5个自编号码",
-        "pick": "请回复1到",
-        "intro": "新车预选号牌分两阶段",
+        "pick": "1到",
+        "intro": "逾期作废",
     },
     "en": {
         "ask_kind": "Register as",
@@ -28,8 +28,8 @@ SAY = {
         "code": "6-digit code",
         "choose": "How do you want to pick",
         "own": "Enter up to 5 numbers",
-        "pick": "reply with a number from 1 to",
-        "intro": "Plate for a new car",
+        "pick": "1 to",
+        "intro": "lapses",
     },
 }
 
@@ -82,8 +82,7 @@ def test_own_numbers_by_their_words_at_the_method_menu(
     chat = _chat(app, renderer, lang, phone=PERSON_PHONE)
     chat.say("预选" if lang == "zh" else "pre-select")
     assert SAY[lang]["intro"] in chat.text
-    chat.pick("start")
-    chat.pick("office:粤D")
+    chat.pick("start")  # one office of the user's region: it is not asked
     chat.pick("next")
     chat.pick("agree")
     chat.say(vin(1))

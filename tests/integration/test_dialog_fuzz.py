@@ -107,7 +107,7 @@ def fuzz() -> Iterator[tuple[App, Seeds]]:
                 ("pick", "person"),
                 ("say", "张三"),
                 ("say", "440304199001011233"),
-                ("pick", "skip"),
+                ("say", "A12345678"),  # with a permit the certificate location is asked
                 ("pick", "region:4403"),
                 ("say", "深圳市福田区1号"),
                 ("pick", "category:student"),
@@ -123,7 +123,7 @@ def fuzz() -> Iterator[tuple[App, Seeds]]:
                 ("pick", "register"),
                 ("pick", "unit"),
                 ("say", "某某公司"),
-                ("say", "91440300MA5F0A0B1X"),
+                ("say", "MA5F0A0B7"),  # an organisation code names no region: it is asked
                 ("say", "深圳市南山区1号"),
                 ("say", "李四"),
                 ("say", "440511198512315677"),
@@ -134,6 +134,8 @@ def fuzz() -> Iterator[tuple[App, Seeds]]:
         seeds.walk(returning, [("say", "hi"), ("pick", "register"), ("say", PHONE)])
         # pre-selection and practice, by the person (a student of 深圳: an office there)
         add_office(app, region="4403")
+        # a second office there, so that the office is asked (with one it is not)
+        add_office(app, code="粤B", region="4403", name="深圳市车辆管理所", address="深圳市1号")
         add_numbers(app, [f"{10000 + i}" for i in range(30)])
         add_vehicles(app, [(vin(1), cert(1), PERSON_ID, PlateKind.SMALL)])
         seeds.walk(

@@ -37,7 +37,7 @@ POOL = [f"{10000 + i}" for i in range(30)]
 
 SAY = {
     "zh": {
-        "intro": "新车预选号牌分两阶段",
+        "intro": "逾期作废",
         "local_only": "只能选证件所在地的车管所",
         "office": "粤D 汕头市车辆管理所",
         "publicity": "小型汽车：30个",
@@ -69,9 +69,9 @@ SAY = {
         "menu": "主菜单",
     },
     "en": {
-        "intro": "Plate for a new car",
+        "intro": "Confirm at the office",
         "local_only": "own region only",
-        "office": "粤D 汕头市车辆管理所",
+        "office": "Yue D Shantou Vehicle Management Office",
         "publicity": "Small car: 30",
         "notice": "请如实填写车辆信息",
         "agree": "Read and agree",
@@ -121,7 +121,6 @@ def to_notice(chat: Transcript, say: dict[str, str], n: int = 1) -> None:
     chat.pick("preselect")
     assert say["intro"] in chat.text
     chat.pick("start")
-    chat.pick("office:粤D")
     chat.pick("next")
     chat.pick("agree")
     chat.say(vin(n))
@@ -156,12 +155,13 @@ def test_new_car_owner_pre_selects_a_number_from_a_random_batch(
     world: App, sms: CapturingSender, renderer: Renderer, lang: str
 ) -> None:
     say = SAY[lang]
+    add_office(world, code="粤X", name="汕头市第二车辆管理所")
     chat = start(world, renderer, lang)
     chat.pick("preselect")
     assert say["intro"] in chat.text
     chat.pick("start")
     assert say["local_only"] in chat.text and say["office"] in chat.text
-    assert [c.id for c in chat.reply.choices] == ["office:粤D"]  # type: ignore[union-attr]
+    assert [c.id for c in chat.reply.choices] == ["office:粤D", "office:粤X"]  # type: ignore[union-attr]
     chat.pick("office:粤D")
     chat.pick("publicity")
     assert say["publicity"] in chat.text
@@ -260,7 +260,6 @@ def test_no_chances_left_sends_the_user_to_the_office(
     chat = start(app, renderer, lang)
     chat.pick("preselect")
     chat.pick("start")
-    chat.pick("office:粤D")
     chat.pick("next")
     chat.pick("agree")
     chat.say(vin(1))
@@ -316,7 +315,7 @@ def test_practice_runs_the_same_steps_marked_as_practice_and_saves_nothing(
     conversations = len(snapshot(world)["conversations"])
     chat.pick("practice")
     screens = [chat.reply]
-    for choice in ("start", "office:粤D", "publicity", "next", "agree"):
+    for choice in ("start", "publicity", "next", "agree"):
         chat.pick(choice)
         screens.append(chat.reply)
     chat.say("LSVAU2180N2183294".replace("0N", "XN"))  # any real VIN: nothing is checked
@@ -347,17 +346,17 @@ def test_office_list_follows_the_users_category(world: App, renderer: Renderer, 
     add_office(world, code="粤B", region="4403", name="深圳市车辆管理所")
     chat = start(world, renderer, lang)
     chat.pick("preselect")
-    chat.pick("start")
-    assert [c.id for c in chat.reply.choices] == ["office:粤D"]  # type: ignore[union-attr]
-    chat.say("粤B")
-    assert "粤B" in chat.text  # refused: not an office this user may choose
+    chat.pick("start")  # 粤D is the one office this user may choose: it is not asked for
+    assert SAY[lang]["office"] in chat.text
+    assert [c.id for c in chat.reply.choices] == ["next", "publicity"]  # type: ignore[union-attr]
     add_accounts(world, person(OTHER_PHONE, OTHER_ID, category=Category.EXISTING_OWNER))
     other = start(world, renderer, lang, phone=OTHER_PHONE)
     other.pick("preselect")
     other.pick("start")
     assert [c.id for c in other.reply.choices] == ["office:粤D", "office:粤B"]  # type: ignore[union-attr]
     other.say("粤b")
-    assert "深圳市车辆管理所" in other.text
+    shenzhen = "深圳市车辆管理所" if lang == "zh" else "Shenzhen Vehicle Management Office"
+    assert shenzhen in other.text
 
 
 @pytest.mark.parametrize(
@@ -371,7 +370,6 @@ def test_registry_refusals_say_what_is_wrong_and_ask_again(
     chat = start(world, renderer, lang)
     chat.pick("preselect")
     chat.pick("start")
-    chat.pick("office:粤D")
     chat.pick("next")
     chat.pick("agree")
     chat.say(vin(n))
@@ -391,7 +389,6 @@ def test_newcomer_registers_first_then_reaches_pre_selection(
     chat.say("王五")
     chat.say(OTHER_ID)
     chat.pick("skip")
-    chat.say("汕头")
     chat.say("汕头市龙湖区1号")
     chat.pick("category:new_car_owner")
     chat.pick("confirm")

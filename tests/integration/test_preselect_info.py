@@ -13,13 +13,13 @@ from tests.support import Renderer, Transcript
 
 SAY = {
     "zh": {
-        "guides": "办事指南，回复序号查看",
+        "guides": "办事指南",
         "none": "暂无公告",
         "more": "下一页",
         "gone": "已删除或撤回",
     },
     "en": {
-        "guides": "Guides. Reply with a number",
+        "guides": "Guides.",
         "none": "No announcements",
         "more": "Next page",
         "gone": "removed or withdrawn",

@@ -51,7 +51,7 @@ class Texter:
 
 
 def to_summary(texter: Texter) -> str:
-    for text in ("hi", "1", "1", "张三", PERSON_ID, "1", "1", "深圳市福田区深南大道1号"):
+    for text in ("hi", "3", "1", "张三", PERSON_ID, "1", "深圳市福田区深南大道1008号华润大厦A座"):
         texter.send(text)
     return texter.send("1")
 
@@ -64,14 +64,14 @@ def opted_out(app: App, phone: str = PHONE) -> bool:
 def test_reply_over_budget_is_paged_and_n_brings_each_next_page(app: App) -> None:
     texter = Texter(channel(app, budget=1))  # 70 Chinese characters
     first = to_summary(texter)
-    assert first.startswith("请核对") and first.endswith(MORE_ZH)
+    assert first.startswith("核对") and first.endswith(MORE_ZH)
     pages = [first]
     while pages[-1].endswith(MORE_ZH):
         pages.append(texter.send("N"))
     assert len(pages) == 2
     assert pages[-1].endswith("1 确认并发送验证码\n2 重新填写")
     shown = "\n".join(page.removesuffix(MORE_ZH) for page in pages)
-    assert "4403**********1233" in shown and "深圳市福田区深南大道1号" in shown
+    assert "4403**********1233" in shown and "深圳市福田区深南大道1008号华润大厦A座" in shown
     assert "6位验证码" in texter.send("1")  # numbers count across pages
 
 
@@ -153,7 +153,7 @@ def test_opted_out_number_gets_no_code_until_it_sends_start(
         assert conn.execute(sa.select(outbox.c.status)).scalar_one() == OutboxStatus.SKIPPED
     assert "已恢复接收短信" in texter.send("START")
     assert not opted_out(app)
-    texter.send("1")  # register again from the menu
+    texter.send("3")  # register again from the menu
     clock.advance(timedelta(minutes=2))
     to_summary_and_confirm(texter, fresh=False)
     app.dispatcher.run_once()
@@ -161,8 +161,8 @@ def test_opted_out_number_gets_no_code_until_it_sends_start(
 
 
 def to_summary_and_confirm(texter: Texter, *, fresh: bool = True) -> str:
-    steps = ("hi", "1") if fresh else ()
-    for text in (*steps, "1", "张三", PERSON_ID, "1", "1", "深圳市福田区深南大道1号", "1"):
+    steps = ("hi", "3") if fresh else ()
+    for text in (*steps, "1", "张三", PERSON_ID, "1", "深圳市福田区深南大道1008号华润大厦A座", "1"):
         texter.send(text)
     return texter.send("1")
 

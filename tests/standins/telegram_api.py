@@ -122,6 +122,12 @@ class BotApiStandIn:
     def next_update_id(self) -> int:
         return next(self._update_ids)
 
+    def next_message_id(self) -> int:
+        """The id of a message a user sends: the bot's and the user's messages are numbered in
+        one sequence, as in a private chat."""
+        with self._lock:
+            return next(self._message_ids)
+
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates (polling); a ``TelegramUser`` may post with this."""
         with self._lock:
@@ -324,10 +330,13 @@ class TelegramUser:
         post: Callable[[dict[str, Any]], int],
         user_id: int,
         first_name: str = "张三",
+        language_code: str | None = None,
     ) -> None:
         self.api = api
         self.post = post
-        self.user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        self.user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code is not None:  # as the user's app is set
+            self.user["language_code"] = language_code
         self.chat = {"id": user_id, "type": "private", "first_name": first_name}
         self.chat_id = user_id
         self.last_status = 0
@@ -412,7 +421,7 @@ class TelegramUser:
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
-            "message_id": self.api.next_update_id(),
+            "message_id": self.api.next_message_id(),
             "date": int(self.api.now().timestamp()),
             "chat": self.chat,
             "from": self.user,

@@ -72,3 +72,46 @@ def test_every_page_fits_the_budget_and_nothing_is_lost(lines: list[str], budget
     assert all(segment_count(page) <= budget for page in pages)
     shown = "".join(page.removesuffix("\n" + more) for page in pages)
     assert "".join(shown.split()) == "".join("".join(lines).split())
+
+
+def test_a_long_line_is_paged_between_sentences_never_inside_one() -> None:
+    sentences = [f"第{n}条：车管所明日九时起办理号牌业务，请带好证件。" for n in range(1, 7)]
+    pages = paginate(["".join(sentences)], budget=1, more=MORE)
+    assert len(pages) > 1
+    for page in pages:
+        text = page.removesuffix("\n" + MORE)
+        assert text.endswith("。")
+        assert all(f"{part}。" in sentences for part in text.split("。")[:-1])
+
+
+def test_a_question_is_on_the_last_page_with_its_choices() -> None:
+    reply = Reply(
+        lines=(
+            Text("raw", {"text": "第一条说明：今天办理新车预选号牌业务的人较多。" * 2}),
+            Text("pre.choose"),
+        ),
+        choices=(Choice("draw", Text("pre.draw_no4")), Choice("own", Text("pre.own_short"))),
+    )
+    pages = render_pages(reply, 1)
+    assert len(pages) == 2
+    assert pages[0].endswith(MORE) and "请选择选号方式" not in pages[0]
+    assert pages[1] == "请选择选号方式：\n1 随机选号（不含4）\n2 自编号码"
+
+
+def test_a_confirmation_longer_than_a_page_ends_with_its_choices_and_no_choice_is_paged_alone() -> (
+    None
+):
+    summary = "请核对：" + "，".join(["广东省汕头市龙湖区长平路一号"] * 6)
+    reply = Reply(
+        lines=(Text("raw", {"text": summary}),),
+        choices=(Choice("confirm", Text("reg.confirm")), Choice("restart", Text("reg.restart"))),
+    )
+    pages = render_pages(reply, 1)
+    assert pages[-1].endswith("1 确认并发送验证码\n2 重新填写")
+    assert pages[-1].split("\n")[0] not in ("1 确认并发送验证码", "")  # the end of it, with them
+    assert all(segment_count(page) <= 1 for page in pages)
+
+
+def test_sms_and_the_console_use_the_shorter_sms_wording() -> None:
+    reply = Reply(lines=(Text("welcome"),), language=Language.EN)
+    assert render_pages(reply, 2) == ["Welcome to platebot."]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.render import callback_data, commands, read_callback, render
+from bot.render import callback_data, commands, kept, read_callback, render
 from core.accounts import Language
+from dialogs.catalog import CATALOGS, render_text
 from dialogs.replies import Choice, Reply, Text
 
 MENU = Reply(
@@ -18,9 +22,7 @@ MENU = Reply(
 
 def test_choices_become_numbered_buttons_that_carry_the_prompt_token() -> None:
     message = render(MENU)
-    assert message.text.startswith("欢迎使用号牌助手") and message.text.endswith(
-        "主菜单，请回复序号："
-    )
+    assert message.text.startswith("欢迎使用号牌助手") and message.text.endswith("主菜单：")
     assert [(b.label, b.data) for b in message.buttons] == [
         ("1 注册/登录", "7|register"),
         ("2 English", "7|lang"),
@@ -33,7 +35,7 @@ def test_choices_become_numbered_buttons_that_carry_the_prompt_token() -> None:
 
 def test_a_reply_in_english_is_shown_in_english() -> None:
     message = render(Reply(lines=(Text("menu.title"),), language=Language.EN))
-    assert message.text == "Main menu. Reply with a number:"
+    assert message.text == "Main menu:"
 
 
 def test_asking_for_the_contact_shows_the_request_contact_keyboard_and_cannot_be_an_edit() -> None:
@@ -54,6 +56,38 @@ def test_a_reply_without_choices_takes_a_contact_keyboard_away() -> None:
 def test_a_pressed_button_gives_back_its_token_and_choice() -> None:
     assert read_callback(callback_data("12", "region:4403")) == ("12", "region:4403")
     assert read_callback(callback_data(None, "skip")) == (None, "skip")
+    assert read_callback(callback_data("12", "confirm", keep=True)) == ("12", "confirm")
+
+
+def test_buttons_of_a_screen_to_keep_say_so() -> None:
+    summary = Reply(
+        lines=(Text("raw", {"text": "请核对"}),),
+        choices=(Choice("confirm", Text("reg.confirm")),),
+        prompt_token="5",
+        keep=True,
+    )
+    [button] = render(summary).buttons
+    assert kept(button.data) and read_callback(button.data) == ("5", "confirm")
+    assert not kept(render(MENU).buttons[0].data)
+
+
+# What only an SMS says: one replies to it (Telegram has buttons to press and text to type).
+SMS_WORDING = re.compile(r"回复|\breply\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_no_text_shown_on_telegram_tells_to_reply_as_to_an_sms(language: Language) -> None:
+    """Every catalog text, rendered as Telegram renders it (its own wording where it has one).
+    The SMS channel's own texts never go to Telegram."""
+    catalog = CATALOGS[language]
+    smsy = [
+        key
+        for key in catalog
+        if "/" not in key
+        and not key.startswith("sms.")
+        and SMS_WORDING.search(render_text(Text(key, _dummy(catalog[key])), language, "telegram"))
+    ]
+    assert smsy == []
 
 
 def test_callback_data_not_made_by_the_bot_reads_as_stale() -> None:
@@ -76,3 +110,9 @@ def test_the_command_menu_has_the_five_commands_in_each_language() -> None:
         menu = commands(language)
         assert [c.command for c in menu] == ["start", "menu", "cancel", "help", "lang"]
         assert all(c.description for c in menu)
+
+
+def _dummy(template: str) -> dict[str, str | int]:
+    """A value for each placeholder (``x_key`` ones name a catalog key)."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name: 1 for name in names}

@@ -12,7 +12,7 @@ from alembic import op
 import store.types
 
 revision = "0008_orders"
-down_revision = "0006_code_purposes"
+down_revision = "0007_english_names"
 branch_labels = None
 depends_on = None
 
