@@ -2,7 +2,7 @@
 choices, the live message they replace, and a marker of a send that may have started
 
 Revision ID: 0004_outbox_to_people
-Revises: 0003_housekeeping
+Revises: 0006_code_purposes
 Create Date: 2026-12-06 20:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import store.types
 
 revision = "0004_outbox_to_people"
-down_revision = "0003_housekeeping"
+down_revision = "0006_code_purposes"
 branch_labels = None
 depends_on = None
 
