@@ -23,9 +23,9 @@ from bench.preselect_pool import database
 from core import verification
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel
+from core.outbox import Channel, Outcome, Outgoing, Sent
+from core.ports import Sender
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Outcome, Sender, Sent
 from platebot.settings import Settings
 from store import migrate
 from tests.standins.twilio_api import TwilioStandIn
@@ -39,7 +39,7 @@ WARM_UP = 20
 class NoHttp:
     """An SMS sender that sends nothing: what is left is the dispatcher's own work."""
 
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
         return Sent("SM" + "0" * 32)
 
 

@@ -43,11 +43,10 @@ import sqlalchemy as sa
 from stdnum.cn import ric
 
 from core.clock import Clock, ManualClock, SystemClock
-from core.outbox import Channel
+from core.outbox import Channel, Outcome, Outgoing, Sent
 from dialogs.render import render_plain
 from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Outcome, Sent
 from platebot.settings import Settings
 from store.db import create_engine
 from store.tables import accounts
@@ -128,9 +127,9 @@ class CodeCatcher:
     def __init__(self) -> None:
         self.sent = 0
 
-    def send(self, recipient: str, text: str) -> Outcome:
-        if match := re.search(r"\d{6}", text):
-            CODES[recipient] = match.group(0)
+    def send(self, message: Outgoing) -> Outcome:
+        if match := re.search(r"\d{6}", message.text):
+            CODES[message.recipient] = match.group(0)
         self.sent += 1
         return Sent()
 

@@ -20,7 +20,6 @@ from telegram.ext import Application
 
 from bot.handlers import Context, Handlers
 from bot.render import commands
-from bot.sender import api_base, token_of
 from core.accounts import Language
 from core.clock import Clock
 from dialogs.engine import Engine
@@ -140,3 +139,16 @@ class TelegramChannel:
         if application.running:
             await application.stop()
         await application.shutdown()
+
+
+def token_of(settings: Settings) -> str:
+    if settings.telegram_token is None:
+        raise ValueError("PLATEBOT_TELEGRAM_TOKEN is not set")
+    return settings.telegram_token.get_secret_value()
+
+
+def api_base(settings: Settings) -> str | None:
+    """The Bot API server to use instead of Telegram's (a local one, or a test stand-in)."""
+    if settings.telegram_api_base is None:
+        return None
+    return str(settings.telegram_api_base).rstrip("/")

@@ -12,19 +12,25 @@ Limits (SPEC §10):
 - one message a second per chat, through ``telegram_chats.next_send_at`` in the database, so
   every server process paces a chat together; a chat that is not free yet has its message
   deferred (no attempt used) and other chats go on meanwhile;
-- about 30 messages a second overall, per process: sends are spaced 1/30 s apart, the sender
-  waiting that long itself with the injected ``sleep`` (several server processes each keep to
-  30 a second: run one dispatcher, or lower ``rate``, for a strict overall limit);
+- about 30 messages a second overall: sends are spaced 1/30 s apart, the sender waiting that
+  long itself with the injected ``sleep`` (one dispatcher sends Telegram messages for all server
+  processes, so this holds for the whole server);
 - a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
 - a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that
   message fails, later ones are skipped without a call until the user writes again.
 
-A message is never sent twice on purpose (as for SMS): it is retried only when Telegram
-certainly did not take it (no connection was made, or the Bot API answered with an error). When
-the request went out and no answer came back (a read time-out, a dropped connection, the call
-given up after ``CALL_TIMEOUT``), Telegram may have delivered it: it is settled as failed, not
-resent.
+A message with choices shows them as buttons; a message that replaces an earlier one (a live
+message: the outbox gives the earlier one's message id) edits it with ``editMessageText``, and
+is sent anew when Telegram no longer lets it be edited. The message id of what was sent is
+returned, for later edits.
+
+A message is not sent twice on purpose: it is retried only when Telegram certainly did not take
+it (no connection was made, or the Bot API answered with an error). When the request went out
+and no answer came back (a read time-out, a dropped connection, the call given up after
+``CALL_TIMEOUT``), Telegram may have delivered it: it is settled as failed, not resent. Telegram
+cannot be asked what it delivered: a message whose dispatcher died while sending it is sent
+again once (an edit repeats harmlessly; a new message may then arrive twice).
 """
 
 from __future__ import annotations
@@ -40,8 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy.engine import Engine as SqlEngine
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,9 +56,9 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.render import callback_data
 from core.clock import Clock
-from platebot.dispatcher import Deferred, Outcome, RetryLater, Sent, Skipped, Undeliverable
-from platebot.settings import Settings
+from core.outbox import Deferred, Outcome, Outgoing, RetryLater, Sent, Skipped, Undeliverable
 from store.telegram_tables import Slot, TelegramChats
 
 log = logging.getLogger(__name__)
@@ -68,26 +73,12 @@ MAYBE_DELIVERED = "no answer from Telegram; it may have been delivered, so it is
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def bot_for(settings: Settings) -> Bot:
-    """A Bot for the configured token, talking to ``PLATEBOT_TELEGRAM_API_BASE`` if set."""
-    token = token_of(settings)
-    base = api_base(settings)
-    if base is None:
+def bot_for(token: str, api_base: str | None = None) -> Bot:
+    """A Bot for ``token``, talking to the Bot API server at ``api_base`` if given (a local
+    one, or a test stand-in) instead of Telegram's."""
+    if api_base is None:
         return Bot(token)
-    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
-
-
-def token_of(settings: Settings) -> str:
-    if settings.telegram_token is None:
-        raise ValueError("PLATEBOT_TELEGRAM_TOKEN is not set")
-    return settings.telegram_token.get_secret_value()
-
-
-def api_base(settings: Settings) -> str | None:
-    """The Bot API server to use instead of Telegram's (a local one, or a test stand-in)."""
-    if settings.telegram_api_base is None:
-        return None
-    return str(settings.telegram_api_base).rstrip("/")
+    return Bot(token, base_url=f"{api_base}/bot", base_file_url=f"{api_base}/file/bot")
 
 
 class BotThread:
@@ -176,18 +167,8 @@ class TelegramSender:
         self._lock = threading.Lock()
         self._free_at: datetime | None = None  # when this process may send next
 
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        db: SqlEngine,
-        clock: Clock,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> TelegramSender:
-        return cls(bot_for(settings), chats=TelegramChats(db), clock=clock, sleep=sleep)
-
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
+        recipient = message.recipient
         with self._lock:
             now = self.clock.now()
             at = max(now, self._free_at or now)
@@ -201,7 +182,7 @@ class TelegramSender:
             self._free_at = at + self.spacing
             if at > now:
                 self.sleep((at - now).total_seconds())
-            return self._post(recipient, text)
+            return self._post(message)
 
     def close(self) -> None:
         self.bot.close()
@@ -210,15 +191,25 @@ class TelegramSender:
         """``close`` as a server stop hook."""
         await asyncio.to_thread(self.close)
 
-    def _post(self, recipient: str, text: str) -> Outcome:
+    def _post(self, outgoing: Outgoing) -> Outcome:
+        recipient = outgoing.recipient
         try:  # getMe on first use: nothing is sent yet, so any failure may be retried
             self.bot.start()
         except InvalidToken:
             return _bad_token()
         except (TelegramError, FutureTimeout) as error:
             return RetryLater(f"Telegram unreachable: {type(error).__name__}: {error}")
+        markup = _buttons(outgoing.choices)
         try:
-            message = self.bot.call(lambda bot: bot.send_message(chat_id=recipient, text=text))
+            if outgoing.replaces is not None:
+                edited = self._edit(outgoing, markup)
+                if edited is not None:
+                    return edited
+            message = self.bot.call(
+                lambda bot: bot.send_message(
+                    chat_id=recipient, text=outgoing.text, reply_markup=markup
+                )
+            )
         except RetryAfter as error:
             wait = retry_after(error)
             self._free_at = self.clock.now() + wait
@@ -238,6 +229,41 @@ class TelegramSender:
             log.warning("Telegram message to chat %s: %s (%r)", recipient, MAYBE_DELIVERED, error)
             return Undeliverable(f"{MAYBE_DELIVERED} ({type(error).__name__}: {error})")
         return Sent(provider_id=str(message.message_id))
+
+    def _edit(self, outgoing: Outgoing, markup: InlineKeyboardMarkup | None) -> Outcome | None:
+        """Edit the live message in place; None when it cannot be edited any more (deleted,
+        too old): then it is sent anew."""
+        replaces = outgoing.replaces
+        if replaces is None:
+            return None
+        try:
+            edited = self.bot.call(
+                lambda bot: bot.edit_message_text(
+                    chat_id=outgoing.recipient,
+                    message_id=int(replaces),
+                    text=outgoing.text,
+                    reply_markup=markup,
+                )
+            )
+        except BadRequest as error:
+            if "not modified" in str(error).lower():  # the same text again (a repeated edit)
+                return Sent(provider_id=replaces)
+            log.info("Telegram message %s cannot be edited (%s): sent anew", replaces, error)
+            return None
+        message_id = edited.message_id if isinstance(edited, Message) else replaces
+        return Sent(provider_id=str(message_id))
+
+
+def _buttons(choices: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | None:
+    """Choices as buttons, one a row; a press gives the dialogs the choice's id."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=callback_data(None, id_))]
+            for id_, label in choices
+        ]
+    )
 
 
 def _bad_token() -> Outcome:

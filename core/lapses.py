@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import outbox
 from core.basic_information import local_day
 from core.clock import as_utc
 from core.events import Event
+from core.notices import NoticeKind, notify
 from core.pools import NumberState
 from core.ports import UnitOfWork
 from core.preselection import BlacklistEntry, PreselectionState, two_years_after
@@ -79,21 +79,20 @@ def lift_blacklists(uow: UnitOfWork, now: datetime, limit: int) -> int:
 
 def tell_owner_of_lapse(uow: UnitOfWork, event: PreselectionLapsed) -> None:
     """The owner learns by SMS that the number is gone and until when they are barred."""
-    account = uow.accounts.get(event.account_id)
     office = uow.offices.get(event.office_id)
-    if account is None or office is None:
+    if office is None:
         return
-    uow.outbox.add(
-        outbox.sms(
-            phone=account.phone,
-            key="sms.preselection_lapsed",
-            params={
-                "plate": office.plate(event.serial),
-                "until": local_day(event.barred_until).isoformat(),
-            },
-            language=account.language,
-            now=event.lapsed_at,
-        )
+    notify(
+        uow,
+        account_id=event.account_id,
+        kind=NoticeKind.LAPSE,
+        key="sms.preselection_lapsed",
+        params={
+            "plate": office.plate(event.serial),
+            "until": local_day(event.barred_until).isoformat(),
+        },
+        dedupe_key=f"lapse:{event.preselection_id}",  # written once, whatever runs it again
+        now=event.lapsed_at,
     )
 
 

@@ -1,5 +1,12 @@
 """Messages that are not the direct reply (codes, notices): written in the turn's transaction,
-sent later by the dispatcher, so a crash never loses or doubles them."""
+sent later by the dispatcher, so a crash never loses them.
+
+A row says to which channel address it goes (fanned out from a notice to an account by
+``core.notices``), what (catalog key and params, choices), why (``dedupe_key``, unique: the same
+notice written twice is one row), how urgent (``priority``: lower goes first on its channel), and
+which live message it replaces (``live_key``: a later update of the same live message on the same
+chat edits the message sent before, and pending updates of it coalesce into the latest).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,11 @@ from core.accounts import Language
 
 MAX_ATTEMPTS = 8
 _BACKOFF = (2, 5, 15, 30, 60, 120, 300)
+# A claimed message whose dispatcher died is claimed again after its lease. An urgent one (a
+# one-time code lives 5 minutes) gets a lease of seconds: the sender's longest request plus
+# this margin; the others a few minutes, so a slow batch is never claimed twice.
+LEASE = timedelta(minutes=5)
+URGENT_MARGIN = timedelta(seconds=5)
 
 
 class OutboxStatus(enum.StrEnum):
@@ -25,13 +37,27 @@ class OutboxStatus(enum.StrEnum):
 class Channel(enum.StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
-    CONSOLE = "console"
+
+
+class Priority(enum.IntEnum):
+    """Order of sending on each channel: lower first, whatever else is queued."""
+
+    CODE = 0  # one-time codes: they expire in minutes
+    URGENT = 10  # auction notices (outbid, lot result), payment due
+    NOTICE = 20  # other personal notices (a lapsed pre-selection)
+    BROADCAST = 90  # staff broadcasts: what is left of the channel's pace
 
 
 @dataclass(eq=False)
 class OutboxMessage:
-    """One message to one recipient. ``key``/``params`` name a catalog text, rendered at send
-    time in ``language``. ``sensitive`` params (a one-time code) are wiped once it is settled."""
+    """One message to one channel address. ``key``/``params`` name a catalog text, rendered at
+    send time in ``language``; ``choices`` are catalog keys shown as buttons (Telegram) or
+    numbered lines (SMS). ``sensitive`` params (a one-time code) are wiped once it is settled.
+
+    A claimed row (``SENDING``, since ``sending_since``) is settled by its dispatcher; one found
+    still claimed when its lease has run out was claimed by a dispatcher that died, perhaps in
+    the middle of sending it: it is ``in_doubt``, and is reconciled with the provider (where the
+    provider can be asked) before it is sent again."""
 
     channel: Channel
     recipient: str
@@ -40,20 +66,35 @@ class OutboxMessage:
     language: Language
     created_at: datetime
     due_at: datetime
+    dedupe_key: str
+    priority: int = Priority.NOTICE
+    account_id: int | None = None
+    choices: list[str] = field(default_factory=list)
+    live_key: str | None = None
     sensitive: bool = False
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
     sent_at: datetime | None = None
     last_error: str | None = None
     provider_id: str | None = None
+    sending_since: datetime | None = None
+    in_doubt: bool = False
     id: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def urgent(self) -> bool:
+        """Ahead of the sender's own queue, with a short lease (one-time codes)."""
+        return self.priority <= Priority.CODE
 
     def claim(self, now: datetime, lease: timedelta) -> None:
-        """Taken by one dispatcher; another one skips it until the lease runs out."""
+        """Taken by one dispatcher; another one skips it until the lease runs out. Claimed again
+        after a lease ran out (its dispatcher died): it is in doubt from then on."""
+        if self.status is OutboxStatus.SENDING:
+            self.in_doubt = True
         self.status = OutboxStatus.SENDING
         self.attempts += 1
         self.due_at = now + lease
+        self.sending_since = now
 
     def delivered(self, now: datetime, provider_id: str | None = None) -> None:
         self.status = OutboxStatus.SENT
@@ -70,6 +111,7 @@ class OutboxMessage:
             self._settle()
             return
         self.status = OutboxStatus.PENDING
+        self.sending_since = None
         backoff = timedelta(seconds=_BACKOFF[min(self.attempts - 1, len(_BACKOFF) - 1)])
         self.due_at = now + (after if after is not None else backoff)
 
@@ -77,6 +119,7 @@ class OutboxMessage:
         """Not tried after all (the channel's own pacing said wait): due again at ``until``, and
         the claim's attempt is given back, so pacing never uses up a message's attempts."""
         self.status = OutboxStatus.PENDING
+        self.sending_since = None
         self.attempts = max(0, self.attempts - 1)
         self.due_at = until
 
@@ -92,6 +135,7 @@ class OutboxMessage:
         self._settle()
 
     def _settle(self) -> None:
+        self.sending_since = None
         if self.sensitive:
             self.params = {name: "******" for name in self.params}
 
@@ -99,29 +143,103 @@ class OutboxMessage:
 @dataclass(frozen=True)
 class Due:
     """A message that is due, as the dispatcher's claim reads it: with whether its recipient
-    asked for no more messages on its channel (an SMS number that sent STOP), read in the same
-    statement so that no transaction of its own is needed per message."""
+    cannot be reached on its channel (an SMS number that sent STOP, a Telegram chat that blocked
+    the bot), and the provider's id of the live message it replaces, read in the same statement
+    so that no transaction of its own is needed per message."""
 
     message: OutboxMessage
     opted_out: bool = False
+    replaces: str | None = None
 
 
-def sms(
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender gets: the rendered message and how to deliver it.
+
+    ``replaces``: the provider's id of an earlier message this one replaces (Telegram edits it;
+    SMS sends anew). ``tried_since``: set when a send of this very message may have happened
+    (since then) before its dispatcher died: a sender that can ask its provider
+    (``core.ports.Reconciling``) is asked first."""
+
+    recipient: str
+    text: str
+    choices: tuple[tuple[str, str], ...] = ()  # (id: the catalog key, label as rendered)
+    replaces: str | None = None
+    urgent: bool = False
+    tried_since: datetime | None = None
+
+
+# -- what a send came to (the ``Sender`` port in core.ports returns one) ----------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    error: str
+    after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Undeliverable:
+    error: str
+
+
+@dataclass(frozen=True)
+class OptedOut(Undeliverable):
+    """Final, and about the recipient rather than the message: they asked for no more messages
+    on this channel (an SMS number that sent STOP to the provider). The rest of the batch to
+    them is skipped: the claim read their status before the provider told us."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Deliberately not sent (the recipient opted out): settled as skipped, never retried."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Not tried: the channel's own rate limit says wait ``after`` (uses none of the attempts)."""
+
+    after: timedelta
+
+
+Outcome = Sent | RetryLater | Undeliverable | Skipped | Deferred
+
+
+def message(
     *,
-    phone: str,
+    channel: Channel,
+    recipient: str,
     key: str,
     params: dict[str, Any],
     language: Language,
     now: datetime,
+    dedupe_key: str,
+    priority: int = Priority.NOTICE,
+    account_id: int | None = None,
+    choices: list[str] | None = None,
+    live_key: str | None = None,
     sensitive: bool = False,
 ) -> OutboxMessage:
+    """A row due now; ``core.notices.notify`` is the way writers make them."""
     return OutboxMessage(
-        channel=Channel.SMS,
-        recipient=phone,
+        channel=channel,
+        recipient=recipient,
         key=key,
         params=params,
         language=language,
         created_at=now,
         due_at=now,
+        dedupe_key=dedupe_key,
+        priority=priority,
+        account_id=account_id,
+        choices=list(choices or []),
+        live_key=live_key,
         sensitive=sensitive,
     )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from core.accounts import Account, Language
 from core.auction_ports import AuctionRepository
 from core.events import Event
+from core.notices import ContactPoint
 from core.order_ports import OrderRepository, PaymentCallbackRepository
 from core.otp import OneTimeCode, Sent
-from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
+from core.outbox import Channel, Due, OutboxMessage, OutboxStatus, Outcome, Outgoing
 from core.plate_ports import (
     BlacklistRepository,
     InfoRepository,
@@ -60,10 +61,21 @@ class CodeRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    def add(self, message: OutboxMessage) -> None: ...
-    def claim_due(self, now: datetime, limit: int) -> Sequence[Due]:
-        """Due messages (pending, or claimed under a lease that ran out), locked until the
-        transaction ends; other dispatchers skip them meanwhile."""
+    def add(self, message: OutboxMessage) -> bool:
+        """Insert ``message`` unless a row with its ``dedupe_key`` is there already (then
+        nothing is written: False). A message that updates a live message replaces the pending
+        updates of it (they are settled as skipped): only the latest is sent."""
+        ...
+
+    def lead(self, channel: Channel, holder: str, now: datetime, until: datetime) -> bool:
+        """Whether ``holder`` is the one dispatcher of ``channel`` (of all server processes)
+        until ``until``: it was, or the last one's lease ran out."""
+        ...
+
+    def claim_due(self, channel: Channel, now: datetime, limit: int) -> Sequence[Due]:
+        """The channel's due messages (pending, or claimed under a lease that ran out), most
+        urgent first (priority, then due time), locked until the transaction ends; other
+        dispatchers skip them meanwhile."""
         ...
 
     def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
@@ -76,7 +88,37 @@ class OutboxRepository(Protocol):
         """Whether the recipient asked for no more messages on the channel (SMS: STOP)."""
         ...
 
-    def get(self, message_id: int) -> OutboxMessage | None: ...
+
+class ContactRepository(Protocol):
+    """Where an account can be reached: its SMS number and linked Telegram chats, each with
+    whether it is reachable now (not opted out, not blocked)."""
+
+    def of_account(self, account_id: int) -> list[ContactPoint]: ...
+    def link(self, *, channel: str, address: str, account_id: int, now: datetime) -> None:
+        """``address`` on ``channel`` reaches ``account_id`` from now on (a chat signed in).
+        An account's SMS number is its own phone, written with the account: a conversation by
+        SMS, or on a channel the outbox does not send on (the console), links nothing."""
+        ...
+
+
+class Sender(Protocol):
+    """A channel's way out (Twilio, the Bot API, the log): ``bot/`` and ``sms/`` implement it."""
+
+    def send(self, message: Outgoing) -> Outcome:
+        """Deliver ``message``; never raises for a delivery problem, returns it (``Sent`` with
+        the provider's id of the message)."""
+        ...
+
+
+@runtime_checkable
+class Reconciling(Protocol):
+    """A sender whose provider can say whether it already has a message (Twilio's Messages
+    list): asked before a message in doubt (claimed, sent perhaps, never settled) goes again."""
+
+    def find_sent(self, message: Outgoing) -> Outcome | None:
+        """``Sent`` if the provider has it, None if it certainly does not, ``RetryLater`` if it
+        cannot tell now."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -89,6 +131,8 @@ class UnitOfWork(Protocol):
     def codes(self) -> CodeRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def contacts(self) -> ContactRepository: ...
     # offices, pools, the vehicle registry, pre-selections, information (core.plate_ports)
     @property
     def offices(self) -> OfficeRepository: ...

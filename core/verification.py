@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import logging
 
-from core import otp, outbox
+from core import otp
 from core.accounts import Account, Language, PersonDetails, UnitDetails
 from core.clock import Clock
 from core.errors import CodeNotRequested, CodeResendTooSoon, PhoneAlreadyRegistered
 from core.masking import mask_phone
+from core.notices import NoticeKind, notify
 from core.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,15 @@ def send_code(
         )
     )
     minutes = int(otp.CODE_TTL.total_seconds() // 60)
-    uow.outbox.add(
-        outbox.sms(
-            phone=phone,
-            key="sms.code",
-            params={otp.NONCE_PARAM: nonce, "minutes": minutes},  # the code itself: at sending
-            language=language,
-            now=now,
-            sensitive=True,
-        )
+    notify(
+        uow,
+        phone=phone,
+        kind=NoticeKind.CODE,
+        key="sms.code",
+        params={otp.NONCE_PARAM: nonce, "minutes": minutes},  # the code itself: at sending
+        dedupe_key=f"code:{nonce}",
+        language=language,
+        now=now,
     )
     log.info("one-time code (%s) written for %s", purpose, mask_phone(phone))
     return Sending.SENT

@@ -92,6 +92,13 @@ class Turn:
         self._account = None
         self.conversation.account_id = account.id
         self.conversation.phone = account.phone
+        if account.id is not None:  # notices to the account reach this chat too
+            self.uow.contacts.link(
+                channel=self.conversation.channel,
+                address=self.conversation.user_key,
+                account_id=account.id,
+                now=self.now,
+            )
 
     def set_language(self, language: Language) -> None:
         """Speak ``language`` in this chat and in notices to the account."""

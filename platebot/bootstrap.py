@@ -9,11 +9,12 @@ from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
 
-from bot.channel import TelegramChannel
-from bot.sender import TelegramSender
+from bot.channel import TelegramChannel, api_base, token_of
+from bot.sender import TelegramSender, bot_for
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
+from core.ports import Sender
 from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
@@ -22,10 +23,11 @@ from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
-from platebot.dispatcher import Dispatcher, LogSender, Sender
+from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
 from platebot.threads import ThreadLane
-from sms.sender import guard_opt_outs, twilio_sender_from
+from sms.channel import STATUS_PATH
+from sms.sender import SegmentPacer, TwilioSender, guard_opt_outs, twilio_client
 from store import migrate
 from store.db import create_engine
 from store.housekeeping import Housekeeping
@@ -80,7 +82,8 @@ def default_senders(
     ``db``, so that needs the database and the clock)."""
     senders: dict[Channel, Sender] = {Channel.SMS: twilio_sender_from(settings) or LogSender()}
     if settings.telegram_token is not None and db is not None and clock is not None:
-        senders[Channel.TELEGRAM] = TelegramSender.from_settings(settings, db=db, clock=clock)
+        bot = bot_for(token_of(settings), api_base(settings))
+        senders[Channel.TELEGRAM] = TelegramSender(bot, chats=TelegramChats(db), clock=clock)
     return senders
 
 
@@ -92,6 +95,24 @@ def payment_provider(settings: Settings, key: bytes) -> PaymentProvider:
         else derive_secret(key)
     )
     return SandboxGateway(secret, str(settings.public_url))
+
+
+def twilio_sender_from(settings: Settings) -> TwilioSender | None:
+    """The Twilio sender ``PLATEBOT_TWILIO_*`` call for; None when they are not all set."""
+    sid, token, origin = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_from,
+    )
+    if not (sid and token and origin):
+        return None
+    base = str(settings.twilio_api_base) if settings.twilio_api_base else None
+    return TwilioSender(
+        twilio_client(sid, token.get_secret_value(), base),
+        sender=origin,
+        pacer=SegmentPacer(settings.sms_segments_per_second),
+        status_callback=str(settings.public_url).rstrip("/") + STATUS_PATH,
+    )
 
 
 def build_app(
@@ -139,7 +160,7 @@ def build_app(
         senders=senders,
         payments=payment_provider(settings, key),
         jobs=[
-            ("outbox", dispatcher.run_once),
+            *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
             ("timers", Timers(uow, clock).run_once),
             ("housekeeping", Housekeeping(db, clock).run_once),
         ],

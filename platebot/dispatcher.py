@@ -1,86 +1,61 @@
-"""The outbox dispatcher: claims due messages, sends each through its channel, records how it
-went. A message is claimed (with a lease) in one transaction and settled in another, so two
-dispatchers never send the same row and a crash leaves a claimed row that is not resent
-before its lease runs out. Recipients who opted out (SMS STOP) are skipped without a request;
-their opt-outs are read inside the transactions the dispatcher runs anyway."""
+"""The outbox dispatcher: claims due messages of one channel, most urgent first, sends each
+through the channel's sender, records how it went. Each channel is a lane of its own (the
+server runs ``lanes()`` in separate threads), so a paced SMS batch never holds up Telegram.
+
+A message is claimed (with a lease) in one transaction and settled in another, so two
+dispatchers never send the same row. A crash leaves claimed rows that are claimed again when
+their lease runs out: seconds for a one-time code (it must still be valid when it arrives),
+minutes for the rest. Such a row is in doubt (the dead dispatcher may have been sending it): a
+sender whose provider can be asked (Twilio) is asked first, and a message the provider already
+has is settled as sent instead of being sent again. Recipients who opted out (SMS STOP) are
+skipped without a request; their opt-outs are read inside the transactions the dispatcher runs
+anyway."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast, runtime_checkable
+from functools import partial
 
 from core import otp
 from core.clock import Clock
 from core.masking import describe_error, mask_phone
-from core.outbox import Channel, OutboxMessage, OutboxStatus
-from core.ports import UnitOfWork
+from core.outbox import (
+    LEASE,
+    Channel,
+    Deferred,
+    OptedOut,
+    OutboxMessage,
+    OutboxStatus,
+    Outcome,
+    Outgoing,
+    RetryLater,
+    Sent,
+    Skipped,
+    Undeliverable,
+)
+from core.ports import Reconciling, Sender, UnitOfWork
 from dialogs.catalog import render_text
 from dialogs.replies import Text
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-# Room left in the lease for one more send: longer than any sender's request timeout (Twilio
+# Room left in a lease for one more send: longer than any sender's request timeout (Twilio
 # 15 s, Telegram 60 s), so a send started inside the lease also ends inside it.
 SEND_ALLOWANCE = timedelta(seconds=90)
-
-
-@dataclass(frozen=True)
-class Sent:
-    provider_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RetryLater:
-    error: str
-    after: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class Undeliverable:
-    error: str
-
-
-@dataclass(frozen=True)
-class OptedOut(Undeliverable):
-    """Final, and about the recipient rather than the message: they asked for no more messages
-    on this channel (an SMS number that sent STOP to the provider). The rest of the batch to
-    them is skipped: the claim read their status before the provider told us."""
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """Deliberately not sent (the recipient opted out): settled as skipped, never retried."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """Not tried: the channel's own rate limit says wait ``after`` (uses none of the attempts)."""
-
-    after: timedelta
-
-
-Outcome = Sent | RetryLater | Undeliverable | Skipped | Deferred
-
-
-class Sender(Protocol):
-    def send(self, recipient: str, text: str) -> Outcome:
-        """Deliver ``text``; never raises for a delivery problem, returns it."""
-        ...
-
-
-@runtime_checkable
-class UrgentSender(Protocol):
-    """A sender that can put a message ahead of those waiting in its own pace (SMS: a one-time
-    code must not queue behind a broadcast)."""
-
-    def send_urgent(self, recipient: str, text: str) -> Outcome: ...
+# A one-time code's lease: a dispatcher that dies while it holds one delays it by this much at
+# most. Its allowance covers Twilio's request timeout (15 s) and the pacer's wait for a code
+# (``SegmentPacer.urgent_wait``, 5 s).
+URGENT_LEASE = timedelta(seconds=30)
+URGENT_ALLOWANCE = timedelta(seconds=21)
+# One dispatcher per channel sends for every server process (its pace then holds overall); it
+# renews this lease every round, and another takes the lane this long after it stops.
+LANE_LEASE = timedelta(seconds=10)
+IN_DOUBT_TWICE = "in doubt after two crashes while sending; not sent a third time"
 
 
 class LogSender:
@@ -89,11 +64,12 @@ class LogSender:
     def __init__(self, show: Callable[[str, str], None] | None = None) -> None:
         self.show = show
 
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
+        text = "\n".join([message.text, *(label for _id, label in message.choices)])
         if self.show is not None:
-            self.show(recipient, text)
+            self.show(message.recipient, text)
         else:
-            log.info("SMS to %s: %s", mask_phone(recipient), text)
+            log.info("SMS to %s: %s", mask_phone(message.recipient), text)
         return Sent()
 
 
@@ -110,13 +86,9 @@ class Dispatcher:
         self.uow_factory = uow_factory
         self.clock = clock
         self.senders = senders
-        # Which senders can put a message ahead (asked once: checking a runtime protocol costs
-        # about 10 µs, a hundredth of a send).
-        self.urgent = {
-            channel for channel, sender in senders.items() if isinstance(sender, UrgentSender)
-        }
         self.batch = batch
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
+        self.holder = uuid.uuid4().hex  # this dispatcher, when it holds a channel's lane
         self._interrupted = threading.Event()
 
     def interrupt(self) -> None:
@@ -124,88 +96,134 @@ class Dispatcher:
         batch is given back unsent, and later runs send nothing."""
         self._interrupted.set()
 
-    def run_once(self) -> int:
-        """Send what is due now; returns how many messages were settled.
+    def lanes(self) -> list[tuple[str, Callable[[], int]]]:
+        """One job per channel (``outbox:sms``, ``outbox:telegram``), each to run in a lane of
+        its own. Of all server processes, one dispatcher sends on a channel at a time (the one
+        that holds its lane, see ``LANE_LEASE``): the channel's pace holds overall. A channel
+        without a sender has its messages failed by its lane."""
+        return [
+            (f"outbox:{channel}", partial(self.run_channel, channel, lead=True))
+            for channel in Channel
+        ]
 
-        A batch is claimed under a lease. Before each send the dispatcher checks that the lease
-        still has room for one more request; if not (or it was interrupted), it gives the rest
-        back unsent, so another dispatcher that claims them after the lease never sends what
-        this one is sending.
+    def run_once(self) -> int:
+        """Every channel's due messages, here and now, one channel after the other (the
+        console, tests: no lane is held)."""
+        return sum(self.run_channel(channel) for channel in Channel)
+
+    def run_channel(self, channel: Channel, *, lead: bool = False) -> int:
+        """Send what is due now on ``channel``; returns how many messages were settled.
+
+        A batch is claimed under a lease. Before each send the dispatcher checks that the
+        message's lease still has room for one more request; if not (or it was interrupted), it
+        gives the rest back unsent, so another dispatcher that claims them after the lease never
+        sends what this one is sending.
 
         What became of a message that may have reached the provider is recorded at once, in a
-        transaction of its own: a crash before that commit would send it again after the
-        lease. Messages not sent (postponed by the pacer, skipped) are recorded together with
-        the next message's outcome: a crash before that only leaves them claimed until the
-        lease runs out.
+        transaction of its own. Messages not sent (postponed by the pacer, skipped) are recorded
+        together with the next message's outcome: a crash before that only leaves them claimed
+        until the lease runs out.
 
-        Whether a recipient opted out (SMS STOP) is read without a transaction of its own: by
-        the claim for the first message, then by the transaction that records a send for the
-        message after it, so a STOP that comes in while the batch is being sent is seen before
-        the next send. A provider's opt-out refusal (Twilio's 21610) skips the rest of the
-        batch to that recipient.
+        Whether a recipient opted out (SMS STOP) is read by the claim for the first message,
+        then by the transaction that records a send for the message after it, so a STOP that
+        comes in while the batch is being sent is seen before the next send. A provider's
+        opt-out refusal (Twilio's 21610) skips the rest of the batch to that recipient.
         """
         if self._interrupted.is_set():
             return 0
-        claims, lease_end = self._claim()
+        claims = self._claim(channel, lead=lead)
         settled = 0
         unrecorded: list[tuple[_Claim, Outcome]] = []
-        opted_out = {(claim.channel, claim.recipient) for claim in claims if claim.opted_out}
+        opted_out = {claim.recipient for claim in claims if claim.opted_out}
         for index, claim in enumerate(claims):
-            if self.clock.now() + SEND_ALLOWANCE > lease_end or self._interrupted.is_set():
+            if self.clock.now() + claim.allowance > claim.lease_end or self._interrupted.is_set():
                 settled += self._record(unrecorded)[0]
                 self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
                 return settled
-            if (claim.channel, claim.recipient) in opted_out:
+            if claim.recipient in opted_out:
                 outcome: Outcome = Skipped("the recipient opted out (STOP)")
             else:
                 outcome = self._deliver(claim)
             if isinstance(outcome, OptedOut):
-                opted_out.add((claim.channel, claim.recipient))
+                opted_out.add(claim.recipient)
             unrecorded.append((claim, outcome))
             if not isinstance(outcome, Skipped | Deferred):  # it may have reached the provider
                 following = claims[index + 1] if index + 1 < len(claims) else None
                 recorded, refused = self._record(unrecorded, screen=following)
                 settled += recorded
                 if following is not None and refused:
-                    opted_out.add((following.channel, following.recipient))
+                    opted_out.add(following.recipient)
                 unrecorded = []
         return settled + self._record(unrecorded)[0]
 
-    def _claim(self) -> tuple[list[_Claim], datetime]:
+    def _claim(self, channel: Channel, *, lead: bool = False) -> list[_Claim]:
+        """Claim a batch; with ``lead``, only while this dispatcher holds the channel's lane
+        (taken or renewed in the same transaction)."""
         with self.uow_factory() as uow:
             now = self.clock.now()
-            claims = []
-            for due in uow.outbox.claim_due(now, self.batch):
+            claims: list[_Claim] = []
+            if lead and not uow.outbox.lead(channel, self.holder, now, now + LANE_LEASE):
+                uow.commit()
+                return claims
+            for due in uow.outbox.claim_due(channel, now, self.batch):
                 message = due.message
                 status, attempts = message.status, message.attempts
+                # Found claimed after its lease: its dispatcher died, perhaps while sending it.
+                doubted_before = message.in_doubt and status is OutboxStatus.SENDING
                 try:
                     text = _text(message, self.code_key)
+                    choices = tuple(
+                        (key, render_text(Text(key), message.language)) for key in message.choices
+                    )
                 except Exception as exc:  # one message that cannot be shown must not stop the rest
                     log.error("outbox %s cannot be rendered: %s", message.id, describe_error(exc))
                     message.failed(f"cannot be rendered: {type(exc).__name__}")
                     uow.outbox.update(message, if_status=status, if_attempts=attempts)
                     continue
-                message.claim(now, LEASE)
+                lease = URGENT_LEASE if message.urgent else LEASE
+                message.claim(now, lease)
+                outgoing = Outgoing(
+                    recipient=message.recipient,
+                    text=text,
+                    choices=choices,
+                    replaces=due.replaces,
+                    urgent=message.urgent,
+                    # In doubt until settled (a failed check with the provider retries the
+                    # check): it cannot have been sent before it was written.
+                    tried_since=message.created_at if message.in_doubt else None,
+                )
                 if uow.outbox.update(message, if_status=status, if_attempts=attempts):
-                    claims.append(_Claim(message, message.attempts, text, due.opted_out))
+                    claims.append(
+                        _Claim(
+                            message=message,
+                            attempts=message.attempts,
+                            outgoing=outgoing,
+                            opted_out=due.opted_out,
+                            lease_end=now + lease,
+                            doubted_before=doubted_before,
+                        )
+                    )
             uow.commit()
-            return claims, now + LEASE
+            return claims
 
     def _deliver(self, claim: _Claim) -> Outcome:
         sender = self.senders.get(claim.channel)
         if sender is None:
             return Undeliverable(f"no sender for channel {claim.channel}")
+        outgoing = claim.outgoing
         try:
-            if claim.urgent and claim.channel in self.urgent:
-                return cast(UrgentSender, sender).send_urgent(claim.recipient, claim.text)
-            return sender.send(claim.recipient, claim.text)
+            if outgoing.tried_since is not None:  # its dispatcher died, perhaps while sending it
+                if isinstance(sender, Reconciling):
+                    found = sender.find_sent(outgoing)
+                    if found is not None:
+                        log.info("outbox %s in doubt: %s", claim.message.id, found)
+                        return found
+                elif claim.doubted_before and outgoing.replaces is None:
+                    return Undeliverable(IN_DOUBT_TWICE)
+            return sender.send(outgoing)
         except Exception as exc:  # a sender bug must not stop the dispatcher
             log.error("sender for %s failed: %s", claim.channel, describe_error(exc))
             return RetryLater(f"{type(exc).__name__}: {exc}")
-
-    def _settle(self, claim: _Claim, outcome: Outcome) -> int:
-        """Record one outcome, only if the row is still ours (claimed by this very claim)."""
-        return self._record([(claim, outcome)])[0]
 
     def _record(
         self, outcomes: list[tuple[_Claim, Outcome]], *, screen: _Claim | None = None
@@ -266,8 +284,10 @@ def _apply(message: OutboxMessage, outcome: Outcome, now: datetime) -> None:
 class _Claim:
     message: OutboxMessage  # as claimed (in memory, not tracked); the outcome is applied to it
     attempts: int  # the row's attempts once claimed: the row is ours while it still has them
-    text: str
+    outgoing: Outgoing
     opted_out: bool  # the recipient had opted out when the claim read the row
+    lease_end: datetime
+    doubted_before: bool  # in doubt now, and was after an earlier crash already
 
     @property
     def channel(self) -> Channel:
@@ -278,9 +298,9 @@ class _Claim:
         return self.message.recipient
 
     @property
-    def urgent(self) -> bool:
-        """A one-time code (``OutboxMessage.sensitive``): ahead of the sender's queue."""
-        return self.message.sensitive
+    def allowance(self) -> timedelta:
+        """Room the lease must still have for this message's send to end inside it."""
+        return URGENT_ALLOWANCE if self.message.urgent else SEND_ALLOWANCE
 
 
 def _text(message: OutboxMessage, code_key: bytes | None) -> str:

@@ -48,7 +48,10 @@ class Settings(BaseSettings):
         default=2, ge=1, le=10, description="Most SMS segments one reply may take."
     )
     sms_segments_per_second: float = Field(
-        default=1.0, gt=0, le=1000, description="Sending rate of the SMS sender (per process)."
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="Sending rate of the SMS sender (all server processes together).",
     )
     payment_provider: Literal["sandbox"] = Field(
         default="sandbox", description="Payment gateway; the sandbox serves its own pay page."

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from core.accounts import Language
 from core.clock import Clock
 from core.masking import describe_error, mask_phone
-from core.outbox import sms as sms_notice
+from core.notices import NoticeKind, notify
 from dialogs.catalog import render_text
 from dialogs.engine import Engine
 from dialogs.replies import Inbound, Reply, Text
@@ -117,15 +117,16 @@ class SmsChannel:
         no longer give)."""
         now = self.clock.now()
         with self.dialogs.uow_factory() as uow:
-            for text in messages:
-                uow.outbox.add(
-                    sms_notice(
-                        phone=phone,
-                        key="raw",
-                        params={"text": text},
-                        language=self.default_language,
-                        now=now,
-                    )
+            for number, text in enumerate(messages):
+                notify(
+                    uow,
+                    phone=phone,
+                    kind=NoticeKind.URGENT,  # a reply: ahead of broadcasts
+                    key="raw",
+                    params={"text": text},
+                    dedupe_key=f"late-reply:{phone}:{now.isoformat()}:{number}",
+                    language=self.default_language,
+                    now=now,
                 )
             uow.commit()
 

@@ -11,44 +11,53 @@ A message is never sent twice on purpose: it is retried only when Twilio certain
 it (429, 5xx, no connection). If the connection breaks after the request went out, Twilio may
 have taken it, so it is not retried but marked failed.
 
-One-time codes live 5 minutes and must not queue behind a broadcast: ``send_urgent`` (used by
-the dispatcher for ``OutboxMessage.sensitive`` messages) takes the pacer's next free slot ahead
-of every message that was told to come back later.
+One-time codes live 5 minutes and must not queue behind a broadcast: an urgent message (the
+dispatcher claims them first) takes the pacer's next free slot ahead of every message that was
+told to come back later.
+
+A message whose dispatcher died while it may have been sending it is in doubt: ``find_sent``
+asks Twilio's Messages list (to the same number, sent since the message was claimed, the same
+body) before it goes again, so a crash does not send a code twice.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy
 from sqlalchemy.engine import Engine as SqlEngine
 from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from core.clock import Clock
 from core.masking import mask_phone
-from core.outbox import Channel
-from platebot.dispatcher import (
+from core.outbox import (
+    Channel,
     Deferred,
     OptedOut,
     Outcome,
+    Outgoing,
     RetryLater,
-    Sender,
     Sent,
     Undeliverable,
 )
-from platebot.settings import Settings
-from sms.channel import STATUS_PATH, UNSUBSCRIBED
+from core.ports import Reconciling, Sender
+from sms.channel import UNSUBSCRIBED
 from sms.records import SmsRecords
 from sms.segments import segment_count
-from sms.twilio_http import Urllib3HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +85,8 @@ class SegmentPacer:
     next free moment still. The slots promised after it move back by its length, so the rate
     holds; a postponed message that comes back to find its slot taken is given another.
 
-    The pace holds across dispatcher runs. With several server processes each one paces itself:
-    set the rate to the sender's rate divided by the number of processes. The lock only keeps
+    The pace holds across dispatcher runs, and for the whole server: of all server processes,
+    one dispatcher sends SMS at a time (``platebot.dispatcher.LANE_LEASE``). The lock only keeps
     this object's arithmetic consistent between threads.
     """
 
@@ -87,7 +96,7 @@ class SegmentPacer:
         *,
         burst: float = 1.0,
         max_wait: float = 0.25,
-        urgent_wait: float = 30.0,
+        urgent_wait: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -122,11 +131,15 @@ class SegmentPacer:
 
 
 def twilio_client(account_sid: str, auth_token: str, api_base: str | None = None) -> Client:
-    """The twilio REST client; ``api_base`` points it at another host (a local stand-in).
+    """The twilio REST client on twilio's own HTTP client (``requests``); ``api_base`` points
+    it at another host (a local stand-in).
 
-    Its HTTP layer is urllib3 alone (``sms.twilio_http``), not ``requests``: a send cost about
-    1.4 ms of CPU through ``requests``. What ``requests`` reads from the environment (a proxy
-    for the API's host, a CA bundle) is read once, here, the way ``requests`` reads it."""
+    What ``requests`` takes from the environment (the proxy for the API's host: ``HTTPS_PROXY``,
+    ``ALL_PROXY``, ``NO_PROXY``...; the CA bundle: ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
+    else certifi's) is read once, here, and checked: a bundle that cannot be read, or a SOCKS
+    proxy without PySocks, stops the start rather than every message failing later. The session
+    then reads nothing more from the environment. ``requests`` retries nothing here (its
+    default): whether a failed request may be sent again is ``TwilioSender``'s call."""
     client = Client(
         account_sid,
         auth_token,
@@ -134,8 +147,38 @@ def twilio_client(account_sid: str, auth_token: str, api_base: str | None = None
     )
     if api_base:
         client.api.base_url = api_base.rstrip("/")
-    client.http_client = Urllib3HttpClient(client.api.base_url, timeout=TIMEOUT_SECONDS)
+    base = str(client.api.base_url)
+    environment = requests.Session().merge_environment_settings(base, {}, None, None, None)
+    proxy = select_proxy(base, environment["proxies"])
+    verify = environment["verify"]
+    ca_bundle = DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+    _check_ca_bundle(ca_bundle)
+    if proxy is not None and proxy.lower().startswith("socks") and find_spec("socks") is None:
+        raise RuntimeError(
+            "the environment names a SOCKS proxy for Twilio; that needs PySocks "
+            "(pip install 'requests[socks]')"
+        )
+    http = TwilioHttpClient(
+        timeout=TIMEOUT_SECONDS,
+        proxy={urlsplit(base).scheme: proxy} if proxy is not None else None,
+    )
+    if http.session is not None:  # pool_connections=True: one kept-alive session
+        http.session.trust_env = False  # the environment was read above, once
+        http.session.verify = ca_bundle
+    client.http_client = http
     return client
+
+
+def _check_ca_bundle(ca_bundle: str) -> None:
+    """Load ``ca_bundle`` (a file or a directory, as ``requests`` takes it) once, at start."""
+    context = ssl.create_default_context()
+    try:
+        if os.path.isdir(ca_bundle):
+            context.load_verify_locations(capath=ca_bundle)
+        else:
+            context.load_verify_locations(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as error:
+        raise RuntimeError(f"the CA bundle for Twilio cannot be read: {ca_bundle}") from error
 
 
 class TwilioSender:
@@ -152,15 +195,11 @@ class TwilioSender:
         self.pacer = pacer
         self.status_callback = status_callback
 
-    def send(self, recipient: str, text: str) -> Outcome:
-        return self._send(recipient, text, urgent=False)
-
-    def send_urgent(self, recipient: str, text: str) -> Outcome:
-        """``send`` for a message that must not wait behind others (a one-time code)."""
-        return self._send(recipient, text, urgent=True)
-
-    def _send(self, recipient: str, text: str, *, urgent: bool) -> Outcome:
-        later = self.pacer.reserve(segment_count(text), urgent=urgent)
+    def send(self, message: Outgoing) -> Outcome:
+        """One SMS (``message.urgent``: ahead of the paced queue); an SMS cannot be edited, so
+        a message that replaces another is sent anew."""
+        recipient, text = message.recipient, sms_body(message)
+        later = self.pacer.reserve(segment_count(text), urgent=message.urgent)
         if later is not None:
             return Deferred(timedelta(seconds=later))
         origin = (
@@ -170,7 +209,7 @@ class TwilioSender:
         )
         extra = {"status_callback": self.status_callback} if self.status_callback else {}
         try:
-            message = self.client.messages.create(to=recipient, body=text, **origin, **extra)
+            sent = self.client.messages.create(to=recipient, body=text, **origin, **extra)
         except TwilioException as exc:
             return _refused(exc, recipient)
         except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
@@ -180,7 +219,33 @@ class TwilioSender:
             return Undeliverable(
                 f"no answer from Twilio ({type(exc).__name__}); not resent, so never sent twice"
             )
-        return Sent(provider_id=str(message.sid))
+        return Sent(provider_id=str(sent.sid))
+
+    def find_sent(self, message: Outgoing) -> Outcome | None:
+        """Whether Twilio has this message already (Messages list filtered by the recipient and
+        the day it was written, a minute earlier for clocks that differ; the same text):
+        ``Sent`` with its sid, None if not, ``RetryLater`` if Twilio cannot be asked now."""
+        if message.tried_since is None:  # never tried: nothing to look for
+            return None
+        # Twilio filters by the day sent (GMT), which is as fine as it goes.
+        since = datetime.combine(
+            (message.tried_since - timedelta(minutes=1)).date(), datetime.min.time(), UTC
+        )
+        body = sms_body(message)
+        try:
+            found = self.client.messages.list(to=message.recipient, date_sent_after=since, limit=50)
+        except (TwilioException, urllib3.exceptions.HTTPError, requests.RequestException) as exc:
+            return RetryLater(f"Twilio cannot say whether it has the message: {exc}")
+        for earlier in found:
+            if earlier.body == body and earlier.status not in {"failed", "canceled"}:
+                return Sent(provider_id=str(earlier.sid))
+        return None
+
+
+def sms_body(message: Outgoing) -> str:
+    """The SMS text: the message and its choices, numbered (a reply of the number picks one)."""
+    lines = [f"{n} {label}" for n, (_id, label) in enumerate(message.choices, start=1)]
+    return "\n".join([message.text, *lines])
 
 
 def _refused(exc: TwilioException, recipient: str) -> Outcome:
@@ -202,8 +267,8 @@ def _never_reached(exc: urllib3.exceptions.HTTPError | requests.RequestException
     such host, or the connection timed out). Anything else (a connection that broke, a read
     timeout, TLS or a proxy failing) may have come after Twilio took the message.
 
-    ``twilio_client`` raises urllib3's exceptions; a client on ``requests`` (twilio's own)
-    wraps the same ones, and is judged the same way."""
+    twilio's client raises ``requests``' exceptions, which wrap urllib3's; a bare urllib3 one
+    is judged the same way."""
     if isinstance(exc, requests.RequestException):
         if isinstance(exc, requests.ConnectTimeout):
             return True
@@ -227,39 +292,19 @@ class OptOutGuard:
         self.db = db
         self.clock = clock
 
-    def send(self, recipient: str, text: str) -> Outcome:
-        return self._send(recipient, text, urgent=False)
-
-    def send_urgent(self, recipient: str, text: str) -> Outcome:
-        """The wrapped sender's ``send_urgent`` if it has one (else its ``send``)."""
-        return self._send(recipient, text, urgent=True)
-
-    def _send(self, recipient: str, text: str, *, urgent: bool) -> Outcome:
-        send = getattr(self.sender, "send_urgent", None) if urgent else None
-        outcome = send(recipient, text) if send is not None else self.sender.send(recipient, text)
+    def send(self, message: Outgoing) -> Outcome:
+        outcome = self.sender.send(message)
         if isinstance(outcome, RecipientOptedOut):
             with SmsRecords.begin(self.db) as records:
-                if records.opt_out(recipient, reason="twilio 21610", now=self.clock.now()):
-                    log.info("%s opted out (Twilio 21610)", mask_phone(recipient))
+                if records.opt_out(message.recipient, reason="twilio 21610", now=self.clock.now()):
+                    log.info("%s opted out (Twilio 21610)", mask_phone(message.recipient))
         return outcome
 
-
-def twilio_sender_from(settings: Settings) -> TwilioSender | None:
-    """The Twilio sender ``PLATEBOT_TWILIO_*`` call for; None when they are not all set."""
-    sid, token, origin = (
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_from,
-    )
-    if not (sid and token and origin):
+    def find_sent(self, message: Outgoing) -> Outcome | None:
+        """The wrapped sender's answer, if its provider can be asked (else: not sent)."""
+        if isinstance(self.sender, Reconciling):
+            return self.sender.find_sent(message)
         return None
-    api_base = str(settings.twilio_api_base) if settings.twilio_api_base else None
-    return TwilioSender(
-        twilio_client(sid, token.get_secret_value(), api_base),
-        sender=origin,
-        pacer=SegmentPacer(settings.sms_segments_per_second),
-        status_callback=str(settings.public_url).rstrip("/") + STATUS_PATH,
-    )
 
 
 def guard_opt_outs(

@@ -14,11 +14,21 @@ from sqlalchemy.orm import Session
 
 from core.accounts import Account, Language
 from core.conversation import AlreadyHandled, Conversation
+from core.notices import ContactPoint
 from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
 from store.prepared import Prepared
 from store.sms_tables import sms_opt_outs
-from store.tables import accounts, conversations, inbound_messages, one_time_codes, outbox
+from store.tables import (
+    accounts,
+    contact_points,
+    conversations,
+    dispatch_lanes,
+    inbound_messages,
+    one_time_codes,
+    outbox,
+)
+from store.telegram_tables import telegram_chats
 
 
 class Scope:
@@ -107,6 +117,15 @@ class SqlAccountRepository:
         """Inserted at once with plain SQL; ``account`` gets its id. The object is not tracked
         afterwards: to change an account, load it with ``get``."""
         account.id = _insert_row(self.scope.connection, _INSERT_ACCOUNT, account, accounts)
+        _LINK[self.scope.connection.dialect.name == "postgresql"].write(
+            self.scope.connection,
+            {
+                "channel": Channel.SMS,
+                "address": account.phone,
+                "account_id": account.id,
+                "linked_at": account.created_at,
+            },
+        )
 
     def get(self, account_id: int) -> Account | None:
         return self.scope.session.get(Account, account_id)
@@ -167,7 +186,6 @@ _SAVE_CODE = Prepared(
         used_at=sa.bindparam("used_at", type_=one_time_codes.c.used_at.type),
     )
 )
-_INSERT_OUTBOX = _insert_of(outbox)
 
 
 def _insert_row(
@@ -223,10 +241,54 @@ class SqlCodeRepository:
 
 
 _o = outbox.c
+_OPEN = f"('{OutboxStatus.PENDING}', '{OutboxStatus.SENDING}')"
 _OUTBOX_FIELDS = [column.name for column in outbox.columns]
-# The dispatcher's claim: due rows, locked (other dispatchers skip them on PostgreSQL; SQLite's
-# BEGIN IMMEDIATE makes the whole claim exclusive), and for each whether its SMS recipient opted
-# out. That check used to be a transaction of its own for every message sent.
+_OUTBOX_KEYS = [name for name in _OUTBOX_FIELDS if name != "id"]
+
+
+def _insert_new_message(dialect: Any) -> Prepared:
+    """Insert a message unless its dedupe key is taken; returns its id (None: not inserted)."""
+    statement = (
+        dialect.insert(outbox)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_o.id)
+    )
+    return Prepared(statement, column_keys=_OUTBOX_KEYS)
+
+
+# By ``connection.dialect.name == "postgresql"``: ON CONFLICT is spelt by each dialect.
+_INSERT_OUTBOX = {False: _insert_new_message(sqlite), True: _insert_new_message(postgresql)}
+# A later update of a live message replaces the pending ones: only the latest is sent.
+_COALESCE = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.channel == sa.bindparam("channel", type_=_o.channel.type),
+        _o.recipient == sa.bindparam("recipient"),
+        _o.live_key == sa.bindparam("live_key"),
+        _o.status == OutboxStatus.PENDING,
+        _o.id != sa.bindparam("id"),
+    )
+    .values(status=OutboxStatus.SKIPPED, last_error="replaced by a later update")
+)
+_earlier = outbox.alias("earlier")
+# The provider's id of the message a live update replaces: the last one of it that was sent.
+_REPLACES = (
+    sa.select(_earlier.c.provider_id)
+    .where(
+        _earlier.c.channel == _o.channel,
+        _earlier.c.recipient == _o.recipient,
+        _earlier.c.live_key == _o.live_key,
+        _earlier.c.status == OutboxStatus.SENT,
+        _earlier.c.provider_id.is_not(None),
+    )
+    .order_by(_earlier.c.sent_at.desc(), _earlier.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+# The dispatcher's claim: one channel's due rows, most urgent first (the ``ix_outbox_claim``
+# index gives that order, so a code is found at once behind 100,000 broadcast rows), locked
+# (other dispatchers skip them on PostgreSQL; SQLite's BEGIN IMMEDIATE makes the whole claim
+# exclusive), each with whether its SMS recipient opted out and the live message it replaces.
 _CLAIM_DUE = (
     sa.select(
         outbox,
@@ -234,18 +296,32 @@ _CLAIM_DUE = (
             _o.channel == Channel.SMS,
             sa.exists().where(sms_opt_outs.c.phone == _o.recipient),
         ).label("opted_out"),
+        sa.case((_o.live_key.is_(None), sa.null()), else_=_REPLACES).label("replaces"),
     )
     .where(
-        _o.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        _o.channel == sa.bindparam("channel", type_=_o.channel.type),
+        # Spelt as the index's own condition, with literals: only then may either database use
+        # the partial index (a bound parameter cannot prove the row is in it).
+        sa.text(f"outbox.status IN {_OPEN}"),
         _o.due_at <= sa.bindparam("now", type_=_o.due_at.type),
     )
-    .order_by(_o.due_at, _o.id)
+    .order_by(_o.priority, _o.due_at, _o.id)
     .limit(sa.bindparam("limit", type_=sa.Integer))
     .with_for_update(of=outbox, skip_locked=True)
 )
 # What the dispatcher changes on a message (claimed, sent, retried, postponed, failed: the
 # methods of ``OutboxMessage``), written only if the row is still as the dispatcher read it.
-_WRITTEN = ["status", "attempts", "due_at", "sent_at", "last_error", "provider_id", "params"]
+_WRITTEN = [
+    "status",
+    "attempts",
+    "due_at",
+    "sent_at",
+    "sending_since",
+    "in_doubt",
+    "last_error",
+    "provider_id",
+    "params",
+]
 _UPDATE_OUTBOX = Prepared(
     sa.update(outbox)
     .where(
@@ -261,31 +337,84 @@ _OPTED_OUT = Prepared(
 )
 
 
+_lane = dispatch_lanes.c
+_TAKE_LANE = Prepared(
+    sa.update(dispatch_lanes)
+    .where(
+        _lane.channel == sa.bindparam("channel", type_=_lane.channel.type),
+        sa.or_(
+            _lane.holder == sa.bindparam("holder"),
+            _lane.lease_until < sa.bindparam("now", type_=_lane.lease_until.type),
+        ),
+    )
+    .values(
+        holder=sa.bindparam("holder"),
+        lease_until=sa.bindparam("until", type_=_lane.lease_until.type),
+    )
+)
+
+
+def _new_lane(dialect: Any) -> Prepared:
+    statement = dialect.insert(dispatch_lanes).on_conflict_do_nothing(index_elements=["channel"])
+    return Prepared(statement, column_keys=["channel", "holder", "lease_until"])
+
+
+_NEW_LANE = {False: _new_lane(sqlite), True: _new_lane(postgresql)}
+
+
 class SqlOutboxRepository:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def add(self, message: OutboxMessage) -> None:
-        """Inserted at once with plain SQL: writing notices is on the hot path of many turns."""
-        message.id = _insert_row(self.scope.connection, _INSERT_OUTBOX, message, outbox)
+    def lead(self, channel: Channel, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or keep the channel's lane until ``until``: True if ``holder`` has it (it held
+        it, or the last holder's lease ran out). The row stays locked to the end of the
+        caller's transaction, so two dispatchers never both take it."""
+        connection = self.scope.connection
+        params = {"channel": channel, "holder": holder, "now": now, "until": until}
+        if _TAKE_LANE.write(connection, params) == 1:
+            return True
+        new = {"channel": channel, "holder": holder, "lease_until": until}
+        return _NEW_LANE[connection.dialect.name == "postgresql"].write(connection, new) == 1
 
-    def get(self, message_id: int) -> OutboxMessage | None:
-        return self.scope.session.get(OutboxMessage, message_id)
+    def add(self, message: OutboxMessage) -> bool:
+        """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
+        unless its dedupe key is taken (``INSERT … ON CONFLICT DO NOTHING``: no error, so the
+        caller's transaction goes on)."""
+        connection = self.scope.connection
+        values = {name: getattr(message, name) for name in _OUTBOX_KEYS}
+        statement = _INSERT_OUTBOX[connection.dialect.name == "postgresql"]
+        found = statement.run(connection, values).scalar()
+        if found is None:
+            return False
+        message.id = int(found)
+        if message.live_key is not None:
+            params = {
+                "channel": message.channel,
+                "recipient": message.recipient,
+                "live_key": message.live_key,
+                "id": message.id,
+            }
+            _COALESCE.write(connection, params)
+        return True
 
-    def claim_due(self, now: datetime, limit: int) -> Sequence[Due]:
-        """Pending rows that are due, and rows whose dispatcher lease ran out, locked for us; read
-        with plain SQL (the messages are not tracked: ``update`` writes back what changed).
+    def claim_due(self, channel: Channel, now: datetime, limit: int) -> Sequence[Due]:
+        """The channel's pending rows that are due, and rows whose dispatcher lease ran out,
+        most urgent first, locked for us; read with plain SQL (the messages are not tracked:
+        ``update`` writes back what changed).
 
         ``SKIP LOCKED`` lets several dispatchers share the table on PostgreSQL; SQLite's
         ``BEGIN IMMEDIATE`` already makes the claim exclusive. This is one statement for a
         whole batch, run through SQLAlchemy's Core execution: a ``Prepared`` result gives one
         row or one column, not every column of several rows.
         """
-        rows = self.scope.connection.execute(_CLAIM_DUE, {"now": now, "limit": limit})
+        params = {"channel": channel, "now": now, "limit": limit}
+        rows = self.scope.connection.execute(_CLAIM_DUE, params)
         return [
             Due(
                 OutboxMessage(**{name: row[name] for name in _OUTBOX_FIELDS}),
                 bool(row["opted_out"]),
+                row["replaces"],
             )
             for row in rows.mappings()
         ]
@@ -305,6 +434,70 @@ class SqlOutboxRepository:
         params: dict[str, Any] = {f"p_{name}": getattr(message, name) for name in _WRITTEN}
         params.update(w_id=message.id, w_status=if_status, w_attempts=if_attempts)
         return _UPDATE_OUTBOX.write(self.scope.connection, params) == 1
+
+
+def _link_of(dialect: Any) -> Prepared:
+    """Link a contact point to an account (a chat signed in to another account moves)."""
+    insert = dialect.insert(contact_points)
+    statement = insert.on_conflict_do_update(
+        index_elements=["channel", "address"],
+        set_={"account_id": insert.excluded.account_id, "linked_at": insert.excluded.linked_at},
+        where=contact_points.c.account_id != insert.excluded.account_id,
+    )
+    return Prepared(statement, column_keys=["channel", "address", "account_id", "linked_at"])
+
+
+_LINK = {False: _link_of(sqlite), True: _link_of(postgresql)}
+_cp = contact_points.c
+# Reachable: an SMS number that has not sent STOP, a chat that has not blocked the bot (the
+# channels' own records, kept as before).
+_CONTACT_POINTS = sa.select(
+    _cp.channel,
+    _cp.address,
+    _cp.account_id,
+    sa.not_(
+        sa.or_(
+            sa.and_(
+                _cp.channel == Channel.SMS,
+                sa.exists().where(sms_opt_outs.c.phone == _cp.address),
+            ),
+            sa.and_(
+                _cp.channel == Channel.TELEGRAM,
+                sa.exists().where(
+                    telegram_chats.c.chat_id == _cp.address,
+                    telegram_chats.c.unreachable_since.is_not(None),
+                ),
+            ),
+        )
+    ).label("reachable"),
+)
+
+
+class SqlContactRepository:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def of_account(self, account_id: int) -> list[ContactPoint]:
+        """The account's contact points, SMS first, then chats linked most recently first."""
+        query = _CONTACT_POINTS.where(_cp.account_id == account_id).order_by(
+            _cp.channel, _cp.linked_at.desc()
+        )
+        return [
+            ContactPoint(Channel(row.channel), row.address, row.account_id, bool(row.reachable))
+            for row in self.scope.connection.execute(query)
+        ]
+
+    def link(self, *, channel: str, address: str, account_id: int, now: datetime) -> None:
+        if channel != Channel.TELEGRAM:  # an SMS number is the account's own phone
+            return
+        connection = self.scope.connection
+        values = {
+            "channel": Channel.TELEGRAM,
+            "address": address,
+            "account_id": account_id,
+            "linked_at": now,
+        }
+        _LINK[connection.dialect.name == "postgresql"].write(connection, values)
 
 
 def _conn(session: Session) -> Connection:

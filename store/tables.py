@@ -66,19 +66,71 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("channel", enum_column(Channel), nullable=False),
     sa.Column("recipient", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.Integer),
     sa.Column("key", sa.String(80), nullable=False),
     sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("choices", sa.JSON, nullable=False),
     sa.Column("language", enum_column(Language), nullable=False),
+    sa.Column("dedupe_key", sa.String(120), nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("live_key", sa.String(80)),
     sa.Column("sensitive", sa.Boolean, nullable=False, default=False),
     sa.Column("status", enum_column(OutboxStatus), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("due_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
+    sa.Column("sending_since", UTCDateTime),
+    sa.Column("in_doubt", sa.Boolean, nullable=False, default=False),
     sa.Column("last_error", sa.String(500)),
     sa.Column("provider_id", sa.String(64)),
-    sa.Column("meta", sa.JSON, nullable=False),
+    sa.UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
     sa.Index("ix_outbox_status_due", "status", "due_at"),
+    # The dispatcher's claim walks this in order (a channel's open rows, most urgent first), so
+    # a code is found at once however many broadcast rows wait behind it.
+    sa.Index(
+        "ix_outbox_claim",
+        "channel",
+        "priority",
+        "due_at",
+        "id",
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    ),
+    # The live message an update replaces, and the pending updates it coalesces.
+    sa.Index(
+        "ix_outbox_live",
+        "channel",
+        "recipient",
+        "live_key",
+        sqlite_where=sa.text("live_key IS NOT NULL"),
+        postgresql_where=sa.text("live_key IS NOT NULL"),
+    ),
+)
+
+# Which dispatcher sends a channel's messages: one for all server processes, so that the
+# channel's pace (SMS segments a second, Telegram's 30 a second) holds whatever runs. The holder
+# renews its lease every round; when it stops (or dies), another takes the lane after it.
+dispatch_lanes = sa.Table(
+    "dispatch_lanes",
+    metadata,
+    sa.Column("channel", enum_column(Channel), primary_key=True),
+    sa.Column("holder", sa.String(40), nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=False),
+)
+
+# Where an account can be reached: its SMS number (written with the account) and each Telegram
+# chat signed in to it. Whether one can be reached now is read from the channel's own records
+# (``sms_opt_outs``: STOP; ``telegram_chats.unreachable_since``: the bot was blocked), which the
+# channels keep up to date as before.
+contact_points = sa.Table(
+    "contact_points",
+    metadata,
+    sa.Column("channel", enum_column(Channel), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("linked_at", UTCDateTime, nullable=False),
+    sa.Index("ix_contact_points_account", "account_id"),
 )
 
 conversations = sa.Table(

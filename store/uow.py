@@ -26,6 +26,7 @@ from store.repositories import (
     Scope,
     SqlAccountRepository,
     SqlCodeRepository,
+    SqlContactRepository,
     SqlConversationRepository,
     SqlInboundLog,
     SqlOutboxRepository,
@@ -146,6 +147,7 @@ class SqlUnitOfWork:
     accounts = _Repository(SqlAccountRepository)
     codes = _Repository(SqlCodeRepository)
     outbox = _Repository(SqlOutboxRepository)
+    contacts = _Repository(SqlContactRepository)
     conversations = _Repository(lambda scope: SqlConversationRepository(scope.connection))
     inbound = _Repository(lambda scope: SqlInboundLog(scope.connection))
     offices = _Repository(lambda scope: SqlOfficeRepository(scope.session))

@@ -71,9 +71,10 @@ def lang(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def standin() -> Iterator[TwilioStandIn]:
-    """A local stand-in of Twilio's Messages REST API (the real twilio client talks to it)."""
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as running:
+def standin(clock: ManualClock) -> Iterator[TwilioStandIn]:
+    """A local stand-in of Twilio's Messages REST API (the real twilio client talks to it), on
+    the test's clock."""
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN, now=clock.now) as running:
         yield running
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.render import read_callback
 from bot.render import render as render_telegram
+from core import outbox
+from core.accounts import Language
 from core.clock import Clock
-from core.outbox import Channel
+from core.outbox import Channel, OutboxMessage, Outcome, Outgoing, Priority, Sent
+from core.ports import Sender
 from dialogs.render import render_plain
 from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Outcome, Sender, Sent
 from platebot.settings import Settings
 from sms.render import render_pages
 from sms.segments import segment_count
+from sms.sender import sms_body
 
 
 @dataclass
@@ -27,8 +33,8 @@ class CapturingSender:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    def send(self, recipient: str, text: str) -> Outcome:
-        self.sent.append((recipient, text))
+    def send(self, message: Outgoing) -> Outcome:
+        self.sent.append((message.recipient, sms_body(message)))
         return Sent(provider_id=f"SM{len(self.sent):032d}")
 
     def last_code(self, phone: str) -> str:
@@ -158,3 +164,35 @@ def build_staff_app(db: SqlEngine, clock: Clock, sms: Sender) -> App:
     """The app as the ``app`` fixture builds it, with the staff API on."""
     settings = Settings(database_url=str(db.url), secret_key="test-secret", staff_token=STAFF_TOKEN)
     return build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
+
+
+_row_keys = itertools.count(1)
+
+
+def outbox_row(
+    *,
+    phone: str,
+    key: str,
+    params: dict[str, Any],
+    language: Language,
+    now: datetime,
+    sensitive: bool = False,
+    channel: Channel = Channel.SMS,
+    priority: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """An outbox row as a notice fans out into (a code, when ``sensitive``: first, wiped once
+    sent), with a dedupe key of its own unless one is given."""
+    return outbox.message(
+        channel=channel,
+        recipient=phone,
+        key=key,
+        params=params,
+        language=language,
+        now=now,
+        dedupe_key=dedupe_key or f"test:{next(_row_keys)}",
+        priority=priority
+        if priority is not None
+        else (Priority.CODE if sensitive else Priority.NOTICE),
+        sensitive=sensitive,
+    )

@@ -10,8 +10,8 @@ from typing import Any
 
 from transitions import EventData
 
-from core import outbox
 from core.clock import Clock, ManualClock
+from core.notices import NoticeKind, notify
 from dialogs.engine import Engine
 from dialogs.flow import BaseFlow, Event, Services, Turn, turn_of
 from dialogs.flows.menu import MenuFlow
@@ -50,14 +50,15 @@ class TallyFlow(BaseFlow):
             release.wait(timeout=30)
         turn.conversation.data = {**turn.data, "seen": [*seen, text]}
         if text == "boom":  # write something, then fail: none of it may stay
-            turn.uow.outbox.add(
-                outbox.sms(
-                    phone="+8613800138000",
-                    key="raw",
-                    params={"text": "boom"},
-                    language=turn.language,
-                    now=turn.now,
-                )
+            notify(
+                turn.uow,
+                phone="+8613800138000",
+                kind=NoticeKind.LAPSE,
+                key="raw",
+                params={"text": "boom"},
+                dedupe_key=f"boom:{turn.conversation.id}",
+                language=turn.language,
+                now=turn.now,
             )
             raise RuntimeError("a bug in a flow, for +8613800138000")
 

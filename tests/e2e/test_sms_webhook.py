@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import OutboxStatus, sms
+from core.outbox import OutboxStatus
 from platebot.bootstrap import App, build_app
 from platebot.server import create_web_app
 from platebot.turn_process import TurnProcessFailed
@@ -34,6 +34,7 @@ from tests.sms_support import (
     twilio_settings,
 )
 from tests.standins.twilio_api import TwilioStandIn
+from tests.support import outbox_row
 
 PHONE = "+8613800138000"
 PERSON_ID = "440304199001011233"
@@ -57,7 +58,7 @@ def count(db: Engine, table: sa.Table) -> int:
 
 def notice(app: App, phone: str, text: str) -> int:
     """Staff write a notice to ``phone`` into the outbox; returns its id."""
-    message = sms(
+    message = outbox_row(
         phone=phone, key="raw", params={"text": text}, language=Language.ZH, now=app.clock.now()
     )
     with app.uow() as uow:

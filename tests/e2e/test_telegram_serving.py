@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 from bot.sender import TelegramSender
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel, OutboxMessage
+from core.outbox import Channel, Outgoing, RetryLater
 from platebot.bootstrap import build_app
 from platebot.cli import app as cli
-from platebot.dispatcher import RetryLater
 from platebot.server import create_web_app
 from platebot.settings import SettingsError
 from tests.standins.telegram_api import (
@@ -26,7 +25,7 @@ from tests.standins.telegram_api import (
     running_bot_api,
     settings_for,
 )
-from tests.support import CapturingSender
+from tests.support import CapturingSender, outbox_row
 
 
 @pytest.fixture
@@ -77,14 +76,13 @@ def test_with_a_token_notices_to_chats_go_out_through_the_bot_api_until_the_serv
         now = app.clock.now()
         with app.uow() as uow:
             uow.outbox.add(
-                OutboxMessage(
+                outbox_row(
                     channel=Channel.TELEGRAM,
-                    recipient="42",
+                    phone="42",
                     key="raw",
                     params={"text": "您的预选号牌即将到期"},
                     language=Language.ZH,
-                    created_at=now,
-                    due_at=now,
+                    now=now,
                 )
             )
             uow.commit()
@@ -105,7 +103,7 @@ def test_a_token_the_bot_api_refuses_stops_start_up_and_is_never_shown(
     assert "999:wrong" not in str(refused.value)
     sender = app.senders[Channel.TELEGRAM]
     assert isinstance(sender, TelegramSender)
-    outcome = sender.send("42", "您好")
+    outcome = sender.send(Outgoing("42", "您好"))
     assert isinstance(outcome, RetryLater) and "999:wrong" not in outcome.error
     assert not sender.bot.running
 

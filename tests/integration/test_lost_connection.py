@@ -11,16 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 from transitions import EventData
 
-from core import outbox
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel
+from core.outbox import Channel, Outcome, Outgoing, Sent
 from dialogs.replies import Inbound
-from platebot.dispatcher import Dispatcher, Outcome, Sent
+from platebot.dispatcher import Dispatcher
 from store import db as store_db
 from store.db import normalise_url
 from store.tables import outbox as outbox_table
 from store.uow import SqlUnitOfWork, UnitOfWorkFactory
+from tests.support import outbox_row
 from tests.tally import TallyFlow, start_tally, tally_engine, tally_of
 
 
@@ -174,7 +174,7 @@ def test_a_send_is_recorded_though_the_server_dropped_the_connections_meanwhile(
     uow = UnitOfWorkFactory(postgres)
     with uow() as unit:
         unit.outbox.add(
-            outbox.sms(
+            outbox_row(
                 phone="+8613800138000",
                 key="raw",
                 params={"text": "notice"},
@@ -186,7 +186,8 @@ def test_a_send_is_recorded_though_the_server_dropped_the_connections_meanwhile(
     sent: list[str] = []
 
     class RestartDuringSend:
-        def send(self, recipient: str, text: str) -> Outcome:
+        def send(self, message: Outgoing) -> Outcome:
+            text = message.text
             assert _drop_pooled_connections(postgres) >= 1  # the claim's connection, just used
             sent.append(text)
             return Sent("SM1")

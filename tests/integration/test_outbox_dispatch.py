@@ -7,17 +7,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from core import outbox, verification
+from core import verification
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel
+from core.outbox import LEASE, Channel, Outcome, Outgoing, Priority, RetryLater, Sent, Undeliverable
 from platebot.bootstrap import App
-from platebot.dispatcher import Dispatcher, Outcome, RetryLater, Sent, Undeliverable
+from platebot.dispatcher import IN_DOUBT_TWICE, LANE_LEASE, Dispatcher
 from sms.records import SmsRecords
 from store.tables import one_time_codes
 from store.tables import outbox as outbox_table
+from tests.support import outbox_row
 
 PHONE = "+8613800138000"
 KEY = b"test key"
@@ -31,18 +33,18 @@ class Scripted:
     delivered: list[tuple[str, str]] = field(default_factory=list)
     calls: int = 0
 
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
         self.calls += 1
         outcome = self.script.pop(0) if self.script else Sent("SM1")
         if isinstance(outcome, Sent):
-            self.delivered.append((recipient, text))
+            self.delivered.append((message.recipient, message.text))
         return outcome
 
 
 def _write(app: App, *, key: str = "sms.code", sensitive: bool = True) -> None:
     with app.uow() as uow:
         uow.outbox.add(
-            outbox.sms(
+            outbox_row(
                 phone=PHONE,
                 key=key,
                 params={"code": "123456", "minutes": 5},
@@ -115,7 +117,7 @@ def test_a_message_claimed_by_one_dispatcher_is_not_sent_by_another(
 ) -> None:
     first, second = Scripted(), Scripted()
     _write(app, sensitive=False)
-    claimed, _ = Dispatcher(app.uow, clock, {Channel.SMS: first})._claim()
+    claimed = Dispatcher(app.uow, clock, {Channel.SMS: first})._claim(Channel.SMS)
     assert len(claimed) == 1
     assert Dispatcher(app.uow, clock, {Channel.SMS: second}).run_once() == 0
     assert second.calls == 0
@@ -123,7 +125,7 @@ def test_a_message_claimed_by_one_dispatcher_is_not_sent_by_another(
 
 def test_a_channel_without_a_sender_is_recorded_as_failed(app: App, clock: ManualClock) -> None:
     with app.uow() as uow:
-        message = outbox.sms(
+        message = outbox_row(
             phone=PHONE, key="raw", params={"text": "hi"}, language=Language.ZH, now=clock.now()
         )
         message.channel = Channel.TELEGRAM
@@ -185,7 +187,7 @@ def test_an_sms_opt_out_does_not_hold_back_another_channels_messages(
     with SmsRecords.begin(app.db) as records:
         records.opt_out(PHONE, reason="STOP", now=clock.now())
     with app.uow() as uow:
-        message = outbox.sms(
+        message = outbox_row(
             phone=PHONE, key="raw", params={"text": "hi"}, language=Language.ZH, now=clock.now()
         )
         message.channel = Channel.TELEGRAM  # a recipient that reads like the opted-out number
@@ -207,9 +209,9 @@ def test_an_interrupted_dispatcher_finishes_its_send_and_gives_the_rest_back(
 
     @dataclass
     class StoppedDuring(Scripted):
-        def send(self, recipient: str, text: str) -> Outcome:
+        def send(self, message: Outgoing) -> Outcome:
             dispatcher.interrupt()  # the stop comes while this message is with the provider
-            return super().send(recipient, text)
+            return super().send(message)
 
     provider = StoppedDuring()
     dispatcher = Dispatcher(app.uow, clock, {Channel.SMS: provider}, code_key=KEY)
@@ -220,3 +222,102 @@ def test_an_interrupted_dispatcher_finishes_its_send_and_gives_the_rest_back(
     assert dispatcher.run_once() == 0 and provider.calls == 1, "nothing more once stopping"
     fresh = Dispatcher(app.uow, clock, {Channel.SMS: provider}, code_key=KEY)
     assert fresh.run_once() == 2 and provider.calls == 3
+
+
+def test_one_dispatcher_of_all_processes_holds_a_channels_lane_until_it_stops(
+    app: App, clock: ManualClock
+) -> None:
+    """Two server processes' lanes: one sends on a channel (so the channel's pace holds
+    overall); when it stops, the other takes the lane over a few seconds later."""
+    first, second = Scripted(), Scripted()
+    first_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: first}).lanes())
+    second_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: second}).lanes())
+    _write(app, sensitive=False)
+    assert first_lanes["outbox:sms"]() == 1
+    _write(app, sensitive=False)
+    assert second_lanes["outbox:sms"]() == 0  # the first holds the lane
+    clock.advance(LANE_LEASE / 2)
+    assert first_lanes["outbox:sms"]() == 1  # and renews it every round
+    _write(app, sensitive=False)
+    clock.advance(LANE_LEASE - timedelta(seconds=1))
+    assert second_lanes["outbox:sms"]() == 0
+    clock.advance(timedelta(seconds=2))  # the first stopped: its lease ran out
+    assert second_lanes["outbox:sms"]() == 1
+    assert (first.calls, second.calls) == (2, 1)
+    assert first_lanes["outbox:sms"]() == 0  # the lane is the second's now
+
+
+def test_each_channel_has_its_own_lane(app: App, clock: ManualClock) -> None:
+    sms, telegram = Scripted(), Scripted()
+    sms_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: sms}).lanes())
+    telegram_lanes = dict(Dispatcher(app.uow, clock, {Channel.TELEGRAM: telegram}).lanes())
+    with app.uow() as uow:
+        uow.outbox.add(
+            outbox_row(
+                channel=Channel.TELEGRAM,
+                phone="42",
+                key="raw",
+                params={"text": "hi"},
+                language=Language.ZH,
+                now=clock.now(),
+            )
+        )
+        uow.commit()
+    _write(app, sensitive=False)
+    assert sms_lanes["outbox:sms"]() == 1
+    assert telegram_lanes["outbox:telegram"]() == 1
+    assert (sms.calls, telegram.calls) == (1, 1)
+
+
+@dataclass
+class Crashing(Scripted):
+    """The process dies while this sender is sending (the provider may have the message)."""
+
+    def send(self, message: Outgoing) -> Outcome:
+        self.calls += 1
+        raise SystemExit("killed")
+
+
+def _write_telegram(app: App) -> None:
+    with app.uow() as uow:
+        uow.outbox.add(
+            outbox_row(
+                channel=Channel.TELEGRAM,
+                phone="42",
+                key="raw",
+                params={"text": "出价被超过"},
+                language=Language.ZH,
+                now=app.clock.now(),
+                priority=Priority.URGENT,
+            )
+        )
+        uow.commit()
+
+
+def test_a_telegram_message_in_doubt_after_a_crash_is_sent_again_once(
+    app: App, clock: ManualClock
+) -> None:
+    """Telegram cannot be asked what it delivered: a message its dispatcher was sending when it
+    died goes again (it may arrive twice); in doubt a second time, it is not sent a third."""
+    _write_telegram(app)
+    with pytest.raises(SystemExit):
+        Dispatcher(app.uow, clock, {Channel.TELEGRAM: Crashing()}).run_once()
+    clock.advance(LEASE + timedelta(seconds=1))
+    again = Scripted()
+    assert Dispatcher(app.uow, clock, {Channel.TELEGRAM: again}).run_once() == 1
+    assert again.delivered == [("42", "出价被超过")]
+
+    _write_telegram(app)  # another one, whose dispatchers die twice while sending it
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            Dispatcher(app.uow, clock, {Channel.TELEGRAM: Crashing()}).run_once()
+        clock.advance(LEASE + timedelta(seconds=1))
+    third = Scripted()
+    assert Dispatcher(app.uow, clock, {Channel.TELEGRAM: third}).run_once() == 1
+    assert third.calls == 0
+    last = max(_rows(app), key=lambda row: row["id"])
+    assert (last["status"], last["last_error"], last["in_doubt"]) == (
+        "failed",
+        IN_DOUBT_TWICE,
+        True,
+    )

@@ -44,7 +44,13 @@ def _row(**changes: object) -> dict[str, object]:
         "sent_at": None,
         "last_error": None,
         "provider_id": None,
-        "meta": {},
+        "account_id": None,
+        "choices": [],
+        "dedupe_key": "code:1",
+        "priority": 0,
+        "live_key": None,
+        "sending_since": None,
+        "in_doubt": False,
     }
     row.update(changes)
     return row
@@ -68,7 +74,10 @@ def test_a_row_written_and_read_back_as_sqlalchemy_would(db: SqlEngine) -> None:
 
 def test_a_parameter_used_twice_and_a_limit_in_the_statement(db: SqlEngine) -> None:
     with db.connect() as connection:
-        ids = [_INSERT.run(connection, _row(recipient="k", key="k")).scalar() for _ in range(7)]
+        ids = [
+            _INSERT.run(connection, _row(recipient="k", key="k", dedupe_key=f"k{n}")).scalar()
+            for n in range(7)
+        ]
         _INSERT.run(connection, _row(recipient="k", key="other")).scalar()
         found = list(_BY_RECIPIENT.run(connection, {"who": "k"}).scalars())
     assert found == ids[:5]

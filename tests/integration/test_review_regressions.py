@@ -10,18 +10,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 
-from core import outbox, verification
+from core import verification
 from core.accounts import Language
 from core.clock import ManualClock
 from core.errors import CodeWrong, DomainError
-from core.outbox import Channel
+from core.outbox import Channel, Outcome, Outgoing, RetryLater, Sent
 from dialogs.replies import Inbound
 from platebot.bootstrap import App
-from platebot.dispatcher import Dispatcher, Outcome, RetryLater, Sent
+from platebot.dispatcher import Dispatcher
 from platebot.settings import SettingsError, load_settings
 from store.tables import accounts, one_time_codes
 from store.tables import outbox as outbox_table
 from store.uow import UnitOfWorkFactory
+from tests.support import outbox_row
 from tests.tally import TallyFlow, start_tally, tally_engine
 
 PHONE = "+8613800138000"
@@ -31,7 +32,7 @@ def _queue(app: App, count: int) -> None:
     with app.uow() as uow:
         for n in range(count):
             uow.outbox.add(
-                outbox.sms(
+                outbox_row(
                     phone=PHONE,
                     key="raw",
                     params={"text": f"notice {n}"},
@@ -52,14 +53,16 @@ def test_a_batch_that_outlives_its_lease_sends_each_message_once(
     other: list[Dispatcher] = []
 
     class Slow:
-        def send(self, recipient: str, text: str) -> Outcome:
+        def send(self, message: Outgoing) -> Outcome:
+            text = message.text
             sent.append(text)
             clock.advance(timedelta(minutes=2))
             other[0].run_once()  # finds nothing while the lease holds
             return Sent("SM")
 
     class Quick:
-        def send(self, recipient: str, text: str) -> Outcome:
+        def send(self, message: Outgoing) -> Outcome:
+            text = message.text
             sent.append(text)
             return Sent("SM")
 
@@ -77,17 +80,18 @@ def test_a_late_result_does_not_overwrite_the_result_of_a_later_claim(
 ) -> None:
     _queue(app, 1)
     late = Dispatcher(app.uow, clock, {Channel.SMS: object()})  # type: ignore[dict-item]
-    claims, _ = late._claim()
+    claims = late._claim(Channel.SMS)
     clock.advance(timedelta(minutes=6))  # the lease ran out: another dispatcher took it
     delivered: list[str] = []
 
     class Provider:
-        def send(self, recipient: str, text: str) -> Outcome:
+        def send(self, message: Outgoing) -> Outcome:
+            text = message.text
             delivered.append(text)
             return Sent("SM2")
 
     assert Dispatcher(app.uow, clock, {Channel.SMS: Provider()}).run_once() == 1
-    assert late._settle(claims[0], RetryLater("timed out")) == 0
+    assert late._record([(claims[0], RetryLater("timed out"))]) == (0, False)
     clock.advance(timedelta(hours=1))
     assert Dispatcher(app.uow, clock, {Channel.SMS: Provider()}).run_once() == 0
     assert delivered == ["notice 0"]

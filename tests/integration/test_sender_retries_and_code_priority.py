@@ -4,8 +4,8 @@ Telegram: a notice whose request may have reached the Bot API (no answer in time
 again; one that certainly did not (no connection, an error answer) is retried. The real
 python-telegram-bot ``Bot`` talks to the stand-in Bot API, which here can hold its answer.
 
-SMS: a one-time code (an ``OutboxMessage.sensitive`` message, sent with ``send_urgent``) does
-not wait behind a broadcast's backlog in the pacer; the pace still holds.
+SMS: a one-time code (an urgent message: ``Outgoing.urgent``) does not wait behind a broadcast's
+backlog in the pacer; the pace still holds.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from telegram.request import HTTPXRequest
 from bot.sender import TelegramSender
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel, OutboxStatus, sms
+from core.outbox import Channel, Deferred, OutboxStatus, Outgoing, Priority, Sent
+from core.ports import Sender
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Deferred, Sender, Sent
 from platebot.settings import Settings
 from sms.records import SmsRecords
 from sms.sender import OptOutGuard, SegmentPacer, TwilioSender, twilio_client
@@ -40,6 +40,7 @@ from tests.integration.test_telegram_sender import notify as notices
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 from tests.standins.telegram_api import TOKEN, BotApiStandIn
 from tests.standins.twilio_api import TwilioStandIn
+from tests.support import outbox_row
 from tests.unit.test_sms_pacer import FakeTime
 
 CHAT = 4242
@@ -257,9 +258,11 @@ def test_the_sms_sender_sends_a_code_while_a_broadcast_is_being_paced(
     pacer = SegmentPacer(1.0, burst=1.0, max_wait=0.25, monotonic=time, sleep=time.sleep)
     client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url)
     sender = OptOutGuard(TwilioSender(client, sender=OUR_NUMBER, pacer=pacer), db, clock)
-    outcomes = [sender.send(f"+86138000{n:05d}", "停电通知") for n in range(50)]
+    outcomes = [sender.send(Outgoing(f"+86138000{n:05d}", "停电通知")) for n in range(50)]
     assert sum(isinstance(o, Deferred) for o in outcomes) == 48
-    code = sender.send_urgent("+8613800138000", "您的验证码是 123456，5分钟内有效。")
+    code = sender.send(
+        Outgoing("+8613800138000", "您的验证码是 123456，5分钟内有效。", urgent=True)
+    )
     assert isinstance(code, Sent)
     assert [r.body for r in standin.delivered][-1].startswith("您的验证码是")
 
@@ -267,7 +270,7 @@ def test_the_sms_sender_sends_a_code_while_a_broadcast_is_being_paced(
 def _queue_code(app: App, phone: str) -> None:
     """A one-time code for ``phone`` into the outbox, as a registration step writes it."""
     with app.uow() as uow:
-        code = sms(
+        code = outbox_row(
             phone=phone,
             key="sms.code",
             params={"code": "123456", "minutes": 5},
@@ -315,12 +318,13 @@ def test_a_code_written_after_a_broadcast_goes_out_at_once(
         for n in range(100):
             notice = {"text": "停电通知"}
             uow.outbox.add(
-                sms(
+                outbox_row(
                     phone=f"+86138000{n:05d}",
                     key="raw",
                     params=notice,
                     language=Language.ZH,
                     now=clock.now(),
+                    priority=Priority.BROADCAST,
                 )
             )
         uow.commit()

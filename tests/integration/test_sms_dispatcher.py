@@ -15,14 +15,17 @@ from sqlalchemy.engine import Engine
 
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import Channel, OutboxStatus, sms
-from platebot.bootstrap import App, build_app
-from platebot.dispatcher import LEASE, Outcome, Sender
+from core.notices import NoticeKind, notify
+from core.outbox import LEASE, Channel, OutboxStatus, Outcome, Outgoing
+from core.ports import Sender
+from platebot.bootstrap import App, build_app, twilio_sender_from
+from platebot.dispatcher import URGENT_LEASE
 from sms.records import SmsRecords
-from sms.sender import SegmentPacer, TwilioSender, twilio_client, twilio_sender_from
+from sms.sender import SegmentPacer, TwilioSender, twilio_client
 from store.tables import outbox
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio_settings
 from tests.standins.twilio_api import DROP, Answer, TwilioStandIn
+from tests.support import outbox_row
 
 PHONE = "+8613800138000"
 
@@ -43,7 +46,9 @@ def server(db: Engine, clock: ManualClock, standin: TwilioStandIn, **senders: Se
 def notices(app: App, *texts: str, phone: str = PHONE) -> list[int]:
     """Notices written to the outbox, as a broadcast would."""
     messages = [
-        sms(phone=phone, key="raw", params={"text": t}, language=Language.ZH, now=app.clock.now())
+        outbox_row(
+            phone=phone, key="raw", params={"text": t}, language=Language.ZH, now=app.clock.now()
+        )
         for t in texts
     ]
     with app.uow() as uow:
@@ -113,11 +118,11 @@ class KilledAfter:
         self.sender = sender
         self.left = sends
 
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
         if self.left == 0:
             raise SystemExit("killed")
         self.left -= 1
-        return self.sender.send(recipient, text)
+        return self.sender.send(message)
 
 
 def test_process_killed_mid_batch_sends_nothing_twice(
@@ -274,7 +279,7 @@ def test_numbers_that_opted_out_are_read_once_by_the_claim_and_get_nothing(
     notices(app, "第一条", "第二条")
     notices(app, "别人的", "别人的第二条", phone="+8613900139000")
     with statements_on(app.db, "sms_opt_outs") as looked_up:
-        app.dispatcher.run_once()
+        app.dispatcher.run_channel(Channel.SMS)
     assert [r.body for r in standin.requests] == ["别人的", "别人的第二条"]
     assert statuses(app) == [OutboxStatus.SKIPPED] * 2 + [OutboxStatus.SENT] * 2
     assert len(looked_up) == 1
@@ -293,7 +298,7 @@ def test_messages_the_pacer_postpones_are_recorded_together(
     app = server(db, clock, standin, sms=sender)
     notices(app, *(f"通知{n}" for n in range(10)))
     with commits(app.db) as committed:
-        assert app.dispatcher.run_once() == 10
+        assert app.dispatcher.run_channel(Channel.SMS) == 10
     assert len(standin.delivered) == 2  # the burst
     assert len(committed) == 1 + 2 + 1  # the claim, each message sent, the postponed ones
     assert statuses(app) == [OutboxStatus.SENT] * 2 + [OutboxStatus.PENDING] * 8
@@ -308,10 +313,10 @@ class StopWhileSending:
         self.db = db
         self.clock = clock
 
-    def send(self, recipient: str, text: str) -> Outcome:
+    def send(self, message: Outgoing) -> Outcome:
         with SmsRecords.begin(self.db) as records:
             records.opt_out(PHONE, reason="STOP", now=self.clock.now())
-        return self.sender.send(recipient, text)
+        return self.sender.send(message)
 
 
 def test_a_stop_that_comes_in_while_the_batch_is_sent_holds_back_the_next_message(
@@ -325,3 +330,94 @@ def test_a_stop_that_comes_in_while_the_batch_is_sent_holds_back_the_next_messag
     app.dispatcher.run_once()
     assert [r.body for r in standin.requests] == ["别人的"]
     assert statuses(app) == [OutboxStatus.SENT, OutboxStatus.SKIPPED]
+
+
+# -- a crash while sending: the short lease of a code, and asking Twilio before sending again ---
+
+
+def code(app: App, text: str = "验证码 123456") -> None:
+    """A one-time code into the outbox (as registration writes it: urgent, SMS only)."""
+    with app.uow() as uow:
+        notify(
+            uow,
+            phone=PHONE,
+            kind=NoticeKind.CODE,
+            key="raw",
+            params={"text": text},
+            dedupe_key=f"code:{text}",
+            language=Language.ZH,
+            now=app.clock.now(),
+        )
+        uow.commit()
+
+
+class DiedAfterTwilioTookIt:
+    """The process dies after Twilio took the message, before its answer is recorded."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+
+    def send(self, message: Outgoing) -> Outcome:
+        self.sender.send(message)
+        raise SystemExit("killed")
+
+
+def test_a_code_whose_process_died_after_twilio_took_it_is_settled_not_sent_again(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    first = server(db, clock, standin, sms=DiedAfterTwilioTookIt(sender))
+    code(first)
+    with pytest.raises(SystemExit):
+        first.dispatcher.run_once()
+    second = server(db, clock, standin)
+    clock.advance(URGENT_LEASE - timedelta(seconds=1))
+    assert second.dispatcher.run_once() == 0  # the dead process's claim holds a little longer
+    clock.advance(timedelta(seconds=2))  # seconds, not the minutes of a broadcast's lease
+    assert second.dispatcher.run_once() == 1
+    assert standin.listed == 1  # Twilio was asked whether it has the message: it has
+    assert [r.body for r in standin.requests] == ["验证码 123456"]
+    with db.connect() as conn:
+        row = conn.execute(
+            sa.select(outbox.c.status, outbox.c.provider_id, outbox.c.in_doubt)
+        ).one()
+    assert tuple(row) == (OutboxStatus.SENT, standin.requests[0].sid, True)
+
+
+def test_a_code_whose_process_died_before_twilio_took_it_goes_out_within_seconds(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    notices(server(db, clock, standin), "别的通知")  # to the same number, another text
+    server(db, clock, standin).dispatcher.run_once()
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    first = server(db, clock, standin, sms=KilledAfter(sender, 0))
+    code(first)
+    with pytest.raises(SystemExit):
+        first.dispatcher.run_once()
+    clock.advance(URGENT_LEASE + timedelta(seconds=1))
+    assert server(db, clock, standin).dispatcher.run_once() == 1
+    assert standin.listed == 1  # Twilio has another message to the number, not this one
+    assert [r.body for r in standin.delivered] == ["别的通知", "验证码 123456"]
+    assert statuses(first) == [OutboxStatus.SENT, OutboxStatus.SENT]
+
+
+def test_a_message_in_doubt_waits_while_twilio_cannot_be_asked(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    first = server(db, clock, standin, sms=DiedAfterTwilioTookIt(sender))
+    code(first)
+    with pytest.raises(SystemExit):
+        first.dispatcher.run_once()
+    clock.advance(URGENT_LEASE + timedelta(seconds=1))
+    second = server(db, clock, standin)
+    standin.answer(Answer(503, None, "Unavailable"))  # the list fails: nothing is sent blind
+    second.dispatcher.run_once()
+    assert len(standin.requests) == 1 and statuses(second) == [OutboxStatus.PENDING]
+    clock.advance(timedelta(seconds=5))  # the backoff; then Twilio is asked again
+    second.dispatcher.run_once()
+    assert len(standin.requests) == 1 and statuses(second) == [OutboxStatus.SENT]
+    assert standin.listed == 1  # the failed list was not counted by the stand-in

@@ -1,7 +1,7 @@
-"""The twilio client's own HTTP layer (``sms.twilio_http``, urllib3 instead of ``requests``)
-against local servers: certificates are verified (with the CA bundle the environment names),
-the environment's proxy is used with its credentials, connections are kept alive, and a
-request that never left is told apart from one whose answer was lost."""
+"""The twilio client's HTTP layer (twilio's own, on ``requests``) against local servers:
+certificates are verified (with the CA bundle the environment names), the environment's proxy
+is used with its credentials, connections are kept alive, and a request that never left is told
+apart from one whose answer was lost."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from platebot.dispatcher import RetryLater, Sent, Undeliverable
+from core.outbox import Outgoing, RetryLater, Sent, Undeliverable
 from sms.sender import SegmentPacer, TwilioSender, twilio_client
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 from tests.standins.twilio_api import TwilioStandIn
@@ -72,7 +72,7 @@ def test_tls_to_a_server_whose_certificate_the_environments_ca_bundle_vouches_fo
     cert, key = certificate(tmp_path, "IP:127.0.0.1")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     with tls_standin(cert, key) as standin:
-        outcome = sender_to(standin.url).send(PHONE, "验证码 123456")
+        outcome = sender_to(standin.url).send(Outgoing(PHONE, "验证码 123456"))
         assert isinstance(outcome, Sent)
         assert [r.body for r in standin.delivered] == ["验证码 123456"]
 
@@ -89,7 +89,7 @@ def test_a_certificate_that_does_not_vouch_for_the_host_is_refused_before_anythi
     if trusted:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     with tls_standin(cert, key) as standin:
-        outcome = sender_to(standin.url).send(PHONE, "验证码 123456")
+        outcome = sender_to(standin.url).send(Outgoing(PHONE, "验证码 123456"))
         assert isinstance(outcome, Undeliverable)  # as with requests: not retried
         assert standin.requests == []
 
@@ -98,7 +98,7 @@ def test_a_refused_connection_never_reached_twilio_and_is_retried() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    outcome = sender_to(f"http://127.0.0.1:{port}").send(PHONE, "通知")
+    outcome = sender_to(f"http://127.0.0.1:{port}").send(Outgoing(PHONE, "通知"))
     assert isinstance(outcome, RetryLater)
     assert "unreachable" in outcome.error
 
@@ -107,8 +107,11 @@ def test_messages_share_one_kept_alive_connection() -> None:
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
         sender = sender_to(standin.url)
         for n in range(3):
-            assert isinstance(sender.send(PHONE, f"通知{n}"), Sent)
-        pool = sender.client.http_client.pool.connection_from_url(standin.url)
+            assert isinstance(sender.send(Outgoing(PHONE, f"通知{n}")), Sent)
+        session = sender.client.http_client.session
+        manager = session.get_adapter(standin.url).poolmanager
+        (key,) = manager.pools.keys()  # the container is not iterable itself
+        pool = manager.pools[key]
         assert pool.num_connections == 1
         assert pool.num_requests == 3
 
@@ -160,7 +163,7 @@ def test_the_environments_proxy_is_used_with_its_credentials(
     monkeypatch.setenv("HTTP_PROXY", f"http://relay:p%40ss@127.0.0.1:{proxy.port}")
     sender = sender_to("http://api.twilio.invalid")
     monkeypatch.delenv("HTTP_PROXY")  # read once, when the client was built
-    assert sender.send(PHONE, "通知") == Sent(provider_id="SM" + "0" * 32)
+    assert sender.send(Outgoing(PHONE, "通知")) == Sent(provider_id="SM" + "0" * 32)
     path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     credentials = base64.b64encode(b"relay:p@ss").decode()
     assert proxy.seen == [(f"http://api.twilio.invalid{path}", f"Basic {credentials}")]

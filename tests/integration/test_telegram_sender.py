@@ -14,17 +14,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, bot_for
 from core.accounts import Language
 from core.clock import ManualClock, as_utc
-from core.outbox import Channel, OutboxMessage, OutboxStatus
+from core.outbox import Channel, Deferred, OutboxStatus, Outgoing, Priority, Sent
+from core.ports import Sender
 from platebot.bootstrap import App, build_app
-from platebot.dispatcher import Deferred, Sender, Sent
 from platebot.settings import Settings
 from store.tables import outbox
 from store.telegram_tables import Reservation, Slot, TelegramChats, telegram_chats
 from tests.standins.telegram_api import TOKEN, BotApiStandIn, running_bot_api
-from tests.support import CapturingSender
+from tests.support import CapturingSender, outbox_row
 
 SECOND = timedelta(seconds=1)
 
@@ -36,9 +36,11 @@ def bot_api(clock: ManualClock) -> Iterator[BotApiStandIn]:
 
 
 def make_sender(db: Engine, clock: ManualClock, api: BotApiStandIn) -> TelegramSender:
-    settings = Settings(telegram_token=TOKEN, telegram_api_base=api.url)
-    return TelegramSender.from_settings(
-        settings, db=db, clock=clock, sleep=lambda seconds: clock.advance(seconds * SECOND)
+    return TelegramSender(
+        bot_for(TOKEN, api.url),
+        chats=TelegramChats(db),
+        clock=clock,
+        sleep=lambda seconds: clock.advance(seconds * SECOND),
     )
 
 
@@ -62,14 +64,14 @@ def notify(app: App, notices: list[tuple[int, str]]) -> None:
     with app.uow() as uow:
         for chat_id, text in notices:
             uow.outbox.add(
-                OutboxMessage(
+                outbox_row(
                     channel=Channel.TELEGRAM,
-                    recipient=str(chat_id),
+                    phone=str(chat_id),
                     key="raw",
                     params={"text": text},
                     language=Language.ZH,
-                    created_at=now,
-                    due_at=now,
+                    now=now,
+                    priority=Priority.BROADCAST,
                 )
             )
         uow.commit()
@@ -165,11 +167,11 @@ def test_a_chat_is_paced_together_by_every_process(
 ) -> None:
     other_process = make_sender(db, clock, bot_api)
     try:
-        assert isinstance(sender.send("5", "first"), Sent)
-        assert other_process.send("5", "second") == Deferred(SECOND)
-        assert isinstance(other_process.send("6", "another chat"), Sent)
+        assert isinstance(sender.send(Outgoing("5", "first")), Sent)
+        assert other_process.send(Outgoing("5", "second")) == Deferred(SECOND)
+        assert isinstance(other_process.send(Outgoing("6", "another chat")), Sent)
         clock.advance(SECOND)
-        assert isinstance(other_process.send("5", "second"), Sent)
+        assert isinstance(other_process.send(Outgoing("5", "second")), Sent)
     finally:
         other_process.close()
     assert [c.params["text"] for c in bot_api.delivered(5)] == ["first", "second"]

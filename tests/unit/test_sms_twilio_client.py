@@ -1,17 +1,18 @@
-"""The twilio client reads what ``requests`` would take from the environment (proxy, CA bundle)
-once, when it is built, and then sends every request with exactly those settings; and a failed
-request is retried only when it certainly never reached Twilio."""
+"""The twilio client (on twilio's own ``requests`` client) reads what ``requests`` would take
+from the environment (proxy, CA bundle) once, when it is built, and then sends every request
+with exactly those settings; and a failed request is retried only when it certainly never
+reached Twilio."""
 
 from __future__ import annotations
 
 import importlib.util
-import ssl
 from pathlib import Path
 
 import pytest
 import requests
 import urllib3
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, select_proxy
+from twilio.http.http_client import TwilioHttpClient
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -24,7 +25,6 @@ from urllib3.exceptions import (
 )
 
 from sms.sender import _never_reached, twilio_client
-from sms.twilio_http import Urllib3HttpClient
 
 ACCOUNT_SID = "AC" + "5" * 32
 VARIABLES = [
@@ -62,15 +62,15 @@ def test_requests_go_with_the_proxy_and_ca_bundle_the_environment_gave(
             twilio_client(ACCOUNT_SID, "token", api_base)
         return
     http = twilio_client(ACCOUNT_SID, "token", api_base).http_client
-    assert isinstance(http, Urllib3HttpClient)
-    assert http.proxy_url == proxy
+    assert isinstance(http, TwilioHttpClient) and http.session is not None
+    scheme = url.split(":", 1)[0]
+    assert http.proxy == ({scheme: proxy} if proxy is not None else {})
     verify = fresh["verify"]
-    assert http.ca_bundle == (DEFAULT_CA_BUNDLE_PATH if verify is True else verify)
-    if proxy is None:
-        assert type(http.pool) is urllib3.PoolManager
-    else:
-        assert isinstance(http.pool, urllib3.ProxyManager)
-    assert http.pool.connection_pool_kw["ssl_context"].verify_mode == ssl.CERT_REQUIRED
+    assert http.session.verify == (DEFAULT_CA_BUNDLE_PATH if verify is True else verify)
+    # what each request goes with: exactly that, whatever the environment says by then
+    settings = http.session.merge_environment_settings(url, http.proxy, None, None, None)
+    assert select_proxy(url, settings["proxies"]) == proxy
+    assert settings["verify"] == http.session.verify
 
 
 def test_the_environment_is_not_read_again_for_each_request(
@@ -79,8 +79,13 @@ def test_the_environment_is_not_read_again_for_each_request(
     for name in VARIABLES:
         monkeypatch.delenv(name, raising=False)
     http = twilio_client(ACCOUNT_SID, "token").http_client
+    assert isinstance(http, TwilioHttpClient) and http.session is not None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    assert http.proxy_url is None and type(http.pool) is urllib3.PoolManager
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/no-such-office-ca.pem")
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    settings = http.session.merge_environment_settings(url, http.proxy, None, None, None)
+    assert select_proxy(url, settings["proxies"]) is None
+    assert settings["verify"] == DEFAULT_CA_BUNDLE_PATH
 
 
 def _pool_error(error: Exception) -> MaxRetryError:
