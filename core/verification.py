@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import enum
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from core import otp
 from core.accounts import Account, Language, PersonDetails, UnitDetails
 from core.clock import Clock
 from core.errors import CodeNotRequested, CodeResendTooSoon, PhoneAlreadyRegistered
+from core.events import Event
 from core.masking import mask_phone
 from core.notices import NoticeKind, notify
 from core.ports import UnitOfWork
+from core.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +68,40 @@ def send_code(
             vouched=requester.vouched,
         )
     )
+    uow.record(CodeIssued(phone=phone, purpose=purpose, nonce=nonce, language=language, at=now))
+    log.info("one-time code (%s) written for %s", purpose, mask_phone(phone))
+    return Sending.SENT
+
+
+@dataclass(frozen=True)
+class CodeIssued(Event):
+    """A one-time code was made for ``phone``; the code itself is derived from ``nonce`` and the
+    server's key only when its SMS is sent, so it is never written anywhere."""
+
+    phone: str
+    purpose: str
+    nonce: str
+    language: Language
+    at: datetime
+
+
+def send_code_sms(uow: UnitOfWork, event: CodeIssued) -> None:
+    """The SMS that carries the code: to the number itself (codes go by SMS only), first."""
     minutes = int(otp.CODE_TTL.total_seconds() // 60)
     notify(
         uow,
-        phone=phone,
+        phone=event.phone,
         kind=NoticeKind.CODE,
         key="sms.code",
-        params={otp.NONCE_PARAM: nonce, "minutes": minutes},  # the code itself: at sending
-        dedupe_key=f"code:{nonce}",
-        language=language,
-        now=now,
+        params={otp.NONCE_PARAM: event.nonce, "minutes": minutes},  # the code: at sending
+        dedupe_key=f"code:{event.nonce}",
+        language=event.language,
+        now=event.at,
     )
-    log.info("one-time code (%s) written for %s", purpose, mask_phone(phone))
-    return Sending.SENT
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.bus.subscribe(CodeIssued, send_code_sms)
 
 
 def check_code(

@@ -22,9 +22,15 @@ class Wiring:
 @cache
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
-    from core import bidding, lapses, payments, selection  # noqa: PLC0415 - they import this
+    from core import (  # noqa: PLC0415 - they import this module
+        bidding,
+        lapses,
+        payments,
+        selection,
+        verification,
+    )
 
     wiring = Wiring()
-    for module in (selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, bidding):
         module.wire(wiring)
     return wiring
