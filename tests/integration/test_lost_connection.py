@@ -4,6 +4,7 @@ before committing is run again, so the user never sees it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -113,6 +114,18 @@ def _drop_pooled_connections(db: SqlEngine) -> int:
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             ).scalar_one()
+            # pg_terminate_backend only signals: wait until the processes are gone, else a
+            # statement sent at once may still be answered (on a loaded machine it was).
+            for _ in range(500):
+                left = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+                if left == 0:
+                    break
+                time.sleep(0.01)
     finally:
         outside.dispose()
     return int(dropped)
