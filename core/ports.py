@@ -25,6 +25,11 @@ from core.plate_ports import (
 )
 
 
+class StoreBusy(Exception):
+    """The store could not begin the transaction in time: another writer holds the database
+    (SQLite's one write lock). Nothing was done; the caller may tell the user to try again."""
+
+
 class AccountRepository(Protocol):
     def add(self, account: Account) -> None:
         """Store a new account; it gets its id. Load it with ``get`` to change it later."""

@@ -18,6 +18,7 @@ from core.accounts import Language
 from core.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from core.errors import DomainError
 from core.masking import describe_error, mask_phone
+from core.ports import StoreBusy
 from dialogs.catalog import CATALOGS, render_text
 from dialogs.flow import Event, Flow, Services, Turn
 from dialogs.keywords import Keyword, clean_input, is_number, match_keyword, normalise
@@ -66,6 +67,8 @@ class Engine:
             # this one is dropped, and the reply is the one the first gave.
             log.info("%s message %s handled meanwhile", inbound.channel, inbound.message_id)
             return self._transaction(inbound, self._turn)
+        except StoreBusy:
+            raise  # nothing was done: the channel tells the user to send it again
         except Exception as error:
             log.error(
                 "%s turn failed; conversation reset to the menu: %s",

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
+from core.ports import StoreBusy
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` and ``postgres://`` use the psycopg 3 driver that platebot ships with."""
@@ -104,7 +106,7 @@ def _ping_when_stale(engine: Engine) -> None:
 BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for SQLite's write lock by default
 
 
-class DatabaseBusy(Exception):
+class DatabaseBusy(StoreBusy):
     """SQLite's write lock could not be had by the deadline ``write_lock_by`` set."""
 
 
