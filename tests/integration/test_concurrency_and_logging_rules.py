@@ -1,4 +1,6 @@
-"""Rules a second reader found broken, kept as tests: each failed before its fix."""
+"""Rules of concurrency (leases, late results, codes asked for from several chats at once, a
+second delivery during the first turn) and of logging (no personal data, no statement
+parameters), and a half Twilio configuration refused at start."""
 
 from __future__ import annotations
 
