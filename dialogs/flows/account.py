@@ -11,7 +11,7 @@ from typing import Any
 
 from transitions import EventData
 
-from core.accounts import AccountKind
+from core.accounts import AccountKind, Language
 from core.masking import mask_id_number, mask_phone
 from core.regions import all_regions
 from dialogs.flow import BaseFlow, Turn, turn_of
@@ -44,7 +44,9 @@ class AccountFlow(BaseFlow):
             "name": account.name,
             "id_number": mask_id_number(account.id_number),
             "phone": mask_phone(account.phone),
-            "region": region.name if region else account.region_code,
+            "region": region.name_in(turn.language is Language.EN)
+            if region
+            else account.region_code,
             "category_key": f"category.{account.category.value}",
             "language_key": "lang.name",
         }
