@@ -194,8 +194,10 @@ def test_a_lone_surrogate_typed_at_a_step_is_shown_as_a_replacement_character(
     user.say("/start")
     user.press("register")
     user.share_contact(PHONE)
-    for text in ("1", "张三", "440304199001011233", "跳过"):
+    # with a permit the certificate location is asked: the surrogate is typed there
+    for text in ("1", "张三", "440304199001011233", "A12345678"):
         user.say(text)
+    assert "证件所在地" in user.text
     update = {"update_id": 900, "message": user._message(text="深圳\ud800")}
     assert post_raw(client, update) == 200
     assert "找不到“深圳\ufffd”" in user.text

@@ -18,6 +18,7 @@ PERSON_ID = "440304199001011233"
 REP_ID = "440511198512315677"
 USCC = "91440300MA5F0A0B1X"
 PHONE = "+8613800138000"
+PERMIT = "A12345678"
 
 # What the user must read, per language.
 SAY = {
@@ -489,8 +490,7 @@ def test_a_unit_sees_its_own_name_and_representative_unmasked(
     chat.say(USCC)
     chat.say("深圳市南山区科技园1栋")
     chat.say("李四")
-    chat.say(REP_ID)
-    chat.pick("region:4403")
+    chat.say(REP_ID)  # the credit code names the region: it is not asked
     chat.pick("confirm")
     chat.say(sms.last_code(PHONE))
     chat.pick("account")
@@ -548,7 +548,8 @@ def test_a_region_of_digits_must_be_a_real_division_code(
     chat.pick("person")
     chat.say("张三")
     chat.say(PERSON_ID)
-    chat.pick("skip")
+    chat.say(PERMIT)  # with a permit the certificate location is asked
+    assert SAY[lang]["region"] in chat.text
     chat.say(typed)
     assert MORE_SAY[lang]["region_unknown"] in chat.text
     assert "北京市" not in chat.text and "天津市" not in chat.text
@@ -565,7 +566,8 @@ def test_echoed_input_is_cleaned_of_bidi_overrides_and_zero_width_characters(
     chat.pick("person")
     chat.say("张\u202e三\u200b\u2066")
     chat.say(PERSON_ID)
-    chat.pick("skip")
+    chat.say(PERMIT)  # with a permit the certificate location is asked
+    assert SAY[lang]["region"] in chat.text
     chat.say("Atl\u202eantis\ufeff")
     assert "Atlantis" in chat.text
     assert not any(ch in chat.text for ch in "\u202e\u200b\u2066\ufeff")
