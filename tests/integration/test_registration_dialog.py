@@ -477,7 +477,7 @@ def test_my_account_shows_the_owners_own_name_and_masks_id_and_phone(
     assert "张三" in chat.text and "张*" not in chat.text
     assert SAY[lang]["masked"] in chat.text and "+86138****8000" in chat.text
     assert PERSON_ID not in chat.text and PHONE not in chat.text
-    assert ("Shenzhen" if lang == "en" else "深圳") in chat.text  # the region in the user's language
+    assert ("Shenzhen" if lang == "en" else "深圳") in chat.text  # region in their language
 
 
 def test_a_unit_sees_its_own_name_and_representative_unmasked(
