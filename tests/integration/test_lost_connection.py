@@ -160,6 +160,7 @@ def test_a_recently_used_connection_is_not_pinged(
     connections used before it are pinged from then on."""
     # "Recently" is 5 s; on a loaded machine the test itself can take longer than that.
     monkeypatch.setattr(store_db, "IDLE_BEFORE_PING", 600.0)
+    postgres.dispose()  # no connection of earlier tests, used before a loss they saw
     _warm(postgres)
     _drop_pooled_connections(postgres)
     with postgres.connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
