@@ -132,11 +132,20 @@ class Dispatcher:
         if self._interrupted.is_set():
             return 0
         claims = self._claim(channel, lead=lead)
+        lane_until = self.clock.now() + LANE_LEASE
         settled = 0
         unrecorded: list[tuple[_Claim, Outcome]] = []
         opted_out = {claim.recipient for claim in claims if claim.opted_out}
         for index, claim in enumerate(claims):
-            if self.clock.now() + claim.allowance > claim.lease_end or self._interrupted.is_set():
+            now = self.clock.now()
+            if lead and now + LANE_LEASE / 2 > lane_until:
+                # A paced batch outlasts the lane's lease: keep the lane while sending, or
+                # another process would take it and send beside this one (twice the pace).
+                held = self._keep_lane(channel)
+                lane_until = now + LANE_LEASE
+            else:
+                held = True
+            if not held or now + claim.allowance > claim.lease_end or self._interrupted.is_set():
                 settled += self._record(unrecorded)[0]
                 self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
                 return settled
@@ -155,6 +164,14 @@ class Dispatcher:
                     opted_out.add(following.recipient)
                 unrecorded = []
         return settled + self._record(unrecorded)[0]
+
+    def _keep_lane(self, channel: Channel) -> bool:
+        """Renew this dispatcher's hold on the channel's lane; False if another has it."""
+        with self.uow_factory() as uow:
+            now = self.clock.now()
+            held = uow.outbox.lead(channel, self.holder, now, now + LANE_LEASE)
+            uow.commit()
+            return held
 
     def _claim(self, channel: Channel, *, lead: bool = False) -> list[_Claim]:
         """Claim a batch; with ``lead``, only while this dispatcher holds the channel's lane

@@ -118,7 +118,8 @@ MOUNTS: list[tuple[str, Mount]] = [
 
 def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
     # With a turn process (SQLite) the background jobs run there, beside the turns.
-    workers = Workers([] if app.settings.turn_process else app.jobs)
+    jobs = [] if app.settings.turn_process else app.jobs
+    workers = Workers(jobs, interrupt=app.dispatcher.interrupt)
     if app.settings.secret_key is None:
         log.warning(
             "PLATEBOT_SECRET_KEY is not set: one-time codes are keyed with a key kept in the "

@@ -27,9 +27,16 @@ class Workers:
     """One lane (an asyncio task) per job; a job that did something runs again at once, one
     that found nothing due waits ``interval`` seconds."""
 
-    def __init__(self, jobs: Sequence[tuple[str, Job]], interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[tuple[str, Job]],
+        interval: float = 1.0,
+        *,
+        interrupt: Callable[[], None] | None = None,
+    ) -> None:
         self.jobs = list(jobs)
         self.interval = interval
+        self.interrupt = interrupt  # tells a long job to wind up (the dispatcher's batch)
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
@@ -41,8 +48,12 @@ class Workers:
         ]
 
     async def stop(self) -> None:
+        """Let the job running in each lane finish (a message being sent is recorded, the rest
+        of its batch given back unsent), then end the lanes."""
         self._stop.set()
         tasks, self._tasks = self._tasks, []
+        if tasks and self.interrupt is not None:
+            self.interrupt()
         await asyncio.gather(*tasks)
 
     async def _lane(self, name: str, job: Job) -> None:

@@ -17,7 +17,7 @@ MESSAGES: dict[str, str] = {
     "sms/pre.business": "{office} notice: {notice}",
     "sms/pre.ask_vin": "Enter the VIN (17 characters), then a space and the certificate number if you like. Where are they? Reply ?",
     "sms/pre.ask_cert": "Enter the vehicle certificate number (imported: import certificate). Where is it? Reply ?",
-    "sms/pre.notice": "Car ...{vin}: {self} own numbers and {batches} batches left. Confirm at the office within {days} working days.",
+    "sms/pre.notice": "Car ...{vin}: {self} own {self:plural:one=number;other=numbers} and {batches} {batches:plural:one=batch;other=batches} left. Confirm at the office within {days} working days.",
     "sms/pre.batch": "Held for you {minutes} min. Reply a number to take it:",
     "sms/pre.result": (
         "Pre-selected: {plate}, valid to the end of {date} ({weekday}). Confirm at {name}, {address}, "

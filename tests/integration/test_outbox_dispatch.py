@@ -247,6 +247,34 @@ def test_one_dispatcher_of_all_processes_holds_a_channels_lane_until_it_stops(
     assert first_lanes["outbox:sms"]() == 0  # the lane is the second's now
 
 
+def test_a_batch_that_outlasts_the_lanes_lease_keeps_the_lane_while_it_sends(
+    app: App, clock: ManualClock
+) -> None:
+    """A paced batch takes longer than the lane's lease: the lane stays the sender's, so no
+    other process sends on the channel beside it (the pace would double)."""
+    second = Scripted()
+    second_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: second}).lanes())
+    seen_by_second: list[int] = []
+
+    @dataclass
+    class Paced:
+        calls: int = 0
+
+        def send(self, outgoing: Outgoing) -> Outcome:
+            self.calls += 1
+            clock.advance(LANE_LEASE / 3)  # one paced send after another
+            _write(app, sensitive=False)
+            seen_by_second.append(second_lanes["outbox:sms"]())
+            return Sent(f"SM{self.calls}")
+
+    paced = Paced()
+    first_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: paced}, batch=6).lanes())
+    for _ in range(6):
+        _write(app, sensitive=False)
+    assert first_lanes["outbox:sms"]() == 6
+    assert paced.calls == 6 and seen_by_second == [0] * 6 and second.calls == 0
+
+
 def test_each_channel_has_its_own_lane(app: App, clock: ManualClock) -> None:
     sms, telegram = Scripted(), Scripted()
     sms_lanes = dict(Dispatcher(app.uow, clock, {Channel.SMS: sms}).lanes())
