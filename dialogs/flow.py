@@ -13,18 +13,24 @@ from transitions import EventData, Machine
 from core.accounts import Account, Language
 from core.clock import OFFICE_TZ, Clock
 from core.conversation import Conversation, DialogUnitOfWork
+from core.orders import DEFAULT_MINUTES
 from core.otp import Requester
+from core.payments import PaymentProvider
 from dialogs.replies import Inbound, Reply, Text
 
 
 @dataclass(frozen=True)
 class Services:
-    """What flows may use besides the unit of work: the injected clock and the code key."""
+    """What flows may use besides the unit of work: the injected clock, the code key, the payment
+    provider (a pending order's pay link: ``payments.pay_url(order)``) and how long an order
+    placed in a dialog waits for payment."""
 
     clock: Clock
     code_key: bytes
     idle_minutes: int = 20
     default_language: Language = Language.ZH
+    payments: PaymentProvider | None = None
+    order_minutes: int = DEFAULT_MINUTES
 
 
 @dataclass(frozen=True, slots=True)

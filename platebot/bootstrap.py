@@ -139,11 +139,14 @@ def build_app(
         if settings.secret_key is not None
         else migrate.secret_key(db)
     )
+    payments = payment_provider(settings, key)
     services = Services(
         clock=clock,
         code_key=key,
         idle_minutes=settings.idle_minutes,
         default_language=settings.default_language,
+        payments=payments,
+        order_minutes=settings.order_minutes,
     )
     turn_uow = UnitOfWorkFactory(db, keep_connection=True) if keep_turn_connection else uow
     dialogs = Engine(turn_uow, services, all_flows())
@@ -158,7 +161,7 @@ def build_app(
         dialogs=dialogs,
         dispatcher=dispatcher,
         senders=senders,
-        payments=payment_provider(settings, key),
+        payments=payments,
         jobs=[
             *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
             ("timers", Timers(uow, clock).run_once),
