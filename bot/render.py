@@ -47,6 +47,8 @@ class TelegramMessage:
     buttons: tuple[Button, ...] = ()
     contact: str | None = None
     """Label of the request-contact button, when the reply asks for the user's own contact."""
+    links: tuple[tuple[str, str], ...] = ()
+    """URL buttons (label, address), above the choices."""
 
     @property
     def editable(self) -> bool:
@@ -54,10 +56,11 @@ class TelegramMessage:
         return self.contact is None
 
     def inline_keyboard(self) -> InlineKeyboardMarkup | None:
-        if not self.buttons:
+        if not self.buttons and not self.links:
             return None
         return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in self.buttons]
+            [[InlineKeyboardButton(label, url=url)] for label, url in self.links]
+            + [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in self.buttons]
         )
 
     def markup(self) -> Markup:
@@ -71,7 +74,8 @@ class TelegramMessage:
 
     def as_text(self) -> str:
         """What the user sees, in words: the text, then each button in brackets."""
-        shown = [self.text, *(f"[{b.label}]" for b in self.buttons)]
+        shown = [self.text, *(f"[{label}: {url}]" for label, url in self.links)]
+        shown += [f"[{b.label}]" for b in self.buttons]
         if self.contact is not None:
             shown.append(f"[{self.contact}]")
         return "\n".join(shown)
@@ -87,7 +91,8 @@ def render(reply: Reply) -> TelegramMessage:
     )
     share = Text("telegram.share_contact")
     contact = render_text(share, language, CHANNEL) if reply.ask_contact else None
-    return TelegramMessage(text=text, buttons=buttons, contact=contact)
+    links = tuple((render_text(link.label, language, CHANNEL), link.url) for link in reply.links)
+    return TelegramMessage(text=text, buttons=buttons, contact=contact, links=links)
 
 
 def _button(number: int, choice: Choice, reply: Reply) -> Button:

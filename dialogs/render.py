@@ -1,5 +1,6 @@
-"""Plain-text rendering of a reply, as the console shows it: the lines, then each choice on its
-own line starting with its number, in SMS wording (the console is read as SMS would be)."""
+"""Plain-text rendering of a reply, as the console shows it: the lines, each link as
+``label: url``, then each choice on its own line starting with its number, in SMS wording (the
+console is read as SMS would be)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dialogs.replies import Reply
 def render_plain(reply: Reply) -> str:
     language = reply.language
     lines = [render_text(line, language, "sms") for line in reply.lines]
+    lines += [f"{render_text(link.label, language, 'sms')}: {link.url}" for link in reply.links]
     lines += [
         f"{number} {render_text(choice.label, language, 'sms')}"
         for number, choice in enumerate(reply.choices, start=1)

@@ -41,6 +41,21 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A web address to open (a pay page): a URL button on Telegram, ``label: url`` in text."""
+
+    label: Text
+    url: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label.to_json(), "url": self.url}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Link:
+        return cls(Text.from_json(data["label"]), str(data["url"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Exactly one reply per turn: lines of text, then the choices offered.
 
@@ -51,7 +66,8 @@ class Reply:
     a button pressed on an older message is known to be stale. ``keep`` marks a screen the user
     must still be able to read after answering it (the summary they confirmed, the notice they
     agreed to, the result): a channel that can change a message in place shows the next screen
-    as a new message instead.
+    as a new message instead. ``links`` are web addresses to open (a pay page), shown after the
+    lines and before the question's choices.
     """
 
     lines: tuple[Text, ...]
@@ -61,6 +77,7 @@ class Reply:
     language: Language = Language.ZH
     prompt_token: str | None = field(default=None, compare=False)
     keep: bool = False
+    links: tuple[Link, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -75,6 +92,7 @@ class Reply:
             "language": self.language.value,
             "prompt_token": self.prompt_token,
             "keep": self.keep,
+            "links": [link.to_json() for link in self.links],
         }
 
     @classmethod
@@ -87,6 +105,7 @@ class Reply:
             language=Language(data.get("language", Language.ZH)),
             prompt_token=data.get("prompt_token"),
             keep=bool(data.get("keep", False)),
+            links=tuple(Link.from_json(x) for x in data.get("links", [])),
         )
 
 

@@ -36,9 +36,10 @@ def _parts(reply: Reply) -> tuple[list[str], list[str]]:
         f"{number} {render_text(choice.label, language, CHANNEL)}"
         for number, choice in enumerate(reply.choices, start=1)
     ]
+    links = [f"{render_text(link.label, language, CHANNEL)}: {link.url}" for link in reply.links]
     if not texts:
-        return [], choices
-    return texts[:-1], [texts[-1], *choices]
+        return links, choices
+    return [*texts[:-1], *links], [texts[-1], *choices]
 
 
 def render_pages(reply: Reply, budget: int) -> list[str]:

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.accounts import Language
-from dialogs.replies import Choice, Reply, Text
+from dialogs.render import render_plain
+from dialogs.replies import Choice, Link, Reply, Text
 from sms.render import paginate, render_pages, sms_lines
 from sms.segments import segment_count
 
@@ -115,3 +116,17 @@ def test_a_confirmation_longer_than_a_page_ends_with_its_choices_and_no_choice_i
 def test_sms_and_the_console_use_the_shorter_sms_wording() -> None:
     reply = Reply(lines=(Text("welcome"),), language=Language.EN)
     assert render_pages(reply, 2) == ["Welcome to platebot."]
+
+
+def test_a_link_is_shown_as_label_and_address_before_the_question() -> None:
+    reply = Reply(
+        lines=(Text("pay.title"), Text("menu.title")),
+        choices=(Choice("help", Text("menu.help")),),
+        links=(Link(Text("pay.title"), "https://o.example/pay/abc"),),
+        language=Language.EN,
+    )
+    (page,) = render_pages(reply, budget=3)
+    lines = page.split("\n")
+    assert lines[1] == "Pay your order: https://o.example/pay/abc"
+    assert lines.index("Pay your order: https://o.example/pay/abc") < lines.index("1 Help")
+    assert render_plain(reply).split("\n")[2] == "Pay your order: https://o.example/pay/abc"

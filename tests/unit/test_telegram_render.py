@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 from bot.render import callback_data, commands, kept, read_callback, render
 from core.accounts import Language
 from dialogs.catalog import CATALOGS, render_text
-from dialogs.replies import Choice, Reply, Text
+from dialogs.replies import Choice, Link, Reply, Text
 
 MENU = Reply(
     lines=(Text("welcome"), Text("menu.title")),
@@ -116,3 +116,22 @@ def _dummy(template: str) -> dict[str, str | int]:
     """A value for each placeholder (``x_key`` ones name a catalog key)."""
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     return {name: 1 for name in names}
+
+
+def test_a_link_is_a_url_button_above_the_choices() -> None:
+    reply = Reply(
+        lines=(Text("pay.title"),),
+        choices=(Choice("lang", Text("lang.other")),),
+        links=(Link(Text("pay.title"), "https://office.example/pay/abc"),),
+        language=Language.EN,
+        prompt_token="3",
+    )
+    message = render(reply)
+    markup = message.markup()
+    assert isinstance(markup, InlineKeyboardMarkup)
+    first, second = markup.inline_keyboard
+    assert (first[0].text, first[0].url) == ("Pay your order", "https://office.example/pay/abc")
+    assert first[0].callback_data is None
+    assert second[0].callback_data == "3|lang"
+    assert "[Pay your order: https://office.example/pay/abc]" in message.as_text()
+    assert Reply.from_json(reply.to_json()) == reply
