@@ -60,6 +60,7 @@ class NoticeKind(enum.Enum):
     CODE = Rule(Route.SMS, Priority.CODE, sensitive=True)
     LAPSE = Rule(Route.SMS, Priority.NOTICE)  # told by SMS, as the office does
     URGENT = Rule(Route.PERSONAL, Priority.URGENT)  # outbid, lot result, payment due
+    PERSONAL = Rule(Route.PERSONAL, Priority.NOTICE)  # order paid/refunded, review outcomes
     BROADCAST = Rule(Route.CHOSEN, Priority.BROADCAST)
 
     @property
