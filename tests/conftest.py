@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -41,6 +43,18 @@ def _empty_tables(engine: Engine) -> None:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once for the run (per test worker): each test gets a copy, which
+    is what migrating a new file gives, in a millisecond instead of the migrations' half second."""
+    path = tmp_path_factory.mktemp("template") / "platebot.db"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection closed writes the WAL back: all is in the one file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
 def db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -52,8 +66,8 @@ def db(
         yield engine
         return
     path = tmp_path_factory.mktemp("db") / "platebot.db"
+    shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
     engine = create_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
     yield engine
     engine.dispose()
 
