@@ -289,7 +289,7 @@ class SaleFlow(BaseFlow):
             "minutes": turn.services.order_minutes,
         }
         return Reply(
-            lines=(Text("sale.confirm", params),),
+            lines=(Text("sale.confirm", params), Text("sale.confirm_q")),
             choices=(
                 Choice("confirm", Text("sale.confirm_button")),
                 _back_to_list(),
@@ -325,7 +325,7 @@ class SaleFlow(BaseFlow):
             (Link(Text("sale.pay_link"), payments.pay_url(order)),) if payments is not None else ()
         )
         return Reply(
-            lines=(Text("sale.ordered", params),),
+            lines=(Text("sale.ordered", params), Text("sale.after_paying")),
             choices=(
                 Choice("check", Text("sale.check")),
                 Choice("cancel_order", Text("sale.cancel_order")),
