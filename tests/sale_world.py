@@ -57,7 +57,8 @@ def sale_world(app: App) -> dict[str, int]:
     """The pre-selection world and ``LISTINGS``; the listings' ids by serial."""
     standard_world(app)
     return {
-        serial: list_plate(app, serial, price, region, p) for serial, price, region, p in LISTINGS
+        serial: list_plate(app, serial, price, region=region, personalised=p)
+        for serial, price, region, p in LISTINGS
     }
 
 
