@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core import basic_information
+from core.clock import ManualClock
 from core.orders import Order, OrderState
 from core.payments import receive_payment
 from core.plates import PlateKind
@@ -235,20 +236,20 @@ def test_a_buyer_cancels_the_order_and_the_plate_is_back_on_sale(
 
 
 def test_an_unpaid_order_expires_and_the_plate_is_back_on_sale(
-    app: App, ids: dict[str, int], renderer: Renderer, lang: str
+    app: App, clock: ManualClock, ids: dict[str, int], renderer: Renderer, lang: str
 ) -> None:
     say = SAY[lang]
     chat = start(app, renderer, lang)
     order = ordered(chat, ids, say)
     timers = Timers(app.uow, app.clock)
-    app.clock.advance(timedelta(minutes=15))
+    clock.advance(timedelta(minutes=15))
     chat.pick("check")
     assert say["ordered"] in chat.text  # still waiting for the money
-    app.clock.advance(timedelta(minutes=15))
+    clock.advance(timedelta(minutes=15))
     timers.run_once()
     assert listing(app, ids["16666"]).state is ListingState.HELD  # not past the deadline yet
 
-    app.clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(seconds=1))
     timers.run_once()
     chat.pick("check")
 
