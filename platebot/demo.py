@@ -227,7 +227,7 @@ def how_to_try(summary: DemoSummary) -> list[str]:
         f"  (VIN {unit_vin}, certificate {unit_cert})",
         "  a newcomer:          platebot chat   (registers first; codes show as [SMS to …])",
         "Buy a plate at a fixed price (4 plates for sale in 粤D):",
-        f"  platebot chat --phone {DEMO_PERSON_PHONE}: menu 2 (购买号牌), pick a plate, VIN"
+        f"  platebot chat --phone {DEMO_PERSON_PHONE}: menu 4 (购买号牌), pick a plate, VIN"
         f" {DEMO_VEHICLES[1][0]};",
         "    open the pay link with `platebot serve` running to pay in the sandbox.",
         "Staff: platebot staff preselections --state selected;"

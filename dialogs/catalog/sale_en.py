@@ -3,7 +3,7 @@
 
 MESSAGES: dict[str, str] = {
     "menu.buy": "Buy a plate",
-    "help.sale": "Plates for sale: pick by region and price, give the VIN, then pay the order by its deadline. Reply with a number; BACK: previous step, MENU: menu.",
+    "help.sale": "Plates for sale: pick by region and price, give the VIN, then pay the order by its deadline. BACK: previous step, MENU: menu.",
     "sale.help.vin": "The VIN has 17 characters; it is on the vehicle certificate and under the windscreen. A plate can be bought only for a vehicle of yours that is not registered and has no pre-selection.",
     "sale.empty": "No plates are for sale now. Please come back later.",
     "sale.pick_region": "Buy a plate. Choose a region:",

@@ -46,9 +46,9 @@ class MenuFlow(BaseFlow):
         )
         choices = [
             Choice("preselect", Text("menu.preselect")),
-            Choice("buy", Text("menu.buy")),
             Choice("info", Text("menu.info")),
             account,
+            Choice("buy", Text("menu.buy")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]

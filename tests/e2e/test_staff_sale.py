@@ -193,7 +193,7 @@ def test_the_demo_data_has_plates_for_sale_that_its_person_can_buy(
     run: Run, db: Engine, staff_app: App
 ) -> None:
     code, out, _ = run("demo-data")
-    assert code == 0 and "menu 2 (购买号牌)" in out and DEMO_VEHICLES[1][0] in out
+    assert code == 0 and "menu 4 (购买号牌)" in out and DEMO_VEHICLES[1][0] in out
     code, out, _ = run("demo-data")
     assert code == 0
     with db.connect() as conn:
@@ -204,6 +204,6 @@ def test_the_demo_data_has_plates_for_sale_that_its_person_can_buy(
         staff_app, user_key=DEMO_PERSON_PHONE, channel="sms", sender_phone=DEMO_PERSON_PHONE
     )
     chat.say("中文")
-    for typed in ("2", "2", "1", "1", DEMO_VEHICLES[1][0], "1"):  # as the README walks it
+    for typed in ("4", "2", "1", "1", DEMO_VEHICLES[1][0], "1"):  # as the README walks it
         chat.say(typed)
     assert "已下单：粤D·16666，应付¥12,000" in chat.text and "/pay/" in chat.text
