@@ -171,6 +171,10 @@ def test_staff_sell_plates_from_the_command_line(run: Run, db: Engine, tmp_path:
     code, out, _ = run("staff", "sale", "list", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == len(DEMO_LISTINGS) + 1
+    code, out, _ = run("staff", "sale", "list", "--state", "listed", "--office", "粤D")
+    assert code == 0 and "粤D·99999" in out and "listed" in out
+    code, _, err = run("staff", "sale", "list", "--office", "粤Z")
+    assert code == 1 and "粤Z" in err
     newest = rows[0]["id"]
     code, out, _ = run("staff", "sale", "price", str(newest), "--price", "80000")
     assert code == 0 and "price: ¥80,000" in out

@@ -28,7 +28,7 @@ from tests.preselect_world import (
     standard_world,
     vin,
 )
-from tests.sale_world import sale_world, shenzhen_buyer
+from tests.sale_world import list_plate, sale_world, shenzhen_buyer
 from tests.support import Renderer, Transcript
 from web.sandbox import SandboxGateway
 
@@ -61,6 +61,8 @@ SAY = {
         "taken": "粤D·16666刚被其他用户下单或已售出",
         "gone": "该号牌已不在售",
         "empty": "现在没有在售号牌",
+        "vin_help": "印在合格证",
+        "page2": "在售号牌（第2/2页，共8个）",
     },
     "en": {
         "regions": "Choose a region",
@@ -90,6 +92,8 @@ SAY = {
         "taken": "粤D·16666 has just been ordered by another buyer or sold",
         "gone": "That plate is no longer for sale",
         "empty": "No plates are for sale now",
+        "vin_help": "it is on the vehicle certificate",
+        "page2": "Plates for sale (page 2/2, 8 in all)",
     },
 }
 
@@ -326,6 +330,8 @@ def test_a_wrong_vin_is_refused_with_the_reason_and_asked_again(
     }[case]
     chat = start(app, renderer, lang)
     to_vin(chat, ids)
+    chat.say("?")
+    assert say["vin_help"] in chat.text
 
     chat.say(typed)
 
@@ -393,6 +399,25 @@ def test_a_plate_taken_meanwhile_is_refused_and_the_buyer_chooses_another(
     second.pick("list")
     assert f"plate:{ids['16666']}" not in choice_ids(second)
     assert f"plate:{ids['18888']}" in choice_ids(second)
+
+
+def test_a_long_list_comes_a_page_of_five_at_a_time_cheapest_first(
+    app: App, ids: dict[str, int], renderer: Renderer, lang: str
+) -> None:
+    more = [list_plate(app, f"6666{n}", (20_000 + n) * 100) for n in range(5)]
+    chat = start(app, renderer, lang)
+    chat.pick("buy")
+    chat.pick("region:all")
+    chat.pick("tier:any")
+    first = [c for c in choice_ids(chat) if c.startswith("plate:")]
+    cheapest = [ids["AB888"], ids["16666"], *more[:3]]
+    assert first == [f"plate:{i}" for i in cheapest]
+
+    chat.pick("more")
+
+    assert SAY[lang]["page2"] in chat.text
+    second = [c for c in choice_ids(chat) if c.startswith("plate:")]
+    assert second == [f"plate:{i}" for i in (*more[3:], ids["18888"])]
 
 
 def test_nothing_for_sale_says_so(app: App, renderer: Renderer, lang: str) -> None:
