@@ -80,6 +80,10 @@ class PoolRepository(Protocol):
     def set_state(
         self, office_id: int, kind: PlateKind, serial: str, state: NumberState
     ) -> None: ...
+    def remove(self, office_id: int, kind: PlateKind, serial: str) -> None:
+        """Forget a number that is in no state the pool keeps (a sale withdrawn of a number
+        that was never pooled)."""
+        ...
 
 
 class RegistryRepository(Protocol):

@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.sale_ports import SaleRepository
 
 
 class StoreBusy(Exception):
@@ -160,6 +161,9 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def payments(self) -> PaymentCallbackRepository: ...
+    # plates for sale (core.sale_ports)
+    @property
+    def sales(self) -> SaleRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -26,11 +26,12 @@ def wire_core() -> Wiring:
         bidding,
         lapses,
         payments,
+        sale,
         selection,
         verification,
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, bidding, sale):
         module.wire(wiring)
     return wiring

@@ -23,6 +23,7 @@ from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
+from dialogs.flows.sale import SaleFlow
 from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
 from platebot.threads import ThreadLane
@@ -46,6 +47,7 @@ def all_flows() -> tuple[Flow, ...]:
         PreselectFlow(),
         PracticeFlow(),
         InfoFlow(),
+        SaleFlow(),
     )
 
 

@@ -2,7 +2,7 @@
 
 Two accounts of 汕头 (a person, a unit), the office 粤D with selection hours all day (so the
 journey can be tried at any time), a pool of about 13,000 numbers, vehicles of both accounts in
-the certificate registry, guides, contact details and an announcement.
+the certificate registry, guides, contact details, an announcement and four plates for sale.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import info, office_admin, pools
+from core import info, office_admin, pools, sale
 from core.accounts import Account, Category, Language, PersonDetails, UnitDetails
 from core.clock import OFFICE_TZ, Clock
+from core.errors import DomainError
 from core.plates import PlateKind
 from core.ports import UnitOfWork
 from core.registry import import_registry_csv
@@ -40,6 +41,13 @@ DEMO_POOL: tuple[tuple[PlateKind, tuple[str, ...]], ...] = (
     (PlateKind.LARGE_NEV, ("00001D-00100D",)),
 )
 HELD_BACK = ("11111", "16666", "18888")  # kept for auction or sale: not pooled
+# Plates for sale: (kind, serial, price in yuan, personalised); all of 汕头 (4405).
+DEMO_LISTINGS = (
+    (PlateKind.SMALL, "16666", 12_000, False),
+    (PlateKind.SMALL, "18888", 60_000, False),
+    (PlateKind.SMALL, "AB888", 8_800, True),
+    (PlateKind.SMALL_NEV, "D16666", 30_000, False),
+)
 
 NOTICE = (
     "1. 新车车主、学生和单位只能预选证件所在地号牌。"
@@ -167,6 +175,26 @@ def _registry_and_info(
         )
 
 
+def _listings(uow: UnitOfWork, clock: Clock, created: list[str], existing: list[str]) -> None:
+    """The plates for sale, each listed once (one sold or on sale already is left alone)."""
+    listed = 0
+    for kind, serial, yuan, personalised in DEMO_LISTINGS:
+        try:
+            sale.list_plate(
+                uow,
+                now=clock.now(),
+                office_code=DEMO_OFFICE,
+                kind=kind,
+                serial=serial,
+                price=yuan * 100,
+                personalised=personalised,
+            )
+        except DomainError:
+            continue  # listed (or sold) before; nothing of this one was written
+        listed += 1
+    (created if listed else existing).append("plates for sale")
+
+
 def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
     created: list[str] = []
     existing: list[str] = []
@@ -179,6 +207,7 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
                 existing.append(account.phone)
         _office_and_pool(uow, created, existing)
         _registry_and_info(uow, clock, created, existing)
+        _listings(uow, clock, created, existing)
         uow.commit()
     return DemoSummary(created, existing)
 
@@ -197,6 +226,10 @@ def how_to_try(summary: DemoSummary) -> list[str]:
         f"  as the demo unit:    platebot chat --phone {DEMO_UNIT_PHONE}"
         f"  (VIN {unit_vin}, certificate {unit_cert})",
         "  a newcomer:          platebot chat   (registers first; codes show as [SMS to …])",
+        "Buy a plate at a fixed price (4 plates for sale in 粤D):",
+        f"  platebot chat --phone {DEMO_PERSON_PHONE}: menu 4 (购买号牌), pick a plate, VIN"
+        f" {DEMO_VEHICLES[1][0]};",
+        "    open the pay link with `platebot serve` running to pay in the sandbox.",
         "Staff: platebot staff preselections --state selected;"
         f" platebot staff confirm {person_vin}",
     ]

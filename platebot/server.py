@@ -23,6 +23,7 @@ from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
 from platebot.staff_orders import StaffOrders
+from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
@@ -34,6 +35,7 @@ from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
 from web.staff_orders import router as staff_orders_router
+from web.staff_sale import router as staff_sale_router
 from web.workers import JobThread, Workers
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,10 @@ def _mount_staff(api: FastAPI, app: App) -> None:
         api,
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
-        more=[staff_orders_router(StaffOrders(app.uow, app.clock, app.payments))],
+        more=[
+            staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
+            staff_sale_router(StaffSale(app.uow, app.clock)),
+        ],
     )
 
 

@@ -156,6 +156,10 @@ class SqlPoolRepository:
         params = {"p_office": office_id, "p_kind": kind, "p_serial": serial, "p_state": state}
         self._run(_SET_STATE, params)
 
+    def remove(self, office_id: int, kind: PlateKind, serial: str) -> None:
+        params = {"p_office": office_id, "p_kind": kind, "p_serial": serial}
+        self._run(_REMOVE, params)
+
 
 # -- statements, built once (SQLAlchemy also caches their compiled form) -----------------------
 
@@ -273,3 +277,4 @@ _SET_STATE = (
     .where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))
     .values(state=sa.bindparam("p_state", type_=N.state.type))
 )
+_REMOVE = sa.delete(plate_numbers).where(*_OFFICE_KIND, N.serial == sa.bindparam("p_serial"))

@@ -32,6 +32,7 @@ class MenuFlow(BaseFlow):
             {"trigger": "account", "source": State.MENU, "dest": None, "before": self.open_account},
             {"trigger": "preselect", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {"trigger": "buy", "source": State.MENU, "dest": None, "before": self.open_sale},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -47,6 +48,7 @@ class MenuFlow(BaseFlow):
             Choice("preselect", Text("menu.preselect")),
             Choice("info", Text("menu.info")),
             account,
+            Choice("buy", Text("menu.buy")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]
@@ -59,6 +61,10 @@ class MenuFlow(BaseFlow):
     def open_flow(self, event: EventData) -> None:
         """The flow named like the choice: pre-selection, information."""
         turn_of(event).go(event.event.name)
+
+    def open_sale(self, event: EventData) -> None:
+        """Buy a plate at a fixed price."""
+        turn_of(event).go("sale")
 
     def open_account(self, event: EventData) -> None:
         """My account (registration first for a newcomer)."""
