@@ -25,12 +25,13 @@ def wire_core() -> Wiring:
     from core import (  # noqa: PLC0415 - they import this module
         bidding,
         lapses,
+        order_notices,
         payments,
         selection,
         verification,
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, order_notices, bidding):
         module.wire(wiring)
     return wiring
