@@ -5,7 +5,7 @@ MESSAGES: dict[str, str] = {
     "menu.orders": "My orders",
     "help.orders": "Pay an order to pay by its link, or cancel it by its number; Past orders shows the finished ones. BACK: previous step, MENU: menu.",
     "telegram/help.orders": "Pay an order to pay by its link, or cancel it with its button; Past orders shows the finished ones. /menu: main menu.",
-    "orders.sign_in": "Sign in to see your orders: pick Register / sign in, enter your account's phone number, then the SMS code.",
+    "orders.sign_in": "Sign in to see your orders: pick Register / sign in, enter your account's mobile number, then the SMS code.",
     "orders.pending_title": "Orders to pay (China time):",
     "orders.pending_line": "Order {id}: {subject} {purpose}, {amount}, pay by {deadline}",
     "orders.none_pending": "No orders to pay.",
@@ -30,5 +30,5 @@ MESSAGES: dict[str, str] = {
     "notice.order.refunded": "platebot: order {id} ({subject}): {amount} refunded in full.",
     "notice.order.refunded_part": "platebot: order {id} ({subject}): {amount} refunded, {total} so far.",
     "notice.order.forfeited": "platebot: order {id} ({subject}): {amount} is forfeited.",
-    "notice.order.late_refunded": "platebot: your {amount} for order {id} ({subject}) came when it was {state}; refunded.",
+    "notice.order.late_refunded": "platebot: order {id} ({subject}) was {state}; your {amount} went back.",
 }

@@ -26,7 +26,7 @@ MESSAGES: dict[str, str] = {
     "notice.order.paid": "号牌助手：订单{id}（{subject}）已支付{amount}，谢谢。",
     "notice.order.expired": "号牌助手：订单{id}（{subject}）未在期限内支付，已过期。",
     "notice.order.cancelled": "号牌助手：订单{id}（{subject}）已被车管所取消。",
-    "notice.order.refunded": "号牌助手：订单{id}（{subject}）已全额退款{amount}，原路退回。",
+    "notice.order.refunded": "号牌助手：订单{id}（{subject}）已全额退款{amount}。",
     "notice.order.refunded_part": "号牌助手：订单{id}（{subject}）退款{amount}，累计已退{total}。",
     "notice.order.forfeited": "号牌助手：订单{id}（{subject}）的{amount}按规定不予退还。",
     "notice.order.late_refunded": "号牌助手：您为订单{id}（{subject}）付的{amount}到账时订单{state}，已原路退回。",
