@@ -21,6 +21,7 @@ from core.ports import UnitOfWork
 from core.timers import Timers
 from platebot.bootstrap import App
 from sms.segments import segment_count
+from tests.integration.test_notices import link_chat, rows
 from tests.order_world import (
     account,
     order_of,
@@ -183,3 +184,15 @@ def test_a_user_who_cancels_on_the_pay_page_is_not_told(app: App, sms: Capturing
     )
     app.dispatcher.run_once()
     assert sms.sent == []
+
+
+def test_an_order_notice_goes_to_the_linked_telegram_chat_rather_than_by_sms(
+    app: App, sms: CapturingSender
+) -> None:
+    owner = account(app)
+    link_chat(app, owner, "4242")
+    order = pending_order(app, owner)
+    pay_by_gateway(app, order.id or 0)
+    app.dispatcher.run_once()
+    assert sms.sent == []
+    assert rows(app) == [("telegram", "4242", f"order:{order.id}:paid")]

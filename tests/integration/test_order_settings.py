@@ -1,6 +1,7 @@
-"""``PLATEBOT_ORDER_MINUTES`` reaches what places orders: the dialogs (``Services.order_minutes``,
-which flows pass to ``place_order``), in the server, the console and the turn process alike (each
-builds its app from the settings)."""
+"""The order settings: ``PLATEBOT_ORDER_MINUTES`` reaches what places orders, the dialogs
+(``Services.order_minutes``, which flows pass to ``place_order``), in the server, the console and
+the turn process alike (each builds its app from the settings); a bad value, or a payment provider
+that is not built in, stops start-up naming the variable."""
 
 from __future__ import annotations
 
@@ -46,4 +47,12 @@ def test_an_order_minutes_setting_out_of_range_stops_start_up_naming_it(
 ) -> None:
     monkeypatch.setenv("PLATEBOT_ORDER_MINUTES", value)
     with pytest.raises(SettingsError, match="PLATEBOT_ORDER_MINUTES"):
+        load_settings()
+
+
+def test_only_the_built_in_sandbox_is_a_payment_provider_today(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLATEBOT_PAYMENT_PROVIDER", "alipay")
+    with pytest.raises(SettingsError, match="PLATEBOT_PAYMENT_PROVIDER"):
         load_settings()
