@@ -197,3 +197,25 @@ def test_someone_not_signed_in_is_told_how_to_sign_in_and_comes_back_signed_in(
     chat.say("13800138000")
     chat.say(sms.last_code(PHONE))
     assert SAY[lang]["line"] in chat.text  # back at My orders, signed in
+
+
+def test_orders_to_pay_are_shown_three_a_page_each_with_its_link(
+    app: App, renderer: Renderer, lang: str
+) -> None:
+    owner = account(app)
+    for n in range(4):
+        pending_order(app, owner, reference=f"listing:{n}")
+    chat = my_orders(app, renderer, lang)
+    assert chat.reply is not None
+    assert [c.id for c in chat.reply.choices] == [
+        "cancel:4",
+        "cancel:3",
+        "cancel:2",
+        "more",
+        "history",
+        "menu",
+    ]
+    assert len(chat.reply.links) == 3
+    chat.pick("more")
+    assert [c.id for c in chat.reply.choices] == ["cancel:1", "more", "history", "menu"]
+    assert [link.label.params["id"] for link in chat.reply.links] == [1]
