@@ -27,8 +27,9 @@ class OrderRepository(Protocol):
         account_id: int | None = None,
         states: Sequence[OrderState] | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> Sequence[Order]:
-        """Newest first."""
+        """Newest first; ``offset``: skip that many (a later page)."""
         ...
 
     def claim_expired(self, now: datetime, limit: int) -> Sequence[Order]:

@@ -25,6 +25,7 @@ def wire_core() -> Wiring:
     from core import (  # noqa: PLC0415 - they import this module
         bidding,
         lapses,
+        order_notices,
         payments,
         sale,
         selection,
@@ -32,6 +33,6 @@ def wire_core() -> Wiring:
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding, sale):
+    for module in (verification, selection, lapses, payments, order_notices, bidding, sale):
         module.wire(wiring)
     return wiring

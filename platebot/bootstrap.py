@@ -21,6 +21,7 @@ from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
 from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
+from dialogs.flows.orders import OrdersFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from dialogs.flows.sale import SaleFlow
@@ -48,6 +49,7 @@ def all_flows() -> tuple[Flow, ...]:
         PracticeFlow(),
         InfoFlow(),
         SaleFlow(),
+        OrdersFlow(),
     )
 
 

@@ -1,14 +1,16 @@
-"""``platebot staff order …``: one order, counter payment and refunds on the command line."""
+"""``platebot staff order …``: orders by state and account, one order, counter payment and refunds
+on the command line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from core.orders import OrderState
 from platebot.staff_cli_support import JsonOption, err, refusals, show
 
 if TYPE_CHECKING:
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-order_app = typer.Typer(help="Orders: counter payment and refunds.", no_args_is_help=True)
+order_app = typer.Typer(help="Orders: listings, counter payment and refunds.", no_args_is_help=True)
 
 OrderArgument = Annotated[int, typer.Argument(help="The order number.")]
 StaffOption = Annotated[str, typer.Option(help="Your name (recorded with the move).")]
@@ -69,6 +71,33 @@ def _fen(yuan: str) -> int:
         err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
         raise typer.Exit(2)
     return int(value)
+
+
+@order_app.command("list")
+def order_list(
+    *,
+    state: Annotated[OrderState | None, typer.Option(help="Only orders in this state.")] = None,
+    account: Annotated[
+        int | None, typer.Option(min=1, help="Only this account's orders (its number).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Orders a page.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many (a later page).")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Orders newest first, by state and by account, a page at a time."""
+    page = _run(lambda o: o.orders(state=state, account_id=account, limit=limit, offset=offset))
+    if as_json:
+        show(page, as_json)
+        return
+    show([_row(order) for order in page["orders"]])
+    if page["next_offset"] is not None:
+        err.print(f"More: --offset {page['next_offset']}")
+
+
+def _row(order: dict[str, Any]) -> dict[str, Any]:
+    """An order in a table row: what staff look for first."""
+    keys = ("id", "account_id", "purpose", "subject", "amount", "state", "deadline")
+    return {key: order[key] for key in keys}
 
 
 @order_app.command("show")

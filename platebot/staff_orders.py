@@ -1,5 +1,6 @@
-"""Staff work on orders (SPEC §5, §10): look one up, mark it paid at the counter with the
-receipt number, refund it (whole or in part). Shared by the CLI and the HTTP API."""
+"""Staff work on orders (SPEC §5, §10): list them by state and by account, look one up, mark it
+paid at the counter with the receipt number, refund it (whole or in part). Shared by the CLI and
+the HTTP API."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.clock import Clock, format_local
-from core.orders import Cause, Order, OrderNotFound
+from core.orders import Cause, Order, OrderNotFound, OrderState
 from core.payments import PaymentProvider, pay_at_counter, refund_order
 from core.ports import UnitOfWork
 from dialogs.money import format_yuan
@@ -49,6 +50,28 @@ class StaffOrders:
             result = action(uow)
             uow.commit()
             return result
+
+    def orders(
+        self,
+        *,
+        state: OrderState | None = None,
+        account_id: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """A page of orders, newest first, of one state and/or one account: ``orders``, and
+        ``next_offset``, the offset of the next page (None on the last one)."""
+        with self.uow_factory() as uow:
+            found = uow.orders.listed(
+                account_id=account_id,
+                states=None if state is None else (state,),
+                limit=limit + 1,
+                offset=offset,
+            )
+            return {
+                "orders": [order_view(order) for order in found[:limit]],
+                "next_offset": offset + limit if len(found) > limit else None,
+            }
 
     def order(self, order_id: int) -> dict[str, Any]:
         with self.uow_factory() as uow:

@@ -48,8 +48,14 @@ class SqlOrderRepository:
         account_id: int | None = None,
         states: Sequence[OrderState] | None = None,
         limit: int = 100,
+        offset: int = 0,
     ) -> Sequence[Order]:
-        query = sa.select(Order).order_by(OC.created_at.desc(), OC.id.desc()).limit(limit)
+        query = (
+            sa.select(Order)
+            .order_by(OC.created_at.desc(), OC.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         if account_id is not None:
             query = query.where(OC.account_id == account_id)
         if states is not None:

@@ -40,6 +40,8 @@ orders = sa.Table(
         sqlite_where=sa.text("state = 'pending'"),
     ),
     sa.Index("ix_orders_account", "account_id", "created_at"),
+    # Staff list orders by state, newest first (migration 0012).
+    sa.Index("ix_orders_state_created", "state", "created_at"),
     sa.Index("ix_orders_purpose_reference", "purpose", "reference"),
 )
 

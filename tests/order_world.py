@@ -12,8 +12,8 @@ from multiprocessing.synchronize import Barrier
 from core.clock import ManualClock
 from core.events import EventBus
 from core.info import Guide
-from core.orders import Order, OrderEvent, OrderExpired, OrderMove, Purpose
-from core.payments import place_order
+from core.orders import Cause, Order, OrderEvent, OrderExpired, OrderMove, Purpose
+from core.payments import pay_at_counter, place_order, receive_payment, refund_order
 from core.ports import UnitOfWork
 from core.timers import Timers
 from core.wiring import wire_core
@@ -21,6 +21,7 @@ from platebot.bootstrap import App
 from store.db import create_engine
 from store.uow import UnitOfWorkFactory
 from tests.preselect_world import add_accounts, person
+from web.sandbox import SandboxGateway
 
 PRICE = 1_200_000  # ¥12,000 in fen
 
@@ -102,3 +103,39 @@ def expire_in_process(url: str, now: datetime, start: Barrier, rounds: int) -> N
     for _ in range(rounds):
         timers.run_once()
     engine.dispose()
+
+
+def pay_by_gateway(app: App, order_id: int) -> None:
+    """What the pay page's Pay button makes the sandbox do: a signed callback for the whole
+    amount, now, received."""
+    sandbox = app.payments
+    assert isinstance(sandbox, SandboxGateway)
+    now = app.clock.now()
+    body, headers = sandbox.callback_for(order_of(app, order_id), now)
+    with app.uow() as uow:
+        receive_payment(uow, sandbox, sandbox.verify_callback(body, headers, now), now)
+        uow.commit()
+
+
+def pay_at_the_counter(app: App, order_id: int, receipt: str = "R-1") -> None:
+    with app.uow() as uow:
+        pay_at_counter(uow, order_id=order_id, receipt=receipt, staff="王芳", now=app.clock.now())
+        uow.commit()
+
+
+def refund_by_staff(
+    app: App, order_id: int, amount: int | None = None, receipt: str | None = "RF-1"
+) -> None:
+    """Staff refund ``amount`` fen (None: all the order holds), with a receipt for the counter."""
+    with app.uow() as uow:
+        refund_order(
+            uow,
+            app.payments,
+            order_id=order_id,
+            now=app.clock.now(),
+            cause=Cause.STAFF,
+            amount=amount,
+            actor="王芳",
+            receipt=receipt,
+        )
+        uow.commit()

@@ -1,4 +1,5 @@
-"""Staff API of orders (``/staff/api/orders/…``): look one up, counter payment, refund. Included
+"""Staff API of orders (``/staff/api/orders/…``): list them by state and account a page at a time,
+look one up, counter payment, refund. Included
 in the staff API's router (``web.staff.mount``), so the same bearer token and the same refusals
 (``web/staff_errors.py``: a ``Problem``; 404 unknown order, 409 not in a state that allows it,
 422 a bad value)."""
@@ -8,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import DomainError
+from core.orders import OrderState
 from platebot.staff_orders import StaffOrders
 from platebot.staff_service import message_of
 from web.staff_errors import JSON_BODY, Refused, refusals
@@ -21,6 +23,7 @@ T = TypeVar("T")
 
 _NOT_FOUND = {"order.not_found"}
 _CONFLICT = {"order.not_pending", "order.not_paid", "order.past_deadline", "order.refund_provider"}
+PAGE_MAX = 500
 FEN_MAX = 10**12  # ¥10,000,000,000: more than any order holds
 
 OrderId = Annotated[int, Path(ge=1, le=INT_MAX, description="The order number.", examples=[1])]
@@ -40,6 +43,13 @@ class OrderOut(BaseModel):
     deadline: str = Field(description="Asia/Shanghai.")
     paid_via: str | None
     payment_ref: str | None
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderOut] = Field(description="Newest first.")
+    next_offset: int | None = Field(
+        description="`offset` of the next page; null on the last page.", examples=[100]
+    )
 
 
 class CounterPayment(BaseModel):
@@ -84,6 +94,25 @@ def _call(action: Callable[[], T]) -> T:
 
 def router(orders: StaffOrders) -> APIRouter:
     api = APIRouter(prefix="/orders", tags=["staff: orders"])
+
+    @api.get(
+        "", summary="List orders by state and account, a page at a time", responses=refusals(422)
+    )
+    def listed(
+        state: Annotated[OrderState | None, Query(description="Only orders in this state.")] = None,
+        account: Annotated[
+            int | None, Query(ge=1, le=INT_MAX, description="Only this account's orders.")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Orders a page.")] = 100,
+        offset: Annotated[
+            int, Query(ge=0, le=INT_MAX, description="Skip this many (`next_offset`).")
+        ] = 0,
+    ) -> OrderPage:
+        page = orders.orders(state=state, account_id=account, limit=limit, offset=offset)
+        return OrderPage(
+            orders=[OrderOut(**order) for order in page["orders"]],
+            next_offset=page["next_offset"],
+        )
 
     @api.get("/{order_id}", summary="One order", responses=refusals(404, 422))
     def show(order_id: OrderId) -> OrderOut:

@@ -33,6 +33,7 @@ class MenuFlow(BaseFlow):
             {"trigger": "preselect", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "buy", "source": State.MENU, "dest": None, "before": self.open_sale},
+            {"trigger": "orders", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -49,6 +50,7 @@ class MenuFlow(BaseFlow):
             Choice("info", Text("menu.info")),
             account,
             Choice("buy", Text("menu.buy")),
+            Choice("orders", Text("menu.orders")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]
@@ -59,7 +61,7 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information."""
+        """The flow named like the choice: pre-selection, information, my orders."""
         turn_of(event).go(event.event.name)
 
     def open_sale(self, event: EventData) -> None:

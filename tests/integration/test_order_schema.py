@@ -10,7 +10,7 @@ from store.order_tables import order_moves, orders, payment_callbacks
 from store.tables import metadata
 
 
-def test_migration_0008_orders_matches_the_tables(db: Engine) -> None:
+def test_the_order_migrations_match_the_tables(db: Engine) -> None:
     ours = {orders.name, order_moves.name, payment_callbacks.name}
     with db.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
