@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.settlement_ports import SettlementRepository
 
 
 class StoreBusy(Exception):
@@ -155,6 +156,8 @@ class UnitOfWork(Protocol):
     def info(self) -> InfoRepository: ...
     @property
     def auctions(self) -> AuctionRepository: ...
+    @property
+    def settlements(self) -> SettlementRepository: ...
     # orders, their ledger and the payment callbacks taken (core.order_ports)
     @property
     def orders(self) -> OrderRepository: ...

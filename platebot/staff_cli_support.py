@@ -14,7 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from core.clock import Clock
+    from core.payments import PaymentProvider
     from platebot.staff_service import StaffService
+    from store.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
 
@@ -43,6 +46,35 @@ def service() -> Iterator[StaffService]:
     try:
         migrate.upgrade(engine)
         yield StaffService(UnitOfWorkFactory(engine), SystemClock())
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]]:
+    """The configured database (migrated first), the clock and the configured payment provider
+    (refunds of gateway payments go back through it), closed afterwards."""
+    from core.clock import SystemClock
+    from platebot.bootstrap import payment_provider
+    from platebot.settings import SettingsError, load_settings
+    from store import migrate
+    from store.db import create_engine
+    from store.uow import UnitOfWorkFactory
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]Configuration error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    engine = create_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        key = (
+            settings.secret_key.get_secret_value().encode()
+            if settings.secret_key is not None
+            else migrate.secret_key(engine)
+        )
+        yield UnitOfWorkFactory(engine), SystemClock(), payment_provider(settings, key)
     finally:
         engine.dispose()
 

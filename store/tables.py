@@ -198,6 +198,7 @@ from store import (  # noqa: E402
     health,  # noqa: F401 - what /healthz writes
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
+    settlement_tables,  # noqa: F401 - auction settlement: balances, deposit refunds
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel
 )
