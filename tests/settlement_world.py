@@ -4,22 +4,30 @@ placed, paid through the sandbox gateway's callback, and the signup activated.""
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from multiprocessing.synchronize import Barrier
 
 import sqlalchemy as sa
 
 from core import auctions
 from core.accounts import Language
+from core.bidding import AUCTION_LANE, LotClosed
+from core.clock import ManualClock
 from core.events import Event
+from core.info import Guide
 from core.orders import Order, Purpose
 from core.payments import PaymentNotice, place_order, receive_payment
+from core.ports import UnitOfWork
 from core.settlement import DepositRefund, Settlement, refund_due_deposits
 from core.timers import Timers
 from core.wiring import wire_core
 from dialogs.catalog import render_text
 from dialogs.replies import Text
+from store.db import create_engine
 from store.tables import outbox
 from store.uow import UnitOfWorkFactory
 from tests.auction_world import AuctionWorld, Bidder
@@ -142,3 +150,26 @@ class SettlementWorld(AuctionWorld):
                 seen.add(dedupe)
                 told.append(render_text(Text(key, params), language))
         return told
+
+
+def note_close(uow: UnitOfWork, event: LotClosed) -> None:
+    """One guide row per close handled, written in the closing transaction (as the settlement's
+    own rows are), so a lot closed twice shows twice."""
+    time.sleep(0.005)  # widens the window in which another process could take the same lot
+    uow.info.add(
+        Guide(title=f"closed {event.lot_id}", body=str(os.getpid()), created_at=event.closed_at)
+    )
+
+
+def close_in_process(url: str, now: datetime, start: Barrier, rounds: int) -> None:
+    """Run in another process: the auctions' timer lane (closing, settlement, refunds) at the
+    parent's time ``now``, in small batches, as a second server process runs it."""
+    engine = create_engine(url)
+    wiring = wire_core.__wrapped__()
+    wiring.bus.subscribe(LotClosed, note_close)
+    steps = [*wiring.lanes[AUCTION_LANE], refund_due_deposits(GATEWAY)]
+    timers = Timers(UnitOfWorkFactory(engine, bus=wiring.bus), ManualClock(now), steps, batch=2)
+    start.wait(timeout=60)
+    for _ in range(rounds):
+        timers.run_once()
+    engine.dispose()
