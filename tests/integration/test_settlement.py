@@ -15,8 +15,8 @@ from core.accounts import Language
 from core.auction_errors import PlateNotHeldBack
 from core.auctions import YUAN, LotState
 from core.bidding import PeriodClosed
-from core.orders import MoveKind, OrderState, Purpose
-from core.payments import place_order
+from core.orders import Cause, MoveKind, OrderState, Purpose
+from core.payments import cancel_order, pay_at_counter, place_order
 from core.plates import PlateKind
 from core.settlement import RefundState, SettlementState, refund_losing_shares
 from platebot.staff_auctions import StaffAuctions
@@ -229,3 +229,45 @@ def test_cancelling_a_period_before_it_starts_refunds_deposits_and_tells_every_b
     ]
     with world.uow() as uow:  # the VINs are free for another period
         assert uow.auctions.live_vins(paid.vins) == set()
+
+
+def test_a_deposit_paid_at_the_counter_is_left_for_the_counter_to_hand_back(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    world.lot(period, "99999")
+    account_id = world.account()
+    signup_id = world.signup(period, world.new_vins(1), account_id)
+    with world.uow() as uow:
+        order = place_order(
+            uow,
+            account_id=account_id,
+            purpose=Purpose.AUCTION_DEPOSIT,
+            reference=f"signup:{signup_id}",
+            subject="竞价保证金",
+            amount=DEPOSIT,
+            now=world.clock.now(),
+        )
+        uow.commit()
+    with world.uow() as uow:
+        pay_at_counter(
+            uow, order_id=order.id or 0, receipt="R-1", staff="王芳", now=world.clock.now()
+        )
+        auctions.deposit_paid(uow, clock=world.clock, signup_id=signup_id)
+        uow.commit()
+    world.start()
+    world.close_and_settle()
+    assert [r.state for r in world.refunds(signup_id)] == [RefundState.AT_COUNTER]
+    assert world.order(order.id or 0).state is OrderState.PAID  # staff refund it with a receipt
+
+
+def test_a_winner_who_cancels_the_balance_order_forfeits_the_deposit_share(
+    world: SettlementWorld,
+) -> None:
+    _, _, bob, lot = won_auction(world)
+    balance = world.settlement(lot).balance_order_id
+    with world.uow() as uow:
+        cancel_order(uow, order_id=balance or 0, now=world.clock.now(), cause=Cause.USER)
+        uow.commit()
+    assert world.settlement(lot).state is SettlementState.FORFEITED
+    assert world.order(bob.deposit_order_id).state is OrderState.FORFEITED
