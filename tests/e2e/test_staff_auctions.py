@@ -113,6 +113,14 @@ def test_a_period_that_makes_no_sense_is_refused_saying_which_setting(client: Te
     )
     assert (started.status_code, started.json()["code"]) == (422, "auction.setting_invalid")
     assert started.json()["params"]["setting"] == "signup"
+    past = {
+        **PERIOD,
+        "signup_opens": "2026-11-20T10:00:00+08:00",
+        "signup_closes": "2026-11-21T10:00:00+08:00",
+        "starts_at": "2026-11-22T10:00:00+08:00",
+    }
+    passed = client.post(PERIODS, json=past, headers=AUTH)
+    assert (passed.status_code, passed.json()["params"]["setting"]) == (422, "starts_at")
     deposit = client.post(PERIODS, json={**PERIOD, "deposit_fen": 0}, headers=AUTH)
     assert (deposit.status_code, deposit.json()["code"]) == (422, "request.invalid")
     far = client.post(
