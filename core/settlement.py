@@ -372,15 +372,13 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
             )
         for pending in uow.settlements.pending_deposit_orders(signup_id):
             cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
+        paid = order_id is not None
         notify(
             uow,
             account_id=signup.account_id,
             kind=NoticeKind.URGENT,
-            key="settlement.period_cancelled",
-            params={
-                "period": name,
-                "deposit": yuan(signup.deposit_fen if order_id is not None else 0),
-            },
+            key="settlement.period_cancelled" if paid else "settlement.period_cancelled_unpaid",
+            params={"period": name, "deposit": yuan(signup.deposit_fen)},
             dedupe_key=f"period:{event.period_id}:cancelled:{signup_id}",
             now=event.cancelled_at,
         )

@@ -30,24 +30,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @contextmanager
 def service() -> Iterator[StaffService]:
     """The staff service on the configured database (migrated first), closed afterwards."""
-    from core.clock import SystemClock
-    from platebot.settings import SettingsError, load_settings
     from platebot.staff_service import StaffService
-    from store import migrate
-    from store.db import create_engine
-    from store.uow import UnitOfWorkFactory
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
-        raise typer.Exit(2) from exc
-    engine = create_engine(settings.database_url)
-    try:
-        migrate.upgrade(engine)
-        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
-    finally:
-        engine.dispose()
+    with with_payments() as (uow, clock, _provider):
+        yield StaffService(uow, clock)
 
 
 @contextmanager

@@ -62,6 +62,17 @@ class SettlementWorld(AuctionWorld):
         vins = self.new_vins(shares)
         account_id = self.account()
         signup_id = self.signup(period_id, vins, account_id)
+        order = self.deposit_order(account_id, signup_id)
+        self.pay(order)
+        with self.uow() as uow:
+            active = auctions.deposit_paid(uow, clock=self.clock, signup_id=signup_id)
+            share_ids = [share.id or 0 for share in uow.auctions.shares(signup_id)]
+            uow.commit()
+        assert active.bidder_number is not None and order.id is not None
+        return PaidBidder(account_id, signup_id, active.bidder_number, share_ids, vins, order.id)
+
+    def deposit_order(self, account_id: int, signup_id: int) -> Order:
+        """The signup's deposit order, placed now, pending (as the signup dialog places it)."""
         with self.uow() as uow:
             signup = uow.auctions.signup(signup_id)
             assert signup is not None
@@ -75,13 +86,7 @@ class SettlementWorld(AuctionWorld):
                 now=self.clock.now(),
             )
             uow.commit()
-        self.pay(order)
-        with self.uow() as uow:
-            active = auctions.deposit_paid(uow, clock=self.clock, signup_id=signup_id)
-            share_ids = [share.id or 0 for share in uow.auctions.shares(signup_id)]
-            uow.commit()
-        assert active.bidder_number is not None and order.id is not None
-        return PaidBidder(account_id, signup_id, active.bidder_number, share_ids, vins, order.id)
+        return order
 
     def pay(self, order: Order) -> None:
         """The gateway's callback for the whole amount, now."""

@@ -16,7 +16,7 @@ from core.auction_errors import PlateNotHeldBack
 from core.auctions import YUAN, LotState
 from core.bidding import PeriodClosed
 from core.orders import Cause, MoveKind, OrderState, Purpose
-from core.payments import cancel_order, pay_at_counter, place_order
+from core.payments import cancel_order, pay_at_counter
 from core.plates import PlateKind
 from core.settlement import RefundState, SettlementState, refund_losing_shares
 from platebot.staff_auctions import StaffAuctions
@@ -201,17 +201,7 @@ def test_cancelling_a_period_before_it_starts_refunds_deposits_and_tells_every_b
     paid = world.paid_bidder(period, shares=2)
     unpaid_account = world.account()
     unpaid_signup = world.signup(period, world.new_vins(1), unpaid_account)
-    with world.uow() as uow:
-        pending = place_order(
-            uow,
-            account_id=unpaid_account,
-            purpose=Purpose.AUCTION_DEPOSIT,
-            reference=f"signup:{unpaid_signup}",
-            subject="竞价保证金",
-            amount=DEPOSIT,
-            now=world.clock.now(),
-        )
-        uow.commit()
+    pending = world.deposit_order(unpaid_account, unpaid_signup)
     staff = StaffAuctions(world.uow, world.clock, GATEWAY)
     cancelled = staff.cancel_period(period)
     assert cancelled["state"] == "cancelled"
@@ -224,8 +214,8 @@ def test_cancelling_a_period_before_it_starts_refunds_deposits_and_tells_every_b
         "号牌助手：竞价取消，保证金¥10,000已原路退回。",
     ]
     assert world.told(unpaid_account, language=Language.EN) == [
-        'platebot: the auction period "2026年第12期" is cancelled. The deposit you paid (¥0) '
-        "is refunded the way you paid it."
+        'platebot: the auction period "2026年第12期" is cancelled, and so are your signup and '
+        "its unpaid deposit order (¥5,000)."
     ]
     with world.uow() as uow:  # the VINs are free for another period
         assert uow.auctions.live_vins(paid.vins) == set()
@@ -238,17 +228,7 @@ def test_a_deposit_paid_at_the_counter_is_left_for_the_counter_to_hand_back(
     world.lot(period, "99999")
     account_id = world.account()
     signup_id = world.signup(period, world.new_vins(1), account_id)
-    with world.uow() as uow:
-        order = place_order(
-            uow,
-            account_id=account_id,
-            purpose=Purpose.AUCTION_DEPOSIT,
-            reference=f"signup:{signup_id}",
-            subject="竞价保证金",
-            amount=DEPOSIT,
-            now=world.clock.now(),
-        )
-        uow.commit()
+    order = world.deposit_order(account_id, signup_id)
     with world.uow() as uow:
         pay_at_counter(
             uow, order_id=order.id or 0, receipt="R-1", staff="王芳", now=world.clock.now()
