@@ -86,6 +86,12 @@ def test_a_sold_lot_asks_the_winner_for_the_price_less_one_deposit_share_by_work
         OrderState.PENDING,
     )
     assert balance.deadline == settlement.due_at
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    assert [p["state"] for p in staff.periods()] == ["closed"]
+    assert [(lot["state"], lot["price_fen"], lot["settlement"], lot["balance_due"]) for lot in
+            staff.lots(world.settlement(lot).period_id)] == [
+        ("sold", 11 * K, "awaiting_balance", "2026-12-02 00:00")
+    ]  # fmt: skip
     assert world.told(bob.account_id)[0] == (
         f"号牌助手：恭喜竞得粤D·88888，成交价¥11,000，保证金¥5,000已抵价款。请于2026-12-02 00:00前"
         f"在“我的订单”支付余款¥6,000（订单{balance.id}），逾期保证金不予退还。"
