@@ -337,6 +337,8 @@ def add_lot(
     known = uow.pool.states(office.id, kind, [serial], lock=True).get(serial)
     if known is not None and known[0] in _NOT_HELD_BACK:
         raise PlateNotHeldBack(plate=office.plate(serial))
+    if uow.settlements.awaiting(office.id, kind, serial) is not None:  # sold, balance due
+        raise PlateNotHeldBack(plate=office.plate(serial))
     if uow.auctions.open_lot_for(office.id, kind, serial) is not None:
         raise PlateAlreadyInAuction(plate=office.plate(serial))
     if known is not None:

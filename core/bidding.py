@@ -61,6 +61,8 @@ from core.ports import UnitOfWork
 from core.timers import TimerStep
 from core.wiring import Wiring
 
+AUCTION_LANE = "timers:auctions"
+
 # -- what the locked reads give ----------------------------------------------------------------
 
 
@@ -645,4 +647,5 @@ def close_due_lots(uow: UnitOfWork, now: datetime, limit: int) -> int:
 
 
 def wire(wiring: Wiring) -> None:
-    wiring.timer(TimerStep("close auction lots", close_due_lots))
+    # A lane of its own: a lot closes on time whatever else is due (expiries, lapses).
+    wiring.timer(TimerStep("close auction lots", close_due_lots), lane=AUCTION_LANE)

@@ -76,6 +76,7 @@ class MoveKind(StrEnum):
     REFUNDED = "refunded"
     FORFEITED = "forfeited"
     RECEIVED_LATE = "received_late"  # money for an order that no longer takes it
+    APPLIED = "applied"  # part of what it holds counts towards a price (a won lot's deposit)
 
 
 # -- refusals ---------------------------------------------------------------------------------
@@ -160,6 +161,7 @@ class Order:
     state: OrderState = OrderState.PENDING
     received: int = 0  # fen that came in (on time or late)
     refunded: int = 0  # fen given back
+    kept: int = 0  # fen of the balance the office keeps: forfeited, or counted towards a price
     paid_at: datetime | None = None
     paid_via: str | None = None  # the provider's name, or ``counter``
     payment_ref: str | None = None  # gateway transaction or counter receipt
@@ -170,6 +172,11 @@ class Order:
     def balance(self) -> int:
         """What the office holds for this order now."""
         return self.received - self.refunded
+
+    @property
+    def refundable(self) -> int:
+        """What of the balance may still go back (not kept: forfeited or counted to a price)."""
+        return self.balance - self.kept
 
     def _move(
         self,
@@ -263,14 +270,39 @@ class Order:
     def check_refund(self, amount: int) -> None:
         if self.state is not OrderState.PAID:
             raise OrderNotPaid(state=self.state.value)
-        if not 0 < amount <= self.balance:
-            raise RefundInvalid(amount=amount, balance=self.balance)
+        if not 0 < amount <= self.refundable:
+            raise RefundInvalid(amount=amount, balance=self.refundable)
 
-    def forfeit(self, now: datetime, *, cause: Cause, actor: str | None = None) -> OrderMove:
-        """What a paid order still holds is kept by the office (an unpaid balance's deposit)."""
+    def forfeit(
+        self,
+        now: datetime,
+        *,
+        cause: Cause,
+        actor: str | None = None,
+        amount: int | None = None,
+        reference: str | None = None,
+    ) -> OrderMove:
+        """The office keeps ``amount`` (default: all that may still go back) of a paid order:
+        one deposit share of an unpaid balance. The order is ``forfeited`` once nothing is left
+        to give back; a part leaves it ``paid`` (the other shares may still be refunded)."""
         if self.state is not OrderState.PAID:
             raise OrderNotPaid(state=self.state.value)
-        return self._move(now, MoveKind.FORFEITED, OrderState.FORFEITED, cause, actor=actor)
+        amount = self.refundable if amount is None else amount
+        if not 0 <= amount <= self.refundable:
+            raise RefundInvalid(amount=amount, balance=self.refundable)
+        self.kept += amount
+        to = OrderState.FORFEITED if self.refundable == 0 else OrderState.PAID
+        return self._move(now, MoveKind.FORFEITED, to, cause, actor=actor, reference=reference)
+
+    def apply(self, amount: int, now: datetime, *, reference: str) -> OrderMove:
+        """``amount`` of a paid order counts towards a price (a won lot's deposit share): the
+        office keeps it and it can no longer be refunded. The order stays ``paid``."""
+        if self.state is not OrderState.PAID:
+            raise OrderNotPaid(state=self.state.value)
+        if not 0 < amount <= self.refundable:
+            raise RefundInvalid(amount=amount, balance=self.refundable)
+        self.kept += amount
+        return self._move(now, MoveKind.APPLIED, OrderState.PAID, Cause.TIMER, reference=reference)
 
     def receive_late(self, amount: int, at: datetime, *, reference: str) -> OrderMove:
         """Money that came for an order no longer taking it; given back by ``return_late``."""
@@ -302,7 +334,10 @@ def new_order(
     amount: int,
     now: datetime,
     minutes: int = DEFAULT_MINUTES,
+    deadline: datetime | None = None,
 ) -> Order:
+    """``deadline``: a moment of its own (an auction balance's working days); default: ``minutes``
+    from now."""
     if amount <= 0:
         raise AmountInvalid(amount=amount)
     return Order(
@@ -312,7 +347,7 @@ def new_order(
         subject=subject,
         amount=amount,
         created_at=now,
-        deadline=now + timedelta(minutes=minutes),
+        deadline=deadline if deadline is not None else now + timedelta(minutes=minutes),
         pay_token=new_pay_token(),
     )
 

@@ -161,6 +161,7 @@ def place_order(
     amount: int,
     now: datetime,
     minutes: int = DEFAULT_MINUTES,
+    deadline: datetime | None = None,
 ) -> Order:
     """A pending order; the caller holds what it is for in the same transaction."""
     order = new_order(
@@ -171,6 +172,7 @@ def place_order(
         amount=amount,
         now=now,
         minutes=minutes,
+        deadline=deadline,
     )
     uow.orders.add(order)
     _write(uow, order.placed())
@@ -260,7 +262,7 @@ def refund_order(
     """Give back ``amount`` (default: all the order holds). Money paid through a gateway goes
     back through it; money paid at the counter is handed back there (``receipt``)."""
     order = _locked(uow, order_id)
-    amount = order.balance if amount is None else amount
+    amount = order.refundable if amount is None else amount
     order.check_refund(amount)  # before the gateway is asked
     if order.paid_via == COUNTER:
         if not receipt or not receipt.strip():
@@ -286,12 +288,30 @@ def refund_order(
 
 
 def forfeit_order(
-    uow: UnitOfWork, *, order_id: int, now: datetime, cause: Cause, actor: str | None = None
+    uow: UnitOfWork,
+    *,
+    order_id: int,
+    now: datetime,
+    cause: Cause,
+    actor: str | None = None,
+    amount: int | None = None,
+    reference: str | None = None,
 ) -> Order:
+    """The office keeps ``amount`` (default: all the order may still give back): one deposit
+    share of a signup of several, or the whole deposit."""
     order = _locked(uow, order_id)
-    kept = order.balance
-    _write(uow, order.forfeit(now, cause=cause, actor=actor))
+    kept = order.refundable if amount is None else amount
+    _write(uow, order.forfeit(now, cause=cause, actor=actor, amount=amount, reference=reference))
     uow.record(OrderForfeited(**about(order, now), amount=kept, cause=cause))
+    return order
+
+
+def apply_to_price(
+    uow: UnitOfWork, *, order_id: int, amount: int, now: datetime, reference: str
+) -> Order:
+    """``amount`` of a paid order counts towards a price (a won lot's deposit share)."""
+    order = _locked(uow, order_id)
+    _write(uow, order.apply(amount, now, reference=reference))
     return order
 
 

@@ -24,6 +24,7 @@ from core.plate_ports import (
     SessionRepository,
 )
 from core.sale_ports import SaleRepository
+from core.settlement_ports import SettlementRepository
 
 
 class StoreBusy(Exception):
@@ -156,6 +157,8 @@ class UnitOfWork(Protocol):
     def info(self) -> InfoRepository: ...
     @property
     def auctions(self) -> AuctionRepository: ...
+    @property
+    def settlements(self) -> SettlementRepository: ...
     # orders, their ledger and the payment callbacks taken (core.order_ports)
     @property
     def orders(self) -> OrderRepository: ...

@@ -1,9 +1,10 @@
 """Timers: due steps run from due times kept in the database, never from memory.
 
-Each module registers its own steps (``Wiring.timer``): today ``core.selection`` (idle selection
-sessions end), ``core.lapses`` (unconfirmed pre-selections lapse, blacklists lift) and
-``core.payments`` (unpaid orders expire); next, lot closes and settlement deadlines. A step
-claims what is due with row locks that other processes skip (``FOR UPDATE SKIP LOCKED`` on
+Each module registers its own steps (``Wiring.timer``): ``core.selection`` (idle selection
+sessions end), ``core.lapses`` (unconfirmed pre-selections lapse, blacklists lift),
+``core.payments`` (unpaid orders expire, auction balances among them) and ``core.bidding`` (lots
+close, in a lane of their own, where the composition root adds the auction deposits' refunds).
+A step claims what is due with row locks that other processes skip (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; SQLite runs one writer at a time), re-checks it under the lock and handles at most
 ``limit`` rows in one transaction, so any number of server processes can run the timers at once.
 The server runs them in a lane of their own, at least once a second, so they never wait behind a

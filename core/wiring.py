@@ -9,14 +9,20 @@ from functools import cache
 from core.events import EventBus
 from core.timers import TimerStep
 
+TIMERS = "timers"  # the lane of timer steps that may wait for one another
+
 
 @dataclass
 class Wiring:
     bus: EventBus = field(default_factory=EventBus)
     timers: list[TimerStep] = field(default_factory=list)
+    lanes: dict[str, list[TimerStep]] = field(default_factory=dict)
 
-    def timer(self, step: TimerStep) -> None:
+    def timer(self, step: TimerStep, lane: str = TIMERS) -> None:
+        """``lane``: a step that must never wait behind others (a lot's close) has its own;
+        the server runs each lane in a loop of its own."""
         self.timers.append(step)
+        self.lanes.setdefault(lane, []).append(step)
 
 
 @cache
@@ -29,10 +35,12 @@ def wire_core() -> Wiring:
         payments,
         sale,
         selection,
+        settlement,
         verification,
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, order_notices, bidding, sale):
+    modules = (verification, selection, lapses, payments, order_notices, bidding, settlement, sale)
+    for module in modules:
         module.wire(wiring)
     return wiring

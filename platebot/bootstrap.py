@@ -11,11 +11,14 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.channel import TelegramChannel, api_base, token_of
 from bot.sender import TelegramSender, bot_for
+from core.bidding import AUCTION_LANE
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
+from core.settlement import refund_due_deposits
 from core.timers import Timers
+from core.wiring import wire_core
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
@@ -101,6 +104,16 @@ def payment_provider(settings: Settings, key: bytes) -> PaymentProvider:
     return SandboxGateway(secret, str(settings.public_url))
 
 
+def timer_lanes(
+    uow: UnitOfWorkFactory, clock: Clock, payments: PaymentProvider
+) -> list[tuple[str, Callable[[], int]]]:
+    """One job per timer lane (``core.wiring``), so that a lot's close never waits behind an
+    expiry; the auction deposits' refunds (through the payment provider) in the auctions' lane."""
+    lanes = {name: list(steps) for name, steps in wire_core().lanes.items()}
+    lanes.setdefault(AUCTION_LANE, []).append(refund_due_deposits(payments))
+    return [(name, Timers(uow, clock, steps).run_once) for name, steps in lanes.items()]
+
+
 def twilio_sender_from(settings: Settings) -> TwilioSender | None:
     """The Twilio sender ``PLATEBOT_TWILIO_*`` call for; None when they are not all set."""
     sid, token, origin = (
@@ -168,7 +181,7 @@ def build_app(
         payments=payments,
         jobs=[
             *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
-            ("timers", Timers(uow, clock).run_once),
+            *timer_lanes(uow, clock, payments),  # "timers", "timers:auctions", …
             ("housekeeping", Housekeeping(db, clock).run_once),
         ],
         # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event

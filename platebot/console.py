@@ -53,7 +53,7 @@ class ConsoleChat:
         )
         self._print(render_plain(reply), style="cyan")
         for name, job in self.app.jobs:  # as the server would: send the outbox, run timers
-            if name.startswith("outbox") or name == "timers":
+            if name.startswith(("outbox", "timers")):  # every timer lane too
                 job()
         if not self.interactive:
             print(file=self.out)

@@ -2,16 +2,21 @@
 
 Two accounts of 汕头 (a person, a unit), the office 粤D with selection hours all day (so the
 journey can be tried at any time), a pool of about 13,000 numbers, vehicles of both accounts in
-the certificate registry, guides, contact details, an announcement and four plates for sale.
+the certificate registry, guides, contact details, an announcement, four plates for sale and two
+auction periods, timed from the clock when the data is loaded: one in its signup window for three
+days, one whose bidding starts in ten minutes (signup open until then), with held-back numbers of
+粤D as lots.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from core import info, office_admin, pools, sale
+from core import auctions, info, office_admin, pools, sale
 from core.accounts import Account, Category, Language, PersonDetails, UnitDetails
+from core.auction_errors import PlateAlreadyInAuction
+from core.auctions import YUAN, PeriodState
 from core.clock import OFFICE_TZ, Clock
 from core.errors import DomainError
 from core.plates import PlateKind
@@ -40,13 +45,23 @@ DEMO_POOL: tuple[tuple[PlateKind, tuple[str, ...]], ...] = (
     (PlateKind.SMALL_NEV, ("D10000-D10999",)),
     (PlateKind.LARGE_NEV, ("00001D-00100D",)),
 )
-HELD_BACK = ("11111", "16666", "18888")  # kept for auction or sale: not pooled
 # Plates for sale: (kind, serial, price in yuan, personalised); all of 汕头 (4405).
 DEMO_LISTINGS = (
     (PlateKind.SMALL, "16666", 12_000, False),
     (PlateKind.SMALL, "18888", 60_000, False),
     (PlateKind.SMALL, "AB888", 8_800, True),
     (PlateKind.SMALL_NEV, "D16666", 30_000, False),
+)
+HELD_BACK = ("11111", "16666", "18888", "88888", "99999")  # kept for auction or sale: not pooled
+# (name, signup opens, starts (from now), lots: (held-back number, starting price in yuan))
+DEMO_PERIODS = (
+    (
+        "演示竞价期（报名中）",
+        timedelta(hours=-1),
+        timedelta(days=3),
+        (("88888", 20_000), ("99999", 8_000)),
+    ),
+    ("演示竞价期（即将开始）", timedelta(hours=-1), timedelta(minutes=10), (("11111", 10_000),)),
 )
 
 NOTICE = (
@@ -195,6 +210,44 @@ def _listings(uow: UnitOfWork, clock: Clock, created: list[str], existing: list[
     (created if listed else existing).append("plates for sale")
 
 
+def _auction_periods(
+    uow: UnitOfWork, clock: Clock, created: list[str], existing: list[str]
+) -> None:
+    """Each demo period unless one of that name is still to start (timed from now)."""
+    now = clock.now()
+    waiting = {
+        period.name
+        for period in uow.auctions.periods()
+        if period.state is PeriodState.PUBLISHED and not period.started(now)
+    }
+    for name, opens, starts, lots in DEMO_PERIODS:
+        if name in waiting:
+            existing.append(f"auction period {name}")
+            continue
+        period = auctions.publish_period(
+            uow,
+            clock=clock,
+            name=name,
+            signup_opens=now + opens,
+            signup_closes=now + starts,
+            starts_at=now + starts,
+        )
+        created.append(f"auction period {name}")
+        for serial, price in lots:
+            try:
+                auctions.add_lot(
+                    uow,
+                    clock=clock,
+                    period_id=auctions.stored_id(period.id),
+                    office_code=DEMO_OFFICE,
+                    kind=PlateKind.SMALL,
+                    serial=serial,
+                    starting_price_fen=price * YUAN,
+                )
+            except PlateAlreadyInAuction:  # still a lot of an earlier demo period's bidding
+                continue
+
+
 def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
     created: list[str] = []
     existing: list[str] = []
@@ -208,6 +261,7 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
         _office_and_pool(uow, created, existing)
         _registry_and_info(uow, clock, created, existing)
         _listings(uow, clock, created, existing)
+        _auction_periods(uow, clock, created, existing)
         uow.commit()
     return DemoSummary(created, existing)
 
@@ -232,4 +286,5 @@ def how_to_try(summary: DemoSummary) -> list[str]:
         "    open the pay link with `platebot serve` running to pay in the sandbox.",
         "Staff: platebot staff preselections --state selected;"
         f" platebot staff confirm {person_vin}",
+        "Auctions: platebot staff auction period list; platebot staff auction lot list 1",
     ]

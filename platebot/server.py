@@ -22,6 +22,7 @@ from bot.webhook import mount as mount_telegram
 from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
+from platebot.staff_auctions import StaffAuctions
 from platebot.staff_orders import StaffOrders
 from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
@@ -34,6 +35,7 @@ from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
+from web.staff_auctions import router as staff_auctions_router
 from web.staff_orders import router as staff_orders_router
 from web.staff_sale import router as staff_sale_router
 from web.workers import JobThread, Workers
@@ -86,7 +88,8 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 
 
 def _mount_staff(api: FastAPI, app: App) -> None:
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders included (web/staff_orders.py)"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders and auctions included
+    (web/staff_orders.py, web/staff_auctions.py)"""
     token = app.settings.staff_token
     mount_staff(
         api,
@@ -95,6 +98,7 @@ def _mount_staff(api: FastAPI, app: App) -> None:
         more=[
             staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
             staff_sale_router(StaffSale(app.uow, app.clock)),
+            staff_auctions_router(StaffAuctions(app.uow, app.clock, app.payments)),
         ],
     )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from platebot.staff_cli_auctions import auction_app
 from platebot.staff_cli_orders import order_app
 from platebot.staff_cli_sale import report_app, sale_app
 from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
@@ -41,6 +42,7 @@ for sub, name in (
     (order_app, "order"),
     (sale_app, "sale"),
     (report_app, "report"),
+    (auction_app, "auction"),
 ):
     staff_app.add_typer(sub, name=name)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from core.orders import OrderState
-from platebot.staff_cli_support import JsonOption, err, refusals, show
+from platebot.staff_cli_support import JsonOption, err, refusals, show, with_payments
 
 if TYPE_CHECKING:
     from platebot.staff_orders import StaffOrders
@@ -26,33 +26,12 @@ StaffOption = Annotated[str, typer.Option(help="Your name (recorded with the mov
 
 @contextmanager
 def _orders() -> Iterator[StaffOrders]:
-    """Staff order work on the configured database, with the configured payment provider (a
-    refund of a gateway payment goes back through it)."""
-    from core.clock import SystemClock
-    from platebot.bootstrap import payment_provider
-    from platebot.settings import SettingsError, load_settings
+    """Staff order work with the configured payment provider (a refund of a gateway payment
+    goes back through it)."""
     from platebot.staff_orders import StaffOrders
-    from store import migrate
-    from store.db import create_engine
-    from store.uow import UnitOfWorkFactory
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
-        raise typer.Exit(2) from exc
-    engine = create_engine(settings.database_url)
-    try:
-        migrate.upgrade(engine)
-        key = (
-            settings.secret_key.get_secret_value().encode()
-            if settings.secret_key is not None
-            else migrate.secret_key(engine)
-        )
-        provider = payment_provider(settings, key)
-        yield StaffOrders(UnitOfWorkFactory(engine), SystemClock(), provider)
-    finally:
-        engine.dispose()
+    with with_payments() as (uow, clock, provider):
+        yield StaffOrders(uow, clock, provider)
 
 
 def _run(action: Callable[[StaffOrders], T]) -> T:

@@ -14,7 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from core.clock import Clock
+    from core.payments import PaymentProvider
     from platebot.staff_service import StaffService
+    from store.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
 
@@ -27,9 +30,19 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @contextmanager
 def service() -> Iterator[StaffService]:
     """The staff service on the configured database (migrated first), closed afterwards."""
-    from core.clock import SystemClock
-    from platebot.settings import SettingsError, load_settings
     from platebot.staff_service import StaffService
+
+    with with_payments() as (uow, clock, _provider):
+        yield StaffService(uow, clock)
+
+
+@contextmanager
+def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]]:
+    """The configured database (migrated first), the clock and the configured payment provider
+    (refunds of gateway payments go back through it), closed afterwards."""
+    from core.clock import SystemClock
+    from platebot.bootstrap import payment_provider
+    from platebot.settings import SettingsError, load_settings
     from store import migrate
     from store.db import create_engine
     from store.uow import UnitOfWorkFactory
@@ -42,7 +55,12 @@ def service() -> Iterator[StaffService]:
     engine = create_engine(settings.database_url)
     try:
         migrate.upgrade(engine)
-        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
+        key = (
+            settings.secret_key.get_secret_value().encode()
+            if settings.secret_key is not None
+            else migrate.secret_key(engine)
+        )
+        yield UnitOfWorkFactory(engine), SystemClock(), payment_provider(settings, key)
     finally:
         engine.dispose()
 

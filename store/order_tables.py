@@ -23,6 +23,8 @@ orders = sa.Table(
     sa.Column("state", enum_column(OrderState), nullable=False),
     sa.Column("received", sa.BigInteger, nullable=False),
     sa.Column("refunded", sa.BigInteger, nullable=False),
+    # of what it holds, what the office keeps (forfeited, or counted towards a price)
+    sa.Column("kept", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("deadline", UTCDateTime, nullable=False),
     sa.Column("pay_token", sa.String(32), nullable=False, unique=True),

@@ -200,6 +200,7 @@ from store import (  # noqa: E402
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sale_tables,  # noqa: F401 - plates for sale
+    settlement_tables,  # noqa: F401 - auction settlement: balances, deposit refunds
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel
 )

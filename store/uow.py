@@ -32,6 +32,7 @@ from store.repositories import (
     SqlOutboxRepository,
 )
 from store.sale_repository import SqlSaleRepository
+from store.settlement_repository import SqlSettlementRepository
 from store.tables import map_entities
 
 R = TypeVar("R")
@@ -159,6 +160,7 @@ class SqlUnitOfWork:
     blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
     auctions = _Repository(SqlAuctionRepository)
+    settlements = _Repository(SqlSettlementRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
     sales = _Repository(lambda scope: SqlSaleRepository(scope.session))

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -35,6 +35,8 @@ from starlette.routing import BaseRoute, Match
 from core.errors import DomainError
 from platebot.staff_service import message_of
 from web.staff_models import Problem
+
+T = TypeVar("T")
 
 PREFIX = "/staff/api"
 
@@ -242,3 +244,16 @@ def document_only_what_is_sent(api: FastAPI) -> None:
 
 
 _VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
+def call_refusing(
+    action: Callable[[], T], *, not_found: Collection[str], conflict: Collection[str]
+) -> T:
+    """Run a staff action; a refusal of the office's rules becomes a ``Problem``: 404 for a code
+    in ``not_found``, 409 in ``conflict``, else 422."""
+    try:
+        return action()
+    except DomainError as error:
+        status = 404 if error.code in not_found else 409 if error.code in conflict else 422
+        message = message_of(error.code, error.params)
+        raise Refused(status, error.code, message, error.params) from error

@@ -12,11 +12,9 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.errors import DomainError
 from core.orders import OrderState
 from platebot.staff_orders import StaffOrders
-from platebot.staff_service import message_of
-from web.staff_errors import JSON_BODY, Refused, refusals
+from web.staff_errors import JSON_BODY, call_refusing, refusals
 from web.staff_models import INT_MAX, NO_NUL
 
 T = TypeVar("T")
@@ -84,12 +82,7 @@ class Refund(BaseModel):
 
 
 def _call(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except DomainError as error:
-        status = 404 if error.code in _NOT_FOUND else 409 if error.code in _CONFLICT else 422
-        message = message_of(error.code, error.params)
-        raise Refused(status, error.code, message, error.params) from error
+    return call_refusing(action, not_found=_NOT_FOUND, conflict=_CONFLICT)
 
 
 def router(orders: StaffOrders) -> APIRouter:

@@ -127,6 +127,41 @@ def test_only_a_paid_order_is_refunded_or_forfeited() -> None:
         kept.refund(1, NOW, cause=Cause.STAFF, reference="F")
 
 
+def test_a_deposit_share_forfeited_or_counted_to_a_price_can_no_longer_be_refunded() -> None:
+    made = paid()  # three shares of ¥5,000
+    forfeited = made.forfeit(NOW, cause=Cause.TIMER, amount=500_000, reference="lot:1")
+    assert (forfeited.kind, forfeited.to_state, forfeited.amount) == (
+        MoveKind.FORFEITED,
+        OrderState.PAID,
+        0,  # the money stays with the office: the ledger still adds up to what it holds
+    )
+    applied = made.apply(500_000, NOW, reference="lot:2")
+    assert (applied.kind, applied.to_state, made.kept, made.refundable) == (
+        MoveKind.APPLIED,
+        OrderState.PAID,
+        1_000_000,
+        500_000,
+    )
+    with pytest.raises(RefundInvalid):
+        made.refund(500_001, NOW, cause=Cause.TIMER, reference="F1")
+    made.refund(500_000, NOW, cause=Cause.TIMER, reference="F1")
+    assert (made.state, made.balance, made.refundable) == (OrderState.PAID, 1_000_000, 0)
+    with pytest.raises(RefundInvalid):
+        made.forfeit(NOW, cause=Cause.TIMER, amount=1)
+
+
+def test_forfeiting_the_last_share_that_could_go_back_makes_the_order_forfeited() -> None:
+    made = paid(1_000_000)  # two shares
+    made.refund(500_000, NOW, cause=Cause.TIMER, reference="F1")  # one won nothing
+    made.forfeit(NOW, cause=Cause.TIMER, amount=500_000)  # the other's balance went unpaid
+    assert (made.state, made.refunded, made.kept, made.balance) == (
+        OrderState.FORFEITED,
+        500_000,
+        500_000,
+        500_000,
+    )
+
+
 def test_late_money_is_received_and_given_back_without_changing_the_state() -> None:
     made = order()
     made.cancel(NOW, cause=Cause.USER)

@@ -1,7 +1,7 @@
 """Orders listed by state, newest first (staff listings)
 
 Revision ID: 0012_order_views
-Revises: 0010_outbox_to_people
+Revises: 0011_sale
 Create Date: 2026-12-06 23:00:00.000000
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_order_views"
-down_revision = "0010_outbox_to_people"
+down_revision = "0011_sale"
 branch_labels = None
 depends_on = None
 

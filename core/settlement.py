@@ -1,0 +1,446 @@
+"""Settlement of an auction period (SPEC §7, issue 14 item 8): what follows a lot's close and a
+period's close or cancellation, in handlers of their events and of the orders' events.
+
+- **A sold lot** (``LotClosed``): the winner's deposit share counts towards the price; a balance
+  order (``auction_balance``, ``lot:<id>``) of the price less one share's deposit is due by the
+  end (China time) of the period's balance deadline in working days after the close, weekends
+  and the lot's office's holidays skipped. The winner is told at once (urgent notice).
+- **Balance paid** (``OrderPaid``): the deposit share is counted towards the price (kept by the
+  office, no longer refundable), the number is issued to the winning VIN (pool state ``issued``,
+  as a confirmed pre-selection's is) and the winner told.
+- **Balance unpaid** at its deadline (``OrderExpired``) or cancelled by the winner
+  (``OrderCancelled``): the deposit share is forfeited (a part of the deposit order), the number
+  goes back to staff (held back, ready for another period's lot) and the winner told.
+- **Shares that won nothing** (``PeriodClosed``) and **every paid deposit of a cancelled period**
+  (``PeriodCancelled``) are to be refunded: a refund row per signup and cause, kept unique by
+  the database, so a handler or timer run twice refunds once. The refunds themselves go through
+  the payment provider (``refund_due_deposits``, a timer step the composition root builds with
+  the provider); a deposit paid at the counter is handed back there (the row says so, staff
+  refund it with a receipt number). The bidders of a cancelled period are told at once.
+
+A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
+counted from the deposit, the rest refunded, the number issued.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+
+from core.auctions import PeriodCancelled, SignupState, stored_id
+from core.bidding import LotClosed, PeriodClosed
+from core.clock import format_local
+from core.errors import DomainError
+from core.notices import NoticeKind, notify
+from core.offices import holiday_window, validity_deadline
+from core.orders import (
+    COUNTER,
+    Cause,
+    OrderCancelled,
+    OrderEvent,
+    OrderExpired,
+    OrderPaid,
+    OrderState,
+    Purpose,
+)
+from core.payments import (
+    PaymentProvider,
+    apply_to_price,
+    cancel_order,
+    forfeit_order,
+    place_order,
+    refund_order,
+)
+from core.plates import PlateKind
+from core.pools import NumberState
+from core.ports import UnitOfWork
+from core.timers import TimerStep
+from core.wiring import Wiring
+
+log = logging.getLogger(__name__)
+
+
+class SettlementState(enum.StrEnum):
+    AWAITING_BALANCE = "awaiting_balance"
+    ISSUED = "issued"
+    FORFEITED = "forfeited"
+
+
+class RefundReason(enum.StrEnum):
+    LOST = "lost"  # shares that won nothing, when the period closed
+    CANCELLED = "cancelled"  # the period was cancelled before it started
+
+
+class RefundState(enum.StrEnum):
+    DUE = "due"
+    DONE = "done"
+    AT_COUNTER = "at_counter"  # paid at the counter: handed back there, with a receipt
+    FAILED = "failed"  # the provider that took the money is gone: staff look at it
+
+
+@dataclass(eq=False)
+class Settlement:
+    """What a sold lot still asks of its winner, and how it ended."""
+
+    lot_id: int
+    period_id: int
+    signup_id: int
+    share_id: int
+    account_id: int
+    vin: str
+    office_id: int
+    plate_kind: str
+    serial: str
+    plate: str  # as shown: 粤D·88888
+    price_fen: int
+    deposit_fen: int  # one share's deposit, counted towards the price
+    balance_fen: int
+    due_at: datetime
+    created_at: datetime
+    deposit_order_id: int | None = None
+    balance_order_id: int | None = None
+    state: SettlementState = SettlementState.AWAITING_BALANCE
+    settled_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class DepositRefund:
+    signup_id: int
+    account_id: int
+    order_id: int
+    amount_fen: int
+    reason: RefundReason
+    created_at: datetime
+    state: RefundState = RefundState.DUE
+    done_at: datetime | None = None
+    reference: str | None = None
+    id: int | None = None
+
+
+def yuan(fen: int) -> str:
+    """``¥12,000`` (``¥12,000.50``): a notice's money, the same in both languages."""
+    return "¥" + format_decimal(Decimal(fen) / 100, format="#,##0.##", locale="en")
+
+
+def balance_deadline(
+    uow: UnitOfWork, *, office_id: int, closed_at: datetime, days: int
+) -> datetime:
+    """The end (midnight, China time) of the ``days``-th working day after the close, weekends
+    and the office's holidays skipped."""
+    first, last = holiday_window(closed_at, days)
+    holidays = uow.offices.holidays(office_id, first, last)
+    return validity_deadline(closed_at, days, holidays)
+
+
+# -- a sold lot ---------------------------------------------------------------------------------
+
+
+def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
+    """The winner's balance order, due by the balance deadline; the winner told."""
+    if not event.sold or event.winner_signup_id is None or event.winner_share_id is None:
+        return
+    if uow.settlements.of_lot(event.lot_id) is not None:
+        return  # settled before (the close is recorded once; this is a safeguard)
+    lot = uow.auctions.lot(event.lot_id)
+    period = uow.auctions.period(event.period_id)
+    signup = uow.auctions.signup(event.winner_signup_id)
+    if lot is None or period is None or signup is None:
+        raise RuntimeError(f"lot {event.lot_id} closed without its period or winner")
+    office = uow.offices.get(lot.office_id)
+    share = next(
+        s for s in uow.auctions.shares(stored_id(signup.id)) if s.id == event.winner_share_id
+    )
+    price = event.price_fen or 0
+    per_share = signup.deposit_fen // signup.shares
+    now = event.closed_at
+    settlement = Settlement(
+        lot_id=event.lot_id,
+        period_id=event.period_id,
+        signup_id=stored_id(signup.id),
+        share_id=event.winner_share_id,
+        account_id=signup.account_id,
+        vin=share.vin,
+        office_id=lot.office_id,
+        plate_kind=lot.plate_kind.value,
+        serial=lot.serial,
+        plate=office.plate(lot.serial) if office is not None else lot.serial,
+        price_fen=price,
+        deposit_fen=min(per_share, price),
+        balance_fen=max(price - per_share, 0),
+        due_at=balance_deadline(
+            uow, office_id=lot.office_id, closed_at=now, days=period.balance_working_days
+        ),
+        created_at=now,
+        deposit_order_id=uow.settlements.deposit_order(stored_id(signup.id)),
+    )
+    if not uow.settlements.add(settlement):
+        return
+    if settlement.balance_fen == 0:
+        if per_share > price and settlement.deposit_order_id is not None:
+            _queue_refund(
+                uow,
+                signup_id=settlement.signup_id,
+                account_id=signup.account_id,
+                order_id=settlement.deposit_order_id,
+                amount=per_share - price,
+                reason=RefundReason.LOST,
+                now=now,
+            )
+        _issue(uow, settlement, now)
+        return
+    order = place_order(
+        uow,
+        account_id=signup.account_id,
+        purpose=Purpose.AUCTION_BALANCE,
+        reference=f"lot:{event.lot_id}",
+        subject=settlement.plate,
+        amount=settlement.balance_fen,
+        now=now,
+        deadline=settlement.due_at,
+    )
+    settlement.balance_order_id = order.id
+    uow.settlements.save(settlement)
+    notify(
+        uow,
+        account_id=signup.account_id,
+        kind=NoticeKind.URGENT,
+        key="settlement.balance_due",
+        params={
+            "plate": settlement.plate,
+            "price": yuan(price),
+            "deposit": yuan(settlement.deposit_fen),
+            "amount": yuan(settlement.balance_fen),
+            "deadline": format_local(settlement.due_at),
+            "order": stored_id(order.id),
+        },
+        dedupe_key=f"settlement:{event.lot_id}:due",
+        now=now,
+    )
+
+
+def _balance_settlement(uow: UnitOfWork, event: OrderEvent) -> Settlement | None:
+    if event.purpose is not Purpose.AUCTION_BALANCE:
+        return None
+    settlement = uow.settlements.of_balance_order(event.order_id, lock=True)
+    if settlement is None or settlement.state is not SettlementState.AWAITING_BALANCE:
+        return None
+    return settlement
+
+
+def balance_paid(uow: UnitOfWork, event: OrderPaid) -> None:
+    settlement = _balance_settlement(uow, event)
+    if settlement is not None:
+        _issue(uow, settlement, event.at)
+
+
+def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime) -> None:
+    """The deposit share counts towards the price; the number is issued to the winning VIN."""
+    if settlement.deposit_order_id is not None and settlement.deposit_fen > 0:
+        apply_to_price(
+            uow,
+            order_id=settlement.deposit_order_id,
+            amount=settlement.deposit_fen,
+            now=now,
+            reference=f"lot:{settlement.lot_id}",
+        )
+    kind = _kind(settlement)
+    known = uow.pool.states(settlement.office_id, kind, [settlement.serial], lock=True)
+    if settlement.serial not in known:  # a held-back number the pool never had: it has now
+        uow.pool.add(settlement.office_id, kind, [settlement.serial])
+    uow.pool.set_state(settlement.office_id, kind, settlement.serial, NumberState.ISSUED)
+    settlement.state, settlement.settled_at = SettlementState.ISSUED, now
+    uow.settlements.save(settlement)
+    notify(
+        uow,
+        account_id=settlement.account_id,
+        kind=NoticeKind.URGENT,
+        key="settlement.issued",
+        params={"plate": settlement.plate, "vin": settlement.vin},
+        dedupe_key=f"settlement:{settlement.lot_id}:issued",
+        now=now,
+    )
+    log.info("auction lot %s settled: number issued", settlement.lot_id)
+
+
+def _kind(settlement: Settlement) -> PlateKind:
+    return PlateKind(settlement.plate_kind)
+
+
+def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> None:
+    """Unpaid at the deadline (or given up): the deposit share is forfeited, the number goes
+    back to staff, the winner is told."""
+    settlement = _balance_settlement(uow, event)
+    if settlement is None:
+        return
+    now = event.at
+    if settlement.deposit_order_id is not None and settlement.deposit_fen > 0:
+        forfeit_order(
+            uow,
+            order_id=settlement.deposit_order_id,
+            now=now,
+            cause=Cause.TIMER,
+            amount=settlement.deposit_fen,
+            reference=f"lot:{settlement.lot_id}",
+        )
+    settlement.state, settlement.settled_at = SettlementState.FORFEITED, now
+    uow.settlements.save(settlement)
+    uow.settlements.release_share(settlement.share_id)
+    notify(
+        uow,
+        account_id=settlement.account_id,
+        kind=NoticeKind.URGENT,
+        key="settlement.forfeited",
+        params={"plate": settlement.plate, "deposit": yuan(settlement.deposit_fen)},
+        dedupe_key=f"settlement:{settlement.lot_id}:forfeited",
+        now=now,
+    )
+    log.info("auction lot %s: balance unpaid, deposit share forfeited", settlement.lot_id)
+
+
+# -- refunds ------------------------------------------------------------------------------------
+
+
+def _queue_refund(
+    uow: UnitOfWork,
+    *,
+    signup_id: int,
+    account_id: int,
+    order_id: int,
+    amount: int,
+    reason: RefundReason,
+    now: datetime,
+) -> bool:
+    if amount <= 0:
+        return False
+    refund = DepositRefund(
+        signup_id=signup_id,
+        account_id=account_id,
+        order_id=order_id,
+        amount_fen=amount,
+        reason=reason,
+        created_at=now,
+    )
+    return uow.settlements.add_refund(refund)
+
+
+def refund_losing_shares(uow: UnitOfWork, event: PeriodClosed) -> None:
+    """Every active signup's shares that won nothing: their deposits are to be refunded."""
+    won = uow.settlements.won_share_ids(event.period_id)
+    for signup in uow.auctions.signups(event.period_id, states=(SignupState.ACTIVE,)):
+        signup_id = stored_id(signup.id)
+        order_id = uow.settlements.deposit_order(signup_id)
+        if order_id is None:
+            continue  # an active signup without a paid order: activated by staff, nothing held
+        lost = [s for s in uow.auctions.shares(signup_id) if s.id not in won]
+        per_share = signup.deposit_fen // signup.shares
+        _queue_refund(
+            uow,
+            signup_id=signup_id,
+            account_id=signup.account_id,
+            order_id=order_id,
+            amount=per_share * len(lost),
+            reason=RefundReason.LOST,
+            now=event.closed_at,
+        )
+
+
+def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
+    """Paid deposits are to be refunded whole, pending deposit orders cancelled; every bidder
+    (paid or not) is told."""
+    period = uow.auctions.period(event.period_id)
+    name = period.name if period is not None else str(event.period_id)
+    for signup_id in event.paid_signup_ids + event.unpaid_signup_ids:
+        signup = uow.auctions.signup(signup_id)
+        if signup is None:
+            continue
+        order_id = uow.settlements.deposit_order(signup_id)
+        if order_id is not None:
+            _queue_refund(
+                uow,
+                signup_id=signup_id,
+                account_id=signup.account_id,
+                order_id=order_id,
+                amount=signup.deposit_fen,
+                reason=RefundReason.CANCELLED,
+                now=event.cancelled_at,
+            )
+        for pending in uow.settlements.pending_deposit_orders(signup_id):
+            cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
+        paid = order_id is not None
+        notify(
+            uow,
+            account_id=signup.account_id,
+            kind=NoticeKind.URGENT,
+            key="settlement.period_cancelled" if paid else "settlement.period_cancelled_unpaid",
+            params={"period": name, "deposit": yuan(signup.deposit_fen)},
+            dedupe_key=f"period:{event.period_id}:cancelled:{signup_id}",
+            now=event.cancelled_at,
+        )
+
+
+def refund_due_deposits(provider: PaymentProvider) -> TimerStep:
+    """The timer step that makes the refunds due, through ``provider``."""
+
+    def run(uow: UnitOfWork, now: datetime, limit: int) -> int:
+        due = uow.settlements.claim_due_refunds(limit)
+        for refund in due:
+            _refund(uow, provider, refund, now)
+        return len(due)
+
+    return TimerStep("refund auction deposits", run)
+
+
+def _refund(
+    uow: UnitOfWork, provider: PaymentProvider, refund: DepositRefund, now: datetime
+) -> None:
+    order = uow.orders.get(refund.order_id, lock=True)
+    if order is None or order.state is not OrderState.PAID:
+        refund.state = RefundState.FAILED
+        uow.settlements.save_refund(refund, now)
+        log.warning("auction deposit refund %s: order not paid, staff to look", refund.id)
+        return
+    if order.paid_via == COUNTER:
+        refund.state = RefundState.AT_COUNTER
+        uow.settlements.save_refund(refund, now)
+        return
+    try:
+        refund_order(
+            uow,
+            provider,
+            order_id=refund.order_id,
+            now=now,
+            cause=Cause.TIMER,
+            amount=min(refund.amount_fen, order.refundable),
+        )
+    except DomainError as error:
+        refund.state = RefundState.FAILED
+        uow.settlements.save_refund(refund, now)
+        log.warning("auction deposit refund %s failed: %s", refund.id, error.code)
+        return
+    refund.state, refund.done_at = RefundState.DONE, now
+    uow.settlements.save_refund(refund, now)
+    notify(
+        uow,
+        account_id=refund.account_id,
+        kind=NoticeKind.PERSONAL,
+        key=f"settlement.refunded.{refund.reason.value}",
+        params={"amount": yuan(refund.amount_fen)},
+        dedupe_key=f"auction-refund:{refund.id}",
+        now=now,
+    )
+
+
+def wire(wiring: Wiring) -> None:
+    bus = wiring.bus
+    bus.subscribe(LotClosed, settle_sold_lot)
+    bus.subscribe(PeriodClosed, refund_losing_shares)
+    bus.subscribe(PeriodCancelled, period_cancelled)
+    bus.subscribe(OrderPaid, balance_paid)
+    bus.subscribe(OrderExpired, balance_unpaid)
+    bus.subscribe(OrderCancelled, balance_unpaid)

@@ -1,0 +1,18 @@
+"""English texts of auction settlement (notices to winners and bidders) and of the staff's
+auction refusals. Keys and placeholders must match ``settlement_zh.py``."""
+
+MESSAGES: dict[str, str] = {
+    "settlement.balance_due": "platebot: you won {plate} at {price}; your deposit of {deposit} counts towards it. Pay the balance of {amount} (order {order}) in My orders by {deadline} (China time), or the deposit is forfeited.",
+    "settlement.issued": "platebot: balance paid. Plate {plate} is issued to the vehicle with VIN {vin}.",
+    "settlement.forfeited": "platebot: the balance for {plate} was not paid in time. Your deposit of {deposit} is forfeited and the plate goes back to the office.",
+    "settlement.period_cancelled": 'platebot: the auction period "{period}" is cancelled. The deposit you paid ({deposit}) is refunded the way you paid it.',
+    "settlement.period_cancelled_unpaid": 'platebot: the auction period "{period}" is cancelled, and so are your signup and its unpaid deposit order ({deposit}).',
+    "settlement.refunded.lost": "platebot: the deposit of {amount} for shares that won no plate has been refunded the way you paid it.",
+    "settlement.refunded.cancelled": "platebot: the auction was cancelled; your deposit of {amount} has been refunded the way you paid it.",
+    "error.auction.setting_invalid": "The auction setting {setting} is not valid ({value}); correct it and try again.",
+    "error.auction.period_unknown": "No such auction period: list the periods to find its number.",
+    "error.auction.period_started": "The auction period has started or ended: it can no longer be changed.",
+    "error.auction.lot_unknown": "No such lot: list the period's lots to find its number.",
+    "error.auction.plate_not_held_back": "{plate} is not held back (it is in the pool, someone's, or awaiting a winner's balance): it cannot be auctioned.",
+    "error.auction.plate_in_auction": "{plate} is already a lot of an open auction.",
+}

@@ -1,0 +1,18 @@
+"""Chinese texts of auction settlement (notices to winners and bidders) and of the staff's
+auction refusals. Keys and placeholders must match ``settlement_en.py``."""
+
+MESSAGES: dict[str, str] = {
+    "settlement.balance_due": "号牌助手：恭喜竞得{plate}，成交价{price}，保证金{deposit}已抵价款。请于{deadline}前在“我的订单”支付余款{amount}（订单{order}），逾期保证金不予退还。",
+    "settlement.issued": "号牌助手：余款已付，号牌{plate}已登记给车架号{vin}的车辆。",
+    "settlement.forfeited": "号牌助手：{plate}余款未按期支付，保证金{deposit}不予退还，号牌已收回。",
+    "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
+    "settlement.period_cancelled_unpaid": "号牌助手：竞价期“{period}”已取消，您的报名和未支付的保证金订单（{deposit}）已一并取消。",
+    "settlement.refunded.lost": "号牌助手：未竞得号牌的保证金{amount}已原路退回。",
+    "settlement.refunded.cancelled": "号牌助手：竞价取消，保证金{amount}已原路退回。",
+    "error.auction.setting_invalid": "竞价设置{setting}无效（{value}），请改正后再试。",
+    "error.auction.period_unknown": "没有这个竞价期，请先查看竞价期列表。",
+    "error.auction.period_started": "竞价期已开始或已结束，不能再更改。",
+    "error.auction.lot_unknown": "没有这个拍品，请先查看拍品列表。",
+    "error.auction.plate_not_held_back": "{plate}不是保留号牌（在号池中、已被选用或待结算），不能拍卖。",
+    "error.auction.plate_in_auction": "{plate}已在另一个拍品中。",
+}

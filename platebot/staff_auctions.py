@@ -1,0 +1,176 @@
+"""Staff work on auctions (SPEC §7, §10): publish a period, add and withdraw lots, cancel a
+period before it starts (paid deposits refunded through the payment provider, every bidder
+told), list periods and lots with their state. Shared by the CLI and the HTTP API; each method
+is one transaction around a core use case, returning plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from core import auctions
+from core.auction_errors import PeriodUnknown
+from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
+from core.clock import Clock, format_local
+from core.payments import PaymentProvider
+from core.plates import PlateKind
+from core.ports import UnitOfWork
+from core.settlement import Settlement, refund_due_deposits
+from core.timers import Timers
+from dialogs.money import format_yuan
+
+T = TypeVar("T")
+
+
+def phase(period: AuctionPeriod, now: datetime) -> str:
+    """Where a published period is by the clock: ``upcoming`` (signup not open yet),
+    ``signup``, ``bidding``; else its state (``closed``, ``cancelled``)."""
+    if period.state is not PeriodState.PUBLISHED:
+        return period.state.value
+    if period.started(now):
+        return "bidding"
+    return "signup" if period.signup_open(now) else "upcoming"
+
+
+def period_view(period: AuctionPeriod, now: datetime, lots: int) -> dict[str, Any]:
+    return {
+        "id": period.id,
+        "name": period.name,
+        "state": phase(period, now),
+        "signup_opens": format_local(period.signup_opens),
+        "signup_closes": format_local(period.signup_closes),
+        "starts_at": format_local(period.starts_at),
+        "deposit_fen": period.deposit_fen,
+        "deposit": format_yuan(period.deposit_fen),
+        "increments_fen": list(period.increments_fen),
+        "opening_countdown_s": period.opening_countdown_s,
+        "bid_countdown_s": period.bid_countdown_s,
+        "balance_working_days": period.balance_working_days,
+        "lots": lots,
+    }
+
+
+def lot_view(lot: Lot, plate: str, settlement: Settlement | None) -> dict[str, Any]:
+    return {
+        "id": lot.id,
+        "period_id": lot.period_id,
+        "position": lot.position,
+        "plate": plate,
+        "plate_kind": lot.plate_kind.value,
+        "starting_price_fen": lot.starting_price_fen,
+        "starting_price": format_yuan(lot.starting_price_fen),
+        "state": lot.state.value,
+        "price_fen": lot.price_fen if lot.state is LotState.SOLD else None,
+        "deadline": format_local(lot.deadline) if lot.state is LotState.OPEN else None,
+        "settlement": settlement.state.value if settlement is not None else None,
+        "balance_due": format_local(settlement.due_at) if settlement is not None else None,
+    }
+
+
+class StaffAuctions:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        provider: PaymentProvider,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.provider = provider
+
+    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
+        with self.uow_factory() as uow:
+            result = action(uow)
+            uow.commit()
+            return result
+
+    def _period(self, uow: UnitOfWork, period: AuctionPeriod) -> dict[str, Any]:
+        count = len(uow.auctions.lots(auctions.stored_id(period.id)))
+        return period_view(period, self.clock.now(), count)
+
+    def _lot(self, uow: UnitOfWork, lot: Lot) -> dict[str, Any]:
+        office = uow.offices.get(lot.office_id)
+        plate = office.plate(lot.serial) if office is not None else lot.serial
+        settlement = uow.settlements.of_lot(auctions.stored_id(lot.id))
+        return lot_view(lot, plate, settlement)
+
+    def publish_period(
+        self,
+        *,
+        name: str,
+        signup_opens: datetime,
+        signup_closes: datetime,
+        starts_at: datetime,
+        **settings: Any,
+    ) -> dict[str, Any]:
+        """``settings``: any of ``deposit_fen``, ``increments_fen``, ``opening_countdown_s``,
+        ``bid_countdown_s``, ``balance_working_days`` (unset: SPEC's defaults)."""
+        given = {key: value for key, value in settings.items() if value is not None}
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            period = auctions.publish_period(
+                uow,
+                clock=self.clock,
+                name=name,
+                signup_opens=signup_opens,
+                signup_closes=signup_closes,
+                starts_at=starts_at,
+                **given,
+            )
+            return self._period(uow, period)
+
+        return self._do(run)
+
+    def periods(self) -> list[dict[str, Any]]:
+        with self.uow_factory() as uow:
+            return [self._period(uow, period) for period in uow.auctions.periods()]
+
+    def period(self, period_id: int) -> dict[str, Any]:
+        with self.uow_factory() as uow:
+            period = uow.auctions.period(period_id)
+            if period is None:
+                raise PeriodUnknown()
+            return self._period(uow, period)
+
+    def cancel_period(self, period_id: int) -> dict[str, Any]:
+        """Before the start: lots withdrawn, signups cancelled, bidders told; then the paid
+        deposits are refunded at once (what the refund lane would do a moment later)."""
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            period = auctions.cancel_period(uow, clock=self.clock, period_id=period_id)
+            return self._period(uow, period)
+
+        cancelled = self._do(run)
+        Timers(self.uow_factory, self.clock, [refund_due_deposits(self.provider)]).run_once()
+        return cancelled
+
+    def add_lot(
+        self, period_id: int, *, office: str, kind: PlateKind, serial: str, starting_price_fen: int
+    ) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            lot = auctions.add_lot(
+                uow,
+                clock=self.clock,
+                period_id=period_id,
+                office_code=office,
+                kind=kind,
+                serial=serial,
+                starting_price_fen=starting_price_fen,
+            )
+            return self._lot(uow, lot)
+
+        return self._do(run)
+
+    def withdraw_lot(self, lot_id: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            return self._lot(uow, auctions.withdraw_lot(uow, clock=self.clock, lot_id=lot_id))
+
+        return self._do(run)
+
+    def lots(self, period_id: int) -> list[dict[str, Any]]:
+        with self.uow_factory() as uow:
+            if uow.auctions.period(period_id) is None:
+                raise PeriodUnknown()
+            found: Sequence[Lot] = uow.auctions.lots(period_id)
+            return [self._lot(uow, lot) for lot in found]

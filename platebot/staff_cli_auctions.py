@@ -1,0 +1,151 @@
+"""``platebot staff auction …``: auction periods and lots on the command line (SPEC §7, §10).
+
+Times are China time (``2026-12-20 09:00``); money is yuan (``5000``), stored in fen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from platebot.staff_cli_orders import _fen
+from platebot.staff_cli_support import JsonOption, err, refusals, show, with_payments
+
+if TYPE_CHECKING:
+    from platebot.staff_auctions import StaffAuctions
+
+T = TypeVar("T")
+
+auction_app = typer.Typer(help="Auctions: periods and lots.", no_args_is_help=True)
+period_app = typer.Typer(help="Auction periods.", no_args_is_help=True)
+lot_app = typer.Typer(help="Lots of a period (held-back numbers).", no_args_is_help=True)
+auction_app.add_typer(period_app, name="period")
+auction_app.add_typer(lot_app, name="lot")
+
+PeriodArgument = Annotated[int, typer.Argument(help="The period number (see 'period list').")]
+TimeOption = Annotated[str, typer.Option(help="China time, e.g. '2026-12-20 09:00'.")]
+
+
+@contextmanager
+def _auctions() -> Iterator[StaffAuctions]:
+    """Staff auction work with the configured payment provider (a cancelled period's deposits
+    go back through it)."""
+    from platebot.staff_auctions import StaffAuctions
+
+    with with_payments() as (uow, clock, provider):
+        yield StaffAuctions(uow, clock, provider)
+
+
+def _run(action: Callable[[StaffAuctions], T]) -> T:
+    with refusals(), _auctions() as staff:
+        return action(staff)
+
+
+def _time(text: str) -> datetime:
+    """China time (or a time with its offset) as an aware datetime; anything else stops."""
+    from core.clock import OFFICE_TZ
+
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        err.print(f"[red]Not a time[/red] {text}: give China time, e.g. '2026-12-20 09:00'")
+        raise typer.Exit(2) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=OFFICE_TZ)
+
+
+@period_app.command("publish")
+def period_publish(
+    *,
+    name: Annotated[str, typer.Option(help="e.g. 2026年第12期.")],
+    signup_opens: TimeOption,
+    signup_closes: TimeOption,
+    starts: TimeOption,
+    deposit: Annotated[str | None, typer.Option(help="Yuan per share (default 5000).")] = None,
+    increment: Annotated[
+        list[str] | None,
+        typer.Option(help="An allowed increment in yuan; repeat (default 1000 … 5000)."),
+    ] = None,
+    opening_countdown: Annotated[
+        int | None, typer.Option(help="Seconds a lot is open before its first bid (default 300).")
+    ] = None,
+    bid_countdown: Annotated[
+        int | None, typer.Option(help="Seconds each bid gives the others (default 60).")
+    ] = None,
+    balance_days: Annotated[
+        int | None, typer.Option(help="Working days to pay the balance (default 5).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish an auction period: signup window, start, deposit, increments, countdowns."""
+    opens, closes, start = _time(signup_opens), _time(signup_closes), _time(starts)
+    settings = {
+        "deposit_fen": None if deposit is None else _fen(deposit),
+        "increments_fen": None if not increment else [_fen(value) for value in increment],
+        "opening_countdown_s": opening_countdown,
+        "bid_countdown_s": bid_countdown,
+        "balance_working_days": balance_days,
+    }
+    show(
+        _run(
+            lambda s: s.publish_period(
+                name=name, signup_opens=opens, signup_closes=closes, starts_at=start, **settings
+            )
+        ),
+        as_json,
+    )
+
+
+@period_app.command("list")
+def period_list(as_json: JsonOption = False) -> None:
+    """Every period with its state: upcoming, signup, bidding, closed or cancelled."""
+    show(_run(lambda s: s.periods()), as_json)
+
+
+@period_app.command("cancel")
+def period_cancel(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
+    """Cancel a period before it starts: lots withdrawn, deposits refunded, bidders told."""
+    show(_run(lambda s: s.cancel_period(period_id)), as_json)
+
+
+@lot_app.command("add")
+def lot_add(
+    period_id: PeriodArgument,
+    *,
+    office: Annotated[str, typer.Option(help="The office, e.g. 粤D.")],
+    serial: Annotated[str, typer.Option(help="A held-back number, e.g. 88888.")],
+    price: Annotated[str, typer.Option(help="Starting price in yuan, e.g. 10000.")],
+    kind: Annotated[str, typer.Option(help="small, large, small_nev or large_nev.")] = "small",
+    as_json: JsonOption = False,
+) -> None:
+    """Add a held-back number of an office to a period, with its starting price."""
+    from core.plates import parse_kind
+
+    with refusals():
+        plate_kind = parse_kind(kind)
+    fen = _fen(price)
+    show(
+        _run(
+            lambda s: s.add_lot(
+                period_id, office=office, kind=plate_kind, serial=serial, starting_price_fen=fen
+            )
+        ),
+        as_json,
+    )
+
+
+@lot_app.command("withdraw")
+def lot_withdraw(
+    lot_id: Annotated[int, typer.Argument(help="The lot number (see 'lot list').")],
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw a lot before its period starts (the number stays held back)."""
+    show(_run(lambda s: s.withdraw_lot(lot_id)), as_json)
+
+
+@lot_app.command("list")
+def lot_list(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
+    """A period's lots: plate, starting price, state, final price, settlement."""
+    show(_run(lambda s: s.lots(period_id)), as_json)

@@ -1,0 +1,239 @@
+"""Staff auction work over the staff HTTP API and on the command line: publish a period, add,
+list and withdraw lots, cancel a period before it starts (deposits refunded, bidders told), and
+the refusals of each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from core import auctions, office_admin
+from core.clock import ManualClock
+from core.orders import OrderState, Purpose
+from core.outbox import Channel
+from core.payments import place_order
+from core.plates import PlateKind
+from platebot.bootstrap import App, build_app
+from platebot.cli import app as cli
+from platebot.server import create_web_app
+from platebot.settings import Settings
+from store.tables import outbox
+from tests.auction_world import vin
+from tests.order_world import account, order_of
+from tests.support import CapturingSender
+
+TOKEN = "staff-token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PERIODS = "/staff/api/auctions/periods"
+# The manual clock stands at Monday 2026-11-23 10:00 China time.
+PERIOD = {
+    "name": "2026年第12期",
+    "signup_opens": "2026-11-23T10:00:00+08:00",
+    "signup_closes": "2026-11-30T09:00:00+08:00",
+    "starts_at": "2026-11-30T10:00:00+08:00",
+}
+
+
+def with_office(app: App) -> None:
+    with app.uow() as uow:
+        office_admin.create_office(uow, code="粤D", name="汕头市车辆管理所", region_code="4405")
+        office = uow.offices.by_code("粤D")
+        assert office is not None and office.id is not None
+        uow.pool.add(office.id, PlateKind.SMALL, ["12345"])  # a pooled number, not held back
+        uow.commit()
+
+
+@pytest.fixture
+def staff_app(db: Engine, clock: ManualClock, sms: CapturingSender) -> App:
+    settings = Settings(database_url=str(db.url), secret_key="test-secret", staff_token=TOKEN)
+    app = build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
+    with_office(app)
+    return app
+
+
+@pytest.fixture
+def client(staff_app: App) -> Iterator[TestClient]:
+    with TestClient(create_web_app(staff_app, run_workers=False)) as test_client:
+        yield test_client
+
+
+def test_staff_publish_a_period_and_add_list_and_withdraw_lots_over_http(
+    client: TestClient,
+) -> None:
+    assert client.post(PERIODS, json=PERIOD).status_code == 401
+    published = client.post(PERIODS, json=PERIOD, headers=AUTH)
+    assert published.status_code == 201, published.text
+    period = published.json()
+    assert (period["state"], period["deposit"], period["starts_at"]) == (
+        "signup",
+        "¥5,000",
+        "2026-11-30 10:00",
+    )
+    assert (period["increments_fen"], period["bid_countdown_s"]) == (
+        [100_000, 200_000, 300_000, 400_000, 500_000],
+        60,
+    )
+    assert period["balance_working_days"] == 5 and period["opening_countdown_s"] == 300
+    lots = f"{PERIODS}/{period['id']}/lots"
+    lot = {"office": "粤D", "serial": "88888", "starting_price_fen": 1_000_000}
+    added = client.post(lots, json=lot, headers=AUTH)
+    assert added.status_code == 201, added.text
+    assert (added.json()["plate"], added.json()["state"], added.json()["deadline"]) == (
+        "粤D·88888",
+        "open",
+        "2026-11-30 10:05",
+    )
+    again = client.post(lots, json=lot, headers=AUTH)
+    assert (again.status_code, again.json()["code"]) == (409, "auction.plate_in_auction")
+    pooled = client.post(lots, json={**lot, "serial": "12345"}, headers=AUTH)
+    assert (pooled.status_code, pooled.json()["code"]) == (409, "auction.plate_not_held_back")
+    assert "not held back" in pooled.json()["message"]
+    elsewhere = client.post(lots, json={**lot, "office": "粤Z"}, headers=AUTH)
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (404, "office.unknown")
+    nowhere = client.post(f"{PERIODS}/99/lots", json=lot, headers=AUTH)
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "auction.period_unknown")
+    listed = client.get(lots, headers=AUTH).json()
+    assert [(row["plate"], row["starting_price"]) for row in listed] == [("粤D·88888", "¥10,000")]
+    withdrawn = client.post(f"/staff/api/auctions/lots/{listed[0]['id']}/withdraw", headers=AUTH)
+    assert withdrawn.json()["state"] == "withdrawn"
+    twice = client.post(f"/staff/api/auctions/lots/{listed[0]['id']}/withdraw", headers=AUTH)
+    assert (twice.status_code, twice.json()["code"]) == (409, "auction.period_started")
+    assert [p["lots"] for p in client.get(PERIODS, headers=AUTH).json()] == [1]
+
+
+def test_a_period_that_makes_no_sense_is_refused_saying_which_setting(client: TestClient) -> None:
+    started = client.post(
+        PERIODS, json={**PERIOD, "starts_at": "2026-11-23T09:00:00+08:00"}, headers=AUTH
+    )
+    assert (started.status_code, started.json()["code"]) == (422, "auction.setting_invalid")
+    assert started.json()["params"]["setting"] == "signup"
+    past = {
+        **PERIOD,
+        "signup_opens": "2026-11-20T10:00:00+08:00",
+        "signup_closes": "2026-11-21T10:00:00+08:00",
+        "starts_at": "2026-11-22T10:00:00+08:00",
+    }
+    passed = client.post(PERIODS, json=past, headers=AUTH)
+    assert (passed.status_code, passed.json()["params"]["setting"]) == (422, "starts_at")
+    deposit = client.post(PERIODS, json={**PERIOD, "deposit_fen": 0}, headers=AUTH)
+    assert (deposit.status_code, deposit.json()["code"]) == (422, "request.invalid")
+    far = client.post(
+        PERIODS, json={**PERIOD, "signup_opens": "1900-01-01T00:00:00Z"}, headers=AUTH
+    )
+    assert (far.status_code, far.json()["params"]["setting"]) == (422, "signup_opens")
+
+
+def test_cancelling_a_period_refunds_the_deposits_through_the_gateway_and_tells_bidders(
+    staff_app: App, client: TestClient, clock: ManualClock
+) -> None:
+    period = client.post(PERIODS, json=PERIOD, headers=AUTH).json()
+    bidder = account(staff_app)
+    with staff_app.uow() as uow:
+        signup = auctions.sign_up(
+            uow, clock=clock, account_id=bidder, period_id=period["id"], vins=[vin(1), vin(2)]
+        )
+        order = place_order(
+            uow,
+            account_id=bidder,
+            purpose=Purpose.AUCTION_DEPOSIT,
+            reference=f"signup:{signup.id}",
+            subject="竞价保证金",
+            amount=signup.deposit_fen,
+            now=clock.now(),
+        )
+        uow.commit()
+    body, headers = staff_app.payments.callback_for(order, clock.now())  # type: ignore[attr-defined]
+    assert client.post("/pay/callback", content=body, headers=headers).json() == {"status": "paid"}
+    with staff_app.uow() as uow:
+        auctions.deposit_paid(uow, clock=clock, signup_id=signup.id or 0)
+        uow.commit()
+    cancelled = client.post(f"{PERIODS}/{period['id']}/cancel", headers=AUTH)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"] == "cancelled"
+    refunded = order_of(staff_app, order.id or 0)
+    assert (refunded.state, refunded.refunded) == (OrderState.REFUNDED, 1_000_000)
+    with staff_app.db.connect() as conn:
+        keys = conn.execute(
+            sa.select(outbox.c.key).where(outbox.c.account_id == bidder).order_by(outbox.c.id)
+        ).scalars()
+        assert [k for k in keys if k.startswith("settlement.")] == [
+            "settlement.period_cancelled",
+            "settlement.refunded.cancelled",
+        ]
+    again = client.post(f"{PERIODS}/{period['id']}/cancel", headers=AUTH)
+    assert (again.status_code, again.json()["code"]) == (409, "auction.period_started")
+    assert client.post(f"{PERIODS}/99/cancel", headers=AUTH).status_code == 404
+
+
+def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
+    with_office(app)
+    runner = CliRunner()
+    env = {
+        "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
+        "PLATEBOT_SECRET_KEY": "test-secret",
+    }
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(cli, ["staff", "auction", *args], env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    # The CLI runs on the real clock: a period far enough ahead to be in the future for it.
+    times = [
+        "--signup-opens",
+        "2098-01-05 09:00",
+        "--signup-closes",
+        "2098-01-09 17:00",
+        "--starts",
+        "2098-01-12 10:00",
+    ]
+    code, out, _ = run(
+        "period", "publish", "--name", "2098年第1期", *times, "--deposit", "8000",
+        "--increment", "2000", "--increment", "1000", "--balance-days", "3", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    period = json.loads(out)
+    assert (period["state"], period["deposit"], period["increments_fen"]) == (
+        "upcoming",
+        "¥8,000",
+        [100_000, 200_000],
+    )
+    assert (period["starts_at"], period["balance_working_days"]) == ("2098-01-12 10:00", 3)
+    code, _, err = run("period", "publish", "--name", "x", *times[:5], "2098-01-09 09:00")
+    assert code == 1 and "setting signup is not valid" in err
+    code, _, err = run("period", "publish", "--name", "x", *times[:5], "next monday")
+    assert code == 2 and "Not a time" in err
+    pid = str(period["id"])
+    code, out, _ = run(
+        "lot", "add", pid, "--office", "粤D", "--serial", "88888", "--price", "10000"
+    )
+    assert code == 0 and "plate: 粤D·88888" in out
+    code, _, err = run(
+        "lot", "add", pid, "--office", "粤D", "--serial", "12345", "--price", "10000"
+    )
+    assert code == 1 and "粤D·12345 is not held back" in err
+    code, out, _ = run("lot", "list", pid, "--json")
+    lot = json.loads(out)[0]
+    assert (lot["plate"], lot["starting_price"], lot["state"]) == ("粤D·88888", "¥10,000", "open")
+    code, out, _ = run("lot", "withdraw", str(lot["id"]))
+    assert code == 0 and "state: withdrawn" in out
+    code, out, _ = run("period", "list")
+    assert code == 0 and "2098年第1期" in out and "upcoming" in out
+    code, out, _ = run("period", "cancel", pid)
+    assert code == 0 and "state: cancelled" in out
+    code, _, err = run("period", "cancel", pid)
+    assert code == 1 and "can no longer be changed" in err
+    code, _, err = run("lot", "list", "99")
+    assert code == 1 and "No such auction period" in err
+
+
+def test_auction_routes_are_documented(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    cancel = paths["/staff/api/auctions/periods/{period_id}/cancel"]["post"]
+    assert {"401", "404", "409", "422"} <= set(cancel["responses"])
+    assert "/staff/api/auctions/lots/{lot_id}/withdraw" in paths
