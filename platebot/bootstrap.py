@@ -19,6 +19,7 @@ from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
+from dialogs.flows.auction import AuctionFlow
 from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
@@ -46,6 +47,7 @@ def all_flows() -> tuple[Flow, ...]:
         PreselectFlow(),
         PracticeFlow(),
         InfoFlow(),
+        AuctionFlow(),
     )
 
 

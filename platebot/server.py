@@ -33,6 +33,7 @@ from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
+from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_orders import router as staff_orders_router
 from web.workers import JobThread, Workers
 
@@ -90,7 +91,10 @@ def _mount_staff(api: FastAPI, app: App) -> None:
         api,
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
-        more=[staff_orders_router(StaffOrders(app.uow, app.clock, app.payments))],
+        more=[
+            staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
+            staff_auction_results_router(app.uow),
+        ],
     )
 
 
