@@ -96,6 +96,21 @@ class JourneyWorld:
             uow.commit()
         self.app.dispatcher.run_once()
 
+    def signed_up(self, period_id: int, vins: list[str]) -> tuple[Rival, str, list[int]]:
+        """The world's user signed up and paid through core: the signup, its code, its shares."""
+        with self.app.uow() as uow:
+            signup = auctions.sign_up(
+                uow, clock=self.clock, account_id=self.account_id, period_id=period_id, vins=vins
+            )
+            uow.commit()
+        with self.app.uow() as uow:
+            active = auctions.deposit_paid(uow, clock=self.clock, signup_id=signup.id or 0)
+            shares = [share.id or 0 for share in uow.auctions.shares(active.id or 0)]
+            uow.commit()
+        code = auctions.room_code(self.app.dialogs.services.code_key, active)
+        mine = Rival(self.account_id, active.id or 0, active.bidder_number or "")
+        return mine, code, shares
+
     def rival(self, period_id: int, shares: int = 1) -> Rival:
         """Another bidder, signed up and paid through core."""
         self._rivals += 1
@@ -118,13 +133,20 @@ class JourneyWorld:
         assert active.bidder_number is not None
         return Rival(account_id, active.id or 0, active.bidder_number)
 
-    def rival_bids(self, rival: Rival, lot_id: int, increment: int = 1_000 * YUAN) -> None:
+    def rival_bids(
+        self,
+        rival: Rival,
+        lot_id: int,
+        increment: int = 1_000 * YUAN,
+        share_id: int | None = None,
+    ) -> None:
         with self.app.uow() as uow:
             bidding.place_bid(
                 uow,
                 clock=self.clock,
                 signup_id=rival.signup_id,
                 lot_id=lot_id,
+                share_id=share_id,
                 increment_fen=increment,
             )
             uow.commit()

@@ -366,10 +366,11 @@ def _period_screen(turn: Turn) -> Reply:
         )
     choices = []
     if period.signup_open(turn.now):
-        choices.append(Choice("signup", Text("auction.sign_up")))
         lines.append(Text("auction.signup_open"))
     else:
         lines.append(Text("auction.signup_not_open"))
+    if not period.started(turn.now):  # before the window opens, the refusal says when it does
+        choices.append(Choice("signup", Text("auction.sign_up")))
     return Reply(lines=tuple(lines), choices=(*choices, HOME_CHOICE, MENU_CHOICE))
 
 

@@ -81,7 +81,8 @@ def transitions() -> list[dict[str, Any]]:
             "conditions": _needs_vin,
             "before": _remember,
         },
-        {"trigger": "maximum", "source": S.MAXIMUM, "dest": S.ROOM, "before": _maximum},
+        # refused, the maximum is asked again
+        {"trigger": "maximum", "source": S.MAXIMUM, "dest": S.ROOM, "conditions": _maximum},
         {"trigger": "cancelmax", "source": S.ROOM, "dest": None, "before": _cancel_maximum},
         {"trigger": "refresh", "source": S.ROOM, "dest": None},
         {"trigger": "screen", "source": [S.COMMAND, S.LOTS, S.VIN, S.MAXIMUM], "dest": S.ROOM},
@@ -246,8 +247,8 @@ def _take_lot(event: EventData) -> None:
     turn_of(event).data["lot"] = int(str(event.kwargs["arg"]))
 
 
-def _maximum(event: EventData) -> None:
-    _set_maximum(turn_of(event), fen(int(event.kwargs["yuan"])), None, compact=False)
+def _maximum(event: EventData) -> bool:
+    return _set_maximum(turn_of(event), fen(int(event.kwargs["yuan"])), None, compact=False)
 
 
 def _cancel_maximum(event: EventData) -> None:
@@ -269,6 +270,9 @@ def _free_share(turn: Turn, signup: Signup, share_id: int | None) -> int:
 def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -> None:
     signup, lot = _need(turn)
     language = turn.language
+    if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
+        stored = turn.uow.auctions.lot(lot.lot_id)
+        share_id = stored.leader_share_id if stored is not None else None
     try:
         result = bidding.place_bid(
             turn.uow,
@@ -291,7 +295,8 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
     turn.note("auction.bid_ok" if result.leading else "auction.bid_outbid_at_once", **params)
 
 
-def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> None:
+def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> bool:
+    """Automatic bidding up to ``max_fen``; whether it was set (else the refusal is noted)."""
     signup, lot = _need(turn)
     try:
         change = bidding.set_maximum(
@@ -304,7 +309,7 @@ def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: boo
         )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
-        return
+        return False
     turn.note(
         "auction.max_ok",
         plate=lot.plate_in(turn.language),
@@ -312,6 +317,7 @@ def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: boo
         price=format_yuan(change.price_fen or 0),
         state_key="auction.leading" if change.leader_signup_id == signup.id else "auction.behind",
     )
+    return True
 
 
 def _cancel(turn: Turn) -> None:
