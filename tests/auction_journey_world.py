@@ -157,3 +157,20 @@ class JourneyWorld:
     def run_timers(self) -> None:
         Timers(self.app.uow, self.clock).run_once()
         self.app.dispatcher.run_once()
+
+
+def closed_period(world: JourneyWorld, lots: int = 7) -> tuple[int, list[Rival]]:
+    """A period of ``lots`` lots whose bidding is over: lots 1 and 3 sold (¥11,000 and
+    ¥12,000), the rest unsold."""
+    period_id = world.period(lots=lots)
+    first, second = world.rival(period_id), world.rival(period_id)
+    world.start()
+    world.rival_bids(first, world.lot_ids[0])
+    world.rival_bids(second, world.lot_ids[2], increment=2_000 * YUAN)
+    world.clock.advance(timedelta(minutes=10))
+    world.run_timers()
+    return period_id, [first, second]
+
+
+def masked(number: str) -> str:
+    return f"{number[:2]}****{number[-2:]}"
