@@ -9,11 +9,13 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from core.auctions import YUAN, SignupState
 from core.orders import Cause
 from core.payments import cancel_order
 from platebot.bootstrap import App
+from store.tables import outbox
 from tests.auction_journey_world import PHONE, JourneyWorld
 from tests.auction_world import vin
 from tests.support import PLAIN, CapturingSender, Renderer, Transcript
@@ -213,3 +215,26 @@ def test_a_cancelled_deposit_order_cancels_the_signup(world: JourneyWorld) -> No
     with world.app.uow() as uow:
         signups = uow.auctions.signups(period_id, states=[SignupState.CANCELLED])
         assert len(signups) == 1
+
+
+def test_the_bidder_number_also_reaches_a_linked_telegram_chat(world: JourneyWorld) -> None:
+    period_id = world.period()
+    with world.app.uow() as uow:
+        uow.contacts.link(
+            channel="telegram", address="4242", account_id=world.account_id, now=world.clock.now()
+        )
+        uow.commit()
+    chat = world.chat(PLAIN, "zh")
+    to_payment(chat, period_id)
+    assert chat.reply is not None
+    world.pay_deposit(chat.reply.links[0].url)
+    with world.app.db.connect() as conn:
+        rows = conn.execute(
+            sa.select(outbox.c.channel, outbox.c.recipient).where(
+                outbox.c.key == "auction.notice.activated"
+            )
+        ).all()
+    assert sorted((str(channel), recipient) for channel, recipient in rows) == [
+        ("sms", PHONE),
+        ("telegram", "4242"),
+    ]

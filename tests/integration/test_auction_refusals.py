@@ -75,6 +75,12 @@ def test_signup_outside_its_window_is_refused(
     chat.pick("signup")
     assert chat.reply is not None
     assert "shares:1" in [c.id for c in chat.reply.choices]
+    world.start()  # bidding starts: signup is closed
+    chat.say("MENU")
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    assert chat.reply is not None
+    assert "signup" not in [c.id for c in chat.reply.choices]
 
 
 def test_a_vin_twice_or_in_another_signup_is_refused(

@@ -99,6 +99,8 @@ def test_short_commands_from_anywhere_answer_in_one_segment(
     assert say["max"] in one_segment(chat)
     chat.say(typed["off"])
     assert say["max_off"] in one_segment(chat)
+    chat.say("Ｓ")  # full-width, as some phones type it
+    assert say["outbid_status"].split(" ")[1] in one_segment(chat)
     chat.say(typed["lots"])
     assert say["lots"] in " ".join(chat.text.split())
     chat.say(typed["lot"])
