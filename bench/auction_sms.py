@@ -32,7 +32,6 @@ from bench.hot_lot import build_world
 from bench.sms_load import (
     ACCOUNT_SID,
     AUTH_TOKEN,
-    INBOUND_PATH,
     Result,
     free_port,
     signed_post,
@@ -40,6 +39,7 @@ from bench.sms_load import (
     timed_round,
     wait_until_up,
 )
+from sms.channel import INBOUND_PATH
 from store import migrate
 from store.auction_tables import auction_bids
 from store.db import create_engine
