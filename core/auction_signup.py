@@ -21,6 +21,7 @@ from datetime import datetime
 from core import otp
 from core.auctions import (
     AuctionPeriod,
+    PeriodState,
     Signup,
     SignupActivated,
     SignupCancelled,
@@ -182,16 +183,18 @@ def my_signups(uow: UnitOfWork, account_id: int) -> list[MySignup]:
     return found
 
 
-def running_signups(uow: UnitOfWork, account_id: int, now: datetime) -> list[MySignup]:
-    """The account's active signups of periods under way (started, not closed)."""
-    return [
-        mine
-        for mine in my_signups(uow, account_id)
-        if mine.signup.state is SignupState.ACTIVE
-        and mine.period.started(now)
-        and mine.period.closed_at is None
-        and mine.period.cancelled_at is None
-    ]
+def running_signups(uow: UnitOfWork, account_id: int, now: datetime) -> list[Signup]:
+    """The account's active signups of periods under way (started, not closed): what a room
+    command typed from anywhere acts for. Read on every such command, so it reads no more than
+    the periods and the account's signup of each period under way."""
+    found: list[Signup] = []
+    for period in uow.auctions.periods():
+        if period.state is not PeriodState.PUBLISHED or not period.started(now):
+            continue
+        signup = uow.auctions.signup_of(account_id, stored_id(period.id))
+        if signup is not None and signup.state is SignupState.ACTIVE:
+            found.append(signup)
+    return found
 
 
 def wire(wiring: Wiring) -> None:

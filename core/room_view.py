@@ -72,18 +72,16 @@ def room_lots(uow: UnitOfWork, signup: Signup, *, detail: bool = False) -> list[
     return sorted(shown, key=lambda lot: lot.position)
 
 
-def room_lot(uow: UnitOfWork, signup: Signup, lot_id: int) -> RoomLot | None:
-    for lot in room_lots(uow, signup, detail=False):
-        if lot.lot_id == lot_id:
-            found = uow.auctions.lot(lot_id)
-            if found is None:  # pragma: no cover - listed a moment ago
-                return None
-            period = uow.auctions.period(signup.period_id)
-            increments = tuple(period.increments_fen) if period is not None else ()
-            return _room_lot(
-                uow, found, signup, uow.offices.get(found.office_id), increments, {}, True
-            )
-    return None
+def room_lot(
+    uow: UnitOfWork, signup: Signup, lot_id: int, *, detail: bool = True
+) -> RoomLot | None:
+    """One lot of the signup's period (None: not one, or withdrawn); ``detail`` as above."""
+    lot = uow.auctions.lot(lot_id)
+    if lot is None or lot.period_id != signup.period_id or lot.state is LotState.WITHDRAWN:
+        return None
+    period = uow.auctions.period(signup.period_id)
+    increments = tuple(period.increments_fen) if period is not None else ()
+    return _room_lot(uow, lot, signup, uow.offices.get(lot.office_id), increments, {}, detail)
 
 
 def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | None]) -> str | None:

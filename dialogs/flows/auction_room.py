@@ -11,6 +11,7 @@ says why and what to do next; the bidder's own bid is confirmed in the reply."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from transitions import EventData
 
@@ -129,9 +130,28 @@ def enter(turn: Turn, code: str) -> None:
     )
 
 
+_SEEN: WeakKeyDictionary[Turn, Signup] = WeakKeyDictionary()
+
+
 def signup_of(turn: Turn) -> Signup | None:
     """The signup this room acts for: the one entered with its code, or a signed-in bidder's
-    only active signup of an auction under way."""
+    only active signup of an auction under way (read once a turn)."""
+    seen = _SEEN.get(turn)
+    if seen is not None:
+        turn.data["signup"] = seen.id
+        return seen
+    signup = _find_signup(turn)
+    if signup is not None:
+        _SEEN[turn] = signup
+    return signup
+
+
+def remember(turn: Turn, signup: Signup) -> None:
+    """The signup this turn acts for, found already (by ``shortcut``)."""
+    _SEEN[turn] = signup
+
+
+def _find_signup(turn: Turn) -> Signup | None:
     signup_id = turn.data.get("signup")
     if signup_id is not None:
         signup = turn.uow.auctions.signup(int(signup_id))
@@ -142,12 +162,17 @@ def signup_of(turn: Turn) -> Signup | None:
     running = running_signups(turn.uow, account_id, turn.now)
     if len(running) != 1:
         return None
-    turn.data["signup"] = running[0].signup.id
-    return running[0].signup
+    turn.data["signup"] = running[0].id
+    return running[0]
 
 
 def _current(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
     """The lot the bidder looks at: the one chosen, else the first open one, else the first."""
+    chosen_id = turn.data.get("lot")
+    if lots is None and chosen_id is not None:
+        found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
+        if found is not None:
+            return found
     lots = lots if lots is not None else room_lots(turn.uow, signup)
     if not lots:
         return None
@@ -197,7 +222,11 @@ def _needs_vin(event: EventData) -> bool:
     signup = signup_of(turn)
     if signup is None:
         return False
-    return len(turn.uow.auctions.free_shares(stored_id(signup.id))) > 1
+    free = turn.uow.auctions.free_shares(stored_id(signup.id))
+    turn.data.pop("free_share", None)
+    if len(free) == 1:  # the one that bids: not read again
+        turn.data["free_share"] = free[0].id
+    return len(free) > 1
 
 
 def _remember(event: EventData) -> None:
@@ -259,8 +288,11 @@ def _cancel_maximum(event: EventData) -> None:
 
 
 def _free_share(turn: Turn, signup: Signup, share_id: int | None) -> int:
+    found = turn.data.pop("free_share", None)
     if share_id is not None:
         return share_id
+    if found is not None:
+        return int(found)
     free = turn.uow.auctions.free_shares(stored_id(signup.id))
     if not free:
         raise NoFreeVin()
@@ -273,6 +305,8 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
     if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
         stored = turn.uow.auctions.lot(lot.lot_id)
         share_id = stored.leader_share_id if stored is not None else None
+    if share_id is None:
+        share_id = turn.data.pop("free_share", None)
     try:
         result = bidding.place_bid(
             turn.uow,
