@@ -31,6 +31,7 @@ from core.registry import validate_vin
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
 from dialogs.flows import auction_room
 from dialogs.flows.auction_commands import parse_command
+from dialogs.keywords import is_number
 from dialogs.money import format_yuan
 from dialogs.replies import Choice, Inbound, Link, Reply, Text
 
@@ -140,13 +141,13 @@ class AuctionFlow(BaseFlow):
         state = turn.state
         if state in ROOM_STATES:
             return auction_room.read(turn, text)
-        if state is S.SHARES and text.isdigit():
+        if state is S.SHARES and is_number(text) and len(text) <= 3:
             return Event("shares", {"arg": text})
         if state is S.VINS:
             return Event("vins", {"vins": self.check_vins(turn, text)})
         if state is S.BIDDER:
             words = text.split()
-            if not words or not words[0].isdigit() or len(words) > 2:
+            if not words or not is_number(words[0]) or len(words) > 2:
                 raise BidderUnknown()
             if len(words) == 2:
                 return Event("bidder_code", {"bidder": words[0], "text": words[1]})

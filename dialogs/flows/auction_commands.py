@@ -19,11 +19,12 @@ class Command:
     yuan: int | None = None  # bid: the increment; max: the maximum; lots: the lot's number
 
 
-_AMOUNT = r"\s*[¥￥]?\s*(\d[\d,]{0,11})\s*(?:元|yuan)?"
+MAX_DIGITS = 12  # yuan: more than any plate fetches, far within the store's integers
+_AMOUNT = r"\s*[¥￥]?\s*([0-9][0-9,]{0,15})\s*(?:元|yuan)?"
 _PATTERNS = (
     ("bid", re.compile(rf"^(?:b|bid|出价){_AMOUNT}$")),
     ("max", re.compile(rf"^(?:max|最高){_AMOUNT}$")),
-    ("lots", re.compile(r"^(?:l|lots|拍品)(?:\s*(\d{1,3}))?$")),
+    ("lots", re.compile(r"^(?:l|lots|拍品)(?:\s*([0-9]{1,3}))?$")),
     ("status", re.compile(r"^(?:s|status|状态)$")),
 )
 
@@ -36,8 +37,10 @@ def parse_command(text: str) -> Command | None:
         match = pattern.match(word)
         if match is None:
             continue
-        number = match.group(1) if match.groups() else None
-        return Command(verb, int(number.replace(",", "")) if number else None)
+        number = (match.group(1) or "").replace(",", "") if match.groups() else ""
+        if len(number) > MAX_DIGITS:
+            return None
+        return Command(verb, int(number) if number else None)
     return None
 
 

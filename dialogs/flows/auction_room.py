@@ -23,7 +23,8 @@ from core.clock import OFFICE_TZ, as_utc
 from core.errors import DomainError
 from core.room_view import RoomLot, room_lot, room_lots
 from dialogs.flow import Event, Turn, turn_of
-from dialogs.flows.auction_commands import Command, fen, parse_command
+from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
+from dialogs.keywords import is_number
 from dialogs.money import format_yuan
 from dialogs.replies import Choice, Reply, Text
 
@@ -94,7 +95,7 @@ def read(turn: Turn, text: str) -> Event | None:
     """A short command anywhere in the room; an amount (yuan) when a maximum is asked."""
     if turn.state.name == MAXIMUM:
         digits = text.replace(",", "").replace("¥", "").strip()
-        if digits.isdigit():
+        if is_number(digits) and len(digits) <= MAX_DIGITS:
             return Event("maximum", {"yuan": int(digits)})
     if parse_command(text) is not None:
         return Event("command", {"text": text})

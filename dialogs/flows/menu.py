@@ -47,8 +47,8 @@ class MenuFlow(BaseFlow):
         choices = [
             Choice("preselect", Text("menu.preselect")),
             Choice("info", Text("menu.info")),
-            Choice("auction", Text("menu.auction")),
             account,
+            Choice("auction", Text("menu.auction")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]
