@@ -221,7 +221,7 @@ def _needs_vin(event: EventData) -> bool:
     if action["verb"] not in ("bid", "max") or (action["verb"] == "max" and not action["fen"]):
         return False
     signup = signup_of(turn)
-    if signup is None:
+    if signup is None or signup.shares == 1:
         return False
     free = turn.uow.auctions.free_shares(stored_id(signup.id))
     turn.data.pop("free_share", None)
@@ -308,6 +308,8 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
         share_id = stored.leader_share_id if stored is not None else None
     if share_id is None:
         share_id = turn.data.pop("free_share", None)
+    if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
+        share_id = stored_id(turn.uow.auctions.shares(stored_id(signup.id))[0].id)
     try:
         result = bidding.place_bid(
             turn.uow,
