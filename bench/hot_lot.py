@@ -51,18 +51,19 @@ def vin(n: int) -> str:
 
 
 def build_world(
-    factory: UnitOfWorkFactory, bidders: int, countdown: int
+    factory: UnitOfWorkFactory, bidders: int, countdown: int, base: datetime = BASE
 ) -> tuple[int, datetime, list[tuple[int, int]], tuple[int, ...]]:
-    """The lot, the period's start, the bidders (signup, share) and the allowed increments."""
-    clock = ManualClock(BASE)
-    starts_at = BASE + timedelta(hours=1)
+    """The lot, the period's start (an hour after ``base``), the bidders (signup, share) and the
+    allowed increments."""
+    clock = ManualClock(base)
+    starts_at = base + timedelta(hours=1)
     with factory() as uow:
         office_admin.create_office(uow, code="粤D", name="汕头市车辆管理所", region_code="4405")
         period = auctions.publish_period(
             uow,
             clock=clock,
             name="热门号牌",
-            signup_opens=BASE,
+            signup_opens=base,
             signup_closes=starts_at,
             starts_at=starts_at,
             opening_countdown_s=600,
@@ -91,7 +92,7 @@ def build_world(
         with factory() as uow:
             for n in range(first, min(first + 500, bidders)):
                 account = Account.for_person(
-                    phone=f"+86138{n:08d}", details=details, language=Language.ZH, now=BASE
+                    phone=f"+86138{n:08d}", details=details, language=Language.ZH, now=base
                 )
                 uow.accounts.add(account)
                 assert account.id is not None

@@ -29,6 +29,7 @@ class Wiring:
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
     from core import (  # noqa: PLC0415 - they import this module
+        auction_signup,
         bidding,
         lapses,
         order_notices,
@@ -40,7 +41,17 @@ def wire_core() -> Wiring:
     )
 
     wiring = Wiring()
-    modules = (verification, selection, lapses, payments, order_notices, bidding, settlement, sale)
+    modules = (
+        verification,
+        selection,
+        lapses,
+        payments,
+        order_notices,
+        bidding,
+        auction_signup,
+        settlement,
+        sale,
+    )
     for module in modules:
         module.wire(wiring)
     return wiring

@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.masking import describe_error, mask_phone
 from core.ports import StoreBusy
 from dialogs.catalog import CATALOGS, render_text
-from dialogs.flow import Event, Flow, Services, Turn
+from dialogs.flow import Event, Flow, Services, Shortcuts, Turn
 from dialogs.keywords import Keyword, clean_input, is_number, match_keyword, normalise
 from dialogs.replies import Choice, Inbound, Reply
 
@@ -41,6 +41,7 @@ class Engine:
         self.flows: Mapping[str, Flow] = {flow.name: flow for flow in flows}
         if MENU not in self.flows:
             raise ValueError("the engine needs a 'menu' flow")
+        self.shortcuts = [flow for flow in self.flows.values() if isinstance(flow, Shortcuts)]
 
     def handle(self, inbound: Inbound) -> Reply:
         """Run one turn for ``inbound`` and return the reply (the same one for a duplicate).
@@ -152,6 +153,8 @@ class Engine:
             return self._keyword(turn, keyword)
         if not inbound.text.strip() and inbound.choice is None and inbound.contact_phone is None:
             return self._prompt_current(turn)
+        if inbound.choice is None and (reply := self._shortcut(turn, inbound)) is not None:
+            return reply
         try:
             flow = self.flows[conversation.flow]
             turn.state = flow.state_of(conversation.state)
@@ -169,6 +172,20 @@ class Engine:
         if turn.switch_to is not None:
             self._enter(turn, turn.switch_to)
         return self._prompt(turn)
+
+    def _shortcut(self, turn: Turn, inbound: Inbound) -> Reply | None:
+        """A command of a flow that works from anywhere (see ``Shortcuts``)."""
+        for owner in self.shortcuts:
+            event = owner.shortcut(turn, inbound)
+            if event is None:
+                continue
+            flow = self.flows[owner.name]
+            self._enter(turn, f"{owner.name}:{owner.shortcut_state}")
+            self._fire(turn, flow, event)
+            if turn.switch_to is not None:
+                self._enter(turn, turn.switch_to)
+            return self._prompt(turn)
+        return None
 
     def _recognise_sender(self, turn: Turn, inbound: Inbound) -> None:
         """A number the channel vouches for (an SMS sender) is that number's account: looked up

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from transitions import EventData, Machine
 
@@ -171,6 +171,18 @@ class Flow(Protocol):
         ...
 
     def states(self) -> list[enum.Enum]: ...
+
+
+@runtime_checkable
+class Shortcuts(Protocol):
+    """A flow whose commands work from anywhere (the auction room's ``B 2000`` typed at the main
+    menu): ``shortcut`` says what typed text means, or None; the engine then enters the flow at
+    ``shortcut_state`` and fires the event there."""
+
+    name: ClassVar[str]
+    shortcut_state: str
+
+    def shortcut(self, turn: Turn, inbound: Inbound) -> Event | None: ...
 
 
 class BaseFlow:

@@ -22,6 +22,7 @@ from core.wiring import wire_core
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
+from dialogs.flows.auction import AuctionFlow
 from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.orders import OrdersFlow
@@ -53,6 +54,7 @@ def all_flows() -> tuple[Flow, ...]:
         InfoFlow(),
         SaleFlow(),
         OrdersFlow(),
+        AuctionFlow(),
     )
 
 

@@ -35,6 +35,7 @@ from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
+from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_auctions import router as staff_auctions_router
 from web.staff_orders import router as staff_orders_router
 from web.staff_sale import router as staff_sale_router
@@ -99,6 +100,7 @@ def _mount_staff(api: FastAPI, app: App) -> None:
             staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
             staff_sale_router(StaffSale(app.uow, app.clock)),
             staff_auctions_router(StaffAuctions(app.uow, app.clock, app.payments)),
+            staff_auction_results_router(app.uow),
         ],
     )
 

@@ -34,6 +34,7 @@ class MenuFlow(BaseFlow):
             {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "buy", "source": State.MENU, "dest": None, "before": self.open_sale},
             {"trigger": "orders", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {"trigger": "auction", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -51,6 +52,7 @@ class MenuFlow(BaseFlow):
             account,
             Choice("buy", Text("menu.buy")),
             Choice("orders", Text("menu.orders")),
+            Choice("auction", Text("menu.auction")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
         ]
@@ -61,7 +63,7 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information, my orders."""
+        """The flow named like the choice: pre-selection, information, my orders, auctions."""
         turn_of(event).go(event.event.name)
 
     def open_sale(self, event: EventData) -> None:

@@ -1,0 +1,205 @@
+"""Signing up for an auction with its deposit (SPEC §7, issue 14 item 2): the signup and its
+deposit order are made in one step; the order's events move the signup on.
+
+- ``sign_up_with_deposit``: the signup (``core.auctions.sign_up``) and a pending order of
+  n × the deposit (``Purpose.AUCTION_DEPOSIT``, reference ``signup:<id>``) in one transaction;
+- the order paid: the signup is active (``deposit_paid``), and the bidder is told their bidder
+  number and verification code by SMS (and in their Telegram chat, when they have one);
+- the order expired or cancelled: the signup is cancelled and its VINs are free again.
+
+The verification code is never written down here either: the notices carry the signup's nonce,
+and the code is derived from it under the server's key when the message is sent
+(``core.otp.reveal``), as one-time codes are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core import otp
+from core.auctions import (
+    AuctionPeriod,
+    PeriodState,
+    Signup,
+    SignupActivated,
+    SignupCancelled,
+    SignupState,
+    cancel_signup,
+    deposit_paid,
+    sign_up,
+    stored_id,
+)
+from core.clock import Clock
+from core.notices import NoticeKind, notify
+from core.orders import Order, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, Purpose
+from core.outbox import Channel
+from core.payments import place_order
+from core.ports import UnitOfWork
+from core.wiring import Wiring
+
+REFERENCE = "signup:"
+
+
+def reference_of(signup_id: int) -> str:
+    return f"{REFERENCE}{signup_id}"
+
+
+def signup_of_reference(reference: str) -> int | None:
+    head, _, number = reference.partition(":")
+    if f"{head}:" != REFERENCE or not number.isdigit():
+        return None
+    return int(number)
+
+
+def sign_up_with_deposit(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    account_id: int,
+    period_id: int,
+    vins: Sequence[str],
+    minutes: int,
+) -> tuple[Signup, Order]:
+    """The signup (every rule of ``sign_up``) and its deposit order, due in ``minutes``."""
+    signup = sign_up(uow, clock=clock, account_id=account_id, period_id=period_id, vins=vins)
+    period = uow.auctions.period(period_id)
+    name = period.name if period is not None else str(period_id)
+    order = place_order(
+        uow,
+        account_id=account_id,
+        purpose=Purpose.AUCTION_DEPOSIT,
+        reference=reference_of(stored_id(signup.id)),
+        subject=f"{name} ×{signup.shares}",
+        amount=signup.deposit_fen,
+        now=clock.now(),
+        minutes=minutes,
+    )
+    return signup, order
+
+
+@dataclass(frozen=True)
+class _At:
+    """The clock of a handler: the moment of the event it handles."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def _signup_id(event: OrderEvent) -> int | None:
+    if event.purpose is not Purpose.AUCTION_DEPOSIT:
+        return None
+    return signup_of_reference(event.reference)
+
+
+def on_deposit_paid(uow: UnitOfWork, event: OrderPaid) -> None:
+    signup_id = _signup_id(event)
+    if signup_id is not None:
+        deposit_paid(uow, clock=_At(event.at), signup_id=signup_id)
+
+
+def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> None:
+    signup_id = _signup_id(event)
+    if signup_id is None:
+        return
+    signup = uow.auctions.signup(signup_id)
+    if signup is not None and signup.state is SignupState.AWAITING_DEPOSIT:
+        cancel_signup(uow, clock=_At(event.at), signup_id=signup_id)
+
+
+def tell_bidder_number(uow: UnitOfWork, event: SignupActivated) -> None:
+    """By SMS (the code proves the number, as one-time codes do), and in the Telegram chat too
+    when the account has one the bot can reach."""
+    signup = uow.auctions.signup(event.signup_id)
+    period = uow.auctions.period(event.period_id)
+    if signup is None or signup.code_nonce is None or period is None:
+        return
+    params: dict[str, str | int] = {
+        otp.NONCE_PARAM: signup.code_nonce,
+        "bidder": event.bidder_number,
+        "period": period.name,
+    }
+    routes = [(NoticeKind.CODE, "sms")]
+    points = uow.contacts.of_account(event.account_id)
+    if any(p.channel is Channel.TELEGRAM and p.reachable for p in points):
+        routes.append((NoticeKind.URGENT, "chat"))
+    for kind, where in routes:
+        notify(
+            uow,
+            kind=kind,
+            account_id=event.account_id,
+            key="auction.notice.activated",
+            params=dict(params),
+            dedupe_key=f"auction:activated:{event.signup_id}:{where}",
+            now=event.activated_at,
+        )
+
+
+def tell_signup_cancelled(uow: UnitOfWork, event: SignupCancelled) -> None:
+    """A signup whose deposit was never paid is gone: say so, and that the VINs are free."""
+    if event.was_active:
+        return  # a paid signup is cancelled with its period; that notice says more
+    period = uow.auctions.period(event.period_id)
+    notify(
+        uow,
+        kind=NoticeKind.PERSONAL,
+        account_id=event.account_id,
+        key="auction.notice.signup_cancelled",
+        params={"period": period.name if period is not None else ""},
+        dedupe_key=f"auction:signup-cancelled:{event.signup_id}",
+        now=event.cancelled_at,
+    )
+
+
+# -- what the user's screens read ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MySignup:
+    signup: Signup
+    period: AuctionPeriod
+    vins: tuple[str, ...]
+    order: Order | None  # the deposit order
+
+
+def my_signups(uow: UnitOfWork, account_id: int) -> list[MySignup]:
+    """The account's live signups (awaiting the deposit or active), the latest period first."""
+    found: list[MySignup] = []
+    deposits = {
+        order.reference: order
+        for order in uow.orders.listed(account_id=account_id)
+        if order.purpose is Purpose.AUCTION_DEPOSIT
+    }
+    for period in reversed(list(uow.auctions.periods())):
+        signup = uow.auctions.signup_of(account_id, stored_id(period.id))
+        if signup is None:
+            continue
+        vins = tuple(share.vin for share in uow.auctions.shares(stored_id(signup.id)))
+        order = deposits.get(reference_of(stored_id(signup.id)))
+        found.append(MySignup(signup, period, vins, order))
+    return found
+
+
+def running_signups(uow: UnitOfWork, account_id: int, now: datetime) -> list[Signup]:
+    """The account's active signups of periods under way (started, not closed): what a room
+    command typed from anywhere acts for. Read on every such command, so it reads no more than
+    the periods and the account's signup of each period under way."""
+    found: list[Signup] = []
+    for period in uow.auctions.periods():
+        if period.state is not PeriodState.PUBLISHED or not period.started(now):
+            continue
+        signup = uow.auctions.signup_of(account_id, stored_id(period.id))
+        if signup is not None and signup.state is SignupState.ACTIVE:
+            found.append(signup)
+    return found
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.bus.subscribe(OrderPaid, on_deposit_paid)
+    wiring.bus.subscribe(OrderExpired, on_deposit_unpaid)
+    wiring.bus.subscribe(OrderCancelled, on_deposit_unpaid)
+    wiring.bus.subscribe(SignupActivated, tell_bidder_number)
+    wiring.bus.subscribe(SignupCancelled, tell_signup_cancelled)

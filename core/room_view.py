@@ -1,0 +1,136 @@
+"""What a bidder sees in the auction room (SPEC §7): each lot with its current price, the
+leader's masked bidder number, the bidder's own bid, the deadline and the recent bids. Read
+without the lot's lock: a screen shows the lot as it was a moment ago; a bid is decided under
+the lock (``core.bidding``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.accounts import Language
+from core.auction_results import mask_bidder
+from core.auctions import Lot, LotState, Signup, stored_id
+from core.clock import as_utc
+from core.offices import Office
+from core.ports import UnitOfWork
+
+RECENT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RecentBid:
+    bidder: str  # masked
+    amount_fen: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLot:
+    lot_id: int
+    position: int
+    plate: str
+    plate_en: str
+    state: LotState
+    starting_price_fen: int
+    price_fen: int | None
+    leader: str | None  # masked bidder number
+    leading: bool  # the bidder looking at it leads
+    my_bid_fen: int | None
+    opens_at: datetime
+    deadline: datetime
+    increments_fen: tuple[int, ...]
+    recent: tuple[RecentBid, ...]
+
+    def plate_in(self, language: Language) -> str:
+        return self.plate_en if language is Language.EN else self.plate
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, math.ceil((as_utc(self.deadline) - now).total_seconds()))
+
+    def is_open(self, now: datetime) -> bool:
+        return self.state is LotState.OPEN and as_utc(self.opens_at) <= now < as_utc(self.deadline)
+
+
+def room_lots(uow: UnitOfWork, signup: Signup, *, detail: bool = False) -> list[RoomLot]:
+    """The period's lots (withdrawn ones left out) as the bidder sees them. ``detail`` reads
+    each lot's trail for the bidder's own bid and the recent bids."""
+    period = uow.auctions.period(signup.period_id)
+    increments = tuple(period.increments_fen) if period is not None else ()
+    offices: dict[int, Office | None] = {}
+    numbers: dict[int, str | None] = {}
+    shown: list[RoomLot] = []
+    for lot in uow.auctions.lots(signup.period_id):
+        if lot.state is LotState.WITHDRAWN:
+            continue
+        if lot.office_id not in offices:
+            offices[lot.office_id] = uow.offices.get(lot.office_id)
+        shown.append(
+            _room_lot(uow, lot, signup, offices[lot.office_id], increments, numbers, detail)
+        )
+    return sorted(shown, key=lambda lot: lot.position)
+
+
+def room_lot(
+    uow: UnitOfWork, signup: Signup, lot_id: int, *, detail: bool = True
+) -> RoomLot | None:
+    """One lot of the signup's period (None: not one, or withdrawn); ``detail`` as above."""
+    lot = uow.auctions.lot(lot_id)
+    if lot is None or lot.period_id != signup.period_id or lot.state is LotState.WITHDRAWN:
+        return None
+    period = uow.auctions.period(signup.period_id)
+    increments = tuple(period.increments_fen) if period is not None else ()
+    return _room_lot(uow, lot, signup, uow.offices.get(lot.office_id), increments, {}, detail)
+
+
+def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | None]) -> str | None:
+    if signup_id is None:
+        return None
+    if signup_id not in numbers:
+        found = uow.auctions.signup(signup_id)
+        numbers[signup_id] = None if found is None else found.bidder_number
+    number = numbers[signup_id]
+    return None if number is None else mask_bidder(number)
+
+
+def _room_lot(  # noqa: PLR0917 - one private helper, called twice
+    uow: UnitOfWork,
+    lot: Lot,
+    signup: Signup,
+    office: Office | None,
+    increments: tuple[int, ...],
+    numbers: dict[int, str | None],
+    detail: bool,
+) -> RoomLot:
+    lot_id = stored_id(lot.id)
+    mine: int | None = None
+    recent: list[RecentBid] = []
+    if detail:
+        accepted = [bid for bid in uow.auctions.bids(lot_id) if bid.accepted]
+        own = [bid.amount_fen or 0 for bid in accepted if bid.signup_id == signup.id]
+        mine = max(own) if own else None
+        for bid in reversed(accepted[-RECENT:]):
+            recent.append(
+                RecentBid(
+                    _bidder(uow, bid.signup_id, numbers) or "-", bid.amount_fen or 0, bid.placed_at
+                )
+            )
+    plate = office.plate(lot.serial) if office is not None else lot.serial
+    plate_en = f"{office.code_in(Language.EN)} {lot.serial}" if office is not None else lot.serial
+    return RoomLot(
+        lot_id=lot_id,
+        position=lot.position,
+        plate=plate,
+        plate_en=plate_en,
+        state=lot.state,
+        starting_price_fen=lot.starting_price_fen,
+        price_fen=lot.price_fen,
+        leader=_bidder(uow, lot.leader_signup_id, numbers),
+        leading=lot.leader_signup_id is not None and lot.leader_signup_id == signup.id,
+        my_bid_fen=mine,
+        opens_at=lot.opens_at,
+        deadline=lot.deadline,
+        increments_fen=increments,
+        recent=tuple(recent),
+    )

@@ -1,0 +1,577 @@
+"""The auction room of the auction flow (SPEC §7): entered with bidder number + code; one screen
+per lot (lot, current price, the leader's masked bidder number, my bid, the deadline as a China
+clock time and the seconds left, the recent bids) with one choice per allowed increment (ids
+``bid:<increment in fen>``: the live room message on Telegram carries buttons with the same
+ids), the lots, automatic bidding; and the short commands of ``auction_commands`` answered in a
+line or two (``COMMAND``), also typed from anywhere by a signed-in bidder (``shortcut``).
+
+A bid names one of the bidder's free VINs, asked only when more than one is free. Every refusal
+says why and what to do next; the bidder's own bid is confirmed in the reply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from transitions import EventData
+
+from core import bidding
+from core.auction_errors import NoFreeVin
+from core.auction_signup import running_signups
+from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
+from core.clock import OFFICE_TZ, as_utc
+from core.errors import DomainError
+from core.room_view import RoomLot, room_lot, room_lots
+from dialogs.flow import Event, Turn, turn_of
+from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
+from dialogs.keywords import is_number
+from dialogs.money import format_yuan
+from dialogs.replies import Choice, Reply, Text
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+ROOM, LOTS, VIN, MAXIMUM, COMMAND = "ROOM", "LOTS", "VIN", "MAXIMUM", "COMMAND"
+
+
+def _states() -> Any:
+    from dialogs.flows.auction import State  # noqa: PLC0415 - that module imports this one
+
+    return State
+
+
+def transitions() -> list[dict[str, Any]]:
+    S = _states()  # noqa: N806 - the states, named as in the flow
+    room = [S.ROOM, S.COMMAND]
+    return [
+        {
+            "trigger": "bid",
+            "source": room,
+            "dest": S.VIN,
+            "conditions": _needs_vin,
+            "before": _remember,
+        },
+        {"trigger": "bid", "source": room, "dest": S.ROOM, "before": _bid},
+        {
+            "trigger": "command",
+            "source": [S.ROOM, S.COMMAND, S.LOTS, S.MAXIMUM, S.VIN],
+            "dest": S.VIN,
+            "conditions": _needs_vin,
+            "before": _remember,
+        },
+        {
+            "trigger": "command",
+            "source": [S.ROOM, S.COMMAND, S.LOTS, S.MAXIMUM, S.VIN],
+            "dest": S.COMMAND,
+            "before": _command,
+        },
+        {
+            "trigger": "share",
+            "source": S.VIN,
+            "dest": S.COMMAND,
+            "conditions": _compact,
+            "before": _with_share,
+        },
+        {"trigger": "share", "source": S.VIN, "dest": S.ROOM, "before": _with_share},
+        {"trigger": "lots", "source": [S.ROOM, S.COMMAND], "dest": S.LOTS},
+        {"trigger": "lot", "source": S.LOTS, "dest": S.ROOM, "before": _take_lot},
+        {"trigger": "max", "source": S.ROOM, "dest": S.MAXIMUM},
+        {
+            "trigger": "maximum",
+            "source": S.MAXIMUM,
+            "dest": S.VIN,
+            "conditions": _needs_vin,
+            "before": _remember,
+        },
+        # refused, the maximum is asked again
+        {"trigger": "maximum", "source": S.MAXIMUM, "dest": S.ROOM, "conditions": _maximum},
+        {"trigger": "cancelmax", "source": S.ROOM, "dest": None, "before": _cancel_maximum},
+        {"trigger": "refresh", "source": S.ROOM, "dest": None},
+        {"trigger": "screen", "source": [S.COMMAND, S.LOTS, S.VIN, S.MAXIMUM], "dest": S.ROOM},
+    ]
+
+
+def read(turn: Turn, text: str) -> Event | None:
+    """A short command anywhere in the room; an amount (yuan) when a maximum is asked."""
+    if turn.state.name == MAXIMUM:
+        digits = text.replace(",", "").replace("¥", "").strip()
+        if is_number(digits) and len(digits) <= MAX_DIGITS:
+            return Event("maximum", {"yuan": int(digits)})
+    if parse_command(text) is not None:
+        return Event("command", {"text": text})
+    return None
+
+
+# -- entering -----------------------------------------------------------------------------------
+
+
+def enter(turn: Turn, code: str) -> None:
+    """Bidder number (``data["bidder"]``) + code open the room of the auction under way."""
+    bidder = str(turn.data.get("bidder", ""))
+    periods = list_periods(turn.uow, now=turn.now).current
+    for period in periods:
+        if turn.uow.auctions.signup_by_bidder(stored_id(period.id), bidder) is None:
+            continue
+        signup = enter_room(
+            turn.uow,
+            key=turn.services.code_key,
+            period_id=stored_id(period.id),
+            bidder_number=bidder,
+            code=code,
+        )
+        turn.data["signup"] = signup.id
+        turn.data.pop("lot", None)
+        return
+    enter_room(  # unknown everywhere: refused the same way (no period tells)
+        turn.uow,
+        key=turn.services.code_key,
+        period_id=stored_id(periods[0].id) if periods else 0,
+        bidder_number=bidder,
+        code=code,
+    )
+
+
+_SEEN: WeakKeyDictionary[Turn, Signup] = WeakKeyDictionary()
+
+
+def signup_of(turn: Turn) -> Signup | None:
+    """The signup this room acts for: the one entered with its code, or a signed-in bidder's
+    only active signup of an auction under way (read once a turn)."""
+    seen = _SEEN.get(turn)
+    if seen is not None:
+        turn.data["signup"] = seen.id
+        return seen
+    signup = _find_signup(turn)
+    if signup is not None:
+        _SEEN[turn] = signup
+    return signup
+
+
+def remember(turn: Turn, signup: Signup) -> None:
+    """The signup this turn acts for, found already (by ``shortcut``)."""
+    _SEEN[turn] = signup
+
+
+def _find_signup(turn: Turn) -> Signup | None:
+    signup_id = turn.data.get("signup")
+    if signup_id is not None:
+        signup = turn.uow.auctions.signup(int(signup_id))
+        return signup if signup is not None and signup.state is SignupState.ACTIVE else None
+    account_id = turn.conversation.account_id
+    if account_id is None:
+        return None
+    running = running_signups(turn.uow, account_id, turn.now)
+    if len(running) != 1:
+        return None
+    turn.data["signup"] = running[0].id
+    return running[0]
+
+
+def _current(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
+    """The lot the bidder looks at: the one chosen, else the first open one, else the first."""
+    chosen_id = turn.data.get("lot")
+    if lots is None and chosen_id is not None:
+        found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
+        if found is not None:
+            return found
+    lots = lots if lots is not None else room_lots(turn.uow, signup)
+    if not lots:
+        return None
+    chosen = turn.data.get("lot")
+    for lot in lots:
+        if lot.lot_id == chosen:
+            return lot
+    lot = next((lot for lot in lots if lot.state.value == "open"), lots[0])
+    turn.data["lot"] = lot.lot_id
+    return lot
+
+
+class NotInRoom(DomainError):
+    code = "auction.not_in_room"
+
+
+def _need(turn: Turn) -> tuple[Signup, RoomLot]:
+    signup = signup_of(turn)
+    if signup is None:
+        raise NotInRoom()
+    lot = _current(turn, signup)
+    if lot is None:
+        raise NotInRoom()
+    return signup, lot
+
+
+# -- callbacks ------------------------------------------------------------------------------
+
+
+def _action(event: EventData) -> dict[str, Any]:
+    """What the user asked for: a bid of an increment, a command, or a maximum."""
+    kwargs = event.kwargs
+    if "arg" in kwargs:
+        return {"verb": "bid", "fen": int(str(kwargs["arg"])), "compact": False}
+    if "yuan" in kwargs:
+        return {"verb": "max", "fen": fen(int(kwargs["yuan"])), "compact": False}
+    command = parse_command(str(kwargs.get("text", ""))) or Command("status")
+    return {"verb": command.verb, "fen": fen(command.yuan or 0), "n": command.yuan, "compact": True}
+
+
+def _needs_vin(event: EventData) -> bool:
+    """A bid or a maximum, and more than one of the bidder's VINs free."""
+    turn = turn_of(event)
+    action = _action(event)
+    if action["verb"] not in ("bid", "max") or (action["verb"] == "max" and not action["fen"]):
+        return False
+    signup = signup_of(turn)
+    if signup is None or signup.shares == 1:
+        return False
+    free = turn.uow.auctions.free_shares(stored_id(signup.id))
+    turn.data.pop("free_share", None)
+    if len(free) == 1:  # the one that bids: not read again
+        turn.data["free_share"] = free[0].id
+    return len(free) > 1
+
+
+def _remember(event: EventData) -> None:
+    turn = turn_of(event)
+    turn.data["pending"] = _action(event)
+    _need(turn)
+
+
+def _compact(event: EventData) -> bool:
+    return bool(turn_of(event).data.get("pending", {}).get("compact"))
+
+
+def _with_share(event: EventData) -> None:
+    turn = turn_of(event)
+    pending = turn.data.pop("pending", None)
+    if not pending:
+        return
+    share_id = int(str(event.kwargs["arg"]))
+    if pending["verb"] == "bid":
+        _place(turn, pending["fen"], share_id, compact=bool(pending["compact"]))
+    else:
+        _set_maximum(turn, pending["fen"], share_id, compact=bool(pending["compact"]))
+
+
+def _bid(event: EventData) -> None:
+    _place(turn_of(event), int(str(event.kwargs["arg"])), None, compact=False)
+
+
+def _command(event: EventData) -> None:
+    turn = turn_of(event)
+    action = _action(event)
+    verb = action["verb"]
+    if verb == "bid":
+        _place(turn, action["fen"], None, compact=True)
+    elif verb == "max":
+        if action["fen"]:
+            _set_maximum(turn, action["fen"], None, compact=True)
+        else:
+            _cancel(turn)
+    elif verb == "lots":
+        _lots(turn, action.get("n"))
+    else:
+        _status(turn)
+
+
+def _take_lot(event: EventData) -> None:
+    turn_of(event).data["lot"] = int(str(event.kwargs["arg"]))
+
+
+def _maximum(event: EventData) -> bool:
+    return _set_maximum(turn_of(event), fen(int(event.kwargs["yuan"])), None, compact=False)
+
+
+def _cancel_maximum(event: EventData) -> None:
+    _cancel(turn_of(event))
+
+
+# -- use cases, with what the bidder is told ---------------------------------------------------
+
+
+def _free_share(turn: Turn, signup: Signup, share_id: int | None) -> int:
+    found = turn.data.pop("free_share", None)
+    if share_id is not None:
+        return share_id
+    if found is not None:
+        return int(found)
+    free = turn.uow.auctions.free_shares(stored_id(signup.id))
+    if not free:
+        raise NoFreeVin()
+    return stored_id(free[0].id)
+
+
+def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -> None:
+    signup, lot = _need(turn)
+    language = turn.language
+    if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
+        stored = turn.uow.auctions.lot(lot.lot_id)
+        share_id = stored.leader_share_id if stored is not None else None
+    if share_id is None:
+        share_id = turn.data.pop("free_share", None)
+    if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
+        share_id = stored_id(turn.uow.auctions.shares(stored_id(signup.id))[0].id)
+    try:
+        result = bidding.place_bid(
+            turn.uow,
+            clock=turn.services.clock,
+            signup_id=stored_id(signup.id),
+            lot_id=lot.lot_id,
+            share_id=share_id,
+            increment_fen=increment,
+        )
+    except DomainError as error:
+        turn.notes.append(refusal(turn, error, lot))
+        return
+    params: dict[str, str | int] = {
+        "plate": lot.plate_in(language),
+        "amount": format_yuan(result.amount_fen),
+        "price": format_yuan(result.price_fen),
+        "time": clock_time(result.deadline),
+        "seconds": max(0, int((result.deadline - turn.now).total_seconds())),
+    }
+    turn.note("auction.bid_ok" if result.leading else "auction.bid_outbid_at_once", **params)
+
+
+def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> bool:
+    """Automatic bidding up to ``max_fen``; whether it was set (else the refusal is noted)."""
+    signup, lot = _need(turn)
+    try:
+        change = bidding.set_maximum(
+            turn.uow,
+            clock=turn.services.clock,
+            signup_id=stored_id(signup.id),
+            lot_id=lot.lot_id,
+            share_id=_free_share(turn, signup, share_id),
+            max_fen=max_fen,
+        )
+    except DomainError as error:
+        turn.notes.append(refusal(turn, error, lot))
+        return False
+    turn.note(
+        "auction.max_ok",
+        plate=lot.plate_in(turn.language),
+        max=format_yuan(max_fen),
+        price=format_yuan(change.price_fen or 0),
+        state_key="auction.leading" if change.leader_signup_id == signup.id else "auction.behind",
+    )
+    return True
+
+
+def _cancel(turn: Turn) -> None:
+    signup, lot = _need(turn)
+    try:
+        bidding.cancel_maximum(
+            turn.uow, clock=turn.services.clock, signup_id=stored_id(signup.id), lot_id=lot.lot_id
+        )
+    except DomainError as error:
+        turn.notes.append(refusal(turn, error, lot))
+        return
+    turn.note("auction.max_cancelled", plate=lot.plate_in(turn.language))
+
+
+def _lots(turn: Turn, position: int | None) -> None:
+    signup = signup_of(turn)
+    if signup is None:
+        raise NotInRoom()
+    lots = room_lots(turn.uow, signup)
+    if position is not None:
+        chosen = next((lot for lot in lots if lot.position == position), None)
+        if chosen is None:
+            turn.note("auction.no_such_lot", n=position)
+            return
+        turn.data["lot"] = chosen.lot_id
+        turn.notes.append(_lot_line(turn, chosen, "auction.lot_chosen"))
+        return
+    for lot in lots:
+        turn.notes.append(_lot_line(turn, lot, "auction.lot_status"))
+    turn.note("auction.lots_hint")
+
+
+def _status(turn: Turn) -> None:
+    signup = signup_of(turn)
+    if signup is None:
+        raise NotInRoom()
+    mine = [lot for lot in room_lots(turn.uow, signup, detail=True) if lot.my_bid_fen is not None]
+    if not mine:
+        current = _current(turn, signup)
+        if current is not None:
+            turn.notes.append(_lot_line(turn, current, "auction.lot_status"))
+        turn.note("auction.status_none")
+        return
+    for lot in mine:
+        turn.note(
+            "auction.status_line",
+            n=lot.position,
+            plate=lot.plate_in(turn.language),
+            mine=format_yuan(lot.my_bid_fen or 0),
+            price=format_yuan(lot.price_fen or lot.starting_price_fen),
+            state_key=_state_key(lot, turn.now),
+            time=clock_time(lot.deadline),
+        )
+
+
+def _state_key(lot: RoomLot, now: datetime) -> str:
+    if lot.state.value == "sold":
+        return "auction.won" if lot.leading else "auction.lost"
+    if lot.state.value == "unsold":
+        return "auction.unsold"
+    return "auction.leading" if lot.leading else "auction.behind"
+
+
+def _lot_line(turn: Turn, lot: RoomLot, key: str) -> Text:
+    price = lot.price_fen if lot.price_fen is not None else lot.starting_price_fen
+    return Text(
+        key,
+        {
+            "n": lot.position,
+            "plate": lot.plate_in(turn.language),
+            "price": format_yuan(price),
+            "time": clock_time(lot.deadline),
+            "seconds": lot.seconds_left(turn.now),
+        },
+    )
+
+
+def clock_time(when: datetime) -> str:
+    """China clock time to the second: the deadline a bidder reads."""
+    return as_utc(when).astimezone(OFFICE_TZ).strftime("%H:%M:%S")
+
+
+def refusal(turn: Turn, error: DomainError, lot: RoomLot) -> Text:
+    """A refused bid in words, amounts in yuan, with what to do next."""
+    params: dict[str, str | int] = {}
+    for name, value in error.params.items():
+        if name in ("minimum",):
+            params[name] = format_yuan(int(value))
+        elif name == "increments":
+            params[name] = " ".join(format_yuan(int(v)) for v in str(value).split(",") if v)
+        elif name == "opens":
+            params[name] = clock_time(datetime_of(str(value)))
+        elif name == "lot":
+            params[name] = _lot_name(turn, int(value))
+        else:
+            params[name] = value
+    return Text(f"error.{error.code}", params)
+
+
+def datetime_of(text: str) -> datetime:
+    from datetime import datetime as dt  # noqa: PLC0415
+
+    return dt.fromisoformat(text)
+
+
+def _lot_name(turn: Turn, lot_id: int) -> str:
+    signup = signup_of(turn)
+    if signup is None or lot_id == 0:
+        return "-"
+    for lot in room_lots(turn.uow, signup):
+        if lot.lot_id == lot_id:
+            return f"{lot.position} {lot.plate_in(turn.language)}"
+    return "-"
+
+
+# -- screens --------------------------------------------------------------------------------
+
+
+def prompt(turn: Turn) -> Reply:
+    state = turn.state.name
+    signup = signup_of(turn)
+    if signup is None:
+        return Reply(
+            lines=(Text("auction.room_closed"),),
+            choices=(Choice("home", Text("auction.home")), Choice("menu", Text("menu.back"))),
+        )
+    if state == COMMAND:
+        lines = () if turn.notes else (Text("auction.commands"),)
+        return Reply(lines=lines)
+    if state == LOTS:
+        lots = room_lots(turn.uow, signup)
+        return Reply(
+            lines=(Text("auction.pick_lot"),),
+            choices=(
+                *(
+                    Choice(f"lot:{lot.lot_id}", _lot_line(turn, lot, "auction.lot_choice"))
+                    for lot in lots
+                ),
+                Choice("screen", Text("auction.back_to_room")),
+            ),
+        )
+    if state == VIN:
+        free = turn.uow.auctions.free_shares(stored_id(signup.id))
+        return Reply(
+            lines=(Text("auction.pick_vin"),),
+            choices=(
+                *(Choice(f"share:{share.id}", Text("raw", {"text": share.vin})) for share in free),
+                Choice("screen", Text("auction.back_to_room")),
+            ),
+        )
+    if state == MAXIMUM:
+        return Reply(lines=(Text("auction.ask_maximum"),))
+    return _room(turn, signup)
+
+
+def _room(turn: Turn, signup: Signup) -> Reply:
+    lots = room_lots(turn.uow, signup)
+    current = _current(turn, signup, lots)
+    if current is None:
+        return Reply(lines=(Text("auction.no_lots"),), choices=(Choice("menu", Text("menu.back")),))
+    lot = room_lot(turn.uow, signup, current.lot_id) or current
+    language = turn.language
+    lines = [
+        Text(
+            "auction.room_lot",
+            {
+                "n": lot.position,
+                "of": len(lots),
+                "plate": lot.plate_in(language),
+                "bidder": signup.bidder_number or "",
+            },
+        )
+    ]
+    if lot.price_fen is None:
+        lines.append(Text("auction.room_start", {"price": format_yuan(lot.starting_price_fen)}))
+    else:
+        lines.append(
+            Text(
+                "auction.room_price",
+                {"price": format_yuan(lot.price_fen), "leader": lot.leader or "-"},
+            )
+        )
+    if lot.leading:
+        lines.append(Text("auction.room_leading"))
+    elif lot.my_bid_fen is not None:
+        lines.append(Text("auction.room_mine", {"mine": format_yuan(lot.my_bid_fen)}))
+    open_now = lot.is_open(turn.now)
+    biddable = lot.state.value == "open" and turn.now >= as_utc(lot.opens_at)
+    if lot.state.value != "open":
+        lines.append(Text("auction.room_closed_lot", {"state_key": _state_key(lot, turn.now)}))
+    elif turn.now < as_utc(lot.opens_at):
+        lines.append(Text("auction.room_opens", {"time": clock_time(lot.opens_at)}))
+    else:
+        lines.append(
+            Text(
+                "auction.room_deadline",
+                {"time": clock_time(lot.deadline), "seconds": lot.seconds_left(turn.now)},
+            )
+        )
+    if lot.recent:
+        recent = "; ".join(
+            f"{bid.bidder} {format_yuan(bid.amount_fen)} {clock_time(bid.at)}" for bid in lot.recent
+        )
+        lines.append(Text("auction.room_recent", {"bids": recent}))
+    choices: list[Choice] = []
+    if biddable:  # also when leading or late: the refusal says why
+        lines.append(Text("auction.room_ask"))
+        choices += [
+            Choice(f"bid:{step}", Text("auction.raise", {"amount": format_yuan(step)}))
+            for step in lot.increments_fen
+        ]
+    else:
+        lines.append(Text("auction.room_wait"))
+    if len(lots) > 1:
+        choices.append(Choice("lots", Text("auction.lots")))
+    if open_now:
+        choices.append(Choice("max", Text("auction.max")))
+    choices.append(Choice("refresh", Text("auction.refresh")))
+    choices.append(Choice("menu", Text("menu.back")))
+    return Reply(lines=tuple(lines), choices=tuple(choices))

@@ -1,0 +1,197 @@
+"""Every refusal of the auction journey as transcripts (SPEC §7): it says why and what to do
+next; zh and en, every renderer, every database under test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.auctions import YUAN, LotState
+from platebot.bootstrap import App
+from tests.auction_journey_world import JourneyWorld
+from tests.auction_world import vin
+from tests.support import RENDERERS, Renderer, Transcript
+
+SAY = {
+    "zh": {
+        "closed": "不在报名时间内（2026-11-23 10:10至2026-11-23 11:00）",
+        "duplicate": f"{vin(1)}已输入过，每份须是不同车辆",
+        "taken": f"{vin(7)}已在另一报名中，请输入另一辆车的车辆识别代号",
+        "wrong_code": "验证码不正确，还可输错4次，请重新输入",
+        "exhausted": "验证码输错次数过多，已失效",
+        "too_low": "自动出价最高额至少¥10,000，请重新输入",
+        "increment": "加价须为¥1,000 ¥2,000 ¥3,000 ¥4,000 ¥5,000之一，如B 1000",
+        "leading": "您已领先，不能给自己加价",
+        "locked": f"车辆{vin(1)}正在拍品1 粤D·88888领先或已竞得，不能再出价",
+        "late": "已过截止时间，出价无效",
+        "pick_vin": "用哪辆车出价？",
+        "accepted": "出价成功",
+    },
+    "en": {
+        "closed": "Signup is closed (it is open 2026-11-23 10:10 to 2026-11-23 11:00)",
+        "duplicate": f"{vin(1)} was entered already: each share needs another vehicle",
+        "taken": f"{vin(7)} is in another signup. Enter another vehicle's VIN.",
+        "wrong_code": "Wrong code. 4 tries left; enter it again.",
+        "exhausted": "Too many wrong codes: the code no longer works",
+        "too_low": "The maximum must be at least ¥10,000. Enter it again.",
+        "increment": "Raise by one of ¥1,000 ¥2,000 ¥3,000 ¥4,000 ¥5,000, e.g. B 1000.",
+        "leading": "You lead already and cannot raise your own bid",
+        "locked": f"Vehicle {vin(1)} leads or won lot 1 Yue D 88888: it cannot bid now.",
+        "late": "Too late: the lot's deadline has passed",
+        "pick_vin": "Bid with which vehicle?",
+        "accepted": "Bid accepted",
+    },
+}
+
+
+@pytest.fixture
+def world(app: App) -> JourneyWorld:
+    return JourneyWorld(app)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def enter_room(chat: Transcript, bidder: str, code: str) -> None:
+    chat.pick("auction")
+    chat.pick("room")
+    chat.say(f"{bidder} {code}")
+    assert chat.reply is not None
+    assert "bid:100000" in [c.id for c in chat.reply.choices]
+
+
+def test_signup_outside_its_window_is_refused(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period(opens_in=timedelta(minutes=10))
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    chat.pick("signup")
+    assert SAY[lang]["closed"] in flat(chat.text)
+    world.clock.advance(timedelta(minutes=10))  # open now
+    chat.pick("signup")
+    assert chat.reply is not None
+    assert "shares:1" in [c.id for c in chat.reply.choices]
+    world.start()  # bidding starts: signup is closed
+    chat.say("MENU")
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    assert chat.reply is not None
+    assert "signup" not in [c.id for c in chat.reply.choices]
+
+
+def test_a_vin_twice_or_in_another_signup_is_refused(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    world.rival(period_id)  # signs up with vin(910)
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    chat.pick("signup")
+    chat.pick("shares:2")
+    chat.say(vin(1))
+    chat.say(vin(1))
+    assert SAY[lang]["duplicate"] in flat(chat.text)
+    chat.say(vin(910))  # in the rival's live signup
+    assert SAY[lang]["taken"].replace(vin(7), vin(910)) in flat(chat.text)
+    chat.say(vin(2))
+    assert vin(1) in flat(chat.text) and vin(2) in flat(chat.text)  # the summary
+
+
+def test_wrong_codes_are_refused_and_limited(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    world.start()
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick("room")
+    chat.say(me.bidder_number)
+    wrong = "000000" if code != "000000" else "111111"
+    chat.say(wrong)
+    assert SAY[lang]["wrong_code"] in flat(chat.text)
+    for _ in range(4):
+        chat.say(wrong)
+    assert SAY[lang]["exhausted"] in flat(chat.text)
+    chat.say(code)  # too late: the code no longer works
+    assert SAY[lang]["exhausted"] in flat(chat.text)
+
+
+def test_bids_that_break_a_rule_are_refused_with_the_reason(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    period_id = world.period(bid_countdown_s=60)
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    rival = world.rival(period_id)
+    world.start()
+    chat = world.chat(renderer, lang)
+    enter_room(chat, me.bidder_number, code)
+    chat.pick("max")
+    chat.say("5000")  # a maximum below the lowest bid allowed
+    assert say["too_low"] in flat(chat.text)
+    chat.say("BACK")
+    chat.say("B 1500")  # not an allowed increment
+    assert say["increment"] in flat(chat.text)
+    chat.say("B 1000")
+    assert say["accepted"] in flat(chat.text)
+    chat.say("B 1000")  # raising one's own leading bid
+    assert say["leading"] in flat(chat.text)
+
+    world.clock.advance(timedelta(seconds=5))
+    world.rival_bids(rival, world.lot_ids[0])  # deadline: now + 60 s
+    world.clock.advance(timedelta(seconds=60, milliseconds=1))  # 1 ms after it, not closed yet
+    chat.say("B 1000")
+    assert say["late"] in flat(chat.text)
+    lot = world.lot_ids[0]
+    with world.app.uow() as uow:
+        found = uow.auctions.lot(lot)
+        assert found is not None and found.state is LotState.OPEN
+        assert found.price_fen == 12_000 * YUAN  # the refused bid changed nothing
+        trail = list(uow.auctions.bids(lot))
+    assert [bid.refusal for bid in trail if not bid.accepted] == [
+        "auction.not_an_increment",
+        "auction.already_leading",
+        "auction.after_deadline",
+    ]
+
+
+def test_a_bid_one_millisecond_before_the_deadline_is_accepted(
+    world: JourneyWorld, lang: str
+) -> None:
+    period_id = world.period(bid_countdown_s=60)
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    rival = world.rival(period_id)
+    world.start()
+    world.rival_bids(rival, world.lot_ids[0])
+    world.clock.advance(timedelta(seconds=60, milliseconds=-1))
+    chat = world.chat(next(r for r in RENDERERS if r.name == "sms"), lang)
+    enter_room(chat, me.bidder_number, code)
+    chat.say("B 1000")
+    assert SAY[lang]["accepted"] in flat(chat.text)
+
+
+def test_a_vin_leading_another_lot_is_refused(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    period_id = world.period(lots=2)
+    me, code, shares = world.signed_up(period_id, [vin(1), vin(2)])
+    world.start()
+    chat = world.chat(renderer, lang)
+    enter_room(chat, me.bidder_number, code)
+    chat.pick("lots")
+    chat.pick(f"lot:{world.lot_ids[1]}")
+    chat.pick("bid:100000")  # two VINs free: which one?
+    assert say["pick_vin"] in chat.text
+    # meanwhile the first VIN takes the lead on lot 1 (from the Telegram room message, say)
+    world.rival_bids(me, world.lot_ids[0], share_id=shares[0])
+    chat.pick(f"share:{shares[0]}")
+    assert say["locked"] in flat(chat.text)
+    chat.pick("bid:100000")  # one VIN free now: not asked
+    assert say["accepted"] in flat(chat.text)
