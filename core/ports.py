@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.room_ports import RoomRepository
 
 
 class StoreBusy(Exception):
@@ -155,6 +156,8 @@ class UnitOfWork(Protocol):
     def info(self) -> InfoRepository: ...
     @property
     def auctions(self) -> AuctionRepository: ...
+    @property
+    def room(self) -> RoomRepository: ...
     # orders, their ledger and the payment callbacks taken (core.order_ports)
     @property
     def orders(self) -> OrderRepository: ...

@@ -23,6 +23,7 @@ class Wiring:
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
     from core import (  # noqa: PLC0415 - they import this module
+        auction_room,
         bidding,
         lapses,
         payments,
@@ -31,6 +32,6 @@ def wire_core() -> Wiring:
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, bidding, auction_room):
         module.wire(wiring)
     return wiring

@@ -31,6 +31,7 @@ from store.repositories import (
     SqlInboundLog,
     SqlOutboxRepository,
 )
+from store.room_repository import SqlRoomRepository
 from store.tables import map_entities
 
 R = TypeVar("R")
@@ -158,6 +159,7 @@ class SqlUnitOfWork:
     blacklist = _Repository(lambda scope: SqlBlacklistRepository(scope.session))
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
     auctions = _Repository(SqlAuctionRepository)
+    room = _Repository(SqlRoomRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
 

@@ -1,0 +1,307 @@
+"""The live auction room (SPEC §7 "live updates", issue 14 items 6 and 7): who is in a period's
+room, what each of them is shown as a lot changes, and what they are told.
+
+- **In the room**: a bidder who entered it (bidder number and code, ``core.auctions.enter_room``
+  records ``RoomEntered``) or bid in it. Kept in the database (``uow.room``), so every server
+  process tells the same people. (``RoomEntered`` lives in ``core.auctions``, which records it.)
+- **The room message** (Telegram only: SMS gets status on request, never room spam): one live
+  message per bidder per lot, written as a notice of kind ``ROOM`` under the live key
+  ``room:<lot>`` when the lot's price changes, and edited in place by the Telegram sender. Each
+  write replaces the update of the same message still waiting, so only the latest state is
+  sent; the sender spaces a chat's edits 3 s apart (about 20 a minute, Telegram's limit). Its
+  buttons raise the price by each allowed increment (choice ids ``bid:<increment in fen>``).
+  The seconds left are counted when the edit is sent (``core.outbox.at_send``).
+- **Notices** (new messages, kind ``URGENT``: Telegram where linked, else SMS, one segment): the
+  bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
+  everyone in the room (sold at a price to a masked bidder number, or unsold; the winner is
+  told they won).
+
+The same screen (``screen_params``) serves the practice auction (``core.practice_auction``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.accounts import Language
+from core.auctions import YUAN, AuctionPeriod, Lot, LotState, RoomEntered
+from core.bidding import BidPlaced, LotClosed, MaximumExceeded, Outbid
+from core.clock import OFFICE_TZ, as_utc
+from core.masking import mask_middle
+from core.money import format_yuan
+from core.notices import NoticeKind, notify
+from core.outbox import ChoiceSpec, choice
+from core.plates import display
+from core.ports import UnitOfWork
+from core.room_ports import Member, RecentBid
+from core.wiring import Wiring
+
+RECENT_BIDS = 3  # bids listed on the room screen, the latest first
+BID_CHOICE = "bid:"  # + an allowed increment in fen: the choice id of a raise
+
+
+# -- what is shown ----------------------------------------------------------------------------
+
+
+def mask_bidder(number: str) -> str:
+    """``12345678`` → ``12****78``: enough to recognise one's own, not to learn another's."""
+    return mask_middle(number, 2, 2)
+
+
+def clock_time(moment: datetime) -> str:
+    """A time of day as the office's clock shows it, to the second: ``14:05:02``."""
+    return as_utc(moment).astimezone(OFFICE_TZ).strftime("%H:%M:%S")
+
+
+def plate_in(code: str, serial: str, language: Language) -> str:
+    """``粤D·88888``; in English ``Yue D 88888`` (GSM-7, so English SMS stay cheap)."""
+    if not code:
+        return serial
+    if language is Language.EN:
+        return f"{code} {serial}"
+    return display(code[0], code[-1], serial)
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A lot as the room shows it."""
+
+    position: int
+    plate: str
+    starting_price_fen: int
+    price_fen: int | None
+    leader: str | None  # the leading bidder number
+    deadline: datetime
+    increments_fen: tuple[int, ...]
+    recent: tuple[RecentBid, ...] = ()
+
+
+def screen_params(
+    view: RoomView, *, mine_fen: int | None, me: str | None, now: datetime | None
+) -> dict[str, Any]:
+    """The params of ``room.screen``. With ``now`` the seconds left are counted now; without,
+    when the message is sent (a live message)."""
+    params: dict[str, Any] = {
+        "position": view.position,
+        "plate": view.plate,
+        "deadline": clock_time(view.deadline),
+    }
+    if view.price_fen is None:
+        params.update(what_key="room.starting", price=format_yuan(view.starting_price_fen))
+    else:
+        params.update(what_key="room.current", price=format_yuan(view.price_fen))
+    if view.leader is None:
+        params["leader_key"] = "room.nobody"
+    elif view.leader == me:
+        params["leader_key"] = "room.you"
+    else:
+        params["leader"] = mask_bidder(view.leader)
+    if mine_fen is None:
+        params["mine_key"] = "room.no_bid"
+    else:
+        params["mine"] = format_yuan(mine_fen)
+    if view.recent:
+        params["recent"] = "\n".join(
+            f"{clock_time(bid.placed_at)} {mask_bidder(bid.bidder_number)} "
+            f"{format_yuan(bid.amount_fen)}"
+            for bid in view.recent
+        )
+    else:
+        params["recent_key"] = "room.no_bids"
+    if now is None:
+        params["left_until"] = as_utc(view.deadline).isoformat()
+    else:
+        params["left"] = max(0, -int(-(as_utc(view.deadline) - now).total_seconds() // 1))
+    return params
+
+
+def raise_choices(increments_fen: Sequence[int]) -> list[ChoiceSpec]:
+    """A button per allowed increment: ``bid:<increment in fen>``, labelled ``+¥1,000``."""
+    return [
+        choice(f"{BID_CHOICE}{step}", "room.raise", amount=format_yuan(step))
+        for step in increments_fen
+    ]
+
+
+def _view(
+    uow: UnitOfWork,
+    lot: Lot,
+    period: AuctionPeriod,
+    language: Language,
+    recent: tuple[RecentBid, ...],
+) -> RoomView:
+    leader = None
+    if lot.leader_signup_id is not None:
+        signup = uow.auctions.signup(lot.leader_signup_id)
+        leader = None if signup is None else signup.bidder_number
+    return RoomView(
+        position=lot.position,
+        plate=plate_in(_code(uow, lot, language), lot.serial, language),
+        starting_price_fen=lot.starting_price_fen,
+        price_fen=lot.price_fen,
+        leader=leader,
+        deadline=lot.deadline,
+        increments_fen=tuple(period.increments_fen),
+        recent=recent,
+    )
+
+
+def _code(uow: UnitOfWork, lot: Lot, language: Language) -> str:
+    office = uow.offices.get(lot.office_id)
+    return "" if office is None else office.code_in(language)
+
+
+# -- who is in the room -----------------------------------------------------------------------
+
+
+def on_room_entered(uow: UnitOfWork, event: RoomEntered) -> None:
+    uow.room.join(event.signup_id)
+
+
+# -- pushes -----------------------------------------------------------------------------------
+
+
+def push_room(uow: UnitOfWork, lot: Lot, *, now: datetime) -> int:
+    """The lot's room message, as it stands now, to each bidder in the room with a Telegram chat
+    (an update of the message they have, or their first). Returns the rows written."""
+    if lot.id is None:
+        return 0
+    members = [m for m in uow.room.members(lot.period_id) if m.telegram]
+    if not members:
+        return 0
+    period = uow.auctions.period(lot.period_id)
+    if period is None:
+        return 0
+    recent = tuple(uow.room.recent_bids(lot.id, RECENT_BIDS))
+    best = uow.room.best_bids(lot.id)
+    views: dict[Language, RoomView] = {}
+    written = 0
+    for member in members:
+        view = views.get(member.language)
+        if view is None:
+            view = views[member.language] = _view(uow, lot, period, member.language, recent)
+        if lot.state is LotState.OPEN:
+            key, choices = "room.screen", raise_choices(view.increments_fen)
+            params = screen_params(
+                view, mine_fen=best.get(member.signup_id), me=member.bidder_number, now=None
+            )
+        else:
+            key, choices, params = _closed_screen(lot, view)
+        written += notify(
+            uow,
+            kind=NoticeKind.ROOM,
+            account_id=member.account_id,
+            language=member.language,
+            key=key,
+            params=params,
+            dedupe_key=f"room:{lot.id}:{member.signup_id}:{lot.bids}:{lot.state}",
+            live_key=f"room:{lot.id}",
+            choices=choices,
+            now=now,
+        )
+    return written
+
+
+def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dict[str, Any]]:
+    params: dict[str, Any] = {"position": view.position, "plate": view.plate}
+    if lot.state is LotState.SOLD and lot.price_fen is not None and view.leader is not None:
+        params.update(price=format_yuan(lot.price_fen), leader=mask_bidder(view.leader))
+        return "room.screen_sold", [], params
+    return "room.screen_unsold", [], params
+
+
+def on_bid_placed(uow: UnitOfWork, event: BidPlaced) -> None:
+    """The bidder is in the room; the room's message shows the new price (once per step: the
+    last of a bid's automatic answers shows them all)."""
+    uow.room.join(event.signup_id)
+    lot = uow.auctions.lot(event.lot_id)
+    if lot is None or lot.bids != event.seq:
+        return
+    push_room(uow, lot, now=event.placed_at)
+
+
+def _tell(
+    uow: UnitOfWork,
+    member: Member,
+    lot: Lot,
+    *,
+    key: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+) -> None:
+    """A notice about ``lot`` to the bidder: a new message (it notifies), on Telegram where
+    linked, else by SMS."""
+    plate = plate_in(_code(uow, lot, member.language), lot.serial, member.language)
+    notify(
+        uow,
+        kind=NoticeKind.URGENT,
+        account_id=member.account_id,
+        language=member.language,
+        key=key,
+        params={"position": lot.position, "plate": plate, **params},
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+def on_outbid(uow: UnitOfWork, event: Outbid) -> None:
+    """Who leads now and at what price, and (by SMS) how to raise."""
+    member = uow.room.member(event.signup_id)
+    leader = uow.room.member(event.leader_signup_id)
+    lot = uow.auctions.lot(event.lot_id)
+    if member is None or leader is None or lot is None:
+        return
+    period = uow.auctions.period(lot.period_id)
+    step = period.increments_fen[0] if period is not None else 0
+    params = {
+        "price": format_yuan(event.price_fen),
+        "leader": mask_bidder(leader.bidder_number),
+        "step": step // YUAN,  # as the SMS command takes it: B 1000 raises by ¥1,000
+    }
+    dedupe_key = f"outbid:{event.lot_id}:{event.signup_id}:{event.price_fen}"
+    _tell(uow, member, lot, key="room.outbid", params=params, dedupe_key=dedupe_key, now=event.at)
+
+
+def on_maximum_exceeded(uow: UnitOfWork, event: MaximumExceeded) -> None:
+    member = uow.room.member(event.signup_id)
+    lot = uow.auctions.lot(event.lot_id)
+    if member is None or lot is None:
+        return
+    params = {"maximum": format_yuan(event.max_fen), "price": format_yuan(event.price_fen)}
+    key = f"maximum:{event.lot_id}:{event.signup_id}:{event.max_fen}:{event.price_fen}"
+    _tell(
+        uow, member, lot, key="room.maximum_exceeded", params=params, dedupe_key=key, now=event.at
+    )
+
+
+def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
+    """Everyone in the room is told the result (a new message), and the room message shows it."""
+    lot = uow.auctions.lot(event.lot_id)
+    if lot is None:
+        return
+    winner = None if event.winner_signup_id is None else uow.room.member(event.winner_signup_id)
+    for member in uow.room.members(event.period_id):
+        params: dict[str, Any] = {}
+        if event.sold and winner is not None and event.price_fen is not None:
+            params["price"] = format_yuan(event.price_fen)
+            if member.signup_id == winner.signup_id:
+                key = "room.won"
+            else:
+                key, params["leader"] = "room.sold", mask_bidder(winner.bidder_number)
+        else:
+            key = "room.unsold"
+        dedupe_key = f"result:{event.lot_id}:{member.signup_id}"
+        _tell(uow, member, lot, key=key, params=params, dedupe_key=dedupe_key, now=event.closed_at)
+    push_room(uow, lot, now=event.closed_at)
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.bus.subscribe(RoomEntered, on_room_entered)
+    wiring.bus.subscribe(BidPlaced, on_bid_placed)
+    wiring.bus.subscribe(Outbid, on_outbid)
+    wiring.bus.subscribe(MaximumExceeded, on_maximum_exceeded)
+    wiring.bus.subscribe(LotClosed, on_lot_closed)

@@ -1,0 +1,50 @@
+"""What the live auction room (``core.auction_room``) needs from the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.accounts import Language
+
+
+@dataclass(frozen=True)
+class Member:
+    """A bidder in a period's room, with what notices to them need."""
+
+    signup_id: int
+    account_id: int
+    bidder_number: str
+    language: Language
+    telegram: bool  # a Telegram chat is linked to the account
+
+
+@dataclass(frozen=True)
+class RecentBid:
+    placed_at: datetime
+    bidder_number: str
+    amount_fen: int
+
+
+class RoomRepository(Protocol):
+    def join(self, signup_id: int) -> None:
+        """The signup's bidder is in its period's room (again: nothing changes)."""
+        ...
+
+    def members(self, period_id: int) -> Sequence[Member]:
+        """Everyone in the period's room."""
+        ...
+
+    def member(self, signup_id: int) -> Member | None:
+        """A signup's bidder, as a notice to them needs it (in the room or not)."""
+        ...
+
+    def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
+        """The lot's latest accepted bids, the latest first."""
+        ...
+
+    def best_bids(self, lot_id: int) -> dict[int, int]:
+        """Each bidder's highest accepted bid on the lot, by signup."""
+        ...
