@@ -1,9 +1,9 @@
 """The live auction room (SPEC §7 "live updates", issue 14 items 6 and 7): who is in a period's
 room, what each of them is shown as a lot changes, and what they are told.
 
-- **In the room**: a bidder who entered it (bidder number and code, ``core.auctions.enter_room``
-  records ``RoomEntered``) or bid in it. Kept in the database (``uow.room``), so every server
-  process tells the same people. (``RoomEntered`` lives in ``core.auctions``, which records it.)
+- **In the room**: a bidder who entered it with bidder number and code (``core.auctions.
+  enter_room`` records ``RoomEntered``). Kept in the database (``uow.room``), so every server
+  process tells the same people. Bidding does not add anyone (a bid costs no extra write).
 - **The room message** (Telegram only: SMS gets status on request, never room spam): one live
   message per bidder per lot, written as a notice of kind ``ROOM`` under the live key
   ``room:<lot>`` when the lot's price changes, and edited in place by the Telegram sender. Each
@@ -13,8 +13,11 @@ room, what each of them is shown as a lot changes, and what they are told.
   The seconds left are counted when the edit is sent (``core.outbox.at_send``).
 - **Notices** (new messages, kind ``URGENT``: Telegram where linked, else SMS, one segment): the
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
-  everyone in the room (sold at a price to a masked bidder number, or unsold; the winner is
-  told they won).
+  everyone in the room and the winner (sold at a price to a masked bidder number, or unsold;
+  the winner is told they won).
+
+The handlers run inside the bid's transaction, while the lot is locked: each costs a few
+prebuilt look-ups, and a room nobody watches on Telegram costs one that finds nobody.
 
 The same screen (``screen_params``) serves the practice auction (``core.practice_auction``).
 """
@@ -33,10 +36,11 @@ from core.clock import OFFICE_TZ, as_utc
 from core.masking import mask_middle
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
+from core.offices import PROVINCES_PINYIN
 from core.outbox import ChoiceSpec, choice
 from core.plates import display
 from core.ports import UnitOfWork
-from core.room_ports import Member, RecentBid
+from core.room_ports import LotHeading, Member, RecentBid
 from core.wiring import Wiring
 
 RECENT_BIDS = 3  # bids listed on the room screen, the latest first
@@ -56,13 +60,15 @@ def clock_time(moment: datetime) -> str:
     return as_utc(moment).astimezone(OFFICE_TZ).strftime("%H:%M:%S")
 
 
-def plate_in(code: str, serial: str, language: Language) -> str:
+def plate_in(province: str, letter: str, serial: str, language: Language) -> str:
     """``粤D·88888``; in English ``Yue D 88888`` (GSM-7, so English SMS stay cheap)."""
-    if not code:
-        return serial
     if language is Language.EN:
-        return f"{code} {serial}"
-    return display(code[0], code[-1], serial)
+        return f"{PROVINCES_PINYIN.get(province, province)} {letter} {serial}"
+    return display(province, letter, serial)
+
+
+def heading_plate(heading: LotHeading, language: Language) -> str:
+    return plate_in(heading.province, heading.letter, heading.serial, language)
 
 
 @dataclass(frozen=True)
@@ -127,19 +133,16 @@ def raise_choices(increments_fen: Sequence[int]) -> list[ChoiceSpec]:
 
 
 def _view(
-    uow: UnitOfWork,
+    heading: LotHeading,
     lot: Lot,
     period: AuctionPeriod,
     language: Language,
     recent: tuple[RecentBid, ...],
 ) -> RoomView:
-    leader = None
-    if lot.leader_signup_id is not None:
-        signup = uow.auctions.signup(lot.leader_signup_id)
-        leader = None if signup is None else signup.bidder_number
+    leader = recent[0].bidder_number if recent and lot.leader_signup_id is not None else None
     return RoomView(
         position=lot.position,
-        plate=plate_in(_code(uow, lot, language), lot.serial, language),
+        plate=heading_plate(heading, language),
         starting_price_fen=lot.starting_price_fen,
         price_fen=lot.price_fen,
         leader=leader,
@@ -149,11 +152,6 @@ def _view(
     )
 
 
-def _code(uow: UnitOfWork, lot: Lot, language: Language) -> str:
-    office = uow.offices.get(lot.office_id)
-    return "" if office is None else office.code_in(language)
-
-
 # -- who is in the room -----------------------------------------------------------------------
 
 
@@ -161,28 +159,21 @@ def on_room_entered(uow: UnitOfWork, event: RoomEntered) -> None:
     uow.room.join(event.signup_id)
 
 
-# -- pushes -----------------------------------------------------------------------------------
+# -- the room message -------------------------------------------------------------------------
 
 
-def push_room(uow: UnitOfWork, lot: Lot, *, now: datetime) -> int:
-    """The lot's room message, as it stands now, to each bidder in the room with a Telegram chat
-    (an update of the message they have, or their first). Returns the rows written."""
-    if lot.id is None:
-        return 0
-    members = [m for m in uow.room.members(lot.period_id) if m.telegram]
-    if not members:
-        return 0
+def push_room(uow: UnitOfWork, lot: Lot, watchers: Sequence[Member], *, now: datetime) -> int:
+    """The lot's room message, as it stands now, to each of ``watchers`` (an update of the
+    message they have, or their first). Returns the rows written."""
+    heading = None if lot.id is None else uow.room.heading(lot.id)
     period = uow.auctions.period(lot.period_id)
-    if period is None:
+    if lot.id is None or heading is None or period is None:
         return 0
     recent = tuple(uow.room.recent_bids(lot.id, RECENT_BIDS))
     best = uow.room.best_bids(lot.id)
-    views: dict[Language, RoomView] = {}
     written = 0
-    for member in members:
-        view = views.get(member.language)
-        if view is None:
-            view = views[member.language] = _view(uow, lot, period, member.language, recent)
+    for member in watchers:
+        view = _view(heading, lot, period, member.language, recent)
         if lot.state is LotState.OPEN:
             key, choices = "room.screen", raise_choices(view.increments_fen)
             params = screen_params(
@@ -214,35 +205,40 @@ def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dic
 
 
 def on_bid_placed(uow: UnitOfWork, event: BidPlaced) -> None:
-    """The bidder is in the room; the room's message shows the new price (once per step: the
-    last of a bid's automatic answers shows them all)."""
-    uow.room.join(event.signup_id)
+    """The room message shows the new price, to those watching on Telegram; once per step (the
+    last of a bid's automatic answers shows them all). A room without one costs one look-up."""
+    watchers = uow.room.watchers(event.period_id)
+    if not watchers:
+        return
     lot = uow.auctions.lot(event.lot_id)
     if lot is None or lot.bids != event.seq:
         return
-    push_room(uow, lot, now=event.placed_at)
+    push_room(uow, lot, watchers, now=event.placed_at)
+
+
+# -- notices ----------------------------------------------------------------------------------
 
 
 def _tell(
     uow: UnitOfWork,
     member: Member,
-    lot: Lot,
+    heading: LotHeading,
     *,
     key: str,
     params: dict[str, Any],
     dedupe_key: str,
     now: datetime,
 ) -> None:
-    """A notice about ``lot`` to the bidder: a new message (it notifies), on Telegram where
+    """A notice about a lot to the bidder: a new message (it notifies), on Telegram where
     linked, else by SMS."""
-    plate = plate_in(_code(uow, lot, member.language), lot.serial, member.language)
+    plate = heading_plate(heading, member.language)
     notify(
         uow,
         kind=NoticeKind.URGENT,
         account_id=member.account_id,
         language=member.language,
         key=key,
-        params={"position": lot.position, "plate": plate, **params},
+        params={"position": heading.position, "plate": plate, **params},
         dedupe_key=dedupe_key,
         now=now,
     )
@@ -250,41 +246,52 @@ def _tell(
 
 def on_outbid(uow: UnitOfWork, event: Outbid) -> None:
     """Who leads now and at what price, and (by SMS) how to raise."""
-    member = uow.room.member(event.signup_id)
-    leader = uow.room.member(event.leader_signup_id)
-    lot = uow.auctions.lot(event.lot_id)
-    if member is None or leader is None or lot is None:
+    found = uow.room.bidders([event.signup_id, event.leader_signup_id])
+    member, leader = found.get(event.signup_id), found.get(event.leader_signup_id)
+    heading = uow.room.heading(event.lot_id)
+    if member is None or leader is None or heading is None:
         return
-    period = uow.auctions.period(lot.period_id)
-    step = period.increments_fen[0] if period is not None else 0
     params = {
         "price": format_yuan(event.price_fen),
         "leader": mask_bidder(leader.bidder_number),
-        "step": step // YUAN,  # as the SMS command takes it: B 1000 raises by ¥1,000
+        "step": heading.step_fen // YUAN,  # as the SMS command takes it: B 1000 is ¥1,000
     }
-    dedupe_key = f"outbid:{event.lot_id}:{event.signup_id}:{event.price_fen}"
-    _tell(uow, member, lot, key="room.outbid", params=params, dedupe_key=dedupe_key, now=event.at)
+    key = f"outbid:{event.lot_id}:{event.signup_id}:{event.price_fen}"
+    _tell(uow, member, heading, key="room.outbid", params=params, dedupe_key=key, now=event.at)
 
 
 def on_maximum_exceeded(uow: UnitOfWork, event: MaximumExceeded) -> None:
-    member = uow.room.member(event.signup_id)
-    lot = uow.auctions.lot(event.lot_id)
-    if member is None or lot is None:
+    member = uow.room.bidders([event.signup_id]).get(event.signup_id)
+    heading = uow.room.heading(event.lot_id)
+    if member is None or heading is None:
         return
     params = {"maximum": format_yuan(event.max_fen), "price": format_yuan(event.price_fen)}
     key = f"maximum:{event.lot_id}:{event.signup_id}:{event.max_fen}:{event.price_fen}"
     _tell(
-        uow, member, lot, key="room.maximum_exceeded", params=params, dedupe_key=key, now=event.at
+        uow,
+        member,
+        heading,
+        key="room.maximum_exceeded",
+        params=params,
+        dedupe_key=key,
+        now=event.at,
     )
 
 
 def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
-    """Everyone in the room is told the result (a new message), and the room message shows it."""
+    """Everyone in the room (and the winner, wherever they bid from) is told the result, a new
+    message; the room message shows it."""
     lot = uow.auctions.lot(event.lot_id)
-    if lot is None:
+    heading = uow.room.heading(event.lot_id)
+    if lot is None or heading is None:
         return
-    winner = None if event.winner_signup_id is None else uow.room.member(event.winner_signup_id)
-    for member in uow.room.members(event.period_id):
+    told = {member.signup_id: member for member in uow.room.members(event.period_id)}
+    winner = None
+    if event.winner_signup_id is not None:
+        winner = uow.room.bidders([event.winner_signup_id]).get(event.winner_signup_id)
+        if winner is not None:
+            told.setdefault(winner.signup_id, winner)
+    for member in told.values():
         params: dict[str, Any] = {}
         if event.sold and winner is not None and event.price_fen is not None:
             params["price"] = format_yuan(event.price_fen)
@@ -295,8 +302,12 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
         else:
             key = "room.unsold"
         dedupe_key = f"result:{event.lot_id}:{member.signup_id}"
-        _tell(uow, member, lot, key=key, params=params, dedupe_key=dedupe_key, now=event.closed_at)
-    push_room(uow, lot, now=event.closed_at)
+        _tell(
+            uow, member, heading, key=key, params=params, dedupe_key=dedupe_key, now=event.closed_at
+        )
+    watchers = uow.room.watchers(event.period_id)
+    if watchers:
+        push_room(uow, lot, watchers, now=event.closed_at)
 
 
 def wire(wiring: Wiring) -> None:

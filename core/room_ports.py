@@ -22,6 +22,19 @@ class Member:
 
 
 @dataclass(frozen=True)
+class LotHeading:
+    """What a notice about a lot names: its number in the period and its plate."""
+
+    lot_id: int
+    period_id: int
+    position: int
+    serial: str
+    province: str
+    letter: str
+    step_fen: int  # the period's smallest increment
+
+
+@dataclass(frozen=True)
 class RecentBid:
     placed_at: datetime
     bidder_number: str
@@ -37,9 +50,16 @@ class RoomRepository(Protocol):
         """Everyone in the period's room."""
         ...
 
-    def member(self, signup_id: int) -> Member | None:
-        """A signup's bidder, as a notice to them needs it (in the room or not)."""
+    def watchers(self, period_id: int) -> Sequence[Member]:
+        """Those in the period's room with a Telegram chat: who gets the room message. Read from
+        the Telegram side, so a room of SMS bidders costs one look-up that finds nobody."""
         ...
+
+    def bidders(self, signup_ids: Sequence[int]) -> dict[int, Member]:
+        """Signups' bidders, as notices to them need them (in the room or not)."""
+        ...
+
+    def heading(self, lot_id: int) -> LotHeading | None: ...
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
         """The lot's latest accepted bids, the latest first."""

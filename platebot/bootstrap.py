@@ -21,6 +21,7 @@ from dialogs.flow import Flow, Services
 from dialogs.flows.account import AccountFlow
 from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
+from dialogs.flows.practice_auction import PracticeAuctionFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from platebot.dispatcher import Dispatcher, LogSender
@@ -46,6 +47,7 @@ def all_flows() -> tuple[Flow, ...]:
         PreselectFlow(),
         PracticeFlow(),
         InfoFlow(),
+        PracticeAuctionFlow(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Who is in an auction room, and what its screen lists (``core.room_ports``)."""
+"""Who is in an auction room, and what its screen and notices need (``core.room_ports``).
+Plain statements: they run inside bids, while the lot's row is locked."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.accounts import Language
 from core.clock import as_utc
 from core.outbox import Channel
-from core.room_ports import Member, RecentBid
-from store.auction_tables import auction_bids, auction_signups
+from core.room_ports import LotHeading, Member, RecentBid
+from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
+from store.preselection_tables import offices
 from store.repositories import Scope
 from store.room_tables import auction_room_members
 from store.tables import accounts, contact_points
@@ -20,6 +22,7 @@ from store.tables import accounts, contact_points
 _m = auction_room_members.c
 _s = auction_signups.c
 _b = auction_bids.c
+_cp = contact_points.c
 
 
 def _join_of(dialect: Any) -> sa.Insert:
@@ -32,27 +35,50 @@ def _join_of(dialect: Any) -> sa.Insert:
 
 
 _JOIN = {False: _join_of(sqlite), True: _join_of(postgresql)}
-_MEMBER = sa.select(
-    _s.id,
-    _s.account_id,
-    _s.bidder_number,
-    accounts.c.language,
+_TELEGRAM = (
     sa.exists()
-    .where(
-        contact_points.c.account_id == _s.account_id,
-        contact_points.c.channel == Channel.TELEGRAM,
+    .where(_cp.account_id == _s.account_id, _cp.channel == Channel.TELEGRAM)
+    .label("telegram")
+)
+_MEMBER = sa.select(_s.id, _s.account_id, _s.bidder_number, accounts.c.language, _TELEGRAM).join(
+    accounts, accounts.c.id == _s.account_id
+)
+_IN_ROOM = _MEMBER.join(auction_room_members, _m.signup_id == _s.id)
+# From the Telegram chats linked to accounts, to those accounts' signups in the period's room.
+_WATCHERS = (
+    sa.select(_s.id, _s.account_id, _s.bidder_number, accounts.c.language, sa.true())
+    .select_from(contact_points)
+    .join(auction_signups, _s.account_id == _cp.account_id)
+    .join(auction_room_members, _m.signup_id == _s.id)
+    .join(accounts, accounts.c.id == _s.account_id)
+    .where(_cp.channel == Channel.TELEGRAM, _s.period_id == sa.bindparam("period"))
+    .distinct()
+    .order_by(_s.id)
+)
+_l = auction_lots.c
+_HEADING = (
+    sa.select(
+        _l.id,
+        _l.period_id,
+        _l.position,
+        _l.serial,
+        offices.c.province,
+        offices.c.letter,
+        auction_periods.c.increments_fen,
     )
-    .label("telegram"),
-).join(accounts, accounts.c.id == _s.account_id)
+    .join(offices, offices.c.id == _l.office_id)
+    .join(auction_periods, auction_periods.c.id == _l.period_id)
+    .where(_l.id == sa.bindparam("lot"))
+)
 
 
 def _member(row: Any) -> Member:
     return Member(
-        signup_id=row.id,
-        account_id=row.account_id,
-        bidder_number=row.bidder_number or "",
-        language=Language(row.language),
-        telegram=bool(row.telegram),
+        signup_id=row[0],
+        account_id=row[1],
+        bidder_number=row[2] or "",
+        language=Language(row[3]),
+        telegram=bool(row[4]),
     )
 
 
@@ -65,16 +91,31 @@ class SqlRoomRepository:
         connection.execute(_JOIN[connection.dialect.name == "postgresql"], {"signup": signup_id})
 
     def members(self, period_id: int) -> Sequence[Member]:
-        query = (
-            _MEMBER.join(auction_room_members, _m.signup_id == _s.id)
-            .where(_m.period_id == period_id)
-            .order_by(_s.id)
-        )
+        query = _IN_ROOM.where(_m.period_id == period_id).order_by(_s.id)
         return [_member(row) for row in self.scope.connection.execute(query)]
 
-    def member(self, signup_id: int) -> Member | None:
-        row = self.scope.connection.execute(_MEMBER.where(_s.id == signup_id)).first()
-        return None if row is None else _member(row)
+    def watchers(self, period_id: int) -> Sequence[Member]:
+        rows = self.scope.connection.execute(_WATCHERS, {"period": period_id})
+        return [_member(row) for row in rows]
+
+    def bidders(self, signup_ids: Sequence[int]) -> dict[int, Member]:
+        query = _MEMBER.where(_s.id.in_(list(signup_ids)))
+        found = (_member(row) for row in self.scope.connection.execute(query))
+        return {member.signup_id: member for member in found}
+
+    def heading(self, lot_id: int) -> LotHeading | None:
+        row = self.scope.connection.execute(_HEADING, {"lot": lot_id}).first()
+        if row is None:
+            return None
+        return LotHeading(
+            lot_id=row.id,
+            period_id=row.period_id,
+            position=row.position,
+            serial=row.serial,
+            province=row.province,
+            letter=row.letter,
+            step_fen=min(int(step) for step in row.increments_fen),
+        )
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
         query = (

@@ -35,5 +35,8 @@ MESSAGES: dict[str, str] = {
     "practice_auction.lost": "Practice result: rival {rival} won at {price}.",
     "practice_auction.unsold": "Practice result: nobody bid, unsold.",
     "practice_auction.hint": "Pick a raise, or Refresh to see the time left.",
+    "practice_auction.not_allowed": "Raises are ¥1,000, ¥2,000 or ¥3,000.",
+    "practice_auction.already_leading": "You lead already: you cannot raise your own bid.",
+    "sms/room.screen": "Lot {position} {plate}: {what} {price}, leading {leader}, mine {mine}, closes {deadline} ({left}s left)",
     "help.practice_auction": "The practice auction looks like the real one: each bid raises the price by one step, and the last bid before the deadline wins. Nothing is saved. MENU: menu.",
 }

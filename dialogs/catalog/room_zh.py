@@ -35,5 +35,8 @@ MESSAGES: dict[str, str] = {
     "practice_auction.lost": "模拟结果：对手 {rival} 以{price}竞得。",
     "practice_auction.unsold": "模拟结果：无人出价，流拍。",
     "practice_auction.hint": "请选择加价金额，或选“刷新”查看剩余时间。",
+    "practice_auction.not_allowed": "加价金额只能是¥1,000、¥2,000或¥3,000。",
+    "practice_auction.already_leading": "您已领先，不能给自己加价。",
+    "sms/room.screen": "第{position}号{plate} {what}{price} 领先{leader} 我的{mine} {deadline}截止(剩{left}秒)",
     "help.practice_auction": "模拟竞买与正式竞买的界面相同：每次加价一个档位，截止前最后出价者竞得。不保存任何内容。菜单：主菜单。",
 }

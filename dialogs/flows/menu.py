@@ -32,6 +32,12 @@ class MenuFlow(BaseFlow):
             {"trigger": "account", "source": State.MENU, "dest": None, "before": self.open_account},
             {"trigger": "preselect", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {
+                "trigger": "practice_auction",
+                "source": State.MENU,
+                "dest": None,
+                "before": self.open_flow,
+            },
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -49,6 +55,7 @@ class MenuFlow(BaseFlow):
             account,
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
+            Choice("practice_auction", Text("menu.practice_auction")),  # last: no number moves
         ]
         return Reply(lines=(Text("menu.title"),), choices=tuple(choices))
 
@@ -57,7 +64,7 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information."""
+        """The flow named like the choice: pre-selection, information, practice auction."""
         turn_of(event).go(event.event.name)
 
     def open_account(self, event: EventData) -> None:

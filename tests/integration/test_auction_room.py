@@ -118,14 +118,23 @@ def room_message(api: BotApiStandIn, chat: str) -> Shown:
     return shown
 
 
-def test_a_bidder_who_enters_the_room_or_bids_is_in_it_once(room: Room) -> None:
-    alice, bob, carol = room.bidder(), room.bidder(), room.bidder()
+def test_a_bidder_who_enters_the_room_is_in_it_once_and_a_bid_alone_does_not_add_one(
+    room: Room, sms: CapturingSender
+) -> None:
+    alice, bob, carol = room.bidder(), room.bidder(language=Language.EN), room.bidder()
     room.enter(alice)
     room.enter(alice)
     room.world.start()
-    room.world.bid(bob, room.lot, increment=K)
-    assert room.members() == sorted([alice.signup_id, bob.signup_id])
-    assert carol.signup_id not in room.members(), "signed up but never came in"
+    room.world.bid(bob, room.lot, increment=K)  # by an SMS command, without entering
+    assert room.members() == [alice.signup_id]
+    room.world.clock.set(room.world.lot_now(room.lot).deadline)
+    room.world.close_due()
+    room.send()
+    told = {phone for phone, _text in sms.sent}
+    assert told == {phone_of(room.server, alice), phone_of(room.server, bob)}, (
+        "the room and the winner; carol signed up but never came in"
+    )
+    assert phone_of(room.server, carol) not in told
 
 
 def test_many_bids_become_few_edits_of_one_room_message_within_telegrams_limits(
