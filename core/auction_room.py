@@ -37,7 +37,7 @@ from core.masking import mask_middle
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
 from core.offices import PROVINCES_PINYIN
-from core.outbox import ChoiceSpec, choice
+from core.outbox import ChoiceSpec, at_send, choice
 from core.plates import display
 from core.ports import UnitOfWork
 from core.room_ports import LotHeading, Member, RecentBid
@@ -117,11 +117,8 @@ def screen_params(
         )
     else:
         params["recent_key"] = "room.no_bids"
-    if now is None:
-        params["left_until"] = as_utc(view.deadline).isoformat()
-    else:
-        params["left"] = max(0, -int(-(as_utc(view.deadline) - now).total_seconds() // 1))
-    return params
+    params["left_until"] = as_utc(view.deadline).isoformat()
+    return params if now is None else at_send(params, now)
 
 
 def raise_choices(increments_fen: Sequence[int]) -> list[ChoiceSpec]:
