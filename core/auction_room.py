@@ -16,8 +16,11 @@ room, what each of them is shown as a lot changes, and what they are told.
   everyone in the room and the winner (sold at a price to a masked bidder number, or unsold;
   the winner is told they won).
 
-The handlers run inside the bid's transaction, while the lot is locked: each costs a few
-prebuilt look-ups, and a room nobody watches on Telegram costs one that finds nobody.
+A bid holds its lot locked until it commits, and every bid on a hot lot waits for that lock: so
+a bid only notes what happened (``RoomChange``, one prebuilt insert per event, in its own
+transaction: nothing is lost), and the timer step ``tell_room`` writes the notices and room
+updates from those notes, at least once a second, with no lot locked. A lot's close is not on
+that path: its result notices are written by the close itself.
 
 The same screen (``screen_params``) serves the practice auction (``core.practice_auction``).
 """
@@ -40,7 +43,8 @@ from core.offices import PROVINCES_PINYIN
 from core.outbox import ChoiceSpec, at_send, choice
 from core.plates import display
 from core.ports import UnitOfWork
-from core.room_ports import LotHeading, Member, RecentBid
+from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
+from core.timers import TimerStep
 from core.wiring import Wiring
 
 RECENT_BIDS = 3  # bids listed on the room screen, the latest first
@@ -202,15 +206,47 @@ def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dic
 
 
 def on_bid_placed(uow: UnitOfWork, event: BidPlaced) -> None:
-    """The room message shows the new price, to those watching on Telegram; once per step (the
-    last of a bid's automatic answers shows them all). A room without one costs one look-up."""
-    watchers = uow.room.watchers(event.period_id)
-    if not watchers:
-        return
-    lot = uow.auctions.lot(event.lot_id)
-    if lot is None or lot.bids != event.seq:
-        return
-    push_room(uow, lot, watchers, now=event.placed_at)
+    """The lot's price changed: its room message is to show it (``tell_room``)."""
+    uow.room.note(
+        RoomChange(
+            kind=ChangeKind.BID,
+            lot_id=event.lot_id,
+            period_id=event.period_id,
+            signup_id=event.signup_id,
+            price_fen=event.amount_fen,
+            at=event.placed_at,
+        )
+    )
+
+
+def _push_lot(uow: UnitOfWork, lot_id: int, now: datetime) -> int:
+    """The room message of the lot as it stands, to those watching on Telegram."""
+    lot = uow.auctions.lot(lot_id)
+    if lot is None or lot.state is not LotState.OPEN:
+        return 0  # its close shows the result
+    watchers = uow.room.watchers(lot.period_id)
+    return push_room(uow, lot, watchers, now=now) if watchers else 0
+
+
+def tell_room(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Timer step: what bids noted (``RoomChange``), told: outbid and maximum notices, and one
+    room update per changed lot, showing the lot as it stands now (so a burst of bids is one
+    update). A bid only notes its changes (a short insert while it holds the lot); the fan-out
+    runs here, with no lot locked. Claimed with row locks other runners skip; deleted once
+    told. Every notice has its dedupe key, so a change told twice is written once."""
+    changes = uow.room.claim_changes(limit)
+    lots: dict[int, datetime] = {}
+    for change in changes:
+        if change.kind is ChangeKind.OUTBID:
+            _tell_outbid(uow, change)
+        elif change.kind is ChangeKind.MAXIMUM:
+            _tell_maximum(uow, change)
+        else:
+            lots[change.lot_id] = max(change.at, lots.get(change.lot_id, change.at))
+    for lot_id, at in lots.items():
+        _push_lot(uow, lot_id, at)
+    uow.room.drop_changes([change.id for change in changes if change.id is not None])
+    return len(changes)
 
 
 # -- notices ----------------------------------------------------------------------------------
@@ -242,28 +278,59 @@ def _tell(
 
 
 def on_outbid(uow: UnitOfWork, event: Outbid) -> None:
-    """Who leads now and at what price, and (by SMS) how to raise."""
-    found = uow.room.bidders([event.signup_id, event.leader_signup_id])
-    member, leader = found.get(event.signup_id), found.get(event.leader_signup_id)
-    heading = uow.room.heading(event.lot_id)
-    if member is None or leader is None or heading is None:
-        return
-    params = {
-        "price": format_yuan(event.price_fen),
-        "leader": mask_bidder(leader.bidder_number),
-        "step": heading.step_fen // YUAN,  # as the SMS command takes it: B 1000 is ¥1,000
-    }
-    key = f"outbid:{event.lot_id}:{event.signup_id}:{event.price_fen}"
-    _tell(uow, member, heading, key="room.outbid", params=params, dedupe_key=key, now=event.at)
+    uow.room.note(
+        RoomChange(
+            kind=ChangeKind.OUTBID,
+            lot_id=event.lot_id,
+            period_id=event.period_id,
+            signup_id=event.signup_id,
+            leader_signup_id=event.leader_signup_id,
+            price_fen=event.price_fen,
+            at=event.at,
+        )
+    )
 
 
 def on_maximum_exceeded(uow: UnitOfWork, event: MaximumExceeded) -> None:
-    member = uow.room.bidders([event.signup_id]).get(event.signup_id)
-    heading = uow.room.heading(event.lot_id)
+    uow.room.note(
+        RoomChange(
+            kind=ChangeKind.MAXIMUM,
+            lot_id=event.lot_id,
+            period_id=event.period_id,
+            signup_id=event.signup_id,
+            price_fen=event.price_fen,
+            max_fen=event.max_fen,
+            at=event.at,
+        )
+    )
+
+
+def _tell_outbid(uow: UnitOfWork, change: RoomChange) -> None:
+    """Who leads now and at what price, and (by SMS) how to raise."""
+    leader_id = change.leader_signup_id or 0
+    found = uow.room.bidders([change.signup_id, leader_id])
+    member, leader = found.get(change.signup_id), found.get(leader_id)
+    heading = uow.room.heading(change.lot_id)
+    if member is None or leader is None or heading is None:
+        return
+    price = change.price_fen or 0
+    params = {
+        "price": format_yuan(price),
+        "leader": mask_bidder(leader.bidder_number),
+        "step": heading.step_fen // YUAN,  # as the SMS command takes it: B 1000 is ¥1,000
+    }
+    key = f"outbid:{change.lot_id}:{change.signup_id}:{price}"
+    _tell(uow, member, heading, key="room.outbid", params=params, dedupe_key=key, now=change.at)
+
+
+def _tell_maximum(uow: UnitOfWork, change: RoomChange) -> None:
+    member = uow.room.bidders([change.signup_id]).get(change.signup_id)
+    heading = uow.room.heading(change.lot_id)
     if member is None or heading is None:
         return
-    params = {"maximum": format_yuan(event.max_fen), "price": format_yuan(event.price_fen)}
-    key = f"maximum:{event.lot_id}:{event.signup_id}:{event.max_fen}:{event.price_fen}"
+    price, maximum = change.price_fen or 0, change.max_fen or 0
+    params = {"maximum": format_yuan(maximum), "price": format_yuan(price)}
+    key = f"maximum:{change.lot_id}:{change.signup_id}:{maximum}:{price}"
     _tell(
         uow,
         member,
@@ -271,7 +338,7 @@ def on_maximum_exceeded(uow: UnitOfWork, event: MaximumExceeded) -> None:
         key="room.maximum_exceeded",
         params=params,
         dedupe_key=key,
-        now=event.at,
+        now=change.at,
     )
 
 
@@ -308,6 +375,7 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
 
 
 def wire(wiring: Wiring) -> None:
+    wiring.timer(TimerStep("tell auction rooms", tell_room))
     wiring.bus.subscribe(RoomEntered, on_room_entered)
     wiring.bus.subscribe(BidPlaced, on_bid_placed)
     wiring.bus.subscribe(Outbid, on_outbid)

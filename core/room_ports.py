@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,27 @@ class RecentBid:
     amount_fen: int
 
 
+class ChangeKind(enum.StrEnum):
+    BID = "bid"  # the lot's price changed: the room message
+    OUTBID = "outbid"  # the bidder was outbid: a notice
+    MAXIMUM = "maximum"  # the bidder's automatic maximum was passed: a notice
+
+
+@dataclass(frozen=True)
+class RoomChange:
+    """Something that happened in a room and is still to be told (``core.auction_room``)."""
+
+    kind: ChangeKind
+    lot_id: int
+    period_id: int
+    signup_id: int
+    at: datetime
+    leader_signup_id: int | None = None
+    price_fen: int | None = None
+    max_fen: int | None = None
+    id: int | None = None
+
+
 class RoomRepository(Protocol):
     def join(self, signup_id: int) -> None:
         """The signup's bidder is in its period's room (again: nothing changes)."""
@@ -60,6 +82,16 @@ class RoomRepository(Protocol):
         ...
 
     def heading(self, lot_id: int) -> LotHeading | None: ...
+
+    def note(self, change: RoomChange) -> None:
+        """Keep ``change`` to be told (one prebuilt insert: it runs while the lot is locked)."""
+        ...
+
+    def claim_changes(self, limit: int) -> Sequence[RoomChange]:
+        """The oldest changes still to be told, locked (other runners skip them)."""
+        ...
+
+    def drop_changes(self, ids: Sequence[int]) -> None: ...
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
         """The lot's latest accepted bids, the latest first."""

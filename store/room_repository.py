@@ -12,11 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.accounts import Language
 from core.clock import as_utc
 from core.outbox import Channel
-from core.room_ports import LotHeading, Member, RecentBid
+from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
 from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
+from store.prepared import Prepared
 from store.preselection_tables import offices
 from store.repositories import Scope
-from store.room_tables import auction_room_members
+from store.room_tables import auction_room_changes, auction_room_members
 from store.tables import accounts, contact_points
 
 _m = auction_room_members.c
@@ -69,6 +70,17 @@ _HEADING = (
     .join(offices, offices.c.id == _l.office_id)
     .join(auction_periods, auction_periods.c.id == _l.period_id)
     .where(_l.id == sa.bindparam("lot"))
+)
+
+
+_c = auction_room_changes.c
+_CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
+_NOTE = Prepared(sa.insert(auction_room_changes), column_keys=_CHANGE_FIELDS)
+_CLAIM_CHANGES = (
+    sa.select(auction_room_changes)
+    .order_by(_c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
 )
 
 
@@ -137,3 +149,18 @@ class SqlRoomRepository:
             .group_by(_b.signup_id)
         )
         return {int(signup): int(best) for signup, best in self.scope.connection.execute(query)}
+
+    def note(self, change: RoomChange) -> None:
+        values = {name: getattr(change, name) for name in _CHANGE_FIELDS}
+        _NOTE.write(self.scope.connection, values)
+
+    def claim_changes(self, limit: int) -> Sequence[RoomChange]:
+        rows = self.scope.connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()
+        return [
+            RoomChange(**{**row, "kind": ChangeKind(row["kind"]), "at": as_utc(row["at"])})
+            for row in rows
+        ]
+
+    def drop_changes(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.scope.connection.execute(sa.delete(auction_room_changes).where(_c.id.in_(ids)))

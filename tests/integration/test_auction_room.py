@@ -19,6 +19,7 @@ from core.clock import ManualClock
 from core.money import format_yuan
 from core.outbox import Channel
 from core.ports import Sender
+from core.timers import Timers
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from sms.segments import segment_count
@@ -97,6 +98,9 @@ class Room:
             uow.commit()
 
     def send(self) -> None:
+        """A round of the server's lanes: the timers (the room's step among them), then the
+        dispatcher."""
+        Timers(self.server.uow, self.world.clock).run_once()
         self.server.dispatcher.run_once()
 
     def members(self) -> list[int]:
