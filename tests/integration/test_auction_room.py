@@ -23,7 +23,7 @@ from core.timers import Timers
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from sms.segments import segment_count
-from store.room_tables import auction_room_members
+from store.room_tables import auction_room_changes, auction_room_members
 from tests.auction_world import KEY, START_PRICE, AuctionWorld, Bidder
 from tests.integration.test_telegram_sender import make_sender
 from tests.standins.telegram_api import BotApiStandIn, Shown, running_bot_api
@@ -139,6 +139,25 @@ def test_a_bidder_who_enters_the_room_is_in_it_once_and_a_bid_alone_does_not_add
         "the room and the winner; carol signed up but never came in"
     )
     assert phone_of(room.server, carol) not in told
+
+
+def test_a_bid_only_notes_what_to_tell_and_the_rooms_timer_step_tells_it_once(
+    room: Room, sms: CapturingSender
+) -> None:
+    alice, bob = room.bidder(), room.bidder()
+    room.enter(alice)
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)
+    room.world.bid(bob, room.lot, increment=K)
+    room.server.dispatcher.run_once()
+    assert sms.sent == [], "nothing written while the lot was locked but the notes"
+    with room.server.db.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(auction_room_changes)) == 3
+    room.send()
+    room.send()
+    assert [phone for phone, _text in sms.sent] == [phone_of(room.server, alice)]
+    with room.server.db.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(auction_room_changes)) == 0
 
 
 def test_many_bids_become_few_edits_of_one_room_message_within_telegrams_limits(
