@@ -17,10 +17,11 @@ room, what each of them is shown as a lot changes, and what they are told.
   the winner is told they won).
 
 A bid holds its lot locked until it commits, and every bid on a hot lot waits for that lock: so
-a bid only notes what happened (``RoomChange``, one prebuilt insert per event, in its own
-transaction: nothing is lost), and the timer step ``tell_room`` writes the notices and room
-updates from those notes, at least once a second, with no lot locked. A lot's close is not on
-that path: its result notices are written by the close itself.
+a bid only notes what happened (``RoomChange``: one prebuilt insert for a bid that outbids
+someone or opens the lot, in its own transaction: nothing is lost), and the timer step
+``tell_room`` writes the notices and room updates from those notes, at least once a second,
+with no lot locked. A lot's close is not on that path: its result notices are written by the
+close itself.
 
 The same screen (``screen_params``) serves the practice auction (``core.practice_auction``).
 """
@@ -206,7 +207,12 @@ def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dic
 
 
 def on_bid_placed(uow: UnitOfWork, event: BidPlaced) -> None:
-    """The lot's price changed: its room message is to show it (``tell_room``)."""
+    """The lot's first bid: its room message is to show it (``tell_room``). A later bid needs
+    no note of its own: every step that raises a price someone led at outbids someone (the
+    leader before it, or the bidder whom a maximum answered), and that ``Outbid`` note also
+    stands for the price's change."""
+    if event.seq != 1:
+        return
     uow.room.note(
         RoomChange(
             kind=ChangeKind.BID,
@@ -241,7 +247,7 @@ def tell_room(uow: UnitOfWork, now: datetime, limit: int) -> int:
             _tell_outbid(uow, change)
         elif change.kind is ChangeKind.MAXIMUM:
             _tell_maximum(uow, change)
-        else:
+        if change.kind is not ChangeKind.MAXIMUM:  # the price changed
             lots[change.lot_id] = max(change.at, lots.get(change.lot_id, change.at))
     for lot_id, at in lots.items():
         _push_lot(uow, lot_id, at)

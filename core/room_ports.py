@@ -43,8 +43,8 @@ class RecentBid:
 
 
 class ChangeKind(enum.StrEnum):
-    BID = "bid"  # the lot's price changed: the room message
-    OUTBID = "outbid"  # the bidder was outbid: a notice
+    BID = "bid"  # the lot's first bid: the room message
+    OUTBID = "outbid"  # the bidder was outbid: a notice, and the room message
     MAXIMUM = "maximum"  # the bidder's automatic maximum was passed: a notice
 
 

@@ -152,7 +152,7 @@ def test_a_bid_only_notes_what_to_tell_and_the_rooms_timer_step_tells_it_once(
     room.server.dispatcher.run_once()
     assert sms.sent == [], "nothing written while the lot was locked but the notes"
     with room.server.db.connect() as conn:
-        assert conn.scalar(sa.select(sa.func.count()).select_from(auction_room_changes)) == 3
+        assert conn.scalar(sa.select(sa.func.count()).select_from(auction_room_changes)) == 2
     room.send()
     room.send()
     assert [phone for phone, _text in sms.sent] == [phone_of(room.server, alice)]
