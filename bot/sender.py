@@ -12,6 +12,9 @@ Limits (SPEC §10):
 - one message a second per chat, through ``telegram_chats.next_send_at`` in the database, so
   every server process paces a chat together; a chat that is not free yet has its message
   deferred (no attempt used) and other chats go on meanwhile;
+- an edit of a live message at most every 3 s per chat (``telegram_chats.next_edit_at``: about
+  20 edits a minute): a live update that waits for it is replaced by any later update of the
+  same message meanwhile, so the edit that goes shows the latest state;
 - about 30 messages a second overall: sends are spaced 1/30 s apart, the sender waiting that
   long itself with the injected ``sleep`` (one dispatcher sends Telegram messages for all server
   processes, so this holds for the whole server);
@@ -174,7 +177,7 @@ class TelegramSender:
             at = max(now, self._free_at or now)
             if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
                 return Deferred(at - now)
-            reservation = self.chats.reserve(recipient, at)
+            reservation = self.chats.reserve(recipient, at, edit=message.replaces is not None)
             if reservation.slot is Slot.UNREACHABLE:
                 return Skipped("chat unreachable: the bot was blocked or the user is gone")
             if reservation.free_at is not None:

@@ -264,6 +264,16 @@ class SignupCancelled(Event):
 
 
 @dataclass(frozen=True)
+class RoomEntered(Event):
+    """A bidder opened the room with their bidder number and code: they are in it from now on
+    (``core.auction_room`` tells them what happens there)."""
+
+    period_id: int
+    signup_id: int
+    account_id: int
+
+
+@dataclass(frozen=True)
 class RoomCodeReissued(Event):
     signup_id: int
     account_id: int
@@ -550,6 +560,11 @@ def enter_room(
     if signup.wrong_codes:
         signup.wrong_codes = 0
         uow.auctions.save_signup(signup)
+    uow.record(
+        RoomEntered(
+            period_id=signup.period_id, signup_id=stored_id(signup.id), account_id=signup.account_id
+        )
+    )
     return signup
 
 

@@ -2,6 +2,7 @@
 
 The yuan sign is the same in both languages (Babel's English ``CN¥`` is for readers abroad; ours
 read prices of a Chinese office), and ``¥`` is in the GSM-7 alphabet, so English SMS stay cheap.
+In core so that notices written by core (an outbid price) show money as the dialogs do.
 """
 
 from __future__ import annotations

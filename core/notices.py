@@ -7,7 +7,9 @@ Each kind states its route:
 - ``SMS``: the account's SMS number only (one-time codes prove that number);
 - ``PERSONAL``: a linked Telegram chat that has not blocked the bot, else the SMS number (an
   outbid notice should reach the user where they are);
-- ``CHOSEN``: the channels the staff picked (broadcasts), each that is reachable.
+- ``CHOSEN``: the channels the staff picked (broadcasts), each that is reachable;
+- ``TELEGRAM``: a linked Telegram chat that has not blocked the bot, or nobody (a live screen
+  such as the auction room's message, which SMS would only spam).
 
 A Telegram chat that blocked the bot is passed over; an SMS number that sent STOP still gets
 its row, which the dispatcher skips when it comes to send it (a START in between lets it go);
@@ -27,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.accounts import Language
-from core.outbox import Channel, Priority, message
+from core.outbox import Channel, ChoiceSpec, Priority, message
 
 if TYPE_CHECKING:
     from core.ports import UnitOfWork
@@ -47,6 +49,7 @@ class Route(enum.Enum):
     SMS = "sms"
     PERSONAL = "personal"
     CHOSEN = "chosen"
+    TELEGRAM = "telegram"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class NoticeKind(enum.Enum):
     URGENT = Rule(Route.PERSONAL, Priority.URGENT)  # outbid, lot result, payment due
     PERSONAL = Rule(Route.PERSONAL, Priority.NOTICE)  # order paid/refunded, review outcomes
     BROADCAST = Rule(Route.CHOSEN, Priority.BROADCAST)
+    ROOM = Rule(Route.TELEGRAM, Priority.LIVE)  # the auction room's live message
 
     @property
     def rule(self) -> Rule:
@@ -85,7 +89,7 @@ def notify(
     phone: str | None = None,
     language: Language | None = None,
     channels: Collection[Channel] = (),
-    choices: list[str] | None = None,
+    choices: list[ChoiceSpec] | None = None,
     live_key: str | None = None,
 ) -> int:
     """Write the notice for ``account_id`` (in the account's language unless ``language`` is
@@ -139,4 +143,6 @@ def _route(
         return sms
     if route is Route.PERSONAL:
         return telegram or sms
+    if route is Route.TELEGRAM:
+        return telegram
     return [p for p in points if p.channel in channels and p.reachable]

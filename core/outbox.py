@@ -11,6 +11,7 @@ chat edits the message sent before, and pending updates of it coalesce into the 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,40 @@ _BACKOFF = (2, 5, 15, 30, 60, 120, 300)
 # this margin; the others a few minutes, so a slow batch is never claimed twice.
 LEASE = timedelta(minutes=5)
 URGENT_MARGIN = timedelta(seconds=5)
+
+
+# A choice of a message: a catalog key (its own id), or ``choice(id, key, **params)``: a button
+# whose id is not a catalog key (``bid:100000``) with a label filled from the catalog.
+ChoiceSpec = str | dict[str, Any]
+# A param named ``<name>_until`` (an ISO time) becomes ``<name>``, the whole seconds left until
+# then, when the message is rendered to be sent (``at_send``): a live screen's countdown is
+# right at the moment it is shown, not when it was written.
+_UNTIL = "_until"
+
+
+def choice(id_: str, key: str, **params: str | int) -> dict[str, Any]:
+    """A choice whose id (what a press gives the dialogs) is not its label's catalog key."""
+    return {"id": id_, "key": key, "params": params}
+
+
+def choice_parts(spec: ChoiceSpec) -> tuple[str, str, dict[str, Any]]:
+    """(id, label's catalog key, label's params) of a choice."""
+    if isinstance(spec, str):
+        return spec, spec, {}
+    return str(spec["id"]), str(spec["key"]), dict(spec.get("params", {}))
+
+
+def at_send(params: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """``params`` as shown at ``now``: each ``<name>_until`` replaced by ``<name>``, the whole
+    seconds left until it (0 once it has passed)."""
+    shown: dict[str, Any] = {}
+    for name, value in params.items():
+        if name.endswith(_UNTIL) and isinstance(value, str):
+            left = (datetime.fromisoformat(value) - now).total_seconds()
+            shown[name.removesuffix(_UNTIL)] = max(0, math.ceil(left))
+        else:
+            shown[name] = value
+    return shown
 
 
 class OutboxStatus(enum.StrEnum):
@@ -44,6 +79,7 @@ class Priority(enum.IntEnum):
 
     CODE = 0  # one-time codes: they expire in minutes
     URGENT = 10  # auction notices (outbid, lot result), payment due
+    LIVE = 15  # live screens (the auction room's message), edited in place
     NOTICE = 20  # other personal notices (a lapsed pre-selection)
     BROADCAST = 90  # staff broadcasts: what is left of the channel's pace
 
@@ -69,7 +105,7 @@ class OutboxMessage:
     dedupe_key: str
     priority: int = Priority.NOTICE
     account_id: int | None = None
-    choices: list[str] = field(default_factory=list)
+    choices: list[ChoiceSpec] = field(default_factory=list)
     live_key: str | None = None
     sensitive: bool = False
     status: OutboxStatus = OutboxStatus.PENDING
@@ -223,7 +259,7 @@ def message(
     dedupe_key: str,
     priority: int = Priority.NOTICE,
     account_id: int | None = None,
-    choices: list[str] | None = None,
+    choices: list[ChoiceSpec] | None = None,
     live_key: str | None = None,
     sensitive: bool = False,
 ) -> OutboxMessage:

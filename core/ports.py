@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.room_ports import RoomRepository
 from core.sale_ports import SaleRepository
 from core.settlement_ports import SettlementRepository
 
@@ -159,6 +160,8 @@ class UnitOfWork(Protocol):
     def auctions(self) -> AuctionRepository: ...
     @property
     def settlements(self) -> SettlementRepository: ...
+    @property
+    def room(self) -> RoomRepository: ...
     # orders, their ledger and the payment callbacks taken (core.order_ports)
     @property
     def orders(self) -> OrderRepository: ...

@@ -29,6 +29,7 @@ class Wiring:
 def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
     from core import (  # noqa: PLC0415 - they import this module
+        auction_room,
         auction_signup,
         bidding,
         lapses,
@@ -49,6 +50,7 @@ def wire_core() -> Wiring:
         order_notices,
         bidding,
         auction_signup,
+        auction_room,
         settlement,
         sale,
     )

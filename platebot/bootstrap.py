@@ -26,6 +26,7 @@ from dialogs.flows.auction import AuctionFlow
 from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.orders import OrdersFlow
+from dialogs.flows.practice_auction import PracticeAuctionFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from dialogs.flows.sale import SaleFlow
@@ -55,6 +56,7 @@ def all_flows() -> tuple[Flow, ...]:
         SaleFlow(),
         OrdersFlow(),
         AuctionFlow(),
+        PracticeAuctionFlow(),
     )
 
 

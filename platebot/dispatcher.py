@@ -27,6 +27,7 @@ from core.masking import describe_error, mask_phone
 from core.outbox import (
     LEASE,
     Channel,
+    ChoiceSpec,
     Deferred,
     OptedOut,
     OutboxMessage,
@@ -37,6 +38,8 @@ from core.outbox import (
     Sent,
     Skipped,
     Undeliverable,
+    at_send,
+    choice_parts,
 )
 from core.ports import Reconciling, Sender, UnitOfWork
 from dialogs.catalog import render_text
@@ -188,10 +191,8 @@ class Dispatcher:
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
                 try:
-                    text = _text(message, self.code_key)
-                    choices = tuple(
-                        (key, render_text(Text(key), message.language)) for key in message.choices
-                    )
+                    text = _text(message, self.code_key, now)
+                    choices = tuple(_choice(spec, message) for spec in message.choices)
                 except Exception as exc:  # one message that cannot be shown must not stop the rest
                     log.error("outbox %s cannot be rendered: %s", message.id, describe_error(exc))
                     message.failed(f"cannot be rendered: {type(exc).__name__}")
@@ -320,6 +321,12 @@ class _Claim:
         return URGENT_ALLOWANCE if self.message.urgent else SEND_ALLOWANCE
 
 
-def _text(message: OutboxMessage, code_key: bytes | None) -> str:
-    params = otp.reveal(dict(message.params), code_key)
-    return render_text(Text(message.key, params), message.language)
+def _text(message: OutboxMessage, code_key: bytes | None, now: datetime) -> str:
+    """In the channel's own wording where it has one (``sms/<key>``, ``telegram/<key>``)."""
+    params = at_send(otp.reveal(dict(message.params), code_key), now)
+    return render_text(Text(message.key, params), message.language, message.channel.value)
+
+
+def _choice(spec: ChoiceSpec, message: OutboxMessage) -> tuple[str, str]:
+    id_, key, params = choice_parts(spec)
+    return id_, render_text(Text(key, params), message.language, message.channel.value)

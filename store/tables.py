@@ -199,6 +199,7 @@ from store import (  # noqa: E402
     health,  # noqa: F401 - what /healthz writes
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
+    room_tables,  # noqa: F401 - who is in an auction room
     sale_tables,  # noqa: F401 - plates for sale
     settlement_tables,  # noqa: F401 - auction settlement: balances, deposit refunds
     sms_tables,  # noqa: F401 - SMS channel

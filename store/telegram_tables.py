@@ -3,7 +3,9 @@
 ``telegram_chats``: one row per private chat: who it is, whether the bot can still reach it
 (a 403 marks it unreachable until the user writes again), and the earliest time the next
 message may go to it (Telegram asks for at most one message per second per chat; kept here so
-that every server process paces the same chat together). It also keeps which message shows the
+that every server process paces the same chat together), and the earliest time the next edit
+of a message may go (``next_edit_at``: about 20 edits a minute in one chat, so an edit also
+waits ``edit_pace`` after the chat's last edit). It also keeps which message shows the
 current step (``prompt_message_id``) and the newest message the chat is known to hold
 (``newest_message_id``; Telegram numbers a private chat's messages in order, both ways): a
 pressed menu is changed in place only while nothing came after it.
@@ -37,6 +39,7 @@ telegram_chats = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     sa.Column("next_send_at", UTCDateTime),
+    sa.Column("next_edit_at", UTCDateTime),
     sa.Column("unreachable_since", UTCDateTime),
     sa.Column("unreachable_reason", sa.String(200)),
     sa.Column("prompt_message_id", sa.BigInteger),
@@ -51,6 +54,10 @@ telegram_updates = sa.Table(
     sa.Column("answered_at", UTCDateTime, nullable=False),
     sa.Index("ix_telegram_updates_answered_at", "answered_at"),
 )
+
+
+# Telegram allows about 20 edits a minute in one chat: one edit every 3 s at most.
+EDIT_PACE = timedelta(seconds=3)
 
 
 class Slot(enum.Enum):
@@ -79,9 +86,15 @@ class Screen:
 class TelegramChats:
     """Each method is one short transaction of its own."""
 
-    def __init__(self, engine: Engine, pace: timedelta = timedelta(seconds=1)) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pace: timedelta = timedelta(seconds=1),
+        edit_pace: timedelta = EDIT_PACE,
+    ) -> None:
         self.engine = engine
         self.pace = pace
+        self.edit_pace = edit_pace
 
     def screen(self, chat_id: str) -> Screen:
         c = telegram_chats.c
@@ -148,35 +161,38 @@ class TelegramChats:
                 sa.delete(telegram_updates).where(c.chat_id == chat_id, c.update_id == update_id)
             )
 
-    def reserve(self, chat_id: str, at: datetime) -> Reservation:
-        """Take the chat's sending slot at ``at`` if the chat is free by then."""
+    def reserve(self, chat_id: str, at: datetime, *, edit: bool = False) -> Reservation:
+        """Take the chat's sending slot at ``at`` if the chat is free by then; an ``edit`` of a
+        message also needs the chat's edit slot, and takes it for ``edit_pace``."""
         c = telegram_chats.c
+        free = sa.or_(c.next_send_at.is_(None), c.next_send_at <= at)
+        values: dict[str, Any] = {"next_send_at": at + self.pace}
+        if edit:
+            free = sa.and_(free, sa.or_(c.next_edit_at.is_(None), c.next_edit_at <= at))
+            values["next_edit_at"] = at + self.edit_pace
         with self.engine.begin() as conn:
             taken = conn.execute(
                 sa.update(telegram_chats)
-                .where(
-                    c.chat_id == chat_id,
-                    c.unreachable_since.is_(None),
-                    sa.or_(c.next_send_at.is_(None), c.next_send_at <= at),
-                )
-                .values(next_send_at=at + self.pace)
+                .where(c.chat_id == chat_id, c.unreachable_since.is_(None), free)
+                .values(values)
             )
             if taken.rowcount == 1:
                 return Reservation(Slot.GO)
             row = conn.execute(
-                sa.select(c.unreachable_since, c.next_send_at).where(c.chat_id == chat_id)
+                sa.select(c.unreachable_since, c.next_send_at, c.next_edit_at).where(
+                    c.chat_id == chat_id
+                )
             ).one_or_none()
             if row is None:  # a chat never seen: it is free
                 _ensure_chat(conn, chat_id, at)
-                conn.execute(
-                    sa.update(telegram_chats)
-                    .where(c.chat_id == chat_id)
-                    .values(next_send_at=at + self.pace)
-                )
+                conn.execute(sa.update(telegram_chats).where(c.chat_id == chat_id).values(values))
                 return Reservation(Slot.GO)
         if row.unreachable_since is not None:
             return Reservation(Slot.UNREACHABLE)
-        return Reservation(Slot.WAIT, as_utc(row.next_send_at))
+        waits = [as_utc(row.next_send_at)] if row.next_send_at is not None else []
+        if edit and row.next_edit_at is not None:
+            waits.append(as_utc(row.next_edit_at))
+        return Reservation(Slot.WAIT, max(waits))
 
     def mark_unreachable(self, chat_id: str, now: datetime, reason: str) -> None:
         """The bot may not write to this chat (blocked, deactivated) until the user writes."""

@@ -31,6 +31,7 @@ from store.repositories import (
     SqlInboundLog,
     SqlOutboxRepository,
 )
+from store.room_repository import SqlRoomRepository
 from store.sale_repository import SqlSaleRepository
 from store.settlement_repository import SqlSettlementRepository
 from store.tables import map_entities
@@ -161,6 +162,7 @@ class SqlUnitOfWork:
     info = _Repository(lambda scope: SqlInfoRepository(scope.session))
     auctions = _Repository(SqlAuctionRepository)
     settlements = _Repository(SqlSettlementRepository)
+    room = _Repository(SqlRoomRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
     sales = _Repository(lambda scope: SqlSaleRepository(scope.session))

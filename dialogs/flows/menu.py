@@ -35,6 +35,12 @@ class MenuFlow(BaseFlow):
             {"trigger": "buy", "source": State.MENU, "dest": None, "before": self.open_sale},
             {"trigger": "orders", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "auction", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {
+                "trigger": "practice_auction",
+                "source": State.MENU,
+                "dest": None,
+                "before": self.open_flow,
+            },
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -55,6 +61,7 @@ class MenuFlow(BaseFlow):
             Choice("auction", Text("menu.auction")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
+            Choice("practice_auction", Text("menu.practice_auction")),  # last: no number moves
         ]
         return Reply(lines=(Text("menu.title"),), choices=tuple(choices))
 
@@ -63,7 +70,8 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information, my orders, auctions."""
+        """The flow named like the choice: pre-selection, information, my orders, auctions,
+        the practice auction."""
         turn_of(event).go(event.event.name)
 
     def open_sale(self, event: EventData) -> None:

@@ -75,6 +75,9 @@ class BotApiStandIn:
         self.blocked: set[str] = set()
         self._scripted: list[tuple[str, tuple[int, dict[str, Any]]]] = []  # (method, answer)
         self._flood_every: tuple[int, int] | None = None
+        self._limits = False
+        self._sent_at: dict[str, list[datetime]] = {}  # per chat: messages and edits taken
+        self._edited_at: dict[str, list[datetime]] = {}  # per chat: edits taken
         self._sends = 0
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1000)
@@ -114,6 +117,27 @@ class BotApiStandIn:
     def flood_every(self, n: int, retry_after: int) -> None:
         """Answer every ``n``-th sendMessage with 429."""
         self._flood_every = (n, retry_after)
+
+    def enforce_limits(self) -> None:
+        """Answer 429 as Telegram does for a chat sent to faster than once a second, or edited
+        more than 20 times in a minute."""
+        self._limits = True
+
+    def _over_limit(self, method: str, chat_id: str) -> tuple[int, dict[str, Any]] | None:
+        if not self._limits or method not in {"sendMessage", "editMessageText"}:
+            return None
+        now = self.now()
+        sent = self._sent_at.setdefault(chat_id, [])
+        if sent and (now - sent[-1]).total_seconds() < 1:
+            return _too_many(1)
+        edits = self._edited_at.setdefault(chat_id, [])
+        recent = [at for at in edits if (now - at).total_seconds() < 60]
+        if method == "editMessageText" and len(recent) >= 20:
+            return _too_many(int(60 - (now - recent[0]).total_seconds()) + 1)
+        sent.append(now)
+        if method == "editMessageText":
+            edits.append(now)
+        return None
 
     def block(self, chat_id: int | str) -> None:
         """The user blocked the bot: sending to the chat answers 403."""
@@ -176,6 +200,9 @@ class BotApiStandIn:
             self._scripted.remove(scripted)
             return scripted[1]
         chat_id = str(params.get("chat_id", ""))
+        over = self._over_limit(method, chat_id)
+        if over is not None:
+            return over
         if method == "sendMessage":
             if chat_id in self.blocked:
                 return _error(HTTPStatus.FORBIDDEN, "Forbidden: bot was blocked by the user")

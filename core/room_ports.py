@@ -1,0 +1,102 @@
+"""What the live auction room (``core.auction_room``) needs from the store."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.accounts import Language
+
+
+@dataclass(frozen=True)
+class Member:
+    """A bidder in a period's room, with what notices to them need."""
+
+    signup_id: int
+    account_id: int
+    bidder_number: str
+    language: Language
+    telegram: bool  # a Telegram chat is linked to the account
+
+
+@dataclass(frozen=True)
+class LotHeading:
+    """What a notice about a lot names: its number in the period and its plate."""
+
+    lot_id: int
+    period_id: int
+    position: int
+    serial: str
+    province: str
+    letter: str
+    step_fen: int  # the period's smallest increment
+
+
+@dataclass(frozen=True)
+class RecentBid:
+    placed_at: datetime
+    bidder_number: str
+    amount_fen: int
+
+
+class ChangeKind(enum.StrEnum):
+    BID = "bid"  # the lot's first bid: the room message
+    OUTBID = "outbid"  # the bidder was outbid: a notice, and the room message
+    MAXIMUM = "maximum"  # the bidder's automatic maximum was passed: a notice
+
+
+@dataclass(frozen=True)
+class RoomChange:
+    """Something that happened in a room and is still to be told (``core.auction_room``)."""
+
+    kind: ChangeKind
+    lot_id: int
+    period_id: int
+    signup_id: int
+    at: datetime
+    leader_signup_id: int | None = None
+    price_fen: int | None = None
+    max_fen: int | None = None
+    id: int | None = None
+
+
+class RoomRepository(Protocol):
+    def join(self, signup_id: int) -> None:
+        """The signup's bidder is in its period's room (again: nothing changes)."""
+        ...
+
+    def members(self, period_id: int) -> Sequence[Member]:
+        """Everyone in the period's room."""
+        ...
+
+    def watchers(self, period_id: int) -> Sequence[Member]:
+        """Those in the period's room with a Telegram chat: who gets the room message. Read from
+        the Telegram side, so a room of SMS bidders costs one look-up that finds nobody."""
+        ...
+
+    def bidders(self, signup_ids: Sequence[int]) -> dict[int, Member]:
+        """Signups' bidders, as notices to them need them (in the room or not)."""
+        ...
+
+    def heading(self, lot_id: int) -> LotHeading | None: ...
+
+    def note(self, change: RoomChange) -> None:
+        """Keep ``change`` to be told (one prebuilt insert: it runs while the lot is locked)."""
+        ...
+
+    def claim_changes(self, limit: int) -> Sequence[RoomChange]:
+        """The oldest changes still to be told, locked (other runners skip them)."""
+        ...
+
+    def drop_changes(self, ids: Sequence[int]) -> None: ...
+
+    def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
+        """The lot's latest accepted bids, the latest first."""
+        ...
+
+    def best_bids(self, lot_id: int) -> dict[int, int]:
+        """Each bidder's highest accepted bid on the lot, by signup."""
+        ...
