@@ -26,11 +26,12 @@ def wire_core() -> Wiring:
         bidding,
         lapses,
         payments,
+        reservations,
         selection,
         verification,
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, bidding, reservations):
         module.wire(wiring)
     return wiring

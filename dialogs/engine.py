@@ -310,6 +310,7 @@ class Engine:
             practice=prompt.practice,
             language=turn.language,
             keep=prompt.keep,
+            links=prompt.links,
         )
 
 

@@ -15,6 +15,7 @@ from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
+from core.reservations import ReservationRefunds
 from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services
@@ -23,6 +24,7 @@ from dialogs.flows.info import InfoFlow
 from dialogs.flows.menu import MenuFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
+from dialogs.flows.reserve import ReserveFlow
 from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
 from platebot.threads import ThreadLane
@@ -46,6 +48,7 @@ def all_flows() -> tuple[Flow, ...]:
         PreselectFlow(),
         PracticeFlow(),
         InfoFlow(),
+        ReserveFlow(),
     )
 
 
@@ -166,6 +169,7 @@ def build_app(
             *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
             ("timers", Timers(uow, clock).run_once),
             ("housekeeping", Housekeeping(db, clock).run_once),
+            ("reservation refunds", ReservationRefunds(uow, clock, payments).run_once),
         ],
         # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event
         # loop. SQLite takes one writer at a time: one thread, and turns queue in order rather

@@ -189,6 +189,7 @@ def map_entities() -> None:
     mapper_registry.map_imperatively(OutboxMessage, outbox)
     importlib.import_module("store.preselection_tables").map_preselection_entities(mapper_registry)
     importlib.import_module("store.order_tables").map_order_entities(mapper_registry)
+    importlib.import_module("store.reservation_tables").map_reservation_entities(mapper_registry)
     _mapped = True
 
 
@@ -198,6 +199,7 @@ from store import (  # noqa: E402
     health,  # noqa: F401 - what /healthz writes
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
+    reservation_tables,  # noqa: F401 - plate reservations
     sms_tables,  # noqa: F401 - SMS channel
     telegram_tables,  # noqa: F401 - Telegram channel
 )

@@ -31,6 +31,7 @@ from store.repositories import (
     SqlInboundLog,
     SqlOutboxRepository,
 )
+from store.reservation_repository import SqlReservationRepository
 from store.tables import map_entities
 
 R = TypeVar("R")
@@ -160,6 +161,7 @@ class SqlUnitOfWork:
     auctions = _Repository(SqlAuctionRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
+    reservations = _Repository(lambda scope: SqlReservationRepository(scope.session))
 
 
 class KeptConnection:

@@ -32,6 +32,7 @@ class MenuFlow(BaseFlow):
             {"trigger": "account", "source": State.MENU, "dest": None, "before": self.open_account},
             {"trigger": "preselect", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "info", "source": State.MENU, "dest": None, "before": self.open_flow},
+            {"trigger": "reserve", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -45,6 +46,7 @@ class MenuFlow(BaseFlow):
         )
         choices = [
             Choice("preselect", Text("menu.preselect")),
+            Choice("reserve", Text("menu.reserve")),
             Choice("info", Text("menu.info")),
             account,
             Choice("lang", Text("lang.other")),
@@ -57,7 +59,7 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information."""
+        """The flow named like the choice: pre-selection, reservation, information."""
         turn_of(event).go(event.event.name)
 
     def open_account(self, event: EventData) -> None:
