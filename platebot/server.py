@@ -23,6 +23,7 @@ from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
 from platebot.staff_orders import StaffOrders
+from platebot.staff_reservations import StaffReservations
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
@@ -34,6 +35,7 @@ from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
 from web.staff_orders import router as staff_orders_router
+from web.staff_reservations import router as staff_reservations_router
 from web.workers import JobThread, Workers
 
 log = logging.getLogger(__name__)
@@ -84,13 +86,19 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 
 
 def _mount_staff(api: FastAPI, app: App) -> None:
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders included (web/staff_orders.py)"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders (web/staff_orders.py) and reservations
+    (web/staff_reservations.py) included"""
     token = app.settings.staff_token
     mount_staff(
         api,
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
-        more=[staff_orders_router(StaffOrders(app.uow, app.clock, app.payments))],
+        more=[
+            staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
+            staff_reservations_router(
+                StaffReservations(app.uow, app.clock, app.payments, app.settings.order_minutes)
+            ),
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from core.auctions import YUAN
 from core.orders import Order
 from core.payments import receive_payment
 from core.plates import PlateKind
-from core.reservations import Reservation
+from core.reservations import Reservation, reserve
 from core.timers import Timers
 from platebot.bootstrap import App
 from platebot.staff_reservations import StaffReservations
@@ -27,6 +27,7 @@ from tests.preselect_world import (
     add_numbers,
     add_office,
     person,
+    vin,
 )
 from tests.support import Renderer, Transcript
 
@@ -169,3 +170,16 @@ def run_jobs(app: App) -> None:
 
 def sms_to(sms: Any, phone: str = PERSON_PHONE) -> list[str]:
     return [text for recipient, text in sms.sent if recipient == phone]
+
+
+def pending_reservation(app: App, account_id: int, serial: str = "A8888", n: int = 1) -> int:
+    """A reservation the user made (as the dialog makes it), waiting for review."""
+    with app.uow() as uow:
+        account = uow.accounts.view(account_id)
+        assert account is not None
+        made = reserve(
+            uow, now=app.clock.now(), account=account, office_code=OFFICE, serial=serial, vin=vin(n)
+        )
+        uow.commit()
+    assert made.id is not None
+    return made.id
