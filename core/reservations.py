@@ -382,19 +382,23 @@ def signup_still_open(period: AuctionPeriod, now: datetime) -> bool:
     return period.state is PeriodState.PUBLISHED and as_utc(now) < closes
 
 
-def next_period(uow: UnitOfWork, now: datetime) -> AuctionPeriod | None:
-    """The period starting soonest whose signup is still open."""
-    open_ones = [p for p in uow.auctions.periods() if signup_still_open(p, now)]
+def next_period(uow: UnitOfWork, now: datetime, but: int | None = None) -> AuctionPeriod | None:
+    """The period starting soonest whose signup is still open (other than ``but``)."""
+    open_ones = [p for p in uow.auctions.periods() if signup_still_open(p, now) and p.id != but]
     return min(open_ones, key=lambda p: (as_utc(p.starts_at), p.id or 0), default=None)
 
 
 def _place(
-    uow: UnitOfWork, reservation: Reservation, now: datetime, period: AuctionPeriod | None
+    uow: UnitOfWork,
+    reservation: Reservation,
+    now: datetime,
+    period: AuctionPeriod | None,
+    but: int | None = None,
 ) -> bool:
     """Make the plate a lot of ``period`` (or the next one open); False when there is none (it
     waits for the next one published) or the plate cannot be a lot now (staff put it in an
     auction or a pool meanwhile: it waits, and the payment that brought us here stands)."""
-    period = period or next_period(uow, now)
+    period = period or next_period(uow, now, but)
     if period is None or period.id is None:
         return False
     office = uow.offices.get(reservation.office_id)
@@ -456,13 +460,15 @@ def period_published(uow: UnitOfWork, event: PeriodPublished) -> None:
 
 
 def _back_to_waiting(uow: UnitOfWork, reservations: Sequence[Reservation], now: datetime) -> None:
-    """Their lot is gone before the auction (withdrawn, period cancelled): the next period."""
+    """Their lot is gone before the auction (withdrawn, period cancelled): the next period
+    (not the one staff took it out of)."""
     for reservation in reservations:
         if reservation.state is not ReservationState.PLACED:
             continue
+        left = reservation.period_id
         reservation.state = ReservationState.PAID
         reservation.period_id = reservation.lot_id = None
-        if not _place(uow, reservation, now, None):
+        if not _place(uow, reservation, now, None, but=left):
             _tell(uow, reservation, "waiting", now)
 
 

@@ -59,7 +59,7 @@ class ReserveFlow(BaseFlow):
             },
             {"trigger": "start", "source": [S.HOME, S.SENT, S.HISTORY], "dest": S.OFFICE},
             {"trigger": "office", "source": S.OFFICE, "dest": S.NUMBER, "before": self.take_office},
-            {"trigger": "number", "source": S.NUMBER, "dest": S.VIN},
+            {"trigger": "number", "source": [S.NUMBER, S.VIN], "dest": S.VIN},
             {"trigger": "vin", "source": S.VIN, "dest": S.SENT, "before": self.reserve},
             {"trigger": "history", "source": [S.HOME, S.SENT], "dest": S.HISTORY},
             {"trigger": "menu", "source": list(S), "dest": None, "before": self.to_menu},
@@ -68,12 +68,11 @@ class ReserveFlow(BaseFlow):
     # -- typed answers -------------------------------------------------------------------------
 
     def read(self, turn: Turn, inbound: Inbound) -> Event | None:
-        if turn.state is S.NUMBER:
+        if turn.state is S.NUMBER or (turn.state is S.VIN and "serial" not in turn.data):
             serial = reservations.parse_number(inbound.text)
-            account = turn.account
-            if account is None or account.id is None:  # pragma: no cover - requires an account
+            account, office = turn.account, self.office(turn)
+            if account is None or account.id is None or office is None:
                 return None
-            office = self.office(turn)
             reservations.check_free(turn.uow, account_id=account.id, office=office, serial=serial)
             turn.data["serial"] = serial
             return Event("number")
@@ -95,10 +94,15 @@ class ReserveFlow(BaseFlow):
         account = turn.account
         return [] if account is None else reservations.offices_to_reserve_at(turn.uow, account)
 
-    def office(self, turn: Turn) -> Office:
+    def office(self, turn: Turn) -> Office | None:
+        """The office chosen; none chosen yet (a conversation that skipped the step), the first
+        the user may choose; None when there is none."""
         found = turn.uow.offices.by_code(str(turn.data.get("office", "")))
         if found is None:
-            raise OfficeUnknown(office=str(turn.data.get("office", ""))[:8])
+            offices = self.offices(turn)
+            found = offices[0] if offices else None
+            if found is not None:
+                turn.data["office"] = found.code
         return found
 
     def one_office(self, event: EventData) -> bool:
@@ -119,14 +123,14 @@ class ReserveFlow(BaseFlow):
     def reserve(self, event: EventData) -> None:
         """The number (checked when typed, and again now) and the VIN make the reservation."""
         turn = turn_of(event)
-        account = turn.account
-        if account is None:  # pragma: no cover - the flow requires an account
+        account, office = turn.account, self.office(turn)
+        if account is None or office is None:  # pragma: no cover - checked with the number
             return
         reservation = reservations.reserve(
             turn.uow,
             now=turn.now,
             account=account,
-            office_code=turn.data["office"],
+            office_code=office.code,
             serial=turn.data["serial"],
             vin=turn.data["vin"],
         )
@@ -155,14 +159,15 @@ class ReserveFlow(BaseFlow):
                 for o in offices
             )
             return Reply(lines=(Text("reservation.ask_office"),), choices=(*choices, menu))
-        if turn.state is S.NUMBER:
+        if turn.state in (S.NUMBER, S.VIN):
             office = self.office(turn)
-            return Reply(
-                lines=(Text("reservation.ask_number", {"office": office.code_in(turn.language)}),)
-            )
-        if turn.state is S.VIN:
-            plate = self.office(turn).plate(turn.data["serial"])
-            return Reply(lines=(Text("reservation.ask_vin", {"plate": plate}),))
+            if office is None:
+                return Reply(lines=(Text("reservation.no_office"),), choices=(menu,))
+            if turn.state is S.VIN and "serial" in turn.data:
+                plate = office.plate(turn.data["serial"])
+                return Reply(lines=(Text("reservation.ask_vin", {"plate": plate}),))
+            code = office.code_in(turn.language)
+            return Reply(lines=(Text("reservation.ask_number", {"office": code}),))
         if turn.state is S.SENT:
             line = Text("reservation.sent", {"plate": turn.data.get("plate", "")})
             return Reply(lines=(line,), choices=(history, start, menu), keep=True)

@@ -11,6 +11,8 @@ from core import reservations
 from core.accounts import Account
 from core.clock import ManualClock
 from core.orders import OrderState
+from core.plates import PlateKind
+from core.pools import NumberState
 from platebot.bootstrap import App
 from tests.preselect_world import PERSON_PHONE, vin
 from tests.reservation_world import (
@@ -52,6 +54,8 @@ SAY = {
         "pay_link": "支付粤D·A8888预约保证金",
         "invalid": "不是有效号码",
         "pooled": "粤D·10001在选号号池中，不能预约",
+        "taken": "粤D·10002已被选用，不能预约",
+        "for_sale": "粤D·10003正在按固定价格出售，不能预约",
         "in_auction": "粤D·B6666已在竞买中",
         "reserved": "粤D·C7777已被他人预约",
         "yours": "您已预约粤D·A8888，可在“历史预约”中查看",
@@ -85,6 +89,8 @@ SAY = {
         "pay_link": "Pay the deposit for 粤D·A8888",
         "invalid": "is not a valid number",
         "pooled": "粤D·10001 is in the pool for new-car pre-selection, not for reservation",
+        "taken": "粤D·10002 is taken",
+        "for_sale": "粤D·10003 is for sale at a fixed price, not for reservation",
         "in_auction": "粤D·B6666 is in an auction already",
         "reserved": "粤D·C7777 is reserved by someone else",
         "yours": "You have reserved 粤D·A8888 already: see Reservation history",
@@ -169,6 +175,12 @@ def test_every_refusal_says_why_and_asks_again(
     say = SAY[lang]
     add_lot(app, publish_period(app), "B6666")
     with app.uow() as uow:
+        office = uow.offices.by_code("粤D")
+        assert office is not None and office.id is not None
+        uow.pool.set_state(office.id, PlateKind.SMALL, "10002", NumberState.PRESELECTED)
+        uow.pool.set_state(office.id, PlateKind.SMALL, "10003", NumberState.FOR_SALE)
+        uow.commit()
+    with app.uow() as uow:
         rival = uow.accounts.view(world["rival"])
         assert isinstance(rival, Account)
         reservations.reserve(
@@ -181,6 +193,8 @@ def test_every_refusal_says_why_and_asks_again(
     for typed, refusal in (
         ("12", "invalid"),
         ("10001", "pooled"),
+        ("10002", "taken"),
+        ("10003", "for_sale"),
         ("b6666", "in_auction"),
         ("C7777", "reserved"),
         ("A8888", "yours"),
