@@ -14,7 +14,7 @@ from core.orders import OrderState
 from core.plates import PlateKind
 from core.pools import NumberState
 from platebot.bootstrap import App
-from tests.preselect_world import PERSON_PHONE, vin
+from tests.preselect_world import PERSON_PHONE, add_office, vin
 from tests.reservation_world import (
     DEPOSIT,
     RIVAL_PHONE,
@@ -167,6 +167,22 @@ def test_a_free_number_becomes_a_pending_reservation_shown_in_history(
         vin(1),
         world["me"],
     )
+
+
+def test_a_user_who_may_choose_among_offices_picks_one_first(
+    app: App, world: dict[str, int], renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    add_office(app, code="粤X", name="汕头市第二车辆管理所")
+    chat = start(app, renderer, lang)
+    chat.pick("reserve")
+    chat.pick("start")
+    assert [c.id for c in chat.reply.choices][:2] == ["office:粤D", "office:粤X"]  # type: ignore[union-attr]
+    chat.pick("office:粤X")
+    assert say["ask_number"].replace("D", "X") in chat.text
+    chat.say("A8888")
+    chat.say(vin(1))
+    assert [row["plate"] for row in the_reservations(app)] == ["粤X·A8888"]
 
 
 def test_every_refusal_says_why_and_asks_again(
