@@ -353,15 +353,23 @@ def listed(
 
 
 def _tell(
-    uow: UnitOfWork, reservation: Reservation, what: str, now: datetime, **params: str | int
+    uow: UnitOfWork,
+    reservation: Reservation,
+    what: str,
+    now: datetime,
+    *,
+    tag: str = "",
+    **params: str | int,
 ) -> None:
+    """A notice of ``what`` happened; its key names the period (``tag``: what else tells this
+    one from an earlier one of the same kind, e.g. the period the plate left)."""
     notify(
         uow,
         account_id=reservation.account_id,
         kind=NoticeKind.PERSONAL,
         key=f"reservation.notice.{what}",
         params={"plate": reservation.plate, **params},
-        dedupe_key=f"{reservation.reference}:{what}:{reservation.period_id or 0}",
+        dedupe_key=f"{reservation.reference}:{what}:{reservation.period_id or 0}{tag}",
         now=now,
     )
 
@@ -469,7 +477,7 @@ def _back_to_waiting(uow: UnitOfWork, reservations: Sequence[Reservation], now: 
         reservation.state = ReservationState.PAID
         reservation.period_id = reservation.lot_id = None
         if not _place(uow, reservation, now, None, but=left):
-            _tell(uow, reservation, "waiting", now)
+            _tell(uow, reservation, "waiting", now, tag=f":left-{left}")
 
 
 def lot_withdrawn(uow: UnitOfWork, event: auctions.LotWithdrawn) -> None:
