@@ -14,6 +14,7 @@ from core.orders import OrderState
 from core.plates import PlateKind
 from core.pools import NumberState
 from platebot.bootstrap import App
+from sms.segments import segment_count
 from tests.preselect_world import PERSON_PHONE, add_office, vin
 from tests.reservation_world import (
     DEPOSIT,
@@ -33,14 +34,14 @@ from tests.reservation_world import (
     start,
     the_reservations,
 )
-from tests.support import CapturingSender, Renderer, Transcript
+from tests.support import SMS, CapturingSender, Renderer, Transcript, sms_pages
 
 SAY = {
     "zh": {
         "home": "号牌预约：输入想要的号牌后五位",
         "ask_number": "请输入想预约的粤D号牌后五位",
         "ask_vin": "预约粤D·A8888。请输入车辆识别代号",
-        "sent": "预约已提交：粤D·A8888，等待管理员审核",
+        "sent": "已提交：粤D·A8888",
         "history": "粤D·A8888（车架号尾号{vin}）：{state}",
         "pending": "待审核",
         "rejected": "未通过，原因：该号码暂不开放预约",
@@ -334,3 +335,24 @@ def test_the_deposit_is_refunded_when_the_lot_closes(  # noqa: PLR0917 - fixture
     run_jobs(app)  # nothing is refunded twice
     assert order(app, order_id).refunded == DEPOSIT
     assert PERSON_PHONE in {recipient for recipient, _ in sms.sent}
+
+
+@pytest.mark.parametrize(("language", "most"), [("zh", 5), ("en", 9)])
+def test_reserving_by_sms_costs_one_or_two_segments_a_reply(
+    app: App, world: dict[str, int], language: str, most: int
+) -> None:
+    """Menu → reserve → number → VIN → history, by SMS: no reply over 2 segments (an English
+    reply with the plate is UCS-2, as the plate is Chinese)."""
+    chat = start(app, SMS, language)
+    costs = []
+    for step, value in (
+        (chat.pick, "reserve"),
+        (chat.pick, "start"),
+        (chat.say, "A8888"),
+        (chat.say, vin(1)),
+        (chat.pick, "history"),
+    ):
+        step(value)
+        assert chat.reply is not None
+        costs.append(sum(segment_count(page) for page in sms_pages(chat.reply)))
+    assert max(costs) <= 2 and sum(costs) <= most, costs
