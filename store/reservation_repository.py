@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.plates import PlateKind
-from core.reservations import LIVE_STATES, Reservation, ReservationState
+from core.reservations import LIVE_STATES, NumberReserved, Reservation, ReservationState
 from store.reservation_tables import reservations
 
 RC = reservations.c
@@ -27,8 +28,13 @@ class SqlReservationRepository:
         self.session = session
 
     def add(self, reservation: Reservation) -> None:
-        self.session.add(reservation)
-        self.session.flush()
+        """A second live reservation of the number (another user's, committed while this one
+        checked) is refused as such; the transaction goes on without it (a savepoint)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(reservation)
+        except IntegrityError as error:
+            raise NumberReserved(plate=reservation.plate) from error
 
     def get(self, reservation_id: int, *, lock: bool = False) -> Reservation | None:
         if not lock:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from core import auctions, reservations
 from core.clock import ManualClock
@@ -89,23 +88,26 @@ def test_a_deposit_paid_at_the_counter_is_handed_back_there(
 
 
 def test_the_store_keeps_one_live_reservation_per_number(app: App, me: int) -> None:
+    """Two users who both found the number free (PostgreSQL runs their turns at once): the one
+    who stores second is refused as if the number had been reserved when they typed it."""
     first = pending_reservation(app, me)
     twin = reservation(app, first)
-    with app.uow() as uow, pytest.raises(sa.exc.IntegrityError):
-        uow.reservations.add(
-            Reservation(
-                account_id=me,
-                office_id=twin.office_id,
-                plate_kind=twin.plate_kind,
-                serial=twin.serial,
-                plate=twin.plate,
-                vin=twin.vin,
-                created_at=app.clock.now(),
-            )
-        )
     with app.uow() as uow:
+        with pytest.raises(reservations.NumberReserved):
+            uow.reservations.add(
+                Reservation(
+                    account_id=me,
+                    office_id=twin.office_id,
+                    plate_kind=twin.plate_kind,
+                    serial=twin.serial,
+                    plate=twin.plate,
+                    vin=twin.vin,
+                    created_at=app.clock.now(),
+                )
+            )
         reservations.reject(
             uow, now=app.clock.now(), reservation_id=first, staff="王芳", reason="no"
         )
-        uow.commit()
+        uow.commit()  # the transaction went on: the rejection is kept
+    assert reservation(app, first).state is ReservationState.REJECTED
     assert pending_reservation(app, me, n=2) != first  # rejected: the number is free again
