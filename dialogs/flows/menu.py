@@ -46,11 +46,12 @@ class MenuFlow(BaseFlow):
         )
         choices = [
             Choice("preselect", Text("menu.preselect")),
-            Choice("reserve", Text("menu.reserve")),
             Choice("info", Text("menu.info")),
             account,
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
+            # Added last, so that no number users know moves (SMS users reply with numbers).
+            Choice("reserve", Text("menu.reserve")),
         ]
         return Reply(lines=(Text("menu.title"),), choices=tuple(choices))
 
