@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from platebot.staff_cli_orders import fen_of
-from platebot.staff_cli_support import JsonOption, err, refusals, show
+from platebot.staff_cli_support import (
+    JsonOption,
+    configured,
+    err,
+    payment_provider_of,
+    refusals,
+    show,
+)
 
 if TYPE_CHECKING:
     from platebot.staff_reservations import StaffReservations
@@ -29,32 +36,16 @@ def _desk() -> Iterator[StaffReservations]:
     """Reservation review on the configured database, with the configured payment provider (the
     deposit's pay link is the provider's) and order minutes."""
     from core.clock import SystemClock
-    from platebot.bootstrap import payment_provider
-    from platebot.settings import SettingsError, load_settings
     from platebot.staff_reservations import StaffReservations
-    from store import migrate
-    from store.db import create_engine
     from store.uow import UnitOfWorkFactory
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]Configuration error[/red] {exc}")
-        raise typer.Exit(2) from exc
-    engine = create_engine(settings.database_url)
-    try:
-        migrate.upgrade(engine)
-        key = (
-            settings.secret_key.get_secret_value().encode()
-            if settings.secret_key is not None
-            else migrate.secret_key(engine)
-        )
-        provider = payment_provider(settings, key)
+    with configured() as (settings, engine):
         yield StaffReservations(
-            UnitOfWorkFactory(engine), SystemClock(), provider, settings.order_minutes
+            UnitOfWorkFactory(engine),
+            SystemClock(),
+            payment_provider_of(settings, engine),
+            settings.order_minutes,
         )
-    finally:
-        engine.dispose()
 
 
 def _run(action: Callable[[StaffReservations], T]) -> T:

@@ -14,6 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from core.payments import PaymentProvider
+    from platebot.settings import Settings
     from platebot.staff_service import StaffService
 
 T = TypeVar("T")
@@ -25,14 +29,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @contextmanager
-def service() -> Iterator[StaffService]:
-    """The staff service on the configured database (migrated first), closed afterwards."""
-    from core.clock import SystemClock
+def configured() -> Iterator[tuple[Settings, Engine]]:
+    """The settings and the configured database (migrated first), closed afterwards; a
+    malformed setting stops the command (exit status 2)."""
     from platebot.settings import SettingsError, load_settings
-    from platebot.staff_service import StaffService
     from store import migrate
     from store.db import create_engine
-    from store.uow import UnitOfWorkFactory
 
     try:
         settings = load_settings()
@@ -42,9 +44,33 @@ def service() -> Iterator[StaffService]:
     engine = create_engine(settings.database_url)
     try:
         migrate.upgrade(engine)
-        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
+        yield settings, engine
     finally:
         engine.dispose()
+
+
+def payment_provider_of(settings: Settings, engine: Engine) -> PaymentProvider:
+    """The configured payment provider (a refund goes back through it; it makes pay links)."""
+    from platebot.bootstrap import payment_provider
+    from store import migrate
+
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else migrate.secret_key(engine)
+    )
+    return payment_provider(settings, key)
+
+
+@contextmanager
+def service() -> Iterator[StaffService]:
+    """The staff service on the configured database (migrated first), closed afterwards."""
+    from core.clock import SystemClock
+    from platebot.staff_service import StaffService
+    from store.uow import UnitOfWorkFactory
+
+    with configured() as (_, engine):
+        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
 
 
 @contextmanager

@@ -108,8 +108,11 @@ def test_staff_review_reservations_on_the_command_line(app: App, db: Engine) -> 
     assert code == 0 and [r["id"] for r in json.loads(out)] == [first, second]
     code, _, err = run("list", "--state", "nonsense")
     assert code == 2 and "pending" in err
-    code, out, _ = run("approve", str(first), "--staff", "王芳", "--deposit", "3000")
+    code, out, _ = run(
+        "approve", str(first), "--staff", "王芳", "--deposit", "3000", "--starting-price", "20000"
+    )
     assert code == 0 and "state: approved" in out and "deposit: ¥3,000" in out
+    assert "starting_price: ¥20,000" in out
     code, _, err = run("approve", str(first), "--staff", "王芳")
     assert code == 1 and "only pending ones can be reviewed" in err
     code, _, err = run("reject", str(second), "--staff", "王芳", "--reason", " ")
