@@ -220,6 +220,14 @@ class LotWithdrawn(Event):
 
 
 @dataclass(frozen=True)
+class PeriodPublished(Event):
+    """A new period: what waits for one (a paid reservation) can join it."""
+
+    period_id: int
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class PeriodCancelled(Event):
     """Deposits of ``paid_signup_ids`` are to be refunded, orders of ``unpaid_signup_ids``
     cancelled; every one of their bidders told."""
@@ -312,6 +320,7 @@ def publish_period(
     )
     period.validate(now)
     uow.auctions.add_period(period)
+    uow.record(PeriodPublished(period_id=stored_id(period.id), published_at=now))
     return period
 
 

@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.reservation_ports import ReservationRepository
 from core.room_ports import RoomRepository
 from core.sale_ports import SaleRepository
 from core.settlement_ports import SettlementRepository
@@ -170,6 +171,8 @@ class UnitOfWork(Protocol):
     # plates for sale (core.sale_ports)
     @property
     def sales(self) -> SaleRepository: ...
+    @property
+    def reservations(self) -> ReservationRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

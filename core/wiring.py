@@ -35,6 +35,7 @@ def wire_core() -> Wiring:
         lapses,
         order_notices,
         payments,
+        reservations,
         sale,
         selection,
         settlement,
@@ -53,6 +54,7 @@ def wire_core() -> Wiring:
         auction_room,
         settlement,
         sale,
+        reservations,
     )
     for module in modules:
         module.wire(wiring)

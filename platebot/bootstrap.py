@@ -16,6 +16,7 @@ from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
+from core.reservations import ReservationRefunds
 from core.settlement import refund_due_deposits
 from core.timers import Timers
 from core.wiring import wire_core
@@ -29,6 +30,7 @@ from dialogs.flows.orders import OrdersFlow
 from dialogs.flows.practice_auction import PracticeAuctionFlow
 from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
+from dialogs.flows.reserve import ReserveFlow
 from dialogs.flows.sale import SaleFlow
 from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
@@ -57,6 +59,7 @@ def all_flows() -> tuple[Flow, ...]:
         OrdersFlow(),
         AuctionFlow(),
         PracticeAuctionFlow(),
+        ReserveFlow(),
     )
 
 
@@ -187,6 +190,7 @@ def build_app(
             *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
             *timer_lanes(uow, clock, payments),  # "timers", "timers:auctions", …
             ("housekeeping", Housekeeping(db, clock).run_once),
+            ("reservation refunds", ReservationRefunds(uow, clock, payments).run_once),
         ],
         # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event
         # loop. SQLite takes one writer at a time: one thread, and turns queue in order rather

@@ -24,6 +24,7 @@ from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
 from platebot.staff_auctions import StaffAuctions
 from platebot.staff_orders import StaffOrders
+from platebot.staff_reservations import StaffReservations
 from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
@@ -38,6 +39,7 @@ from web.staff import mount as mount_staff
 from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_auctions import router as staff_auctions_router
 from web.staff_orders import router as staff_orders_router
+from web.staff_reservations import router as staff_reservations_router
 from web.staff_sale import router as staff_sale_router
 from web.workers import JobThread, Workers
 
@@ -91,6 +93,8 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 def _mount_staff(api: FastAPI, app: App) -> None:
     """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders and auctions included
     (web/staff_orders.py, web/staff_auctions.py)"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders (web/staff_orders.py) and reservations
+    (web/staff_reservations.py) included"""
     token = app.settings.staff_token
     mount_staff(
         api,
@@ -101,6 +105,9 @@ def _mount_staff(api: FastAPI, app: App) -> None:
             staff_sale_router(StaffSale(app.uow, app.clock)),
             staff_auctions_router(StaffAuctions(app.uow, app.clock, app.payments)),
             staff_auction_results_router(app.uow),
+            staff_reservations_router(
+                StaffReservations(app.uow, app.clock, app.payments, app.settings.order_minutes)
+            ),
         ],
     )
 

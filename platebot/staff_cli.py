@@ -15,6 +15,7 @@ import typer
 
 from platebot.staff_cli_auctions import auction_app
 from platebot.staff_cli_orders import order_app
+from platebot.staff_cli_reservations import reservation_app
 from platebot.staff_cli_sale import report_app, sale_app
 from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
 from platebot.staff_info_cli import announce_app, contact_app, guide_app
@@ -43,6 +44,7 @@ for sub, name in (
     (sale_app, "sale"),
     (report_app, "report"),
     (auction_app, "auction"),
+    (reservation_app, "reservation"),
 ):
     staff_app.add_typer(sub, name=name)
 

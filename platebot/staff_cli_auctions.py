@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from platebot.staff_cli_orders import _fen
+from platebot.staff_cli_orders import fen_of
 from platebot.staff_cli_support import JsonOption, err, refusals, show, with_payments
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ def period_publish(
     """Publish an auction period: signup window, start, deposit, increments, countdowns."""
     opens, closes, start = _time(signup_opens), _time(signup_closes), _time(starts)
     settings = {
-        "deposit_fen": None if deposit is None else _fen(deposit),
-        "increments_fen": None if not increment else [_fen(value) for value in increment],
+        "deposit_fen": None if deposit is None else fen_of(deposit),
+        "increments_fen": None if not increment else [fen_of(value) for value in increment],
         "opening_countdown_s": opening_countdown,
         "bid_countdown_s": bid_countdown,
         "balance_working_days": balance_days,
@@ -125,7 +125,7 @@ def lot_add(
 
     with refusals():
         plate_kind = parse_kind(kind)
-    fen = _fen(price)
+    fen = fen_of(price)
     show(
         _run(
             lambda s: s.add_lot(

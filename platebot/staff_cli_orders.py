@@ -39,7 +39,7 @@ def _run(action: Callable[[StaffOrders], T]) -> T:
         return action(orders)
 
 
-def _fen(yuan: str) -> int:
+def fen_of(yuan: str) -> int:
     """``5000`` or ``5000.50`` yuan in fen; anything else stops the command."""
     try:
         value = Decimal(yuan) * 100
@@ -109,5 +109,5 @@ def order_refund(
     ] = None,
 ) -> None:
     """Refund a paid order, whole or in part (gateway payments go back through the gateway)."""
-    fen = None if amount is None else _fen(amount)
+    fen = None if amount is None else fen_of(amount)
     show(_run(lambda o: o.refund(order_id, staff=staff, amount=fen, receipt=receipt)))

@@ -14,8 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from core.clock import Clock
     from core.payments import PaymentProvider
+    from platebot.settings import Settings
     from platebot.staff_service import StaffService
     from store.uow import UnitOfWorkFactory
 
@@ -28,24 +31,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @contextmanager
-def service() -> Iterator[StaffService]:
-    """The staff service on the configured database (migrated first), closed afterwards."""
-    from platebot.staff_service import StaffService
-
-    with with_payments() as (uow, clock, _provider):
-        yield StaffService(uow, clock)
-
-
-@contextmanager
-def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]]:
-    """The configured database (migrated first), the clock and the configured payment provider
-    (refunds of gateway payments go back through it), closed afterwards."""
-    from core.clock import SystemClock
-    from platebot.bootstrap import payment_provider
+def configured() -> Iterator[tuple[Settings, Engine]]:
+    """The settings and the configured database (migrated first), closed afterwards; a
+    malformed setting stops the command (exit status 2)."""
     from platebot.settings import SettingsError, load_settings
     from store import migrate
     from store.db import create_engine
-    from store.uow import UnitOfWorkFactory
 
     try:
         settings = load_settings()
@@ -55,14 +46,44 @@ def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]
     engine = create_engine(settings.database_url)
     try:
         migrate.upgrade(engine)
-        key = (
-            settings.secret_key.get_secret_value().encode()
-            if settings.secret_key is not None
-            else migrate.secret_key(engine)
-        )
-        yield UnitOfWorkFactory(engine), SystemClock(), payment_provider(settings, key)
+        yield settings, engine
     finally:
         engine.dispose()
+
+
+def payment_provider_of(settings: Settings, engine: Engine) -> PaymentProvider:
+    """The configured payment provider (a refund goes back through it; it makes pay links)."""
+    from platebot.bootstrap import payment_provider
+    from store import migrate
+
+    key = (
+        settings.secret_key.get_secret_value().encode()
+        if settings.secret_key is not None
+        else migrate.secret_key(engine)
+    )
+    return payment_provider(settings, key)
+
+
+@contextmanager
+def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]]:
+    """The configured database (migrated first), the clock and the configured payment provider
+    (refunds of gateway payments go back through it), closed afterwards."""
+    from core.clock import SystemClock
+    from store.uow import UnitOfWorkFactory
+
+    with configured() as (settings, engine):
+        yield UnitOfWorkFactory(engine), SystemClock(), payment_provider_of(settings, engine)
+
+
+@contextmanager
+def service() -> Iterator[StaffService]:
+    """The staff service on the configured database (migrated first), closed afterwards."""
+    from core.clock import SystemClock
+    from platebot.staff_service import StaffService
+    from store.uow import UnitOfWorkFactory
+
+    with configured() as (_, engine):
+        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
 
 
 @contextmanager

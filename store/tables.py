@@ -190,6 +190,7 @@ def map_entities() -> None:
     importlib.import_module("store.preselection_tables").map_preselection_entities(mapper_registry)
     importlib.import_module("store.order_tables").map_order_entities(mapper_registry)
     importlib.import_module("store.sale_tables").map_sale_entities(mapper_registry)
+    importlib.import_module("store.reservation_tables").map_reservation_entities(mapper_registry)
     _mapped = True
 
 
@@ -199,6 +200,7 @@ from store import (  # noqa: E402
     health,  # noqa: F401 - what /healthz writes
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
+    reservation_tables,  # noqa: F401 - plate reservations
     room_tables,  # noqa: F401 - who is in an auction room
     sale_tables,  # noqa: F401 - plates for sale
     settlement_tables,  # noqa: F401 - auction settlement: balances, deposit refunds

@@ -31,6 +31,7 @@ from store.repositories import (
     SqlInboundLog,
     SqlOutboxRepository,
 )
+from store.reservation_repository import SqlReservationRepository
 from store.room_repository import SqlRoomRepository
 from store.sale_repository import SqlSaleRepository
 from store.settlement_repository import SqlSettlementRepository
@@ -166,6 +167,7 @@ class SqlUnitOfWork:
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
     sales = _Repository(lambda scope: SqlSaleRepository(scope.session))
+    reservations = _Repository(lambda scope: SqlReservationRepository(scope.session))
 
 
 class KeptConnection:

@@ -42,9 +42,11 @@ PREFIX = "/staff/api"
 
 NOT_FOUND = frozenset(
     {"office.unknown", "preselection.not_found", "account.unknown", "info.not_found"}
+    | {"reservation.unknown"}
 )
 CONFLICT = frozenset(
     {"office.exists", "preselection.not_open", "preselection.lapsed", "blacklist.none"}
+    | {"reservation.not_pending"}
 )
 
 AUTH_REQUIRED = (

@@ -5,7 +5,9 @@ Each area keeps its texts in a pair of modules, ``<area>_zh.py`` and ``<area>_en
 both languages have the same keys and placeholders.
 
 A word that depends on a number takes its form by the language's CLDR plural rules (Babel's):
-``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left".
+``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left". An amount
+in fen written ``{amount:yuan}`` is shown as users read money, ``¥5,000`` (so a notice written in
+core carries the number, and the catalog its form).
 
 A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the console, where
 every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
@@ -25,6 +27,7 @@ from typing import Any
 from babel import Locale
 
 from core.accounts import Language
+from dialogs.money import format_yuan
 from dialogs.replies import Text
 
 
@@ -51,6 +54,7 @@ CATALOGS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 
 _LOCALES = {Language.ZH: Locale.parse("zh_CN"), Language.EN: Locale.parse("en")}
 _PLURAL = ":plural:"
+_YUAN = ":yuan}"
 
 
 class _PluralFormatter(string.Formatter):
@@ -60,6 +64,8 @@ class _PluralFormatter(string.Formatter):
         self.locale = locale
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "yuan":
+            return format_yuan(int(value))
         if not format_spec.startswith("plural:"):
             return str(super().format_field(value, format_spec))
         forms = dict(form.split("=", 1) for form in format_spec[len("plural:") :].split(";"))
@@ -89,6 +95,6 @@ def render_text(text: Text, language: Language, channel: str | None = None) -> s
         else:
             params[name] = value
     template = look_up(text.key)
-    if _PLURAL in template:
+    if _PLURAL in template or _YUAN in template:
         return _FORMATTERS[language].vformat(template, (), params)
     return template.format(**params)

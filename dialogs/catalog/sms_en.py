@@ -23,4 +23,5 @@ MESSAGES: dict[str, str] = {
         "Pre-selected: {plate}, valid to the end of {date} ({weekday}). Confirm at {name}, {address}, "
         "with ID, certificate, invoice, insurance."
     ),
+    "sms/reservation.sent": "Reservation sent: {plate}. Staff will review it and tell you.",
 }

@@ -23,4 +23,5 @@ MESSAGES: dict[str, str] = {
         "预选成功：{plate}，{date}（{weekday}）24时前有效，请到{name}（{address}）确认，带身份证明、合格证、发票、"
         "交强险保单，逾期作废且2年内不能网上选号。"
     ),
+    "sms/reservation.sent": "已提交：{plate}，管理员审核后通知您。",
 }

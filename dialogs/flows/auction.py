@@ -128,6 +128,7 @@ class AuctionFlow(BaseFlow):
             {"trigger": "code", "source": S.CODE, "dest": S.ROOM, "before": self.enter_room},
             {"trigger": "home", "source": anywhere, "dest": S.HOME},
             {"trigger": "menu", "source": anywhere, "dest": None, "before": self.to_menu},
+            {"trigger": "practice", "source": S.HOME, "dest": None, "before": self.to_practice},
             *auction_room.transitions(),
         ]
 
@@ -176,6 +177,10 @@ class AuctionFlow(BaseFlow):
 
     def to_menu(self, event: EventData) -> None:
         turn_of(event).go("menu")
+
+    def to_practice(self, event: EventData) -> None:
+        """The practice auction (its own flow): nothing of it is saved."""
+        turn_of(event).go("practice_auction")
 
     def take_period(self, event: EventData) -> None:
         turn_of(event).data["period"] = int(str(event.kwargs["arg"]))
@@ -327,6 +332,7 @@ def _home(turn: Turn) -> Reply:
         choices.append(Choice("results", Text("auction.results")))
     if turn.registered:
         choices.append(Choice("history", Text("auction.history")))
+    choices.append(Choice("practice", Text("menu.practice_auction")))
     choices.append(MENU_CHOICE)
     lines.append(Text("auction.pick"))
     return Reply(lines=tuple(lines), choices=tuple(choices))

@@ -35,12 +35,7 @@ class MenuFlow(BaseFlow):
             {"trigger": "buy", "source": State.MENU, "dest": None, "before": self.open_sale},
             {"trigger": "orders", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "auction", "source": State.MENU, "dest": None, "before": self.open_flow},
-            {
-                "trigger": "practice_auction",
-                "source": State.MENU,
-                "dest": None,
-                "before": self.open_flow,
-            },
+            {"trigger": "reserve", "source": State.MENU, "dest": None, "before": self.open_flow},
             {"trigger": "lang", "source": State.MENU, "dest": None, "before": self.toggle_language},
             {"trigger": "help", "source": State.MENU, "dest": None, "before": self.show_help},
         ]
@@ -56,12 +51,14 @@ class MenuFlow(BaseFlow):
             Choice("preselect", Text("menu.preselect")),
             Choice("info", Text("menu.info")),
             account,
+            # The journeys added later come after these, so that no number users know moves
+            # (SMS users reply with numbers).
             Choice("buy", Text("menu.buy")),
-            Choice("orders", Text("menu.orders")),
             Choice("auction", Text("menu.auction")),
+            Choice("reserve", Text("menu.reserve")),
+            Choice("orders", Text("menu.orders")),
             Choice("lang", Text("lang.other")),
             Choice("help", Text("menu.help")),
-            Choice("practice_auction", Text("menu.practice_auction")),  # last: no number moves
         ]
         return Reply(lines=(Text("menu.title"),), choices=tuple(choices))
 
@@ -70,8 +67,8 @@ class MenuFlow(BaseFlow):
         turn_of(event).go("register")
 
     def open_flow(self, event: EventData) -> None:
-        """The flow named like the choice: pre-selection, information, my orders, auctions,
-        the practice auction."""
+        """The flow named like the choice: pre-selection, information, auctions, reservations,
+        my orders."""
         turn_of(event).go(event.event.name)
 
     def open_sale(self, event: EventData) -> None:

@@ -52,7 +52,8 @@ def test_a_practice_auction_is_won_by_outlasting_the_rival_and_nothing_is_saved(
     say = SAY[lang]
     chat = start(app, renderer, lang)
     before = snapshot(app, skip={"conversations", "inbound_messages", "sms_replies"})
-    chat.pick("practice_auction")
+    chat.pick("auction")
+    chat.pick("practice")
     screens = [chat.reply]
     assert say["banner"] in chat.text and "¥10,000" in chat.text and "60" in chat.text
     clock.advance(2 * SECONDS)
@@ -92,7 +93,8 @@ def test_the_rival_opens_and_wins_a_practice_lot_left_alone(
 ) -> None:
     say = SAY[lang]
     chat = start(app, renderer, lang)
-    chat.pick("practice_auction")
+    chat.pick("auction")
+    chat.pick("practice")
     clock.advance(10 * SECONDS)
     chat.pick("refresh")
     assert "88****17" in chat.text and "¥10,000" in chat.text, "the rival's opening bid"
@@ -109,7 +111,8 @@ def test_a_bid_typed_as_the_sms_command_counts_and_one_after_the_close_does_not(
 ) -> None:
     say = SAY[lang]
     chat = start(app, renderer, lang)
-    chat.pick("practice_auction")
+    chat.pick("auction")
+    chat.pick("practice")
     chat.say("B 2000" if lang == "en" else "出价 2000")
     assert say["accepted"].format(amount="¥12,000") in chat.text
     assert say["rival_bid"].format(amount="¥13,000") in chat.text
