@@ -24,6 +24,7 @@ def wire_core() -> Wiring:
     """Every core module's handlers and timer steps, registered once."""
     from core import (  # noqa: PLC0415 - they import this module
         bidding,
+        broadcasts,
         lapses,
         payments,
         selection,
@@ -31,6 +32,6 @@ def wire_core() -> Wiring:
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding):
+    for module in (verification, selection, lapses, payments, bidding, broadcasts):
         module.wire(wiring)
     return wiring

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from core.events import Event, EventBus
 from core.wiring import wire_core
 from store.auction_repository import SqlAuctionRepository
+from store.broadcast_repository import SqlBroadcastRepository
 from store.order_repositories import SqlOrderRepository, SqlPaymentCallbackRepository
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
@@ -160,6 +161,7 @@ class SqlUnitOfWork:
     auctions = _Repository(SqlAuctionRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
+    broadcasts = _Repository(SqlBroadcastRepository)
 
 
 class KeptConnection:
