@@ -52,6 +52,7 @@ from core.broadcast_ports import (
 )
 from core.clock import OFFICE_TZ
 from core.errors import InvalidPhone
+from core.info import Announcement
 from core.outbox import Channel, OutboxMessage, Priority, message
 from core.phone import normalise_phone
 from core.ports import UnitOfWork
@@ -233,10 +234,40 @@ def send(
     return broadcast
 
 
-def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
-    """Write every recipient's row; returns how many were written."""
+def of_announcement(
+    uow: UnitOfWork,
+    announcement: Announcement,
+    *,
+    audience: Audience,
+    channels: Channels,
+    created_by: str,
+    now: datetime,
+) -> Broadcast:
+    """An announcement just published, sent now as a broadcast (in the same transaction): its
+    title and text, in English where it has an English title, else in Chinese to everyone."""
+    zh = f"{announcement.title}\n{announcement.body}"
+    en = f"{announcement.title_en}\n{announcement.body_en}" if announcement.title_en else zh
+    broadcast = compose(
+        uow,
+        text_zh=zh,
+        text_en=en,
+        audience=audience,
+        channels=channels,
+        created_by=created_by,
+        now=now,
+    )
+    return send(uow, _id(broadcast), now=now)
+
+
+def _id(broadcast: Broadcast) -> int:
     if broadcast.id is None:  # pragma: no cover - a broadcast is kept before it is sent
         raise BroadcastNotFound(id=0)
+    return broadcast.id
+
+
+def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
+    """Write every recipient's row; returns how many were written."""
+    broadcast_id = _id(broadcast)
     found, _unreachable = deliveries(
         uow.broadcasts.recipients(broadcast.audience), broadcast.channels
     )
@@ -245,7 +276,7 @@ def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
     texts = {language: broadcast.text(language) for language in Language}
     written = 0
     for start in range(0, len(found), BATCH):
-        rows = [_row(broadcast.id, d, texts, now) for d in found[start : start + BATCH]]
+        rows = [_row(broadcast_id, d, texts, now) for d in found[start : start + BATCH]]
         written += uow.broadcasts.enqueue(rows)
     return written
 

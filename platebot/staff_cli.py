@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from platebot.staff_cli_broadcasts import broadcast_app
 from platebot.staff_cli_orders import order_app
 from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
 from platebot.staff_info_cli import announce_app, contact_app, guide_app
@@ -38,6 +39,7 @@ for sub, name in (
     (contact_app, "contact"),
     (announce_app, "announcement"),
     (order_app, "order"),
+    (broadcast_app, "broadcast"),
 ):
     staff_app.add_typer(sub, name=name)
 
