@@ -132,12 +132,20 @@ def _audience(uow: UnitOfWork, audience: Audience) -> Audience:
 def phones_from_csv(text: str) -> tuple[str, ...]:
     """The phone numbers of a CSV (the first column; a header line is allowed), each once, in
     E.164. Lines that are not mobile numbers refuse the whole list, naming the first few."""
-    phones: list[str] = []
-    bad: list[int] = []
+    cells = []
     for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cell = row[0].strip() if row else ""
-        if not cell or (line == 1 and not any(ch.isdigit() for ch in cell)):
-            continue
+        if cell and not (line == 1 and not any(ch.isdigit() for ch in cell)):
+            cells.append((line, cell))
+    return phones_from(cells)
+
+
+def phones_from(cells: Iterable[tuple[int, str]]) -> tuple[str, ...]:
+    """The numbers of (line, text) pairs, each once, in E.164; lines that are not mobile
+    numbers refuse the whole list, naming the first few."""
+    phones: list[str] = []
+    bad: list[int] = []
+    for line, cell in cells:
         try:
             phones.append(normalise_phone(cell))
         except InvalidPhone:

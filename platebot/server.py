@@ -22,6 +22,7 @@ from bot.webhook import mount as mount_telegram
 from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.staff_orders import StaffOrders
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
@@ -33,6 +34,7 @@ from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
+from web.staff_broadcasts import router as staff_broadcasts_router
 from web.staff_orders import router as staff_orders_router
 from web.workers import JobThread, Workers
 
@@ -84,13 +86,16 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 
 
 def _mount_staff(api: FastAPI, app: App) -> None:
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders included (web/staff_orders.py)"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders and broadcasts included"""
     token = app.settings.staff_token
     mount_staff(
         api,
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
-        more=[staff_orders_router(StaffOrders(app.uow, app.clock, app.payments))],
+        more=[
+            staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
+            staff_broadcasts_router(StaffBroadcasts(app.uow, app.clock)),
+        ],
     )
 
 

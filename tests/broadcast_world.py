@@ -57,7 +57,7 @@ class BroadcastWorld:
     ) -> tuple[int, str]:
         """An account (its id and number), with a linked chat if ``chat`` is given."""
         self._people += 1
-        phone = f"+86139{self._people:08d}"
+        phone = self.phone(self._people)
         account = person(phone=phone, id_number=_id_number(self._people), region_code=region)
         account.language = language
         account_id = add_accounts(self.app, account)[0]
@@ -71,6 +71,11 @@ class BroadcastWorld:
         if opted_out:
             self.opt_out(phone)
         return account_id, phone
+
+    @staticmethod
+    def phone(n: int) -> str:
+        """The number of the ``n``-th person made."""
+        return f"+86139{n:08d}"
 
     def chat_seen(self, chat: str, *, blocked: bool = False) -> None:
         now = self.clock.now()
