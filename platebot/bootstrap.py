@@ -25,8 +25,10 @@ from dialogs.flows.preselect import PracticeFlow, PreselectFlow
 from dialogs.flows.register import RegisterFlow
 from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.threads import ThreadLane
 from sms.channel import STATUS_PATH
+from sms.render import broadcast_segments
 from sms.sender import SegmentPacer, TwilioSender, guard_opt_outs, twilio_client
 from store import migrate
 from store.db import create_engine
@@ -188,6 +190,9 @@ def install_telegram(app: App, *, polling: bool = False) -> TelegramChannel:
         clock=app.clock,
         turns=app.turns,
         polling=polling,
+        staff=StaffBroadcasts(
+            app.uow, app.clock, broadcast_segments
+        ),  # /broadcast, /broadcasts, /stats
     )
     app.telegram = channel
     app.on_start.append(channel.start)

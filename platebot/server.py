@@ -27,6 +27,7 @@ from platebot.staff_orders import StaffOrders
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
+from sms.render import broadcast_segments
 from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
 from store import health
@@ -94,7 +95,7 @@ def _mount_staff(api: FastAPI, app: App) -> None:
         token.get_secret_value() if token is not None else None,
         more=[
             staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
-            staff_broadcasts_router(StaffBroadcasts(app.uow, app.clock)),
+            staff_broadcasts_router(StaffBroadcasts(app.uow, app.clock, broadcast_segments)),
         ],
     )
 

@@ -1,6 +1,7 @@
 """Staff broadcasts (SPEC §10) as one service over ``core.broadcasts``: each method is one
 transaction and returns plain data. Shared by the staff CLI (``platebot staff broadcast …``), the
-staff HTTP API (``/staff/api/broadcasts``) and the Telegram staff commands."""
+staff HTTP API (``/staff/api/broadcasts``) and the Telegram staff commands. The SMS cost of a
+preview is counted by the function it is given (``sms.render.broadcast_segments``)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from core import broadcasts
-from core.accounts import Language
 from core.broadcast_ports import Audience, Broadcast, Channels
 from core.broadcasts import Preview, Progress
 from core.clock import Clock, format_local
 from core.ports import UnitOfWork
-from dialogs.catalog import render_text
-from dialogs.replies import Text
-from sms.segments import segment_count
 
 T = TypeVar("T")
-
-
-def sms_segments(text: str, language: Language) -> int:
-    """The segments one SMS of a broadcast costs: its text as the SMS channel renders it."""
-    return segment_count(render_text(Text(broadcasts.BODY_KEY, {"text": text}), language, "sms"))
 
 
 def broadcast_view(b: Broadcast) -> dict[str, Any]:
@@ -78,7 +70,7 @@ class StaffBroadcasts:
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
-        segments: broadcasts.SegmentCounter = sms_segments,
+        segments: broadcasts.SegmentCounter,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock

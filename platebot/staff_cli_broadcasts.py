@@ -36,9 +36,10 @@ CHANNELS = ("telegram-else-sms", "sms", "telegram")
 @contextmanager
 def _broadcasts() -> Iterator[StaffBroadcasts]:
     from platebot.staff_broadcasts import StaffBroadcasts
+    from sms.render import broadcast_segments
 
     with refusals(), service() as staff:
-        yield StaffBroadcasts(staff.uow_factory, staff.clock)
+        yield StaffBroadcasts(staff.uow_factory, staff.clock, broadcast_segments)
 
 
 def _run(action: Callable[[StaffBroadcasts], T]) -> T:

@@ -16,6 +16,7 @@ from core.outbox import Channel
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from platebot.staff_broadcasts import StaffBroadcasts
+from sms.render import broadcast_segments
 from store.sms_tables import sms_opt_outs
 from store.tables import outbox
 from store.telegram_tables import telegram_chats
@@ -43,7 +44,7 @@ class BroadcastWorld:
             db=self.db,
             upgrade=False,
         )
-        self.staff = StaffBroadcasts(self.app.uow, self.clock)
+        self.staff = StaffBroadcasts(self.app.uow, self.clock, broadcast_segments)
         self._people = 0
 
     def person(
