@@ -85,7 +85,12 @@ def default_senders(
     senders: dict[Channel, Sender] = {Channel.SMS: twilio_sender_from(settings) or LogSender()}
     if settings.telegram_token is not None and db is not None and clock is not None:
         bot = bot_for(token_of(settings), api_base(settings))
-        senders[Channel.TELEGRAM] = TelegramSender(bot, chats=TelegramChats(db), clock=clock)
+        senders[Channel.TELEGRAM] = TelegramSender(
+            bot,
+            chats=TelegramChats(db),
+            clock=clock,
+            rate=settings.telegram_messages_per_second,
+        )
     return senders
 
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     order_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="Minutes to pay an order before it expires."
     )
+    telegram_messages_per_second: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="Telegram messages sent a second overall (Telegram's broadcast limit is "
+        "about 30; a local Bot API stand-in takes more).",
+    )
     telegram_staff_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(),
         description="Telegram user ids allowed the staff commands (/broadcast, /broadcasts, "
