@@ -7,7 +7,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from core.accounts import Language
 from core.errors import DomainError
@@ -131,8 +131,7 @@ class Broadcast:
             raise BroadcastStateRefused(state=self.state.value)
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     """Someone in an audience, as the store reads them: their SMS number (an account's phone,
     or a listed number), their language, and their Telegram chat if one is linked."""
 
@@ -185,6 +184,19 @@ class DayCounts:
     bids: int  # accepted auction bids
 
 
+class Queued(NamedTuple):
+    """One recipient's outbox row of a broadcast: what differs from the broadcast's template row
+    (``BroadcastRepository.enqueue``). A plain tuple: a broadcast writes 100,000 of them."""
+
+    channel: Channel
+    recipient: str
+    account_id: int | None
+    language: Language
+    params: dict[str, Any]
+    dedupe_key: str
+    skipped: str | None  # settled at once as skipped, for this reason
+
+
 class BroadcastRepository(Protocol):
     def add(self, broadcast: Broadcast) -> None: ...
     def get(self, broadcast_id: int, *, lock: bool = False) -> Broadcast | None:
@@ -201,9 +213,10 @@ class BroadcastRepository(Protocol):
         ...
 
     def period_exists(self, period_id: int) -> bool: ...
-    def enqueue(self, rows: Sequence[OutboxMessage]) -> int:
-        """Write outbox rows in one statement, leaving out any whose dedupe key is taken;
-        returns how many were written."""
+    def enqueue(self, template: OutboxMessage, rows: Sequence[Queued]) -> int:
+        """Write one outbox row per ``rows``, each ``template`` with what the row changes, in
+        one statement; rows whose dedupe key is taken are left out. Returns how many were
+        written."""
         ...
 
     def hold(self, broadcast_id: int) -> int:

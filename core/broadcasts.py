@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from core.accounts import Language
 from core.broadcast_ports import (
@@ -46,6 +47,7 @@ from core.broadcast_ports import (
     DayCounts,
     NumbersInvalid,
     Outcome,
+    Queued,
     Recipient,
     SendTimePassed,
     Tally,
@@ -53,7 +55,7 @@ from core.broadcast_ports import (
 from core.clock import OFFICE_TZ
 from core.errors import InvalidPhone
 from core.info import Announcement
-from core.outbox import Channel, OutboxMessage, Priority, message
+from core.outbox import Channel, Priority, message
 from core.phone import normalise_phone
 from core.ports import UnitOfWork
 from core.regions import get_region
@@ -71,8 +73,7 @@ BODY_KEY = "broadcast.body"  # the catalog text a delivery shows: the text in it
 SegmentCounter = Callable[[str, Language], int]
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """Where one recipient's copy goes: ``skip`` says why it is not sent (opted out, blocked)."""
 
     channel: Channel
@@ -281,33 +282,35 @@ def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
     )
     broadcast.state = BroadcastState.SENDING
     broadcast.started_at = now
-    texts = {language: broadcast.text(language) for language in Language}
-    written = 0
-    for start in range(0, len(found), BATCH):
-        rows = [_row(broadcast_id, d, texts, now) for d in found[start : start + BATCH]]
-        written += uow.broadcasts.enqueue(rows)
-    return written
-
-
-def _row(
-    broadcast_id: int, d: Delivery, texts: dict[Language, str], now: datetime
-) -> OutboxMessage:
-    language = d.recipient.language
-    row = message(
-        channel=d.channel,
-        recipient=d.address,
+    params = {language: {"text": broadcast.text(language)} for language in Language}
+    template = message(
+        channel=Channel.SMS,
+        recipient="",
         key=BODY_KEY,
-        params={"text": texts[language]},
-        language=language,
+        params={},
+        language=Language.ZH,
         now=now,
-        dedupe_key=f"broadcast:{broadcast_id}:{d.channel}:{d.address}",
+        dedupe_key="",
         priority=Priority.BROADCAST,
-        account_id=d.recipient.account_id,
     )
-    row.broadcast_id = broadcast_id
-    if d.skip is not None:
-        row.skipped(d.skip)
-    return row
+    template.broadcast_id = broadcast_id
+    prefix = f"broadcast:{broadcast_id}:"
+    rows = [
+        Queued(
+            channel=d.channel,
+            recipient=d.address,
+            account_id=d.recipient.account_id,
+            language=d.recipient.language,
+            params=params[d.recipient.language],
+            dedupe_key=f"{prefix}{d.channel}:{d.address}",
+            skipped=d.skip,
+        )
+        for d in found
+    ]
+    return sum(
+        uow.broadcasts.enqueue(template, rows[start : start + BATCH])
+        for start in range(0, len(rows), BATCH)
+    )
 
 
 def start_due(uow: UnitOfWork, now: datetime, limit: int) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.accounts import Language
 from core.auctions import SignupState
@@ -28,6 +29,7 @@ from core.broadcast_ports import (
     BroadcastState,
     DayCounts,
     Outcome,
+    Queued,
     Recipient,
     Tally,
 )
@@ -56,11 +58,68 @@ def _opted_out(phone: Any) -> sa.Exists:
     return sa.exists().where(sms_opt_outs.c.phone == phone)
 
 
-def _insert_rows(dialect: Any) -> Any:
-    return dialect.insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+_INSERT_SQLITE = sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+# PostgreSQL: one INSERT … SELECT FROM unnest(arrays), the columns that differ from row to row
+# passed as one array each: a statement of a dozen parameters however many rows it writes
+# (an executemany, or a multi-row VALUES, costs the driver per row and per parameter).
+_VARYING = {
+    "channel": sa.Text,
+    "recipient": sa.Text,
+    "account_id": sa.Integer,
+    "language": sa.Text,
+    "dedupe_key": sa.Text,
+    "skipped": sa.Text,
+}
+_UNNESTED = (
+    sa.func.unnest(
+        *(sa.bindparam(f"a_{name}", type_=ARRAY(kind)) for name, kind in _VARYING.items())
+    )
+    .table_valued(*_VARYING)
+    .render_derived(name="r")
+)
 
 
-_INSERT = {False: _insert_rows(sqlite), True: _insert_rows(postgresql)}
+def _column_of(name: str) -> Any:
+    r = _UNNESTED.c
+    if name in ("channel", "recipient", "account_id", "language", "dedupe_key"):
+        return r[name]
+    if name == "params":
+        return sa.case(
+            (r.language == Language.EN.value, sa.bindparam("params_en", type_=sa.JSON)),
+            else_=sa.bindparam("params_zh", type_=sa.JSON),
+        )
+    if name == "status":
+        return sa.case(
+            (r.skipped.is_(None), sa.bindparam("t_status", type_=sa.Text)),
+            else_=OutboxStatus.SKIPPED.value,
+        )
+    if name == "last_error":
+        return r.skipped
+    return sa.bindparam(f"t_{name}", type_=_o[name].type)
+
+
+_INSERT_POSTGRESQL = (
+    postgresql.insert(outbox)
+    .from_select(_KEYS, sa.select(*(_column_of(name) for name in _KEYS)))
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+)
+
+
+def _enqueue_postgresql(
+    conn: sa.Connection, template: OutboxMessage, rows: Sequence[Queued]
+) -> int:
+    params: dict[str, Any] = {f"t_{name}": getattr(template, name) for name in _KEYS}
+    params["t_status"] = str(template.status)
+    by_language = {row.language: row.params for row in rows}
+    params["params_zh"] = by_language.get(Language.ZH, {})
+    params["params_en"] = by_language.get(Language.EN, {})
+    params["a_channel"] = [str(row.channel) for row in rows]
+    params["a_recipient"] = [row.recipient for row in rows]
+    params["a_account_id"] = [row.account_id for row in rows]
+    params["a_language"] = [str(row.language) for row in rows]
+    params["a_dedupe_key"] = [row.dedupe_key for row in rows]
+    params["a_skipped"] = [row.skipped for row in rows]
+    return max(conn.execute(_INSERT_POSTGRESQL, params).rowcount, 0)
 
 
 class SqlBroadcastRepository:
@@ -193,13 +252,27 @@ class SqlBroadcastRepository:
 
     # -- the deliveries ----------------------------------------------------------------------
 
-    def enqueue(self, rows: Sequence[OutboxMessage]) -> int:
+    def enqueue(self, template: OutboxMessage, rows: Sequence[Queued]) -> int:
         if not rows:
             return 0
-        values = [{name: getattr(row, name) for name in _KEYS} for row in rows]
         conn = self._conn
-        result = conn.execute(_INSERT[conn.dialect.name == "postgresql"], values)
-        return result.rowcount if result.rowcount >= 0 else len(rows)
+        if conn.dialect.name == "postgresql":
+            return _enqueue_postgresql(conn, template, rows)
+        base = {name: getattr(template, name) for name in _KEYS}
+        skipped = {"status": OutboxStatus.SKIPPED}
+        values = []
+        for row in rows:
+            value = dict(base)
+            value["channel"] = row.channel
+            value["recipient"] = row.recipient
+            value["account_id"] = row.account_id
+            value["language"] = row.language
+            value["params"] = row.params
+            value["dedupe_key"] = row.dedupe_key
+            if row.skipped is not None:
+                value.update(skipped, last_error=row.skipped)
+            values.append(value)
+        return max(conn.execute(_INSERT_SQLITE, values).rowcount, 0)
 
     def _waiting(self, broadcast_id: int) -> sa.Update:
         return sa.update(outbox).where(
