@@ -20,10 +20,12 @@ from telegram.ext import Application
 
 from bot.handlers import Context, Handlers
 from bot.render import commands
+from bot.staff import StaffCommands
 from core.accounts import Language
 from core.clock import Clock
 from dialogs.engine import Engine
 from platebot.settings import Settings, SettingsError
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.threads import ThreadLane
 from store.telegram_tables import TelegramChats
 
@@ -46,6 +48,7 @@ class TelegramChannel:
         clock: Clock,
         turns: ThreadLane,
         polling: bool = False,
+        staff: StaffBroadcasts | None = None,
     ) -> None:
         self.polling = polling
         secret = settings.telegram_secret
@@ -66,6 +69,9 @@ class TelegramChannel:
         self.application = builder.build()
         self.handlers = Handlers(dialogs, chats, clock, turns=turns)
         self.application.add_handlers(self.handlers.all())
+        if staff is not None:  # staff commands first, in a group of their own (SPEC §10)
+            commands = StaffCommands(staff, settings.telegram_staff_ids, turns=turns)
+            self.application.add_handlers(commands.all(), group=-1)
         self.application.add_error_handler(self._on_error)
         self._handled: dict[int, bool] = {}
 

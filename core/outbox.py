@@ -115,6 +115,7 @@ class OutboxMessage:
     provider_id: str | None = None
     sending_since: datetime | None = None
     in_doubt: bool = False
+    broadcast_id: int | None = None  # the staff broadcast it is one delivery of
     id: int | None = None
 
     @property

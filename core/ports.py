@@ -9,6 +9,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from core.accounts import Account, Language
 from core.auction_ports import AuctionRepository
+from core.broadcast_ports import BroadcastRepository
 from core.events import Event
 from core.notices import ContactPoint
 from core.order_ports import OrderRepository, PaymentCallbackRepository
@@ -173,6 +174,8 @@ class UnitOfWork(Protocol):
     def sales(self) -> SaleRepository: ...
     @property
     def reservations(self) -> ReservationRepository: ...
+    @property
+    def broadcasts(self) -> BroadcastRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

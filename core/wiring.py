@@ -32,6 +32,7 @@ def wire_core() -> Wiring:
         auction_room,
         auction_signup,
         bidding,
+        broadcasts,
         lapses,
         order_notices,
         payments,
@@ -55,6 +56,7 @@ def wire_core() -> Wiring:
         settlement,
         sale,
         reservations,
+        broadcasts,
     )
     for module in modules:
         module.wire(wiring)

@@ -34,8 +34,10 @@ from dialogs.flows.reserve import ReserveFlow
 from dialogs.flows.sale import SaleFlow
 from platebot.dispatcher import Dispatcher, LogSender
 from platebot.settings import Settings
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.threads import ThreadLane
 from sms.channel import STATUS_PATH
+from sms.render import broadcast_segments
 from sms.sender import SegmentPacer, TwilioSender, guard_opt_outs, twilio_client
 from store import migrate
 from store.db import create_engine
@@ -97,7 +99,12 @@ def default_senders(
     senders: dict[Channel, Sender] = {Channel.SMS: twilio_sender_from(settings) or LogSender()}
     if settings.telegram_token is not None and db is not None and clock is not None:
         bot = bot_for(token_of(settings), api_base(settings))
-        senders[Channel.TELEGRAM] = TelegramSender(bot, chats=TelegramChats(db), clock=clock)
+        senders[Channel.TELEGRAM] = TelegramSender(
+            bot,
+            chats=TelegramChats(db),
+            clock=clock,
+            rate=settings.telegram_messages_per_second,
+        )
     return senders
 
 
@@ -213,6 +220,9 @@ def install_telegram(app: App, *, polling: bool = False) -> TelegramChannel:
         clock=app.clock,
         turns=app.turns,
         polling=polling,
+        staff=StaffBroadcasts(
+            app.uow, app.clock, broadcast_segments
+        ),  # /broadcast, /broadcasts, /stats
     )
     app.telegram = channel
     app.on_start.append(channel.start)

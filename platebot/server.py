@@ -23,12 +23,14 @@ from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
 from platebot.staff_auctions import StaffAuctions
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.staff_orders import StaffOrders
 from platebot.staff_reservations import StaffReservations
 from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
 from platebot.turn_process import InThreads, ServiceLane, TurnProcess
 from sms.channel import SmsChannel
+from sms.render import broadcast_segments
 from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
 from store import health
@@ -38,6 +40,7 @@ from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
 from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_auctions import router as staff_auctions_router
+from web.staff_broadcasts import router as staff_broadcasts_router
 from web.staff_orders import router as staff_orders_router
 from web.staff_reservations import router as staff_reservations_router
 from web.staff_sale import router as staff_sale_router
@@ -91,10 +94,8 @@ def _mount_sms(api: FastAPI, app: App) -> None:
 
 
 def _mount_staff(api: FastAPI, app: App) -> None:
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders and auctions included
-    (web/staff_orders.py, web/staff_auctions.py)"""
-    """/staff/api/… (with PLATEBOT_STAFF_TOKEN), orders (web/staff_orders.py) and reservations
-    (web/staff_reservations.py) included"""
+    """/staff/api/… (with PLATEBOT_STAFF_TOKEN): the staff service's routes and those of orders,
+    the sale, auctions and their results, reservations and broadcasts (web/staff_*.py)."""
     token = app.settings.staff_token
     mount_staff(
         api,
@@ -108,6 +109,7 @@ def _mount_staff(api: FastAPI, app: App) -> None:
             staff_reservations_router(
                 StaffReservations(app.uow, app.clock, app.payments, app.settings.order_minutes)
             ),
+            staff_broadcasts_router(StaffBroadcasts(app.uow, app.clock, broadcast_segments)),
         ],
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AnyHttpUrl,
@@ -12,7 +12,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -64,12 +64,31 @@ class Settings(BaseSettings):
     order_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="Minutes to pay an order before it expires."
     )
+    telegram_messages_per_second: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="Telegram messages sent a second overall (Telegram's broadcast limit is "
+        "about 30; a local Bot API stand-in takes more).",
+    )
+    telegram_staff_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        description="Telegram user ids allowed the staff commands (/broadcast, /broadcasts, "
+        "/stats), separated by commas; unset: nobody.",
+    )
     turn_process: bool | None = Field(
         default=None,
         description="A SQLite file: run the SMS dialog turns and the background jobs in a child "
         "process of the HTTP server (unset: on under `platebot serve`, off where the app is "
         "built in-process).",
     )
+
+    @field_validator("telegram_staff_ids", mode="before")
+    @classmethod
+    def _staff_ids(cls, value: object) -> object:
+        if isinstance(value, str):  # "123, 456" as the variable is written
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @field_validator("database_url")
     @classmethod

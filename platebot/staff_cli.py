@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from platebot.staff_cli_auctions import auction_app
+from platebot.staff_cli_broadcasts import broadcast_app
 from platebot.staff_cli_orders import order_app
 from platebot.staff_cli_reservations import reservation_app
 from platebot.staff_cli_sale import report_app, sale_app
@@ -45,6 +46,7 @@ for sub, name in (
     (report_app, "report"),
     (auction_app, "auction"),
     (reservation_app, "reservation"),
+    (broadcast_app, "broadcast"),
 ):
     staff_app.add_typer(sub, name=name)
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from platebot.staff_cli_broadcasts import audience_of, channels_of
 from platebot.staff_cli_support import JsonOption, out, run, show
 
 guide_app = typer.Typer(help="Guides users read in the dialog.", no_args_is_help=True)
@@ -74,9 +75,27 @@ def announcement_add(
     body: BodyOption,
     title_en: TitleEnOption = "",
     body_en: BodyEnOption = "",
+    broadcast: Annotated[
+        str | None,
+        typer.Option(
+            help="Also send it now as a broadcast to: everyone, region, bidders or "
+            "unfinished-orders (see `platebot staff broadcast compose`)."
+        ),
+    ] = None,
+    region: Annotated[str | None, typer.Option(help="--broadcast region: the region.")] = None,
+    period: Annotated[int | None, typer.Option(help="--broadcast bidders: the period.")] = None,
+    channels: Annotated[
+        str, typer.Option(help="--broadcast: telegram-else-sms, sms or telegram.")
+    ] = "telegram-else-sms",
+    by: Annotated[str, typer.Option("--by", help="Your name (kept with a broadcast).")] = "staff",
 ) -> None:
-    """Publish an announcement now."""
-    show(run(lambda s: s.announce(title=title, body=body, title_en=title_en, body_en=body_en)))
+    """Publish an announcement now (and send it as a broadcast with --broadcast)."""
+    target = None
+    if broadcast is not None:
+        chosen = audience_of(broadcast, region=region, period=period, numbers=None)
+        target = (chosen, channels_of(channels), by)
+    values = {"title": title, "body": body, "title_en": title_en, "body_en": body_en}
+    show(run(lambda s: s.announce(broadcast=target, **values)))
 
 
 @announce_app.command("withdraw")

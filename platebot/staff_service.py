@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from core import counter, info, office_admin, pools
+from core import broadcasts, counter, info, office_admin, pools
 from core.accounts import Language
+from core.broadcast_ports import Audience, Channels
 from core.clock import OFFICE_TZ, Clock, format_local
 from core.info import Announcement, Contact, Guide
 from core.masking import mask_phone
@@ -221,8 +222,25 @@ class StaffService:
     def add_contact(self, **values: Any) -> dict[str, Any]:
         return info_view(self._do(lambda uow: info.add_contact(uow, **values)))
 
-    def announce(self, **values: Any) -> dict[str, Any]:
-        return info_view(self._do(lambda uow: info.announce(uow, now=self.clock.now(), **values)))
+    def announce(
+        self, *, broadcast: tuple[Audience, Channels, str] | None = None, **values: Any
+    ) -> dict[str, Any]:
+        """Publish an announcement; with ``broadcast`` (audience, channels, staff name) it is
+        also sent as a broadcast now, in the same transaction (``broadcast_id`` in the view)."""
+
+        def announced(uow: UnitOfWork) -> dict[str, Any]:
+            now = self.clock.now()
+            item = info.announce(uow, now=now, **values)
+            view = info_view(item)
+            if broadcast is not None:
+                audience, channels, by = broadcast
+                sent = broadcasts.of_announcement(
+                    uow, item, audience=audience, channels=channels, created_by=by, now=now
+                )
+                view["broadcast_id"] = sent.id
+            return view
+
+        return self._do(announced)
 
     def change_item(self, kind: str, item_id: int, **values: Any) -> dict[str, Any]:
         return info_view(self._do(lambda uow: info.change(uow, kind, item_id, **values)))

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.accounts import Language
+from core.broadcasts import BODY_KEY
 from dialogs.catalog import render_text
 from dialogs.replies import Reply, Text
-from sms.segments import fits
+from sms.segments import fits, segment_count
 
 CHANNEL = "sms"
 
@@ -146,3 +148,9 @@ def _cut(sentence: str, budget: int, more: str) -> list[str]:
         pieces.append(rest[:size])
         rest = rest[size:]
     return pieces
+
+
+def broadcast_segments(text: str, language: Language) -> int:
+    """The segments one SMS of a staff broadcast costs: its text as the SMS channel renders it
+    (``core.broadcasts.SegmentCounter``)."""
+    return segment_count(render_text(Text(BODY_KEY, {"text": text}), language, "sms"))

@@ -84,6 +84,7 @@ outbox = sa.Table(
     sa.Column("in_doubt", sa.Boolean, nullable=False, default=False),
     sa.Column("last_error", sa.String(500)),
     sa.Column("provider_id", sa.String(64)),
+    sa.Column("broadcast_id", sa.Integer),
     sa.UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
     sa.Index("ix_outbox_status_due", "status", "due_at"),
     # The dispatcher's claim walks this in order (a channel's open rows, most urgent first), so
@@ -105,6 +106,14 @@ outbox = sa.Table(
         "live_key",
         sqlite_where=sa.text("live_key IS NOT NULL"),
         postgresql_where=sa.text("live_key IS NOT NULL"),
+    ),
+    # A staff broadcast's deliveries, by outcome (progress, pause, the report).
+    sa.Index(
+        "ix_outbox_broadcast",
+        "broadcast_id",
+        "status",
+        sqlite_where=sa.text("broadcast_id IS NOT NULL"),
+        postgresql_where=sa.text("broadcast_id IS NOT NULL"),
     ),
 )
 
@@ -191,12 +200,14 @@ def map_entities() -> None:
     importlib.import_module("store.order_tables").map_order_entities(mapper_registry)
     importlib.import_module("store.sale_tables").map_sale_entities(mapper_registry)
     importlib.import_module("store.reservation_tables").map_reservation_entities(mapper_registry)
+    importlib.import_module("store.broadcast_tables").map_broadcast_entities(mapper_registry)
     _mapped = True
 
 
 # Each area's tables, imported last so that ``metadata`` is complete.
 from store import (  # noqa: E402
     auction_tables,  # noqa: F401 - auctions
+    broadcast_tables,  # noqa: F401 - staff broadcasts
     health,  # noqa: F401 - what /healthz writes
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info

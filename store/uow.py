@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from core.events import Event, EventBus
 from core.wiring import wire_core
 from store.auction_repository import SqlAuctionRepository
+from store.broadcast_repository import SqlBroadcastRepository
 from store.order_repositories import SqlOrderRepository, SqlPaymentCallbackRepository
 from store.pool_repository import SqlPoolRepository
 from store.preselection_repositories import (
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
     sales = _Repository(lambda scope: SqlSaleRepository(scope.session))
     reservations = _Repository(lambda scope: SqlReservationRepository(scope.session))
+    broadcasts = _Repository(SqlBroadcastRepository)
 
 
 class KeptConnection:

@@ -240,7 +240,10 @@ def _info_routes(api: APIRouter, staff: StaffService) -> None:
         responses=refusals(*JSON_BODY),
     )
     def announce(body: AnnouncementIn) -> AnnouncementOut:
-        return AnnouncementOut(**staff.announce(**body.model_dump()))
+        target = body.broadcast.target() if body.broadcast is not None else None
+        return AnnouncementOut(
+            **staff.announce(broadcast=target, **body.model_dump(exclude={"broadcast"}))
+        )
 
     @api.post(
         "/announcements/{item_id}/withdraw",

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.info import BODY_MAX, TITLE_MAX
 from core.offices import LIMITS, PROVINCES
 from core.plates import OFFICE_LETTERS, PlateKind
@@ -265,11 +266,33 @@ class ContactOut(BaseModel):
     address_en: str
 
 
+class AnnouncementBroadcast(_In):
+    """Who an announcement is sent to as a broadcast (``/staff/api/broadcasts`` for more)."""
+
+    audience: Literal["everyone", "region", "bidders", "unfinished_orders"]
+    region_code: str | None = Field(
+        default=None, max_length=4, pattern=NO_NUL, description="audience region: e.g. 4405."
+    )
+    period_id: int | None = Field(
+        default=None, ge=1, le=INT_MAX, description="audience bidders: the auction period."
+    )
+    channels: Channels = Channels.TELEGRAM_ELSE_SMS
+    created_by: str = Field(default="staff", min_length=1, max_length=80, pattern=NO_NUL)
+
+    def target(self) -> tuple[Audience, Channels, str]:
+        kind = AudienceKind(self.audience)
+        audience = Audience(kind, region_code=self.region_code, period_id=self.period_id)
+        return audience, self.channels, self.created_by
+
+
 class AnnouncementIn(_In):
     title: Title
     body: Body
     title_en: TitleEn = ""
     body_en: BodyEn = ""
+    broadcast: AnnouncementBroadcast | None = Field(
+        default=None, description="Also send it now as a broadcast to this audience."
+    )
 
 
 class AnnouncementChange(_In):
@@ -289,3 +312,4 @@ class AnnouncementOut(BaseModel):
     body_en: str
     published_at: str
     withdrawn_at: str | None
+    broadcast_id: int | None = Field(default=None, description="The broadcast it was sent as.")

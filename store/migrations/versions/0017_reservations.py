@@ -1,7 +1,7 @@
 """plate reservations
 
 Revision ID: 0017_reservations
-Revises: 0015_auction_room
+Revises: 0016_broadcasts
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import store.types
 
 revision = "0017_reservations"
-down_revision = "0015_auction_room"
+down_revision = "0016_broadcasts"
 branch_labels = None
 depends_on = None
 

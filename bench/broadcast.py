@@ -1,0 +1,143 @@
+"""A staff broadcast to 100,000 people (mixed SMS and Telegram, 5% opted out of SMS) against the
+local Twilio and Bot API stand-ins, with a server process killed with -9 half-way and another
+started after it.
+
+    python -m bench.broadcast                                   # PostgreSQL at 127.0.0.1
+    python -m bench.broadcast --recipients 10000 --sms-rate 200 --telegram-rate 200
+
+Prints the time to enqueue the broadcast (``core.broadcasts.send``: read the audience, write
+every recipient's outbox row), the dispatch rate of each channel against its configured limit
+(from the stand-ins' own clocks: first to last message received by each server process), and
+what the stand-ins got: duplicates, missed, and messages to someone who opted out. A scratch
+database on the PostgreSQL server is made and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import time
+from datetime import datetime
+
+from bench.broadcast_load import (
+    Received,
+    kill_hard,
+    left,
+    populate,
+    start_server,
+    stop,
+    wait_until,
+)
+from core.broadcast_ports import Audience, AudienceKind, Channels
+from core.clock import SystemClock
+from core.outbox import LEASE
+from platebot.staff_broadcasts import StaffBroadcasts
+from sms.render import broadcast_segments
+from store import migrate
+from store.db import scratch_database
+from store.uow import UnitOfWorkFactory
+from tests.standins.telegram_api import SECRET, TOKEN, running_bot_api
+from tests.standins.twilio_api import TwilioStandIn
+
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "bench-auth-token"  # noqa: S105 - the stand-in's, not a secret
+OUR_NUMBER = "+15005550006"
+ZH = "明天上午车管所系统维护，暂停办理。"  # one SMS segment
+EN = "The office system is down for maintenance tomorrow morning."  # one SMS segment
+
+
+def rate(times: list[datetime]) -> float:
+    """Messages a second from the first to the last of ``times``."""
+    if len(times) < 2:
+        return 0.0
+    span = (max(times) - min(times)).total_seconds()
+    return (len(times) - 1) / span if span > 0 else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sms-rate", type=int, default=200, help="SMS segments a second")
+    parser.add_argument("--telegram-rate", type=int, default=200, help="messages a second")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.5, help="share received when the server is killed"
+    )
+    args = parser.parse_args()
+    clock = SystemClock()
+    with (
+        scratch_database(args.database_url, "platebot_bench") as db,
+        TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio,
+        running_bot_api() as telegram,
+    ):
+        migrate.upgrade(db)
+        people = populate(db, args.recipients, clock.now())
+        staff = StaffBroadcasts(UnitOfWorkFactory(db), clock, broadcast_segments)
+        draft = staff.compose(
+            text_zh=ZH,
+            text_en=EN,
+            audience=Audience(AudienceKind.EVERYONE),
+            channels=Channels.TELEGRAM_ELSE_SMS,
+            created_by="bench",
+        )
+        print(
+            f"{args.recipients} accounts: {draft['telegram']} by Telegram, {draft['sms']} by SMS "
+            f"({draft['sms_segments']} segments), {draft['opted_out']} opted out"
+        )
+        started = time.perf_counter()
+        staff.send(draft["id"])
+        enqueue = time.perf_counter() - started
+        print(f"enqueue: {enqueue:.2f} s for {args.recipients} recipients")
+
+        env = {
+            "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
+            "PLATEBOT_SECRET_KEY": secrets.token_hex(16),
+            "PLATEBOT_PUBLIC_URL": "https://platebot.example.org",
+            "PLATEBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
+            "PLATEBOT_TWILIO_API_BASE": twilio.url,
+            "PLATEBOT_SMS_SEGMENTS_PER_SECOND": str(args.sms_rate),
+            "PLATEBOT_TELEGRAM_TOKEN": TOKEN,
+            "PLATEBOT_TELEGRAM_SECRET": SECRET,
+            "PLATEBOT_TELEGRAM_API_BASE": telegram.url,
+            "PLATEBOT_TELEGRAM_MESSAGES_PER_SECOND": str(args.telegram_rate),
+        }
+        expected = len(people.sms) + len(people.telegram)
+
+        def received() -> int:
+            return len(twilio.delivered) + len(telegram.delivered())
+
+        server, _ = start_server(env)
+        try:
+            wait_until(lambda: received() >= expected * args.kill_at, timeout=3600, every=0.5)
+        finally:
+            kill_hard(server)
+        sms_first = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
+        tg_first = [c.at for c in telegram.delivered()]
+        print(f"killed with -9 after {len(sms_first)} SMS and {len(tg_first)} Telegram messages")
+        server, _ = start_server(env, shift_seconds=LEASE.total_seconds() + 60)
+        try:
+            wait_until(lambda: left(db, draft["id"]) == 0, timeout=3600, every=0.5)
+        finally:
+            stop(server)
+        sms_all = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
+        tg_all = [c.at for c in telegram.delivered()]
+        for name, first, rest, limit in (
+            ("SMS", sms_first, sms_all[len(sms_first) :], args.sms_rate),
+            ("Telegram", tg_first, tg_all[len(tg_first) :], args.telegram_rate),
+        ):
+            before, after = rate(first), rate(rest)
+            print(
+                f"{name}: {before:.0f}/s before the kill, {after:.0f}/s after the restart, "
+                f"limit {limit}/s ({100 * before / limit:.0f}% and {100 * after / limit:.0f}%)"
+            )
+        sms = Received.of(people.sms, [r.to for r in twilio.delivered])
+        chats = Received.of(people.telegram, [str(c.chat_id) for c in telegram.delivered()])
+        stops = sum(1 for r in twilio.delivered if r.to in people.opted_out)
+        print(f"SMS: {sms}; Telegram: {chats}; sent to opted-out numbers: {stops}")
+        print(f"progress: {staff.progress(draft['id'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""What staff broadcasts (``core.broadcasts``) keep and need from the store: the broadcast, its
+audience, the recipients the store finds, the counts of its deliveries, and the repository."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
+
+from core.accounts import Language
+from core.errors import DomainError
+from core.outbox import Channel, OutboxMessage
+
+# Where a paused broadcast's waiting rows are due: never, until they are released.
+HELD = datetime(9000, 1, 1, tzinfo=UTC)
+
+# Why a recipient's row was settled without sending (``OutboxMessage.last_error``). The first is
+# also the dispatcher's own reason for a number that sent STOP after the row was written.
+OPTED_OUT = "the recipient opted out (STOP)"
+BLOCKED = "the chat blocked the bot"
+CANCELLED = "the broadcast was cancelled"
+
+
+class BroadcastState(enum.StrEnum):
+    DRAFT = "draft"  # composed, previewed, not sent
+    SCHEDULED = "scheduled"  # to start at ``send_at``
+    SENDING = "sending"  # its rows are in the outbox (finished when none is left)
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class AudienceKind(enum.StrEnum):
+    EVERYONE = "everyone"
+    REGION = "region"  # accounts of one region (``region_code``)
+    BIDDERS = "bidders"  # active signups of one auction period (``period_id``)
+    UNFINISHED_ORDERS = "unfinished_orders"  # accounts with a pending order
+    NUMBERS = "numbers"  # a list of phone numbers (a CSV)
+
+
+class Channels(enum.StrEnum):
+    TELEGRAM_ELSE_SMS = "telegram_else_sms"
+    SMS = "sms"
+    TELEGRAM = "telegram"
+
+
+# -- refusals -------------------------------------------------------------------------------
+
+
+class BroadcastNotFound(DomainError):
+    code = "broadcast.not_found"
+
+
+class BroadcastTextInvalid(DomainError):
+    """A text is empty or too long (``language``, ``maximum``)."""
+
+    code = "broadcast.text_invalid"
+
+
+class AudienceInvalid(DomainError):
+    """The audience names no region or period, an unknown one, or a list without numbers."""
+
+    code = "broadcast.audience_invalid"
+
+
+class NumbersInvalid(DomainError):
+    """Lines of the list of numbers that are not mobile numbers (``lines``: the first few)."""
+
+    code = "broadcast.numbers_invalid"
+
+
+class BroadcastStateRefused(DomainError):
+    """Not possible in the broadcast's state (``state``), e.g. resuming one not paused."""
+
+    code = "broadcast.wrong_state"
+
+
+class SendTimePassed(DomainError):
+    code = "broadcast.send_time_passed"
+
+
+# -- what is kept ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: AudienceKind
+    region_code: str | None = None
+    period_id: int | None = None
+    phones: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """For staff, e.g. ``region 4405``, ``bidders of period 3``, ``12 numbers``."""
+        if self.kind is AudienceKind.REGION:
+            return f"region {self.region_code}"
+        if self.kind is AudienceKind.BIDDERS:
+            return f"bidders of period {self.period_id}"
+        if self.kind is AudienceKind.NUMBERS:
+            return f"{len(self.phones)} numbers"
+        return self.kind.value.replace("_", " ")
+
+
+@dataclass(eq=False)
+class Broadcast:
+    text_zh: str
+    text_en: str
+    audience_kind: AudienceKind
+    channels: Channels
+    created_by: str
+    created_at: datetime
+    region_code: str | None = None
+    period_id: int | None = None
+    phones: list[str] = field(default_factory=list)
+    state: BroadcastState = BroadcastState.DRAFT
+    send_at: datetime | None = None
+    started_at: datetime | None = None
+    paused_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def audience(self) -> Audience:
+        return Audience(self.audience_kind, self.region_code, self.period_id, tuple(self.phones))
+
+    def text(self, language: Language) -> str:
+        return self.text_en if language is Language.EN else self.text_zh
+
+    def _refuse_unless(self, *states: BroadcastState) -> None:
+        if self.state not in states:
+            raise BroadcastStateRefused(state=self.state.value)
+
+
+class Recipient(NamedTuple):
+    """Someone in an audience, as the store reads them: their SMS number (an account's phone,
+    or a listed number), their language, and their Telegram chat if one is linked."""
+
+    phone: str
+    language: Language
+    account_id: int | None = None
+    sms_opted_out: bool = False
+    chat: str | None = None
+    chat_blocked: bool = False
+
+
+# -- the store's side --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A broadcast's rows counted by outcome (``since``: sent from then on, for the rate)."""
+
+    total: int = 0
+    sent: int = 0
+    delivered: int = 0  # SMS the provider reported delivered, Telegram messages the API took
+    failed: int = 0  # settled as failed, or SMS the provider reported undelivered
+    opted_out: int = 0  # STOP, or a chat that blocked the bot
+    cancelled: int = 0
+    left: int = 0  # still to send (pending, claimed, held)
+    sent_recently: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One recipient's row in a report."""
+
+    channel: Channel
+    address: str
+    account_id: int | None
+    language: Language
+    status: str  # the outbox row's status
+    delivery: str | None  # what the provider's status callback said last (SMS)
+    error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """What happened in one day (staff's ``/stats``)."""
+
+    registrations: int  # accounts opened
+    preselections: int  # pre-selections started
+    sales: int  # plates paid for: fixed-price purchases and auction balances
+    bids: int  # accepted auction bids
+
+
+class Queued(NamedTuple):
+    """One recipient's outbox row of a broadcast: what differs from the broadcast's template row
+    (``BroadcastRepository.enqueue``). A plain tuple: a broadcast writes 100,000 of them."""
+
+    channel: Channel
+    recipient: str
+    account_id: int | None
+    language: Language
+    params: dict[str, Any]
+    dedupe_key: str
+    skipped: str | None  # settled at once as skipped, for this reason
+
+
+class BroadcastRepository(Protocol):
+    def add(self, broadcast: Broadcast) -> None: ...
+    def get(self, broadcast_id: int, *, lock: bool = False) -> Broadcast | None:
+        """The broadcast, tracked (changes are saved at commit); ``lock``: row-locked."""
+        ...
+
+    def recent(self, limit: int) -> Sequence[Broadcast]: ...
+    def claim_due(self, now: datetime, limit: int) -> Sequence[Broadcast]:
+        """Scheduled broadcasts whose time has come, locked (other processes skip them)."""
+        ...
+
+    def recipients(self, audience: Audience) -> list[Recipient]:
+        """Everyone in the audience, each once."""
+        ...
+
+    def period_exists(self, period_id: int) -> bool: ...
+    def enqueue(self, template: OutboxMessage, rows: Sequence[Queued]) -> int:
+        """Write one outbox row per ``rows``, each ``template`` with what the row changes, in
+        one statement; rows whose dedupe key is taken are left out. Returns how many were
+        written."""
+        ...
+
+    def hold(self, broadcast_id: int) -> int:
+        """Its waiting rows are due at ``HELD``; how many."""
+        ...
+
+    def release(self, broadcast_id: int, now: datetime) -> int:
+        """Its held rows are due ``now``; how many."""
+        ...
+
+    def drop_waiting(self, broadcast_id: int, reason: str) -> int:
+        """Its waiting rows are settled as skipped for ``reason``; how many."""
+        ...
+
+    def tally(self, broadcast_id: int, since: datetime) -> Tally: ...
+    def outcomes(self, broadcast_id: int) -> list[Outcome]: ...
+    def day_counts(self, start: datetime, end: datetime) -> DayCounts:
+        """What happened from ``start`` to before ``end``."""
+        ...

@@ -1,0 +1,412 @@
+"""Staff broadcasts (SPEC §10): a notice in Chinese and English to an audience, over the channels
+staff choose, now or at a set time, after a preview of who gets it and what the SMS cost.
+
+- **Compose** (``compose``): both texts, an ``Audience`` (everyone, the accounts of one region,
+  the bidders of one auction period, the accounts with an unfinished order, or a list of phone
+  numbers) and the ``Channels`` (Telegram where a chat is linked and has not blocked the bot,
+  else SMS; SMS only; Telegram only). It is a draft until sent.
+- **Preview** (``preview``): recipients per channel, the ones passed over (SMS numbers that sent
+  STOP, chats that blocked the bot, accounts without a chat for Telegram only) and the SMS
+  segments it will cost, counted by the ``SegmentCounter`` the caller gives (core imports no
+  channel).
+- **Send** (``send``): now, or at a set time (``start_due``, a timer step, starts it then). It is
+  fanned out into outbox rows at ``Priority.BROADCAST`` in one transaction, written in batches;
+  each recipient's row has the key ``broadcast:<id>:<channel>:<address>``, so a start run twice
+  writes nobody twice, and the outbox's leases let a restarted server go on where the dead one
+  stopped. Recipients who cannot be reached get a row settled as skipped at once: every
+  recipient's outcome is in the report.
+- **Pause, resume, cancel**: the broadcast's rows still waiting are held (due at ``HELD``),
+  released (due now) or settled as skipped; a batch a dispatcher has already claimed still goes.
+- **Progress** (``progress``): sent, delivered, failed, opted out, left, the rate over the last
+  minute and the time to finish at that rate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from core.accounts import Language
+from core.broadcast_ports import (
+    BLOCKED,
+    CANCELLED,
+    OPTED_OUT,
+    Audience,
+    AudienceInvalid,
+    AudienceKind,
+    Broadcast,
+    BroadcastNotFound,
+    BroadcastState,
+    BroadcastTextInvalid,
+    Channels,
+    DayCounts,
+    NumbersInvalid,
+    Outcome,
+    Queued,
+    Recipient,
+    SendTimePassed,
+    Tally,
+)
+from core.clock import OFFICE_TZ
+from core.errors import InvalidPhone
+from core.info import Announcement
+from core.outbox import Channel, Priority, message
+from core.phone import normalise_phone
+from core.ports import UnitOfWork
+from core.regions import get_region
+from core.timers import TimerStep
+from core.wiring import Wiring
+
+TEXT_MAX = 1000  # characters of each language's text
+BATCH = 5_000  # outbox rows written per statement
+RATE_WINDOW = timedelta(minutes=1)
+BODY_KEY = "broadcast.body"  # the catalog text a delivery shows: the text in its language
+
+
+# ``SegmentCounter``: how many SMS segments a text costs (``sms.segments.segment_count`` with
+# the channel's rendering around it).
+SegmentCounter = Callable[[str, Language], int]
+
+
+class Delivery(NamedTuple):
+    """Where one recipient's copy goes: ``skip`` says why it is not sent (opted out, blocked)."""
+
+    channel: Channel
+    address: str
+    recipient: Recipient
+    skip: str | None = None
+
+
+def deliveries(recipients: Iterable[Recipient], channels: Channels) -> tuple[list[Delivery], int]:
+    """Each recipient's delivery on ``channels``, and how many have no way there at all (no
+    linked chat, for Telegram only). Telegram where linked goes to SMS when the chat blocked
+    the bot."""
+    found: list[Delivery] = []
+    unreachable = 0
+    for r in recipients:
+        if channels is Channels.TELEGRAM:
+            if r.chat is None:
+                unreachable += 1
+                continue
+            found.append(Delivery(Channel.TELEGRAM, r.chat, r, BLOCKED if r.chat_blocked else None))
+        elif channels is Channels.TELEGRAM_ELSE_SMS and r.chat is not None and not r.chat_blocked:
+            found.append(Delivery(Channel.TELEGRAM, r.chat, r))
+        else:
+            found.append(Delivery(Channel.SMS, r.phone, r, OPTED_OUT if r.sms_opted_out else None))
+    return found, unreachable
+
+
+# -- use cases ---------------------------------------------------------------------------------
+
+
+def _text(value: str, language: str) -> str:
+    text = value.strip()
+    if not text or len(text) > TEXT_MAX or "\x00" in text:
+        raise BroadcastTextInvalid(language=language, maximum=TEXT_MAX)
+    return text
+
+
+def _audience(uow: UnitOfWork, audience: Audience) -> Audience:
+    if audience.kind is AudienceKind.REGION:
+        code = (audience.region_code or "").strip()
+        if not code:
+            raise AudienceInvalid(reason="region")
+        get_region(code)  # an unknown one is refused (``region.unknown``)
+        return Audience(AudienceKind.REGION, region_code=code)
+    if audience.kind is AudienceKind.BIDDERS:
+        period = audience.period_id
+        if period is None or not uow.broadcasts.period_exists(period):
+            raise AudienceInvalid(reason="period")
+        return Audience(AudienceKind.BIDDERS, period_id=period)
+    if audience.kind is AudienceKind.NUMBERS:
+        if not audience.phones:
+            raise AudienceInvalid(reason="numbers")
+        return Audience(AudienceKind.NUMBERS, phones=tuple(dict.fromkeys(audience.phones)))
+    return Audience(audience.kind)
+
+
+def phones_from_csv(text: str) -> tuple[str, ...]:
+    """The phone numbers of a CSV (the first column; a header line is allowed), each once, in
+    E.164. Lines that are not mobile numbers refuse the whole list, naming the first few."""
+    cells = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cell = row[0].strip() if row else ""
+        if cell and not (line == 1 and not any(ch.isdigit() for ch in cell)):
+            cells.append((line, cell))
+    return phones_from(cells)
+
+
+def phones_from(cells: Iterable[tuple[int, str]]) -> tuple[str, ...]:
+    """The numbers of (line, text) pairs, each once, in E.164; lines that are not mobile
+    numbers refuse the whole list, naming the first few."""
+    phones: list[str] = []
+    bad: list[int] = []
+    for line, cell in cells:
+        try:
+            phones.append(normalise_phone(cell))
+        except InvalidPhone:
+            bad.append(line)
+    if bad:
+        raise NumbersInvalid(lines=", ".join(map(str, bad[:5])), count=len(bad))
+    if not phones:
+        raise AudienceInvalid(reason="numbers")
+    return tuple(dict.fromkeys(phones))
+
+
+def compose(
+    uow: UnitOfWork,
+    *,
+    text_zh: str,
+    text_en: str,
+    audience: Audience,
+    channels: Channels,
+    created_by: str,
+    now: datetime,
+) -> Broadcast:
+    """A draft: checked, kept, not sent."""
+    checked = _audience(uow, audience)
+    broadcast = Broadcast(
+        text_zh=_text(text_zh, "zh"),
+        text_en=_text(text_en, "en"),
+        audience_kind=checked.kind,
+        channels=channels,
+        created_by=created_by.strip()[:80] or "staff",
+        created_at=now,
+        region_code=checked.region_code,
+        period_id=checked.period_id,
+        phones=list(checked.phones),
+    )
+    uow.broadcasts.add(broadcast)
+    return broadcast
+
+
+@dataclass(frozen=True)
+class Preview:
+    recipients: int  # who will be sent it, on either channel
+    sms: int
+    telegram: int
+    opted_out: int  # SMS numbers that sent STOP
+    blocked: int  # Telegram only: chats that blocked the bot
+    unreachable: int  # Telegram only: no chat linked
+    sms_segments: int  # what the SMS will cost, in segments
+
+
+def preview(
+    uow: UnitOfWork, broadcast_id: int, segments: SegmentCounter
+) -> tuple[Broadcast, Preview]:
+    broadcast = _get(uow, broadcast_id)
+    found, unreachable = deliveries(
+        uow.broadcasts.recipients(broadcast.audience), broadcast.channels
+    )
+    cost = {language: segments(broadcast.text(language), language) for language in Language}
+    sms = telegram = opted_out = blocked = sms_segments = 0
+    for d in found:
+        if d.skip == OPTED_OUT:
+            opted_out += 1
+        elif d.skip == BLOCKED:
+            blocked += 1
+        elif d.channel is Channel.SMS:
+            sms += 1
+            sms_segments += cost[d.recipient.language]
+        else:
+            telegram += 1
+    return broadcast, Preview(
+        recipients=sms + telegram,
+        sms=sms,
+        telegram=telegram,
+        opted_out=opted_out,
+        blocked=blocked,
+        unreachable=unreachable,
+        sms_segments=sms_segments,
+    )
+
+
+def send(
+    uow: UnitOfWork, broadcast_id: int, *, now: datetime, at: datetime | None = None
+) -> Broadcast:
+    """Send a draft now (its rows are written in this transaction) or at ``at``."""
+    broadcast = _get(uow, broadcast_id, lock=True)
+    broadcast._refuse_unless(BroadcastState.DRAFT)
+    if at is not None and at > now:
+        broadcast.state = BroadcastState.SCHEDULED
+        broadcast.send_at = at
+        return broadcast
+    if at is not None and at < now - timedelta(minutes=1):
+        raise SendTimePassed()
+    broadcast.send_at = now
+    _start(uow, broadcast, now)
+    return broadcast
+
+
+def of_announcement(
+    uow: UnitOfWork,
+    announcement: Announcement,
+    *,
+    audience: Audience,
+    channels: Channels,
+    created_by: str,
+    now: datetime,
+) -> Broadcast:
+    """An announcement just published, sent now as a broadcast (in the same transaction): its
+    title and text, in English where it has an English title, else in Chinese to everyone."""
+    zh = f"{announcement.title}\n{announcement.body}"
+    en = f"{announcement.title_en}\n{announcement.body_en}" if announcement.title_en else zh
+    broadcast = compose(
+        uow,
+        text_zh=zh,
+        text_en=en,
+        audience=audience,
+        channels=channels,
+        created_by=created_by,
+        now=now,
+    )
+    return send(uow, _id(broadcast), now=now)
+
+
+def _id(broadcast: Broadcast) -> int:
+    if broadcast.id is None:  # pragma: no cover - a broadcast is kept before it is sent
+        raise BroadcastNotFound(id=0)
+    return broadcast.id
+
+
+def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
+    """Write every recipient's row; returns how many were written."""
+    broadcast_id = _id(broadcast)
+    found, _unreachable = deliveries(
+        uow.broadcasts.recipients(broadcast.audience), broadcast.channels
+    )
+    broadcast.state = BroadcastState.SENDING
+    broadcast.started_at = now
+    params = {language: {"text": broadcast.text(language)} for language in Language}
+    template = message(
+        channel=Channel.SMS,
+        recipient="",
+        key=BODY_KEY,
+        params={},
+        language=Language.ZH,
+        now=now,
+        dedupe_key="",
+        priority=Priority.BROADCAST,
+    )
+    template.broadcast_id = broadcast_id
+    prefix = f"broadcast:{broadcast_id}:"
+    rows = [
+        Queued(
+            channel=d.channel,
+            recipient=d.address,
+            account_id=d.recipient.account_id,
+            language=d.recipient.language,
+            params=params[d.recipient.language],
+            dedupe_key=f"{prefix}{d.channel}:{d.address}",
+            skipped=d.skip,
+        )
+        for d in found
+    ]
+    return sum(
+        uow.broadcasts.enqueue(template, rows[start : start + BATCH])
+        for start in range(0, len(rows), BATCH)
+    )
+
+
+def start_due(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Timer step: scheduled broadcasts whose time has come are started."""
+    due = uow.broadcasts.claim_due(now, limit)
+    for broadcast in due:
+        if broadcast.state is BroadcastState.SCHEDULED:
+            _start(uow, broadcast, now)
+    return len(due)
+
+
+def pause(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
+    broadcast = _get(uow, broadcast_id, lock=True)
+    broadcast._refuse_unless(BroadcastState.SENDING)
+    broadcast.state = BroadcastState.PAUSED
+    broadcast.paused_at = now
+    uow.broadcasts.hold(broadcast_id)
+    return broadcast
+
+
+def resume(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
+    broadcast = _get(uow, broadcast_id, lock=True)
+    broadcast._refuse_unless(BroadcastState.PAUSED)
+    broadcast.state = BroadcastState.SENDING
+    broadcast.paused_at = None
+    uow.broadcasts.release(broadcast_id, now)
+    return broadcast
+
+
+def cancel(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
+    """A draft, a scheduled one, or one sending or paused: nothing more of it is sent."""
+    broadcast = _get(uow, broadcast_id, lock=True)
+    broadcast._refuse_unless(
+        BroadcastState.DRAFT,
+        BroadcastState.SCHEDULED,
+        BroadcastState.SENDING,
+        BroadcastState.PAUSED,
+    )
+    broadcast.state = BroadcastState.CANCELLED
+    broadcast.cancelled_at = now
+    uow.broadcasts.drop_waiting(broadcast_id, CANCELLED)
+    return broadcast
+
+
+@dataclass(frozen=True)
+class Progress:
+    broadcast: Broadcast
+    tally: Tally
+    rate: float  # messages sent a second, over the last minute
+    time_to_finish: timedelta | None  # at that rate; None when nothing is being sent
+
+    @property
+    def finished(self) -> bool:
+        return self.broadcast.state is BroadcastState.SENDING and self.tally.left == 0
+
+    @property
+    def status(self) -> str:
+        """The state, with ``finished`` for one sending that has nothing left."""
+        return "finished" if self.finished else self.broadcast.state.value
+
+
+def progress(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Progress:
+    broadcast = _get(uow, broadcast_id)
+    tally = uow.broadcasts.tally(broadcast_id, now - RATE_WINDOW)
+    rate = tally.sent_recently / RATE_WINDOW.total_seconds()
+    to_finish: timedelta | None = None
+    if tally.left == 0:
+        to_finish = timedelta(0)
+    elif rate > 0 and broadcast.state is BroadcastState.SENDING:
+        to_finish = timedelta(seconds=math.ceil(tally.left / rate))
+    return Progress(broadcast, tally, rate, to_finish)
+
+
+def recent(uow: UnitOfWork, *, now: datetime, limit: int = 10) -> list[Progress]:
+    return [progress(uow, b.id, now=now) for b in uow.broadcasts.recent(limit) if b.id is not None]
+
+
+def report(uow: UnitOfWork, broadcast_id: int) -> tuple[Broadcast, list[Outcome]]:
+    """Every recipient's outcome."""
+    broadcast = _get(uow, broadcast_id)
+    return broadcast, uow.broadcasts.outcomes(broadcast_id)
+
+
+def today(uow: UnitOfWork, *, now: datetime) -> tuple[date, DayCounts]:
+    """Today's counts, the day as the office keeps it (China time)."""
+    day = now.astimezone(OFFICE_TZ).date()
+    start = datetime.combine(day, time(0), OFFICE_TZ)
+    return day, uow.broadcasts.day_counts(start, start + timedelta(days=1))
+
+
+def _get(uow: UnitOfWork, broadcast_id: int, *, lock: bool = False) -> Broadcast:
+    broadcast = uow.broadcasts.get(broadcast_id, lock=lock)
+    if broadcast is None:
+        raise BroadcastNotFound(id=broadcast_id)
+    return broadcast
+
+
+def wire(wiring: Wiring) -> None:
+    wiring.timer(TimerStep("broadcasts", start_due))

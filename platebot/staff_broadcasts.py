@@ -1,0 +1,183 @@
+"""Staff broadcasts (SPEC §10) as one service over ``core.broadcasts``: each method is one
+transaction and returns plain data. Shared by the staff CLI (``platebot staff broadcast …``), the
+staff HTTP API (``/staff/api/broadcasts``) and the Telegram staff commands. The SMS cost of a
+preview is counted by the function it is given (``sms.render.broadcast_segments``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from core import broadcasts
+from core.broadcast_ports import Audience, Broadcast, Channels
+from core.broadcasts import Preview, Progress
+from core.clock import Clock, format_local
+from core.ports import UnitOfWork
+
+T = TypeVar("T")
+
+
+def broadcast_view(b: Broadcast) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "state": b.state.value,
+        "audience": b.audience.describe(),
+        "channels": b.channels.value,
+        "text_zh": b.text_zh,
+        "text_en": b.text_en,
+        "created_by": b.created_by,
+        "created_at": format_local(b.created_at),
+        "send_at": format_local(b.send_at) if b.send_at else None,
+    }
+
+
+def preview_view(b: Broadcast, p: Preview) -> dict[str, Any]:
+    return {
+        **broadcast_view(b),
+        "recipients": p.recipients,
+        "telegram": p.telegram,
+        "sms": p.sms,
+        "sms_segments": p.sms_segments,
+        "opted_out": p.opted_out,
+        "blocked": p.blocked,
+        "unreachable": p.unreachable,
+    }
+
+
+def progress_view(p: Progress) -> dict[str, Any]:
+    t = p.tally
+    return {
+        "id": p.broadcast.id,
+        "status": p.status,
+        "audience": p.broadcast.audience.describe(),
+        "total": t.total,
+        "sent": t.sent,
+        "delivered": t.delivered,
+        "failed": t.failed,
+        "opted_out": t.opted_out,
+        "cancelled": t.cancelled,
+        "left": t.left,
+        "rate_per_second": round(p.rate, 1),
+        "seconds_to_finish": (
+            int(p.time_to_finish.total_seconds()) if p.time_to_finish is not None else None
+        ),
+    }
+
+
+class StaffBroadcasts:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        segments: broadcasts.SegmentCounter,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.segments = segments
+
+    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
+        with self.uow_factory() as uow:
+            result = action(uow)
+            uow.commit()
+            return result
+
+    def compose(
+        self,
+        *,
+        text_zh: str,
+        text_en: str,
+        audience: Audience,
+        channels: Channels,
+        created_by: str,
+    ) -> dict[str, Any]:
+        """A draft, with its preview."""
+
+        def composed(uow: UnitOfWork) -> dict[str, Any]:
+            draft = broadcasts.compose(
+                uow,
+                text_zh=text_zh,
+                text_en=text_en,
+                audience=audience,
+                channels=channels,
+                created_by=created_by,
+                now=self.clock.now(),
+            )
+            assert draft.id is not None  # noqa: S101 - kept: it has its id
+            return preview_view(*broadcasts.preview(uow, draft.id, self.segments))
+
+        return self._do(composed)
+
+    def preview(self, broadcast_id: int) -> dict[str, Any]:
+        return self._do(
+            lambda uow: preview_view(*broadcasts.preview(uow, broadcast_id, self.segments))
+        )
+
+    def send(self, broadcast_id: int, at: datetime | None = None) -> dict[str, Any]:
+        def sent(uow: UnitOfWork) -> dict[str, Any]:
+            broadcasts.send(uow, broadcast_id, now=self.clock.now(), at=at)
+            return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
+
+        return self._do(sent)
+
+    def progress(self, broadcast_id: int) -> dict[str, Any]:
+        return self._do(
+            lambda uow: progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
+        )
+
+    def recent(self, limit: int = 10) -> list[dict[str, Any]]:
+        return self._do(
+            lambda uow: [
+                progress_view(p) for p in broadcasts.recent(uow, now=self.clock.now(), limit=limit)
+            ]
+        )
+
+    def pause(self, broadcast_id: int) -> dict[str, Any]:
+        return self._change(broadcasts.pause, broadcast_id)
+
+    def resume(self, broadcast_id: int) -> dict[str, Any]:
+        return self._change(broadcasts.resume, broadcast_id)
+
+    def cancel(self, broadcast_id: int) -> dict[str, Any]:
+        return self._change(broadcasts.cancel, broadcast_id)
+
+    def _change(self, action: Callable[..., Broadcast], broadcast_id: int) -> dict[str, Any]:
+        def changed(uow: UnitOfWork) -> dict[str, Any]:
+            action(uow, broadcast_id, now=self.clock.now())
+            return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
+
+        return self._do(changed)
+
+    def report(self, broadcast_id: int) -> list[dict[str, Any]]:
+        """Every recipient's outcome."""
+
+        def rows(uow: UnitOfWork) -> list[dict[str, Any]]:
+            _broadcast, outcomes = broadcasts.report(uow, broadcast_id)
+            return [
+                {
+                    "channel": o.channel.value,
+                    "address": o.address,
+                    "account_id": o.account_id,
+                    "language": o.language.value,
+                    "status": o.status,
+                    "delivery": o.delivery,
+                    "error": o.error,
+                    "sent_at": format_local(o.sent_at) if o.sent_at else None,
+                }
+                for o in outcomes
+            ]
+
+        return self._do(rows)
+
+    def today(self) -> dict[str, Any]:
+        def counted(uow: UnitOfWork) -> dict[str, Any]:
+            day, counts = broadcasts.today(uow, now=self.clock.now())
+            return {
+                "day": day.isoformat(),
+                "registrations": counts.registrations,
+                "preselections": counts.preselections,
+                "sales": counts.sales,
+                "bids": counts.bids,
+            }
+
+        return self._do(counted)

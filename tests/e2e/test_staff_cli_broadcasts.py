@@ -1,0 +1,117 @@
+"""``platebot staff broadcast …``: compose with a preview, send and follow, the report, refusals."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from core.accounts import Language
+from core.clock import ManualClock
+from core.outbox import Channel
+from platebot.bootstrap import build_app
+from platebot.cli import app as cli
+from platebot.settings import Settings
+from tests.broadcast_world import BroadcastWorld
+from tests.support import CapturingSender
+
+ZH = "明天上午车管所系统维护，暂停办理。"
+EN = "The office system is down for maintenance tomorrow morning."
+
+
+def run(db: Engine, *args: str) -> tuple[int, str, str]:
+    env = {"PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False)}
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def server(db: Engine) -> Iterator[CapturingSender]:
+    """A dispatcher sending on the system clock in the background, as the server does."""
+    sms = CapturingSender()
+    settings = Settings(database_url=str(db.url), secret_key="test-secret")
+    app = build_app(settings, senders={Channel.SMS: sms}, db=db, upgrade=False)
+    stop = threading.Event()
+
+    def dispatch() -> None:
+        while not stop.is_set():
+            if app.dispatcher.run_once() == 0:
+                stop.wait(0.05)
+
+    thread = threading.Thread(target=dispatch, daemon=True)
+    thread.start()
+    yield sms
+    stop.set()
+    thread.join(timeout=10)
+
+
+def test_staff_compose_see_the_cost_send_and_follow_a_broadcast(
+    db: Engine, clock: ManualClock, server: CapturingSender
+) -> None:
+    world = BroadcastWorld(db, clock)
+    _, zh_phone = world.person()
+    _, en_phone = world.person(language=Language.EN)
+    world.person(region="4403")
+    world.person(opted_out=True)
+    code, out, err = run(
+        db, "staff", "broadcast", "compose", "--zh", ZH, "--en", EN,
+        "--audience", "region", "--region", "4405", "--by", "王科长", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    preview = json.loads(out)
+    assert (preview["recipients"], preview["sms"], preview["opted_out"]) == (2, 2, 1)
+    assert preview["sms_segments"] == 2
+    assert preview["state"] == "draft" and server.sent == []
+
+    code, out, err = run(db, "staff", "broadcast", "send", str(preview["id"]), "--follow")
+    assert code == 0, err
+    assert f"broadcast {preview['id']}: finished" in out
+    assert sorted(server.sent) == sorted([(zh_phone, ZH), (en_phone, EN)])
+
+    code, out, _ = run(db, "staff", "broadcast", "report", str(preview["id"]), "--json")
+    assert sorted(row["status"] for row in json.loads(out)) == ["sent", "sent", "skipped"]
+    code, out, _ = run(db, "staff", "broadcast", "list", "--json")
+    assert [(b["id"], b["sent"], b["opted_out"]) for b in json.loads(out)] == [
+        (preview["id"], 2, 1)
+    ]
+
+
+def test_an_audience_the_staff_did_not_finish_naming_is_refused_in_words(
+    db: Engine, tmp_path: Path
+) -> None:
+    code, _, err = run(db, "staff", "broadcast", "compose", "--zh", ZH, "--en", EN,
+                       "--audience", "region")  # fmt: skip
+    assert code == 2 and "--region" in err
+    listed = tmp_path / "numbers.csv"
+    listed.write_text("phone\n13800138000\nnot a number\n", encoding="utf-8")
+    code, _, err = run(db, "staff", "broadcast", "compose", "--zh", ZH, "--en", EN,
+                       "--audience", "numbers", "--numbers", str(listed))  # fmt: skip
+    assert code == 1 and "not a mobile number (line 3)" in err
+    code, _, err = run(db, "staff", "broadcast", "resume", "99")
+    assert code == 1 and "No such broadcast" in err
+
+
+def test_an_announcement_published_with_broadcast_is_sent_in_the_same_step(
+    db: Engine, clock: ManualClock, server: CapturingSender
+) -> None:
+    world = BroadcastWorld(db, clock)
+    _, zh_phone = world.person()
+    _, en_phone = world.person(language=Language.EN)
+    code, out, err = run(
+        db, "staff", "announcement", "add", "--title", "停办通知", "--body", "明天停办。",
+        "--title-en", "Closed", "--body-en", "Closed tomorrow.", "--broadcast", "everyone",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "broadcast_id: 1" in out
+    deadline = time.monotonic() + 10
+    while len(server.sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(server.sent) == sorted(
+        [(zh_phone, "停办通知\n明天停办。"), (en_phone, "Closed\nClosed tomorrow.")]
+    )
