@@ -23,6 +23,7 @@ from core.plate_ports import (
     RegistryRepository,
     SessionRepository,
 )
+from core.staff import StaffRepository
 
 
 class StoreBusy(Exception):
@@ -160,6 +161,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def payments(self) -> PaymentCallbackRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -15,6 +15,7 @@ import typer
 
 from platebot.staff_cli_orders import order_app
 from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
+from platebot.staff_cli_users import user_app
 from platebot.staff_info_cli import announce_app, contact_app, guide_app
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ for sub, name in (
     (contact_app, "contact"),
     (announce_app, "announcement"),
     (order_app, "order"),
+    (user_app, "user"),
 ):
     staff_app.add_typer(sub, name=name)
 

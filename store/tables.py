@@ -199,5 +199,6 @@ from store import (  # noqa: E402
     order_tables,  # noqa: F401 - orders, their ledger, payment callbacks
     preselection_tables,  # noqa: F401 - offices, pools, pre-selections, info
     sms_tables,  # noqa: F401 - SMS channel
+    staff_tables,  # noqa: F401 - staff members, sign-ins, the audit
     telegram_tables,  # noqa: F401 - Telegram channel
 )

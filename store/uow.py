@@ -31,6 +31,7 @@ from store.repositories import (
     SqlInboundLog,
     SqlOutboxRepository,
 )
+from store.staff_repository import SqlStaffRepository
 from store.tables import map_entities
 
 R = TypeVar("R")
@@ -160,6 +161,7 @@ class SqlUnitOfWork:
     auctions = _Repository(SqlAuctionRepository)
     orders = _Repository(lambda scope: SqlOrderRepository(scope.session))
     payments = _Repository(lambda scope: SqlPaymentCallbackRepository(scope.session))
+    staff = _Repository(SqlStaffRepository)
 
 
 class KeptConnection:
