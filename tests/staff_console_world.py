@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+import argon2
+
 from core.plates import PlateKind
 from core.staff import Role
 from platebot.bootstrap import App
-from platebot.staff_accounts import StaffAccounts
+from platebot.staff_accounts import Argon2Hasher, StaffAccounts
 from tests.preselect_world import (
     PERSON_ID,
     PERSON_PHONE,
@@ -36,8 +38,13 @@ CSV_WITH_A_BAD_ROW = (
 )
 
 
+# Argon2id with a small cost: the hashes are verified with the parameters they were made with,
+# so signing in stays quick in tests (production's are argon2-cffi's defaults).
+QUICK_HASHER = Argon2Hasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 def add_staff(app: App) -> None:
-    accounts = StaffAccounts(app.uow, app.clock)
+    accounts = StaffAccounts(app.uow, app.clock, hasher=QUICK_HASHER)
     for name, (role, office) in STAFF.items():
         accounts.add(name=name, password=PASSWORD, role=role, office_code=office)
 

@@ -179,10 +179,6 @@ def router(console: Console) -> APIRouter:
 def _counter_routes(pages: APIRouter, console: Console) -> None:
     """Home with its live part, the counter, pre-selections and orders."""
 
-    @pages.get("/")
-    def home(page: Member) -> Response:
-        return page.render("home.html", tiles=page.nav()[1:])
-
     @pages.get("/live/{name}")
     def live(page: Member, name: str, request: Request) -> Response:
         found = console.live.get(name)
@@ -197,6 +193,10 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
         return {"waiting": len(found), "at": format_local(console.staff.clock.now())}
 
     console.live["counter"] = (Permission.COUNTER, waiting)
+
+    @pages.get("/")
+    def home(page: Member) -> Response:
+        return page.render("home.html", tiles=page.nav()[1:], live=waiting(page, {}))
 
     # -- the counter and pre-selections ------------------------------------------------------
 
