@@ -284,17 +284,7 @@ def sign_in(
     uow.staff.add_attempt(at=now, name=name[:40], address=address, succeeded=ok)
     if not ok or member is None:
         return None
-    uow.staff.add_audit(
-        AuditEntry(
-            at=now,
-            actor=member.name,
-            source="web",
-            address=address,
-            action="sign_in",
-            target=member.name,
-            office_code=member.office_code,
-        )
-    )
+    _audit_own(uow, member, "sign_in", address, now)
     return member
 
 
@@ -305,13 +295,20 @@ def sign_out(uow: UnitOfWork, *, member_id: int, address: str, now: datetime) ->
         return
     member.session_key = secrets.token_urlsafe(16)
     uow.staff.save(member)
+    _audit_own(uow, member, "sign_out", address, now)
+
+
+def _audit_own(
+    uow: UnitOfWork, member: StaffMember, action: str, address: str, now: datetime
+) -> None:
+    """A member's own signing in or out, in the audit."""
     uow.staff.add_audit(
         AuditEntry(
             at=now,
             actor=member.name,
             source="web",
             address=address,
-            action="sign_out",
+            action=action,
             target=member.name,
             office_code=member.office_code,
         )

@@ -77,6 +77,12 @@ def _csv_upload(page: Page, upload: UploadFile) -> str:
     return text
 
 
+def _answer(page: Page, action: Callable[[], str], view: Callable[..., Response]) -> Response:
+    """The page ``view`` again, saying what ``action`` did or why it was refused."""
+    status, notice, error = _outcome(page, action)
+    return view(page, status, notice=notice, error=error)
+
+
 class _Upload(Exception):
     """A file that is not a UTF-8 CSV: said on the page, nothing imported."""
 
@@ -328,8 +334,7 @@ def _office_routes(pages: APIRouter) -> None:
             )
             return page.t("offices.created", office=made["code"])
 
-        status, notice, error = _outcome(page, run)
-        return offices_page(page, status, notice=notice, error=error)
+        return _answer(page, run, offices_page)
 
     @pages.post("/offices/{code}")
     def change_office(
@@ -375,8 +380,7 @@ def _office_routes(pages: APIRouter) -> None:
             key = "offices.holiday_removed" if remove else "offices.holiday_added"
             return page.t(key, office=code, day=when.isoformat())
 
-        status, notice, error = _outcome(page, run)
-        return offices_page(page, status, notice=notice, error=error)
+        return _answer(page, run, offices_page)
 
 
 def _pool_routes(pages: APIRouter) -> None:
@@ -469,8 +473,7 @@ def _pool_routes(pages: APIRouter) -> None:
             done = page.staff.lift(phone.strip())
             return page.t("blacklist.lifted", phone=done["phone"] or "")
 
-        status, notice, error = _outcome(page, run)
-        return blacklist_page(page, status, notice=notice, error=error)
+        return _answer(page, run, blacklist_page)
 
 
 def _setting(name: str, typed: str) -> DomainError:
@@ -524,8 +527,7 @@ def _info_routes(pages: APIRouter) -> None:
                 raise HTTPException(404)
             return page.t("info.added")
 
-        status, notice, error = _outcome(page, run)
-        return info_page(page, status, notice=notice, error=error)
+        return _answer(page, run, info_page)
 
     @pages.post("/info/{kind}/{item_id}/remove")
     def remove_item(page: Member, kind: str, item_id: int) -> Response:
@@ -536,8 +538,7 @@ def _info_routes(pages: APIRouter) -> None:
             page.staff.remove_item(kind, item_id)
             return page.t("info.removed")
 
-        status, notice, error = _outcome(page, run)
-        return info_page(page, status, notice=notice, error=error)
+        return _answer(page, run, info_page)
 
     @pages.post("/info/announcement/{item_id}/withdraw")
     def withdraw(page: Member, item_id: int) -> Response:
@@ -545,8 +546,7 @@ def _info_routes(pages: APIRouter) -> None:
             page.staff.withdraw(item_id)
             return page.t("info.withdrawn")
 
-        status, notice, error = _outcome(page, run)
-        return info_page(page, status, notice=notice, error=error)
+        return _answer(page, run, info_page)
 
 
 def _admin_routes(pages: APIRouter) -> None:
@@ -584,8 +584,7 @@ def _admin_routes(pages: APIRouter) -> None:
             )
             return page.t("users.added", name=made["name"])
 
-        status, notice, error = _outcome(page, run)
-        return users_page(page, status, notice=notice, error=error)
+        return _answer(page, run, users_page)
 
     @pages.post("/users/{name}")
     def change_user(
@@ -607,8 +606,7 @@ def _admin_routes(pages: APIRouter) -> None:
             )
             return page.t("users.changed", name=name)
 
-        status, notice, error = _outcome(page, run)
-        return users_page(page, status, notice=notice, error=error)
+        return _answer(page, run, users_page)
 
 
 class RoleUnknown(DomainError):

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 
 from core.clock import ManualClock
@@ -28,6 +24,7 @@ from platebot.settings import Settings
 from store import migrate
 from store.db import create_engine
 from tests.support import STAFF_TOKEN, CapturingSender
+from tests.thread_server import free_port, served_in_thread
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -79,18 +76,12 @@ def browser_db(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(
     browser_db: Engine, clock: ManualClock, sms: CapturingSender
 ) -> Iterator[tuple[App, str]]:
     """The app (staff API on) served on a free port: (app, base URL)."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=str(browser_db.url),
@@ -99,23 +90,5 @@ def served(
         staff_token=STAFF_TOKEN,
     )
     app = build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=browser_db, upgrade=False)
-    config = uvicorn.Config(
-        create_web_app(app, run_workers=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started
-    try:
+    with served_in_thread(create_web_app(app, run_workers=False), port):
         yield app, base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
