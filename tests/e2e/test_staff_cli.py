@@ -173,10 +173,15 @@ def test_the_first_admin_is_added_on_the_command_line_and_its_actions_are_audite
     assert no_office.exit_code == 1 and "belongs to an office" in no_office.stderr
     accounts = StaffAccounts(UnitOfWorkFactory(db), ManualClock())
     assert accounts.sign_in(name="boss", password="a long enough password", address="t").name
+    listed = runner.invoke(cli, ["staff", "user", "list", "--json"], env=env)
+    assert [m["name"] for m in json.loads(listed.stdout)] == ["boss"]
+    off = runner.invoke(cli, ["staff", "user", "set", "boss", "--inactive"], env=env)
+    assert off.exit_code == 0 and "active: False" in off.stdout
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(name="boss", password="a long enough password", address="t")
     entries = accounts.audit()
-    assert [(e["action"], e["target"], e["source"]) for e in entries][-1] == (
-        "staff.add",
-        "boss",
-        "cli",
-    )
+    assert [(e["action"], e["target"], e["source"]) for e in entries][-2:] == [
+        ("sign_in", "boss", "web"),
+        ("staff.add", "boss", "cli"),
+    ]
     assert entries[-1]["actor"].startswith("cli:")

@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.clock import ManualClock
+from core.orders import OrderState
 from platebot.bootstrap import App
 from platebot.server import create_web_app
+from tests.order_world import account, order_of, pending_order
 from tests.preselect_world import vin
 from tests.staff_console_world import (
     CSV_WITH_A_BAD_ROW,
@@ -206,10 +208,85 @@ def test_the_console_speaks_english_when_asked(client: TestClient) -> None:
     assert "Waiting for confirmation" in page and "粤D·12345" in page
 
 
-def test_api_actions_are_audited_too(client: TestClient) -> None:
+def test_api_actions_are_audited_too_and_supervisors_see_their_offices(
+    client: TestClient,
+) -> None:
     load = {"kind": "small", "serials": ["30001"]}
-    response = client.post("/staff/api/offices/粤D/pool", json=load, headers=STAFF_AUTH)
-    assert response.status_code == 200
+    for office in ("粤D", "粤A"):
+        response = client.post(f"/staff/api/offices/{office}/pool", json=load, headers=STAFF_AUTH)
+        assert response.status_code == 200
     sign_in(client, "admin")
     audit = client.get("/staff/audit").text
-    assert "pool.load" in audit and "api" in audit and "testclient" in audit
+    assert "粤D small" in audit and "粤A small" in audit and "api testclient" in audit
+    assert "sign_in" in audit
+    client.cookies.clear()
+    sign_in(client, "supervisor")
+    audit = client.get("/staff/audit").text
+    assert "粤D small" in audit and "粤A small" not in audit
+
+
+def test_a_clerk_takes_a_counter_payment_and_only_a_supervisor_refunds(
+    client: TestClient, staff_app: App
+) -> None:
+    order = pending_order(staff_app, account(staff_app, phone="+8613700137000"))
+    sign_in(client, "clerk")
+    page = f"/staff/orders?id={order.id}"
+    assert "¥12,000" in client.get(page).text
+    status, html = post(client, f"/staff/orders/{order.id}/pay", page, receipt="R-0001")
+    assert status == 200 and f"订单{order.id}已付款。" in html
+    assert order_of(staff_app, order.id or 0).state is OrderState.PAID
+    assert f"/staff/orders/{order.id}/refund" not in html  # a clerk is not offered refunds
+    status, html = post(client, f"/staff/orders/{order.id}/refund", page, amount="50")
+    assert status == 403
+    client.cookies.clear()
+    sign_in(client, "supervisor")
+    status, html = post(client, f"/staff/orders/{order.id}/refund", page, amount="12.5x")
+    assert status == 422 and "不是有效的元数" in html
+    status, html = post(
+        client, f"/staff/orders/{order.id}/refund", page, amount="50", receipt="RF-1"
+    )
+    assert status == 200 and f"订单{order.id}已退款。" in html
+    assert order_of(staff_app, order.id or 0).refunded == 5000
+
+
+def test_a_supervisor_changes_their_office_only_and_an_admin_adds_offices(
+    client: TestClient,
+) -> None:
+    sign_in(client, "supervisor")
+    status, html = post(client, "/staff/offices/粤D", "/staff/offices", hours="08:30-17:30")
+    assert status == 200 and "粤D的设置已保存。" in html and "08:30-17:30" in html
+    status, html = post(client, "/staff/offices/粤D/holidays", "/staff/offices", day="2026-12-25")
+    assert status == 200 and "2026-12-25为粤D的节假日。" in html
+    status, _ = post(client, "/staff/offices/粤A", "/staff/offices", hours="08:30-17:30")
+    assert status == 403
+    status, _ = post(
+        client, "/staff/offices", "/staff/offices", code="粤B", name="x", region_code="4405"
+    )
+    assert status == 403
+    client.cookies.clear()
+    sign_in(client, "admin")
+    status, html = post(
+        client,
+        "/staff/offices",
+        "/staff/offices",
+        code="粤C",
+        name="珠海市车辆管理所",
+        region_code="4404",
+    )
+    assert status == 200 and "车管所粤C已新增。" in html
+
+
+def test_a_supervisor_publishes_and_withdraws_an_announcement(
+    client: TestClient, staff_app: App
+) -> None:
+    sign_in(client, "supervisor")
+    status, html = post(
+        client, "/staff/info/announcement", "/staff/info", title="元旦放假", body="1月1日休息。"
+    )
+    assert status == 200 and "元旦放假" in html
+    with staff_app.uow() as uow:
+        (published,) = uow.info.announcements(now=None)
+    status, html = post(client, f"/staff/info/announcement/{published.id}/withdraw", "/staff/info")
+    assert status == 200 and "已撤回。" in html
+    with staff_app.uow() as uow:
+        assert uow.info.announcements(now=staff_app.clock.now()) == []
