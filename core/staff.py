@@ -197,7 +197,7 @@ def add_staff_member(
     member = StaffMember(
         name=name,
         role=role,
-        office_code=office_code if role is not Role.ADMIN else office_code or None,
+        office_code=office_code or None,
         password_hash=hasher.hash(password),
         created_at=now,
     )

@@ -112,10 +112,14 @@ class Page:
         return render_text(Text(f"staffweb.{key}", params), self.language)
 
     def error_text(self, error: DomainError) -> str:
-        key = f"error.{error.code}"
+        return self.refusal(error.code, error.params)
+
+    def refusal(self, code: str, params: dict[str, str | int]) -> str:
+        """A refusal of the office's rules (``error.<code>``) in the page's language."""
+        key = f"error.{code}"
         if key not in CATALOGS[self.language]:
-            return f"{error.code} {error.params}"
-        return render_text(Text(key, error.params), self.language)
+            return f"{code} {params}"
+        return render_text(Text(key, params), self.language)
 
     @property
     def address(self) -> str:

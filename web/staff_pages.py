@@ -11,6 +11,7 @@ its title in the ``staffweb`` catalog. A live part of a page is a JSON feed
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -88,16 +89,8 @@ class _Upload(Exception):
 
 
 def _rows(page: Page, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"line": e["line"], "message": page.error_text(_Coded(e["code"], e["params"]))}
-        for e in errors
-    ]
-
-
-class _Coded(DomainError):
-    def __init__(self, code: str, params: dict[str, str | int]) -> None:
-        super().__init__(**params)
-        self.code = code  # type: ignore[misc]
+    """An import's bad rows: line number and why, in words."""
+    return [{"line": e["line"], "message": page.refusal(e["code"], e["params"])} for e in errors]
 
 
 def _console(request: Request) -> Console:
@@ -288,8 +281,6 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
 
 
 def _fresh_csrf() -> str:
-    import secrets  # noqa: PLC0415
-
     return secrets.token_urlsafe(24)
 
 
