@@ -290,3 +290,15 @@ def test_a_supervisor_publishes_and_withdraws_an_announcement(
     assert status == 200 and "已撤回。" in html
     with staff_app.uow() as uow:
         assert uow.info.announcements(now=staff_app.clock.now()) == []
+
+
+def test_a_supervisor_loads_a_range_and_is_told_why_a_lift_is_refused(client: TestClient) -> None:
+    sign_in(client, "supervisor")
+    token = csrf_of(client.get("/staff/pool").text)
+    loaded = client.post(
+        "/staff/pool",
+        data={"csrf": token, "office": "粤D", "kind": "small", "ranges": "20000-20009"},
+    )
+    assert loaded.status_code == 200 and "新增10个号码，0个已在号池中。" in loaded.text
+    status, html = post(client, "/staff/blacklist/lift", "/staff/blacklist", phone="13800138000")
+    assert status == 422 and 'class="error"' in html
