@@ -55,6 +55,7 @@ def test_a_clerk_signs_in_confirms_at_the_counter_and_the_start_page_follows_liv
 
     expect(waiting).to_have_text("0", timeout=10_000)  # the first tab follows, not reloaded
     assert home.evaluate("window.notReloaded") is True
+    home.context.close()
 
 
 def test_a_supervisor_imports_a_registry_csv_and_sees_the_bad_rows_line_number(
@@ -85,6 +86,7 @@ def test_a_supervisor_imports_a_registry_csv_and_sees_the_bad_rows_line_number(
     page.goto("/staff/lang/en?back=/staff/counter")
     expect(page.locator("h1")).to_have_text("Counter")
     page.screenshot(path=str(shots / "counter-en.png"), full_page=True)
+    page.context.close()
 
 
 def test_a_clerk_is_refused_a_supervisor_page_and_a_form_without_its_token(
@@ -108,6 +110,7 @@ def test_a_clerk_is_refused_a_supervisor_page_and_a_form_without_its_token(
     expect(page.locator(".error")).to_contain_text("请刷新页面后重新提交")
     page.goto("/staff/counter")
     expect(page.locator("#waiting")).to_contain_text("粤D·12345")  # nothing was confirmed
+    page.context.close()
 
 
 def test_sign_in_is_refused_after_five_wrong_passwords(
@@ -117,7 +120,7 @@ def test_sign_in_is_refused_after_five_wrong_passwords(
 
     app, base = served
     preselected_world(app, sms)
-    page = browser.new_page(viewport=PHONE, base_url=base)
+    page = browser.new_context(viewport=PHONE, base_url=base).new_page()
     page.goto("/staff/login")
     page.screenshot(path=str(shots / "login-phone.png"), full_page=True)
     for _ in range(5):
@@ -129,6 +132,7 @@ def test_sign_in_is_refused_after_five_wrong_passwords(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator(".error")).to_have_text("登录失败次数过多。请15分钟后再试。")
+    page.context.close()
 
 
 def test_the_pages_fit_a_phone_sized_screen(
@@ -143,3 +147,4 @@ def test_the_pages_fit_a_phone_sized_screen(
         assert overflow <= 0, (path, overflow)
     page.goto("/staff/counter")
     page.screenshot(path=str(shots / "counter-phone.png"), full_page=True)
+    page.context.close()
