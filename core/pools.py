@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.errors import DomainError
 from core.offices import Office
 from core.plate_errors import InvalidPattern, OfficeUnknown
 from core.plates import (
@@ -27,6 +28,7 @@ from core.plates import (
     unique_in_order,
 )
 from core.ports import UnitOfWork
+from core.registry import RowError
 
 SORT_KEY_SPACE = 2**31 - 1
 EXAMPLES = 3
@@ -111,6 +113,23 @@ def serials_from_csv(text: str) -> list[str]:
     if found and found[0].casefold() in {"serial", "number", "号码"}:
         found = found[1:]
     return found
+
+
+def checked_csv_serials(kind: PlateKind, text: str) -> tuple[list[str], list[RowError]]:
+    """The serials of a pool CSV file (first column; a header row ``serial`` is skipped) that
+    are numbers of ``kind``, and the others as line-numbered errors."""
+    reader = csv.reader(io.StringIO(text))
+    serials: list[str] = []
+    errors: list[RowError] = []
+    for row in reader:
+        cell = row[0].strip() if row else ""
+        if not cell or (reader.line_num == 1 and cell.casefold() in {"serial", "number", "号码"}):
+            continue
+        try:
+            serials.append(parse_serial(kind, cell))
+        except DomainError as error:
+            errors.append(RowError(reader.line_num, error.code, dict(error.params)))
+    return serials, errors
 
 
 def load_pool(

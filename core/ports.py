@@ -28,6 +28,7 @@ from core.reservation_ports import ReservationRepository
 from core.room_ports import RoomRepository
 from core.sale_ports import SaleRepository
 from core.settlement_ports import SettlementRepository
+from core.staff import StaffRepository
 
 
 class StoreBusy(Exception):
@@ -176,6 +177,8 @@ class UnitOfWork(Protocol):
     def reservations(self) -> ReservationRepository: ...
     @property
     def broadcasts(self) -> BroadcastRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

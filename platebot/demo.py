@@ -10,10 +10,11 @@ days, one whose bidding starts in ten minutes (signup open until then), with hel
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import auctions, info, office_admin, pools, sale
+from core import auctions, info, office_admin, pools, sale, staff
 from core.accounts import Account, Category, Language, PersonDetails, UnitDetails
 from core.auction_errors import PlateAlreadyInAuction
 from core.auctions import YUAN, PeriodState
@@ -22,6 +23,8 @@ from core.errors import DomainError
 from core.plates import PlateKind
 from core.ports import UnitOfWork
 from core.registry import import_registry_csv
+from core.staff import Role
+from platebot.staff_accounts import Argon2Hasher
 from store.uow import UnitOfWorkFactory
 
 DEMO_PERSON_PHONE = "+8613800138000"
@@ -92,10 +95,41 @@ GUIDES = (
 )
 
 
+DEMO_STAFF = (  # name, role, office: the staff console's demo members
+    ("demo-admin", Role.ADMIN, None),
+    ("demo-supervisor", Role.SUPERVISOR, DEMO_OFFICE),
+    ("demo-clerk", Role.CLERK, DEMO_OFFICE),
+)
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     created: list[str]
     existing: list[str]
+    staff_password: str = ""
+
+
+def _staff(uow: UnitOfWork, clock: Clock, created: list[str], existing: list[str]) -> str:
+    """The demo staff members, all with one new random password (each run sets a new one, so
+    that it can be printed: only its hash is kept)."""
+    password = secrets.token_urlsafe(9)
+    hasher = Argon2Hasher()
+    for name, role, office in DEMO_STAFF:
+        if uow.staff.by_name(name) is None:
+            staff.add_staff_member(
+                uow,
+                hasher,
+                name=name,
+                password=password,
+                role=role,
+                office_code=office,
+                now=clock.now(),
+            )
+            created.append(name)
+        else:
+            staff.change_staff_member(uow, hasher, name=name, password=password, active=True)
+            existing.append(name)
+    return password
 
 
 def _accounts(now: datetime) -> list[Account]:
@@ -262,8 +296,9 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoSummary:
         _registry_and_info(uow, clock, created, existing)
         _listings(uow, clock, created, existing)
         _auction_periods(uow, clock, created, existing)
+        password = _staff(uow, clock, created, existing)
         uow.commit()
-    return DemoSummary(created, existing)
+    return DemoSummary(created, existing, password)
 
 
 def how_to_try(summary: DemoSummary) -> list[str]:
@@ -287,4 +322,8 @@ def how_to_try(summary: DemoSummary) -> list[str]:
         "Staff: platebot staff preselections --state selected;"
         f" platebot staff confirm {person_vin}",
         "Auctions: platebot staff auction period list; platebot staff auction lot list 1",
+        "Staff web console: platebot serve, then open http://127.0.0.1:8000/staff/ and sign in as",
+        f"  demo-admin (or demo-supervisor, demo-clerk of {DEMO_OFFICE}) with the password"
+        f" {summary.staff_password}",
+        "  (a new one at every run of demo-data; add your own: platebot staff user add NAME)",
     ]

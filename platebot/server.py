@@ -22,6 +22,7 @@ from bot.webhook import mount as mount_telegram
 from core.masking import describe_error
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings, load_settings
+from platebot.staff_accounts import StaffAccounts
 from platebot.staff_auctions import StaffAuctions
 from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.staff_orders import StaffOrders
@@ -33,7 +34,7 @@ from sms.channel import SmsChannel
 from sms.render import broadcast_segments
 from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
-from store import health
+from store import health, migrate
 from web.health import HEALTH_WAIT, add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
@@ -41,7 +42,9 @@ from web.staff import mount as mount_staff
 from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_auctions import router as staff_auctions_router
 from web.staff_broadcasts import router as staff_broadcasts_router
+from web.staff_console import Console, derive_cookie_key
 from web.staff_orders import router as staff_orders_router
+from web.staff_pages import mount as mount_staff_pages
 from web.staff_reservations import router as staff_reservations_router
 from web.staff_sale import router as staff_sale_router
 from web.workers import JobThread, Workers
@@ -114,6 +117,23 @@ def _mount_staff(api: FastAPI, app: App) -> None:
     )
 
 
+def _mount_staff_console(api: FastAPI, app: App) -> None:
+    """/staff/…: the staff web console (web/staff_pages.py), signed in as a staff member"""
+    key = (
+        app.settings.secret_key.get_secret_value().encode()
+        if app.settings.secret_key is not None
+        else migrate.secret_key(app.db)
+    )
+    console = Console(
+        staff=StaffService(app.uow, app.clock),
+        orders=StaffOrders(app.uow, app.clock, app.payments),
+        accounts=StaffAccounts(app.uow, app.clock),
+        cookie_key=derive_cookie_key(key),
+        secure_cookie=str(app.settings.public_url).startswith("https://"),
+    )
+    mount_staff_pages(api, console)
+
+
 def _mount_pay(api: FastAPI, app: App) -> None:
     """GET /pay/{token}, POST /pay/{token}/pay|cancel, POST /pay/callback"""
     desk = PayDesk(
@@ -133,6 +153,7 @@ MOUNTS: list[tuple[str, Mount]] = [
     ("telegram", lambda api, app: mount_telegram(api, app.telegram)),  # POST /telegram/webhook
     ("pay", _mount_pay),
     ("staff", _mount_staff),
+    ("staff console", _mount_staff_console),
 ]
 
 

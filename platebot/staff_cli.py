@@ -19,6 +19,7 @@ from platebot.staff_cli_orders import order_app
 from platebot.staff_cli_reservations import reservation_app
 from platebot.staff_cli_sale import report_app, sale_app
 from platebot.staff_cli_support import JsonOption, err, out, read_csv, refusals, run, show
+from platebot.staff_cli_users import user_app
 from platebot.staff_info_cli import announce_app, contact_app, guide_app
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ for sub, name in (
     (auction_app, "auction"),
     (reservation_app, "reservation"),
     (broadcast_app, "broadcast"),
+    (user_app, "user"),
 ):
     staff_app.add_typer(sub, name=name)
 

@@ -11,7 +11,9 @@ from core.clock import Clock, format_local
 from core.orders import Cause, Order, OrderNotFound, OrderState
 from core.payments import PaymentProvider, pay_at_counter, refund_order
 from core.ports import UnitOfWork
+from core.staff import Actor, Audit, Permission
 from dialogs.money import format_yuan
+from platebot.staff_acting import Acting
 
 T = TypeVar("T")
 
@@ -34,22 +36,18 @@ def order_view(order: Order) -> dict[str, Any]:
     }
 
 
-class StaffOrders:
+class StaffOrders(Acting):
+    """Counter payments are counter work (clerks); refunds are a supervisor's. Both audited."""
+
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         provider: PaymentProvider | None,
+        actor: Actor | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+        super().__init__(uow_factory, clock, actor)
         self.provider = provider
-
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
 
     def orders(
         self,
@@ -81,18 +79,23 @@ class StaffOrders:
             return order_view(order)
 
     def pay_at_counter(self, order_id: int, *, receipt: str, staff: str) -> dict[str, Any]:
+        self.require(Permission.COUNTER)
+
         def run(uow: UnitOfWork) -> dict[str, Any]:
             order = pay_at_counter(
                 uow, order_id=order_id, receipt=receipt, staff=staff, now=self.clock.now()
             )
             return order_view(order)
 
-        return self._do(run)
+        return self._do(
+            run, lambda v: Audit("order.counter_payment", f"#{order_id}", detail=receipt)
+        )
 
     def refund(
         self, order_id: int, *, staff: str, amount: int | None = None, receipt: str | None = None
     ) -> dict[str, Any]:
         """``amount`` in fen (None: all the order holds); ``receipt`` for counter payments."""
+        self.require(Permission.OFFICE)
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             order = refund_order(
@@ -107,4 +110,9 @@ class StaffOrders:
             )
             return order_view(order)
 
-        return self._do(run)
+        return self._do(
+            run,
+            lambda v: Audit(
+                "order.refund", f"#{order_id}", detail=f"{v['refunded_fen']} fen refunded in all"
+            ),
+        )

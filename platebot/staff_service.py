@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from core import broadcasts, counter, info, office_admin, pools
 from core.accounts import Language
 from core.broadcast_ports import Audience, Channels
-from core.clock import OFFICE_TZ, Clock, format_local
+from core.clock import OFFICE_TZ, format_local
 from core.info import Announcement, Contact, Guide
 from core.masking import mask_phone
 from core.offices import Office, last_valid_day
@@ -21,8 +21,10 @@ from core.plates import PlateKind
 from core.ports import UnitOfWork
 from core.preselection import BlacklistEntry, Preselection, PreselectionState
 from core.registry import import_registry_csv
+from core.staff import Audit, Permission, Role
 from dialogs.catalog import render_text
 from dialogs.replies import Text
+from platebot.staff_acting import Acting
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +98,16 @@ class RegistryReport:
     errors: list[dict[str, Any]]
 
 
-class StaffService:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+@dataclass(frozen=True)
+class PoolCsvReport:
+    added: int
+    already: int
+    errors: list[dict[str, Any]]
 
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
+
+class StaffService(Acting):
+    """Each method is one transaction, refused by the actor's role (``core.staff``) and, when
+    it changes something, recorded in the audit in the same transaction."""
 
     # -- offices ---------------------------------------------------------------------------
 
@@ -115,28 +117,59 @@ class StaffService:
     def create_office(
         self, *, code: str, name: str, region_code: str, **settings: Any
     ) -> dict[str, Any]:
+        self.require(Permission.ADMIN)
         office = self._do(
             lambda uow: office_admin.create_office(
                 uow, code=code, name=name, region_code=region_code, **settings
-            )
+            ),
+            lambda o: Audit("office.create", o.code, o.code),
         )
         log.info("office %s created", office.code)
         return office_view(office)
 
     def change_office(self, code: str, **changes: Any) -> dict[str, Any]:
+        self.require(Permission.OFFICE, code)
+        detail = ", ".join(sorted(k for k, v in changes.items() if v is not None))
         return office_view(
-            self._do(lambda uow: office_admin.change_office(uow, code=code, **changes))
+            self._do(
+                lambda uow: office_admin.change_office(uow, code=code, **changes),
+                lambda o: Audit("office.change", o.code, o.code, detail),
+            )
         )
 
     def set_holidays(self, code: str, days: Sequence[date], *, on: bool = True) -> None:
-        self._do(lambda uow: office_admin.set_holidays(uow, code=code, days=days, on=on))
+        self.require(Permission.OFFICE, code)
+        listed = " ".join(day.isoformat() for day in days)
+        self._do(
+            lambda uow: office_admin.set_holidays(uow, code=code, days=days, on=on),
+            lambda _: Audit(
+                "office.holiday_add" if on else "office.holiday_remove", code, code, listed
+            ),
+        )
 
     # -- pools and the registry ------------------------------------------------------------
 
     def load_pool(self, code: str, kind: PlateKind, **sources: Sequence[str]) -> pools.LoadReport:
-        report = self._do(lambda uow: pools.load_pool(uow, office_code=code, kind=kind, **sources))
+        self.require(Permission.OFFICE, code)
+        report = self._do(
+            lambda uow: pools.load_pool(uow, office_code=code, kind=kind, **sources),
+            lambda r: Audit(
+                "pool.load",
+                f"{code} {kind.value}",
+                code,
+                f"{r.added} added, {r.already} known, {r.excluded} excluded",
+            ),
+        )
         log.info("pool %s %s: %s added, %s known", code, kind.value, report.added, report.already)
         return report
+
+    def load_pool_csv(self, code: str, kind: PlateKind, text: str) -> PoolCsvReport:
+        """The numbers of a CSV file (first column) into the pool: bad rows reported with their
+        line numbers, the good ones loaded."""
+        serials, errors = pools.checked_csv_serials(kind, text)
+        report = self.load_pool(code, kind, serials=serials)
+        rows = [{"line": e.line, "code": e.code, "params": e.params} for e in errors]
+        return PoolCsvReport(report.added, report.already, rows)
 
     def pool_counts(self, code: str) -> dict[str, int]:
         def counts(uow: UnitOfWork) -> dict[str, int]:
@@ -147,11 +180,18 @@ class StaffService:
         return self._do(counts)
 
     def import_registry(self, text: str) -> RegistryReport:
+        self.require(Permission.OFFICE)
         now = self.clock.now()
         report = self._do(
             lambda uow: import_registry_csv(
                 uow, text=text, now=now, today=now.astimezone(OFFICE_TZ).date()
-            )
+            ),
+            lambda r: Audit(
+                "registry.import",
+                "",
+                None,
+                f"{r.added} added, {r.updated} updated, {len(r.errors)} bad rows",
+            ),
         )
         errors = [{"line": e.line, "code": e.code, "params": e.params} for e in report.errors]
         log.info(
@@ -168,16 +208,24 @@ class StaffService:
         return preselection_view(p, uow.offices.get(p.office_id))
 
     def confirm(self, vin: str) -> dict[str, Any]:
-        def confirm(uow: UnitOfWork) -> dict[str, Any]:
-            return self._with_office(
-                uow, counter.confirm_at_counter(uow, now=self.clock.now(), vin=vin)
-            )
+        self.require(Permission.COUNTER)
 
-        return self._do(confirm)
+        def confirm(uow: UnitOfWork) -> dict[str, Any]:
+            done = counter.confirm_at_counter(uow, now=self.clock.now(), vin=vin)
+            view = self._with_office(uow, done)
+            self.require(Permission.COUNTER, view["office"])  # another office's: rolled back
+            return view
+
+        return self._do(
+            confirm, lambda v: Audit("preselection.confirm", v["vin"], v["office"], v["plate"])
+        )
 
     def preselections(
         self, *, state: PreselectionState | None = None, office: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
+        office = office or (self.actor.office_code if self.actor.role is not Role.ADMIN else None)
+        self.require(Permission.COUNTER, office)
+
         def listed(uow: UnitOfWork) -> list[dict[str, Any]]:
             found = counter.list_preselections(uow, state=state, office_code=office, limit=limit)
             return [self._with_office(uow, p) for p in found]
@@ -195,11 +243,13 @@ class StaffService:
         return self._do(listed)
 
     def lift(self, phone: str) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
         def lift(uow: UnitOfWork) -> dict[str, Any]:
             entry = counter.lift_blacklist_early(uow, now=self.clock.now(), phone=phone)
             return blacklist_view(entry, phone)
 
-        return self._do(lift)
+        return self._do(lift, lambda v: Audit("blacklist.lift", v["phone"] or ""))
 
     # -- guides, contacts, announcements ---------------------------------------------------
 
@@ -216,11 +266,25 @@ class StaffService:
 
         return self._do(listed)
 
+    def _info(self, kind: str, verb: str) -> Callable[[dict[str, Any]], Audit]:
+        def audit(view: dict[str, Any]) -> Audit:
+            title = view.get("title") or view.get("name") or ""
+            return Audit(f"{kind}.{verb}", f"#{view.get('id')} {title}")
+
+        return audit
+
     def add_guide(self, **values: Any) -> dict[str, Any]:
-        return info_view(self._do(lambda uow: info.add_guide(uow, now=self.clock.now(), **values)))
+        self.require(Permission.OFFICE)
+        return self._do(
+            lambda uow: info_view(info.add_guide(uow, now=self.clock.now(), **values)),
+            self._info("guide", "add"),
+        )
 
     def add_contact(self, **values: Any) -> dict[str, Any]:
-        return info_view(self._do(lambda uow: info.add_contact(uow, **values)))
+        self.require(Permission.OFFICE, values.get("office_code"))
+        return self._do(
+            lambda uow: info_view(info.add_contact(uow, **values)), self._info("contact", "add")
+        )
 
     def announce(
         self, *, broadcast: tuple[Audience, Channels, str] | None = None, **values: Any
@@ -240,15 +304,26 @@ class StaffService:
                 view["broadcast_id"] = sent.id
             return view
 
-        return self._do(announced)
+        self.require(Permission.OFFICE)
+        return self._do(announced, self._info("announcement", "add"))
 
     def change_item(self, kind: str, item_id: int, **values: Any) -> dict[str, Any]:
-        return info_view(self._do(lambda uow: info.change(uow, kind, item_id, **values)))
+        self.require(Permission.OFFICE)
+        return self._do(
+            lambda uow: info_view(info.change(uow, kind, item_id, **values)),
+            self._info(kind, "change"),
+        )
 
     def remove_item(self, kind: str, item_id: int) -> None:
-        self._do(lambda uow: info.remove(uow, kind, item_id))
+        self.require(Permission.OFFICE)
+        self._do(
+            lambda uow: info.remove(uow, kind, item_id),
+            lambda _: Audit(f"{kind}.remove", f"#{item_id}"),
+        )
 
     def withdraw(self, announcement_id: int) -> dict[str, Any]:
-        return info_view(
-            self._do(lambda uow: info.withdraw(uow, announcement_id, self.clock.now()))
+        self.require(Permission.OFFICE)
+        return self._do(
+            lambda uow: info_view(info.withdraw(uow, announcement_id, self.clock.now())),
+            self._info("announcement", "withdraw"),
         )

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from core.clock import Clock
 from store.sms_tables import sms_inbound
+from store.staff_tables import staff_sign_ins
 from store.tables import inbound_messages, one_time_codes
 from store.telegram_tables import telegram_updates
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 KEEP_HANDLED = timedelta(days=7)
 # The send limits look back one hour and a code is valid for five minutes.
 KEEP_CODES = timedelta(days=1)
+# Sign-in attempts count for 15 minutes; a month of them is kept to look into.
+KEEP_SIGN_INS = timedelta(days=30)
 EVERY = timedelta(hours=1)
 BATCH = 2000
 
@@ -48,6 +51,7 @@ _PLANS = [
     _Plan(sms_inbound, sms_inbound.c.received_at, KEEP_HANDLED),
     _Plan(telegram_updates, telegram_updates.c.answered_at, KEEP_HANDLED),
     _Plan(one_time_codes, one_time_codes.c.created_at, KEEP_CODES),
+    _Plan(staff_sign_ins, staff_sign_ins.c.at, KEEP_SIGN_INS),
 ]
 
 

@@ -216,5 +216,6 @@ from store import (  # noqa: E402
     sale_tables,  # noqa: F401 - plates for sale
     settlement_tables,  # noqa: F401 - auction settlement: balances, deposit refunds
     sms_tables,  # noqa: F401 - SMS channel
+    staff_tables,  # noqa: F401 - staff members, sign-ins, the audit
     telegram_tables,  # noqa: F401 - Telegram channel
 )

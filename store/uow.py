@@ -36,6 +36,7 @@ from store.reservation_repository import SqlReservationRepository
 from store.room_repository import SqlRoomRepository
 from store.sale_repository import SqlSaleRepository
 from store.settlement_repository import SqlSettlementRepository
+from store.staff_repository import SqlStaffRepository
 from store.tables import map_entities
 
 R = TypeVar("R")
@@ -170,6 +171,7 @@ class SqlUnitOfWork:
     sales = _Repository(lambda scope: SqlSaleRepository(scope.session))
     reservations = _Repository(lambda scope: SqlReservationRepository(scope.session))
     broadcasts = _Repository(SqlBroadcastRepository)
+    staff = _Repository(SqlStaffRepository)
 
 
 class KeptConnection:

@@ -13,7 +13,7 @@ app's handlers (``web/staff_errors.py``) answer it with the status the document 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from core.plates import PlateKind
 from core.pools import serials_from_csv
 from core.preselection import PreselectionState
+from platebot.staff_acting import ACTING, program_actor
 from platebot.staff_service import StaffService, message_of
 from web.staff_csv import CSV_BODY, csv_text, read_csv
 from web.staff_errors import (
@@ -67,6 +68,15 @@ _bearer = HTTPBearer(auto_error=False, description="The staff token (PLATEBOT_ST
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+async def _acting_program(request: Request) -> AsyncIterator[None]:
+    """The request acts as the program holding the token, from its address (for the audit)."""
+    token = ACTING.set(program_actor(request.client.host if request.client else "?"))
+    try:
+        yield
+    finally:
+        ACTING.reset(token)
+
+
 def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
     def require_staff(request: Request, _scheme: Credentials) -> None:
         """The token (``Credentials`` puts the bearer scheme in the document)."""
@@ -76,7 +86,7 @@ def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
     api = APIRouter(
         prefix="/staff/api",
         tags=["staff"],
-        dependencies=[Depends(require_staff)],
+        dependencies=[Depends(require_staff), Depends(_acting_program)],
         responses=refusals(401),
     )
 

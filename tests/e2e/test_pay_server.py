@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 
 from core.clock import ManualClock
@@ -21,40 +17,17 @@ from platebot.server import create_web_app
 from platebot.settings import Settings
 from tests.order_world import PRICE, account, ledger, order_of, pending_order
 from tests.support import CapturingSender
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.thread_server import free_port, served_in_thread
 
 
 @pytest.fixture
 def served(db: Engine, clock: ManualClock, sms: CapturingSender) -> Iterator[tuple[App, str]]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=str(db.url), secret_key="test-secret", public_url=base)
     app = build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
-    config = uvicorn.Config(
-        create_web_app(app, run_workers=False),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started
-    try:
+    with served_in_thread(create_web_app(app, run_workers=False), port):
         yield app, base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_a_browser_pays_on_the_served_page_and_the_callback_arrives_over_http(

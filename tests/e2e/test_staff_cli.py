@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,9 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from core.clock import ManualClock
+from core.staff import SignInRefused
 from platebot.cli import app as cli
 from platebot.demo import DEMO_VEHICLES
+from platebot.staff_accounts import StaffAccounts
 from store.preselection_tables import guides, offices, plate_numbers, vehicle_records
+from store.uow import UnitOfWorkFactory
 from tests.preselect_world import PERSON_ID, cert, vin
 
 Run = Callable[..., tuple[int, str, str]]
@@ -138,3 +143,45 @@ def test_demo_data_loads_once_and_says_how_to_try_the_journey(run: Run, db: Engi
     code, out, _ = run("demo-data")
     assert code == 0 and "0 added" in out
     assert count(db, plate_numbers) == numbers and count(db, guides) == 2
+
+
+def test_demo_data_prints_the_demo_staff_password_which_signs_in(run: Run, db: Engine) -> None:
+    code, out, _ = run("demo-data")
+    printed = re.search(r"with the password (\S+)", out)
+    assert code == 0 and printed and "/staff/" in out
+    accounts = StaffAccounts(UnitOfWorkFactory(db), ManualClock())
+    for name in ("demo-admin", "demo-supervisor", "demo-clerk"):
+        assert accounts.sign_in(name=name, password=printed.group(1), address="t").name == name
+    code, again, _ = run("demo-data")  # a new password each run: the old one stops working
+    assert code == 0 and printed.group(1) not in again
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(name="demo-admin", password=printed.group(1), address="t")
+
+
+def test_the_first_admin_is_added_on_the_command_line_and_its_actions_are_audited(
+    db: Engine,
+) -> None:
+    runner = CliRunner()
+    env = {"PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False)}
+    args = ["staff", "user", "add", "boss", "--role", "admin", "--password-stdin"]
+    short = runner.invoke(cli, args, env=env, input="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.stderr
+    added = runner.invoke(cli, args, env=env, input="a long enough password\n")
+    assert added.exit_code == 0 and "role: admin" in added.stdout
+    clerk = ["staff", "user", "add", "li", "--role", "clerk", "--password-stdin"]
+    no_office = runner.invoke(cli, clerk, env=env, input="a long enough password\n")
+    assert no_office.exit_code == 1 and "belongs to an office" in no_office.stderr
+    accounts = StaffAccounts(UnitOfWorkFactory(db), ManualClock())
+    assert accounts.sign_in(name="boss", password="a long enough password", address="t").name
+    listed = runner.invoke(cli, ["staff", "user", "list", "--json"], env=env)
+    assert [m["name"] for m in json.loads(listed.stdout)] == ["boss"]
+    off = runner.invoke(cli, ["staff", "user", "set", "boss", "--inactive"], env=env)
+    assert off.exit_code == 0 and "active: False" in off.stdout
+    with pytest.raises(SignInRefused):
+        accounts.sign_in(name="boss", password="a long enough password", address="t")
+    entries = accounts.audit()
+    assert [(e["action"], e["target"], e["source"]) for e in entries][-2:] == [
+        ("sign_in", "boss", "web"),
+        ("staff.add", "boss", "cli"),
+    ]
+    assert entries[-1]["actor"].startswith("cli:")
