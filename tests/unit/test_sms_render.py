@@ -129,4 +129,4 @@ def test_a_link_is_shown_as_label_and_address_before_the_question() -> None:
     lines = page.split("\n")
     assert lines[1] == "Pay your order: https://o.example/pay/abc"
     assert lines.index("Pay your order: https://o.example/pay/abc") < lines.index("1 Help")
-    assert render_plain(reply).split("\n")[2] == "Pay your order: https://o.example/pay/abc"
+    assert render_plain(reply) == page  # the console shows it as SMS does
