@@ -34,6 +34,14 @@ from platebot.staff_orders import StaffOrders
 from platebot.staff_service import StaffService
 
 COOKIE = "platebot_staff"
+# The pages load only their own CSS and script, post only to themselves and are never framed
+# (no clickjacking of a staff form).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 SESSION_HOURS = 12
 STATIC = Path(__file__).parent / "static"
 
@@ -166,7 +174,7 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = _TEMPLATES.get_template(template).render(page=self, t=self.t, **context)
-        response = HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
         self.console.write_session(response, self.session)
         return response
 

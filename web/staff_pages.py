@@ -122,26 +122,28 @@ def router(console: Console) -> APIRouter:
     # -- signing in and out, language ---------------------------------------------------------
 
     @pages.get("/login")
-    def login_form(page: Visitor) -> Response:
+    def login_form(page: Visitor, next: str = "/staff/") -> Response:
         if page.member is not None:
             return console.redirect(page, "/staff/")
-        return page.render("login.html")
+        return page.render("login.html", next=next if _LOCAL.fullmatch(next) else "/staff/")
 
     @pages.post("/login")
-    def login(page: Visitor, name: Text, password: Text) -> Response:
+    def login(page: Visitor, name: Text, password: Text, next: Text = "/staff/") -> Response:
         """Signing in gives a new session: a new CSRF token, the member's session key."""
         try:
             member = console.accounts.sign_in(
                 name=name.strip(), password=password, address=page.address
             )
         except SignInThrottled as error:
-            return page.render("login.html", 429, error=page.error_text(error), name=name)
+            said = {"error": page.error_text(error), "name": name, "next": next}
+            return page.render("login.html", 429, **said)
         except DomainError as error:
-            return page.render("login.html", 401, error=page.error_text(error), name=name)
+            said = {"error": page.error_text(error), "name": name, "next": next}
+            return page.render("login.html", 401, **said)
         page.session.member_id = member.id
         page.session.session_key = member.session_key
         page.session.csrf = _fresh_csrf()  # a new session, a new token
-        return console.redirect(page, "/staff/")
+        return console.redirect(page, next if _LOCAL.fullmatch(next) else "/staff/")
 
     @pages.post("/logout")
     def logout(page: Member) -> Response:
@@ -157,7 +159,7 @@ def router(console: Console) -> APIRouter:
     def language(page: Visitor, lang: str, back: str = "/staff/") -> Response:
         if lang in {"zh", "en"}:
             page.session.lang = lang
-        safe = back if re.fullmatch(r"/staff/[\w/\-]*", back) else "/staff/"
+        safe = back if _LOCAL.fullmatch(back) else "/staff/"
         return console.redirect(page, safe)
 
     @pages.get("/static/{name}")
@@ -636,5 +638,12 @@ def mount(api: FastAPI, console: Console) -> None:
 
 
 def _to_login(console: Console, request: Request) -> Response:
+    """To the sign-in page, which comes back to the page asked for (a GET's)."""
     page = console.page(request, signed_in=False)
+    path = request.url.path
+    if request.method == "GET" and _LOCAL.fullmatch(path) and path != "/staff/":
+        return console.redirect(page, f"/staff/login?next={path}")
     return console.redirect(page, "/staff/login")
+
+
+_LOCAL = re.compile(r"/staff/[\w/\-]*")  # a page of the console: where a link may send back

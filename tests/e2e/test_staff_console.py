@@ -50,10 +50,34 @@ def post(client: TestClient, path: str, page: str, **data: str) -> tuple[int, st
     return response.status_code, response.text
 
 
-def test_pages_need_a_signed_in_member(client: TestClient) -> None:
-    for path in ("/staff/", "/staff/counter", "/staff/audit", "/staff/live/counter"):
+def test_pages_need_a_signed_in_member_who_then_comes_back_to_the_page(
+    client: TestClient,
+) -> None:
+    response = client.get("/staff/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/staff/login")
+    for path in ("/staff/counter", "/staff/audit", "/staff/live/counter"):
         response = client.get(path, follow_redirects=False)
-        assert (response.status_code, response.headers["location"]) == (303, "/staff/login")
+        assert (response.status_code, response.headers["location"]) == (
+            303,
+            f"/staff/login?next={path}",
+        )
+    form = client.get("/staff/login?next=/staff/counter")
+    data = {"name": "clerk", "password": PASSWORD, "csrf": csrf_of(form.text)}
+    data["next"] = "/staff/counter"
+    signed = client.post("/staff/login", data=data, follow_redirects=False)
+    assert signed.headers["location"] == "/staff/counter"
+    client.cookies.clear()
+    form = client.get("/staff/login")
+    data = {"name": "clerk", "password": PASSWORD, "csrf": csrf_of(form.text)}
+    data["next"] = "https://evil.example/"
+    elsewhere = client.post("/staff/login", data=data, follow_redirects=False)
+    assert elsewhere.headers["location"] == "/staff/"  # never sent off the console
+
+
+def test_pages_are_never_framed_and_load_only_their_own_files(client: TestClient) -> None:
+    page = client.get("/staff/login")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
 
 
 def test_a_wrong_password_is_refused_in_words_and_a_right_one_signs_in(client: TestClient) -> None:
