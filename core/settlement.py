@@ -19,7 +19,8 @@ period's close or cancellation, in handlers of their events and of the orders' e
   refund it with a receipt number). The bidders of a cancelled period are told at once.
 
 A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
-counted from the deposit, the rest refunded, the number issued.
+counted from the deposit and the number issued; what is left of that share's deposit is refunded
+with the shares that won nothing when the period closes.
 """
 
 from __future__ import annotations
@@ -181,18 +182,8 @@ def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
     )
     if not uow.settlements.add(settlement):
         return
-    if settlement.balance_fen == 0:
-        if per_share > price and settlement.deposit_order_id is not None:
-            _queue_refund(
-                uow,
-                signup_id=settlement.signup_id,
-                account_id=signup.account_id,
-                order_id=settlement.deposit_order_id,
-                amount=per_share - price,
-                reason=RefundReason.LOST,
-                now=now,
-            )
-        _issue(uow, settlement, now)
+    if settlement.balance_fen == 0:  # the deposit share covers the price; the rest is refunded
+        _issue(uow, settlement, now)  # with the shares that won nothing, when the period closes
         return
     order = place_order(
         uow,
@@ -331,20 +322,22 @@ def _queue_refund(
 
 def refund_losing_shares(uow: UnitOfWork, event: PeriodClosed) -> None:
     """Every active signup's shares that won nothing: their deposits are to be refunded."""
-    won = uow.settlements.won_share_ids(event.period_id)
+    held: dict[int, int] = {}  # signup: the deposit its won shares keep for their prices
+    for settlement in uow.settlements.of_period(event.period_id):
+        held[settlement.signup_id] = held.get(settlement.signup_id, 0) + settlement.deposit_fen
     for signup in uow.auctions.signups(event.period_id, states=(SignupState.ACTIVE,)):
         signup_id = stored_id(signup.id)
         order_id = uow.settlements.deposit_order(signup_id)
         if order_id is None:
             continue  # an active signup without a paid order: activated by staff, nothing held
-        lost = [s for s in uow.auctions.shares(signup_id) if s.id not in won]
-        per_share = signup.deposit_fen // signup.shares
+        # every share that won nothing, and what a won share's deposit left over (a price
+        # below one share's deposit)
         _queue_refund(
             uow,
             signup_id=signup_id,
             account_id=signup.account_id,
             order_id=order_id,
-            amount=per_share * len(lost),
+            amount=signup.deposit_fen - held.get(signup_id, 0),
             reason=RefundReason.LOST,
             now=event.closed_at,
         )

@@ -26,10 +26,6 @@ class SettlementRepository(Protocol):
         """The settlement of a sold number that is not over (balance not yet paid), if any."""
         ...
 
-    def won_share_ids(self, period_id: int) -> set[int]:
-        """The shares (VINs) of the period that won a lot."""
-        ...
-
     def release_share(self, share_id: int) -> None:
         """The VIN is free for another signup (its lot was settled)."""
         ...

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from core.auctions import LotState
 from core.orders import OrderState, Purpose
 from core.plates import PlateKind
 from core.settlement import DepositRefund, RefundState, Settlement, SettlementState
-from store.auction_tables import auction_lots, auction_shares
+from store.auction_tables import auction_shares
 from store.order_tables import orders
 from store.repositories import Scope
 from store.settlement_tables import auction_refunds, auction_settlements
@@ -78,13 +77,6 @@ class SqlSettlementRepository:
             ST.state == SettlementState.AWAITING_BALANCE,
             lock=False,
         )
-
-    def won_share_ids(self, period_id: int) -> set[int]:
-        L = auction_lots.c  # noqa: N806 - a table's columns
-        query = sa.select(L.leader_share_id).where(
-            L.period_id == period_id, L.state == LotState.SOLD, L.leader_share_id.is_not(None)
-        )
-        return {int(value) for value in self._c.execute(query).scalars()}
 
     def release_share(self, share_id: int) -> None:
         SH = auction_shares.c  # noqa: N806 - a table's columns

@@ -257,3 +257,23 @@ def test_a_winner_who_cancels_the_balance_order_forfeits_the_deposit_share(
         uow.commit()
     assert world.settlement(lot).state is SettlementState.FORFEITED
     assert world.order(bob.deposit_order_id).state is OrderState.FORFEITED
+
+
+def test_a_price_below_one_deposit_share_is_settled_at_once_and_the_rest_refunded(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    lot = world.lot(period, "99999", price=3 * K)
+    dave = world.paid_bidder(period)
+    world.start()
+    world.bid(dave, lot, amount=3 * K)
+    world.close_and_settle()
+    settled = world.settlement(lot)
+    assert (settled.state, settled.balance_fen, settled.balance_order_id) == (
+        SettlementState.ISSUED,
+        0,
+        None,
+    )
+    assert world.pool_state("99999") == "issued"
+    deposit = world.order(dave.deposit_order_id)
+    assert (deposit.kept, deposit.refunded, deposit.refundable) == (3 * K, 2 * K, 0)
