@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from core.orders import OrderState, Purpose
 from core.plates import PlateKind
 from core.settlement import DepositRefund, RefundState, Settlement, SettlementState
-from store.auction_tables import auction_shares
+from store.auction_tables import auction_shares, auction_signups
 from store.order_tables import orders
 from store.repositories import Scope
 from store.settlement_tables import auction_refunds, auction_settlements
@@ -111,6 +111,11 @@ class SqlSettlementRepository:
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]:
         query = sa.select(auction_refunds).where(R.signup_id == signup_id).order_by(R.id)
+        return [DepositRefund(**row._mapping) for row in self._c.execute(query)]
+
+    def refunds_of_period(self, period_id: int) -> Sequence[DepositRefund]:
+        of_period = sa.select(auction_signups.c.id).where(auction_signups.c.period_id == period_id)
+        query = sa.select(auction_refunds).where(R.signup_id.in_(of_period)).order_by(R.id)
         return [DepositRefund(**row._mapping) for row in self._c.execute(query)]
 
     def claim_due_refunds(self, limit: int) -> Sequence[DepositRefund]:

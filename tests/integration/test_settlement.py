@@ -244,6 +244,10 @@ def test_a_deposit_paid_at_the_counter_is_left_for_the_counter_to_hand_back(
     world.start()
     world.close_and_settle()
     assert [r.state for r in world.refunds(signup_id)] == [RefundState.AT_COUNTER]
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    assert [(r["order_id"], r["amount"], r["state"]) for r in staff.refunds(period)] == [
+        (order.id, "¥5,000", "at_counter")
+    ]
     assert world.order(order.id or 0).state is OrderState.PAID  # staff refund it with a receipt
 
 
