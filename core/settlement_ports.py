@@ -34,12 +34,17 @@ class SettlementRepository(Protocol):
         """The signup's paid deposit order (``auction_deposit``, ``signup:<id>``), if any."""
         ...
 
+    def paid_deposit_orders(self, signup_ids: Sequence[int]) -> dict[int, int]:
+        """Of these signups, each one's paid deposit order (signup id: order id), in one read."""
+        ...
+
     def pending_deposit_orders(self, signup_id: int) -> Sequence[int]:
         """The signup's deposit orders still waiting for payment."""
         ...
 
-    def add_refund(self, refund: DepositRefund) -> bool:
-        """A refund to make; False (nothing written) when the signup has one for that reason."""
+    def add_refunds(self, refunds: Sequence[DepositRefund]) -> int:
+        """Refunds to make, in one statement; one a signup has for that reason already is left
+        out. How many were added."""
         ...
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]: ...

@@ -11,12 +11,11 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.channel import TelegramChannel, api_base, token_of
 from bot.sender import TelegramSender, bot_for
-from core.bidding import AUCTION_LANE
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
-from core.settlement import refund_due_deposits
+from core.settlement import REFUND_LANE, refund_due_deposits
 from core.timers import Timers
 from core.wiring import wire_core
 from dialogs.engine import Engine
@@ -104,9 +103,10 @@ def timer_lanes(
     uow: UnitOfWorkFactory, clock: Clock, payments: PaymentProvider
 ) -> list[tuple[str, Callable[[], int]]]:
     """One job per timer lane (``core.wiring``), so that a lot's close never waits behind an
-    expiry; the auction deposits' refunds (through the payment provider) in the auctions' lane."""
+    expiry; the auction deposits' refunds (through the payment provider, a call each) in a lane
+    of their own too, so that a long batch of them never holds up a close."""
     lanes = {name: list(steps) for name, steps in wire_core().lanes.items()}
-    lanes.setdefault(AUCTION_LANE, []).append(refund_due_deposits(payments))
+    lanes[REFUND_LANE] = [refund_due_deposits(payments)]
     return [(name, Timers(uow, clock, steps).run_once) for name, steps in lanes.items()]
 
 

@@ -25,6 +25,8 @@ ST = auction_settlements.c
 R = auction_refunds.c
 O = orders.c  # noqa: E741 - the orders' columns
 _SETTLEMENT_FIELDS = [c.name for c in auction_settlements.c if c.name != "id"]
+# rows of one multi-row INSERT: within SQLite's limit of bound values (32,766) at 10 a row
+_ROWS_PER_INSERT = 1000
 _REFUND_FIELDS = [c.name for c in auction_refunds.c if c.name != "id"]
 
 
@@ -101,13 +103,38 @@ class SqlSettlementRepository:
         found = self._deposit_orders(signup_id, OrderState.PAID)
         return found[0] if found else None
 
+    def paid_deposit_orders(self, signup_ids: Sequence[int]) -> dict[int, int]:
+        if not signup_ids:
+            return {}
+        self.scope.session.flush()
+        references = {f"signup:{signup_id}": signup_id for signup_id in signup_ids}
+        query = (
+            sa.select(O.reference, O.id)
+            .where(
+                O.purpose == Purpose.AUCTION_DEPOSIT,
+                O.state == OrderState.PAID,
+                O.reference.in_(list(references)),
+            )
+            .order_by(O.id)
+        )
+        return {
+            references[reference]: int(order_id) for reference, order_id in self._c.execute(query)
+        }
+
     def pending_deposit_orders(self, signup_id: int) -> Sequence[int]:
         return self._deposit_orders(signup_id, OrderState.PENDING)
 
-    def add_refund(self, refund: DepositRefund) -> bool:
-        values = {name: getattr(refund, name) for name in _REFUND_FIELDS}
-        refund.id = _insert_new(self._c, auction_refunds, values)
-        return refund.id is not None
+    def add_refunds(self, refunds: Sequence[DepositRefund]) -> int:
+        if not refunds:
+            return 0
+        dialect: Any = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        rows = [{name: getattr(refund, name) for name in _REFUND_FIELDS} for refund in refunds]
+        added = 0
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            statement = dialect.insert(auction_refunds).values(chunk).on_conflict_do_nothing()
+            added += int(self._c.execute(statement).rowcount)
+        return added
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]:
         query = sa.select(auction_refunds).where(R.signup_id == signup_id).order_by(R.id)
