@@ -19,7 +19,8 @@ period's close or cancellation, in handlers of their events and of the orders' e
   refund it with a receipt number). The bidders of a cancelled period are told at once.
 
 A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
-counted from the deposit, the rest refunded, the number issued.
+counted from the deposit and the number issued; what is left of that share's deposit is refunded
+with the shares that won nothing when the period closes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ from core.timers import TimerStep
 from core.wiring import Wiring
 
 log = logging.getLogger(__name__)
+
+REFUND_LANE = "timers:auction-refunds"  # the composition root runs ``refund_due_deposits`` there
 
 
 class SettlementState(enum.StrEnum):
@@ -181,18 +184,8 @@ def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
     )
     if not uow.settlements.add(settlement):
         return
-    if settlement.balance_fen == 0:
-        if per_share > price and settlement.deposit_order_id is not None:
-            _queue_refund(
-                uow,
-                signup_id=settlement.signup_id,
-                account_id=signup.account_id,
-                order_id=settlement.deposit_order_id,
-                amount=per_share - price,
-                reason=RefundReason.LOST,
-                now=now,
-            )
-        _issue(uow, settlement, now)
+    if settlement.balance_fen == 0:  # the deposit share covers the price; the rest is refunded
+        _issue(uow, settlement, now)  # with the shares that won nothing, when the period closes
         return
     order = place_order(
         uow,
@@ -306,48 +299,28 @@ def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
 # -- refunds ------------------------------------------------------------------------------------
 
 
-def _queue_refund(
-    uow: UnitOfWork,
-    *,
-    signup_id: int,
-    account_id: int,
-    order_id: int,
-    amount: int,
-    reason: RefundReason,
-    now: datetime,
-) -> bool:
-    if amount <= 0:
-        return False
-    refund = DepositRefund(
-        signup_id=signup_id,
-        account_id=account_id,
-        order_id=order_id,
-        amount_fen=amount,
-        reason=reason,
-        created_at=now,
-    )
-    return uow.settlements.add_refund(refund)
-
-
 def refund_losing_shares(uow: UnitOfWork, event: PeriodClosed) -> None:
-    """Every active signup's shares that won nothing: their deposits are to be refunded."""
-    won = uow.settlements.won_share_ids(event.period_id)
-    for signup in uow.auctions.signups(event.period_id, states=(SignupState.ACTIVE,)):
-        signup_id = stored_id(signup.id)
-        order_id = uow.settlements.deposit_order(signup_id)
-        if order_id is None:
-            continue  # an active signup without a paid order: activated by staff, nothing held
-        lost = [s for s in uow.auctions.shares(signup_id) if s.id not in won]
-        per_share = signup.deposit_fen // signup.shares
-        _queue_refund(
-            uow,
-            signup_id=signup_id,
+    """Every active signup's shares that won nothing, and what a won share's deposit left over
+    (a price below one share's deposit): to be refunded, one row per signup, written at once."""
+    held: dict[int, int] = {}  # signup: the deposit its won shares keep for their prices
+    for settlement in uow.settlements.of_period(event.period_id):
+        held[settlement.signup_id] = held.get(settlement.signup_id, 0) + settlement.deposit_fen
+    active = uow.auctions.signups(event.period_id, states=(SignupState.ACTIVE,))
+    paid = uow.settlements.paid_deposit_orders([stored_id(signup.id) for signup in active])
+    refunds = [
+        DepositRefund(
+            signup_id=stored_id(signup.id),
             account_id=signup.account_id,
-            order_id=order_id,
-            amount=per_share * len(lost),
+            order_id=paid[stored_id(signup.id)],
+            amount_fen=signup.deposit_fen - held.get(stored_id(signup.id), 0),
             reason=RefundReason.LOST,
-            now=event.closed_at,
+            created_at=event.closed_at,
         )
+        for signup in active
+        # an active signup without a paid order (activated by staff) holds nothing
+        if stored_id(signup.id) in paid
+    ]
+    uow.settlements.add_refunds([refund for refund in refunds if refund.amount_fen > 0])
 
 
 def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
@@ -361,15 +334,15 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
             continue
         order_id = uow.settlements.deposit_order(signup_id)
         if order_id is not None:
-            _queue_refund(
-                uow,
+            refund = DepositRefund(
                 signup_id=signup_id,
                 account_id=signup.account_id,
                 order_id=order_id,
-                amount=signup.deposit_fen,
+                amount_fen=signup.deposit_fen,
                 reason=RefundReason.CANCELLED,
-                now=event.cancelled_at,
+                created_at=event.cancelled_at,
             )
+            uow.settlements.add_refunds([refund])
         for pending in uow.settlements.pending_deposit_orders(signup_id):
             cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
         paid = order_id is not None

@@ -26,10 +26,6 @@ class SettlementRepository(Protocol):
         """The settlement of a sold number that is not over (balance not yet paid), if any."""
         ...
 
-    def won_share_ids(self, period_id: int) -> set[int]:
-        """The shares (VINs) of the period that won a lot."""
-        ...
-
     def release_share(self, share_id: int) -> None:
         """The VIN is free for another signup (its lot was settled)."""
         ...
@@ -38,15 +34,21 @@ class SettlementRepository(Protocol):
         """The signup's paid deposit order (``auction_deposit``, ``signup:<id>``), if any."""
         ...
 
+    def paid_deposit_orders(self, signup_ids: Sequence[int]) -> dict[int, int]:
+        """Of these signups, each one's paid deposit order (signup id: order id), in one read."""
+        ...
+
     def pending_deposit_orders(self, signup_id: int) -> Sequence[int]:
         """The signup's deposit orders still waiting for payment."""
         ...
 
-    def add_refund(self, refund: DepositRefund) -> bool:
-        """A refund to make; False (nothing written) when the signup has one for that reason."""
+    def add_refunds(self, refunds: Sequence[DepositRefund]) -> int:
+        """Refunds to make, in one statement; one a signup has for that reason already is left
+        out. How many were added."""
         ...
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]: ...
+    def refunds_of_period(self, period_id: int) -> Sequence[DepositRefund]: ...
     def claim_due_refunds(self, limit: int) -> Sequence[DepositRefund]:
         """Refunds still to make, locked (other runners skip them)."""
         ...

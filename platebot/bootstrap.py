@@ -11,13 +11,12 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.channel import TelegramChannel, api_base, token_of
 from bot.sender import TelegramSender, bot_for
-from core.bidding import AUCTION_LANE
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
 from core.reservations import ReservationRefunds
-from core.settlement import refund_due_deposits
+from core.settlement import REFUND_LANE, refund_due_deposits
 from core.timers import Timers
 from core.wiring import wire_core
 from dialogs.engine import Engine
@@ -122,9 +121,10 @@ def timer_lanes(
     uow: UnitOfWorkFactory, clock: Clock, payments: PaymentProvider
 ) -> list[tuple[str, Callable[[], int]]]:
     """One job per timer lane (``core.wiring``), so that a lot's close never waits behind an
-    expiry; the auction deposits' refunds (through the payment provider) in the auctions' lane."""
+    expiry; the auction deposits' refunds (through the payment provider, a call each) in a lane
+    of their own too, so that a long batch of them never holds up a close."""
     lanes = {name: list(steps) for name, steps in wire_core().lanes.items()}
-    lanes.setdefault(AUCTION_LANE, []).append(refund_due_deposits(payments))
+    lanes[REFUND_LANE] = [refund_due_deposits(payments)]
     return [(name, Timers(uow, clock, steps).run_once) for name, steps in lanes.items()]
 
 
@@ -197,7 +197,7 @@ def build_app(
             *dispatcher.lanes(),  # one lane per channel: "outbox:sms", "outbox:telegram"
             *timer_lanes(uow, clock, payments),  # "timers", "timers:auctions", …
             ("housekeeping", Housekeeping(db, clock).run_once),
-            ("reservation refunds", ReservationRefunds(uow, clock, payments).run_once),
+            ("timers:reservation-refunds", ReservationRefunds(uow, clock, payments).run_once),
         ],
         # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event
         # loop. SQLite takes one writer at a time: one thread, and turns queue in order rather

@@ -16,7 +16,7 @@ from core.clock import Clock, format_local
 from core.payments import PaymentProvider
 from core.plates import PlateKind
 from core.ports import UnitOfWork
-from core.settlement import Settlement, refund_due_deposits
+from core.settlement import DepositRefund, Settlement, refund_due_deposits
 from core.timers import Timers
 from dialogs.money import format_yuan
 
@@ -65,6 +65,19 @@ def lot_view(lot: Lot, plate: str, settlement: Settlement | None) -> dict[str, A
         "deadline": format_local(lot.deadline) if lot.state is LotState.OPEN else None,
         "settlement": settlement.state.value if settlement is not None else None,
         "balance_due": format_local(settlement.due_at) if settlement is not None else None,
+    }
+
+
+def refund_view(refund: DepositRefund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "signup_id": refund.signup_id,
+        "order_id": refund.order_id,
+        "amount_fen": refund.amount_fen,
+        "amount": format_yuan(refund.amount_fen),
+        "reason": refund.reason.value,
+        "state": refund.state.value,
+        "done_at": format_local(refund.done_at) if refund.done_at else None,
     }
 
 
@@ -167,6 +180,15 @@ class StaffAuctions:
             return self._lot(uow, auctions.withdraw_lot(uow, clock=self.clock, lot_id=lot_id))
 
         return self._do(run)
+
+    def refunds(self, period_id: int) -> list[dict[str, Any]]:
+        """The period's deposit refunds: made (``done``), to hand back at the counter
+        (``at_counter``: refund the order with a receipt), ``due``, or ``failed`` (look at the
+        order)."""
+        with self.uow_factory() as uow:
+            if uow.auctions.period(period_id) is None:
+                raise PeriodUnknown()
+            return [refund_view(r) for r in uow.settlements.refunds_of_period(period_id)]
 
     def lots(self, period_id: int) -> list[dict[str, Any]]:
         with self.uow_factory() as uow:

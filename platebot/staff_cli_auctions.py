@@ -149,3 +149,9 @@ def lot_withdraw(
 def lot_list(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
     """A period's lots: plate, starting price, state, final price, settlement."""
     show(_run(lambda s: s.lots(period_id)), as_json)
+
+
+@period_app.command("refunds")
+def period_refunds(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
+    """A period's deposit refunds: done, due, at_counter (hand back with a receipt) or failed."""
+    show(_run(lambda s: s.refunds(period_id)), as_json)

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from core.auctions import LotState
 from core.orders import OrderState, Purpose
 from core.plates import PlateKind
 from core.settlement import DepositRefund, RefundState, Settlement, SettlementState
-from store.auction_tables import auction_lots, auction_shares
+from store.auction_tables import auction_shares, auction_signups
 from store.order_tables import orders
 from store.repositories import Scope
 from store.settlement_tables import auction_refunds, auction_settlements
@@ -26,6 +25,8 @@ ST = auction_settlements.c
 R = auction_refunds.c
 O = orders.c  # noqa: E741 - the orders' columns
 _SETTLEMENT_FIELDS = [c.name for c in auction_settlements.c if c.name != "id"]
+# rows of one multi-row INSERT: within SQLite's limit of bound values (32,766) at 10 a row
+_ROWS_PER_INSERT = 1000
 _REFUND_FIELDS = [c.name for c in auction_refunds.c if c.name != "id"]
 
 
@@ -79,13 +80,6 @@ class SqlSettlementRepository:
             lock=False,
         )
 
-    def won_share_ids(self, period_id: int) -> set[int]:
-        L = auction_lots.c  # noqa: N806 - a table's columns
-        query = sa.select(L.leader_share_id).where(
-            L.period_id == period_id, L.state == LotState.SOLD, L.leader_share_id.is_not(None)
-        )
-        return {int(value) for value in self._c.execute(query).scalars()}
-
     def release_share(self, share_id: int) -> None:
         SH = auction_shares.c  # noqa: N806 - a table's columns
         self._c.execute(sa.update(auction_shares).where(SH.id == share_id).values(live=False))
@@ -109,16 +103,46 @@ class SqlSettlementRepository:
         found = self._deposit_orders(signup_id, OrderState.PAID)
         return found[0] if found else None
 
+    def paid_deposit_orders(self, signup_ids: Sequence[int]) -> dict[int, int]:
+        if not signup_ids:
+            return {}
+        self.scope.session.flush()
+        references = {f"signup:{signup_id}": signup_id for signup_id in signup_ids}
+        query = (
+            sa.select(O.reference, O.id)
+            .where(
+                O.purpose == Purpose.AUCTION_DEPOSIT,
+                O.state == OrderState.PAID,
+                O.reference.in_(list(references)),
+            )
+            .order_by(O.id)
+        )
+        return {
+            references[reference]: int(order_id) for reference, order_id in self._c.execute(query)
+        }
+
     def pending_deposit_orders(self, signup_id: int) -> Sequence[int]:
         return self._deposit_orders(signup_id, OrderState.PENDING)
 
-    def add_refund(self, refund: DepositRefund) -> bool:
-        values = {name: getattr(refund, name) for name in _REFUND_FIELDS}
-        refund.id = _insert_new(self._c, auction_refunds, values)
-        return refund.id is not None
+    def add_refunds(self, refunds: Sequence[DepositRefund]) -> int:
+        if not refunds:
+            return 0
+        dialect: Any = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        rows = [{name: getattr(refund, name) for name in _REFUND_FIELDS} for refund in refunds]
+        added = 0
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            statement = dialect.insert(auction_refunds).values(chunk).on_conflict_do_nothing()
+            added += int(self._c.execute(statement).rowcount)
+        return added
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]:
         query = sa.select(auction_refunds).where(R.signup_id == signup_id).order_by(R.id)
+        return [DepositRefund(**row._mapping) for row in self._c.execute(query)]
+
+    def refunds_of_period(self, period_id: int) -> Sequence[DepositRefund]:
+        of_period = sa.select(auction_signups.c.id).where(auction_signups.c.period_id == period_id)
+        query = sa.select(auction_refunds).where(R.signup_id.in_(of_period)).order_by(R.id)
         return [DepositRefund(**row._mapping) for row in self._c.execute(query)]
 
     def claim_due_refunds(self, limit: int) -> Sequence[DepositRefund]:

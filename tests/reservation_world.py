@@ -163,7 +163,7 @@ def run_jobs(app: App) -> None:
     """What the server's background lanes do: timers, the reservation refunds, the outbox."""
     Timers(app.uow, app.clock).run_once()
     for name, job in app.jobs:
-        if name == "reservation refunds":
+        if name == "timers:reservation-refunds":
             job()
     app.dispatcher.run_once()
 

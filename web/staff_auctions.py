@@ -95,6 +95,17 @@ class LotOut(BaseModel):
     balance_due: str | None = Field(description="The balance deadline, Asia/Shanghai.")
 
 
+class RefundOut(BaseModel):
+    id: int
+    signup_id: int
+    order_id: int
+    amount_fen: int
+    amount: str
+    reason: str = Field(description="lost (won nothing) or cancelled (the period).")
+    state: str = Field(description="due, done, at_counter (hand back with a receipt) or failed.")
+    done_at: str | None = Field(description="Asia/Shanghai.")
+
+
 def _plausible(values: dict[str, Any]) -> dict[str, Any]:
     """Times far from now are a mistake (and beyond what dates convert): an invalid setting."""
     for name in ("signup_opens", "signup_closes", "starts_at"):
@@ -135,6 +146,14 @@ def router(staff: StaffAuctions) -> APIRouter:
     )
     def cancel(period_id: PeriodId) -> PeriodOut:
         return PeriodOut(**_call(lambda: staff.cancel_period(period_id)))
+
+    @api.get(
+        "/periods/{period_id}/refunds",
+        summary="A period's deposit refunds",
+        responses=refusals(404, 422),
+    )
+    def refunds(period_id: PeriodId) -> list[RefundOut]:
+        return [RefundOut(**r) for r in _call(lambda: staff.refunds(period_id))]
 
     @api.get(
         "/periods/{period_id}/lots",

@@ -166,6 +166,10 @@ def test_cancelling_a_period_refunds_the_deposits_through_the_gateway_and_tells_
             "settlement.period_cancelled",
             "settlement.refunded.cancelled",
         ]
+    refunds = client.get(f"{PERIODS}/{period['id']}/refunds", headers=AUTH).json()
+    assert [(r["amount"], r["reason"], r["state"]) for r in refunds] == [
+        ("¥10,000", "cancelled", "done")
+    ]
     again = client.post(f"{PERIODS}/{period['id']}/cancel", headers=AUTH)
     assert (again.status_code, again.json()["code"]) == (409, "auction.period_started")
     assert client.post(f"{PERIODS}/99/cancel", headers=AUTH).status_code == 404
@@ -226,6 +230,8 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
     assert code == 0 and "2098年第1期" in out and "upcoming" in out
     code, out, _ = run("period", "cancel", pid)
     assert code == 0 and "state: cancelled" in out
+    code, out, _ = run("period", "refunds", pid)
+    assert code == 0 and "(none)" in out  # nobody had paid a deposit
     code, _, err = run("period", "cancel", pid)
     assert code == 1 and "can no longer be changed" in err
     code, _, err = run("lot", "list", "99")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from core.auctions import YUAN, LotState
 from core.bidding import AUCTION_LANE
 from core.orders import OrderState, Purpose
-from core.settlement import RefundState
+from core.settlement import REFUND_LANE, RefundState
 from platebot.bootstrap import App
 from store.order_tables import orders
 from store.preselection_tables import guides
@@ -29,7 +29,7 @@ K = 1_000 * YUAN
 
 def test_lots_close_in_a_timer_lane_of_their_own(app: App, db: Engine) -> None:
     lanes = dict(app.jobs)
-    assert {"timers", AUCTION_LANE} <= lanes.keys()
+    assert {"timers", AUCTION_LANE, REFUND_LANE} <= lanes.keys()
     world = AuctionWorld(db)
     period = world.period()
     lot = world.lot(period, "88888")

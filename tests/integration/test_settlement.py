@@ -244,6 +244,10 @@ def test_a_deposit_paid_at_the_counter_is_left_for_the_counter_to_hand_back(
     world.start()
     world.close_and_settle()
     assert [r.state for r in world.refunds(signup_id)] == [RefundState.AT_COUNTER]
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    assert [(r["order_id"], r["amount"], r["state"]) for r in staff.refunds(period)] == [
+        (order.id, "¥5,000", "at_counter")
+    ]
     assert world.order(order.id or 0).state is OrderState.PAID  # staff refund it with a receipt
 
 
@@ -257,3 +261,23 @@ def test_a_winner_who_cancels_the_balance_order_forfeits_the_deposit_share(
         uow.commit()
     assert world.settlement(lot).state is SettlementState.FORFEITED
     assert world.order(bob.deposit_order_id).state is OrderState.FORFEITED
+
+
+def test_a_price_below_one_deposit_share_is_settled_at_once_and_the_rest_refunded(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    lot = world.lot(period, "99999", price=3 * K)
+    dave = world.paid_bidder(period)
+    world.start()
+    world.bid(dave, lot, amount=3 * K)
+    world.close_and_settle()
+    settled = world.settlement(lot)
+    assert (settled.state, settled.balance_fen, settled.balance_order_id) == (
+        SettlementState.ISSUED,
+        0,
+        None,
+    )
+    assert world.pool_state("99999") == "issued"
+    deposit = world.order(dave.deposit_order_id)
+    assert (deposit.kept, deposit.refunded, deposit.refundable) == (3 * K, 2 * K, 0)
