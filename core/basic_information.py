@@ -23,6 +23,7 @@ from core.plate_errors import (
 from core.ports import UnitOfWork
 from core.preselection import BlacklistEntry, Preselection, PreselectionState
 from core.registry import find_vehicle, owner_id_of
+from core.sale import SaleVinHasPlate
 
 S = PreselectionState
 
@@ -98,6 +99,8 @@ def begin(
     check_may_choose(account, office)
     record = find_vehicle(uow, vin)
     record.check_claim(certificate_no=certificate_no, account=account)
+    if uow.sales.for_vin(record.vin) is not None:  # bought a plate, or an order holds one
+        raise SaleVinHasPlate(vin=record.vin)
     existing = uow.preselections.open_for_vin(vin, lock=True)
     if existing is not None:
         if existing.state is S.STARTED and existing.account_id == account.id:

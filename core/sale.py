@@ -62,9 +62,6 @@ class Tier:
     low: int | None
     high: int | None
 
-    def holds(self, price: int) -> bool:
-        return (self.low is None or price >= self.low) and (self.high is None or price < self.high)
-
 
 TIERS = (
     Tier("t1", None, 10_000 * YUAN),
@@ -371,9 +368,16 @@ def regions_on_sale(uow: UnitOfWork, shelf: Shelf) -> list[tuple[str, int]]:
 
 
 def tiers_on_sale(uow: UnitOfWork, shelf: Shelf, region: str | None) -> list[tuple[Tier, int]]:
-    prices = uow.sales.prices(shelf.region, region)
-    counted = [(t, sum(1 for p in prices if t.holds(p))) for t in TIERS]
+    counted = [(t, uow.sales.count(shelf.region, region, low=t.low, high=t.high)) for t in TIERS]
     return [(t, n) for t, n in counted if n]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    listings: list[Listing]
+    number: int  # from 0
+    pages: int
+    total: int
 
 
 def on_sale(
@@ -382,13 +386,19 @@ def on_sale(
     *,
     region: str | None,
     price_tier: Tier | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[Listing], int]:
-    """A page of plates on sale (cheapest first) and how many there are in all."""
+    page: int,
+    size: int,
+) -> Page:
+    """Page ``page`` (after the last, the first again) of the plates on sale, cheapest first."""
     low = price_tier.low if price_tier else None
     high = price_tier.high if price_tier else None
-    return uow.sales.on_sale(shelf.region, region, low=low, high=high, offset=offset, limit=limit)
+    total = uow.sales.count(shelf.region, region, low=low, high=high)
+    pages = max(1, -(-total // size))
+    number = page % pages
+    listings = uow.sales.on_sale(
+        shelf.region, region, low=low, high=high, offset=number * size, limit=size
+    )
+    return Page(listings, number, pages, total)
 
 
 def visible(listing: Listing, shelf: Shelf) -> bool:

@@ -44,8 +44,11 @@ class SaleRepository(Protocol):
         None: all), and how many each."""
         ...
 
-    def prices(self, shelf_region: str | None, region: str | None) -> list[int]:
-        """The prices of the plates on sale that the shelf shows (of ``region`` only if given)."""
+    def count(
+        self, shelf_region: str | None, region: str | None, *, low: int | None, high: int | None
+    ) -> int:
+        """How many plates on sale the shelf shows (of ``region``, priced from ``low`` up to
+        below ``high``, where given)."""
         ...
 
     def on_sale(
@@ -57,8 +60,8 @@ class SaleRepository(Protocol):
         high: int | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Listing], int]:
-        """A page of the plates on sale the shelf shows, cheapest first, and how many in all."""
+    ) -> list[Listing]:
+        """A page of the plates on sale the shelf shows, cheapest first."""
         ...
 
     def sold(self, since: datetime, until: datetime) -> Sequence[Listing]:

@@ -27,6 +27,17 @@ def _shown(query: Any, shelf_region: str | None, region: str | None) -> Any:
     return query
 
 
+def _priced(
+    query: Any, shelf_region: str | None, region: str | None, low: int | None, high: int | None
+) -> Any:
+    query = _shown(query, shelf_region, region)
+    if low is not None:
+        query = query.where(C.price >= low)
+    if high is not None:
+        query = query.where(C.price < high)
+    return query
+
+
 class SqlSaleRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -69,9 +80,11 @@ class SqlSaleRepository:
         rows = self.session.execute(query.group_by(C.region_code).order_by(C.region_code))
         return [(str(code), int(n)) for code, n in rows]
 
-    def prices(self, shelf_region: str | None, region: str | None) -> list[int]:
-        query = _shown(sa.select(C.price), shelf_region, region)
-        return [int(p) for p in self.session.scalars(query)]
+    def count(
+        self, shelf_region: str | None, region: str | None, *, low: int | None, high: int | None
+    ) -> int:
+        query = _priced(sa.select(sa.func.count()), shelf_region, region, low, high)
+        return int(self.session.scalar(query) or 0)
 
     def on_sale(
         self,
@@ -82,18 +95,9 @@ class SqlSaleRepository:
         high: int | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Listing], int]:
-        def within(query: Any) -> Any:
-            query = _shown(query, shelf_region, region)
-            if low is not None:
-                query = query.where(C.price >= low)
-            if high is not None:
-                query = query.where(C.price < high)
-            return query
-
-        total = int(self.session.scalar(within(sa.select(sa.func.count()))) or 0)
-        page = within(sa.select(Listing)).order_by(C.price, C.id).offset(offset).limit(limit)
-        return list(self.session.scalars(page)), total
+    ) -> list[Listing]:
+        query = _priced(sa.select(Listing), shelf_region, region, low, high)
+        return list(self.session.scalars(query.order_by(C.price, C.id).offset(offset).limit(limit)))
 
     def sold(self, since: datetime, until: datetime) -> Sequence[Listing]:
         query = sa.select(Listing).where(

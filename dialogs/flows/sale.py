@@ -243,24 +243,25 @@ class SaleFlow(BaseFlow):
         return Reply(lines=(Text("sale.pick_tier"),), choices=tuple(choices))
 
     def _list(self, turn: Turn) -> Reply:
-        shelf, region, tier = self.shelf(turn), self.region(turn), self.tier(turn)
-        first, total = sale.on_sale(
-            turn.uow, shelf, region=region, price_tier=tier, offset=0, limit=PAGE
+        page = sale.on_sale(
+            turn.uow,
+            self.shelf(turn),
+            region=self.region(turn),
+            price_tier=self.tier(turn),
+            page=int(turn.data.get("page", 0)),
+            size=PAGE,
         )
-        pages = max(1, -(-total // PAGE))
-        page = int(turn.data.get("page", 0)) % pages
-        shown = first
-        if page:
-            shown, total = sale.on_sale(
-                turn.uow, shelf, region=region, price_tier=tier, offset=page * PAGE, limit=PAGE
-            )
         footer = [Choice("tiers", Text("sale.other_tier")), _menu()]
-        if not shown:
+        if not page.listings:
             return Reply(lines=(Text("sale.none_here"),), choices=tuple(footer))
-        choices = [Choice(f"plate:{item.id}", _item(item)) for item in shown]
-        if pages > 1:
+        choices = [Choice(f"plate:{item.id}", _item(item)) for item in page.listings]
+        if page.pages > 1:
             choices.append(Choice("more", Text("sale.more")))
-        params: dict[str, str | int] = {"page": page + 1, "pages": pages, "total": total}
+        params: dict[str, str | int] = {
+            "page": page.number + 1,
+            "pages": page.pages,
+            "total": page.total,
+        }
         return Reply(lines=(Text("sale.list", params),), choices=(*choices, *footer))
 
     def _plate(self, turn: Turn, listing: Listing) -> Reply:

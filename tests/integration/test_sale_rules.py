@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from core import sale
+from core import basic_information, sale
 from core.accounts import Account
 from core.clock import ManualClock
 from core.errors import DomainError
@@ -27,6 +27,7 @@ from tests.preselect_world import (
     PERSON_PHONE,
     UNIT_PHONE,
     add_numbers,
+    cert,
     number_state,
     snapshot,
     standard_world,
@@ -355,3 +356,24 @@ def test_a_refused_listing_writes_nothing(world: App) -> None:
             price=-5,
         )
     assert snapshot(world) == before
+
+
+def test_a_vehicle_that_bought_a_plate_or_holds_one_cannot_pre_select(world: App) -> None:
+    listing_id = list_plate(world, "88888", 50_000 * YUAN)
+    buy(world, PERSON_PHONE, listing_id, vin(1))  # held by an order
+    person = account_of(world, PERSON_PHONE)
+
+    def begin(of_vin: str, certificate: str) -> Callable[[UnitOfWork], object]:
+        return lambda uow: basic_information.begin(
+            uow,
+            now=world.clock.now(),
+            account=person,
+            office_code="粤D",
+            vin=of_vin,
+            certificate_no=certificate,
+        )
+
+    assert refused(world, begin(vin(1), cert(1))) == "sale.vin_has_plate"
+    with world.uow() as uow:  # another vehicle of the same owner may
+        begin(vin(2), cert(2))(uow)
+        uow.commit()
