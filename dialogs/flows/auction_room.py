@@ -304,8 +304,9 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
     signup, lot = _need(turn)
     language = turn.language
     if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
-        stored = turn.uow.auctions.lot(lot.lot_id)
-        share_id = stored.leader_share_id if stored is not None else None
+        stored = turn.uow.auctions.lot(lot.lot_id)  # read again: outbid meanwhile?
+        if stored is not None and stored.leader_signup_id == signup.id:
+            share_id = stored.leader_share_id
     if share_id is None:
         share_id = turn.data.pop("free_share", None)
     if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
