@@ -26,7 +26,7 @@ from core.auctions import MAX_SHARES, list_periods
 from core.clock import format_local
 from core.registry import validate_vin
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
-from dialogs.flows import auction_room
+from dialogs.flows import auction_room, auction_room_screens
 from dialogs.flows import auction_screens as screens
 from dialogs.flows.auction_commands import parse_command
 from dialogs.keywords import is_number
@@ -272,7 +272,7 @@ class AuctionFlow(BaseFlow):
     def prompt(self, turn: Turn) -> Reply:
         state = turn.state
         if state in ROOM_STATES:
-            return auction_room.prompt(turn)
+            return auction_room_screens.prompt(turn)
         shown = {
             S.HOME: screens.home,
             S.PERIOD: screens.period_notice,
