@@ -3,6 +3,7 @@
 
     python -m bench.auction_sms                                   # fresh SQLite file
     python -m bench.auction_sms --database-url postgresql://postgres@127.0.0.1:5432/test
+                                                  # (a scratch database on that server)
 
 The bidders (``--bidders``, each signed up with one VIN and the deposit paid, through core) are
 set up so that bidding starts a few seconds after the server is up. Each texts ``S`` once (not
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -42,11 +44,12 @@ from bench.sms_load import (
 from sms.channel import INBOUND_PATH
 from store import migrate
 from store.auction_tables import auction_bids
-from store.db import create_engine
+from store.db import create_engine, scratch_database
 from store.uow import UnitOfWorkFactory
 from tests.standins.twilio_api import TwilioStandIn
 
 TARGET = 1_000  # bids answered per second
+SCRATCH = "platebot_bench_auction_sms"
 LEAD = timedelta(seconds=2)  # from the end of the set-up to the start of bidding
 
 
@@ -114,8 +117,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds, in all")
     args = parser.parse_args(argv)
     args.profile = None
-    with tempfile.TemporaryDirectory(prefix="platebot-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="platebot-bench-") as scratch, ExitStack() as stack:
         args.database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
+        if args.database_url.startswith("postgresql"):  # a scratch database on that server
+            engine = stack.enter_context(scratch_database(args.database_url, SCRATCH))
+            args.database_url = engine.url.render_as_string(hide_password=False)
         lot_id, starts_at = prepare(args.database_url, args.bidders)
         port = free_port()
         with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:

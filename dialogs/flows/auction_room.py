@@ -26,7 +26,7 @@ from dialogs.flow import Event, Turn, turn_of
 from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
 from dialogs.keywords import is_number
 from dialogs.money import format_yuan
-from dialogs.replies import Choice, Reply, Text
+from dialogs.replies import Text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -167,7 +167,7 @@ def _find_signup(turn: Turn) -> Signup | None:
     return running[0]
 
 
-def _current(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
+def current_lot(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
     """The lot the bidder looks at: the one chosen, else the first open one, else the first."""
     chosen_id = turn.data.get("lot")
     if lots is None and chosen_id is not None:
@@ -194,7 +194,7 @@ def _need(turn: Turn) -> tuple[Signup, RoomLot]:
     signup = signup_of(turn)
     if signup is None:
         raise NotInRoom()
-    lot = _current(turn, signup)
+    lot = current_lot(turn, signup)
     if lot is None:
         raise NotInRoom()
     return signup, lot
@@ -304,8 +304,9 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
     signup, lot = _need(turn)
     language = turn.language
     if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
-        stored = turn.uow.auctions.lot(lot.lot_id)
-        share_id = stored.leader_share_id if stored is not None else None
+        stored = turn.uow.auctions.lot(lot.lot_id)  # read again: outbid meanwhile?
+        if stored is not None and stored.leader_signup_id == signup.id:
+            share_id = stored.leader_share_id
     if share_id is None:
         share_id = turn.data.pop("free_share", None)
     if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
@@ -380,10 +381,10 @@ def _lots(turn: Turn, position: int | None) -> None:
             turn.note("auction.no_such_lot", n=position)
             return
         turn.data["lot"] = chosen.lot_id
-        turn.notes.append(_lot_line(turn, chosen, "auction.lot_chosen"))
+        turn.notes.append(lot_line(turn, chosen, "auction.lot_chosen"))
         return
     for lot in lots:
-        turn.notes.append(_lot_line(turn, lot, "auction.lot_status"))
+        turn.notes.append(lot_line(turn, lot, "auction.lot_status"))
     turn.note("auction.lots_hint")
 
 
@@ -393,9 +394,9 @@ def _status(turn: Turn) -> None:
         raise NotInRoom()
     mine = [lot for lot in room_lots(turn.uow, signup, detail=True) if lot.my_bid_fen is not None]
     if not mine:
-        current = _current(turn, signup)
+        current = current_lot(turn, signup)
         if current is not None:
-            turn.notes.append(_lot_line(turn, current, "auction.lot_status"))
+            turn.notes.append(lot_line(turn, current, "auction.lot_status"))
         turn.note("auction.status_none")
         return
     for lot in mine:
@@ -405,12 +406,12 @@ def _status(turn: Turn) -> None:
             plate=lot.plate_in(turn.language),
             mine=format_yuan(lot.my_bid_fen or 0),
             price=format_yuan(lot.price_fen or lot.starting_price_fen),
-            state_key=_state_key(lot, turn.now),
+            state_key=state_key(lot, turn.now),
             time=clock_time(lot.deadline),
         )
 
 
-def _state_key(lot: RoomLot, now: datetime) -> str:
+def state_key(lot: RoomLot, now: datetime) -> str:
     if lot.state.value == "sold":
         return "auction.won" if lot.leading else "auction.lost"
     if lot.state.value == "unsold":
@@ -418,7 +419,7 @@ def _state_key(lot: RoomLot, now: datetime) -> str:
     return "auction.leading" if lot.leading else "auction.behind"
 
 
-def _lot_line(turn: Turn, lot: RoomLot, key: str) -> Text:
+def lot_line(turn: Turn, lot: RoomLot, key: str) -> Text:
     price = lot.price_fen if lot.price_fen is not None else lot.starting_price_fen
     return Text(
         key,
@@ -468,110 +469,3 @@ def _lot_name(turn: Turn, lot_id: int) -> str:
         if lot.lot_id == lot_id:
             return f"{lot.position} {lot.plate_in(turn.language)}"
     return "-"
-
-
-# -- screens --------------------------------------------------------------------------------
-
-
-def prompt(turn: Turn) -> Reply:
-    state = turn.state.name
-    signup = signup_of(turn)
-    if signup is None:
-        return Reply(
-            lines=(Text("auction.room_closed"),),
-            choices=(Choice("home", Text("auction.home")), Choice("menu", Text("menu.back"))),
-        )
-    if state == COMMAND:
-        lines = () if turn.notes else (Text("auction.commands"),)
-        return Reply(lines=lines)
-    if state == LOTS:
-        lots = room_lots(turn.uow, signup)
-        return Reply(
-            lines=(Text("auction.pick_lot"),),
-            choices=(
-                *(
-                    Choice(f"lot:{lot.lot_id}", _lot_line(turn, lot, "auction.lot_choice"))
-                    for lot in lots
-                ),
-                Choice("screen", Text("auction.back_to_room")),
-            ),
-        )
-    if state == VIN:
-        free = turn.uow.auctions.free_shares(stored_id(signup.id))
-        return Reply(
-            lines=(Text("auction.pick_vin"),),
-            choices=(
-                *(Choice(f"share:{share.id}", Text("raw", {"text": share.vin})) for share in free),
-                Choice("screen", Text("auction.back_to_room")),
-            ),
-        )
-    if state == MAXIMUM:
-        return Reply(lines=(Text("auction.ask_maximum"),))
-    return _room(turn, signup)
-
-
-def _room(turn: Turn, signup: Signup) -> Reply:
-    lots = room_lots(turn.uow, signup)
-    current = _current(turn, signup, lots)
-    if current is None:
-        return Reply(lines=(Text("auction.no_lots"),), choices=(Choice("menu", Text("menu.back")),))
-    lot = room_lot(turn.uow, signup, current.lot_id) or current
-    language = turn.language
-    lines = [
-        Text(
-            "auction.room_lot",
-            {
-                "n": lot.position,
-                "of": len(lots),
-                "plate": lot.plate_in(language),
-                "bidder": signup.bidder_number or "",
-            },
-        )
-    ]
-    if lot.price_fen is None:
-        lines.append(Text("auction.room_start", {"price": format_yuan(lot.starting_price_fen)}))
-    else:
-        lines.append(
-            Text(
-                "auction.room_price",
-                {"price": format_yuan(lot.price_fen), "leader": lot.leader or "-"},
-            )
-        )
-    if lot.leading:
-        lines.append(Text("auction.room_leading"))
-    elif lot.my_bid_fen is not None:
-        lines.append(Text("auction.room_mine", {"mine": format_yuan(lot.my_bid_fen)}))
-    open_now = lot.is_open(turn.now)
-    biddable = lot.state.value == "open" and turn.now >= as_utc(lot.opens_at)
-    if lot.state.value != "open":
-        lines.append(Text("auction.room_closed_lot", {"state_key": _state_key(lot, turn.now)}))
-    elif turn.now < as_utc(lot.opens_at):
-        lines.append(Text("auction.room_opens", {"time": clock_time(lot.opens_at)}))
-    else:
-        lines.append(
-            Text(
-                "auction.room_deadline",
-                {"time": clock_time(lot.deadline), "seconds": lot.seconds_left(turn.now)},
-            )
-        )
-    if lot.recent:
-        recent = "; ".join(
-            f"{bid.bidder} {format_yuan(bid.amount_fen)} {clock_time(bid.at)}" for bid in lot.recent
-        )
-        lines.append(Text("auction.room_recent", {"bids": recent}))
-    choices: list[Choice] = []
-    if biddable:  # also when leading or late: the refusal says why
-        lines.append(Text("auction.room_ask"))
-        choices += [
-            Choice(f"bid:{step}", Text("auction.raise", {"amount": format_yuan(step)}))
-            for step in lot.increments_fen
-        ]
-    else:
-        lines.append(Text("auction.room_wait"))
-    if len(lots) > 1:
-        choices.append(Choice("lots", Text("auction.lots")))
-    if open_now:
-        choices.append(Choice("max", Text("auction.max")))
-    choices.append(Choice("refresh", Text("auction.refresh")))
-    choices.append(Choice("menu", Text("menu.back")))
-    return Reply(lines=tuple(lines), choices=tuple(choices))
