@@ -26,12 +26,12 @@ def wire_core() -> Wiring:
         bidding,
         lapses,
         payments,
-        reservations,
+        reservation_lots,
         selection,
         verification,
     )
 
     wiring = Wiring()
-    for module in (verification, selection, lapses, payments, bidding, reservations):
+    for module in (verification, selection, lapses, payments, bidding, reservation_lots):
         module.wire(wiring)
     return wiring

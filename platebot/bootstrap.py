@@ -15,7 +15,7 @@ from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
-from core.reservations import ReservationRefunds
+from core.reservation_lots import ReservationRefunds
 from core.timers import Timers
 from dialogs.engine import Engine
 from dialogs.flow import Flow, Services

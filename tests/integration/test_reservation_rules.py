@@ -12,6 +12,7 @@ from core import auctions, reservations
 from core.clock import ManualClock
 from core.orders import Cause, OrderState
 from core.payments import cancel_order, pay_at_counter
+from core.reservation_errors import NumberReserved
 from core.reservations import Reservation, ReservationState
 from platebot.bootstrap import App
 from tests.reservation_world import (
@@ -93,7 +94,7 @@ def test_the_store_keeps_one_live_reservation_per_number(app: App, me: int) -> N
     first = pending_reservation(app, me)
     twin = reservation(app, first)
     with app.uow() as uow:
-        with pytest.raises(reservations.NumberReserved):
+        with pytest.raises(NumberReserved):
             uow.reservations.add(
                 Reservation(
                     account_id=me,
