@@ -36,7 +36,7 @@ def wire_core() -> Wiring:
         lapses,
         order_notices,
         payments,
-        reservations,
+        reservation_lots,
         sale,
         selection,
         settlement,
@@ -55,7 +55,7 @@ def wire_core() -> Wiring:
         auction_room,
         settlement,
         sale,
-        reservations,
+        reservation_lots,
         broadcasts,
     )
     for module in modules:

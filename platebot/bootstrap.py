@@ -15,7 +15,7 @@ from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
-from core.reservations import ReservationRefunds
+from core.reservation_lots import ReservationRefunds
 from core.settlement import REFUND_LANE, refund_due_deposits
 from core.timers import Timers
 from core.wiring import wire_core

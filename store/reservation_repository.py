@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.plates import PlateKind
-from core.reservations import LIVE_STATES, NumberReserved, Reservation, ReservationState
+from core.reservation_errors import NumberReserved
+from core.reservations import LIVE_STATES, Reservation, ReservationState
 from store.reservation_tables import reservations
 
 RC = reservations.c

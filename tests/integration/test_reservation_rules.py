@@ -10,8 +10,9 @@ import pytest
 
 from core import auctions, reservations
 from core.clock import ManualClock
-from core.orders import OrderState
-from core.payments import pay_at_counter
+from core.orders import Cause, OrderState
+from core.payments import cancel_order, pay_at_counter
+from core.reservation_errors import NumberReserved
 from core.reservations import Reservation, ReservationState
 from platebot.bootstrap import App
 from tests.reservation_world import (
@@ -93,7 +94,7 @@ def test_the_store_keeps_one_live_reservation_per_number(app: App, me: int) -> N
     first = pending_reservation(app, me)
     twin = reservation(app, first)
     with app.uow() as uow:
-        with pytest.raises(reservations.NumberReserved):
+        with pytest.raises(NumberReserved):
             uow.reservations.add(
                 Reservation(
                     account_id=me,
@@ -111,3 +112,17 @@ def test_the_store_keeps_one_live_reservation_per_number(app: App, me: int) -> N
         uow.commit()  # the transaction went on: the rejection is kept
     assert reservation(app, first).state is ReservationState.REJECTED
     assert pending_reservation(app, me, n=2) != first  # rejected: the number is free again
+
+
+def test_a_cancelled_deposit_order_lapses_the_reservation(
+    app: App, me: int, sms: CapturingSender
+) -> None:
+    reservation_id = pending_reservation(app, me)
+    order_id = staff(app).approve(reservation_id, staff="王芳")["order_id"]
+    with app.uow() as uow:
+        cancel_order(uow, order_id=order_id, now=app.clock.now(), cause=Cause.USER, account_id=me)
+        uow.commit()
+    app.dispatcher.run_once()
+    assert reservation(app, reservation_id).state is ReservationState.LAPSED
+    assert any("预约已失效" in text for text in sms_to(sms))
+    assert pending_reservation(app, me, n=2) != reservation_id  # the number is free again
