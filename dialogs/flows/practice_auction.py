@@ -121,6 +121,10 @@ class PracticeAuctionFlow(BaseFlow):
 
 
 def _lot(turn: Turn) -> PracticeLot:
+    """The practice lot; a new one when there is none (a conversation put in the room otherwise,
+    or one whose data is gone): a practice has nothing to lose."""
+    if "lot" not in turn.data:
+        turn.data["lot"] = practice.to_data(practice.new_lot(turn.now))
     return practice.from_data(turn.data["lot"])
 
 

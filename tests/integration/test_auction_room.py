@@ -63,8 +63,8 @@ def world(db: Engine, clock: ManualClock, server: App) -> AuctionWorld:
 class Room:
     """A period with one lot, and bidders who entered its room."""
 
-    def __init__(self, world: AuctionWorld, server: App) -> None:
-        self.world, self.server = world, server
+    def __init__(self, world: AuctionWorld, server: App, sms: CapturingSender) -> None:
+        self.world, self.server, self.sms = world, server, sms
         self.period = world.period()
         self.lot = world.lot(self.period, "88888")
         self.chats: dict[int, str] = {}
@@ -81,6 +81,9 @@ class Room:
             uow.commit()
         if chat is not None:
             self.chats[bidder.signup_id] = chat
+        # The SMS with the bidder number and code has gone; the room's notices are what is checked.
+        self.server.dispatcher.run_once()
+        self.sms.sent.clear()
         return bidder
 
     def enter(self, bidder: Bidder) -> None:
@@ -112,8 +115,8 @@ class Room:
 
 
 @pytest.fixture
-def room(world: AuctionWorld, server: App) -> Room:
-    return Room(world, server)
+def room(world: AuctionWorld, server: App, sms: CapturingSender) -> Room:
+    return Room(world, server, sms)
 
 
 def room_message(api: BotApiStandIn, chat: str) -> Shown:
@@ -290,8 +293,12 @@ def test_everyone_in_the_room_is_told_the_lot_result_on_their_channel_in_one_sms
         room.send()
         room.world.clock.advance(3 * SECOND)
     masked_bob = bob.bidder_number[:2] + "****" + bob.bidder_number[-2:]
-    told = {phone: text for phone, text in sms.sent}
     bob_phone, carol_phone = (phone_of(room.server, b) for b in (bob, carol))
+    won, balance = (text for phone, text in sms.sent if phone == bob_phone)
+    assert balance.startswith(("号牌助手：恭喜竞得粤D·88888", "platebot: you won 粤D·88888")), (
+        "then the settlement's balance notice"
+    )
+    told = {phone: text for phone, text in sms.sent if phone != bob_phone} | {bob_phone: won}
     if language is Language.EN:
         assert told[bob_phone] == (
             "Lot 1 Yue D 88888: you won it at ¥14,000. Watch for the balance notice."

@@ -31,9 +31,9 @@ def test_demo_data_has_a_period_in_signup_and_one_about_to_start(db: Engine) -> 
             for period in (signup, soon)
         }
         held = work.pool.states(office.id, work.auctions.lots(soon.id or 0)[0].plate_kind,
-                                ["11111", "16666", "88888"], lock=False)  # fmt: skip
+                                ["11111", "88888", "99999"], lock=False)  # fmt: skip
     assert plates == {
-        "演示竞价期（报名中）": ["粤D·88888", "粤D·16666"],
+        "演示竞价期（报名中）": ["粤D·88888", "粤D·99999"],
         "演示竞价期（即将开始）": ["粤D·11111"],
     }
     assert held == {}, "held back: never in the pool"

@@ -51,6 +51,7 @@ def _row(**changes: object) -> dict[str, object]:
         "live_key": None,
         "sending_since": None,
         "in_doubt": False,
+        "broadcast_id": None,
     }
     row.update(changes)
     return row
