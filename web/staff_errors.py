@@ -39,10 +39,22 @@ from web.staff_models import Problem
 PREFIX = "/staff/api"
 
 NOT_FOUND = frozenset(
-    {"office.unknown", "preselection.not_found", "account.unknown", "info.not_found"}
+    {
+        "office.unknown",
+        "preselection.not_found",
+        "account.unknown",
+        "info.not_found",
+        "broadcast.not_found",
+    }
 )
 CONFLICT = frozenset(
-    {"office.exists", "preselection.not_open", "preselection.lapsed", "blacklist.none"}
+    {
+        "office.exists",
+        "preselection.not_open",
+        "preselection.lapsed",
+        "blacklist.none",
+        "broadcast.wrong_state",
+    }
 )
 
 AUTH_REQUIRED = (
