@@ -15,7 +15,6 @@ database on the PostgreSQL server is made and dropped.
 from __future__ import annotations
 
 import argparse
-import secrets
 import time
 from datetime import datetime
 
@@ -24,6 +23,7 @@ from bench.broadcast_load import (
     kill_hard,
     left,
     populate,
+    server_env,
     start_server,
     stop,
     wait_until,
@@ -89,20 +89,13 @@ def main() -> None:
         enqueue = time.perf_counter() - started
         print(f"enqueue: {enqueue:.2f} s for {args.recipients} recipients")
 
-        env = {
-            "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
-            "PLATEBOT_SECRET_KEY": secrets.token_hex(16),
-            "PLATEBOT_PUBLIC_URL": "https://platebot.example.org",
-            "PLATEBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
-            "PLATEBOT_TWILIO_API_BASE": twilio.url,
-            "PLATEBOT_SMS_SEGMENTS_PER_SECOND": str(args.sms_rate),
-            "PLATEBOT_TELEGRAM_TOKEN": TOKEN,
-            "PLATEBOT_TELEGRAM_SECRET": SECRET,
-            "PLATEBOT_TELEGRAM_API_BASE": telegram.url,
-            "PLATEBOT_TELEGRAM_MESSAGES_PER_SECOND": str(args.telegram_rate),
-        }
+        env = server_env(
+            db,
+            twilio=(ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio.url),
+            telegram=(TOKEN, SECRET, telegram.url),
+            sms_rate=args.sms_rate,
+            telegram_rate=args.telegram_rate,
+        )
         expected = len(people.sms) + len(people.telegram)
 
         def received() -> int:

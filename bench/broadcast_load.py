@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -90,6 +91,34 @@ def populate(
         if db.dialect.name == "postgresql":  # the ids were given: move the sequence past them
             conn.execute(sa.text("SELECT setval('accounts_id_seq', :n)"), {"n": count})
     return people
+
+
+def server_env(
+    db: Engine,
+    *,
+    twilio: tuple[str, str, str, str],
+    telegram: tuple[str, str, str],
+    sms_rate: int,
+    telegram_rate: int,
+) -> dict[str, str]:
+    """The ``PLATEBOT_*`` settings of a server process sending to the stand-ins: ``twilio`` is
+    (account SID, auth token, our number, API base), ``telegram`` (token, secret, API base)."""
+    sid, token, origin, twilio_base = twilio
+    bot_token, secret, bot_base = telegram
+    return {
+        "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
+        "PLATEBOT_SECRET_KEY": secrets.token_hex(16),
+        "PLATEBOT_PUBLIC_URL": "https://platebot.example.org",
+        "PLATEBOT_TWILIO_ACCOUNT_SID": sid,
+        "PLATEBOT_TWILIO_AUTH_TOKEN": token,
+        "PLATEBOT_TWILIO_FROM": origin,
+        "PLATEBOT_TWILIO_API_BASE": twilio_base,
+        "PLATEBOT_SMS_SEGMENTS_PER_SECOND": str(sms_rate),
+        "PLATEBOT_TELEGRAM_TOKEN": bot_token,
+        "PLATEBOT_TELEGRAM_SECRET": secret,
+        "PLATEBOT_TELEGRAM_API_BASE": bot_base,
+        "PLATEBOT_TELEGRAM_MESSAGES_PER_SECOND": str(telegram_rate),
+    }
 
 
 def free_port() -> int:

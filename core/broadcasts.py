@@ -409,4 +409,4 @@ def _get(uow: UnitOfWork, broadcast_id: int, *, lock: bool = False) -> Broadcast
 
 
 def wire(wiring: Wiring) -> None:
-    wiring.timer(TimerStep("broadcasts", start_due))
+    wiring.timer(TimerStep("start scheduled broadcasts", start_due))

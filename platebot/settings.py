@@ -87,7 +87,10 @@ class Settings(BaseSettings):
     @classmethod
     def _staff_ids(cls, value: object) -> object:
         if isinstance(value, str):  # "123, 456" as the variable is written
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("Telegram user ids are numbers, separated by commas")
+            return frozenset(int(part) for part in parts)
         return value
 
     @field_validator("database_url")

@@ -1,29 +1,23 @@
 """Staff API of broadcasts (``/staff/api/broadcasts/…``, SPEC §10): compose with a preview, send
 now or at a set time, progress (the figures of ``platebot staff broadcast send --follow``),
 pause, resume, cancel, and the report of every recipient's outcome. Included in the staff API's
-router (``web.staff.mount``): the same bearer token and the same refusals (a ``Problem``; 404 no
-such broadcast, 409 not in a state that allows it, 422 a bad value)."""
+router (``web.staff.mount``): the same bearer token and the same refusals (``web/staff_errors.py``:
+a ``Problem``; 404 no such broadcast, 409 not in a state that allows it, 422 a bad value)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.broadcasts import TEXT_MAX, phones_from
-from core.errors import DomainError
 from platebot.staff_broadcasts import StaffBroadcasts
-from platebot.staff_service import message_of
-from web.staff_errors import JSON_BODY, Refused, refusals
+from web.staff_errors import JSON_BODY, refusals
 from web.staff_models import INT_MAX, NO_NUL
 
-T = TypeVar("T")
-
-_NOT_FOUND = {"broadcast.not_found"}
-_CONFLICT = {"broadcast.wrong_state"}
 NUMBERS_MAX = 200_000
 
 BroadcastId = Annotated[
@@ -120,15 +114,6 @@ class OutcomeOut(BaseModel):
     sent_at: str | None
 
 
-def _call(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except DomainError as error:
-        status = 404 if error.code in _NOT_FOUND else 409 if error.code in _CONFLICT else 422
-        message = message_of(error.code, error.params)
-        raise Refused(status, error.code, message, error.params) from error
-
-
 def router(staff: StaffBroadcasts) -> APIRouter:
     api = APIRouter(prefix="/broadcasts", tags=["staff: broadcasts"])
 
@@ -140,14 +125,12 @@ def router(staff: StaffBroadcasts) -> APIRouter:
     )
     def compose(body: BroadcastIn) -> PreviewOut:
         return PreviewOut(
-            **_call(
-                lambda: staff.compose(
-                    text_zh=body.text_zh,
-                    text_en=body.text_en,
-                    audience=body.audience_of(body.phones),
-                    channels=body.channels,
-                    created_by=body.created_by,
-                )
+            **staff.compose(
+                text_zh=body.text_zh,
+                text_en=body.text_en,
+                audience=body.audience_of(body.phones),
+                channels=body.channels,
+                created_by=body.created_by,
             )
         )
 
@@ -157,7 +140,7 @@ def router(staff: StaffBroadcasts) -> APIRouter:
 
     @api.get("/{broadcast_id}", summary="A broadcast's progress", responses=refusals(404, 422))
     def progress(broadcast_id: BroadcastId) -> ProgressOut:
-        return ProgressOut(**_call(lambda: staff.progress(broadcast_id)))
+        return ProgressOut(**staff.progress(broadcast_id))
 
     @api.get(
         "/{broadcast_id}/preview",
@@ -165,7 +148,7 @@ def router(staff: StaffBroadcasts) -> APIRouter:
         responses=refusals(404, 422),
     )
     def preview(broadcast_id: BroadcastId) -> PreviewOut:
-        return PreviewOut(**_call(lambda: staff.preview(broadcast_id)))
+        return PreviewOut(**staff.preview(broadcast_id))
 
     @api.post(
         "/{broadcast_id}/send",
@@ -173,7 +156,7 @@ def router(staff: StaffBroadcasts) -> APIRouter:
         responses=refusals(*JSON_BODY, 404, 409),
     )
     def send(broadcast_id: BroadcastId, body: SendIn) -> ProgressOut:
-        return ProgressOut(**_call(lambda: staff.send(broadcast_id, at=body.at)))
+        return ProgressOut(**staff.send(broadcast_id, at=body.at))
 
     def change(name: str, summary: str, action: Callable[[int], dict[str, object]]) -> None:
         @api.post(
@@ -183,7 +166,7 @@ def router(staff: StaffBroadcasts) -> APIRouter:
             operation_id=f"broadcast_{name}",
         )
         def changed(broadcast_id: BroadcastId) -> ProgressOut:
-            return ProgressOut(**_call(lambda: action(broadcast_id)))
+            return ProgressOut(**action(broadcast_id))
 
     change("pause", "Pause a broadcast being sent", staff.pause)
     change("resume", "Resume a paused broadcast", staff.resume)
@@ -195,6 +178,6 @@ def router(staff: StaffBroadcasts) -> APIRouter:
         responses=refusals(404, 422),
     )
     def report(broadcast_id: BroadcastId) -> list[OutcomeOut]:
-        return [OutcomeOut(**row) for row in _call(lambda: staff.report(broadcast_id))]
+        return [OutcomeOut(**row) for row in staff.report(broadcast_id)]
 
     return api

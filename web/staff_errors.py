@@ -42,11 +42,11 @@ PREFIX = "/staff/api"
 
 NOT_FOUND = frozenset(
     {"office.unknown", "preselection.not_found", "account.unknown", "info.not_found"}
-    | {"reservation.unknown"}
+    | {"reservation.unknown", "broadcast.not_found"}
 )
 CONFLICT = frozenset(
     {"office.exists", "preselection.not_open", "preselection.lapsed", "blacklist.none"}
-    | {"reservation.not_pending"}
+    | {"reservation.not_pending", "broadcast.wrong_state"}
 )
 
 AUTH_REQUIRED = (

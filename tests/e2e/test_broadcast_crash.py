@@ -6,8 +6,6 @@ sending when it died may reach its chat twice."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -16,6 +14,7 @@ from bench.broadcast_load import (
     kill_hard,
     left,
     populate,
+    server_env,
     start_server,
     stop,
     wait_until,
@@ -44,20 +43,13 @@ def test_a_server_killed_mid_broadcast_and_another_after_it_send_everyone_once(
     clock = SystemClock()
     people = populate(db, PEOPLE, clock.now())
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio, running_bot_api() as telegram:
-        env = {
-            "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
-            "PLATEBOT_SECRET_KEY": secrets.token_hex(16),
-            "PLATEBOT_PUBLIC_URL": "https://platebot.example.org",
-            "PLATEBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
-            "PLATEBOT_TWILIO_API_BASE": twilio.url,
-            "PLATEBOT_SMS_SEGMENTS_PER_SECOND": "100",
-            "PLATEBOT_TELEGRAM_TOKEN": TOKEN,
-            "PLATEBOT_TELEGRAM_SECRET": SECRET,
-            "PLATEBOT_TELEGRAM_API_BASE": telegram.url,
-            "PLATEBOT_TELEGRAM_MESSAGES_PER_SECOND": "100",
-        }
+        env = server_env(
+            db,
+            twilio=(ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio.url),
+            telegram=(TOKEN, SECRET, telegram.url),
+            sms_rate=100,
+            telegram_rate=100,
+        )
         staff = StaffBroadcasts(UnitOfWorkFactory(db), clock, broadcast_segments)
         draft = staff.compose(
             text_zh="明天上午车管所系统维护，暂停办理。",

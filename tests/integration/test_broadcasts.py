@@ -22,6 +22,7 @@ from core.broadcast_ports import (
 )
 from core.clock import ManualClock
 from core.errors import UnknownRegion
+from core.notices import NoticeKind, notify
 from core.orders import Purpose
 from core.outbox import Channel
 from core.payments import place_order
@@ -233,8 +234,11 @@ def test_a_sent_broadcast_cannot_be_sent_again(world: BroadcastWorld) -> None:
     assert len(world.sms.sent) == 1
 
 
-def test_a_code_sent_while_a_broadcast_waits_goes_before_it(world: BroadcastWorld) -> None:
-    for _ in range(30):
+def test_a_code_and_an_auction_notice_sent_while_a_broadcast_waits_go_before_it(
+    world: BroadcastWorld,
+) -> None:
+    bidder, bidder_phone = world.person()
+    for _ in range(29):
         world.person()
     draft = world.compose()
     world.staff.send(draft["id"])
@@ -252,11 +256,22 @@ def test_a_code_sent_while_a_broadcast_waits_goes_before_it(world: BroadcastWorl
             purpose=verification.REGISTER,
             language=Language.ZH,
         )
+        notify(  # an auction notice: outbid
+            uow,
+            kind=NoticeKind.URGENT,
+            key=broadcasts.BODY_KEY,
+            params={"text": "您的出价已被超过。"},
+            dedupe_key="outbid:1",
+            now=world.clock.now(),
+            account_id=bidder,
+        )
         uow.commit()
     world.app.dispatcher.run_channel(Channel.SMS)
-    assert world.sms.sent[10][0] == "+8613800138000", "the code is the next message sent"
+    next_two = world.sms.sent[10:12]
+    assert next_two[0][0] == "+8613800138000", "the code is the next message sent"
+    assert next_two[1] == (bidder_phone, "您的出价已被超过。"), "then the auction notice"
     world.dispatch()
-    assert len(world.sms.sent) == 31
+    assert len(world.sms.sent) == 32
 
 
 def test_the_report_has_every_recipients_outcome(world: BroadcastWorld) -> None:
