@@ -1,11 +1,12 @@
 """Staff review of plate reservations (SPEC §8, §10): list them, approve (the deposit order is
 placed and the user told to pay it) or reject with a reason (the user is told it). Shared by
-the CLI and the HTTP API."""
+the CLI, the HTTP API and the web console: a supervisor's work, refused for other roles, and each
+review recorded in the audit in the same transaction (``platebot.staff_acting``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from core import reservations
 from core.clock import Clock, format_local
@@ -13,9 +14,9 @@ from core.orders import DEFAULT_MINUTES
 from core.payments import PaymentProvider
 from core.ports import UnitOfWork
 from core.reservations import Reservation, ReservationState
+from core.staff import Actor, Audit, Permission
 from dialogs.money import format_yuan
-
-T = TypeVar("T")
+from platebot.staff_acting import Acting
 
 
 def reservation_view(reservation: Reservation) -> dict[str, Any]:
@@ -39,24 +40,18 @@ def reservation_view(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-class StaffReservations:
+class StaffReservations(Acting):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         provider: PaymentProvider,
         order_minutes: int = DEFAULT_MINUTES,
+        actor: Actor | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+        super().__init__(uow_factory, clock, actor)
         self.provider = provider
         self.order_minutes = order_minutes
-
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
 
     def list(self, state: ReservationState | None = None) -> list[dict[str, Any]]:
         with self.uow_factory() as uow:
@@ -70,6 +65,7 @@ class StaffReservations:
         deposit_fen: int = reservations.DEFAULT_DEPOSIT_FEN,
         starting_price_fen: int = reservations.DEFAULT_STARTING_PRICE_FEN,
     ) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
         return self._do(
             lambda uow: reservation_view(
                 reservations.approve(
@@ -82,10 +78,16 @@ class StaffReservations:
                     starting_price_fen=starting_price_fen,
                     minutes=self.order_minutes,
                 )
-            )
+            ),
+            lambda v: Audit(
+                "reservation.approve",
+                f"#{reservation_id} {v['plate']}",
+                detail=f"deposit {deposit_fen} fen, from {starting_price_fen} fen",
+            ),
         )
 
     def reject(self, reservation_id: int, *, staff: str, reason: str) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
         return self._do(
             lambda uow: reservation_view(
                 reservations.reject(
@@ -95,5 +97,6 @@ class StaffReservations:
                     staff=staff,
                     reason=reason,
                 )
-            )
+            ),
+            lambda v: Audit("reservation.reject", f"#{reservation_id} {v['plate']}", detail=reason),
         )
