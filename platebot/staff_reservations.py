@@ -53,6 +53,14 @@ class StaffReservations(Acting):
         self.provider = provider
         self.order_minutes = order_minutes
 
+    def _of_my_office(self, uow: UnitOfWork, reservation_id: int) -> None:
+        """Refused unless the reservation is of the actor's office (an unknown one is the use
+        case's to refuse)."""
+        found = uow.reservations.get(reservation_id)
+        office = uow.offices.get(found.office_id) if found is not None else None
+        if office is not None:
+            self.require(Permission.OFFICE, office.code)
+
     def list(self, state: ReservationState | None = None) -> list[dict[str, Any]]:
         with self.uow_factory() as uow:
             return [reservation_view(r) for r in reservations.listed(uow, state=state)]
@@ -66,19 +74,23 @@ class StaffReservations(Acting):
         starting_price_fen: int = reservations.DEFAULT_STARTING_PRICE_FEN,
     ) -> dict[str, Any]:
         self.require(Permission.OFFICE)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            self._of_my_office(uow, reservation_id)
+            approved = reservations.approve(
+                uow,
+                self.provider,
+                now=self.clock.now(),
+                reservation_id=reservation_id,
+                staff=staff,
+                deposit_fen=deposit_fen,
+                starting_price_fen=starting_price_fen,
+                minutes=self.order_minutes,
+            )
+            return reservation_view(approved)
+
         return self._do(
-            lambda uow: reservation_view(
-                reservations.approve(
-                    uow,
-                    self.provider,
-                    now=self.clock.now(),
-                    reservation_id=reservation_id,
-                    staff=staff,
-                    deposit_fen=deposit_fen,
-                    starting_price_fen=starting_price_fen,
-                    minutes=self.order_minutes,
-                )
-            ),
+            run,
             lambda v: Audit(
                 "reservation.approve",
                 f"#{reservation_id} {v['plate']}",
@@ -88,15 +100,15 @@ class StaffReservations(Acting):
 
     def reject(self, reservation_id: int, *, staff: str, reason: str) -> dict[str, Any]:
         self.require(Permission.OFFICE)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            self._of_my_office(uow, reservation_id)
+            rejected = reservations.reject(
+                uow, now=self.clock.now(), reservation_id=reservation_id, staff=staff, reason=reason
+            )
+            return reservation_view(rejected)
+
         return self._do(
-            lambda uow: reservation_view(
-                reservations.reject(
-                    uow,
-                    now=self.clock.now(),
-                    reservation_id=reservation_id,
-                    staff=staff,
-                    reason=reason,
-                )
-            ),
+            run,
             lambda v: Audit("reservation.reject", f"#{reservation_id} {v['plate']}", detail=reason),
         )

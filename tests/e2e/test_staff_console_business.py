@@ -13,10 +13,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.auctions import YUAN
+from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.clock import OFFICE_TZ, ManualClock
+from core.plates import PlateKind
+from core.staff import Actor, NotAllowed, Role
 from platebot.bootstrap import App
 from platebot.server import create_web_app
 from platebot.staff_auctions import StaffAuctions
+from platebot.staff_broadcasts import StaffBroadcasts
+from platebot.staff_reservations import StaffReservations
+from platebot.staff_sale import StaffSale
+from sms.render import broadcast_segments
 from tests.preselect_world import add_office, vin
 from tests.reservation_world import bid, bidder, pending_reservation, reservation_world
 from tests.staff_console_world import PASSWORD, add_staff, csrf_of
@@ -271,3 +278,41 @@ def test_what_programs_do_through_the_api_is_audited_as_theirs(
     trail = audit(client)
     row = re.search(r"<tr>(?:(?!</tr>).)*sale\.list(?:(?!</tr>).)*</tr>", trail, re.S)
     assert row is not None and "api" in row.group(0), trail
+
+
+def test_the_services_refuse_a_supervisor_another_offices_work_and_a_clerk_a_supervisors(
+    staff_app: App, world: dict[str, int]
+) -> None:
+    """As the CLI, the API and the console call them: nothing is done, nothing recorded."""
+    other = Actor("li", "web", "10.0.0.9", Role.SUPERVISOR, "粤A")
+    clerk = Actor("lina", "web", "10.0.0.8", Role.CLERK, "粤D")
+    uow, clock, payments = staff_app.uow, staff_app.clock, staff_app.payments
+    reservation_id = pending_reservation(staff_app, world["me"], "A8888", 1)
+    reviews = StaffReservations(uow, clock, payments).acting(other)
+    with pytest.raises(NotAllowed):
+        reviews.approve(reservation_id, staff="li")
+    with pytest.raises(NotAllowed):
+        reviews.reject(reservation_id, staff="li", reason="no")
+    sale = StaffSale(uow, clock).acting(other)
+    with pytest.raises(NotAllowed):
+        sale.import_csv("office,kind,serial,price\n粤A,small,B1111,5000\n粤D,small,B2222,5000\n")
+    assert StaffSale(uow, clock).listings() == []  # the 粤A row is not listed either
+    with pytest.raises(NotAllowed):
+        sale.add(office="粤D", kind=PlateKind.SMALL, serial="B3333", price=100)
+    with pytest.raises(NotAllowed):
+        StaffBroadcasts(uow, clock, broadcast_segments).acting(clerk).compose(
+            text_zh="x",
+            text_en="x",
+            audience=Audience(AudienceKind.EVERYONE),
+            channels=Channels.SMS,
+            created_by="lina",
+        )
+    now = clock.now()
+    with pytest.raises(NotAllowed):
+        StaffAuctions(uow, clock, payments).acting(clerk).publish_period(
+            name="P", signup_opens=now, signup_closes=now, starts_at=now
+        )
+    with uow() as unit:
+        recorded = unit.staff.audit(office_code=None, limit=50, before=None)
+    assert {entry.action for entry in recorded} == {"staff.add"}  # the world's staff only
+    assert StaffReservations(uow, clock, payments).list()[0]["state"] == "pending"
