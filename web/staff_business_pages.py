@@ -242,9 +242,13 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
         status, notice, error = outcome(page, run)
         return period_page(page, period_id, status, notice=notice, error=error)
 
+    def live_lot(page: Page, lot_id: int) -> dict[str, Any]:
+        live = page.auctions.live_lot(lot_id)
+        return {**live, "state_text": page.t(f"lot.state.{live['state']}")}
+
     def lot_feed(page: Page, params: dict[str, str]) -> dict[str, Any]:
         lot_id = params.get("id", "")
-        return page.auctions.live_lot(int(lot_id)) if lot_id.isdigit() else {}
+        return live_lot(page, int(lot_id)) if lot_id.isdigit() else {}
 
     console.live["lot"] = (Permission.OFFICE, lot_feed)
 
@@ -252,7 +256,7 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
     def lot(page: Member, lot_id: int) -> Response:
         page.require(Permission.OFFICE)
         try:
-            live = page.auctions.live_lot(lot_id)
+            live = live_lot(page, lot_id)
         except DomainError as error:
             return periods_page(page, 404, error=page.error_text(error))
         return page.render("lot.html", live=live)

@@ -96,8 +96,13 @@ def test_a_supervisor_publishes_a_period_and_watches_a_lot_while_bids_arrive_by_
     )
     expect(page.locator("#live-lot [data-field=bids]")).to_have_text("2")
     expect(page.locator("#live-lot [data-field=recent]")).to_contain_text("¥11,000")
-    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("#live-lot [data-field=state_text]")).to_have_text("竞价中")
     page.screenshot(path=str(shots / "lot-live.png"), full_page=True)
+    clock.advance(timedelta(minutes=5))  # past its deadline: the lot closes, sold
+    world.run_timers()
+    expect(page.locator("#live-lot [data-field=state_text]")).to_have_text("已成交")
+    expect(price).to_have_text("¥13,000")
+    assert page.evaluate("window.notReloaded") is True
     page.context.close()
 
 

@@ -166,6 +166,7 @@ def test_a_supervisor_publishes_a_period_adds_a_lot_and_watches_it_live(
     assert live["price"] == "¥12,000"
     assert re.fullmatch(r"\d\d\*\*\*\*\d\d", live["leader"])
     assert live["bids"] == 2 and live["seconds_left"] > 0
+    assert live["state_text"] == "竞价中"
     assert live["recent"].count("\n") == 1 and "¥11,000" in live["recent"]
     shown = client.get(f"/staff/lots/{lot_id}").text
     assert 'data-live="lot"' in shown and "¥12,000" in shown
