@@ -41,21 +41,11 @@ def local(moment: datetime) -> str:
     return moment.astimezone(OFFICE_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_a_supervisor_publishes_a_period_and_watches_a_lot_while_bids_arrive_by_sms(
-    browser: Any, served: tuple[App, str], shots: Path
-) -> None:
+def publish_with_a_lot(page: Any, now: datetime, starts: datetime, shots: Path) -> int:
+    """On the auctions page: a period whose sign-up opens in a minute and whose bidding starts
+    at ``starts``, and its lot 粤D·88888 from ¥10,000. Its id."""
     from playwright.sync_api import expect  # noqa: PLC0415
 
-    app, base = served
-    world = JourneyWorld(app)  # 粤D, a user texting from PHONE
-    add_office(app, code="粤A", region="4401", name="广州市车辆管理所")
-    add_staff(app)
-    clock = app.clock
-    assert isinstance(clock, ManualClock)
-    now = clock.now()
-    starts = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
-
-    page = signed_in(browser, base, "supervisor")
     page.click("nav >> text=竞价拍卖")
     page.fill("input[name=name]", "2026年第12期")
     page.fill("input[name=signup_opens]", local(now + timedelta(minutes=1)))
@@ -71,7 +61,25 @@ def test_a_supervisor_publishes_a_period_and_watches_a_lot_while_bids_arrive_by_
     expect(page.locator(".notice")).to_have_text("粤D·88888已加入本期拍卖。")
     found = re.search(r"/staff/auctions/(\d+)", page.url)
     assert found, page.url
-    period_id = int(found.group(1))
+    return int(found.group(1))
+
+
+def test_a_supervisor_publishes_a_period_and_watches_a_lot_while_bids_arrive_by_sms(
+    browser: Any, served: tuple[App, str], shots: Path
+) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    app, base = served
+    world = JourneyWorld(app)  # 粤D, a user texting from PHONE
+    add_office(app, code="粤A", region="4401", name="广州市车辆管理所")
+    add_staff(app)
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+    now = clock.now()
+    starts = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
+
+    page = signed_in(browser, base, "supervisor")
+    period_id = publish_with_a_lot(page, now, starts, shots)
 
     clock.advance(timedelta(minutes=5))  # sign-up is open: two bidders, deposits paid
     world.signed_up(period_id, [vin(1)])
