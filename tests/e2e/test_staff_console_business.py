@@ -82,6 +82,8 @@ def test_a_clerk_is_refused_the_business_pages_which_a_supervisor_opens(
         assert client.get(path).status_code == 200, path
     client.get("/staff/lang/en")
     assert "<h1>Plates for sale</h1>" in client.get("/staff/sale").text
+    for path in paths:
+        assert client.get(path).status_code == 200, path
 
 
 def test_a_supervisor_lists_imports_reprices_and_withdraws_plates_for_sale(
@@ -170,6 +172,11 @@ def test_a_supervisor_publishes_a_period_adds_a_lot_and_watches_it_live(
     assert live["recent"].count("\n") == 1 and "¥11,000" in live["recent"]
     shown = client.get(f"/staff/lots/{lot_id}").text
     assert 'data-live="lot"' in shown and "¥12,000" in shown
+    client.get("/staff/lang/en")
+    english = client.get(f"/staff/lots/{lot_id}").text
+    assert "<h1>Lot 1: 粤D·88888</h1>" in english, english
+    assert client.get(page).status_code == 200
+    client.get("/staff/lang/zh")
     assert "auction.publish" in audit(client) and "auction.add_lot" in audit(client)
 
 
@@ -261,6 +268,10 @@ def test_a_supervisor_previews_sends_and_follows_a_broadcast(
     staff_app.dispatcher.run_once()
     feed = client.get(f"/staff/live/broadcast?id={broadcast_id}").json()
     assert (feed["sent"], feed["left"], feed["status_text"]) == (3, 0, "已完成")
+    client.get("/staff/lang/en")
+    assert "Broadcast #" in client.get(page).text
+    assert client.get("/staff/broadcasts").status_code == 200
+    client.get("/staff/lang/zh")
     trail = audit(client)
     for action in ("broadcast.compose", "broadcast.send", "broadcast.pause", "broadcast.resume"):
         assert action in trail, action
