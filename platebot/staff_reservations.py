@@ -61,9 +61,19 @@ class StaffReservations(Acting):
         if office is not None:
             self.require(Permission.OFFICE, office.code)
 
-    def list(self, state: ReservationState | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, state: ReservationState | None = None, *, office: str | None = None
+    ) -> list[dict[str, Any]]:
+        """``office``: only that office's (a code; None: every office's)."""
         with self.uow_factory() as uow:
-            return [reservation_view(r) for r in reservations.listed(uow, state=state)]
+            found = uow.offices.by_code(office) if office is not None else None
+            if office is not None and found is None:
+                return []
+            return [
+                reservation_view(r)
+                for r in reservations.listed(uow, state=state)
+                if found is None or r.office_id == found.id
+            ]
 
     def approve(
         self,

@@ -274,7 +274,7 @@ def _reservation_routes(pages: APIRouter) -> None:
         return page.render(
             "reservations.html",
             status,
-            found=page.reservations.list(chosen),
+            found=page.reservations.list(chosen, office=page.actor.office_code),
             states=list(ReservationState),
             state=state,
             **said,

@@ -328,3 +328,4 @@ def test_the_services_refuse_a_supervisor_another_offices_work_and_a_clerk_a_sup
         recorded = unit.staff.audit(office_code=None, limit=50, before=None)
     assert {entry.action for entry in recorded} == {"staff.add"}  # the world's staff only
     assert StaffReservations(uow, clock, payments).list()[0]["state"] == "pending"
+    assert StaffReservations(uow, clock, payments).list(office="粤A") == []  # not 粤A's
