@@ -403,8 +403,22 @@ def _broadcast_routes(pages: APIRouter, console: Console) -> None:
             status, notice, error = outcome(page, run)
             return broadcast_page(page, broadcast_id, status, notice=notice, error=error)
 
-    for name in ("send", "pause", "resume", "cancel"):
+    for name in ("pause", "resume", "cancel"):
         change(name)
+
+    @pages.post("/broadcasts/{broadcast_id}/send")
+    def send(page: Member, broadcast_id: int, at: OptionalText = "") -> Response:
+        """Now, or at the time given (Beijing time)."""
+
+        def run() -> str:
+            when = _when(at) if at.strip() else None
+            page.broadcasts.send(broadcast_id, at=when)
+            if when is None:
+                return page.t("broadcasts.send_done", id=broadcast_id)
+            return page.t("broadcasts.scheduled", id=broadcast_id, at=at.replace("T", " "))
+
+        status, notice, error = outcome(page, run)
+        return broadcast_page(page, broadcast_id, status, notice=notice, error=error)
 
     def progress_feed(page: Page, params: dict[str, str]) -> dict[str, Any]:
         broadcast_id = params.get("id", "")

@@ -123,5 +123,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.broadcasts.send_done": "Broadcast #{id} is being sent.",
     "staffweb.broadcasts.pause_done": "Broadcast #{id} is paused.",
     "staffweb.broadcasts.resume_done": "Broadcast #{id} is sent again.",
+    "staffweb.broadcasts.at": "Send at (Beijing time)",
+    "staffweb.broadcasts.schedule": "Send then",
+    "staffweb.broadcasts.scheduled": "Broadcast #{id} will be sent at {at}.",
     "staffweb.broadcasts.cancel_done": "Broadcast #{id} is cancelled.",
 }

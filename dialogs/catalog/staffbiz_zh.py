@@ -122,5 +122,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.broadcasts.send_done": "群发通知 #{id} 正在发送。",
     "staffweb.broadcasts.pause_done": "群发通知 #{id} 已暂停。",
     "staffweb.broadcasts.resume_done": "群发通知 #{id} 继续发送。",
+    "staffweb.broadcasts.at": "发送时间（北京时间）",
+    "staffweb.broadcasts.schedule": "定时发送",
+    "staffweb.broadcasts.scheduled": "群发通知 #{id} 将于{at}发送。",
     "staffweb.broadcasts.cancel_done": "群发通知 #{id} 已取消。",
 }

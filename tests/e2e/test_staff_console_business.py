@@ -329,3 +329,31 @@ def test_the_services_refuse_a_supervisor_another_offices_work_and_a_clerk_a_sup
     assert {entry.action for entry in recorded} == {"staff.add"}  # the world's staff only
     assert StaffReservations(uow, clock, payments).list()[0]["state"] == "pending"
     assert StaffReservations(uow, clock, payments).list(office="粤A") == []  # not 粤A's
+
+
+def test_a_broadcast_is_scheduled_for_a_later_time_and_not_for_a_past_one(
+    client: TestClient, staff_app: App
+) -> None:
+    sign_in(client, "supervisor")
+    _status, html = post(
+        client,
+        "/staff/broadcasts",
+        "/staff/broadcasts",
+        text_zh="周六照常办公。",
+        text_en="Open on Saturday.",
+        audience="region",
+        region="4405",
+        channels="telegram_else_sms",
+    )
+    broadcast_id = int(re.findall(r"群发通知 #(\d+) 已存为草稿", html)[0])
+    page = f"/staff/broadcasts/{broadcast_id}"
+    now = staff_app.clock.now()
+    status, html = post(client, f"{page}/send", page, at=local(now - timedelta(hours=1)))
+    assert status == 422
+    assert client.get(f"/staff/live/broadcast?id={broadcast_id}").json()["status"] == "draft"
+    later = local(now + timedelta(days=1))
+    status, html = post(client, f"{page}/send", page, at=later)
+    assert status == 200, html
+    assert f"群发通知 #{broadcast_id} 将于{later.replace('T', ' ')}发送。" in html
+    feed = client.get(f"/staff/live/broadcast?id={broadcast_id}").json()
+    assert (feed["status_text"], feed["sent"]) == ("已预约", 0)
