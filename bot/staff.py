@@ -29,6 +29,7 @@ from telegram.ext import (
 from core.accounts import Language
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.errors import DomainError
+from core.staff import Actor
 from dialogs.catalog import render_text
 from dialogs.replies import Text
 from platebot.staff_broadcasts import StaffBroadcasts
@@ -101,7 +102,7 @@ class StaffCommands:
             period_id=int(period) if period else None,
         )
         preview = await self.blocking(
-            lambda: self.staff.compose(
+            lambda: self.staff.acting(_actor(user)).compose(
                 text_zh=zh.strip(),
                 text_en=en.strip(),
                 audience=audience,
@@ -141,10 +142,10 @@ class StaffCommands:
         action, broadcast_id = found.group(1), int(found.group(2))
         try:
             if action == "send":
-                await self.blocking(self.staff.send, broadcast_id)
+                await self.blocking(self.staff.acting(_actor(user)).send, broadcast_id)
                 text = _say("broadcast.started", language, id=broadcast_id)
             else:
-                await self.blocking(self.staff.cancel, broadcast_id)
+                await self.blocking(self.staff.acting(_actor(user)).cancel, broadcast_id)
                 text = _say("broadcast.discarded", language, id=broadcast_id)
         except DomainError as error:
             text = _say(f"error.{error.code}", language, **error.params)
@@ -178,3 +179,8 @@ def _language(user: User) -> Language:
 def _say(key: str, language: Language, **params: object) -> str:
     values = {k: v for k, v in params.items() if isinstance(v, str | int)}
     return render_text(Text(key, values), language)
+
+
+def _actor(user: User) -> Actor:
+    """An allow-listed Telegram user, for the audit."""
+    return Actor(name=f"telegram:{user.id}", source="telegram", address="telegram")

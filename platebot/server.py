@@ -42,7 +42,9 @@ from web.staff import mount as mount_staff
 from web.staff_auction_results import router as staff_auction_results_router
 from web.staff_auctions import router as staff_auctions_router
 from web.staff_broadcasts import router as staff_broadcasts_router
-from web.staff_console import Console, derive_cookie_key
+from web.staff_business_pages import NAV as BUSINESS_NAV
+from web.staff_business_pages import routes as business_routes
+from web.staff_console import Business, Console, derive_cookie_key
 from web.staff_orders import router as staff_orders_router
 from web.staff_pages import mount as mount_staff_pages
 from web.staff_reservations import router as staff_reservations_router
@@ -128,10 +130,18 @@ def _mount_staff_console(api: FastAPI, app: App) -> None:
         staff=StaffService(app.uow, app.clock),
         orders=StaffOrders(app.uow, app.clock, app.payments),
         accounts=StaffAccounts(app.uow, app.clock),
+        business=Business(
+            sale=StaffSale(app.uow, app.clock),
+            auctions=StaffAuctions(app.uow, app.clock, app.payments),
+            reservations=StaffReservations(
+                app.uow, app.clock, app.payments, app.settings.order_minutes
+            ),
+            broadcasts=StaffBroadcasts(app.uow, app.clock, broadcast_segments),
+        ),
         cookie_key=derive_cookie_key(key),
         secure_cookie=str(app.settings.public_url).startswith("https://"),
     )
-    mount_staff_pages(api, console)
+    mount_staff_pages(api, console, [(BUSINESS_NAV, business_routes)])
 
 
 def _mount_pay(api: FastAPI, app: App) -> None:

@@ -1,26 +1,29 @@
 """Staff work on auctions (SPEC §7, §10): publish a period, add and withdraw lots, cancel a
 period before it starts (paid deposits refunded through the payment provider, every bidder
-told), list periods and lots with their state. Shared by the CLI and the HTTP API; each method
-is one transaction around a core use case, returning plain data."""
+told), list periods and lots with their state. Shared by the CLI, the HTTP API and the web
+console; each method is one transaction around a core use case, returning plain data, refused by
+the actor's role (a supervisor's work; a lot only of their office) and, when it changes
+something, recorded in the audit in the same transaction (``platebot.staff_acting``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from core import auctions
-from core.auction_errors import PeriodUnknown
+from core.auction_errors import LotUnknown, PeriodUnknown
+from core.auction_room import clock_time, mask_bidder
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
-from core.clock import Clock, format_local
+from core.clock import Clock, as_utc, format_local
 from core.payments import PaymentProvider
 from core.plates import PlateKind
 from core.ports import UnitOfWork
 from core.settlement import DepositRefund, Settlement, refund_due_deposits
+from core.staff import Actor, Audit, Permission
 from core.timers import Timers
 from dialogs.money import format_yuan
-
-T = TypeVar("T")
+from platebot.staff_acting import Acting
 
 
 def phase(period: AuctionPeriod, now: datetime) -> str:
@@ -81,22 +84,16 @@ def refund_view(refund: DepositRefund) -> dict[str, Any]:
     }
 
 
-class StaffAuctions:
+class StaffAuctions(Acting):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         provider: PaymentProvider,
+        actor: Actor | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+        super().__init__(uow_factory, clock, actor)
         self.provider = provider
-
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
 
     def _period(self, uow: UnitOfWork, period: AuctionPeriod) -> dict[str, Any]:
         count = len(uow.auctions.lots(auctions.stored_id(period.id)))
@@ -119,6 +116,7 @@ class StaffAuctions:
     ) -> dict[str, Any]:
         """``settings``: any of ``deposit_fen``, ``increments_fen``, ``opening_countdown_s``,
         ``bid_countdown_s``, ``balance_working_days`` (unset: SPEC's defaults)."""
+        self.require(Permission.OFFICE)
         given = {key: value for key, value in settings.items() if value is not None}
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
@@ -133,7 +131,9 @@ class StaffAuctions:
             )
             return self._period(uow, period)
 
-        return self._do(run)
+        return self._do(
+            run, lambda v: Audit("auction.publish", f"period #{v['id']}", None, v["name"])
+        )
 
     def periods(self) -> list[dict[str, Any]]:
         with self.uow_factory() as uow:
@@ -149,18 +149,21 @@ class StaffAuctions:
     def cancel_period(self, period_id: int) -> dict[str, Any]:
         """Before the start: lots withdrawn, signups cancelled, bidders told; then the paid
         deposits are refunded at once (what the refund lane would do a moment later)."""
+        self.require(Permission.OFFICE)
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             period = auctions.cancel_period(uow, clock=self.clock, period_id=period_id)
             return self._period(uow, period)
 
-        cancelled = self._do(run)
+        cancelled = self._do(run, lambda v: Audit("auction.cancel", f"period #{period_id}"))
         Timers(self.uow_factory, self.clock, [refund_due_deposits(self.provider)]).run_once()
         return cancelled
 
     def add_lot(
         self, period_id: int, *, office: str, kind: PlateKind, serial: str, starting_price_fen: int
     ) -> dict[str, Any]:
+        self.require(Permission.OFFICE, office)
+
         def run(uow: UnitOfWork) -> dict[str, Any]:
             lot = auctions.add_lot(
                 uow,
@@ -173,13 +176,29 @@ class StaffAuctions:
             )
             return self._lot(uow, lot)
 
-        return self._do(run)
+        return self._do(
+            run,
+            lambda v: Audit(
+                "auction.add_lot",
+                v["plate"],
+                office,
+                f"period #{period_id}, from {v['starting_price_fen']} fen",
+            ),
+        )
 
     def withdraw_lot(self, lot_id: int) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
         def run(uow: UnitOfWork) -> dict[str, Any]:
+            found = uow.auctions.lot(lot_id)
+            office = uow.offices.get(found.office_id) if found is not None else None
+            if office is not None:
+                self.require(Permission.OFFICE, office.code)
             return self._lot(uow, auctions.withdraw_lot(uow, clock=self.clock, lot_id=lot_id))
 
-        return self._do(run)
+        return self._do(
+            run, lambda v: Audit("auction.withdraw_lot", v["plate"], detail=f"lot #{lot_id}")
+        )
 
     def refunds(self, period_id: int) -> list[dict[str, Any]]:
         """The period's deposit refunds: made (``done``), to hand back at the counter
@@ -196,3 +215,33 @@ class StaffAuctions:
                 raise PeriodUnknown()
             found: Sequence[Lot] = uow.auctions.lots(period_id)
             return [self._lot(uow, lot) for lot in found]
+
+    def live_lot(self, lot_id: int, recent: int = 5) -> dict[str, Any]:
+        """A lot as the room sees it now, for the console's live view: its price (the starting
+        one before a bid), the leading bidder number masked, the deadline and the seconds left,
+        the bids so far and the latest ``recent`` of them (time, masked bidder, amount)."""
+        with self.uow_factory() as uow:
+            lot = uow.auctions.lot(lot_id)
+            if lot is None:
+                raise LotUnknown()
+            now = self.clock.now()
+            bids = uow.room.recent_bids(auctions.stored_id(lot.id), recent)
+            leader = bids[0].bidder_number if bids and lot.leader_signup_id is not None else None
+            is_open = lot.state is LotState.OPEN
+            started = is_open and lot.opens_at <= now
+            left = int((as_utc(lot.deadline) - as_utc(now)).total_seconds()) if started else None
+            return {
+                **self._lot(uow, lot),
+                "price": format_yuan(lot.price_fen or lot.starting_price_fen),
+                "leader": mask_bidder(leader) if leader else "—",
+                "deadline": clock_time(lot.deadline) if is_open else "—",
+                "seconds_left": max(left, 0) if left is not None else "—",
+                "bids": lot.bids,
+                "recent": "\n".join(
+                    f"{clock_time(b.placed_at)}  {mask_bidder(b.bidder_number)}  "
+                    f"{format_yuan(b.amount_fen)}"
+                    for b in bids
+                )
+                or "—",
+                "at": clock_time(now),
+            }

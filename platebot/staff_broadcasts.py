@@ -1,21 +1,23 @@
 """Staff broadcasts (SPEC §10) as one service over ``core.broadcasts``: each method is one
 transaction and returns plain data. Shared by the staff CLI (``platebot staff broadcast …``), the
 staff HTTP API (``/staff/api/broadcasts``) and the Telegram staff commands. The SMS cost of a
-preview is counted by the function it is given (``sms.render.broadcast_segments``)."""
+preview is counted by the function it is given (``sms.render.broadcast_segments``). Composing,
+sending, pausing, resuming and cancelling are a supervisor's, refused for clerks, and recorded in
+the audit in the same transaction (``platebot.staff_acting``); the web console's pages too."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from core import broadcasts
 from core.broadcast_ports import Audience, Broadcast, Channels
 from core.broadcasts import Preview, Progress
 from core.clock import Clock, format_local
 from core.ports import UnitOfWork
-
-T = TypeVar("T")
+from core.staff import Actor, Audit, Permission
+from platebot.staff_acting import Acting
 
 
 def broadcast_view(b: Broadcast) -> dict[str, Any]:
@@ -65,22 +67,16 @@ def progress_view(p: Progress) -> dict[str, Any]:
     }
 
 
-class StaffBroadcasts:
+class StaffBroadcasts(Acting):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         segments: broadcasts.SegmentCounter,
+        actor: Actor | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+        super().__init__(uow_factory, clock, actor)
         self.segments = segments
-
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
 
     def compose(
         self,
@@ -92,6 +88,7 @@ class StaffBroadcasts:
         created_by: str,
     ) -> dict[str, Any]:
         """A draft, with its preview."""
+        self.require(Permission.OFFICE)
 
         def composed(uow: UnitOfWork) -> dict[str, Any]:
             draft = broadcasts.compose(
@@ -106,7 +103,10 @@ class StaffBroadcasts:
             assert draft.id is not None  # noqa: S101 - kept: it has its id
             return preview_view(*broadcasts.preview(uow, draft.id, self.segments))
 
-        return self._do(composed)
+        return self._do(
+            composed,
+            lambda v: Audit("broadcast.compose", f"#{v['id']}", detail=v["audience"]),
+        )
 
     def preview(self, broadcast_id: int) -> dict[str, Any]:
         return self._do(
@@ -114,11 +114,20 @@ class StaffBroadcasts:
         )
 
     def send(self, broadcast_id: int, at: datetime | None = None) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
         def sent(uow: UnitOfWork) -> dict[str, Any]:
             broadcasts.send(uow, broadcast_id, now=self.clock.now(), at=at)
             return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
 
-        return self._do(sent)
+        return self._do(
+            sent,
+            lambda v: Audit(
+                "broadcast.send",
+                f"#{broadcast_id}",
+                detail=f"{v['total']} recipients" + (f", at {format_local(at)}" if at else ""),
+            ),
+        )
 
     def progress(self, broadcast_id: int) -> dict[str, Any]:
         return self._do(
@@ -142,11 +151,15 @@ class StaffBroadcasts:
         return self._change(broadcasts.cancel, broadcast_id)
 
     def _change(self, action: Callable[..., Broadcast], broadcast_id: int) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
         def changed(uow: UnitOfWork) -> dict[str, Any]:
             action(uow, broadcast_id, now=self.clock.now())
             return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
 
-        return self._do(changed)
+        return self._do(
+            changed, lambda v: Audit(f"broadcast.{action.__name__}", f"#{broadcast_id}")
+        )
 
     def report(self, broadcast_id: int) -> list[dict[str, Any]]:
         """Every recipient's outcome."""

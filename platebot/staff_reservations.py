@@ -1,11 +1,12 @@
 """Staff review of plate reservations (SPEC §8, §10): list them, approve (the deposit order is
 placed and the user told to pay it) or reject with a reason (the user is told it). Shared by
-the CLI and the HTTP API."""
+the CLI, the HTTP API and the web console: a supervisor's work, refused for other roles, and each
+review recorded in the audit in the same transaction (``platebot.staff_acting``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from core import reservations
 from core.clock import Clock, format_local
@@ -13,9 +14,9 @@ from core.orders import DEFAULT_MINUTES
 from core.payments import PaymentProvider
 from core.ports import UnitOfWork
 from core.reservations import Reservation, ReservationState
+from core.staff import Actor, Audit, Permission
 from dialogs.money import format_yuan
-
-T = TypeVar("T")
+from platebot.staff_acting import Acting
 
 
 def reservation_view(reservation: Reservation) -> dict[str, Any]:
@@ -39,28 +40,40 @@ def reservation_view(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-class StaffReservations:
+class StaffReservations(Acting):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         provider: PaymentProvider,
         order_minutes: int = DEFAULT_MINUTES,
+        actor: Actor | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+        super().__init__(uow_factory, clock, actor)
         self.provider = provider
         self.order_minutes = order_minutes
 
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
+    def _of_my_office(self, uow: UnitOfWork, reservation_id: int) -> None:
+        """Refused unless the reservation is of the actor's office (an unknown one is the use
+        case's to refuse)."""
+        found = uow.reservations.get(reservation_id)
+        office = uow.offices.get(found.office_id) if found is not None else None
+        if office is not None:
+            self.require(Permission.OFFICE, office.code)
 
-    def list(self, state: ReservationState | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, state: ReservationState | None = None, *, office: str | None = None
+    ) -> list[dict[str, Any]]:
+        """``office``: only that office's (a code; None: every office's)."""
         with self.uow_factory() as uow:
-            return [reservation_view(r) for r in reservations.listed(uow, state=state)]
+            found = uow.offices.by_code(office) if office is not None else None
+            if office is not None and found is None:
+                return []
+            return [
+                reservation_view(r)
+                for r in reservations.listed(uow, state=state)
+                if found is None or r.office_id == found.id
+            ]
 
     def approve(
         self,
@@ -70,30 +83,42 @@ class StaffReservations:
         deposit_fen: int = reservations.DEFAULT_DEPOSIT_FEN,
         starting_price_fen: int = reservations.DEFAULT_STARTING_PRICE_FEN,
     ) -> dict[str, Any]:
-        return self._do(
-            lambda uow: reservation_view(
-                reservations.approve(
-                    uow,
-                    self.provider,
-                    now=self.clock.now(),
-                    reservation_id=reservation_id,
-                    staff=staff,
-                    deposit_fen=deposit_fen,
-                    starting_price_fen=starting_price_fen,
-                    minutes=self.order_minutes,
-                )
+        self.require(Permission.OFFICE)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            self._of_my_office(uow, reservation_id)
+            approved = reservations.approve(
+                uow,
+                self.provider,
+                now=self.clock.now(),
+                reservation_id=reservation_id,
+                staff=staff,
+                deposit_fen=deposit_fen,
+                starting_price_fen=starting_price_fen,
+                minutes=self.order_minutes,
             )
+            return reservation_view(approved)
+
+        return self._do(
+            run,
+            lambda v: Audit(
+                "reservation.approve",
+                f"#{reservation_id} {v['plate']}",
+                detail=f"deposit {deposit_fen} fen, from {starting_price_fen} fen",
+            ),
         )
 
     def reject(self, reservation_id: int, *, staff: str, reason: str) -> dict[str, Any]:
-        return self._do(
-            lambda uow: reservation_view(
-                reservations.reject(
-                    uow,
-                    now=self.clock.now(),
-                    reservation_id=reservation_id,
-                    staff=staff,
-                    reason=reason,
-                )
+        self.require(Permission.OFFICE)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            self._of_my_office(uow, reservation_id)
+            rejected = reservations.reject(
+                uow, now=self.clock.now(), reservation_id=reservation_id, staff=staff, reason=reason
             )
+            return reservation_view(rejected)
+
+        return self._do(
+            run,
+            lambda v: Audit("reservation.reject", f"#{reservation_id} {v['plate']}", detail=reason),
         )

@@ -1,12 +1,14 @@
 """Staff work on the fixed-price sale (SPEC §6, §10): list plates (one, or a CSV file), change a
 price, withdraw one, see the listings, and the sales report per office and day. Shared by the
-CLI and the HTTP API; each call is one transaction."""
+CLI, the HTTP API and the web console; each call is one transaction, refused by the actor's role
+(an office's supervisor, for their office's plates) and, when it changes something, recorded in
+the audit in the same transaction (``platebot.staff_acting``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from core import sale
 from core.clock import Clock, format_local
@@ -14,9 +16,9 @@ from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind
 from core.ports import UnitOfWork
 from core.sale import Listing, ListingState
+from core.staff import Actor, Audit, Permission
 from dialogs.money import format_yuan
-
-T = TypeVar("T")
+from platebot.staff_acting import Acting
 
 
 def listing_view(listing: Listing, office_code: str) -> dict[str, Any]:
@@ -38,16 +40,18 @@ def listing_view(listing: Listing, office_code: str) -> dict[str, Any]:
     }
 
 
-class StaffSale:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+class StaffSale(Acting):
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], clock: Clock, actor: Actor | None = None
+    ) -> None:
+        super().__init__(uow_factory, clock, actor)
 
-    def _do(self, action: Callable[[UnitOfWork], T]) -> T:
-        with self.uow_factory() as uow:
-            result = action(uow)
-            uow.commit()
-            return result
+    def _office_of(self, uow: UnitOfWork, listing_id: int) -> str | None:
+        """The office of a listing, to check the actor's (None: no such listing, refused by the
+        use case)."""
+        listing = uow.sales.get(listing_id)
+        office = uow.offices.get(listing.office_id) if listing is not None else None
+        return office.code if office is not None else None
 
     @staticmethod
     def _view(uow: UnitOfWork, listing: Listing) -> dict[str, Any]:
@@ -65,6 +69,7 @@ class StaffSale:
         personalised: bool = False,
     ) -> dict[str, Any]:
         """``price`` in fen; ``region``: the office's unless given."""
+        self.require(Permission.OFFICE, office)
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             listing = sale.list_plate(
@@ -79,13 +84,21 @@ class StaffSale:
             )
             return self._view(uow, listing)
 
-        return self._do(run)
+        return self._do(
+            run,
+            lambda v: Audit("sale.list", v["plate"], v["office"], detail=f"{v['price_fen']} fen"),
+        )
 
     def import_csv(self, text: str) -> dict[str, Any]:
-        """Rows listed, and each bad row's line and refusal (``code``, ``params``)."""
+        """Rows listed, and each bad row's line and refusal (``code``, ``params``). The file may
+        name several offices: a supervisor's rows of another office are refused as a whole."""
+        self.require(Permission.OFFICE)
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             report = sale.import_listings_csv(uow, text=text, now=self.clock.now())
+            for listing in report.listed:
+                office = uow.offices.get(listing.office_id)
+                self.require(Permission.OFFICE, office.code if office is not None else "?")
             return {
                 "listed": [self._view(uow, listing) for listing in report.listed],
                 "errors": [
@@ -94,19 +107,33 @@ class StaffSale:
                 ],
             }
 
-        return self._do(run)
+        return self._do(
+            run,
+            lambda v: Audit(
+                "sale.import", detail=f"{len(v['listed'])} listed, {len(v['errors'])} refused"
+            ),
+        )
 
     def price(self, listing_id: int, price: int) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            self.require(Permission.OFFICE, self._office_of(uow, listing_id))
+            return self._view(uow, sale.change_price(uow, listing_id=listing_id, price=price))
+
         return self._do(
-            lambda uow: self._view(uow, sale.change_price(uow, listing_id=listing_id, price=price))
+            run, lambda v: Audit("sale.price", v["plate"], v["office"], f"{v['price_fen']} fen")
         )
 
     def withdraw(self, listing_id: int) -> dict[str, Any]:
+        self.require(Permission.OFFICE)
+
         def run(uow: UnitOfWork) -> dict[str, Any]:
+            self.require(Permission.OFFICE, self._office_of(uow, listing_id))
             listing = sale.withdraw(uow, listing_id=listing_id, now=self.clock.now())
             return self._view(uow, listing)
 
-        return self._do(run)
+        return self._do(run, lambda v: Audit("sale.withdraw", v["plate"], v["office"]))
 
     def listings(
         self, *, state: ListingState | None = None, office: str | None = None, limit: int = 200

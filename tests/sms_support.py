@@ -39,9 +39,11 @@ def new_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
 
-def sign(path: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
+def sign(
+    path: str, form: dict[str, str], token: str = AUTH_TOKEN, public_url: str = PUBLIC_URL
+) -> str:
     """The X-Twilio-Signature Twilio sends for ``form`` posted to our public URL + ``path``."""
-    return str(RequestValidator(token).compute_signature(PUBLIC_URL + path, form))
+    return str(RequestValidator(token).compute_signature(public_url + path, form))
 
 
 def inbound_form(phone: str, text: str, sid: str | None = None, **extra: str) -> dict[str, str]:

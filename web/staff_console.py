@@ -30,7 +30,11 @@ from core.staff import Actor, Permission, Role
 from dialogs.catalog import CATALOGS, render_text
 from dialogs.replies import Text
 from platebot.staff_accounts import SignedIn, StaffAccounts
+from platebot.staff_auctions import StaffAuctions
+from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.staff_orders import StaffOrders
+from platebot.staff_reservations import StaffReservations
+from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
 
 COOKIE = "platebot_staff"
@@ -161,6 +165,22 @@ class Page:
         return self.console.accounts.acting(self.actor)
 
     @property
+    def sale(self) -> StaffSale:
+        return self.console.business.sale.acting(self.actor)
+
+    @property
+    def auctions(self) -> StaffAuctions:
+        return self.console.business.auctions.acting(self.actor)
+
+    @property
+    def reservations(self) -> StaffReservations:
+        return self.console.business.reservations.acting(self.actor)
+
+    @property
+    def broadcasts(self) -> StaffBroadcasts:
+        return self.console.business.broadcasts.acting(self.actor)
+
+    @property
     def is_admin(self) -> bool:
         return self.member is not None and self.member.role is Role.ADMIN
 
@@ -179,6 +199,16 @@ class Page:
         return response
 
 
+@dataclass(frozen=True)
+class Business:
+    """The staff services of the sale, auctions, reservations and broadcasts."""
+
+    sale: StaffSale
+    auctions: StaffAuctions
+    reservations: StaffReservations
+    broadcasts: StaffBroadcasts
+
+
 class Console:
     """What the pages are handed by the composition root, and the session machinery."""
 
@@ -188,12 +218,14 @@ class Console:
         staff: StaffService,
         orders: StaffOrders,
         accounts: StaffAccounts,
+        business: Business,
         cookie_key: bytes,
         secure_cookie: bool = False,
     ) -> None:
         self.staff = staff
         self.orders = orders
         self.accounts = accounts
+        self.business = business
         self.secure_cookie = secure_cookie
         self._signer = URLSafeTimedSerializer(cookie_key, salt="staff-session")
         self.nav: list[NavItem] = []

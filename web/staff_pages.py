@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -54,7 +54,7 @@ OptionalText = Annotated[str, Form(max_length=4000)]
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
-def _outcome(page: Page, action: Callable[[], str]) -> tuple[int, str | None, str | None]:
+def outcome(page: Page, action: Callable[[], str]) -> tuple[int, str | None, str | None]:
     """Run ``action``; (status, notice, error): a refusal of the office's rules in words."""
     try:
         return 200, action(), None
@@ -63,32 +63,32 @@ def _outcome(page: Page, action: Callable[[], str]) -> tuple[int, str | None, st
         return status, None, page.error_text(error)
 
 
-def _csv_upload(page: Page, upload: UploadFile) -> str:
+def csv_upload(page: Page, upload: UploadFile) -> str:
     data = upload.file.read(MAX_UPLOAD + 1)
     if not data:
-        raise _Upload(page.t("upload.empty"))
+        raise Upload(page.t("upload.empty"))
     if len(data) > MAX_UPLOAD:
-        raise _Upload(page.t("upload.too_big"))
+        raise Upload(page.t("upload.too_big"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _Upload(page.t("upload.not_utf8", offset=error.start)) from error
+        raise Upload(page.t("upload.not_utf8", offset=error.start)) from error
     if "\x00" in text:
-        raise _Upload(page.t("upload.not_text"))
+        raise Upload(page.t("upload.not_text"))
     return text
 
 
 def _answer(page: Page, action: Callable[[], str], view: Callable[..., Response]) -> Response:
     """The page ``view`` again, saying what ``action`` did or why it was refused."""
-    status, notice, error = _outcome(page, action)
+    status, notice, error = outcome(page, action)
     return view(page, status, notice=notice, error=error)
 
 
-class _Upload(Exception):
+class Upload(Exception):
     """A file that is not a UTF-8 CSV: said on the page, nothing imported."""
 
 
-def _rows(page: Page, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rows(page: Page, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An import's bad rows: line number and why, in words."""
     return [{"line": e["line"], "message": page.refusal(e["code"], e["params"])} for e in errors]
 
@@ -116,7 +116,11 @@ def _member_name(page: Page) -> str:
     return page.member.name
 
 
-def router(console: Console) -> APIRouter:
+Routes = Callable[[APIRouter, Console], None]
+
+
+def router(console: Console, more: Sequence[Routes] = ()) -> APIRouter:
+    """The pages; ``more``: other modules' routes (``web.staff_business_pages``)."""
     pages = APIRouter(prefix="/staff", include_in_schema=False)
 
     # -- signing in and out, language ---------------------------------------------------------
@@ -174,6 +178,8 @@ def router(console: Console) -> APIRouter:
     _pool_routes(pages)
     _info_routes(pages)
     _admin_routes(pages)
+    for routes in more:
+        routes(pages, console)
     return pages
 
 
@@ -216,7 +222,7 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
             done = page.staff.confirm(vin.strip().upper())
             return page.t("counter.confirmed", plate=done["plate"] or "", vin=done["vin"])
 
-        status, notice, error = _outcome(page, run)
+        status, notice, error = outcome(page, run)
         return counter_page(page, status, notice=notice, error=error, vin=vin)
 
     @pages.get("/preselections")
@@ -264,7 +270,7 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
             page.orders.pay_at_counter(order_id, receipt=receipt.strip(), staff=staff)
             return page.t("orders.paid", order=order_id)
 
-        status, notice, error = _outcome(page, run)
+        status, notice, error = outcome(page, run)
         return orders_page(page, order_id, status, notice=notice, error=error)
 
     @pages.post("/orders/{order_id}/refund")
@@ -272,13 +278,16 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
         page: Member, order_id: int, amount: OptionalText = "", receipt: OptionalText = ""
     ) -> Response:
         def run() -> str:
-            fen = _fen(page, amount)
+            refund_fen = fen(page, amount)
             page.orders.refund(
-                order_id, staff=_member_name(page), amount=fen, receipt=receipt.strip() or None
+                order_id,
+                staff=_member_name(page),
+                amount=refund_fen,
+                receipt=receipt.strip() or None,
             )
             return page.t("orders.refunded", order=order_id)
 
-        status, notice, error = _outcome(page, run)
+        status, notice, error = outcome(page, run)
         return orders_page(page, order_id, status, notice=notice, error=error)
 
 
@@ -290,7 +299,7 @@ class AmountInvalid(DomainError):
     code = "staffweb.amount"
 
 
-def _fen(page: Page, amount: str) -> int | None:
+def fen(page: Page, amount: str) -> int | None:
     """Yuan as typed (``50``, ``12.5``) in fen; empty: None (all)."""
     text = amount.strip().replace(",", "").lstrip("¥")
     if not text:
@@ -354,12 +363,12 @@ def _office_routes(pages: APIRouter) -> None:
             ):
                 if typed.strip():
                     if not typed.strip().isdigit():
-                        raise _setting(name, typed)
+                        raise setting(name, typed)
                     changes[name] = int(typed.strip())
             page.staff.change_office(code, **changes)
             return page.t("offices.changed", office=code)
 
-        status, said_notice, error = _outcome(page, run)
+        status, said_notice, error = outcome(page, run)
         return offices_page(page, status, notice=said_notice, error=error)
 
     @pages.post("/offices/{code}/holidays")
@@ -368,7 +377,7 @@ def _office_routes(pages: APIRouter) -> None:
             try:
                 when = date.fromisoformat(day.strip())
             except ValueError as error:
-                raise _setting("holiday", day) from error
+                raise setting("holiday", day) from error
             page.staff.set_holidays(code, [when], on=not remove)
             key = "offices.holiday_removed" if remove else "offices.holiday_added"
             return page.t(key, office=code, day=when.isoformat())
@@ -407,13 +416,13 @@ def _pool_routes(pages: APIRouter) -> None:
             try:
                 plate_kind = PlateKind(kind)
             except ValueError as error:
-                raise _setting("kind", kind) from error
+                raise setting("kind", kind) from error
             if file is not None and file.filename:
-                loaded = page.staff.load_pool_csv(office, plate_kind, _csv_upload(page, file))
+                loaded = page.staff.load_pool_csv(office, plate_kind, csv_upload(page, file))
                 report = {
                     "added": loaded.added,
                     "already": loaded.already,
-                    "errors": _rows(page, loaded.errors),
+                    "errors": rows(page, loaded.errors),
                 }
             else:
                 found = [r for r in re.split(r"[\s,]+", ranges.strip()) if r]
@@ -422,8 +431,8 @@ def _pool_routes(pages: APIRouter) -> None:
             return page.t("pool.loaded", added=report["added"], already=report["already"])
 
         try:
-            status, notice, error = _outcome(page, run)
-        except _Upload as refused:
+            status, notice, error = outcome(page, run)
+        except Upload as refused:
             status, notice, error = 422, None, str(refused)
         return pool_page(page, status, notice=notice, error=error, report=report)
 
@@ -436,8 +445,8 @@ def _pool_routes(pages: APIRouter) -> None:
     def import_registry(page: Member, file: Annotated[UploadFile, File()]) -> Response:
         page.require(Permission.OFFICE)
         try:
-            text = _csv_upload(page, file)
-        except _Upload as refused:
+            text = csv_upload(page, file)
+        except Upload as refused:
             return page.render("registry.html", 422, error=str(refused))
         status, error = 200, None
         report = None
@@ -446,7 +455,7 @@ def _pool_routes(pages: APIRouter) -> None:
             report = {
                 "added": done.added,
                 "updated": done.updated,
-                "errors": _rows(page, done.errors),
+                "errors": rows(page, done.errors),
             }
         except DomainError as refused:
             status, error = 422, page.error_text(refused)
@@ -469,7 +478,7 @@ def _pool_routes(pages: APIRouter) -> None:
         return _answer(page, run, blacklist_page)
 
 
-def _setting(name: str, typed: str) -> DomainError:
+def setting(name: str, typed: str) -> DomainError:
     from core.plate_errors import InvalidOfficeSetting  # noqa: PLC0415
 
     return InvalidOfficeSetting(setting=name, value=typed.strip()[:20])
@@ -613,16 +622,22 @@ def _role(typed: str) -> Role:
         raise RoleUnknown(role=typed[:20]) from error
 
 
-def mount(api: FastAPI, console: Console) -> None:
-    """The console's pages under ``/staff/`` (not in the OpenAPI document)."""
-    console.add_nav(NAV)
+def mount(
+    api: FastAPI,
+    console: Console,
+    more: Sequence[tuple[Sequence[NavItem], Routes]] = (),
+) -> None:
+    """The console's pages under ``/staff/`` (not in the OpenAPI document); ``more``: other
+    modules' menu items (before the audit and the staff accounts) and routes."""
+    added = [item for items, _routes in more for item in items]
+    console.add_nav([*NAV[:-2], *added, *NAV[-2:]])
     api.state.staff_console = console
 
     async def csrf_first(request: Request) -> None:
         if request.method == "POST":
             await console.check_csrf(request)
 
-    pages = router(console)
+    pages = router(console, [routes for _items, routes in more])
     api.include_router(pages, dependencies=[Depends(csrf_first)])  # before the routes' own
 
     async def sign_in_needed(request: Request, _error: SignInNeeded) -> Response:

@@ -23,6 +23,7 @@ from platebot.server import create_web_app
 from platebot.settings import Settings
 from store import migrate
 from store.db import create_engine
+from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 from tests.support import STAFF_TOKEN, CapturingSender
 from tests.thread_server import free_port, served_in_thread
 
@@ -80,7 +81,8 @@ def browser_db(tmp_path: Path) -> Iterator[Engine]:
 def served(
     browser_db: Engine, clock: ManualClock, sms: CapturingSender
 ) -> Iterator[tuple[App, str]]:
-    """The app (staff API on) served on a free port: (app, base URL)."""
+    """The app (staff API on, Twilio's webhook on: texts arrive signed for this base URL)
+    served on a free port: (app, base URL)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -88,6 +90,9 @@ def served(
         secret_key="test-secret",
         public_url=base,
         staff_token=STAFF_TOKEN,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from=OUR_NUMBER,
     )
     app = build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=browser_db, upgrade=False)
     with served_in_thread(create_web_app(app, run_workers=False), port):

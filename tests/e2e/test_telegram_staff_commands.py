@@ -94,6 +94,12 @@ def test_staff_compose_preview_and_confirm_a_broadcast_in_telegram(
     assert staff.text == (
         "Today (2026-11-23, China time): 3 registrations, 0 pre-selections, 0 sales paid, 0 bids."
     )
+    with server.uow() as uow:  # the staff member's actions are in the audit, as theirs
+        recorded = uow.staff.audit(office_code=None, limit=10, before=None)
+    assert [(e.actor, e.source, e.action) for e in reversed(recorded)] == [
+        (f"telegram:{STAFF_ID}", "telegram", "broadcast.compose"),
+        (f"telegram:{STAFF_ID}", "telegram", "broadcast.send"),
+    ]
 
 
 def test_a_draft_discarded_in_telegram_is_never_sent(
