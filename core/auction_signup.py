@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core import otp
 from core.auctions import (
@@ -62,10 +62,15 @@ def sign_up_with_deposit(
     vins: Sequence[str],
     minutes: int,
 ) -> tuple[Signup, Order]:
-    """The signup (every rule of ``sign_up``) and its deposit order, due in ``minutes``."""
+    """The signup (every rule of ``sign_up``) and its deposit order, due in ``minutes`` but never
+    after the signup window closes (bidding starts): a deposit paid later would buy nothing."""
     signup = sign_up(uow, clock=clock, account_id=account_id, period_id=period_id, vins=vins)
     period = uow.auctions.period(period_id)
     name = period.name if period is not None else str(period_id)
+    now = clock.now()
+    deadline = now + timedelta(minutes=minutes)
+    if period is not None:
+        deadline = min(deadline, period.signup_closes, period.starts_at)
     order = place_order(
         uow,
         account_id=account_id,
@@ -73,8 +78,9 @@ def sign_up_with_deposit(
         reference=reference_of(stored_id(signup.id)),
         subject=f"{name} ×{signup.shares}",
         amount=signup.deposit_fen,
-        now=clock.now(),
+        now=now,
         minutes=minutes,
+        deadline=deadline,
     )
     return signup, order
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from core import auction_errors as errors
 from core import auctions, pools
+from core.auction_signup import sign_up_with_deposit
 from core.auctions import (
     YUAN,
     AuctionPeriod,
@@ -254,3 +255,34 @@ def test_users_see_the_current_upcoming_and_past_periods(world: AuctionWorld) ->
     world.clock.advance(timedelta(minutes=5))
     world.close_due()
     assert listed() == ([], [later], [soon])
+
+
+def test_a_deposit_is_due_by_the_start_at_the_latest(world: AuctionWorld) -> None:
+    """Signing up ten minutes before bidding starts: the deposit is due at the start, not thirty
+    minutes later, when it would buy nothing."""
+    period_id = world.period()
+    world.clock.set(world.starts_at - timedelta(minutes=10))
+    account = world.account()
+    with world.uow() as uow:
+        _signup, order = sign_up_with_deposit(
+            uow,
+            clock=world.clock,
+            account_id=account,
+            period_id=period_id,
+            vins=world.new_vins(1),
+            minutes=30,
+        )
+        uow.commit()
+    assert order.deadline == world.starts_at
+    world.clock.set(world.opened_at)
+    with world.uow() as uow:
+        _signup, early = sign_up_with_deposit(
+            uow,
+            clock=world.clock,
+            account_id=world.account(),
+            period_id=period_id,
+            vins=world.new_vins(1),
+            minutes=30,
+        )
+        uow.commit()
+    assert early.deadline == world.opened_at + timedelta(minutes=30)
