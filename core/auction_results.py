@@ -11,7 +11,7 @@ from core.accounts import Language
 from core.auction_errors import PeriodUnknown
 from core.auctions import AuctionPeriod, LotState, PeriodState, stored_id
 from core.errors import DomainError
-from core.masking import mask_middle
+from core.masking import mask_bidder
 from core.offices import Office
 from core.ports import UnitOfWork
 
@@ -43,11 +43,6 @@ class PeriodResults:
     @property
     def sold(self) -> int:
         return sum(1 for lot in self.lots if lot.sold)
-
-
-def mask_bidder(number: str) -> str:
-    """``12345678`` → ``12****78``: enough for a bidder to recognise their own number."""
-    return mask_middle(number, 2, 2)
 
 
 def period_results(uow: UnitOfWork, period_id: int) -> PeriodResults:

@@ -37,7 +37,7 @@ from core.accounts import Language
 from core.auctions import YUAN, AuctionPeriod, Lot, LotState, RoomEntered
 from core.bidding import BidPlaced, LotClosed, MaximumExceeded, Outbid
 from core.clock import OFFICE_TZ, as_utc
-from core.masking import mask_middle
+from core.masking import mask_bidder
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
 from core.offices import PROVINCES_PINYIN
@@ -53,11 +53,6 @@ BID_CHOICE = "bid:"  # + an allowed increment in fen: the choice id of a raise
 
 
 # -- what is shown ----------------------------------------------------------------------------
-
-
-def mask_bidder(number: str) -> str:
-    """``12345678`` → ``12****78``: enough to recognise one's own, not to learn another's."""
-    return mask_middle(number, 2, 2)
 
 
 def clock_time(moment: datetime) -> str:

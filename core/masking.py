@@ -42,3 +42,9 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__module__}.{type(error).__name__}{chain} at " + " <- ".join(
         reversed(frames[-8:])
     )
+
+
+def mask_bidder(number: str) -> str:
+    """``12345678`` → ``12****78``: enough for a bidder to recognise their own number, not to
+    learn another's."""
+    return mask_middle(number, 2, 2)

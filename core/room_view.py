@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.accounts import Language
-from core.auction_results import mask_bidder
 from core.auctions import Lot, LotState, Signup, stored_id
 from core.clock import as_utc
+from core.masking import mask_bidder
 from core.offices import Office
 from core.ports import UnitOfWork
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from core import auctions
 from core.auction_errors import LotUnknown, PeriodUnknown
-from core.auction_room import clock_time, mask_bidder
+from core.auction_room import clock_time
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
 from core.clock import Clock, as_utc, format_local
+from core.masking import mask_bidder
 from core.payments import PaymentProvider
 from core.plates import PlateKind
 from core.ports import UnitOfWork

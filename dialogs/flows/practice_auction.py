@@ -12,6 +12,7 @@ from transitions import EventData
 from core import practice_auction as practice
 from core.accounts import Language
 from core.auction_room import BID_CHOICE, RoomView, plate_in, screen_params
+from core.masking import mask_bidder
 from core.money import format_yuan
 from core.practice_auction import Bidder, Move, PracticeLot
 from core.room_ports import RecentBid
@@ -129,8 +130,7 @@ def _lot(turn: Turn) -> PracticeLot:
 
 
 def _masked(bidder: Bidder) -> str:
-    number = _NUMBERS[bidder]
-    return f"{number[:2]}****{number[-2:]}"
+    return mask_bidder(_NUMBERS[bidder])
 
 
 def _view(lot: PracticeLot, language: Language) -> RoomView:
