@@ -321,7 +321,10 @@ def how_to_try(summary: DemoSummary) -> list[str]:
         "    open the pay link with `platebot serve` running to pay in the sandbox.",
         "Staff: platebot staff preselections --state selected;"
         f" platebot staff confirm {person_vin}",
-        "Auctions: platebot staff auction period list; platebot staff auction lot list 1",
+        "Plate auctions: the same chat, menu 5 (号牌竞买) > 演示竞价期（即将开始） > 报名, VIN"
+        f" {person_vin}; pay the deposit on the pay page (platebot serve running) and bid once it"
+        " starts (ten minutes after demo-data; the README walks through it).",
+        "Auctions (staff): platebot staff auction period list; platebot staff auction lot list 1",
         "Staff web console: platebot serve, then open http://127.0.0.1:8000/staff/ and sign in as",
         f"  demo-admin (or demo-supervisor, demo-clerk of {DEMO_OFFICE}) with the password"
         f" {summary.staff_password}",
