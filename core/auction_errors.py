@@ -37,6 +37,13 @@ class PlateAlreadyInAuction(DomainError):
     code = "auction.plate_in_auction"
 
 
+class PlateReserved(DomainError):
+    """Someone reserved the number: it goes to auction through their reservation. Params:
+    ``plate``."""
+
+    code = "auction.plate_reserved"
+
+
 class SignupClosed(DomainError):
     """Outside the signup window (it closes when the auction starts). Params: ``opens``,
     ``closes``."""

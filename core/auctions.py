@@ -40,6 +40,7 @@ from core.auction_errors import (
     PeriodUnknown,
     PlateAlreadyInAuction,
     PlateNotHeldBack,
+    PlateReserved,
     RoomCodeExhausted,
     RoomCodeWrong,
     SignupClosed,
@@ -342,9 +343,11 @@ def add_lot(
     kind: PlateKind,
     serial: str,
     starting_price_fen: int,
+    reservation_id: int | None = None,
 ) -> Lot:
     """A held-back number of the office becomes a lot. A number the pool knows must be one that
-    is reserved or already meant for auction; it is marked as in auction."""
+    is reserved or already meant for auction; it is marked as in auction. A number someone
+    reserved becomes a lot only through that reservation (``reservation_id``)."""
     now = clock.now()
     period = _changeable_period(uow, period_id, now)
     office = uow.offices.by_code(office_code)
@@ -360,6 +363,9 @@ def add_lot(
         raise PlateNotHeldBack(plate=office.plate(serial))
     if uow.auctions.open_lot_for(office.id, kind, serial) is not None:
         raise PlateAlreadyInAuction(plate=office.plate(serial))
+    reserved = uow.reservations.live_for(office.id, kind, serial)
+    if reserved is not None and reserved.id != reservation_id:
+        raise PlateReserved(plate=office.plate(serial))
     if known is not None:
         uow.pool.set_state(office.id, kind, serial, NumberState.IN_AUCTION)
     starts = as_utc(period.starts_at)

@@ -89,6 +89,7 @@ def _place(
             kind=reservation.plate_kind,
             serial=reservation.serial,
             starting_price_fen=reservation.starting_price_fen or DEFAULT_STARTING_PRICE_FEN,
+            reservation_id=reservation.id,
         )
     except DomainError as error:
         log.warning("reservation %s not placed in period %s: %s", reservation.id, period.id, error)

@@ -22,7 +22,12 @@ from web.staff_orders import FEN_MAX
 T = TypeVar("T")
 
 _NOT_FOUND = {"auction.period_unknown", "auction.lot_unknown", "office.unknown"}
-_CONFLICT = {"auction.period_started", "auction.plate_in_auction", "auction.plate_not_held_back"}
+_CONFLICT = {
+    "auction.period_started",
+    "auction.plate_in_auction",
+    "auction.plate_not_held_back",
+    "auction.plate_reserved",
+}
 _YEARS = (2000, 2200)  # times outside these are mistakes (and beyond what dates can convert)
 
 PeriodId = Annotated[int, Path(ge=1, le=INT_MAX, description="The period number.", examples=[1])]

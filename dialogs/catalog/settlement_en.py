@@ -15,4 +15,5 @@ MESSAGES: dict[str, str] = {
     "error.auction.lot_unknown": "No such lot: list the period's lots to find its number.",
     "error.auction.plate_not_held_back": "{plate} is not held back (it is in the pool, someone's, or awaiting a winner's balance): it cannot be auctioned.",
     "error.auction.plate_in_auction": "{plate} is already a lot of an open auction.",
+    "error.auction.plate_reserved": "{plate} is reserved by a user: it goes to auction through the reservation (review it under reservations).",
 }

@@ -15,4 +15,5 @@ MESSAGES: dict[str, str] = {
     "error.auction.lot_unknown": "没有这个拍品，请先查看拍品列表。",
     "error.auction.plate_not_held_back": "{plate}不是保留号牌（在号池中、已被选用或待结算），不能拍卖。",
     "error.auction.plate_in_auction": "{plate}已在另一个拍品中。",
+    "error.auction.plate_reserved": "{plate}已被用户预约，将通过预约上拍（请在号牌预约中审核）。",
 }

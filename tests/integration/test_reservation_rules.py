@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 
 from core import auctions, reservations
+from core.auction_errors import PlateReserved
 from core.clock import ManualClock
 from core.orders import Cause, OrderState
 from core.payments import cancel_order, pay_at_counter
+from core.plates import PlateKind
 from core.reservation_errors import NumberReserved
 from core.reservations import Reservation, ReservationState
 from platebot.bootstrap import App
@@ -126,3 +128,25 @@ def test_a_cancelled_deposit_order_lapses_the_reservation(
     assert reservation(app, reservation_id).state is ReservationState.LAPSED
     assert any("预约已失效" in text for text in sms_to(sms))
     assert pending_reservation(app, me, n=2) != reservation_id  # the number is free again
+
+
+def test_staff_cannot_put_a_reserved_number_in_an_auction_beside_its_reservation(
+    app: App, me: int
+) -> None:
+    """A reserved number goes to auction through its reservation only: added by hand it would be
+    auctioned to someone else while the reserver waits."""
+    period_id = publish_period(app)
+    reservation_id = pending_reservation(app, me)
+    with app.uow() as uow, pytest.raises(PlateReserved):
+        auctions.add_lot(
+            uow,
+            clock=app.clock,
+            period_id=period_id,
+            office_code="粤D",
+            kind=PlateKind.SMALL,
+            serial="A8888",
+            starting_price_fen=1_000_000,
+        )
+    pay_by_gateway(app, staff(app).approve(reservation_id, staff="王芳")["order_id"])
+    placed_in = reservation(app, reservation_id)
+    assert (placed_in.state, placed_in.period_id) == (ReservationState.PLACED, period_id)
