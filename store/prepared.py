@@ -28,6 +28,7 @@ class _Compiled:
     sql: str
     positional: tuple[str, ...] | None  # parameter names in order (qmark), or None (named)
     defaults: Mapping[str, Any]  # every parameter, with the values given in the statement
+    required: frozenset[str]  # parameters without a value in the statement: the caller's to give
     binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters that need processing
     results: tuple[Processor, ...]  # one per result column
     result_names: tuple[str, ...]
@@ -49,6 +50,9 @@ class Prepared:
         compiled = self._by_dialect.get(connection.dialect.name)
         if compiled is None:
             compiled = self._by_dialect[connection.dialect.name] = self._compile(connection.dialect)
+        if not compiled.required <= params.keys():
+            missing = sorted(compiled.required - params.keys())
+            raise sa.exc.InvalidRequestError(f"a value is required for parameters {missing}")
         values = {**compiled.defaults, **params}
         for name, process in compiled.binds:
             values[name] = process(values[name])
@@ -98,6 +102,7 @@ class Prepared:
             sql=compiled.string,
             positional=tuple(compiled.positiontup or ()) if compiled.positional else None,
             defaults=defaults,
+            required=frozenset(name for name, bind in compiled.binds.items() if bind.required),
             binds=tuple(binds),
             results=tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)

@@ -113,6 +113,18 @@ def test_a_naive_datetime_is_refused(db: SqlEngine) -> None:
         _INSERT.run(connection, _row(created_at=datetime(2026, 11, 21)))  # noqa: DTZ001 - naive on purpose
 
 
+def test_a_value_left_out_is_refused_by_name_and_nothing_is_written(db: SqlEngine) -> None:
+    """As SQLAlchemy refuses it: a column left out is never stored as whatever the driver makes
+    of a placeholder (PostgreSQL read one as an out-of-range integer)."""
+    row = _row()
+    del row["broadcast_id"], row["priority"]
+    with db.connect() as connection:
+        with pytest.raises(sa.exc.InvalidRequestError, match="broadcast_id', 'priority"):
+            _INSERT.run(connection, row)
+        connection.rollback()
+        assert connection.scalar(sa.select(sa.func.count()).select_from(outbox)) == 0
+
+
 def test_a_lost_connection_is_not_given_back_to_the_pool(db: SqlEngine) -> None:
     """PostgreSQL: a server that dropped the connection (a restart, say) costs one failed
     statement; the pool hands out a working connection next."""
