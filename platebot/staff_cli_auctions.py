@@ -4,15 +4,13 @@ Times are China time (``2026-12-20 09:00``); money is yuan (``5000``), stored in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from platebot.staff_cli_orders import fen_of
-from platebot.staff_cli_support import JsonOption, err, refusals, show, with_payments
+from platebot.staff_cli_support import JsonOption, err, fen_of, refusals, run_staff, show
 
 if TYPE_CHECKING:
     from platebot.staff_auctions import StaffAuctions
@@ -29,19 +27,12 @@ PeriodArgument = Annotated[int, typer.Argument(help="The period number (see 'per
 TimeOption = Annotated[str, typer.Option(help="China time, e.g. '2026-12-20 09:00'.")]
 
 
-@contextmanager
-def _auctions() -> Iterator[StaffAuctions]:
+def _run(action: Callable[[StaffAuctions], T]) -> T:
     """Staff auction work with the configured payment provider (a cancelled period's deposits
     go back through it)."""
     from platebot.staff_auctions import StaffAuctions
 
-    with with_payments() as (uow, clock, provider):
-        yield StaffAuctions(uow, clock, provider)
-
-
-def _run(action: Callable[[StaffAuctions], T]) -> T:
-    with refusals(), _auctions() as staff:
-        return action(staff)
+    return run_staff(StaffAuctions, action)
 
 
 def _time(text: str) -> datetime:

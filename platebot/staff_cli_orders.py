@@ -3,15 +3,13 @@ on the command line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from core.orders import OrderState
-from platebot.staff_cli_support import JsonOption, err, refusals, show, with_payments
+from platebot.staff_cli_support import JsonOption, err, fen_of, run_staff, show
 
 if TYPE_CHECKING:
     from platebot.staff_orders import StaffOrders
@@ -24,32 +22,12 @@ OrderArgument = Annotated[int, typer.Argument(help="The order number.")]
 StaffOption = Annotated[str, typer.Option(help="Your name (recorded with the move).")]
 
 
-@contextmanager
-def _orders() -> Iterator[StaffOrders]:
+def _run(action: Callable[[StaffOrders], T]) -> T:
     """Staff order work with the configured payment provider (a refund of a gateway payment
     goes back through it)."""
     from platebot.staff_orders import StaffOrders
 
-    with with_payments() as (uow, clock, provider):
-        yield StaffOrders(uow, clock, provider)
-
-
-def _run(action: Callable[[StaffOrders], T]) -> T:
-    with refusals(), _orders() as orders:
-        return action(orders)
-
-
-def fen_of(yuan: str) -> int:
-    """``5000`` or ``5000.50`` yuan in fen; anything else stops the command."""
-    try:
-        value = Decimal(yuan) * 100
-    except InvalidOperation as exc:
-        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
-        raise typer.Exit(2) from exc
-    if value != value.to_integral_value() or value <= 0:
-        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
-        raise typer.Exit(2)
-    return int(value)
+    return run_staff(StaffOrders, action)
 
 
 @order_app.command("list")

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from platebot.staff_cli_orders import fen_of
 from platebot.staff_cli_support import (
     JsonOption,
     configured,
     err,
+    fen_of,
     payment_provider_of,
     refusals,
     show,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from store.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -73,6 +75,15 @@ def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]
 
     with configured() as (settings, engine):
         yield UnitOfWorkFactory(engine), SystemClock(), payment_provider_of(settings, engine)
+
+
+def run_staff(
+    make: Callable[[UnitOfWorkFactory, Clock, PaymentProvider], S], action: Callable[[S], T]
+) -> T:
+    """``action`` on a staff service made on the configured database, clock and payment
+    provider (``with_payments``); a refusal of the office's rules is printed (exit status 1)."""
+    with refusals(), with_payments() as (uow, clock, provider):
+        return action(make(uow, clock, provider))
 
 
 @contextmanager
@@ -136,3 +147,16 @@ def show(rows: list[dict[str, Any]] | dict[str, Any], as_json: bool = False) -> 
     for row in rows:
         table.add_row(*(str(value) if value is not None else "" for value in row.values()))
     out.print(table)
+
+
+def fen_of(yuan: str) -> int:
+    """``5000`` or ``5000.50`` yuan in fen; anything else stops the command."""
+    try:
+        value = Decimal(yuan) * 100
+    except InvalidOperation as exc:
+        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
+        raise typer.Exit(2) from exc
+    if value != value.to_integral_value() or value <= 0:
+        err.print(f"[red]Not an amount[/red] {yuan}: give yuan, e.g. 5000 or 5000.50")
+        raise typer.Exit(2)
+    return int(value)
