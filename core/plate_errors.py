@@ -27,6 +27,22 @@ class PatternNotAllowed(DomainError):
     code = "plate.pattern_not_allowed"
 
 
+class PlateReservedByUser(DomainError):
+    """A user has a live reservation of the number (SPEC §8): it goes to auction through it."""
+
+    code = "plate.reserved"
+
+
+class PlateInOpenLot(DomainError):
+    code = "plate.in_auction"
+
+
+class PlateAwaitingBalance(DomainError):
+    """Sold at auction; the winner may still pay the balance (SPEC §7)."""
+
+    code = "plate.awaiting_balance"
+
+
 class NoCandidates(DomainError):
     code = "selection.no_candidates"
 

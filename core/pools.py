@@ -2,7 +2,9 @@
 
 A number is in exactly one state. Only pooled numbers can be drawn or self-chosen; a number
 shown in a random batch is held for that selection session until the user picks one, draws
-again or the session ends. Numbers staff keep back (for auction or sale) are never pooled.
+again or the session ends. Numbers staff keep back (for auction or sale) are never pooled, and
+neither is a number taken outside the pool (``taken_elsewhere``): one a user has reserved, a lot
+of an open auction, or one sold at auction whose winner may still pay.
 
 Each number carries a random sort key: a random batch is the next few pooled numbers after a
 random point of that key, read along an index, so drawing costs the same at any pool size.
@@ -19,7 +21,13 @@ from dataclasses import dataclass
 
 from core.errors import DomainError
 from core.offices import Office
-from core.plate_errors import InvalidPattern, OfficeUnknown
+from core.plate_errors import (
+    InvalidPattern,
+    OfficeUnknown,
+    PlateAwaitingBalance,
+    PlateInOpenLot,
+    PlateReservedByUser,
+)
 from core.plates import (
     PlateKind,
     expand_pattern,
@@ -73,10 +81,41 @@ def publicity(uow: UnitOfWork, office: Office) -> list[KindPublicity]:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A number left out of a load, and why (an error code of ``core.plate_errors``)."""
+
+    serial: str
+    code: str
+    params: dict[str, str | int]
+
+
+@dataclass(frozen=True, slots=True)
 class LoadReport:
     added: int
     already: int
     excluded: int
+    refused: tuple[Refusal, ...] = ()
+
+
+def taken_elsewhere(
+    uow: UnitOfWork, office: Office, kind: PlateKind, serials: Iterable[str]
+) -> dict[str, DomainError]:
+    """Of ``serials``, those taken outside the pool, each with its refusal: a live (pending,
+    approved, paid or placed) reservation, a lot of an open auction, or a number sold at auction
+    whose balance is still due. Three small reads, whatever the number of serials."""
+    office_id = office.id or 0
+    checks: list[tuple[set[str], type[DomainError]]] = [
+        (uow.reservations.live_serials(office_id, kind), PlateReservedByUser),
+        (uow.auctions.open_lot_serials(office_id, kind), PlateInOpenLot),
+        (uow.settlements.awaiting_serials(office_id, kind), PlateAwaitingBalance),
+    ]
+    found: dict[str, DomainError] = {}
+    for serial in serials:
+        for taken, error in checks:
+            if serial in taken:
+                found[serial] = error(plate=office.plate(serial))
+                break
+    return found
 
 
 def serials_to_load(
@@ -115,18 +154,19 @@ def serials_from_csv(text: str) -> list[str]:
     return found
 
 
-def checked_csv_serials(kind: PlateKind, text: str) -> tuple[list[str], list[RowError]]:
+def checked_csv_serials(kind: PlateKind, text: str) -> tuple[dict[str, int], list[RowError]]:
     """The serials of a pool CSV file (first column; a header row ``serial`` is skipped) that
-    are numbers of ``kind``, and the others as line-numbered errors."""
+    are numbers of ``kind``, each with its (first) line number, and the others as line-numbered
+    errors."""
     reader = csv.reader(io.StringIO(text))
-    serials: list[str] = []
+    serials: dict[str, int] = {}
     errors: list[RowError] = []
     for row in reader:
         cell = row[0].strip() if row else ""
         if not cell or (reader.line_num == 1 and cell.casefold() in {"serial", "number", "号码"}):
             continue
         try:
-            serials.append(parse_serial(kind, cell))
+            serials.setdefault(parse_serial(kind, cell), reader.line_num)
         except DomainError as error:
             errors.append(RowError(reader.line_num, error.code, dict(error.params)))
     return serials, errors
@@ -142,15 +182,21 @@ def load_pool(
     serials: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> LoadReport:
-    """Staff release numbers into an office's pool; numbers already known are left alone."""
+    """Staff release numbers into an office's pool; numbers already known are left alone, and
+    numbers taken outside the pool (``taken_elsewhere``) are refused, each with its reason."""
     office = uow.offices.by_code(office_code)
     if office is None or office.id is None:
         raise OfficeUnknown(office=office_code)
     kept, excluded = serials_to_load(
         kind, ranges=ranges, patterns=patterns, serials=serials, exclude=exclude
     )
-    added = uow.pool.add(office.id, kind, kept)
-    return LoadReport(added=added, already=len(kept) - added, excluded=excluded)
+    taken = taken_elsewhere(uow, office, kind, kept)
+    loaded = [serial for serial in kept if serial not in taken]
+    added = uow.pool.add(office.id, kind, loaded)
+    refused = tuple(
+        Refusal(serial, error.code, dict(error.params)) for serial, error in taken.items()
+    )
+    return LoadReport(added=added, already=len(loaded) - added, excluded=excluded, refused=refused)
 
 
 def keys_for(serials: Iterable[str]) -> list[tuple[str, int]]:

@@ -22,6 +22,10 @@ class ReservationRepository(Protocol):
         """The number's reservation that is pending, approved, paid or placed, if any."""
         ...
 
+    def live_serials(self, office_id: int, kind: PlateKind) -> set[str]:
+        """The office's numbers of ``kind`` that a live reservation takes."""
+        ...
+
     def of_account(self, account_id: int, limit: int = 20) -> Sequence[Reservation]:
         """Newest first."""
         ...

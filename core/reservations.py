@@ -14,8 +14,10 @@ States and the only moves::
 
 A number can be reserved only when it is **free**: the pool does not know it (pooled numbers are
 for pre-selection; held, pre-selected, issued or for-sale numbers are someone's), it is in no open
-lot, and nobody has a live (pending, approved, paid or placed) reservation of it; a unique index
-of the store holds the last rule when two users try at once.
+lot nor sold at auction with the winner's balance still due, and nobody has a live (pending,
+approved, paid or placed) reservation of it; a unique index of the store holds the last rule
+when two users try at once. The other way round, the pool load and the sale listing refuse a
+number a live reservation takes (``core.pools.taken_elsewhere``).
 
 What happens once the deposit is paid (the lot, the auction, the refund) is in
 ``core.reservation_lots``; the refusals are in ``core.reservation_errors``.
@@ -155,6 +157,8 @@ def check_free(uow: UnitOfWork, *, account_id: int, office: Office, serial: str)
         raise _REFUSAL_BY_STATE[known[0]](plate=plate)
     if uow.auctions.open_lot_for(office_id, KIND, serial) is not None:
         raise NumberInAuction(plate=plate)
+    if uow.settlements.awaiting(office_id, KIND, serial) is not None:  # won, balance still due
+        raise NumberTaken(plate=plate)
     live = uow.reservations.live_for(office_id, KIND, serial)
     if live is not None:
         raise (AlreadyReserved if live.account_id == account_id else NumberReserved)(plate=plate)

@@ -33,7 +33,7 @@ from core.orders import Cause, Order, OrderCancelled, OrderEvent, OrderExpired, 
 from core.payments import cancel_order, place_order
 from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind, parse_kind, parse_serial
-from core.pools import NumberState
+from core.pools import NumberState, taken_elsewhere
 from core.ports import UnitOfWork
 from core.regions import get_region
 from core.registry import RowError, find_vehicle, owner_id_of, validate_vin
@@ -234,6 +234,9 @@ def list_plate(
     state = None if known is None else known[0]
     if state not in (None, NumberState.POOLED, NumberState.FOR_SALE):
         raise NumberNotHeldBack(plate=plate, state=str(state))
+    taken = taken_elsewhere(uow, office, kind, [serial]).get(serial)
+    if taken is not None:  # reserved by a user, a lot, or sold at auction: not the office's
+        raise taken
     if state is None:
         uow.pool.add(office.id, kind, [serial])
     uow.pool.set_state(office.id, kind, serial, NumberState.FOR_SALE)

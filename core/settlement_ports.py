@@ -26,6 +26,10 @@ class SettlementRepository(Protocol):
         """The settlement of a sold number that is not over (balance not yet paid), if any."""
         ...
 
+    def awaiting_serials(self, office_id: int, kind: PlateKind) -> set[str]:
+        """The office's numbers of ``kind`` sold at auction whose balance is not paid yet."""
+        ...
+
     def release_share(self, share_id: int) -> None:
         """The VIN is free for another signup (its lot was settled)."""
         ...

@@ -212,10 +212,14 @@ def pool_load(
             exclude=exclude or [],
         )
     )
+    from platebot.staff_service import message_of
+
     out.print(
         f"{code} {plate_kind.value}: {report.added} added, {report.already} already known,"
-        f" {report.excluded} held back"
+        f" {report.excluded} held back, {len(report.refused)} refused"
     )
+    for refusal in report.refused:
+        out.print(f"{refusal.serial}: {message_of(refusal.code, refusal.params)}", markup=False)
 
 
 @pool_app.command("show")

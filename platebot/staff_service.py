@@ -157,7 +157,8 @@ class StaffService(Acting):
                 "pool.load",
                 f"{code} {kind.value}",
                 code,
-                f"{r.added} added, {r.already} known, {r.excluded} excluded",
+                f"{r.added} added, {r.already} known, {r.excluded} excluded,"
+                f" {len(r.refused)} refused",
             ),
         )
         log.info("pool %s %s: %s added, %s known", code, kind.value, report.added, report.already)
@@ -167,8 +168,14 @@ class StaffService(Acting):
         """The numbers of a CSV file (first column) into the pool: bad rows reported with their
         line numbers, the good ones loaded."""
         serials, errors = pools.checked_csv_serials(kind, text)
-        report = self.load_pool(code, kind, serials=serials)
-        rows = [{"line": e.line, "code": e.code, "params": e.params} for e in errors]
+        report = self.load_pool(code, kind, serials=list(serials))
+        rows: list[dict[str, Any]] = [
+            {"line": e.line, "code": e.code, "params": e.params} for e in errors
+        ]
+        rows += [
+            {"line": serials[r.serial], "code": r.code, "params": r.params} for r in report.refused
+        ]
+        rows.sort(key=lambda row: int(row["line"]))
         return PoolCsvReport(report.added, report.already, rows)
 
     def pool_counts(self, code: str) -> dict[str, int]:

@@ -277,6 +277,12 @@ class SqlAuctionRepository:
         row = self._c.execute(query).first()
         return None if row is None else Lot(**row._mapping)
 
+    def open_lot_serials(self, office_id: int, kind: PlateKind) -> set[str]:
+        query = sa.select(L.serial).where(
+            L.office_id == office_id, L.plate_kind == kind, L.state == LotState.OPEN
+        )
+        return set(self._c.execute(query).scalars())
+
     def open_lots(self, period_id: int) -> int:
         query = sa.select(sa.func.count()).where(L.period_id == period_id, L.state == LotState.OPEN)
         return int(self._c.execute(query).scalar_one())

@@ -53,6 +53,12 @@ class SqlReservationRepository:
         )
         return self.session.scalars(query).first()
 
+    def live_serials(self, office_id: int, kind: PlateKind) -> set[str]:
+        query = sa.select(RC.serial).where(
+            RC.office_id == office_id, RC.plate_kind == kind, RC.state.in_(list(LIVE_STATES))
+        )
+        return set(self.session.scalars(query))
+
     def of_account(self, account_id: int, limit: int = 20) -> Sequence[Reservation]:
         query = (
             sa.select(Reservation)

@@ -80,6 +80,14 @@ class SqlSettlementRepository:
             lock=False,
         )
 
+    def awaiting_serials(self, office_id: int, kind: PlateKind) -> set[str]:
+        query = sa.select(ST.serial).where(
+            ST.office_id == office_id,
+            ST.plate_kind == kind.value,
+            ST.state == SettlementState.AWAITING_BALANCE,
+        )
+        return set(self._c.execute(query).scalars())
+
     def release_share(self, share_id: int) -> None:
         SH = auction_shares.c  # noqa: N806 - a table's columns
         self._c.execute(sa.update(auction_shares).where(SH.id == share_id).values(live=False))

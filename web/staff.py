@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from core.plates import PlateKind
-from core.pools import serials_from_csv
+from core.pools import LoadReport, serials_from_csv
 from core.preselection import PreselectionState
 from platebot.staff_acting import ACTING, program_actor
 from platebot.staff_service import StaffService, message_of
@@ -56,6 +56,7 @@ from web.staff_models import (
     OfficeSettings,
     PoolLoad,
     PoolLoaded,
+    PoolRefusal,
     PreselectionOut,
     RegistryImported,
     RowProblem,
@@ -141,7 +142,7 @@ def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
     )
     def load_pool(code: OfficeCode, body: PoolLoad) -> PoolLoaded:
         report = staff.load_pool(code, body.kind, **body.model_dump(exclude={"kind"}))
-        return PoolLoaded(added=report.added, already=report.already, excluded=report.excluded)
+        return _pool_loaded(report)
 
     @api.post(
         "/offices/{code}/pool/csv",
@@ -155,7 +156,7 @@ def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
         text = await csv_text(request)
         serials = read_csv(lambda: serials_from_csv(text))
         report = await run_in_threadpool(lambda: staff.load_pool(code, kind, serials=serials))
-        return PoolLoaded(added=report.added, already=report.already, excluded=report.excluded)
+        return _pool_loaded(report)
 
     @api.post(
         "/registry/import",
@@ -283,6 +284,16 @@ def _info_routes(api: APIRouter, staff: StaffService) -> None:
 
     for kind in ("guide", "contact", "announcement"):
         _removal(api, staff, f"{kind}s", kind)
+
+
+def _pool_loaded(report: LoadReport) -> PoolLoaded:
+    refused = [
+        PoolRefusal(serial=r.serial, code=r.code, message=message_of(r.code, r.params))
+        for r in report.refused
+    ]
+    return PoolLoaded(
+        added=report.added, already=report.already, excluded=report.excluded, refused=refused
+    )
 
 
 def _given(body: BaseModel) -> dict[str, Any]:

@@ -148,10 +148,19 @@ class PoolLoad(_In):
     exclude: list[Text] = Field(default=[], examples=[["10088"]])
 
 
+class PoolRefusal(BaseModel):
+    """A number left out of a load: taken outside the pool (reserved, a lot, a sale's)."""
+
+    serial: str
+    code: str
+    message: str
+
+
 class PoolLoaded(BaseModel):
     added: int
     already: int
     excluded: int
+    refused: list[PoolRefusal] = []
 
 
 class RowProblem(BaseModel):

@@ -427,7 +427,11 @@ def _pool_routes(pages: APIRouter) -> None:
             else:
                 found = [r for r in re.split(r"[\s,]+", ranges.strip()) if r]
                 done = page.staff.load_pool(office, plate_kind, ranges=found)
-                report = {"added": done.added, "already": done.already, "errors": []}
+                refused = [
+                    {"serial": r.serial, "message": page.refusal(r.code, r.params)}
+                    for r in done.refused
+                ]
+                report = {"added": done.added, "already": done.already, "errors": refused}
             return page.t("pool.loaded", added=report["added"], already=report["already"])
 
         try:

@@ -26,7 +26,14 @@ from web.staff_models import INT_MAX, JSON_INTEGER, NO_NUL, RowProblem, text
 T = TypeVar("T")
 
 _NOT_FOUND = {"sale.unknown", "office.unknown"}
-_CONFLICT = {"sale.already_listed", "sale.number_taken", "sale.not_listed"}
+_CONFLICT = {
+    "sale.already_listed",
+    "sale.number_taken",
+    "sale.not_listed",
+    "plate.reserved",
+    "plate.in_auction",
+    "plate.awaiting_balance",
+}
 
 ListingId = Annotated[int, Path(ge=1, le=INT_MAX, description="The listing number.", examples=[1])]
 Price = Annotated[int, Interval(ge=1, le=PRICE_MAX), JSON_INTEGER]

@@ -101,13 +101,13 @@ def test_pool_is_loaded_from_ranges_patterns_and_csv(client: TestClient) -> None
         },
         headers=AUTH,
     )
-    assert loaded.json() == {"added": 19, "already": 0, "excluded": 1}
+    assert loaded.json() == {"added": 19, "already": 0, "excluded": 1, "refused": []}
     csv = client.post(
         "/staff/api/offices/粤D/pool/csv?kind=small_nev",
         content=b"serial\nD12345\nD12346\n",
         headers={**AUTH, "Content-Type": "text/csv"},
     )
-    assert csv.json() == {"added": 2, "already": 0, "excluded": 0}
+    assert csv.json() == {"added": 2, "already": 0, "excluded": 0, "refused": []}
     counts = client.get("/staff/api/offices/粤D/pool", headers=AUTH).json()
     assert counts == {"small": 19, "large": 0, "small_nev": 2, "large_nev": 0}
     bad = client.post(

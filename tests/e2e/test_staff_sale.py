@@ -162,17 +162,19 @@ def test_a_buyer_pays_on_the_pay_page_and_the_sales_report_shows_it(
 
 def test_staff_sell_plates_from_the_command_line(run: Run, db: Engine, tmp_path: Path) -> None:
     assert run("demo-data")[0] == 0
-    code, out, _ = run("staff", "sale", "add", "粤D", "99999", "--price", "88000.50")
-    assert code == 0 and "plate: 粤D·99999" in out and "price: ¥88,000.50" in out
-    code, _, err = run("staff", "sale", "add", "粤D", "99999", "--price", "1")
-    assert code == 1 and "粤D·99999 is for sale already" in err
+    code, _, err = run("staff", "sale", "add", "粤D", "99999", "--price", "88000.50")
+    assert code == 1 and "粤D·99999 is a lot of an open auction" in err  # a demo period's lot
+    code, out, _ = run("staff", "sale", "add", "粤D", "99998", "--price", "88000.50")
+    assert code == 0 and "plate: 粤D·99998" in out and "price: ¥88,000.50" in out
+    code, _, err = run("staff", "sale", "add", "粤D", "99998", "--price", "1")
+    assert code == 1 and "粤D·99998 is for sale already" in err
     code, _, err = run("staff", "sale", "add", "粤D", "77777", "--price", "free")
     assert code == 1 and 'Price "free" is not valid' in err
     code, out, _ = run("staff", "sale", "list", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == len(DEMO_LISTINGS) + 1
     code, out, _ = run("staff", "sale", "list", "--state", "listed", "--office", "粤D")
-    assert code == 0 and "粤D·99999" in out and "listed" in out
+    assert code == 0 and "粤D·99998" in out and "listed" in out
     code, _, err = run("staff", "sale", "list", "--office", "粤Z")
     assert code == 1 and "粤Z" in err
     newest = rows[0]["id"]
@@ -190,7 +192,7 @@ def test_staff_sell_plates_from_the_command_line(run: Run, db: Engine, tmp_path:
     assert code == 0 and "(none)" in out
     with db.connect() as conn:
         states = dict(conn.execute(sa.select(sale_listings.c.serial, sale_listings.c.state)).all())
-    assert states["99999"] == "withdrawn" and states["66688"] == "listed"
+    assert states["99998"] == "withdrawn" and states["66688"] == "listed"
 
 
 def test_the_demo_data_has_plates_for_sale_that_its_person_can_buy(
