@@ -13,8 +13,9 @@ room, what each of them is shown as a lot changes, and what they are told.
   The seconds left are counted when the edit is sent (``core.outbox.at_send``).
 - **Notices** (new messages, kind ``URGENT``: Telegram where linked, else SMS, one segment): the
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
-  everyone in the room and the winner (sold at a price to a masked bidder number, or unsold;
-  the winner is told they won).
+  everyone in the room but the winner (sold at a price to a masked bidder number, or unsold).
+  The winner gets one message, the settlement's: won, the price, the balance, its deadline and
+  the pay link (``core.settlement``).
 
 A bid holds its lot locked until it commits, and every bid on a hot lot waits for that lock: so
 a bid only notes what happened (``RoomChange``: one prebuilt insert for a bid that outbids
@@ -344,8 +345,9 @@ def _tell_maximum(uow: UnitOfWork, change: RoomChange) -> None:
 
 
 def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
-    """Everyone in the room (and the winner, wherever they bid from) is told the result, a new
-    message; the room message shows it."""
+    """Everyone else in the room is told the result, a new message; the room message shows it.
+    The winner gets one message, the settlement's (``core.settlement``: won at what price, what
+    to pay by when, the pay link), not this one too."""
     lot = uow.auctions.lot(event.lot_id)
     heading = uow.room.heading(event.lot_id)
     if lot is None or heading is None:
@@ -354,16 +356,13 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
     winner = None
     if event.winner_signup_id is not None:
         winner = uow.room.bidders([event.winner_signup_id]).get(event.winner_signup_id)
-        if winner is not None:
-            told.setdefault(winner.signup_id, winner)
     for member in told.values():
         params: dict[str, Any] = {}
         if event.sold and winner is not None and event.price_fen is not None:
-            params["price"] = format_yuan(event.price_fen)
             if member.signup_id == winner.signup_id:
-                key = "room.won"
-            else:
-                key, params["leader"] = "room.sold", mask_bidder(winner.bidder_number)
+                continue
+            params["price"] = format_yuan(event.price_fen)
+            key, params["leader"] = "room.sold", mask_bidder(winner.bidder_number)
         else:
             key = "room.unsold"
         dedupe_key = f"result:{event.lot_id}:{member.signup_id}"

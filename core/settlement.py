@@ -4,7 +4,11 @@ period's close or cancellation, in handlers of their events and of the orders' e
 - **A sold lot** (``LotClosed``): the winner's deposit share counts towards the price; a balance
   order (``auction_balance``, ``lot:<id>``) of the price less one share's deposit is due by the
   end (China time) of the period's balance deadline in working days after the close, weekends
-  and the lot's office's holidays skipped. The winner is told at once (urgent notice).
+  and the lot's office's holidays skipped. The winner gets one message (urgent): won, at what
+  price, what to pay by when, and the pay link. The link is the payment provider's to make,
+  which event handlers are not given: ``tell_winners``, a timer step the composition root builds
+  with the provider, writes it within a round of its lane (the room tells everyone else at the
+  close, ``core.auction_room``).
 - **Balance paid** (``OrderPaid``): the deposit share is counted towards the price (kept by the
   office, no longer refundable), the number is issued to the winning VIN (pool state ``issued``,
   as a confirmed pre-selection's is) and the winner told.
@@ -19,8 +23,8 @@ period's close or cancellation, in handlers of their events and of the orders' e
   refund it with a receipt number). The bidders of a cancelled period are told at once.
 
 A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
-counted from the deposit and the number issued; what is left of that share's deposit is refunded
-with the shares that won nothing when the period closes.
+counted from the deposit and the number issued (the winner's one message says so); what is left of
+that share's deposit is refunded with the shares that won nothing when the period closes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from core.auction_room import plate_in
 from core.auctions import PeriodCancelled, SignupState, stored_id
 from core.bidding import LotClosed, PeriodClosed
 from core.clock import format_local
@@ -65,7 +70,8 @@ from core.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
-REFUND_LANE = "timers:auction-refunds"  # the composition root runs ``refund_due_deposits`` there
+# The composition root runs ``tell_winners`` and ``refund_due_deposits`` there (the provider's)
+REFUND_LANE = "timers:auction-refunds"
 
 
 class SettlementState(enum.StrEnum):
@@ -109,6 +115,7 @@ class Settlement:
     balance_order_id: int | None = None
     state: SettlementState = SettlementState.AWAITING_BALANCE
     settled_at: datetime | None = None
+    winner_told_at: datetime | None = None  # the winner's message written (``tell_winners``)
     id: int | None = None
 
 
@@ -185,7 +192,7 @@ def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
     if not uow.settlements.add(settlement):
         return
     if settlement.balance_fen == 0:  # the deposit share covers the price; the rest is refunded
-        _issue(uow, settlement, now)  # with the shares that won nothing, when the period closes
+        _issue(uow, settlement, now, won=True)  # with the shares that won nothing, later
         return
     order = place_order(
         uow,
@@ -198,23 +205,58 @@ def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
         deadline=settlement.due_at,
     )
     settlement.balance_order_id = order.id
+    uow.settlements.save(settlement)  # the winner is told by ``tell_winners``, with the pay link
+
+
+def tell_winners(provider: PaymentProvider) -> TimerStep:
+    """The timer step that tells each winner whose balance is due, once: won at what price, the
+    balance, its deadline and the pay link ``provider`` makes for the balance order."""
+
+    def run(uow: UnitOfWork, now: datetime, limit: int) -> int:
+        untold = uow.settlements.claim_untold(limit)
+        for settlement in untold:
+            _tell_winner(uow, provider, settlement, now)
+        return len(untold)
+
+    return TimerStep("tell auction winners", run)
+
+
+def _tell_winner(
+    uow: UnitOfWork, provider: PaymentProvider, settlement: Settlement, now: datetime
+) -> None:
+    settlement.winner_told_at = now
     uow.settlements.save(settlement)
+    order_id = settlement.balance_order_id
+    order = uow.orders.get(order_id) if order_id is not None else None
+    if order is None or order.state is not OrderState.PENDING:
+        return  # paid (or given up) before this step came round: that notice says it
     notify(
         uow,
-        account_id=signup.account_id,
+        account_id=settlement.account_id,
         kind=NoticeKind.URGENT,
-        key="settlement.balance_due",
+        key="settlement.won",
         params={
-            "plate": settlement.plate,
-            "price": yuan(price),
+            "plate": _plate_for(uow, settlement),
+            "price": yuan(settlement.price_fen),
             "deposit": yuan(settlement.deposit_fen),
             "amount": yuan(settlement.balance_fen),
             "deadline": format_local(settlement.due_at),
             "order": stored_id(order.id),
+            "url": provider.pay_url(order),
         },
-        dedupe_key=f"settlement:{event.lot_id}:due",
+        dedupe_key=f"settlement:{settlement.lot_id}:due",
         now=now,
     )
+
+
+def _plate_for(uow: UnitOfWork, settlement: Settlement) -> str:
+    """The plate as the winner's language shows it: ``粤D·88888``, or ``Yue D 88888`` in English
+    (GSM-7: an English SMS stays cheap), as the room shows it."""
+    account = uow.accounts.view(settlement.account_id)
+    office = uow.offices.get(settlement.office_id)
+    if account is None or office is None:
+        return settlement.plate
+    return plate_in(office.province, office.letter, settlement.serial, account.language)
 
 
 def _balance_settlement(uow: UnitOfWork, event: OrderEvent) -> Settlement | None:
@@ -232,8 +274,10 @@ def balance_paid(uow: UnitOfWork, event: OrderPaid) -> None:
         _issue(uow, settlement, event.at)
 
 
-def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime) -> None:
-    """The deposit share counts towards the price; the number is issued to the winning VIN."""
+def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, won: bool = False) -> None:
+    """The deposit share counts towards the price; the number is issued to the winning VIN.
+    ``won``: at the close (a price the deposit share covers): the winner's one message says they
+    won at that price and the plate is theirs."""
     if settlement.deposit_order_id is not None and settlement.deposit_fen > 0:
         apply_to_price(
             uow,
@@ -248,13 +292,18 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime) -> None:
         uow.pool.add(settlement.office_id, kind, [settlement.serial])
     uow.pool.set_state(settlement.office_id, kind, settlement.serial, NumberState.ISSUED)
     settlement.state, settlement.settled_at = SettlementState.ISSUED, now
+    if won:
+        settlement.winner_told_at = now
     uow.settlements.save(settlement)
+    params = {"plate": settlement.plate, "vin": settlement.vin}
+    if won:
+        params |= {"plate": _plate_for(uow, settlement), "price": yuan(settlement.price_fen)}
     notify(
         uow,
         account_id=settlement.account_id,
         kind=NoticeKind.URGENT,
-        key="settlement.issued",
-        params={"plate": settlement.plate, "vin": settlement.vin},
+        key="settlement.won_issued" if won else "settlement.issued",
+        params=params,
         dedupe_key=f"settlement:{settlement.lot_id}:issued",
         now=now,
     )

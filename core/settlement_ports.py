@@ -26,6 +26,11 @@ class SettlementRepository(Protocol):
         """The settlement of a sold number that is not over (balance not yet paid), if any."""
         ...
 
+    def claim_untold(self, limit: int) -> Sequence[Settlement]:
+        """Settlements awaiting their balance whose winner is not told yet, locked (other runners
+        skip them), oldest first."""
+        ...
+
     def awaiting_serials(self, office_id: int, kind: PlateKind) -> set[str]:
         """The office's numbers of ``kind`` sold at auction whose balance is not paid yet."""
         ...

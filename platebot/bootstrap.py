@@ -16,7 +16,7 @@ from core.outbox import Channel
 from core.payments import PaymentProvider
 from core.ports import Sender
 from core.reservation_lots import ReservationRefunds
-from core.settlement import REFUND_LANE, refund_due_deposits
+from core.settlement import REFUND_LANE, refund_due_deposits, tell_winners
 from core.timers import Timers
 from core.wiring import wire_core
 from dialogs.engine import Engine
@@ -121,10 +121,11 @@ def timer_lanes(
     uow: UnitOfWorkFactory, clock: Clock, payments: PaymentProvider
 ) -> list[tuple[str, Callable[[], int]]]:
     """One job per timer lane (``core.wiring``), so that a lot's close never waits behind an
-    expiry; the auction deposits' refunds (through the payment provider, a call each) in a lane
-    of their own too, so that a long batch of them never holds up a close."""
+    expiry; the steps that need the payment provider (the auction winners' messages with their
+    pay links, then the deposits' refunds, a call each) in a lane of their own too, so that a
+    long batch of them never holds up a close."""
     lanes = {name: list(steps) for name, steps in wire_core().lanes.items()}
-    lanes[REFUND_LANE] = [refund_due_deposits(payments)]
+    lanes[REFUND_LANE] = [tell_winners(payments), refund_due_deposits(payments)]
     return [(name, Timers(uow, clock, steps).run_once) for name, steps in lanes.items()]
 
 

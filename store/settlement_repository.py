@@ -80,6 +80,16 @@ class SqlSettlementRepository:
             lock=False,
         )
 
+    def claim_untold(self, limit: int) -> Sequence[Settlement]:
+        query = (
+            sa.select(auction_settlements)
+            .where(ST.state == SettlementState.AWAITING_BALANCE, ST.winner_told_at.is_(None))
+            .order_by(ST.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [Settlement(**row._mapping) for row in self._c.execute(query)]
+
     def awaiting_serials(self, office_id: int, kind: PlateKind) -> set[str]:
         query = sa.select(ST.serial).where(
             ST.office_id == office_id,

@@ -38,10 +38,17 @@ auction_settlements = sa.Table(
     sa.Column("balance_order_id", sa.Integer, sa.ForeignKey("orders.id")),
     sa.Column("state", enum_column(SettlementState), nullable=False),
     sa.Column("settled_at", UTCDateTime),
+    sa.Column("winner_told_at", UTCDateTime),  # the winner's message (with the pay link) written
     sa.UniqueConstraint("lot_id", name="uq_auction_settlements_lot"),
     sa.Index("ix_auction_settlements_balance_order", "balance_order_id"),
     sa.Index("ix_auction_settlements_period", "period_id"),
     sa.Index("ix_auction_settlements_plate", "office_id", "plate_kind", "serial"),
+    sa.Index(
+        "ix_auction_settlements_untold",
+        "id",
+        postgresql_where=sa.text("state = 'awaiting_balance' AND winner_told_at IS NULL"),
+        sqlite_where=sa.text("state = 'awaiting_balance' AND winner_told_at IS NULL"),
+    ),
 )
 
 auction_refunds = sa.Table(

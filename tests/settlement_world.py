@@ -22,7 +22,7 @@ from core.info import Guide
 from core.orders import Order, Purpose
 from core.payments import PaymentNotice, place_order, receive_payment
 from core.ports import UnitOfWork
-from core.settlement import DepositRefund, Settlement, refund_due_deposits
+from core.settlement import DepositRefund, Settlement, refund_due_deposits, tell_winners
 from core.timers import Timers
 from core.wiring import wire_core
 from dialogs.catalog import render_text
@@ -105,8 +105,9 @@ class SettlementWorld(AuctionWorld):
             uow.commit()
 
     def run_timers(self) -> int:
-        """Every timer lane once, and the deposit refunds, as the server does."""
-        steps = [*self.wiring.timers, refund_due_deposits(GATEWAY)]
+        """Every timer lane once, the winners' messages and the deposit refunds, as the server
+        does."""
+        steps = [*self.wiring.timers, tell_winners(GATEWAY), refund_due_deposits(GATEWAY)]
         return Timers(self.uow, self.clock, steps).run_once()
 
     def close_and_settle(self) -> None:

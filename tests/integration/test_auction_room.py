@@ -15,11 +15,13 @@ from sqlalchemy.engine import Engine
 from core import auctions
 from core.accounts import Language
 from core.auctions import YUAN
-from core.clock import ManualClock
+from core.clock import ManualClock, format_local
 from core.money import format_yuan
 from core.outbox import Channel
 from core.ports import Sender
+from core.settlement import tell_winners
 from core.timers import Timers
+from core.wiring import wire_core
 from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from sms.segments import segment_count
@@ -101,9 +103,10 @@ class Room:
             uow.commit()
 
     def send(self) -> None:
-        """A round of the server's lanes: the timers (the room's step among them), then the
-        dispatcher."""
-        Timers(self.server.uow, self.world.clock).run_once()
+        """A round of the server's lanes: the timers (the room's step among them, and the one
+        that tells a winner, with the pay link), then the dispatcher."""
+        steps = [*wire_core().timers, tell_winners(self.server.payments)]  # as the lanes run
+        Timers(self.server.uow, self.world.clock, steps).run_once()
         self.server.dispatcher.run_once()
 
     def members(self) -> list[int]:
@@ -294,18 +297,27 @@ def test_everyone_in_the_room_is_told_the_lot_result_on_their_channel_in_one_sms
         room.world.clock.advance(3 * SECOND)
     masked_bob = bob.bidder_number[:2] + "****" + bob.bidder_number[-2:]
     bob_phone, carol_phone = (phone_of(room.server, b) for b in (bob, carol))
-    won, balance = (text for phone, text in sms.sent if phone == bob_phone)
-    assert balance.startswith(("号牌助手：恭喜竞得粤D·88888", "platebot: you won 粤D·88888")), (
-        "then the settlement's balance notice"
-    )
-    told = {phone: text for phone, text in sms.sent if phone != bob_phone} | {bob_phone: won}
+    (won,) = (text for phone, text in sms.sent if phone == bob_phone)  # one message, not two
+    with room.server.uow() as uow:
+        settlement = uow.settlements.of_lot(room.lot)
+        assert settlement is not None and settlement.balance_order_id is not None
+        balance = uow.orders.get(settlement.balance_order_id)
+        assert balance is not None
+    url = room.server.payments.pay_url(balance)
+    due = format_local(settlement.due_at)
+    told = {phone: text for phone, text in sms.sent if phone != bob_phone}
     if language is Language.EN:
-        assert told[bob_phone] == (
-            "Lot 1 Yue D 88888: you won it at ¥14,000. Watch for the balance notice."
+        assert won == (
+            f"platebot: you won Yue D 88888 at ¥14,000. Pay ¥9,000 by {due} China time or lose "
+            f"the deposit: {url}"
         )
+        assert segment_count(won) == 1
         assert told[carol_phone] == f"Lot 1 Yue D 88888 sold at ¥14,000 to {masked_bob}."
     else:
-        assert told[bob_phone] == "第1号拍品粤D·88888：恭喜，您以¥14,000竞得。请留意尾款通知。"
+        assert won == (
+            f"号牌助手：您以¥14,000竞得粤D·88888，请于{due}前付余款¥9,000，逾期没收保证金：{url}"
+        )
+        assert segment_count(won) == 2, "the pay link does not fit in one Chinese segment"
         assert told[carol_phone] == f"第1号拍品粤D·88888已成交：¥14,000，竞得人{masked_bob}。"
     assert all(segment_count(text) == 1 for text in told.values())
     assert len(bot_api.calls_to("editMessageText", "701")) == 1
@@ -318,6 +330,40 @@ def test_everyone_in_the_room_is_told_the_lot_result_on_their_channel_in_one_sms
         "the room message shows the result, without buttons"
     )
     assert live.buttons == []
+
+
+def test_a_winner_on_telegram_gets_one_new_message_with_the_price_the_balance_and_the_pay_link(
+    room: Room, bot_api: BotApiStandIn, lang: str
+) -> None:
+    alice = room.bidder(chat="701", language=Language(lang))
+    room.enter(alice)
+    room.world.start()
+    room.world.bid(alice, room.lot, amount=START_PRICE)
+    room.send()
+    room.world.clock.set(room.world.lot_now(room.lot).deadline)
+    assert room.world.close_due() == 1
+    for _ in range(3):
+        room.send()
+        room.world.clock.advance(3 * SECOND)
+    with room.server.uow() as uow:
+        settlement = uow.settlements.of_lot(room.lot)
+        assert settlement is not None and settlement.balance_order_id is not None
+        balance = uow.orders.get(settlement.balance_order_id)
+        assert balance is not None
+    url, due = room.server.payments.pay_url(balance), format_local(settlement.due_at)
+    new_messages = [m.text for m in bot_api.shown("701") if "\n" not in m.text]
+    if lang == "en":
+        assert new_messages == [
+            "platebot: you won Yue D 88888 at ¥10,000; your deposit of ¥5,000 counts towards "
+            f"it. Pay the balance of ¥5,000 (order {balance.id}) by {due} (China time), or the "
+            f"deposit is forfeited. Pay here: {url}"
+        ]
+    else:
+        assert new_messages == [
+            "号牌助手：恭喜竞得粤D·88888，成交价¥10,000，保证金¥5,000已抵价款。请于"
+            f"{due}前支付余款¥5,000（订单{balance.id}），逾期保证金不予退还。付款：{url}"
+        ]
+    assert "88888" in room_message(bot_api, "701").text, "the room message shows the result"
 
 
 def test_a_lot_nobody_bid_on_is_told_unsold(room: Room, sms: CapturingSender) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy.engine import Engine
 
 from core import auctions, office_admin
@@ -20,6 +21,7 @@ from core.payments import cancel_order, pay_at_counter
 from core.plates import PlateKind
 from core.settlement import RefundState, SettlementState, refund_losing_shares
 from platebot.staff_auctions import StaffAuctions
+from store import migrate
 from tests.auction_world import OFFICE, START_PRICE
 from tests.settlement_world import GATEWAY, PaidBidder, SettlementWorld
 
@@ -92,10 +94,13 @@ def test_a_sold_lot_asks_the_winner_for_the_price_less_one_deposit_share_by_work
             staff.lots(world.settlement(lot).period_id)] == [
         ("sold", 11 * K, "awaiting_balance", "2026-12-02 00:00")
     ]  # fmt: skip
-    assert world.told(bob.account_id)[0] == (
+    url = GATEWAY.pay_url(balance)
+    told = world.told(bob.account_id)
+    assert told[0] == (  # one message: won, price, balance, deadline, pay link
         f"号牌助手：恭喜竞得粤D·88888，成交价¥11,000，保证金¥5,000已抵价款。请于2026-12-02 00:00前"
-        f"在“我的订单”支付余款¥6,000（订单{balance.id}），逾期保证金不予退还。"
+        f"支付余款¥6,000（订单{balance.id}），逾期保证金不予退还。付款：{url}"
     )
+    assert told[1:] == ["号牌助手：未竞得号牌的保证金¥5,000已原路退回。"]  # his other share
 
 
 def test_a_close_on_friday_evening_counts_from_monday(world: SettlementWorld) -> None:
@@ -279,5 +284,24 @@ def test_a_price_below_one_deposit_share_is_settled_at_once_and_the_rest_refunde
         None,
     )
     assert world.pool_state("99999") == "issued"
+    assert world.told(dave.account_id)[0] == (  # one message: won, and the plate is theirs
+        f"号牌助手：您以¥3,000竞得粤D·99999，保证金已抵全款，号牌已登记给车架号{dave.vins[0]}的车辆。"
+    )
     deposit = world.order(dave.deposit_order_id)
     assert (deposit.kept, deposit.refunded, deposit.refundable) == (3 * K, 2 * K, 0)
+
+
+def test_winners_told_before_migration_0019_are_not_told_again(
+    world: SettlementWorld, db: Engine
+) -> None:
+    """Before 0019 the close's handler told the winner at once: the upgrade marks those told."""
+    *_, lot = won_auction(world)
+    config = migrate.alembic_config(db)
+    try:
+        command.downgrade(config, "0018_staff_accounts")
+    finally:
+        migrate.upgrade(db)
+    settlement = world.settlement(lot)
+    assert settlement.winner_told_at == settlement.created_at
+    with world.uow() as uow:
+        assert uow.settlements.claim_untold(10) == []
