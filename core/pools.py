@@ -118,6 +118,27 @@ def taken_elsewhere(
     return found
 
 
+HELD_BACK = "held_back"  # the office's: unknown to the pool and taken by nothing else
+_TAKEN_AS = {
+    PlateReservedByUser.code: "reserved",
+    PlateInOpenLot.code: NumberState.IN_AUCTION.value,
+    PlateAwaitingBalance.code: "awaiting_balance",
+}
+
+
+def where_is(uow: UnitOfWork, office: Office, kind: PlateKind, serial: str) -> str:
+    """Where the office's number is now, as staff see it: its pool state (``pooled``, ``held``,
+    ``preselected``, ``issued``, ``for_sale``), taken outside the pool (``reserved``,
+    ``in_auction``, ``awaiting_balance``), or ``held_back``: the office's again, to be a lot of
+    another period, put on sale or pooled (a lot that closed unsold, was withdrawn or whose
+    winner did not pay)."""
+    known = uow.pool.states(office.id or 0, kind, [serial], lock=False).get(serial)
+    if known is not None:
+        return known[0].value
+    taken = taken_elsewhere(uow, office, kind, [serial]).get(serial)
+    return HELD_BACK if taken is None else _TAKEN_AS[taken.code]
+
+
 def serials_to_load(
     kind: PlateKind,
     *,

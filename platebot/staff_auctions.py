@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from core import auctions
+from core import auctions, pools
 from core.auction_errors import LotUnknown, PeriodUnknown
 from core.auction_room import clock_time
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
@@ -55,7 +55,10 @@ def period_view(period: AuctionPeriod, now: datetime, lots: int) -> dict[str, An
     }
 
 
-def lot_view(lot: Lot, plate: str, settlement: Settlement | None) -> dict[str, Any]:
+def lot_view(
+    lot: Lot, plate: str, settlement: Settlement | None, number: str | None = None
+) -> dict[str, Any]:
+    """``number``: where the lot's number is now (``core.pools.where_is``)."""
     return {
         "id": lot.id,
         "period_id": lot.period_id,
@@ -69,6 +72,7 @@ def lot_view(lot: Lot, plate: str, settlement: Settlement | None) -> dict[str, A
         "deadline": format_local(lot.deadline) if lot.state is LotState.OPEN else None,
         "settlement": settlement.state.value if settlement is not None else None,
         "balance_due": format_local(settlement.due_at) if settlement is not None else None,
+        "number": number,
     }
 
 
@@ -104,7 +108,8 @@ class StaffAuctions(Acting):
         office = uow.offices.get(lot.office_id)
         plate = office.plate(lot.serial) if office is not None else lot.serial
         settlement = uow.settlements.of_lot(auctions.stored_id(lot.id))
-        return lot_view(lot, plate, settlement)
+        number = pools.where_is(uow, office, lot.plate_kind, lot.serial) if office else None
+        return lot_view(lot, plate, settlement, number)
 
     def publish_period(
         self,

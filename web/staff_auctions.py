@@ -98,6 +98,12 @@ class LotOut(BaseModel):
     deadline: str | None = Field(description="An open lot's deadline, Asia/Shanghai.")
     settlement: str | None = Field(description="A sold lot's: awaiting_balance, issued, forfeited.")
     balance_due: str | None = Field(description="The balance deadline, Asia/Shanghai.")
+    number: str | None = Field(
+        default=None,
+        description="Where the number is now: held_back (the office's again: a lot of another "
+        "period, on sale or pooled), in_auction, awaiting_balance, issued, reserved, for_sale, "
+        "pooled, held or preselected.",
+    )
 
 
 class RefundOut(BaseModel):

@@ -17,6 +17,7 @@ from core.plates import PlateKind
 from core.reservation_errors import NumberReserved
 from core.reservations import Reservation, ReservationState
 from platebot.bootstrap import App
+from platebot.staff_auctions import StaffAuctions
 from tests.reservation_world import (
     order,
     pay_by_gateway,
@@ -150,3 +151,23 @@ def test_staff_cannot_put_a_reserved_number_in_an_auction_beside_its_reservation
     pay_by_gateway(app, staff(app).approve(reservation_id, staff="王芳")["order_id"])
     placed_in = reservation(app, reservation_id)
     assert (placed_in.state, placed_in.period_id) == (ReservationState.PLACED, period_id)
+
+
+def test_a_reserved_number_whose_lot_closes_unsold_goes_back_to_the_office(
+    app: App, me: int
+) -> None:
+    """Nobody bid: the reservation is over (its deposit refunded), and the number is the
+    office's again, held back: staff see it so in the period's lot list, and it is free to
+    reserve, put in a lot, on sale or in the pool."""
+    reservation_id, period_id = placed(app, me)
+    lots = StaffAuctions(app.uow, app.clock, app.payments)
+    assert [lot["number"] for lot in lots.lots(period_id)] == ["reserved"]
+    assert isinstance(app.clock, ManualClock)
+    app.clock.advance(timedelta(hours=26))
+    run_jobs(app)
+    assert reservation(app, reservation_id).state is ReservationState.UNSOLD
+    assert [(lot["state"], lot["number"]) for lot in lots.lots(period_id)] == [
+        ("unsold", "held_back")
+    ]
+    again = pending_reservation(app, me, n=2)
+    assert reservation(app, again).state is ReservationState.PENDING

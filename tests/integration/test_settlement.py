@@ -64,6 +64,19 @@ def assert_not_a_lot_again(world: SettlementWorld) -> None:
         )
 
 
+def numbers_now(world: SettlementWorld, period_id: int) -> list[str]:
+    """Where each lot's number is now, as the staff's lot list shows it."""
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    return [lot["number"] for lot in staff.lots(period_id)]
+
+
+def lot_again(world: SettlementWorld, serial: str) -> int:
+    """The number as a lot of another period (refused unless it is back with the office)."""
+    lot = world.lot(world.later_period(), serial)
+    assert world.lot_now(lot).state is LotState.OPEN
+    return lot
+
+
 def test_a_sold_lot_asks_the_winner_for_the_price_less_one_deposit_share_by_working_days(
     world: SettlementWorld,
 ) -> None:
@@ -126,6 +139,7 @@ def test_a_paid_balance_issues_the_plate_to_the_winning_vin(world: SettlementWor
     settled = world.settlement(lot)
     assert (settled.state, settled.vin) == (SettlementState.ISSUED, bob.vins[0])
     assert world.pool_state("88888") == "issued"
+    assert numbers_now(world, settled.period_id) == ["issued"]
     deposit = world.order(bob.deposit_order_id)
     # one share refunded (it won nothing), the other counted towards the price: nothing left
     assert (deposit.state, deposit.refunded, deposit.kept, deposit.refundable) == (
@@ -143,9 +157,10 @@ def test_a_paid_balance_issues_the_plate_to_the_winning_vin(world: SettlementWor
 def test_an_unpaid_balance_forfeits_the_deposit_share_and_the_plate_goes_back_to_staff(
     world: SettlementWorld,
 ) -> None:
-    _, _, bob, lot = won_auction(world)
+    period, _, bob, lot = won_auction(world)
     settlement = world.settlement(lot)
     assert_not_a_lot_again(world)  # the winner may still pay
+    assert numbers_now(world, period) == ["awaiting_balance"]
     world.clock.set(settlement.due_at)
     world.run_timers()
     assert world.settlement(lot).state is SettlementState.AWAITING_BALANCE, "not before the end"
@@ -164,9 +179,12 @@ def test_an_unpaid_balance_forfeits_the_deposit_share_and_the_plate_goes_back_to
         "platebot: the balance for 粤D·88888 was not paid in time. Your deposit of ¥5,000 is "
         "forfeited and the plate goes back to the office."
     )
-    # back with staff: a lot of another period again, and the VIN free for another signup
+    # back with staff: held back (so the lot list says), a lot of another period again, and the
+    # VIN free for another signup
+    assert numbers_now(world, period) == ["held_back"]
     relisted = world.lot(world.later_period(), "88888")
     assert world.lot_now(relisted).state is LotState.OPEN
+    assert numbers_now(world, period) == ["in_auction"]
     with world.uow() as uow:
         assert uow.auctions.live_vins([bob.vins[0]]) == set()
 
@@ -305,3 +323,34 @@ def test_winners_told_before_migration_0019_are_not_told_again(
     assert settlement.winner_told_at == settlement.created_at
     with world.uow() as uow:
         assert uow.settlements.claim_untold(10) == []
+
+
+def test_a_lot_that_closes_unsold_gives_the_number_back_to_the_office(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    lot = world.lot(period, "66666")
+    world.paid_bidder(period)  # signed up, never bids
+    assert numbers_now(world, period) == ["in_auction"]
+    world.start()
+    world.close_and_settle()
+    assert world.lot_now(lot).state is LotState.UNSOLD
+    assert numbers_now(world, period) == ["held_back"]
+    assert world.pool_state("66666") is None  # never pooled: held back for the office
+    lot_again(world, "66666")
+    assert numbers_now(world, period) == ["in_auction"]
+
+
+def test_a_withdrawn_lot_or_a_cancelled_period_gives_the_number_back_to_the_office(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    withdrawn = world.lot(period, "66666")
+    world.lot(period, "99999")
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    staff.withdraw_lot(withdrawn)
+    assert numbers_now(world, period) == ["held_back", "in_auction"]
+    staff.cancel_period(period)
+    assert numbers_now(world, period) == ["held_back", "held_back"]
+    lot_again(world, "66666")
+    lot_again(world, "99999")
