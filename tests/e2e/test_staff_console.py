@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 
 from core.clock import ManualClock
 from core.orders import OrderState
+from core.reservations import reserve
 from platebot.bootstrap import App
 from platebot.server import create_web_app
 from tests.order_world import account, order_of, pending_order
-from tests.preselect_world import vin
+from tests.preselect_world import PERSON_PHONE, vin
 from tests.staff_console_world import (
     CSV_WITH_A_BAD_ROW,
     PASSWORD,
@@ -182,7 +183,9 @@ def test_a_supervisor_imports_the_registry_and_sees_the_bad_rows_line_numbers(
     assert gbk.status_code == 422 and "不是UTF-8文本" in gbk.text
 
 
-def test_a_pool_csv_is_loaded_with_its_bad_lines_reported(client: TestClient) -> None:
+def test_a_pool_csv_is_loaded_with_its_bad_lines_reported(
+    client: TestClient, staff_app: App
+) -> None:
     sign_in(client, "supervisor")
     token = csrf_of(client.get("/staff/pool").text)
     response = client.post(
@@ -192,6 +195,19 @@ def test_a_pool_csv_is_loaded_with_its_bad_lines_reported(client: TestClient) ->
     )
     assert response.status_code == 200
     assert "新增2个号码" in response.text and "第3行" in response.text
+    with staff_app.uow() as uow:  # 20003 is reserved by a user: not the office's to pool
+        account = uow.accounts.by_phone(PERSON_PHONE)
+        assert account is not None
+        now = staff_app.clock.now()
+        reserve(uow, now=now, account=account, office_code="粤D", serial="20003", vin=vin(7))
+        uow.commit()
+    reserved = client.post(
+        "/staff/pool",
+        data={"csrf": token, "office": "粤D", "kind": "small", "ranges": "20003-20004"},
+    )
+    assert "新增1个号码" in reserved.text
+    why = "粤D·20003已被用户预约，将通过预约进入竞买，不能放入号池或上架。"
+    assert f"<td>20003</td><td>{why}</td>" in reserved.text
     other = client.post(
         "/staff/pool", data={"csrf": token, "office": "粤A", "kind": "small", "ranges": "1-2"}
     )

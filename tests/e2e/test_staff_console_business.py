@@ -206,8 +206,10 @@ def test_a_clerk_cannot_publish_a_period_and_a_supervisor_withdraws_a_lot(
     page = f"/staff/auctions/{period['id']}"
     post(client, f"{page}/lots", page, office="粤D", kind="small", serial="66666", price="10000")
     lot_id = re.findall(r"/lots/(\d+)/withdraw", client.get(page).text)[0]
+    assert "在进行中的拍品中" in client.get(page).text  # where the number is now
     status, html = post(client, f"{page}/lots/{lot_id}/withdraw", page)
     assert (status, "粤D·66666已撤回。" in html) == (200, True)
+    assert "已收回本所，可再拍、上架或放入号池" in html, "the number is the office's again"
     status, html = post(client, f"{page}/cancel", page)
     assert (status, "P已取消" in html) == (200, True)
     trail = audit(client)
