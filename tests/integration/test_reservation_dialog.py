@@ -232,6 +232,27 @@ def test_every_refusal_says_why_and_asks_again(
     assert [r["serial"] for r in the_reservations(app)] == ["C7777", "A8888", "A9999"]
 
 
+def test_a_number_sold_at_auction_is_taken_while_the_winner_may_pay(
+    app: App, world: dict[str, int], renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    period_id = publish_period(app, hours=1)
+    lot_id = add_lot(app, period_id, "C1111")
+    signup_id, share_id = bidder(app, period_id, world["rival"], vin(5))
+    assert isinstance(app.clock, ManualClock)
+    app.clock.advance(timedelta(hours=1))
+    bid(app, signup_id, share_id, lot_id, START_PRICE)
+    app.clock.advance(timedelta(hours=1))
+    run_jobs(app)  # sold: the rival's balance is due
+    chat = start(app, renderer, lang)
+    chat.pick("reserve")
+    chat.pick("start")
+    chat.say("C1111")
+    assert say["taken"].replace("10002", "C1111") in chat.text, chat.text
+    assert say["ask_number"] in chat.text  # asked again
+    assert the_reservations(app) == []
+
+
 def test_a_rejected_reservation_tells_the_user_the_reason_and_frees_the_number(
     app: App, world: dict[str, int], sms: CapturingSender, renderer: Renderer, lang: str
 ) -> None:
