@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from core.auctions import AuctionPeriod, Lot, LotState, Share, Signup, SignupState
@@ -172,6 +173,63 @@ _BID_AND_LOT = Prepared(
         .cte("bid")
     )
 )
+
+
+# A batch of bids (``core.bidding.decide_bids``): its shares, locked in the order of their ids.
+_LOCK_SHARES = (
+    sa.select(
+        SH.id.label("share_id"),
+        SH.signup_id.label("share_signup_id"),
+        SH.vin,
+        SH.live,
+        S.state.label("signup_state"),
+        *_LOT_VIEW_COLUMNS,
+    )
+    .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
+    .join(auction_lots, L.id == _int("p_lot"))
+    .join(auction_periods, P.id == L.period_id)
+    .where(SH.id.in_(sa.bindparam("p_shares", expanding=True)))
+    .order_by(SH.id)
+    .with_for_update(of=auction_shares, key_share=True)
+)
+# ... and where they lead (or won) another lot, or stand behind a maximum on another lot: run
+# after their locks, so it is current for them (only a bid with a share makes it lead).
+_SHARES_ELSEWHERE = sa.union_all(
+    sa.select(
+        _other.c.leader_share_id.label("share_id"), _other.c.id, sa.literal(0).label("k")
+    ).where(
+        _other.c.leader_share_id.in_(sa.bindparam("p_shares", expanding=True)),
+        _other.c.state.in_([LotState.OPEN.value, LotState.SOLD.value]),
+        _other.c.id != _int("p_lot"),
+    ),
+    sa.select(M.share_id, M.lot_id, sa.literal(1)).where(
+        M.share_id.in_(sa.bindparam("p_shares", expanding=True)),
+        M.state == "active",
+        M.lot_id != _int("p_lot"),
+    ),
+)
+# PostgreSQL: a batch's rows of the trail in one statement, one array a column (``unnest``);
+# with the lot's change (``WITH bid AS (INSERT …) UPDATE auction_lots …``), or, when every bid
+# of the batch was refused, alone and with the asynchronous commit of a refusal.
+_BATCH_ROWS = sa.select(
+    sa.func.unnest(
+        *(
+            sa.cast(sa.bindparam(f"a_{name}"), postgresql.ARRAY(B[name].type))
+            for name in _BID_COLUMNS
+        )
+    )
+    .table_valued(*_BID_COLUMNS)
+    .render_derived(name="row")
+)
+_INSERT_ROWS = sa.insert(auction_bids).from_select(_BID_COLUMNS, _BATCH_ROWS)
+_ROWS_AND_LOT = Prepared(_UPDATE_LOT.add_cte(_INSERT_ROWS.cte("bid")))
+_REFUSED_ROWS = Prepared(
+    sa.insert(auction_bids).from_select(_BID_COLUMNS, _BATCH_ROWS.where(_ASYNC_COMMIT))
+)
+
+
+def _arrays(records: Sequence[BidRecord]) -> dict[str, Any]:
+    return {f"a_{name}": [getattr(record, name) for record in records] for name in _BID_COLUMNS}
 
 
 def _bid_row(record: BidRecord) -> dict[str, Any]:
@@ -385,6 +443,40 @@ class SqlAuctionRepository:
         )
         return share, _lot_view(row)
 
+    def lock_shares(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> tuple[dict[int, ShareView], LotView | None]:
+        if len(share_ids) == 1:
+            found = self.lock_share(share_ids[0], lot_id)
+            return ({}, None) if found is None else ({found[0].share_id: found[0]}, found[1])
+        params = {"p_shares": list(share_ids), "p_lot": lot_id}
+        rows = self._c.execute(_LOCK_SHARES, params).mappings().all()
+        shares = {
+            row["share_id"]: ShareView(
+                share_id=row["share_id"],
+                signup_id=row["share_signup_id"],
+                vin=row["vin"],
+                live=bool(row["live"]),
+                signup_active=row["signup_state"] == SignupState.ACTIVE,
+            )
+            for row in rows
+        }
+        return shares, (_lot_view(dict(rows[0])) if rows else None)
+
+    def shares_elsewhere(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> dict[int, tuple[int | None, int | None]]:
+        params = {"p_shares": list(share_ids), "p_lot": lot_id}
+        found: dict[int, tuple[int | None, int | None]] = {}
+        for share_id, other, kind in self._c.execute(_SHARES_ELSEWHERE, params):
+            elsewhere, reserved_on = found.get(share_id, (None, None))
+            if kind == 0:
+                elsewhere = other if elsewhere is None else elsewhere
+            else:
+                reserved_on = other if reserved_on is None else reserved_on
+            found[share_id] = (elsewhere, reserved_on)
+        return found
+
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:
         if share_id is None:
             row = _LOCK_LOT_ONLY.run(self._c, {"p_lot": lot_id}).first()
@@ -405,14 +497,20 @@ class SqlAuctionRepository:
         now: datetime,
     ) -> None:
         connection = self._c
-        if change is None and connection.dialect.name == "postgresql":
+        postgres = connection.dialect.name == "postgresql"
+        if postgres and len(records) > 1:  # a batch: one statement
+            if change is None:
+                _REFUSED_ROWS.write(connection, _arrays(records))
+            else:
+                _ROWS_AND_LOT.write(connection, _arrays(records) | _lot_params(change))
+        elif change is None and postgres:
             for record in records:
                 params = {f"b_{name}": value for name, value in _bid_row(record).items()}
                 _INSERT_REFUSAL.write(connection, params)
         elif change is None:
             for record in records:
                 _INSERT_BID.write(connection, _bid_row(record))
-        elif len(records) == 1 and connection.dialect.name == "postgresql":
+        elif len(records) == 1 and postgres and records[0].accepted:
             params = {f"b_{name}": value for name, value in _bid_row(records[0]).items()}
             _BID_AND_LOT.write(connection, params | _lot_params(change))
         else:

@@ -154,6 +154,13 @@ class SqlRoomRepository:
         values = {name: getattr(change, name) for name in _CHANGE_FIELDS}
         _NOTE.write(self.scope.connection, values)
 
+    def note_all(self, changes: Sequence[RoomChange]) -> None:
+        if len(changes) == 1:
+            self.note(changes[0])
+        elif changes:
+            rows = [{name: getattr(change, name) for name in _CHANGE_FIELDS} for change in changes]
+            self.scope.connection.execute(sa.insert(auction_room_changes).values(rows))
+
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
         rows = self.scope.connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()
         return [
