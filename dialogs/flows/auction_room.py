@@ -311,15 +311,24 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
         share_id = turn.data.pop("free_share", None)
     if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
         share_id = stored_id(turn.uow.auctions.shares(stored_id(signup.id))[0].id)
+    desk = turn.services.bids
     try:
-        result = bidding.place_bid(
-            turn.uow,
-            clock=turn.services.clock,
-            signup_id=stored_id(signup.id),
-            lot_id=lot.lot_id,
-            share_id=share_id,
-            increment_fen=increment,
-        )
+        if desk is not None:  # with the other bids on the lot, in a transaction of their own
+            result = desk.place_bid(
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=share_id,
+                increment_fen=increment,
+            )
+        else:  # in the turn's own transaction (SQLite: one writer at a time)
+            result = bidding.place_bid(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=share_id,
+                increment_fen=increment,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return
