@@ -81,6 +81,7 @@ class LoadResult:
     errors: Counter[str] = field(default_factory=Counter)
     batches: int = 0  # transactions the desk ran (bids / batches: the mean batch)
     desk_bids: int = 0
+    cpu_s: float = 0.0  # CPU time of the process while it bid (``time.process_time``)
 
 
 def run_load(load: Load) -> LoadResult:
@@ -106,12 +107,14 @@ def run_load(load: Load) -> LoadResult:
         )
         for n in range(load.threads)
     ]
+    cpu0 = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    cpu = time.process_time() - cpu0
     engine.dispose()
-    total = LoadResult()
+    total = LoadResult(cpu_s=cpu)
     if desk is not None:
         total.batches, total.desk_bids = desk.stats.batches, desk.stats.bids
     for result in results:

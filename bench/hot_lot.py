@@ -209,6 +209,9 @@ def report(
             f"bid desk: {batches} batches, {sum(r.desk_bids for r in results) / batches:.1f} "
             "bids a batch on average"
         )
+    if decisions:
+        cpu = sum(r.cpu_s for r in results)
+        print(f"CPU of the bidding processes: {cpu * 1000 / decisions:.2f} ms a decision")
     print(f"database errors: {dict(errors) or 'none'}")
     print(
         f"closed: {closed} lot, {lot.state.value} at ¥{(lot.price_fen or 0) / YUAN:,.0f} "

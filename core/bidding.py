@@ -53,7 +53,7 @@ from core.auction_errors import (
     VinLocked,
     VinNotYours,
 )
-from core.auctions import LotState, PeriodState, stored_id
+from core.auctions import LotState, PeriodState, Share, stored_id
 from core.clock import Clock
 from core.errors import DomainError
 from core.events import Event
@@ -517,29 +517,34 @@ def decide_bids(
     the lot, one after the other in the order given, each exactly as it would be alone (its
     moment read from the clock when it is decided), and each with its own outcome, its result
     or its refusal. Every refusal is kept in the lot's audit trail as it would be alone (but
-    those refused before reaching the lot: no free VIN to name, an unknown lot). Commit
-    afterwards, whatever the outcomes.
+    those refused before reaching the lot: no free VIN to name, an unknown lot). A bid that
+    the lot as it stood before its lock already refuses waits for the lot only with others
+    that it does not refuse (``refused_unlocked``). Commit afterwards, whatever the outcomes.
 
     The shares involved are locked first, in the order of their ids (two batches on the same
     shares never wait for each other crosswise), then the lot; all the bids' rows, the lot's
     change and the ended maxima are written together."""
     outcomes: list[BidResult | DomainError | None] = [None] * len(requests)
-    share_ids: list[int | None] = []
-    for n, request in enumerate(requests):
-        share_id = request.share_id
-        if share_id is None:
-            try:
-                share_id = free_share(uow, request.signup_id)
-            except DomainError as error:
-                outcomes[n] = error
-        share_ids.append(share_id)
-    pending = [n for n, outcome in enumerate(outcomes) if outcome is None]
-    if not pending:
-        return [outcome for outcome in outcomes if outcome is not None]
-    wanted = sorted({share_id for share_id in share_ids if share_id is not None})
+    # a bid naming no VIN takes the bidder's only free one when it is decided (the bids before
+    # it in the batch may have taken or freed one): their live VINs are locked with the others
+    unnamed = {
+        r.signup_id: [s for s in uow.auctions.shares(r.signup_id) if s.live]
+        for r in requests
+        if r.share_id is None
+    }
+    wanted = sorted(
+        {r.share_id for r in requests if r.share_id is not None}
+        | {stored_id(s.id) for found in unnamed.values() for s in found}
+    )
+    if not wanted:
+        return [NoFreeVin() for _ in requests]
     shares, seen = uow.auctions.lock_shares(wanted, lot_id)
-    if seen is not None and _refused_before_the_lot(
-        uow, clock, seen, requests, share_ids, shares, pending, outcomes
+    if (
+        seen is not None
+        and not unnamed
+        and _refused_before_the_lot(
+            uow, clock, seen, requests=requests, shares=shares, outcomes=outcomes
+        )
     ):
         return [outcome for outcome in outcomes if outcome is not None]
     if len(wanted) == 1:
@@ -549,44 +554,70 @@ def decide_bids(
         places = uow.auctions.shares_elsewhere(wanted, lot_id)  # current: the shares are locked
         view = uow.auctions.lock_lot(lot_id, None)
     if view is None:
-        return [LotUnknown() if outcome is None else outcome for outcome in outcomes]
+        return [LotUnknown() for _ in requests]
     proxies = list(uow.auctions.active_maxima(lot_id)) if view.maxima else []
     decision = _Decision(view, clock.now())
-    for n in pending:
+    for n, request in enumerate(requests):
         decision.step(clock.now())  # after the lot's lock: the moment of this decision
-        outcomes[n] = _decide(decision, requests[n], share_ids[n], shares, places, proxies)
+        share_id = request.share_id
+        if share_id is None:
+            named = _free_now(decision, unnamed[request.signup_id], places, proxies)
+            if isinstance(named, DomainError):
+                outcomes[n] = named  # not a bid yet: nothing for the trail
+                continue
+            share_id = named
+        outcomes[n] = _decide(decision, request, share_id, shares, places, proxies)
     decision.finish(uow, lot_changed=decision.bids != view.bids)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _refused_before_the_lot(  # noqa: PLR0917 - the batch's state, as decide_bids holds it
+def _free_now(
+    decision: _Decision,
+    live: Sequence[Share],
+    places: dict[int, tuple[int | None, int | None]],
+    proxies: Sequence[Proxy],
+) -> int | DomainError:
+    """The bidder's only free VIN as the lot stands in the batch (``free_share``'s rule)."""
+    standing = {proxy.share_id for proxy in proxies}
+    free = [
+        share
+        for share in live
+        if places.get(stored_id(share.id), (None, None)) == (None, None)
+        and share.id != decision.leader_share
+        and share.id not in standing
+    ]
+    if not free:
+        return NoFreeVin()
+    if len(free) > 1:
+        return ChooseVin(vins=",".join(share.vin for share in free))
+    return stored_id(free[0].id)
+
+
+def _refused_before_the_lot(
     uow: UnitOfWork,
     clock: Clock,
     seen: LotView,
+    *,
     requests: Sequence[BidRequest],
-    share_ids: Sequence[int | None],
     shares: dict[int, ShareView],
-    pending: Sequence[int],
     outcomes: list[BidResult | DomainError | None],
 ) -> bool:
     """When the lot as it stood before its lock refuses every bid waiting (``refused_unlocked``),
     they are refused without queueing for the lot; whether that was so."""
-    refusals: list[tuple[int, DomainError]] = []
-    for n in pending:
-        share_id = share_ids[n]
-        share = None if share_id is None else shares.get(share_id)
+    refusals: list[DomainError] = []
+    for request in requests:
+        share = None if request.share_id is None else shares.get(request.share_id)
         if share is None:
             return False
-        request = requests[n]
         refusal = refused_unlocked(
             seen, share=share, signup_id=request.signup_id, amount=request.amount_fen
         )
         if refusal is None:
             return False
-        refusals.append((n, refusal))
+        refusals.append(refusal)
     decision = _Decision(seen, clock.now())
-    for n, refusal in refusals:
-        decision.refuse(requests[n].signup_id, share_ids[n], requests[n].amount_fen, refusal)
+    for n, (request, refusal) in enumerate(zip(requests, refusals, strict=True)):
+        decision.refuse(request.signup_id, request.share_id, request.amount_fen, refusal)
         outcomes[n] = refusal
     decision.finish(uow, lot_changed=False)
     return True
