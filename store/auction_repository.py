@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from core.auctions import AuctionPeriod, Lot, LotState, Share, Signup, SignupState
@@ -45,7 +44,7 @@ from store.auction_tables import (
     auction_signups,
 )
 from store.pool_repository import _ASYNC_COMMIT
-from store.prepared import Prepared
+from store.prepared import Prepared, any_of, arrays, unnest_rows
 from store.repositories import Scope
 
 P = auction_periods.c
@@ -175,52 +174,58 @@ _BID_AND_LOT = Prepared(
 )
 
 
-# A batch of bids (``core.bidding.decide_bids``): its shares, locked in the order of their ids.
-_LOCK_SHARES = (
-    sa.select(
-        SH.id.label("share_id"),
-        SH.signup_id.label("share_signup_id"),
-        SH.vin,
-        SH.live,
-        S.state.label("signup_state"),
-        *_LOT_VIEW_COLUMNS,
+def _among(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[bool]:
+    """``column`` among the list ``p_shares``: one array parameter on PostgreSQL (a prepared
+    statement), an ``IN`` list elsewhere."""
+    if postgres:
+        return any_of(column, "p_shares")
+    return column.in_(sa.bindparam("p_shares", expanding=True))
+
+
+def _lock_shares(postgres: bool) -> sa.Select[Any]:
+    """A batch of bids (``core.bidding.decide_bids``): its shares, locked in the order of their
+    ids, with the lot as it stands (not locked)."""
+    return (
+        sa.select(
+            SH.id.label("share_id"),
+            SH.signup_id.label("share_signup_id"),
+            SH.vin,
+            SH.live,
+            S.state.label("signup_state"),
+            *_LOT_VIEW_COLUMNS,
+        )
+        .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
+        .join(auction_lots, L.id == _int("p_lot"))
+        .join(auction_periods, P.id == L.period_id)
+        .where(_among(SH.id, postgres))
+        .order_by(SH.id)
+        .with_for_update(of=auction_shares, key_share=True)
     )
-    .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
-    .join(auction_lots, L.id == _int("p_lot"))
-    .join(auction_periods, P.id == L.period_id)
-    .where(SH.id.in_(sa.bindparam("p_shares", expanding=True)))
-    .order_by(SH.id)
-    .with_for_update(of=auction_shares, key_share=True)
-)
-# ... and where they lead (or won) another lot, or stand behind a maximum on another lot: run
-# after their locks, so it is current for them (only a bid with a share makes it lead).
-_SHARES_ELSEWHERE = sa.union_all(
-    sa.select(
-        _other.c.leader_share_id.label("share_id"), _other.c.id, sa.literal(0).label("k")
-    ).where(
-        _other.c.leader_share_id.in_(sa.bindparam("p_shares", expanding=True)),
-        _other.c.state.in_([LotState.OPEN.value, LotState.SOLD.value]),
-        _other.c.id != _int("p_lot"),
-    ),
-    sa.select(M.share_id, M.lot_id, sa.literal(1)).where(
-        M.share_id.in_(sa.bindparam("p_shares", expanding=True)),
-        M.state == "active",
-        M.lot_id != _int("p_lot"),
-    ),
-)
+
+
+def _shares_elsewhere(postgres: bool) -> sa.CompoundSelect[Any]:
+    """... and where they lead (or won) another lot, or stand behind a maximum on another lot:
+    run after their locks, so it is current for them (only a bid with a share makes it lead)."""
+    return sa.union_all(
+        sa.select(_other.c.leader_share_id, _other.c.id, sa.literal(0)).where(
+            _among(_other.c.leader_share_id, postgres),
+            sa.or_(_other.c.state == LotState.OPEN.value, _other.c.state == LotState.SOLD.value),
+            _other.c.id != _int("p_lot"),
+        ),
+        sa.select(M.share_id, M.lot_id, sa.literal(1)).where(
+            _among(M.share_id, postgres), M.state == "active", M.lot_id != _int("p_lot")
+        ),
+    )
+
+
+_LOCK_SHARES = {True: Prepared(_lock_shares(True)), False: _lock_shares(False)}
+_SHARES_ELSEWHERE = {True: Prepared(_shares_elsewhere(True)), False: _shares_elsewhere(False)}
+
+
 # PostgreSQL: a batch's rows of the trail in one statement, one array a column (``unnest``);
 # with the lot's change (``WITH bid AS (INSERT …) UPDATE auction_lots …``), or, when every bid
 # of the batch was refused, alone and with the asynchronous commit of a refusal.
-_BATCH_ROWS = sa.select(
-    sa.func.unnest(
-        *(
-            sa.cast(sa.bindparam(f"a_{name}"), postgresql.ARRAY(B[name].type))
-            for name in _BID_COLUMNS
-        )
-    )
-    .table_valued(*_BID_COLUMNS)
-    .render_derived(name="row")
-)
+_BATCH_ROWS = unnest_rows(auction_bids, _BID_COLUMNS)
 _INSERT_ROWS = sa.insert(auction_bids).from_select(_BID_COLUMNS, _BATCH_ROWS)
 _ROWS_AND_LOT = Prepared(_UPDATE_LOT.add_cte(_INSERT_ROWS.cte("bid")))
 _REFUSED_ROWS = Prepared(
@@ -229,7 +234,7 @@ _REFUSED_ROWS = Prepared(
 
 
 def _arrays(records: Sequence[BidRecord]) -> dict[str, Any]:
-    return {f"a_{name}": [getattr(record, name) for record in records] for name in _BID_COLUMNS}
+    return arrays([_bid_row(record) for record in records], _BID_COLUMNS)
 
 
 def _bid_row(record: BidRecord) -> dict[str, Any]:
@@ -450,7 +455,7 @@ class SqlAuctionRepository:
             found = self.lock_share(share_ids[0], lot_id)
             return ({}, None) if found is None else ({found[0].share_id: found[0]}, found[1])
         params = {"p_shares": list(share_ids), "p_lot": lot_id}
-        rows = self._c.execute(_LOCK_SHARES, params).mappings().all()
+        rows = self._rows(_LOCK_SHARES, params)
         shares = {
             row["share_id"]: ShareView(
                 share_id=row["share_id"],
@@ -461,14 +466,15 @@ class SqlAuctionRepository:
             )
             for row in rows
         }
-        return shares, (_lot_view(dict(rows[0])) if rows else None)
+        return shares, (_lot_view(rows[0]) if rows else None)
 
     def shares_elsewhere(
         self, share_ids: Sequence[int], lot_id: int
     ) -> dict[int, tuple[int | None, int | None]]:
         params = {"p_shares": list(share_ids), "p_lot": lot_id}
         found: dict[int, tuple[int | None, int | None]] = {}
-        for share_id, other, kind in self._c.execute(_SHARES_ELSEWHERE, params):
+        for row in self._rows(_SHARES_ELSEWHERE, params):
+            share_id, other, kind = row.values()
             elsewhere, reserved_on = found.get(share_id, (None, None))
             if kind == 0:
                 elsewhere = other if elsewhere is None else elsewhere
@@ -476,6 +482,14 @@ class SqlAuctionRepository:
                 reserved_on = other if reserved_on is None else reserved_on
             found[share_id] = (elsewhere, reserved_on)
         return found
+
+    def _rows(self, statements: dict[bool, Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A batch's query: prepared on PostgreSQL, through SQLAlchemy elsewhere."""
+        connection = self._c
+        statement = statements[connection.dialect.name == "postgresql"]
+        if isinstance(statement, Prepared):
+            return statement.run(connection, params).all()
+        return [dict(row) for row in connection.execute(statement, params).mappings()]
 
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:
         if share_id is None:
