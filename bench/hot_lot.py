@@ -1,6 +1,6 @@
 """A hot lot on PostgreSQL: many bidders on one lot in its last minutes.
 
-    python -m bench.hot_lot                       # 2,000 bidders, 2 processes × 4 threads, 20 s
+    python -m bench.hot_lot                       # 2,000 bidders, 2 processes × 16 threads, 20 s
     python -m bench.hot_lot --seconds 60 --threads 8 --database-url postgresql://…
 
 A scratch database (made on the server of ``--database-url``, dropped afterwards) gets an
@@ -121,7 +121,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--bidders", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per process")
+    parser.add_argument(
+        "--threads", type=int, default=16, help="per process (a server runs turns in 16)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--countdown", type=int, default=2, help="bid countdown, seconds")
     parser.add_argument("--no-desk", action="store_true", help="one transaction a bid, no bid desk")
