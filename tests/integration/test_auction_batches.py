@@ -321,3 +321,53 @@ def test_a_desks_threads_keep_every_invariant(db: Engine) -> None:
     assert world.lot_now(lot).bids == len(accepted)
     assert {o.code for o in found if isinstance(o, DomainError)} <= {"auction.already_leading"}
     assert check_invariants(db, [lot]) == []
+
+
+def test_a_bid_the_database_rejects_fails_alone_not_its_batch(db: Engine) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite takes any integer as an id")
+    world = AuctionWorld(db)
+    period = world.period(increments_fen=INCREMENTS)
+    lot = world.lot(period, "88888")
+    alice, bob, carol = (world.bidder(period) for _ in range(3))
+    world.start()
+    desk = BidDesk(world.uow, world.clock)
+    outcomes: dict[str, object] = {}
+
+    def bid(name: str, bidder: Bidder, share_id: int) -> None:
+        try:
+            outcomes[name] = desk.submit(
+                lot, BidRequest(signup_id=bidder.signup_id, share_id=share_id, increment_fen=K)
+            )
+        except sa.exc.DBAPIError as error:
+            outcomes[name] = error
+
+    other = create_engine(db.url.render_as_string(hide_password=False))
+    try:
+        with other.connect() as holder:  # the lot is held: the bids below queue together
+            holder.execute(
+                sa.select(auction_lots.c.id)
+                .where(auction_lots.c.id == lot)
+                .with_for_update(key_share=True)
+            )
+            threads = [threading.Thread(target=bid, args=("alice", alice, alice.share_ids[0]))]
+            threads[0].start()
+            time.sleep(0.3)
+            threads += [
+                threading.Thread(target=bid, args=("bob", bob, bob.share_ids[0])),
+                threading.Thread(target=bid, args=("carol", carol, 2**40)),  # no such integer id
+            ]
+            for thread in threads[1:]:
+                thread.start()
+            time.sleep(0.3)
+            holder.rollback()
+        for thread in threads:
+            thread.join(timeout=20)
+    finally:
+        other.dispose()
+    assert isinstance(outcomes["alice"], BidResult)
+    assert isinstance(outcomes["bob"], BidResult), "decided alone once its batch failed"
+    assert isinstance(outcomes["carol"], sa.exc.DBAPIError)
+    assert (desk.stats.batches, desk.stats.bids) == (2, 2), "alice's, then bob's alone"
+    assert [r.signup_id for r in world.trail(lot)] == [alice.signup_id, bob.signup_id]
+    assert check_invariants(db, [lot]) == []
