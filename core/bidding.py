@@ -1,13 +1,16 @@
 """Bidding (SPEC §7, issue 14 items 4, 5, 7): the rules of a bid, automatic bidding with a
 maximum, and the close of a lot, all decided by the database under a row lock of the lot.
 
-A bid is one transaction: the bidder's share (VIN) is locked, then the lot; the clock is read
-once the lot is locked, so the time that decides is the time of the decision; the rules below
-decide; the bid (accepted or refused, with its reason) is written to the lot's audit trail and
-the lot's price, leader and deadline are written with it. Everything the rules need comes with
-the two locked reads, so a bid costs few round trips while it holds the lot. A bid that the lot
-as it stood before its lock already refuses (an amount below what it asked: the price only
-rises; a closed lot) is refused without queueing for the lot (``refused_unlocked``).
+Bids are decided in a transaction, one or a batch of them waiting for the same lot
+(``decide_bids``; ``place_bid`` is the batch of one, ``core.bid_desk`` gathers batches): the
+bidders' shares (VINs) are locked, then the lot; the clock is read once the lot is locked, for
+each bid as it is decided, so the time that decides is the time of the decision; the rules below
+decide, each bid on the lot as the bids before it left it; every bid (accepted or refused, with
+its reason) is written to the lot's audit trail and the lot's price, leader and deadline are
+written with them. Everything the rules need comes with the locked reads, so a batch costs
+few round trips while it holds the lot. A bid that the lot as it stood before its lock already
+refuses (an amount below what it asked: the price only rises; a closed lot) is refused without
+queueing for the lot (``refused_unlocked``), when no bid of its batch needs the lot.
 
 Rules of a bid (manual 003 §5):
 
@@ -489,16 +492,6 @@ def refused_unlocked(
     return None
 
 
-def free_share(uow: UnitOfWork, signup_id: int) -> int:
-    """The bidder's only free VIN, for a bid that names none (asked only when several are)."""
-    free = uow.auctions.free_shares(signup_id)
-    if not free:
-        raise NoFreeVin()
-    if len(free) > 1:
-        raise ChooseVin(vins=",".join(share.vin for share in free))
-    return stored_id(free[0].id)
-
-
 @dataclass(frozen=True, slots=True)
 class BidRequest:
     """A manual bid as a bidder asks for it: ``amount_fen``, or the current price plus
@@ -577,7 +570,8 @@ def _free_now(
     places: dict[int, tuple[int | None, int | None]],
     proxies: Sequence[Proxy],
 ) -> int | DomainError:
-    """The bidder's only free VIN as the lot stands in the batch (``free_share``'s rule)."""
+    """The bidder's only free VIN (live, leading no lot, behind no maximum) as the lot stands in
+    the batch; none or several: the bid is not placed (``NoFreeVin``, ``ChooseVin``)."""
     standing = {proxy.share_id for proxy in proxies}
     free = [
         share

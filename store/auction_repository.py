@@ -14,6 +14,11 @@ as little as possible. A bid sends, on PostgreSQL:
    bid: the ``INSERT`` alone; automatic bids: one multi-row ``INSERT`` and the ``UPDATE``);
 5. ``COMMIT``.
 
+A batch of bids (``core.bidding.decide_bids``) sends the same, with its shares locked in one
+statement (``id = ANY(:ids)``, in id order) and, when they are several, where they lead or
+stand elsewhere in the statement after it (before the lot's lock); its rows and the lot's change
+are one statement (``unnest`` of one array a column), all prepared.
+
 Row locks are ``FOR NO KEY UPDATE``: they keep out other bids (and the close) but not the
 key-share locks that inserting a row referring to the locked one takes (a refused bid's row in
 the trail, a bid of another bidder naming this one's VIN as leader), which ``FOR UPDATE`` would
