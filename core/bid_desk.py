@@ -10,6 +10,10 @@ caller its own outcome, and the lead to the next caller queued meanwhile, if any
 different lots never wait for each other; two server processes each have their own desk, and
 the lot's row lock keeps their batches apart as it keeps single bids apart.
 
+A maximum set or cancelled through the desk (``set_maximum``, ``cancel_maximum``) is not batched,
+but runs in a transaction of its own, committed at once, so that the lot is held for it alone
+and not for the rest of a dialog turn.
+
 Threads only, no framework. A store that takes one writer at a time (SQLite, where a bid runs
 inside the dialog turn's own transaction) has no desk: a second transaction beside the turn's
 would wait for it for ever.
@@ -21,7 +25,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from core.bidding import BidRequest, BidResult, decide_bids
+from core.bidding import (
+    BidRequest,
+    BidResult,
+    LotChange,
+    cancel_maximum,
+    decide_bids,
+    set_maximum,
+)
 from core.clock import Clock
 from core.errors import DomainError
 from core.ports import UnitOfWork
@@ -86,6 +97,27 @@ class BidDesk:
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
+
+    def set_maximum(self, *, signup_id: int, lot_id: int, share_id: int, max_fen: int) -> LotChange:
+        """As ``core.bidding.set_maximum``, in a transaction of its own, committed at once: the
+        lot is held for it alone, not for the rest of the caller's work (a dialog turn)."""
+        with self._uow() as uow:
+            change = set_maximum(
+                uow,
+                clock=self._clock,
+                signup_id=signup_id,
+                lot_id=lot_id,
+                share_id=share_id,
+                max_fen=max_fen,
+            )
+            uow.commit()
+        return change
+
+    def cancel_maximum(self, *, signup_id: int, lot_id: int) -> None:
+        """As ``core.bidding.cancel_maximum``, in a transaction of its own."""
+        with self._uow() as uow:
+            cancel_maximum(uow, clock=self._clock, signup_id=signup_id, lot_id=lot_id)
+            uow.commit()
 
     def submit(self, lot_id: int, request: BidRequest) -> BidResult | DomainError:
         """The bid's outcome once its batch has committed; a database error raised."""

@@ -345,15 +345,22 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
 def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> bool:
     """Automatic bidding up to ``max_fen``; whether it was set (else the refusal is noted)."""
     signup, lot = _need(turn)
+    desk = turn.services.bids
     try:
-        change = bidding.set_maximum(
-            turn.uow,
-            clock=turn.services.clock,
-            signup_id=stored_id(signup.id),
-            lot_id=lot.lot_id,
-            share_id=_free_share(turn, signup, share_id),
-            max_fen=max_fen,
-        )
+        chosen = _free_share(turn, signup, share_id)
+        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
+            change = desk.set_maximum(
+                signup_id=stored_id(signup.id), lot_id=lot.lot_id, share_id=chosen, max_fen=max_fen
+            )
+        else:
+            change = bidding.set_maximum(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=chosen,
+                max_fen=max_fen,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return False
@@ -369,10 +376,17 @@ def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: boo
 
 def _cancel(turn: Turn) -> None:
     signup, lot = _need(turn)
+    desk = turn.services.bids
     try:
-        bidding.cancel_maximum(
-            turn.uow, clock=turn.services.clock, signup_id=stored_id(signup.id), lot_id=lot.lot_id
-        )
+        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
+            desk.cancel_maximum(signup_id=stored_id(signup.id), lot_id=lot.lot_id)
+        else:
+            bidding.cancel_maximum(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return
