@@ -149,15 +149,18 @@ def twilio_sender_from(settings: Settings) -> TwilioSender | None:
 
 
 TURN_THREADS = 16  # the threads running dialog turns on PostgreSQL
+JOB_CONNECTIONS = 8  # the background jobs' lanes (outbox channels, timer lanes, housekeeping)
 
 
 def server_engine(url: str) -> SqlEngine:
     """The server's engine. On PostgreSQL a turn that bids holds its own connection while the
     bid desk's batch (``core.bid_desk``), which a turn may run, takes another: the pool has room
     for both for every turn thread, and the background jobs, so none waits for a connection
-    that a turn waiting on it holds."""
+    that a turn waiting on it holds: 2 × 16 + 8 = 40 connections at most (two server processes
+    stay within PostgreSQL's default of 100), 10 of them kept open."""
     if make_url(normalise_url(url)).get_backend_name() == "postgresql":
-        return create_engine(url, pool_size=10, max_overflow=2 * TURN_THREADS + 10)
+        most = 2 * TURN_THREADS + JOB_CONNECTIONS
+        return create_engine(url, pool_size=10, max_overflow=most - 10)
     return create_engine(url)
 
 
