@@ -2,8 +2,10 @@
 benchmark (``bench/hot_lot.py``) and the concurrency test of bidding
 (``tests/integration/test_auction_concurrency.py``).
 
-The bidders run in threads of several processes, each bid through the use case
-(``core.bidding.place_bid``) in a transaction of its own, as server processes would run them.
+The bidders run in threads of several processes, as server processes would run them: each
+process has its bid desk (``core.bid_desk.BidDesk``), through which its threads' bids on a lot
+are decided together, a batch a transaction (``core.bidding.decide_bids``); without the desk
+(``Load.desk`` false) each bid is a transaction of its own (``core.bidding.place_bid``).
 Every process reads the same clock: a fixed instant (the world's, set up with a manual clock)
 moved on by the system's real-time clock, which all processes of the machine share, so that
 the stored times of bids from different processes can be compared.
@@ -25,6 +27,8 @@ from sqlalchemy.engine import Engine
 
 from core import bidding
 from core.auctions import LotState
+from core.bid_desk import BidDesk
+from core.bidding import BidRequest, BidResult
 from core.errors import DomainError
 from store.auction_tables import auction_bids, auction_lots, auction_periods
 from store.db import create_engine
@@ -60,6 +64,7 @@ class Load:
     wall0: float  # when the bidding starts (``time.time()``), at ``base`` by the shared clock
     seed: int
     maxima: float = 0.0  # the share of actions that set a maximum instead of bidding
+    desk: bool = True  # bids through the process's bid desk (else a transaction a bid)
 
 
 def ready(_: object = None) -> bool:
@@ -74,6 +79,9 @@ class LoadResult:
     refused: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)  # seconds, one per bid decision
     errors: Counter[str] = field(default_factory=Counter)
+    batches: int = 0  # transactions the desk ran (bids / batches: the mean batch)
+    desk_bids: int = 0
+    cpu_s: float = 0.0  # CPU time of the process while it bid (``time.process_time``)
 
 
 def run_load(load: Load) -> LoadResult:
@@ -81,6 +89,7 @@ def run_load(load: Load) -> LoadResult:
     engine = create_engine(load.url, pool_size=load.threads, max_overflow=0)
     factory = UnitOfWorkFactory(engine)
     clock = SharedClock(load.base, load.wall0)
+    desk = BidDesk(factory, clock) if load.desk else None
     results = [LoadResult() for _ in range(load.threads)]
     time.sleep(max(0.0, load.wall0 - time.time()))  # every process starts bidding together
     stop_at = load.wall0 + load.seconds
@@ -90,6 +99,7 @@ def run_load(load: Load) -> LoadResult:
             args=(load, results[n]),
             kwargs={
                 "factory": factory,
+                "desk": desk,
                 "clock": clock,
                 "stop_at": stop_at,
                 "rng": random.Random(load.seed * 100 + n),
@@ -97,12 +107,16 @@ def run_load(load: Load) -> LoadResult:
         )
         for n in range(load.threads)
     ]
+    cpu0 = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    cpu = time.process_time() - cpu0
     engine.dispose()
-    total = LoadResult()
+    total = LoadResult(cpu_s=cpu)
+    if desk is not None:
+        total.batches, total.desk_bids = desk.stats.batches, desk.stats.bids
     for result in results:
         total.accepted += result.accepted
         total.maxima += result.maxima
@@ -117,6 +131,7 @@ def _bid_until(
     result: LoadResult,
     *,
     factory: UnitOfWorkFactory,
+    desk: BidDesk | None,
     clock: SharedClock,
     stop_at: float,
     rng: random.Random,
@@ -131,33 +146,43 @@ def _bid_until(
             _set_maximum(factory, clock, result, (signup_id, share_id, lot_id, ceiling))
             continue
         amount = seen[lot_id] + increment if lot_id in seen and rng.random() < 0.5 else None
+        request = BidRequest(
+            signup_id=signup_id,
+            share_id=share_id,
+            amount_fen=amount,
+            increment_fen=None if amount is not None else increment,
+        )
         began = time.perf_counter()
         try:
-            with factory() as uow:
-                try:
-                    outcome = bidding.place_bid(
-                        uow,
-                        clock=clock,
-                        signup_id=signup_id,
-                        lot_id=lot_id,
-                        share_id=share_id,
-                        amount_fen=amount,
-                        increment_fen=None if amount is not None else increment,
-                    )
-                except DomainError as refusal:
-                    uow.commit()
-                    result.refused[refusal.code] += 1
-                    minimum = refusal.params.get("minimum")
-                    if isinstance(minimum, int):
-                        seen[lot_id] = minimum - min(load.increments)
-                else:
-                    uow.commit()
-                    result.accepted += 1
-                    seen[lot_id] = outcome.price_fen
+            outcome = _decide(factory, desk, clock, lot_id, request)
         except sa.exc.DBAPIError as error:  # counted: the invariants say whether it mattered
             result.errors[type(error.orig).__name__] += 1
             continue
         result.latencies.append(time.perf_counter() - began)
+        if isinstance(outcome, DomainError):
+            result.refused[outcome.code] += 1
+            minimum = outcome.params.get("minimum")
+            if isinstance(minimum, int):
+                seen[lot_id] = minimum - min(load.increments)
+        else:
+            result.accepted += 1
+            seen[lot_id] = outcome.price_fen
+
+
+def _decide(
+    factory: UnitOfWorkFactory,
+    desk: BidDesk | None,
+    clock: SharedClock,
+    lot_id: int,
+    request: BidRequest,
+) -> BidResult | DomainError:
+    """A bid's outcome, committed: through the desk, or in a transaction of its own."""
+    if desk is not None:
+        return desk.submit(lot_id, request)
+    with factory() as uow:
+        (outcome,) = bidding.decide_bids(uow, clock=clock, lot_id=lot_id, requests=[request])
+        uow.commit()
+    return outcome
 
 
 def _set_maximum(

@@ -1,12 +1,14 @@
 """A hot lot on PostgreSQL: many bidders on one lot in its last minutes.
 
-    python -m bench.hot_lot                       # 2,000 bidders, 2 processes × 4 threads, 20 s
+    python -m bench.hot_lot                       # 2,000 bidders, 2 processes × 16 threads, 20 s
     python -m bench.hot_lot --seconds 60 --threads 8 --database-url postgresql://…
 
 A scratch database (made on the server of ``--database-url``, dropped afterwards) gets an
 office, a period with one lot and ``--bidders`` signups whose deposits are paid, all through
 the use cases. Then ``--processes`` processes of ``--threads`` threads each bid on the lot
-through ``core.bidding.place_bid``, one transaction a bid, for ``--seconds`` seconds, with a
+through their process's bid desk (``core.bid_desk``: the bids waiting for the lot decided
+together, a batch a transaction; ``--no-desk``: one transaction a bid, through
+``core.bidding.place_bid``'s batch of one) for ``--seconds`` seconds, with a
 bid countdown of ``--countdown`` seconds: half the bids raise the current price by a random
 allowed increment, half name an amount from the last price their thread saw (stale, as a
 user's screen can be, so some are refused). Once the last deadline has passed the lot is
@@ -119,9 +121,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--bidders", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per process")
+    parser.add_argument(
+        "--threads", type=int, default=16, help="per process (a server runs turns in 16)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--countdown", type=int, default=2, help="bid countdown, seconds")
+    parser.add_argument("--no-desk", action="store_true", help="one transaction a bid, no bid desk")
     args = parser.parse_args()
 
     with scratch_database(args.database_url, "platebot_bench_hot_lot") as engine:
@@ -146,6 +151,7 @@ def main() -> None:
                 base=starts_at,
                 wall0=wall0,
                 seed=seed,
+                desk=not args.no_desk,
             )
             for seed in range(args.processes)
         ]
@@ -199,6 +205,15 @@ def report(
             f"p90 {percentile(ms, 0.9):.2f}  p99 {percentile(ms, 0.99):.2f}  "
             f"max {max(ms):.1f}  mean {statistics.fmean(ms):.2f}"
         )
+    batches = sum(r.batches for r in results)
+    if batches:
+        print(
+            f"bid desk: {batches} batches, {sum(r.desk_bids for r in results) / batches:.1f} "
+            "bids a batch on average"
+        )
+    if decisions:
+        cpu = sum(r.cpu_s for r in results)
+        print(f"CPU of the bidding processes: {cpu * 1000 / decisions:.2f} ms a decision")
     print(f"database errors: {dict(errors) or 'none'}")
     print(
         f"closed: {closed} lot, {lot.state.value} at ¥{(lot.price_fen or 0) / YUAN:,.0f} "

@@ -78,6 +78,20 @@ class AuctionRepository(Protocol):
         not locked (none if either is unknown)."""
         ...
 
+    def lock_shares(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> tuple[dict[int, ShareView], LotView | None]:
+        """The shares found of ``share_ids`` with their signups' states, their rows locked in
+        the order of their ids; and the lot as it stands, not locked (none if unknown)."""
+        ...
+
+    def shares_elsewhere(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> dict[int, tuple[int | None, int | None]]:
+        """For each of the (locked) shares that leads or won another lot, or stands behind a
+        maximum on another lot: (that lot, the maximum's lot)."""
+        ...
+
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:
         """The lot, locked, with its period's rules; read after ``lock_share``, with where that
         share leads or stands behind a maximum on another lot."""

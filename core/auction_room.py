@@ -202,23 +202,37 @@ def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dic
     return "room.screen_unsold", [], params
 
 
-def on_bid_placed(uow: UnitOfWork, event: BidPlaced) -> None:
+def _bid_note(event: BidPlaced) -> RoomChange | None:
     """The lot's first bid: its room message is to show it (``tell_room``). A later bid needs
     no note of its own: every step that raises a price someone led at outbids someone (the
     leader before it, or the bidder whom a maximum answered), and that ``Outbid`` note also
     stands for the price's change."""
     if event.seq != 1:
-        return
-    uow.room.note(
-        RoomChange(
-            kind=ChangeKind.BID,
-            lot_id=event.lot_id,
-            period_id=event.period_id,
-            signup_id=event.signup_id,
-            price_fen=event.amount_fen,
-            at=event.placed_at,
-        )
+        return None
+    return RoomChange(
+        kind=ChangeKind.BID,
+        lot_id=event.lot_id,
+        period_id=event.period_id,
+        signup_id=event.signup_id,
+        price_fen=event.amount_fen,
+        at=event.placed_at,
     )
+
+
+def note_bids(uow: UnitOfWork, events: list[BidPlaced | Outbid | MaximumExceeded]) -> None:
+    """What a bid (or a batch of them) changed in the room, noted in one insert while the lot
+    is held: the fan-out runs later, in ``tell_room``."""
+    changes: list[RoomChange] = []
+    for event in events:
+        if isinstance(event, BidPlaced):
+            change = _bid_note(event)
+        elif isinstance(event, Outbid):
+            change = _outbid_note(event)
+        else:
+            change = _maximum_note(event)
+        if change is not None:
+            changes.append(change)
+    uow.room.note_all(changes)
 
 
 def _push_lot(uow: UnitOfWork, lot_id: int, now: datetime) -> int:
@@ -279,31 +293,27 @@ def _tell(
     )
 
 
-def on_outbid(uow: UnitOfWork, event: Outbid) -> None:
-    uow.room.note(
-        RoomChange(
-            kind=ChangeKind.OUTBID,
-            lot_id=event.lot_id,
-            period_id=event.period_id,
-            signup_id=event.signup_id,
-            leader_signup_id=event.leader_signup_id,
-            price_fen=event.price_fen,
-            at=event.at,
-        )
+def _outbid_note(event: Outbid) -> RoomChange:
+    return RoomChange(
+        kind=ChangeKind.OUTBID,
+        lot_id=event.lot_id,
+        period_id=event.period_id,
+        signup_id=event.signup_id,
+        leader_signup_id=event.leader_signup_id,
+        price_fen=event.price_fen,
+        at=event.at,
     )
 
 
-def on_maximum_exceeded(uow: UnitOfWork, event: MaximumExceeded) -> None:
-    uow.room.note(
-        RoomChange(
-            kind=ChangeKind.MAXIMUM,
-            lot_id=event.lot_id,
-            period_id=event.period_id,
-            signup_id=event.signup_id,
-            price_fen=event.price_fen,
-            max_fen=event.max_fen,
-            at=event.at,
-        )
+def _maximum_note(event: MaximumExceeded) -> RoomChange:
+    return RoomChange(
+        kind=ChangeKind.MAXIMUM,
+        lot_id=event.lot_id,
+        period_id=event.period_id,
+        signup_id=event.signup_id,
+        price_fen=event.price_fen,
+        max_fen=event.max_fen,
+        at=event.at,
     )
 
 
@@ -377,7 +387,5 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
 def wire(wiring: Wiring) -> None:
     wiring.timer(TimerStep("tell auction rooms", tell_room))
     wiring.bus.subscribe(RoomEntered, on_room_entered)
-    wiring.bus.subscribe(BidPlaced, on_bid_placed)
-    wiring.bus.subscribe(Outbid, on_outbid)
-    wiring.bus.subscribe(MaximumExceeded, on_maximum_exceeded)
+    wiring.bus.subscribe_batch((BidPlaced, Outbid, MaximumExceeded), note_bids)
     wiring.bus.subscribe(LotClosed, on_lot_closed)

@@ -1,13 +1,16 @@
 """Bidding (SPEC §7, issue 14 items 4, 5, 7): the rules of a bid, automatic bidding with a
 maximum, and the close of a lot, all decided by the database under a row lock of the lot.
 
-A bid is one transaction: the bidder's share (VIN) is locked, then the lot; the clock is read
-once the lot is locked, so the time that decides is the time of the decision; the rules below
-decide; the bid (accepted or refused, with its reason) is written to the lot's audit trail and
-the lot's price, leader and deadline are written with it. Everything the rules need comes with
-the two locked reads, so a bid costs few round trips while it holds the lot. A bid that the lot
-as it stood before its lock already refuses (an amount below what it asked: the price only
-rises; a closed lot) is refused without queueing for the lot (``refused_unlocked``).
+Bids are decided in a transaction, one or a batch of them waiting for the same lot
+(``decide_bids``; ``place_bid`` is the batch of one, ``core.bid_desk`` gathers batches): the
+bidders' shares (VINs) are locked, then the lot; the clock is read once the lot is locked, for
+each bid as it is decided, so the time that decides is the time of the decision; the rules below
+decide, each bid on the lot as the bids before it left it; every bid (accepted or refused, with
+its reason) is written to the lot's audit trail and the lot's price, leader and deadline are
+written with them. Everything the rules need comes with the locked reads, so a batch costs
+few round trips while it holds the lot. A bid that the lot as it stood before its lock already
+refuses (an amount below what it asked: the price only rises; a closed lot) is refused without
+queueing for the lot (``refused_unlocked``), when no bid of its batch needs the lot.
 
 Rules of a bid (manual 003 §5):
 
@@ -35,7 +38,7 @@ too (the dialog engine commits a turn that ends in a domain error).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core.auction_errors import (
@@ -53,7 +56,7 @@ from core.auction_errors import (
     VinLocked,
     VinNotYours,
 )
-from core.auctions import LotState, PeriodState, stored_id
+from core.auctions import LotState, PeriodState, Share, stored_id
 from core.clock import Clock
 from core.errors import DomainError
 from core.events import Event
@@ -306,7 +309,9 @@ def resolve_maxima(
 
 @dataclass
 class _Decision:
-    """A bid's consequences, gathered before anything is written."""
+    """The lot as the bids decided under its lock leave it, and their consequences, gathered
+    before anything is written: the bids of a batch (``decide_bids``) are decided one after
+    the other on it, each at its own moment (``now``)."""
 
     view: LotView
     now: datetime
@@ -317,25 +322,57 @@ class _Decision:
     leader: int | None = None
     leader_share: int | None = None
     bids: int = 0
-    led: list[int] = field(default_factory=list)  # who led at some point, in order
+    maxima: int = 0
+    deadline: datetime = field(init=False)
+    led: list[int] = field(default_factory=list)  # who led at some point of this step, in order
 
     def __post_init__(self) -> None:
         self.price = self.view.price_fen
         self.leader = self.view.leader_signup_id
         self.leader_share = self.view.leader_share_id
         self.bids = self.view.bids
-        if self.leader is not None:
-            self.led.append(self.leader)
+        self.maxima = self.view.maxima
+        self.deadline = self.view.deadline
 
-    @property
-    def deadline(self) -> datetime:
-        if self.bids == self.view.bids:
-            return self.view.deadline
-        return self.now + timedelta(seconds=self.view.bid_countdown_s)
+    def current(self) -> LotView:
+        """The lot as the decisions so far leave it."""
+        return replace(
+            self.view,
+            price_fen=self.price,
+            leader_signup_id=self.leader,
+            leader_share_id=self.leader_share,
+            bids=self.bids,
+            maxima=self.maxima,
+            deadline=self.deadline,
+        )
+
+    def step(self, now: datetime) -> None:
+        """The next bid is decided at ``now``."""
+        self.now = now
+        self.led = [] if self.leader is None else [self.leader]
+
+    def refuse(
+        self, signup_id: int, share_id: int | None, amount: int | None, error: DomainError
+    ) -> None:
+        self.records.append(
+            BidRecord(
+                lot_id=self.view.lot_id,
+                signup_id=signup_id,
+                share_id=share_id,
+                amount_fen=amount,
+                placed_at=self.now,
+                accepted=False,
+                refusal=error.code,
+                automatic=False,
+                price_before=self.price,
+                deadline_before=self.deadline,
+            )
+        )
 
     def accept(self, signup_id: int, share_id: int, amount: int, *, automatic: bool) -> None:
         deadline_before = self.deadline
         self.bids += 1
+        self.deadline = self.now + timedelta(seconds=self.view.bid_countdown_s)
         self.records.append(
             BidRecord(
                 lot_id=self.view.lot_id,
@@ -367,7 +404,8 @@ class _Decision:
             )
         )
 
-    def run_maxima(self, proxies: Sequence[Proxy]) -> None:
+    def run_maxima(self, proxies: list[Proxy]) -> None:
+        """The maxima's automatic answers; those that end leave ``proxies``."""
         bids, ended = resolve_maxima(
             start=self.view.starting_price_fen,
             price=self.price,
@@ -377,8 +415,10 @@ class _Decision:
         )
         for proxy, amount in bids:
             self.accept(proxy.signup_id, proxy.share_id, amount, automatic=True)
-        self.ended = ended
         for proxy in ended:
+            proxies.remove(proxy)
+            self.ended.append(proxy)
+            self.maxima -= 1
             self.events.append(
                 MaximumExceeded(
                     lot_id=self.view.lot_id,
@@ -390,7 +430,8 @@ class _Decision:
                 )
             )
 
-    def finish(self, uow: UnitOfWork, maxima: int) -> LotChange:
+    def tell_outbid(self) -> None:
+        """Who led during this step and no longer does is outbid (once each)."""
         told: set[int] = set()
         for signup_id in self.led:
             if signup_id != self.leader and signup_id not in told and self.leader is not None:
@@ -405,54 +446,32 @@ class _Decision:
                         at=self.now,
                     )
                 )
-        change = LotChange(
+        self.led = [] if self.leader is None else [self.leader]
+
+    def change(self) -> LotChange:
+        return LotChange(
             lot_id=self.view.lot_id,
             price_fen=self.price,
             leader_signup_id=self.leader,
             leader_share_id=self.leader_share,
             deadline=self.deadline,
             bids=self.bids,
-            maxima=maxima,
+            maxima=self.maxima,
         )
+
+    def finish(self, uow: UnitOfWork, *, lot_changed: bool) -> LotChange:
+        """Everything decided, written in as few statements as the store can (the lot's row
+        only if ``lot_changed``), and the events recorded."""
+        change = self.change()
         uow.auctions.write_bids(
-            self.records, change, ended=[p.maximum_id for p in self.ended], now=self.now
+            self.records,
+            change if lot_changed else None,
+            ended=[p.maximum_id for p in self.ended],
+            now=self.now,
         )
         for event in self.events:
             uow.record(event)
         return change
-
-
-def _refuse(
-    uow: UnitOfWork,
-    *,
-    lot_id: int,
-    signup_id: int,
-    share_id: int | None,
-    amount: int | None,
-    now: datetime,
-    view: LotView | None,
-    error: DomainError,
-) -> DomainError:
-    uow.auctions.write_bids(
-        [
-            BidRecord(
-                lot_id=lot_id,
-                signup_id=signup_id,
-                share_id=share_id,
-                amount_fen=amount,
-                placed_at=now,
-                accepted=False,
-                refusal=error.code,
-                automatic=False,
-                price_before=None if view is None else view.price_fen,
-                deadline_before=None if view is None else view.deadline,
-            )
-        ],
-        None,
-        ended=(),
-        now=now,
-    )
-    return error
 
 
 def refused_unlocked(
@@ -473,14 +492,171 @@ def refused_unlocked(
     return None
 
 
-def free_share(uow: UnitOfWork, signup_id: int) -> int:
-    """The bidder's only free VIN, for a bid that names none (asked only when several are)."""
-    free = uow.auctions.free_shares(signup_id)
+@dataclass(frozen=True, slots=True)
+class BidRequest:
+    """A manual bid as a bidder asks for it: ``amount_fen``, or the current price plus
+    ``increment_fen``, with the VIN of ``share_id`` (none: the bidder's only free VIN)."""
+
+    signup_id: int
+    share_id: int | None = None
+    amount_fen: int | None = None
+    increment_fen: int | None = None
+
+
+def decide_bids(
+    uow: UnitOfWork, *, clock: Clock, lot_id: int, requests: Sequence[BidRequest]
+) -> list[BidResult | DomainError]:
+    """The bids waiting for one lot, decided together in this unit of work: under one lock of
+    the lot, one after the other in the order given, each exactly as it would be alone (its
+    moment read from the clock when it is decided), and each with its own outcome, its result
+    or its refusal. Every refusal is kept in the lot's audit trail as it would be alone (but
+    those refused before reaching the lot: no free VIN to name, an unknown lot). A bid that
+    the lot as it stood before its lock already refuses waits for the lot only with others
+    that it does not refuse (``refused_unlocked``). Commit afterwards, whatever the outcomes.
+
+    The shares involved are locked first, in the order of their ids (two batches on the same
+    shares never wait for each other crosswise), then the lot; all the bids' rows, the lot's
+    change and the ended maxima are written together."""
+    outcomes: list[BidResult | DomainError | None] = [None] * len(requests)
+    # a bid naming no VIN takes the bidder's only free one when it is decided (the bids before
+    # it in the batch may have taken or freed one): their live VINs are locked with the others
+    unnamed = {
+        r.signup_id: [s for s in uow.auctions.shares(r.signup_id) if s.live]
+        for r in requests
+        if r.share_id is None
+    }
+    wanted = sorted(
+        {r.share_id for r in requests if r.share_id is not None}
+        | {stored_id(s.id) for found in unnamed.values() for s in found}
+    )
+    if not wanted:
+        return [NoFreeVin() for _ in requests]
+    shares, seen = uow.auctions.lock_shares(wanted, lot_id)
+    if (
+        seen is not None
+        and not unnamed
+        and _refused_before_the_lot(
+            uow, clock, seen, requests=requests, shares=shares, outcomes=outcomes
+        )
+    ):
+        return [outcome for outcome in outcomes if outcome is not None]
+    if len(wanted) == 1:
+        view = uow.auctions.lock_lot(lot_id, wanted[0])
+        places = {} if view is None else {wanted[0]: (view.elsewhere, view.reserved_on)}
+    else:
+        places = uow.auctions.shares_elsewhere(wanted, lot_id)  # current: the shares are locked
+        view = uow.auctions.lock_lot(lot_id, None)
+    if view is None:
+        return [LotUnknown() for _ in requests]
+    proxies = list(uow.auctions.active_maxima(lot_id)) if view.maxima else []
+    decision = _Decision(view, clock.now())
+    for n, request in enumerate(requests):
+        decision.step(clock.now())  # after the lot's lock: the moment of this decision
+        share_id = request.share_id
+        if share_id is None:
+            named = _free_now(decision, unnamed[request.signup_id], places, proxies)
+            if isinstance(named, DomainError):
+                outcomes[n] = named  # not a bid yet: nothing for the trail
+                continue
+            share_id = named
+        outcomes[n] = _decide(decision, request, share_id, shares, places, proxies)
+    decision.finish(uow, lot_changed=decision.bids != view.bids)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _free_now(
+    decision: _Decision,
+    live: Sequence[Share],
+    places: dict[int, tuple[int | None, int | None]],
+    proxies: Sequence[Proxy],
+) -> int | DomainError:
+    """The bidder's only free VIN (live, leading no lot, behind no maximum) as the lot stands in
+    the batch; none or several: the bid is not placed (``NoFreeVin``, ``ChooseVin``)."""
+    standing = {proxy.share_id for proxy in proxies}
+    free = [
+        share
+        for share in live
+        if places.get(stored_id(share.id), (None, None)) == (None, None)
+        and share.id != decision.leader_share
+        and share.id not in standing
+    ]
     if not free:
-        raise NoFreeVin()
+        return NoFreeVin()
     if len(free) > 1:
-        raise ChooseVin(vins=",".join(share.vin for share in free))
+        return ChooseVin(vins=",".join(share.vin for share in free))
     return stored_id(free[0].id)
+
+
+def _refused_before_the_lot(
+    uow: UnitOfWork,
+    clock: Clock,
+    seen: LotView,
+    *,
+    requests: Sequence[BidRequest],
+    shares: dict[int, ShareView],
+    outcomes: list[BidResult | DomainError | None],
+) -> bool:
+    """When the lot as it stood before its lock refuses every bid waiting (``refused_unlocked``),
+    they are refused without queueing for the lot; whether that was so."""
+    refusals: list[DomainError] = []
+    for request in requests:
+        share = None if request.share_id is None else shares.get(request.share_id)
+        if share is None:
+            return False
+        refusal = refused_unlocked(
+            seen, share=share, signup_id=request.signup_id, amount=request.amount_fen
+        )
+        if refusal is None:
+            return False
+        refusals.append(refusal)
+    decision = _Decision(seen, clock.now())
+    for n, (request, refusal) in enumerate(zip(requests, refusals, strict=True)):
+        decision.refuse(request.signup_id, request.share_id, request.amount_fen, refusal)
+        outcomes[n] = refusal
+    decision.finish(uow, lot_changed=False)
+    return True
+
+
+def _decide(  # noqa: PLR0917 - the batch's state, as decide_bids holds it
+    decision: _Decision,
+    request: BidRequest,
+    share_id: int | None,
+    shares: dict[int, ShareView],
+    places: dict[int, tuple[int | None, int | None]],
+    proxies: list[Proxy],
+) -> BidResult | DomainError:
+    """One bid of a batch, on the lot as the bids before it left it: what it would be alone."""
+    share = None if share_id is None else shares.get(share_id)
+    view = decision.current()
+    signup_id = request.signup_id
+    try:
+        if share is None or share.signup_id != signup_id:
+            raise VinNotYours()
+        amount_fen = request.amount_fen
+        refusal = refused_unlocked(view, share=share, signup_id=signup_id, amount=amount_fen)
+        if refusal is not None:
+            raise refusal
+        check_open(view, decision.now)
+        if view.leader_signup_id == signup_id:
+            raise AlreadyLeading()
+        elsewhere, reserved_on = places.get(share.share_id, (None, None))
+        check_share(replace(view, elsewhere=elsewhere, reserved_on=reserved_on), share)
+        amount = bid_amount(view, amount_fen=amount_fen, increment_fen=request.increment_fen)
+    except DomainError as error:
+        decision.refuse(signup_id, None if share is None else share_id, request.amount_fen, error)
+        return error
+    decision.accept(signup_id, share.share_id, amount, automatic=False)
+    if proxies:
+        decision.run_maxima(proxies)
+    decision.tell_outbid()
+    return BidResult(
+        lot_id=view.lot_id,
+        amount_fen=amount,
+        price_fen=decision.price or amount,
+        leading=decision.leader == signup_id,
+        deadline=decision.deadline,
+        automatic_bids=decision.bids - view.bids - 1,
+    )
 
 
 def place_bid(
@@ -494,63 +670,16 @@ def place_bid(
     increment_fen: int | None = None,
 ) -> BidResult:
     """A manual bid of ``amount_fen``, or of the current price plus ``increment_fen``, with one
-    of the bidder's VINs; then the maxima's automatic answers. Refused: the refusal is written
-    to the lot's audit trail and its ``DomainError`` raised (commit anyway)."""
-    if share_id is None:
-        share_id = free_share(uow, signup_id)
-    found = uow.auctions.lock_share(share_id, lot_id)
-    share = None if found is None else found[0]
-    if found is not None:
-        refusal = refused_unlocked(found[1], share=found[0], signup_id=signup_id, amount=amount_fen)
-        if refusal is not None:
-            raise _refuse(
-                uow,
-                lot_id=lot_id,
-                signup_id=signup_id,
-                share_id=share_id,
-                amount=amount_fen,
-                now=clock.now(),
-                view=found[1],
-                error=refusal,
-            )
-    view = uow.auctions.lock_lot(lot_id, share_id)
-    now = clock.now()  # after the lot's lock: the moment of the decision
-    if view is None:
-        raise LotUnknown()
-    try:
-        if share is None or share.signup_id != signup_id:
-            raise VinNotYours()
-        check_open(view, now)
-        if view.leader_signup_id == signup_id:
-            raise AlreadyLeading()
-        check_share(view, share)
-        amount = bid_amount(view, amount_fen=amount_fen, increment_fen=increment_fen)
-    except DomainError as error:
-        raise _refuse(
-            uow,
-            lot_id=lot_id,
-            signup_id=signup_id,
-            share_id=share_id if share is not None else None,
-            amount=amount_fen,
-            now=now,
-            view=view,
-            error=error,
-        ) from None
-    decision = _Decision(view, now)
-    decision.accept(signup_id, share_id, amount, automatic=False)
-    maxima = view.maxima
-    if maxima:
-        decision.run_maxima(uow.auctions.active_maxima(lot_id))
-        maxima -= len(decision.ended)
-    change = decision.finish(uow, maxima)
-    return BidResult(
-        lot_id=lot_id,
-        amount_fen=amount,
-        price_fen=change.price_fen or amount,
-        leading=change.leader_signup_id == signup_id,
-        deadline=change.deadline,
-        automatic_bids=change.bids - view.bids - 1,
+    of the bidder's VINs; then the maxima's automatic answers: the batch of one
+    (``decide_bids``). Refused: the refusal is written to the lot's audit trail and its
+    ``DomainError`` raised (commit anyway)."""
+    request = BidRequest(
+        signup_id=signup_id, share_id=share_id, amount_fen=amount_fen, increment_fen=increment_fen
     )
+    (outcome,) = decide_bids(uow, clock=clock, lot_id=lot_id, requests=[request])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
 
 
 def set_maximum(
@@ -588,9 +717,11 @@ def set_maximum(
         lot_id=lot_id, signup_id=signup_id, share_id=share_id, max_fen=max_fen, now=now
     )
     proxies.append(proxy)
-    decision = _Decision(view, now)
+    decision = _Decision(replace(view, maxima=len(proxies)), now)
+    decision.step(now)
     decision.run_maxima(proxies)
-    return decision.finish(uow, len(proxies) - len(decision.ended))
+    decision.tell_outbid()
+    return decision.finish(uow, lot_changed=True)
 
 
 def cancel_maximum(uow: UnitOfWork, *, clock: Clock, signup_id: int, lot_id: int) -> None:

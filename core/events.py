@@ -29,6 +29,7 @@ class Event:
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[["UnitOfWork", Any], None]
+BatchHandler = Callable[["UnitOfWork", list[Any]], None]
 
 # More rounds than any honest chain of consequences: a handler that records what it handles
 # would otherwise loop for ever inside a transaction.
@@ -45,9 +46,16 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[type[Event], list[Handler]] = {}
+        self._batch: list[tuple[tuple[type[Event], ...], BatchHandler]] = []
 
     def subscribe(self, event_type: type[E], handler: Callable[[UnitOfWork, E], None]) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
+
+    def subscribe_batch(self, event_types: tuple[type[Event], ...], handler: BatchHandler) -> None:
+        """``handler`` gets, once a round, every event of ``event_types`` recorded for it, in
+        the order they were recorded (after the handlers of single events have run for them):
+        consequences of many events written at once (a batch of bids' notes to the room)."""
+        self._batch.append((event_types, handler))
 
     def handlers_for(self, event_type: type[Event]) -> list[Handler]:
         """The handlers of ``event_type`` and of the event types it derives from."""
@@ -67,4 +75,8 @@ class EventBus:
                 for handler in self.handlers_for(type(event)):
                     handler(uow, event)
                 handled += 1
+            for event_types, batch_handler in self._batch:
+                mine = [event for event in events if isinstance(event, event_types)]
+                if mine:
+                    batch_handler(uow, mine)
         raise EventLoop(f"events still recorded after {MAX_ROUNDS} rounds")

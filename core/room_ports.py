@@ -87,6 +87,10 @@ class RoomRepository(Protocol):
         """Keep ``change`` to be told (one prebuilt insert: it runs while the lot is locked)."""
         ...
 
+    def note_all(self, changes: Sequence[RoomChange]) -> None:
+        """Keep ``changes`` to be told, in one statement (a batch of bids' notes)."""
+        ...
+
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
         """The oldest changes still to be told, locked (other runners skip them)."""
         ...

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from transitions import EventData, Machine
 
 from core.accounts import Account, Language
+from core.bid_desk import BidDesk
 from core.clock import OFFICE_TZ, Clock
 from core.conversation import Conversation, DialogUnitOfWork
 from core.orders import DEFAULT_MINUTES
@@ -22,8 +23,9 @@ from dialogs.replies import Inbound, Reply, Text
 @dataclass(frozen=True)
 class Services:
     """What flows may use besides the unit of work: the injected clock, the code key, the payment
-    provider (a pending order's pay link: ``payments.pay_url(order)``) and how long an order
-    placed in a dialog waits for payment."""
+    provider (a pending order's pay link: ``payments.pay_url(order)``), how long an order
+    placed in a dialog waits for payment, and the process's bid desk where the store has one
+    (``core.bid_desk``: PostgreSQL; on SQLite a bid runs in the turn's own transaction)."""
 
     clock: Clock
     code_key: bytes
@@ -31,6 +33,7 @@ class Services:
     default_language: Language = Language.ZH
     payments: PaymentProvider | None = None
     order_minutes: int = DEFAULT_MINUTES
+    bids: BidDesk | None = None  # bids decided with the others on their lot (PostgreSQL)
 
 
 @dataclass(frozen=True, slots=True)

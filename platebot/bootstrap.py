@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.engine import make_url
 
 from bot.channel import TelegramChannel, api_base, token_of
 from bot.sender import TelegramSender, bot_for
+from core.bid_desk import BidDesk
 from core.clock import Clock, SystemClock
 from core.outbox import Channel
 from core.payments import PaymentProvider
@@ -39,7 +41,7 @@ from sms.channel import STATUS_PATH
 from sms.render import broadcast_segments
 from sms.sender import SegmentPacer, TwilioSender, guard_opt_outs, twilio_client
 from store import migrate
-from store.db import create_engine
+from store.db import create_engine, normalise_url
 from store.housekeeping import Housekeeping
 from store.telegram_tables import TelegramChats
 from store.uow import UnitOfWorkFactory
@@ -147,6 +149,22 @@ def twilio_sender_from(settings: Settings) -> TwilioSender | None:
     )
 
 
+TURN_THREADS = 16  # the threads running dialog turns on PostgreSQL
+JOB_CONNECTIONS = 8  # the background jobs' lanes (outbox channels, timer lanes, housekeeping)
+
+
+def server_engine(url: str) -> SqlEngine:
+    """The server's engine. On PostgreSQL a turn that bids holds its own connection while the
+    bid desk's batch (``core.bid_desk``), which a turn may run, takes another: the pool has room
+    for both for every turn thread, and the background jobs, so none waits for a connection
+    that a turn waiting on it holds: 2 × 16 + 8 = 40 connections at most (two server processes
+    stay within PostgreSQL's default of 100), 10 of them kept open."""
+    if make_url(normalise_url(url)).get_backend_name() == "postgresql":
+        most = 2 * TURN_THREADS + JOB_CONNECTIONS
+        return create_engine(url, pool_size=10, max_overflow=most - 10)
+    return create_engine(url)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -161,7 +179,7 @@ def build_app(
     ``telegram_polling``: the bot polls Telegram for updates instead of taking the webhook.
     ``keep_turn_connection``: the dialog turns keep one connection open between them (a process
     whose turns come one after the other: the turn process)."""
-    db = db or create_engine(settings.database_url)
+    db = db or server_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(db)
     clock = clock or SystemClock()
@@ -179,6 +197,8 @@ def build_app(
         default_language=settings.default_language,
         payments=payments,
         order_minutes=settings.order_minutes,
+        # PostgreSQL: the bids of a lot decided together, beside the turns' transactions
+        bids=BidDesk(uow, clock) if db.dialect.name == "postgresql" else None,
     )
     turn_uow = UnitOfWorkFactory(db, keep_connection=True) if keep_turn_connection else uow
     dialogs = Engine(turn_uow, services, all_flows())
@@ -203,7 +223,7 @@ def build_app(
         # Dialog turns of every webhook (SMS, Telegram) run in these threads, never on the event
         # loop. SQLite takes one writer at a time: one thread, and turns queue in order rather
         # than sleeping in SQLite's busy handler.
-        turns=ThreadLane(1 if db.dialect.name == "sqlite" else 16, name="turns"),
+        turns=ThreadLane(1 if db.dialect.name == "sqlite" else TURN_THREADS, name="turns"),
     )
     app.on_stop.append(app.turns.stop)
     if settings.telegram_token is not None:

@@ -14,6 +14,11 @@ as little as possible. A bid sends, on PostgreSQL:
    bid: the ``INSERT`` alone; automatic bids: one multi-row ``INSERT`` and the ``UPDATE``);
 5. ``COMMIT``.
 
+A batch of bids (``core.bidding.decide_bids``) sends the same, with its shares locked in one
+statement (``id = ANY(:ids)``, in id order) and, when they are several, where they lead or
+stand elsewhere in the statement after it (before the lot's lock); its rows and the lot's change
+are one statement (``unnest`` of one array a column), all prepared.
+
 Row locks are ``FOR NO KEY UPDATE``: they keep out other bids (and the close) but not the
 key-share locks that inserting a row referring to the locked one takes (a refused bid's row in
 the trail, a bid of another bidder naming this one's VIN as leader), which ``FOR UPDATE`` would
@@ -44,7 +49,7 @@ from store.auction_tables import (
     auction_signups,
 )
 from store.pool_repository import _ASYNC_COMMIT
-from store.prepared import Prepared
+from store.prepared import Prepared, any_of, arrays, unnest_rows
 from store.repositories import Scope
 
 P = auction_periods.c
@@ -172,6 +177,69 @@ _BID_AND_LOT = Prepared(
         .cte("bid")
     )
 )
+
+
+def _among(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[bool]:
+    """``column`` among the list ``p_shares``: one array parameter on PostgreSQL (a prepared
+    statement), an ``IN`` list elsewhere."""
+    if postgres:
+        return any_of(column, "p_shares")
+    return column.in_(sa.bindparam("p_shares", expanding=True))
+
+
+def _lock_shares(postgres: bool) -> sa.Select[Any]:
+    """A batch of bids (``core.bidding.decide_bids``): its shares, locked in the order of their
+    ids, with the lot as it stands (not locked)."""
+    return (
+        sa.select(
+            SH.id.label("share_id"),
+            SH.signup_id.label("share_signup_id"),
+            SH.vin,
+            SH.live,
+            S.state.label("signup_state"),
+            *_LOT_VIEW_COLUMNS,
+        )
+        .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
+        .join(auction_lots, L.id == _int("p_lot"))
+        .join(auction_periods, P.id == L.period_id)
+        .where(_among(SH.id, postgres))
+        .order_by(SH.id)
+        .with_for_update(of=auction_shares, key_share=True)
+    )
+
+
+def _shares_elsewhere(postgres: bool) -> sa.CompoundSelect[Any]:
+    """... and where they lead (or won) another lot, or stand behind a maximum on another lot:
+    run after their locks, so it is current for them (only a bid with a share makes it lead)."""
+    return sa.union_all(
+        sa.select(_other.c.leader_share_id, _other.c.id, sa.literal(0)).where(
+            _among(_other.c.leader_share_id, postgres),
+            sa.or_(_other.c.state == LotState.OPEN.value, _other.c.state == LotState.SOLD.value),
+            _other.c.id != _int("p_lot"),
+        ),
+        sa.select(M.share_id, M.lot_id, sa.literal(1)).where(
+            _among(M.share_id, postgres), M.state == "active", M.lot_id != _int("p_lot")
+        ),
+    )
+
+
+_LOCK_SHARES = {True: Prepared(_lock_shares(True)), False: _lock_shares(False)}
+_SHARES_ELSEWHERE = {True: Prepared(_shares_elsewhere(True)), False: _shares_elsewhere(False)}
+
+
+# PostgreSQL: a batch's rows of the trail in one statement, one array a column (``unnest``);
+# with the lot's change (``WITH bid AS (INSERT …) UPDATE auction_lots …``), or, when every bid
+# of the batch was refused, alone and with the asynchronous commit of a refusal.
+_BATCH_ROWS = unnest_rows(auction_bids, _BID_COLUMNS)
+_INSERT_ROWS = sa.insert(auction_bids).from_select(_BID_COLUMNS, _BATCH_ROWS)
+_ROWS_AND_LOT = Prepared(_UPDATE_LOT.add_cte(_INSERT_ROWS.cte("bid")))
+_REFUSED_ROWS = Prepared(
+    sa.insert(auction_bids).from_select(_BID_COLUMNS, _BATCH_ROWS.where(_ASYNC_COMMIT))
+)
+
+
+def _arrays(records: Sequence[BidRecord]) -> dict[str, Any]:
+    return arrays([_bid_row(record) for record in records], _BID_COLUMNS)
 
 
 def _bid_row(record: BidRecord) -> dict[str, Any]:
@@ -391,6 +459,49 @@ class SqlAuctionRepository:
         )
         return share, _lot_view(row)
 
+    def lock_shares(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> tuple[dict[int, ShareView], LotView | None]:
+        if len(share_ids) == 1:
+            found = self.lock_share(share_ids[0], lot_id)
+            return ({}, None) if found is None else ({found[0].share_id: found[0]}, found[1])
+        params = {"p_shares": list(share_ids), "p_lot": lot_id}
+        rows = self._rows(_LOCK_SHARES, params)
+        shares = {
+            row["share_id"]: ShareView(
+                share_id=row["share_id"],
+                signup_id=row["share_signup_id"],
+                vin=row["vin"],
+                live=bool(row["live"]),
+                signup_active=row["signup_state"] == SignupState.ACTIVE,
+            )
+            for row in rows
+        }
+        return shares, (_lot_view(rows[0]) if rows else None)
+
+    def shares_elsewhere(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> dict[int, tuple[int | None, int | None]]:
+        params = {"p_shares": list(share_ids), "p_lot": lot_id}
+        found: dict[int, tuple[int | None, int | None]] = {}
+        for row in self._rows(_SHARES_ELSEWHERE, params):
+            share_id, other, kind = row.values()
+            elsewhere, reserved_on = found.get(share_id, (None, None))
+            if kind == 0:
+                elsewhere = other if elsewhere is None else elsewhere
+            else:
+                reserved_on = other if reserved_on is None else reserved_on
+            found[share_id] = (elsewhere, reserved_on)
+        return found
+
+    def _rows(self, statements: dict[bool, Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A batch's query: prepared on PostgreSQL, through SQLAlchemy elsewhere."""
+        connection = self._c
+        statement = statements[connection.dialect.name == "postgresql"]
+        if isinstance(statement, Prepared):
+            return statement.run(connection, params).all()
+        return [dict(row) for row in connection.execute(statement, params).mappings()]
+
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView | None:
         if share_id is None:
             row = _LOCK_LOT_ONLY.run(self._c, {"p_lot": lot_id}).first()
@@ -411,14 +522,20 @@ class SqlAuctionRepository:
         now: datetime,
     ) -> None:
         connection = self._c
-        if change is None and connection.dialect.name == "postgresql":
+        postgres = connection.dialect.name == "postgresql"
+        if postgres and len(records) > 1:  # a batch: one statement
+            if change is None:
+                _REFUSED_ROWS.write(connection, _arrays(records))
+            else:
+                _ROWS_AND_LOT.write(connection, _arrays(records) | _lot_params(change))
+        elif change is None and postgres:
             for record in records:
                 params = {f"b_{name}": value for name, value in _bid_row(record).items()}
                 _INSERT_REFUSAL.write(connection, params)
         elif change is None:
             for record in records:
                 _INSERT_BID.write(connection, _bid_row(record))
-        elif len(records) == 1 and connection.dialect.name == "postgresql":
+        elif len(records) == 1 and postgres and records[0].accepted:
             params = {f"b_{name}": value for name, value in _bid_row(records[0]).items()}
             _BID_AND_LOT.write(connection, params | _lot_params(change))
         else:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -114,7 +115,7 @@ class Prepared:
 
 def _result_columns(statement: sa.ClauseElement) -> list[sa.ColumnElement[Any]]:
     """What a SELECT selects, or what an INSERT/UPDATE returns."""
-    if isinstance(statement, sa.Select | sa.Insert | sa.Update | sa.Delete):
+    if isinstance(statement, sa.Select | sa.CompoundSelect | sa.Insert | sa.Update | sa.Delete):
         return list(statement.exported_columns)
     return []
 
@@ -139,6 +140,13 @@ class Result:
         row = self.cursor.fetchone()
         self.cursor.close()
         return None if row is None else self._mapping(row)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every row as a dict of column keys."""
+        try:
+            return [self._mapping(row) for row in self.cursor.fetchall()]
+        finally:
+            self.cursor.close()
 
     def scalar(self) -> Any:
         """The first column of the first row, or None."""
@@ -165,3 +173,28 @@ class Result:
                 compiled.result_names, compiled.results, row, strict=True
             )
         }
+
+
+def unnest_rows(table: sa.Table, columns: Sequence[str]) -> sa.Select[Any]:
+    """PostgreSQL: ``SELECT * FROM unnest(:a_<column>, …)``, one array parameter a column (see
+    ``arrays``): any number of rows with one statement text, so it is prepared once."""
+    return sa.select(
+        sa.func.unnest(
+            *(
+                sa.cast(sa.bindparam(f"a_{name}"), postgresql.ARRAY(table.c[name].type))
+                for name in columns
+            )
+        )
+        .table_valued(*columns)
+        .render_derived(name="row")
+    )
+
+
+def arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
+    """The parameters of ``unnest_rows``: one list a column."""
+    return {f"a_{name}": [row[name] for row in rows] for name in columns}
+
+
+def any_of(column: sa.ColumnElement[Any], name: str) -> sa.ColumnElement[bool]:
+    """PostgreSQL: ``column = ANY(CAST(:name AS <type>[]))``, one array parameter for a list."""
+    return column == sa.any_(sa.cast(sa.bindparam(name), postgresql.ARRAY(column.type)))

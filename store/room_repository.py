@@ -14,7 +14,7 @@ from core.clock import as_utc
 from core.outbox import Channel
 from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
 from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
-from store.prepared import Prepared
+from store.prepared import Prepared, arrays, unnest_rows
 from store.preselection_tables import offices
 from store.repositories import Scope
 from store.room_tables import auction_room_changes, auction_room_members
@@ -76,6 +76,12 @@ _HEADING = (
 _c = auction_room_changes.c
 _CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
 _NOTE = Prepared(sa.insert(auction_room_changes), column_keys=_CHANGE_FIELDS)
+# PostgreSQL: a batch of bids' notes in one prepared statement, one array a column
+_NOTES = Prepared(
+    sa.insert(auction_room_changes).from_select(
+        _CHANGE_FIELDS, unnest_rows(auction_room_changes, _CHANGE_FIELDS)
+    )
+)
 _CLAIM_CHANGES = (
     sa.select(auction_room_changes)
     .order_by(_c.id)
@@ -153,6 +159,19 @@ class SqlRoomRepository:
     def note(self, change: RoomChange) -> None:
         values = {name: getattr(change, name) for name in _CHANGE_FIELDS}
         _NOTE.write(self.scope.connection, values)
+
+    def note_all(self, changes: Sequence[RoomChange]) -> None:
+        if len(changes) == 1:
+            self.note(changes[0])
+        elif changes:
+            rows = [{name: getattr(change, name) for name in _CHANGE_FIELDS} for change in changes]
+            for row in rows:
+                row["kind"] = str(row["kind"].value)
+            connection = self.scope.connection
+            if connection.dialect.name == "postgresql":
+                _NOTES.write(connection, arrays(rows, _CHANGE_FIELDS))
+            else:
+                connection.execute(sa.insert(auction_room_changes), rows)
 
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
         rows = self.scope.connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()

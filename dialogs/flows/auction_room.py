@@ -311,15 +311,24 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
         share_id = turn.data.pop("free_share", None)
     if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
         share_id = stored_id(turn.uow.auctions.shares(stored_id(signup.id))[0].id)
+    desk = turn.services.bids
     try:
-        result = bidding.place_bid(
-            turn.uow,
-            clock=turn.services.clock,
-            signup_id=stored_id(signup.id),
-            lot_id=lot.lot_id,
-            share_id=share_id,
-            increment_fen=increment,
-        )
+        if desk is not None:  # with the other bids on the lot, in a transaction of their own
+            result = desk.place_bid(
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=share_id,
+                increment_fen=increment,
+            )
+        else:  # in the turn's own transaction (SQLite: one writer at a time)
+            result = bidding.place_bid(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=share_id,
+                increment_fen=increment,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return
@@ -336,15 +345,22 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
 def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> bool:
     """Automatic bidding up to ``max_fen``; whether it was set (else the refusal is noted)."""
     signup, lot = _need(turn)
+    desk = turn.services.bids
     try:
-        change = bidding.set_maximum(
-            turn.uow,
-            clock=turn.services.clock,
-            signup_id=stored_id(signup.id),
-            lot_id=lot.lot_id,
-            share_id=_free_share(turn, signup, share_id),
-            max_fen=max_fen,
-        )
+        chosen = _free_share(turn, signup, share_id)
+        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
+            change = desk.set_maximum(
+                signup_id=stored_id(signup.id), lot_id=lot.lot_id, share_id=chosen, max_fen=max_fen
+            )
+        else:
+            change = bidding.set_maximum(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+                share_id=chosen,
+                max_fen=max_fen,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return False
@@ -360,10 +376,17 @@ def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: boo
 
 def _cancel(turn: Turn) -> None:
     signup, lot = _need(turn)
+    desk = turn.services.bids
     try:
-        bidding.cancel_maximum(
-            turn.uow, clock=turn.services.clock, signup_id=stored_id(signup.id), lot_id=lot.lot_id
-        )
+        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
+            desk.cancel_maximum(signup_id=stored_id(signup.id), lot_id=lot.lot_id)
+        else:
+            bidding.cancel_maximum(
+                turn.uow,
+                clock=turn.services.clock,
+                signup_id=stored_id(signup.id),
+                lot_id=lot.lot_id,
+            )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return

@@ -1,4 +1,5 @@
-"""Bidding decided by the database: bidders in threads of two processes on PostgreSQL keep every
+"""Bidding decided by the database: bidders in threads of two processes on PostgreSQL, each
+process bidding through its bid desk (``core.bid_desk``) as a server process does, keep every
 invariant of the lots' trails, and two runners of the timers close each lot once."""
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def test_concurrent_bidders_in_two_processes_keep_every_invariant(db: Engine) ->
     assert sum(r.maxima for r in results) > 0, "and set maxima"
     assert sum(sum(r.refused.values()) for r in results) > 0
     assert sum(sum(r.errors.values()) for r in results) == 0
+    assert sum(r.desk_bids for r in results) == accepted + sum(
+        sum(n for code, n in r.refused.items() if not code.startswith("maximum")) for r in results
+    ), "every bid went through the processes' desks"
     # every bid is in (the pool has returned): past the last deadline, by the shared clock
     world.clock.set(world.starts_at + timedelta(seconds=time.time() - wall0 + 3))
     assert world.close_due() == len(lots)

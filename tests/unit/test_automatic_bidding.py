@@ -52,6 +52,17 @@ class FakeAuctions:
         )
         return share, self.lot
 
+    def lock_shares(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> tuple[dict[int, ShareView], LotView]:
+        found = {share_id: self.lock_share(share_id, lot_id)[0] for share_id in share_ids}
+        return found, self.lot
+
+    def shares_elsewhere(
+        self, share_ids: Sequence[int], lot_id: int
+    ) -> dict[int, tuple[int | None, int | None]]:
+        return {}
+
     def lock_lot(self, lot_id: int, share_id: int | None) -> LotView:
         return self.lot
 
