@@ -15,20 +15,36 @@ price moved on meanwhile is fine: each is a raise of the current price); every o
 by the use case under the lot's lock and answered. Prints bids answered per second, p50/p99
 latency of an answered bid, the server's CPU per bid, and the decisions stored on the lot
 (accepted, refused by reason). Target: 1,000 bids answered per second on the 2-core VM.
+
+Then, the server stopped, ``--sample`` more ``B 1000`` turns (default 300) run in this process,
+one after the other, through the same SMS channel the server's turns run in (``SmsChannel.
+receive``: the dialog turn and its transaction, without HTTP), on the same lot: what each
+costs does not depend on how loaded the machine is. Prints the CPU of a turn (this thread's,
+``time.thread_time``) and the SQL statements a turn sends to the database (counted at the
+driver, ``BEGIN`` and ``COMMIT`` apart). ``--profile FILE`` runs those turns under cProfile
+(FILE: pstats; FILE.txt: a summary); ``--sample-only`` skips the server run (bidding then
+starts a few seconds after the world is set up).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
+import statistics
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from bench.hot_lot import build_world
 from bench.sms_load import (
@@ -41,7 +57,10 @@ from bench.sms_load import (
     timed_round,
     wait_until_up,
 )
-from sms.channel import INBOUND_PATH
+from platebot.bootstrap import build_app
+from platebot.server import _sms_channel
+from platebot.settings import Settings
+from sms.channel import INBOUND_PATH, IncomingSms
 from store import migrate
 from store.auction_tables import auction_bids
 from store.db import create_engine, scratch_database
@@ -107,6 +126,109 @@ async def run(args: argparse.Namespace, port: int, server: int, starts_at: datet
     )
 
 
+@dataclass
+class Statements:
+    """SQL statements sent to the database, counted at the driver (SQLite's trace callback,
+    psycopg's cursor); ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` apart."""
+
+    sent: list[str] = field(default_factory=list)
+    transactions: int = 0
+
+    def seen(self, sql: str) -> None:
+        word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        if word in ("BEGIN", "COMMIT", "ROLLBACK"):
+            self.transactions += word == "COMMIT"
+        else:
+            self.sent.append(sql)
+
+    def watch(self, engine: sa.Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            if engine.dialect.name == "sqlite":
+                dbapi_connection.set_trace_callback(self.seen)
+                return
+            counter = self
+
+            class Counted(dbapi_connection.cursor_factory):  # type: ignore[misc]
+                def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                    counter.seen(query if isinstance(query, str) else str(query))
+                    return super().execute(query, *args, **kwargs)
+
+            dbapi_connection.cursor_factory = Counted
+
+        if engine.dialect.name != "sqlite":  # psycopg commits without a statement of its own
+
+            @event.listens_for(engine, "commit")
+            def _on_commit(_connection: Any) -> None:
+                self.transactions += 1
+
+
+@dataclass
+class Sample:
+    cpu: list[float] = field(default_factory=list)  # seconds, a turn
+    statements: list[int] = field(default_factory=list)  # a turn
+    transactions: list[int] = field(default_factory=list)  # a turn
+    last_sql: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        cpu = statistics.mean(self.cpu) * 1000
+        p50 = statistics.median(self.cpu) * 1000
+        return (
+            f"B 1000 turns in this process: {len(self.cpu)}, CPU {cpu:.2f} ms a turn "
+            f"(median {p50:.2f}), SQL statements a turn {statistics.mean(self.statements):.1f} "
+            f"(min {min(self.statements)}, max {max(self.statements)}), "
+            f"commits a turn {statistics.mean(self.transactions):.1f}"
+        )
+
+
+def sample_turns(url: str, turns: int, bids: int, profile: Path | None) -> Sample:
+    """``turns`` bid turns, one after the other, through the SMS channel of an app built as the
+    server builds its turn side (see the module's docstring)."""
+    counted = Statements()
+    engine = create_engine(url)
+    counted.watch(engine)
+    settings = Settings(database_url=url, secret_key="bench-secret")  # noqa: S106 - a scratch key
+    app = build_app(
+        settings,
+        db=engine,
+        upgrade=False,
+        senders={},
+        keep_turn_connection=engine.dialect.name == "sqlite",  # as in the turn process
+    )
+    channel = _sms_channel(app)
+    phones = [f"+86138{n:08d}" for n in range(max(1, turns // bids))]
+    sids = (f"SM{n:032x}" for n in range(10**9, 10**10))
+    found = Sample()
+    profiler = cProfile.Profile(time.thread_time) if profile else None
+    try:
+        for phone in phones:  # from the main menu, as the server run's first bid (not timed)
+            channel.receive(IncomingSms(next(sids), phone, "MENU"))
+        for _ in range(bids):
+            for phone in phones:
+                sms = IncomingSms(next(sids), phone, "B 1000")
+                before, transactions = len(counted.sent), counted.transactions
+                if profiler:
+                    profiler.enable()
+                started = time.thread_time()
+                channel.receive(sms)
+                found.cpu.append(time.thread_time() - started)
+                if profiler:
+                    profiler.disable()
+                found.statements.append(len(counted.sent) - before)
+                found.transactions.append(counted.transactions - transactions)
+                found.last_sql = counted.sent[before:]
+    finally:
+        engine.dispose()
+    if profiler and profile:
+        profiler.dump_stats(str(profile))
+        with open(f"{profile}.txt", "w", encoding="utf-8") as summary:
+            stats = pstats.Stats(profiler, stream=summary)
+            stats.sort_stats("cumulative").print_stats(60)
+            stats.sort_stats("tottime").print_stats(40)
+        print(f"profile: {profile} (pstats), summary {profile}.txt")
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bidders", type=int, default=1000)
@@ -115,32 +237,50 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds, in all")
+    parser.add_argument("--sample", type=int, default=300, help="turns timed in this process")
+    parser.add_argument("--sample-only", action="store_true", help="no server run")
+    parser.add_argument("--profile", type=Path, help="cProfile of the sampled turns")
+    parser.add_argument("--show-sql", action="store_true", help="the last sampled turn's SQL")
     args = parser.parse_args(argv)
-    args.profile = None
+    profile, args.profile = args.profile, None  # the server runs unprofiled
     with tempfile.TemporaryDirectory(prefix="platebot-bench-") as scratch, ExitStack() as stack:
         args.database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
         if args.database_url.startswith("postgresql"):  # a scratch database on that server
             engine = stack.enter_context(scratch_database(args.database_url, SCRATCH))
             args.database_url = engine.url.render_as_string(hide_password=False)
         lot_id, starts_at = prepare(args.database_url, args.bidders)
-        port = free_port()
-        with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-            server = start_server(args, port, standin)
-            try:
-                wait_until_up(f"http://127.0.0.1:{port}", server, seconds=120.0)
-                where = args.database_url.split("@")[-1]
-                print(f"server: uvicorn, {args.workers} process(es); database {where}")
-                result = asyncio.run(
-                    asyncio.wait_for(run(args, port, server.pid, starts_at), args.time_limit)
-                )
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+        result = None if args.sample_only else serve(args, starts_at)
+        wait = (starts_at - datetime.now(UTC)).total_seconds()
+        if wait > 0:
+            time.sleep(wait + 0.1)
+        sample = sample_turns(args.database_url, args.sample, args.bids, profile)
         found = decisions(args.database_url, lot_id)
-    print(result.line("B 1000 by SMS"))
-    verdict = "meets" if result.rate >= TARGET else "misses"
-    print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
+    if result is not None:
+        print(result.line("B 1000 by SMS"))
+        verdict = "meets" if result.rate >= TARGET else "misses"
+        print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
+    print(sample.line())
+    if args.show_sql:
+        print("the last sampled turn's statements:")
+        for sql in sample.last_sql:
+            print("  " + " ".join(sql.split())[:160])
     print("decisions stored on the lot: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+
+
+def serve(args: argparse.Namespace, starts_at: datetime) -> Result:
+    port = free_port()
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        server = start_server(args, port, standin)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}", server, seconds=120.0)
+            where = args.database_url.split("@")[-1]
+            print(f"server: uvicorn, {args.workers} process(es); database {where}")
+            return asyncio.run(
+                asyncio.wait_for(run(args, port, server.pid, starts_at), args.time_limit)
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":
