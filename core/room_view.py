@@ -13,8 +13,10 @@ from core.accounts import Language
 from core.auctions import Lot, LotState, Signup, stored_id
 from core.clock import as_utc
 from core.masking import mask_bidder
-from core.offices import Office
+from core.offices import PROVINCES_PINYIN, Office
+from core.plates import display
 from core.ports import UnitOfWork
+from core.room_ports import Seat
 
 RECENT = 3
 
@@ -66,9 +68,8 @@ def room_lots(uow: UnitOfWork, signup: Signup, *, detail: bool = False) -> list[
             continue
         if lot.office_id not in offices:
             offices[lot.office_id] = uow.offices.get(lot.office_id)
-        shown.append(
-            _room_lot(uow, lot, signup, offices[lot.office_id], increments, numbers, detail)
-        )
+        plates = _plates(offices[lot.office_id], lot.serial)
+        shown.append(_room_lot(uow, lot, signup, plates, increments, numbers, detail))
     return sorted(shown, key=lambda lot: lot.position)
 
 
@@ -76,12 +77,36 @@ def room_lot(
     uow: UnitOfWork, signup: Signup, lot_id: int, *, detail: bool = True
 ) -> RoomLot | None:
     """One lot of the signup's period (None: not one, or withdrawn); ``detail`` as above."""
-    lot = uow.auctions.lot(lot_id)
-    if lot is None or lot.period_id != signup.period_id or lot.state is LotState.WITHDRAWN:
+    seat = uow.room.seat(stored_id(signup.id), lot_id)
+    if seat is None or seat.lot is None:
         return None
-    period = uow.auctions.period(signup.period_id)
-    increments = tuple(period.increments_fen) if period is not None else ()
-    return _room_lot(uow, lot, signup, uow.offices.get(lot.office_id), increments, {}, detail)
+    return _seated(uow, seat, signup, detail)
+
+
+def room_seat(
+    uow: UnitOfWork, signup_id: int, lot_id: int | None
+) -> tuple[Signup, RoomLot | None] | None:
+    """The signup (None: unknown) with lot ``lot_id`` of its period as ``room_lot`` shows it
+    without ``detail`` (None: not one, or withdrawn); with ``lot_id`` None, the lot the room
+    shows first: the first open one, else the first. One read (``RoomRepository.seat``): what a
+    bid turn looks up before its bid."""
+    seat = uow.room.seat(signup_id, lot_id)
+    if seat is None:
+        return None
+    return seat.signup, None if seat.lot is None else _seated(uow, seat, seat.signup, False)
+
+
+def _seated(uow: UnitOfWork, seat: Seat, signup: Signup, detail: bool) -> RoomLot:
+    lot = seat.lot
+    assert lot is not None  # noqa: S101 - the callers' check
+    leader = seat.leader_number if lot.leader_signup_id is not None else None
+    numbers: dict[int, str | None] = {}
+    if lot.leader_signup_id is not None:
+        numbers[lot.leader_signup_id] = leader
+    plate = display(seat.province, seat.letter, lot.serial)
+    pinyin = PROVINCES_PINYIN.get(seat.province, seat.province)
+    plate_en = f"{pinyin} {seat.letter} {lot.serial}"
+    return _room_lot(uow, lot, signup, (plate, plate_en), seat.increments_fen, numbers, detail)
 
 
 def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | None]) -> str | None:
@@ -94,11 +119,18 @@ def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | Non
     return None if number is None else mask_bidder(number)
 
 
+def _plates(office: Office | None, serial: str) -> tuple[str, str]:
+    """The plate in Chinese and in English."""
+    if office is None:
+        return serial, serial
+    return office.plate(serial), f"{office.code_in(Language.EN)} {serial}"
+
+
 def _room_lot(  # noqa: PLR0917 - one private helper, called twice
     uow: UnitOfWork,
     lot: Lot,
     signup: Signup,
-    office: Office | None,
+    plates: tuple[str, str],
     increments: tuple[int, ...],
     numbers: dict[int, str | None],
     detail: bool,
@@ -116,13 +148,11 @@ def _room_lot(  # noqa: PLR0917 - one private helper, called twice
                     _bidder(uow, bid.signup_id, numbers) or "-", bid.amount_fen or 0, bid.placed_at
                 )
             )
-    plate = office.plate(lot.serial) if office is not None else lot.serial
-    plate_en = f"{office.code_in(Language.EN)} {lot.serial}" if office is not None else lot.serial
     return RoomLot(
         lot_id=lot_id,
         position=lot.position,
-        plate=plate,
-        plate_en=plate_en,
+        plate=plates[0],
+        plate_en=plates[1],
         state=lot.state,
         starting_price_fen=lot.starting_price_fen,
         price_fen=lot.price_fen,

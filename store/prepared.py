@@ -140,6 +140,13 @@ class Result:
         self.cursor.close()
         return None if row is None else self._mapping(row)
 
+    def all(self) -> list[dict[str, Any]]:
+        """Every row, as dicts of column keys."""
+        try:
+            return [self._mapping(row) for row in self.cursor.fetchall()]
+        finally:
+            self.cursor.close()
+
     def scalar(self) -> Any:
         """The first column of the first row, or None."""
         row = self.cursor.fetchone()

@@ -4,15 +4,17 @@ Plain statements: they run inside bids, while the lot's row is locked."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.accounts import Language
+from core.auctions import Lot, LotState, PeriodState, Signup, SignupState
 from core.clock import as_utc
 from core.outbox import Channel
-from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
+from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange, Seat
 from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
 from store.prepared import Prepared
 from store.preselection_tables import offices
@@ -72,6 +74,66 @@ _HEADING = (
     .where(_l.id == sa.bindparam("lot"))
 )
 
+# A bidder's signup with one lot of its period (the one asked for, or the first open one by
+# position, else the first), the lot's office, the period's increments and the leading bidder's
+# number: everything a bid turn reads before the bid, in one statement.
+_p = auction_periods.c
+_leader = auction_signups.alias("leader")
+_SIGNUP_FIELDS = [column.name for column in auction_signups.c]
+_LOT_FIELDS = [column.name for column in auction_lots.c]
+_first = auction_lots.alias("first_lot").c
+_FIRST_LOT = (
+    sa.select(_first.id)
+    .where(_first.period_id == _s.period_id, _first.state != LotState.WITHDRAWN.value)
+    .order_by(sa.case((_first.state == LotState.OPEN.value, 0), else_=1), _first.position)
+    .limit(1)
+    .correlate(auction_signups)
+    .scalar_subquery()
+)
+
+
+def _seat_of(lot: Any) -> Prepared:
+    return Prepared(
+        sa.select(
+            *(_s[name].label(f"s_{name}") for name in _SIGNUP_FIELDS),
+            *(_l[name].label(f"l_{name}") for name in _LOT_FIELDS),
+            offices.c.province,
+            offices.c.letter,
+            _p.increments_fen,
+            _leader.c.bidder_number.label("leader_number"),
+        )
+        .select_from(auction_signups)
+        .join(auction_periods, _p.id == _s.period_id)
+        .outerjoin(
+            auction_lots,
+            sa.and_(
+                _l.id == lot, _l.period_id == _s.period_id, _l.state != LotState.WITHDRAWN.value
+            ),
+        )
+        .outerjoin(offices, offices.c.id == _l.office_id)
+        .outerjoin(_leader, _leader.c.id == _l.leader_signup_id)
+        .where(_s.id == sa.bindparam("signup", type_=sa.Integer))
+    )
+
+
+_SEAT = _seat_of(sa.bindparam("lot", type_=sa.Integer))
+_SEAT_FIRST_LOT = _seat_of(_FIRST_LOT)
+_RUNNING = Prepared(
+    sa.select(auction_signups)
+    .join(auction_periods, _p.id == _s.period_id)
+    .where(
+        _s.account_id == sa.bindparam("account", type_=sa.Integer),
+        _s.state == SignupState.ACTIVE.value,
+        _p.state == PeriodState.PUBLISHED.value,
+        _p.starts_at <= sa.bindparam("now", type_=_p.starts_at.type),
+    )
+    .order_by(_p.starts_at, _p.id)
+)
+
+
+def _prefixed(row: dict[str, Any], prefix: str, names: Sequence[str]) -> dict[str, Any]:
+    return {name: row[prefix + name] for name in names}
+
 
 _c = auction_room_changes.c
 _CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
@@ -128,6 +190,30 @@ class SqlRoomRepository:
             letter=row.letter,
             step_fen=min(int(step) for step in row.increments_fen),
         )
+
+    def seat(self, signup_id: int, lot_id: int | None) -> Seat | None:
+        connection = self.scope.connection
+        if lot_id is None:
+            row = _SEAT_FIRST_LOT.run(connection, {"signup": signup_id}).first()
+        else:
+            row = _SEAT.run(connection, {"signup": signup_id, "lot": lot_id}).first()
+        if row is None:
+            return None
+        signup = Signup(**_prefixed(row, "s_", _SIGNUP_FIELDS))
+        if row["l_id"] is None:
+            return Seat(signup, None)
+        return Seat(
+            signup,
+            Lot(**_prefixed(row, "l_", _LOT_FIELDS)),
+            province=row["province"] or "",
+            letter=row["letter"] or "",
+            increments_fen=tuple(row["increments_fen"]),
+            leader_number=row["leader_number"],
+        )
+
+    def running_signups(self, account_id: int, now: datetime) -> Sequence[Signup]:
+        rows = _RUNNING.run(self.scope.connection, {"account": account_id, "now": now}).all()
+        return [Signup(**row) for row in rows]
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
         query = (

@@ -21,7 +21,7 @@ from core.auction_signup import running_signups
 from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
 from core.clock import OFFICE_TZ, as_utc
 from core.errors import DomainError
-from core.room_view import RoomLot, room_lot, room_lots
+from core.room_view import RoomLot, room_lot, room_lots, room_seat
 from dialogs.flow import Event, Turn, turn_of
 from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
 from dialogs.keywords import is_number
@@ -132,11 +132,14 @@ def enter(turn: Turn, code: str) -> None:
 
 
 _SEEN: WeakKeyDictionary[Turn, Signup] = WeakKeyDictionary()
+# The current lot, read with the signup in the same statement: used by the turn's first look at
+# it (``current_lot``), read again after that.
+_LOT_SEEN: WeakKeyDictionary[Turn, RoomLot] = WeakKeyDictionary()
 
 
 def signup_of(turn: Turn) -> Signup | None:
     """The signup this room acts for: the one entered with its code, or a signed-in bidder's
-    only active signup of an auction under way (read once a turn)."""
+    only active signup of an auction under way (read once a turn, with the current lot)."""
     seen = _SEEN.get(turn)
     if seen is not None:
         turn.data["signup"] = seen.id
@@ -155,8 +158,14 @@ def remember(turn: Turn, signup: Signup) -> None:
 def _find_signup(turn: Turn) -> Signup | None:
     signup_id = turn.data.get("signup")
     if signup_id is not None:
-        signup = turn.uow.auctions.signup(int(signup_id))
-        return signup if signup is not None and signup.state is SignupState.ACTIVE else None
+        chosen = turn.data.get("lot")
+        found = room_seat(turn.uow, int(signup_id), None if chosen is None else int(chosen))
+        if found is None or found[0].state is not SignupState.ACTIVE:
+            return None
+        signup, lot = found
+        if lot is not None:
+            _LOT_SEEN[turn] = lot
+        return signup
     account_id = turn.conversation.account_id
     if account_id is None:
         return None
@@ -170,16 +179,23 @@ def _find_signup(turn: Turn) -> Signup | None:
 def current_lot(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
     """The lot the bidder looks at: the one chosen, else the first open one, else the first."""
     chosen_id = turn.data.get("lot")
-    if lots is None and chosen_id is not None:
-        found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
-        if found is not None:
-            return found
-    lots = lots if lots is not None else room_lots(turn.uow, signup)
+    if lots is None:
+        seen = _LOT_SEEN.pop(turn, None)
+        if seen is not None and seen.lot_id == chosen_id:
+            return seen
+        if chosen_id is not None:
+            found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
+            if found is not None:
+                return found
+        first = room_seat(turn.uow, stored_id(signup.id), None)
+        lot = None if first is None else first[1]
+        if lot is not None:
+            turn.data["lot"] = lot.lot_id
+        return lot
     if not lots:
         return None
-    chosen = turn.data.get("lot")
     for lot in lots:
-        if lot.lot_id == chosen:
+        if lot.lot_id == chosen_id:
             return lot
     lot = next((lot for lot in lots if lot.state.value == "open"), lots[0])
     turn.data["lot"] = lot.lot_id
