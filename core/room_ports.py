@@ -57,6 +57,7 @@ class Seat:
     letter: str = ""
     increments_fen: tuple[int, ...] = ()  # the period's allowed increments
     leader_number: str | None = None  # the leading bidder's number, unmasked
+    first_share_id: int | None = None  # the signup's first VIN (its only one, with one share)
 
 
 class ChangeKind(enum.StrEnum):

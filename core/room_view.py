@@ -83,9 +83,17 @@ def room_lot(
     return _seated(uow, seat, signup, detail)
 
 
-def room_seat(
-    uow: UnitOfWork, signup_id: int, lot_id: int | None
-) -> tuple[Signup, RoomLot | None] | None:
+@dataclass(frozen=True, slots=True)
+class RoomSeat:
+    """A signup with the lot it looks at (None: no such lot), and its first VIN (with one share,
+    the one it bids with)."""
+
+    signup: Signup
+    lot: RoomLot | None
+    first_share_id: int | None
+
+
+def room_seat(uow: UnitOfWork, signup_id: int, lot_id: int | None) -> RoomSeat | None:
     """The signup (None: unknown) with lot ``lot_id`` of its period as ``room_lot`` shows it
     without ``detail`` (None: not one, or withdrawn); with ``lot_id`` None, the lot the room
     shows first: the first open one, else the first. One read (``RoomRepository.seat``): what a
@@ -93,7 +101,8 @@ def room_seat(
     seat = uow.room.seat(signup_id, lot_id)
     if seat is None:
         return None
-    return seat.signup, None if seat.lot is None else _seated(uow, seat, seat.signup, False)
+    lot = None if seat.lot is None else _seated(uow, seat, seat.signup, False)
+    return RoomSeat(seat.signup, lot, seat.first_share_id)
 
 
 def _seated(uow: UnitOfWork, seat: Seat, signup: Signup, detail: bool) -> RoomLot:

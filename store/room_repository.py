@@ -15,7 +15,13 @@ from core.auctions import Lot, LotState, PeriodState, Signup, SignupState
 from core.clock import as_utc
 from core.outbox import Channel
 from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange, Seat
-from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
+from store.auction_tables import (
+    auction_bids,
+    auction_lots,
+    auction_periods,
+    auction_shares,
+    auction_signups,
+)
 from store.prepared import Prepared
 from store.preselection_tables import offices
 from store.repositories import Scope
@@ -92,10 +98,22 @@ _FIRST_LOT = (
 )
 
 
+_sh = auction_shares.c
+_FIRST_SHARE = (
+    sa.select(_sh.id)
+    .where(_sh.signup_id == _s.id)
+    .order_by(_sh.position)
+    .limit(1)
+    .correlate(auction_signups)
+    .scalar_subquery()
+)
+
+
 def _seat_of(lot: Any) -> Prepared:
     return Prepared(
         sa.select(
             *(_s[name].label(f"s_{name}") for name in _SIGNUP_FIELDS),
+            _FIRST_SHARE.label("first_share"),
             *(_l[name].label(f"l_{name}") for name in _LOT_FIELDS),
             offices.c.province,
             offices.c.letter,
@@ -200,11 +218,13 @@ class SqlRoomRepository:
         if row is None:
             return None
         signup = Signup(**_prefixed(row, "s_", _SIGNUP_FIELDS))
+        first_share = row["first_share"]
         if row["l_id"] is None:
-            return Seat(signup, None)
+            return Seat(signup, None, first_share_id=first_share)
         return Seat(
             signup,
             Lot(**_prefixed(row, "l_", _LOT_FIELDS)),
+            first_share_id=first_share,
             province=row["province"] or "",
             letter=row["letter"] or "",
             increments_fen=tuple(row["increments_fen"]),
