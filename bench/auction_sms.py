@@ -13,8 +13,10 @@ with the twilio library, from the bidder's own number: the command works from an
 signed-in bidder with one active signup. Most bids are refused (the leader's own raise, or a
 price moved on meanwhile is fine: each is a raise of the current price); every one is decided
 by the use case under the lot's lock and answered. Prints bids answered per second, p50/p99
-latency of an answered bid, the server's CPU per bid, and the decisions stored on the lot
-(accepted, refused by reason). Target: 1,000 bids answered per second on the 2-core VM.
+latency of an answered bid, the server's CPU per bid, the SMS the server sent meanwhile (the
+outbid notices, written and sent by its background jobs: their CPU is in the server's), and the
+decisions stored on the lot (accepted, refused by reason). Target: 1,000 bids answered per
+second on the 2-core VM.
 
 Then, the server stopped, ``--sample`` more ``B 1000`` turns (default 300) run in this process,
 one after the other, through the same SMS channel the server's turns run in (``SmsChannel.
@@ -23,7 +25,9 @@ costs does not depend on how loaded the machine is. Prints the CPU of a turn (th
 ``time.thread_time``) and the SQL statements a turn sends to the database (counted at the
 driver, ``BEGIN`` and ``COMMIT`` apart). ``--profile FILE`` runs those turns under cProfile
 (FILE: pstats; FILE.txt: a summary); ``--sample-only`` skips the server run (bidding then
-starts a few seconds after the world is set up).
+starts a few seconds after the world is set up). ``--server-profile FILE`` runs the server's
+process under cProfile, every thread (``bench/sms_server.py``: on PostgreSQL the turns run in
+its threads; on SQLite in a turn process of its own, which is not profiled).
 """
 
 from __future__ import annotations
@@ -241,24 +245,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sample-only", action="store_true", help="no server run")
     parser.add_argument("--profile", type=Path, help="cProfile of the sampled turns")
     parser.add_argument("--show-sql", action="store_true", help="the last sampled turn's SQL")
+    parser.add_argument(
+        "--server-profile", type=Path, help="cProfile of the server process (its threads)"
+    )
     args = parser.parse_args(argv)
-    profile, args.profile = args.profile, None  # the server runs unprofiled
+    profile, args.profile = args.profile, args.server_profile
     with tempfile.TemporaryDirectory(prefix="platebot-bench-") as scratch, ExitStack() as stack:
         args.database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
         if args.database_url.startswith("postgresql"):  # a scratch database on that server
             engine = stack.enter_context(scratch_database(args.database_url, SCRATCH))
             args.database_url = engine.url.render_as_string(hide_password=False)
         lot_id, starts_at = prepare(args.database_url, args.bidders)
-        result = None if args.sample_only else serve(args, starts_at)
+        served = None if args.sample_only else serve(args, starts_at)
         wait = (starts_at - datetime.now(UTC)).total_seconds()
         if wait > 0:
             time.sleep(wait + 0.1)
         sample = sample_turns(args.database_url, args.sample, args.bids, profile)
         found = decisions(args.database_url, lot_id)
-    if result is not None:
+    if served is not None:
+        result, notices = served
         print(result.line("B 1000 by SMS"))
         verdict = "meets" if result.rate >= TARGET else "misses"
         print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
+        print(f"SMS the server sent meanwhile (outbid notices, in its CPU too): {notices:,}")
     print(sample.line())
     if args.show_sql:
         print("the last sampled turn's statements:")
@@ -267,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("decisions stored on the lot: " + ", ".join(f"{k} {v}" for k, v in found.items()))
 
 
-def serve(args: argparse.Namespace, starts_at: datetime) -> Result:
+def serve(args: argparse.Namespace, starts_at: datetime) -> tuple[Result, int]:
+    """The server run, and how many SMS (outbid notices) the server sent meanwhile."""
     port = free_port()
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
         server = start_server(args, port, standin)
@@ -275,9 +285,11 @@ def serve(args: argparse.Namespace, starts_at: datetime) -> Result:
             wait_until_up(f"http://127.0.0.1:{port}", server, seconds=120.0)
             where = args.database_url.split("@")[-1]
             print(f"server: uvicorn, {args.workers} process(es); database {where}")
-            return asyncio.run(
+            before = len(standin.delivered)
+            result = asyncio.run(
                 asyncio.wait_for(run(args, port, server.pid, starts_at), args.time_limit)
             )
+            return result, len(standin.delivered) - before
         finally:
             server.terminate()
             server.wait(timeout=30)
