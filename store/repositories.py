@@ -473,18 +473,26 @@ _CONTACT_POINTS = sa.select(
 )
 
 
+# Every notice reads its recipient's contact points (an outbid notice on each bid): prebuilt.
+_OF_ACCOUNT = Prepared(
+    _CONTACT_POINTS.where(_cp.account_id == sa.bindparam("account", type_=sa.Integer)).order_by(
+        _cp.channel, _cp.linked_at.desc()
+    )
+)
+
+
 class SqlContactRepository:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
     def of_account(self, account_id: int) -> list[ContactPoint]:
         """The account's contact points, SMS first, then chats linked most recently first."""
-        query = _CONTACT_POINTS.where(_cp.account_id == account_id).order_by(
-            _cp.channel, _cp.linked_at.desc()
-        )
+        rows = _OF_ACCOUNT.run(self.scope.connection, {"account": account_id}).all()
         return [
-            ContactPoint(Channel(row.channel), row.address, row.account_id, bool(row.reachable))
-            for row in self.scope.connection.execute(query)
+            ContactPoint(
+                Channel(row["channel"]), row["address"], row["account_id"], bool(row["reachable"])
+            )
+            for row in rows
         ]
 
     def link(self, *, channel: str, address: str, account_id: int, now: datetime) -> None:

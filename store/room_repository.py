@@ -153,6 +153,14 @@ def _prefixed(row: dict[str, Any], prefix: str, names: Sequence[str]) -> dict[st
     return {name: row[prefix + name] for name in names}
 
 
+# The notices ``tell_room`` writes on every outbid (no lot locked, but one for nearly every bid):
+# prebuilt. Two signups at once at most (one given twice is read once).
+_HEADING_PREPARED = Prepared(_HEADING)
+_AT_ONCE = 2
+_BIDDERS = Prepared(
+    _MEMBER.where(_s.id.in_([sa.bindparam(f"s{n}", type_=sa.Integer) for n in range(_AT_ONCE)]))
+)
+
 _c = auction_room_changes.c
 _CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
 _NOTE = Prepared(sa.insert(auction_room_changes), column_keys=_CHANGE_FIELDS)
@@ -191,22 +199,27 @@ class SqlRoomRepository:
         return [_member(row) for row in rows]
 
     def bidders(self, signup_ids: Sequence[int]) -> dict[int, Member]:
-        query = _MEMBER.where(_s.id.in_(list(signup_ids)))
-        found = (_member(row) for row in self.scope.connection.execute(query))
+        ids = list(dict.fromkeys(signup_ids))
+        if 0 < len(ids) <= _AT_ONCE:  # an outbid notice: the bidder and the leader
+            params = {f"s{n}": ids[min(n, len(ids) - 1)] for n in range(_AT_ONCE)}
+            rows = _BIDDERS.run(self.scope.connection, params).cursor.fetchall()
+        else:
+            rows = self.scope.connection.execute(_MEMBER.where(_s.id.in_(ids))).all()
+        found = (_member(row) for row in rows)
         return {member.signup_id: member for member in found}
 
     def heading(self, lot_id: int) -> LotHeading | None:
-        row = self.scope.connection.execute(_HEADING, {"lot": lot_id}).first()
+        row = _HEADING_PREPARED.run(self.scope.connection, {"lot": lot_id}).first()
         if row is None:
             return None
         return LotHeading(
-            lot_id=row.id,
-            period_id=row.period_id,
-            position=row.position,
-            serial=row.serial,
-            province=row.province,
-            letter=row.letter,
-            step_fen=min(int(step) for step in row.increments_fen),
+            lot_id=row["id"],
+            period_id=row["period_id"],
+            position=row["position"],
+            serial=row["serial"],
+            province=row["province"],
+            letter=row["letter"],
+            step_fen=min(int(step) for step in row["increments_fen"]),
         )
 
     def seat(self, signup_id: int, lot_id: int | None) -> Seat | None:
