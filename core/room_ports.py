@@ -126,6 +126,10 @@ class RoomRepository(Protocol):
         """The lot's latest accepted bids, the latest first."""
         ...
 
+    def latest_bid(self, lot_id: int, signup_id: int) -> int | None:
+        """The signup's latest accepted bid on the lot (its highest: accepted bids rise)."""
+        ...
+
     def best_bids(self, lot_id: int) -> dict[int, int]:
         """Each bidder's highest accepted bid on the lot, by signup."""
         ...

@@ -147,16 +147,11 @@ def _room_lot(  # noqa: PLR0917 - one private helper, called twice
     lot_id = stored_id(lot.id)
     mine: int | None = None
     recent: list[RecentBid] = []
-    if detail:
-        accepted = [bid for bid in uow.auctions.bids(lot_id) if bid.accepted]
-        own = [bid.amount_fen or 0 for bid in accepted if bid.signup_id == signup.id]
-        mine = max(own) if own else None
-        for bid in reversed(accepted[-RECENT:]):
-            recent.append(
-                RecentBid(
-                    _bidder(uow, bid.signup_id, numbers) or "-", bid.amount_fen or 0, bid.placed_at
-                )
-            )
+    if detail:  # from the end of the lot's trail: a hot lot's is long
+        mine = uow.room.latest_bid(lot_id, stored_id(signup.id))
+        for bid in uow.room.recent_bids(lot_id, RECENT):
+            shown = mask_bidder(bid.bidder_number) if bid.bidder_number else "-"
+            recent.append(RecentBid(shown, bid.amount_fen, bid.placed_at))
     return RoomLot(
         lot_id=lot_id,
         position=lot.position,

@@ -161,6 +161,26 @@ _BIDDERS = Prepared(
     _MEMBER.where(_s.id.in_([sa.bindparam(f"s{n}", type_=sa.Integer) for n in range(_AT_ONCE)]))
 )
 
+# The room screen after a bid (the lot still held): the latest accepted bids, from the end of the
+# lot's trail by its (lot, seq) index, instead of the whole trail.
+_RECENT = Prepared(
+    sa.select(_b.placed_at, _s.bidder_number, _b.amount_fen)
+    .join(auction_signups, _s.id == _b.signup_id)
+    .where(_b.lot_id == sa.bindparam("lot", type_=sa.Integer), _b.seq.is_not(None))
+    .order_by(_b.seq.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+_LATEST = Prepared(
+    sa.select(_b.amount_fen)
+    .where(
+        _b.lot_id == sa.bindparam("lot", type_=sa.Integer),
+        _b.seq.is_not(None),
+        _b.signup_id == sa.bindparam("signup", type_=sa.Integer),
+    )
+    .order_by(_b.seq.desc())
+    .limit(1)
+)
+
 _c = auction_room_changes.c
 _CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
 _NOTE = Prepared(sa.insert(auction_room_changes), column_keys=_CHANGE_FIELDS)
@@ -249,17 +269,15 @@ class SqlRoomRepository:
         return [Signup(**row) for row in rows]
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
-        query = (
-            sa.select(_b.placed_at, _s.bidder_number, _b.amount_fen)
-            .join(auction_signups, _s.id == _b.signup_id)
-            .where(_b.lot_id == lot_id, _b.seq.is_not(None))
-            .order_by(_b.seq.desc())
-            .limit(limit)
-        )
+        params = {"lot": lot_id, "limit": limit}
         return [
-            RecentBid(as_utc(row.placed_at), row.bidder_number or "", int(row.amount_fen))
-            for row in self.scope.connection.execute(query)
+            RecentBid(as_utc(row["placed_at"]), row["bidder_number"] or "", int(row["amount_fen"]))
+            for row in _RECENT.run(self.scope.connection, params).all()
         ]
+
+    def latest_bid(self, lot_id: int, signup_id: int) -> int | None:
+        found = _LATEST.run(self.scope.connection, {"lot": lot_id, "signup": signup_id}).scalar()
+        return None if found is None else int(found)
 
     def best_bids(self, lot_id: int) -> dict[int, int]:
         query = (
