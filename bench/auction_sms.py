@@ -23,7 +23,9 @@ one after the other, through the same SMS channel the server's turns run in (``S
 receive``: the dialog turn and its transaction, without HTTP), on the same lot: what each
 costs does not depend on how loaded the machine is. Prints the CPU of a turn (this thread's,
 ``time.thread_time``) and the SQL statements a turn sends to the database (counted at the
-driver, ``BEGIN`` and ``COMMIT`` apart). ``--profile FILE`` runs those turns under cProfile
+driver, ``BEGIN`` and ``COMMIT`` apart); then what those bids noted for the room is told as the
+server's timer step does (``tell_room``: the outbid notices written to the outbox, not sent),
+with its CPU and statements a change. ``--profile FILE`` runs those turns under cProfile
 (FILE: pstats; FILE.txt: a summary); ``--sample-only`` skips the server run (bidding then
 starts a few seconds after the world is set up). ``--server-profile FILE`` runs the server's
 process under cProfile, every thread (``bench/sms_server.py``: on PostgreSQL the turns run in
@@ -61,6 +63,8 @@ from bench.sms_load import (
     timed_round,
     wait_until_up,
 )
+from core.auction_room import tell_room
+from core.clock import Clock
 from platebot.bootstrap import build_app
 from platebot.server import _sms_channel
 from platebot.settings import Settings
@@ -173,6 +177,9 @@ class Sample:
     statements: list[int] = field(default_factory=list)  # a turn
     transactions: list[int] = field(default_factory=list)  # a turn
     last_sql: list[str] = field(default_factory=list)
+    told: int = 0  # room changes told afterwards (``tell_room``: outbid notices)
+    told_cpu: float = 0.0  # seconds
+    told_statements: int = 0
 
     def line(self) -> str:
         cpu = statistics.mean(self.cpu) * 1000
@@ -183,6 +190,30 @@ class Sample:
             f"(min {min(self.statements)}, max {max(self.statements)}), "
             f"commits a turn {statistics.mean(self.transactions):.1f}"
         )
+
+    def told_line(self) -> str:
+        told = max(1, self.told)
+        return (
+            f"then told (tell_room: outbid notices written, not sent): {self.told} changes, "
+            f"CPU {self.told_cpu / told * 1000:.2f} ms and "
+            f"{self.told_statements / told:.1f} SQL statements a change"
+        )
+
+
+def tell(uow: UnitOfWorkFactory, clock: Clock, counted: Statements, found: Sample) -> None:
+    """What the bids noted for the room, told as the server's timer step does (the notices are
+    written to the outbox; sending them is the dispatcher's)."""
+    before = len(counted.sent)
+    started = time.thread_time()
+    while True:
+        with uow() as work:
+            told = tell_room(work, clock.now(), 100)
+            work.commit()
+        if not told:
+            break
+        found.told += told
+    found.told_cpu = time.thread_time() - started
+    found.told_statements = len(counted.sent) - before
 
 
 def sample_turns(url: str, turns: int, bids: int, profile: Path | None) -> Sample:
@@ -221,6 +252,7 @@ def sample_turns(url: str, turns: int, bids: int, profile: Path | None) -> Sampl
                 found.statements.append(len(counted.sent) - before)
                 found.transactions.append(counted.transactions - transactions)
                 found.last_sql = counted.sent[before:]
+        tell(app.uow, app.clock, counted, found)
     finally:
         engine.dispose()
     if profiler and profile:
@@ -269,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
         print(f"SMS the server sent meanwhile (outbid notices, in its CPU too): {notices:,}")
     print(sample.line())
+    print(sample.told_line())
     if args.show_sql:
         print("the last sampled turn's statements:")
         for sql in sample.last_sql:
