@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from core import otp
 from core.auctions import (
     AuctionPeriod,
-    PeriodState,
     Signup,
     SignupActivated,
     SignupCancelled,
@@ -191,16 +190,8 @@ def my_signups(uow: UnitOfWork, account_id: int) -> list[MySignup]:
 
 def running_signups(uow: UnitOfWork, account_id: int, now: datetime) -> list[Signup]:
     """The account's active signups of periods under way (started, not closed): what a room
-    command typed from anywhere acts for. Read on every such command, so it reads no more than
-    the periods and the account's signup of each period under way."""
-    found: list[Signup] = []
-    for period in uow.auctions.periods():
-        if period.state is not PeriodState.PUBLISHED or not period.started(now):
-            continue
-        signup = uow.auctions.signup_of(account_id, stored_id(period.id))
-        if signup is not None and signup.state is SignupState.ACTIVE:
-            found.append(signup)
-    return found
+    command typed from anywhere acts for. Read on every such command: one statement."""
+    return list(uow.room.running_signups(account_id, now))
 
 
 def wire(wiring: Wiring) -> None:

@@ -47,6 +47,14 @@ class ConversationRepository(Protocol):
 
     def save(self, conversation: Conversation) -> None: ...
 
+    def save_answered(
+        self, conversation: Conversation, message_id: str, reply: dict[str, Any], now: datetime
+    ) -> None:
+        """``save``, and keep ``reply`` as the answer to the conversation's user's message
+        ``message_id`` (``InboundLog.record``, ``AlreadyHandled`` included): the end of a turn,
+        one statement where the database can."""
+        ...
+
 
 class AlreadyHandled(Exception):
     """Raised by ``InboundLog.record`` when another turn recorded that message id first (a

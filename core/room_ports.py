@@ -6,9 +6,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.accounts import Language
+
+if TYPE_CHECKING:
+    from core.auctions import Lot, Signup
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class RecentBid:
     placed_at: datetime
     bidder_number: str
     amount_fen: int
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A signup with one lot of its period, and what showing that lot needs: read in one
+    statement on every bid (``core.room_view.room_seat``). ``lot`` is None when the period has
+    no such lot (withdrawn lots are none)."""
+
+    signup: Signup
+    lot: Lot | None
+    province: str = ""  # the lot's office
+    letter: str = ""
+    increments_fen: tuple[int, ...] = ()  # the period's allowed increments
+    leader_number: str | None = None  # the leading bidder's number, unmasked
+    first_share_id: int | None = None  # the signup's first VIN (its only one, with one share)
 
 
 class ChangeKind(enum.StrEnum):
@@ -83,6 +101,17 @@ class RoomRepository(Protocol):
 
     def heading(self, lot_id: int) -> LotHeading | None: ...
 
+    def seat(self, signup_id: int, lot_id: int | None) -> Seat | None:
+        """The signup (None: no such signup) with lot ``lot_id`` if it is a lot of the signup's
+        period, not withdrawn; with ``lot_id`` None, the period's first open lot by position,
+        else its first lot."""
+        ...
+
+    def running_signups(self, account_id: int, now: datetime) -> Sequence[Signup]:
+        """The account's active signups of periods under way (published, started by ``now``),
+        by period."""
+        ...
+
     def note(self, change: RoomChange) -> None:
         """Keep ``change`` to be told (one prebuilt insert: it runs while the lot is locked)."""
         ...
@@ -99,6 +128,10 @@ class RoomRepository(Protocol):
 
     def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
         """The lot's latest accepted bids, the latest first."""
+        ...
+
+    def latest_bid(self, lot_id: int, signup_id: int) -> int | None:
+        """The signup's latest accepted bid on the lot (its highest: accepted bids rise)."""
         ...
 
     def best_bids(self, lot_id: int) -> dict[int, int]:

@@ -13,8 +13,10 @@ from core.accounts import Language
 from core.auctions import Lot, LotState, Signup, stored_id
 from core.clock import as_utc
 from core.masking import mask_bidder
-from core.offices import Office
+from core.offices import PROVINCES_PINYIN, Office
+from core.plates import display
 from core.ports import UnitOfWork
+from core.room_ports import Seat
 
 RECENT = 3
 
@@ -66,9 +68,8 @@ def room_lots(uow: UnitOfWork, signup: Signup, *, detail: bool = False) -> list[
             continue
         if lot.office_id not in offices:
             offices[lot.office_id] = uow.offices.get(lot.office_id)
-        shown.append(
-            _room_lot(uow, lot, signup, offices[lot.office_id], increments, numbers, detail)
-        )
+        plates = _plates(offices[lot.office_id], lot.serial)
+        shown.append(_room_lot(uow, lot, signup, plates, increments, numbers, detail))
     return sorted(shown, key=lambda lot: lot.position)
 
 
@@ -76,12 +77,45 @@ def room_lot(
     uow: UnitOfWork, signup: Signup, lot_id: int, *, detail: bool = True
 ) -> RoomLot | None:
     """One lot of the signup's period (None: not one, or withdrawn); ``detail`` as above."""
-    lot = uow.auctions.lot(lot_id)
-    if lot is None or lot.period_id != signup.period_id or lot.state is LotState.WITHDRAWN:
+    seat = uow.room.seat(stored_id(signup.id), lot_id)
+    if seat is None or seat.lot is None:
         return None
-    period = uow.auctions.period(signup.period_id)
-    increments = tuple(period.increments_fen) if period is not None else ()
-    return _room_lot(uow, lot, signup, uow.offices.get(lot.office_id), increments, {}, detail)
+    return _seated(uow, seat, signup, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSeat:
+    """A signup with the lot it looks at (None: no such lot), and its first VIN (with one share,
+    the one it bids with)."""
+
+    signup: Signup
+    lot: RoomLot | None
+    first_share_id: int | None
+
+
+def room_seat(uow: UnitOfWork, signup_id: int, lot_id: int | None) -> RoomSeat | None:
+    """The signup (None: unknown) with lot ``lot_id`` of its period as ``room_lot`` shows it
+    without ``detail`` (None: not one, or withdrawn); with ``lot_id`` None, the lot the room
+    shows first: the first open one, else the first. One read (``RoomRepository.seat``): what a
+    bid turn looks up before its bid."""
+    seat = uow.room.seat(signup_id, lot_id)
+    if seat is None:
+        return None
+    lot = None if seat.lot is None else _seated(uow, seat, seat.signup, False)
+    return RoomSeat(seat.signup, lot, seat.first_share_id)
+
+
+def _seated(uow: UnitOfWork, seat: Seat, signup: Signup, detail: bool) -> RoomLot:
+    lot = seat.lot
+    assert lot is not None  # noqa: S101 - the callers' check
+    leader = seat.leader_number if lot.leader_signup_id is not None else None
+    numbers: dict[int, str | None] = {}
+    if lot.leader_signup_id is not None:
+        numbers[lot.leader_signup_id] = leader
+    plate = display(seat.province, seat.letter, lot.serial)
+    pinyin = PROVINCES_PINYIN.get(seat.province, seat.province)
+    plate_en = f"{pinyin} {seat.letter} {lot.serial}"
+    return _room_lot(uow, lot, signup, (plate, plate_en), seat.increments_fen, numbers, detail)
 
 
 def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | None]) -> str | None:
@@ -94,11 +128,18 @@ def _bidder(uow: UnitOfWork, signup_id: int | None, numbers: dict[int, str | Non
     return None if number is None else mask_bidder(number)
 
 
+def _plates(office: Office | None, serial: str) -> tuple[str, str]:
+    """The plate in Chinese and in English."""
+    if office is None:
+        return serial, serial
+    return office.plate(serial), f"{office.code_in(Language.EN)} {serial}"
+
+
 def _room_lot(  # noqa: PLR0917 - one private helper, called twice
     uow: UnitOfWork,
     lot: Lot,
     signup: Signup,
-    office: Office | None,
+    plates: tuple[str, str],
     increments: tuple[int, ...],
     numbers: dict[int, str | None],
     detail: bool,
@@ -106,23 +147,16 @@ def _room_lot(  # noqa: PLR0917 - one private helper, called twice
     lot_id = stored_id(lot.id)
     mine: int | None = None
     recent: list[RecentBid] = []
-    if detail:
-        accepted = [bid for bid in uow.auctions.bids(lot_id) if bid.accepted]
-        own = [bid.amount_fen or 0 for bid in accepted if bid.signup_id == signup.id]
-        mine = max(own) if own else None
-        for bid in reversed(accepted[-RECENT:]):
-            recent.append(
-                RecentBid(
-                    _bidder(uow, bid.signup_id, numbers) or "-", bid.amount_fen or 0, bid.placed_at
-                )
-            )
-    plate = office.plate(lot.serial) if office is not None else lot.serial
-    plate_en = f"{office.code_in(Language.EN)} {lot.serial}" if office is not None else lot.serial
+    if detail:  # from the end of the lot's trail: a hot lot's is long
+        mine = uow.room.latest_bid(lot_id, stored_id(signup.id))
+        for bid in uow.room.recent_bids(lot_id, RECENT):
+            shown = mask_bidder(bid.bidder_number) if bid.bidder_number else "-"
+            recent.append(RecentBid(shown, bid.amount_fen, bid.placed_at))
     return RoomLot(
         lot_id=lot_id,
         position=lot.position,
-        plate=plate,
-        plate_en=plate_en,
+        plate=plates[0],
+        plate_en=plates[1],
         state=lot.state,
         starting_price_fen=lot.starting_price_fen,
         price_fen=lot.price_fen,

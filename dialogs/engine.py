@@ -111,12 +111,12 @@ class Engine:
         conversation.choices = [choice.to_json() for choice in reply.choices]
         conversation.updated_at = now
         conversation.expires_at = now + timedelta(minutes=self.services.idle_minutes)
-        uow.conversations.save(conversation)
-        reply = replace(reply, prompt_token=str(conversation.version))
-        if inbound.message_id is not None:
-            uow.inbound.record(
-                inbound.channel, inbound.user_key, inbound.message_id, reply.to_json(), now
-            )
+        if inbound.message_id is None:
+            uow.conversations.save(conversation)
+            return replace(reply, prompt_token=str(conversation.version)), True
+        # the version the save gives it; the reply kept for a second delivery is the one sent
+        reply = replace(reply, prompt_token=str(conversation.version + 1))
+        uow.conversations.save_answered(conversation, inbound.message_id, reply.to_json(), now)
         return reply, True
 
     def _recover(self, turn: Turn, inbound: Inbound) -> Reply:

@@ -272,6 +272,13 @@ _CLAIM_DUE = (
 )
 
 
+# Reads of a bid turn (``dialogs/flows/auction_room.py``), prebuilt too.
+_LOT = Prepared(sa.select(auction_lots).where(L.id == _int("p_lot")))
+_SHARES = Prepared(
+    sa.select(auction_shares).where(SH.signup_id == _int("p_signup")).order_by(SH.position)
+)
+
+
 def _lot_view(row: dict[str, Any]) -> LotView:
     return LotView(
         lot_id=row["id"],
@@ -324,8 +331,8 @@ class SqlAuctionRepository:
         lot.id = self._c.execute(statement.returning(L.id)).scalar_one()
 
     def lot(self, lot_id: int) -> Lot | None:
-        row = self._c.execute(sa.select(auction_lots).where(L.id == lot_id)).first()
-        return None if row is None else Lot(**row._mapping)
+        row = _LOT.run(self._c, {"p_lot": lot_id}).first()
+        return None if row is None else Lot(**row)
 
     def lots(self, period_id: int) -> Sequence[Lot]:
         query = sa.select(auction_lots).where(L.period_id == period_id).order_by(L.position)
@@ -407,8 +414,7 @@ class SqlAuctionRepository:
         self._c.execute(sa.update(auction_signups).where(S.id == signup.id).values(values))
 
     def shares(self, signup_id: int) -> Sequence[Share]:
-        query = sa.select(auction_shares).where(SH.signup_id == signup_id).order_by(SH.position)
-        return [Share(**row._mapping) for row in self._c.execute(query)]
+        return [Share(**row) for row in _SHARES.run(self._c, {"p_signup": signup_id}).all()]
 
     def live_vins(self, vins: Sequence[str]) -> set[str]:
         query = sa.select(SH.vin).where(SH.vin.in_(list(vins)), SH.live.is_(True))

@@ -4,16 +4,24 @@ Plain statements: they run inside bids, while the lot's row is locked."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.accounts import Language
+from core.auctions import Lot, LotState, PeriodState, Signup, SignupState
 from core.clock import as_utc
 from core.outbox import Channel
-from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
-from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
+from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange, Seat
+from store.auction_tables import (
+    auction_bids,
+    auction_lots,
+    auction_periods,
+    auction_shares,
+    auction_signups,
+)
 from store.prepared import Prepared, arrays, unnest_rows
 from store.preselection_tables import offices
 from store.repositories import Scope
@@ -72,6 +80,106 @@ _HEADING = (
     .where(_l.id == sa.bindparam("lot"))
 )
 
+# A bidder's signup with one lot of its period (the one asked for, or the first open one by
+# position, else the first), the lot's office, the period's increments and the leading bidder's
+# number: everything a bid turn reads before the bid, in one statement.
+_p = auction_periods.c
+_leader = auction_signups.alias("leader")
+_SIGNUP_FIELDS = [column.name for column in auction_signups.c]
+_LOT_FIELDS = [column.name for column in auction_lots.c]
+_first = auction_lots.alias("first_lot").c
+_FIRST_LOT = (
+    sa.select(_first.id)
+    .where(_first.period_id == _s.period_id, _first.state != LotState.WITHDRAWN.value)
+    .order_by(sa.case((_first.state == LotState.OPEN.value, 0), else_=1), _first.position)
+    .limit(1)
+    .correlate(auction_signups)
+    .scalar_subquery()
+)
+
+
+_sh = auction_shares.c
+_FIRST_SHARE = (
+    sa.select(_sh.id)
+    .where(_sh.signup_id == _s.id)
+    .order_by(_sh.position)
+    .limit(1)
+    .correlate(auction_signups)
+    .scalar_subquery()
+)
+
+
+def _seat_of(lot: Any) -> Prepared:
+    return Prepared(
+        sa.select(
+            *(_s[name].label(f"s_{name}") for name in _SIGNUP_FIELDS),
+            _FIRST_SHARE.label("first_share"),
+            *(_l[name].label(f"l_{name}") for name in _LOT_FIELDS),
+            offices.c.province,
+            offices.c.letter,
+            _p.increments_fen,
+            _leader.c.bidder_number.label("leader_number"),
+        )
+        .select_from(auction_signups)
+        .join(auction_periods, _p.id == _s.period_id)
+        .outerjoin(
+            auction_lots,
+            sa.and_(
+                _l.id == lot, _l.period_id == _s.period_id, _l.state != LotState.WITHDRAWN.value
+            ),
+        )
+        .outerjoin(offices, offices.c.id == _l.office_id)
+        .outerjoin(_leader, _leader.c.id == _l.leader_signup_id)
+        .where(_s.id == sa.bindparam("signup", type_=sa.Integer))
+    )
+
+
+_SEAT = _seat_of(sa.bindparam("lot", type_=sa.Integer))
+_SEAT_FIRST_LOT = _seat_of(_FIRST_LOT)
+_RUNNING = Prepared(
+    sa.select(auction_signups)
+    .join(auction_periods, _p.id == _s.period_id)
+    .where(
+        _s.account_id == sa.bindparam("account", type_=sa.Integer),
+        _s.state == SignupState.ACTIVE.value,
+        _p.state == PeriodState.PUBLISHED.value,
+        _p.starts_at <= sa.bindparam("now", type_=_p.starts_at.type),
+    )
+    .order_by(_p.starts_at, _p.id)
+)
+
+
+def _prefixed(row: dict[str, Any], prefix: str, names: Sequence[str]) -> dict[str, Any]:
+    return {name: row[prefix + name] for name in names}
+
+
+# The notices ``tell_room`` writes on every outbid (no lot locked, but one for nearly every bid):
+# prebuilt. Two signups at once at most (one given twice is read once).
+_HEADING_PREPARED = Prepared(_HEADING)
+_AT_ONCE = 2
+_BIDDERS = Prepared(
+    _MEMBER.where(_s.id.in_([sa.bindparam(f"s{n}", type_=sa.Integer) for n in range(_AT_ONCE)]))
+)
+
+# The room screen after a bid (the lot still held): the latest accepted bids, from the end of the
+# lot's trail by its (lot, seq) index, instead of the whole trail.
+_RECENT = Prepared(
+    sa.select(_b.placed_at, _s.bidder_number, _b.amount_fen)
+    .join(auction_signups, _s.id == _b.signup_id)
+    .where(_b.lot_id == sa.bindparam("lot", type_=sa.Integer), _b.seq.is_not(None))
+    .order_by(_b.seq.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+_LATEST = Prepared(
+    sa.select(_b.amount_fen)
+    .where(
+        _b.lot_id == sa.bindparam("lot", type_=sa.Integer),
+        _b.seq.is_not(None),
+        _b.signup_id == sa.bindparam("signup", type_=sa.Integer),
+    )
+    .order_by(_b.seq.desc())
+    .limit(1)
+)
 
 _c = auction_room_changes.c
 _CHANGE_FIELDS = [column.name for column in auction_room_changes.columns if column.name != "id"]
@@ -117,36 +225,65 @@ class SqlRoomRepository:
         return [_member(row) for row in rows]
 
     def bidders(self, signup_ids: Sequence[int]) -> dict[int, Member]:
-        query = _MEMBER.where(_s.id.in_(list(signup_ids)))
-        found = (_member(row) for row in self.scope.connection.execute(query))
+        ids = list(dict.fromkeys(signup_ids))
+        if 0 < len(ids) <= _AT_ONCE:  # an outbid notice: the bidder and the leader
+            params = {f"s{n}": ids[min(n, len(ids) - 1)] for n in range(_AT_ONCE)}
+            rows = _BIDDERS.run(self.scope.connection, params).cursor.fetchall()
+        else:
+            rows = self.scope.connection.execute(_MEMBER.where(_s.id.in_(ids))).all()
+        found = (_member(row) for row in rows)
         return {member.signup_id: member for member in found}
 
     def heading(self, lot_id: int) -> LotHeading | None:
-        row = self.scope.connection.execute(_HEADING, {"lot": lot_id}).first()
+        row = _HEADING_PREPARED.run(self.scope.connection, {"lot": lot_id}).first()
         if row is None:
             return None
         return LotHeading(
-            lot_id=row.id,
-            period_id=row.period_id,
-            position=row.position,
-            serial=row.serial,
-            province=row.province,
-            letter=row.letter,
-            step_fen=min(int(step) for step in row.increments_fen),
+            lot_id=row["id"],
+            period_id=row["period_id"],
+            position=row["position"],
+            serial=row["serial"],
+            province=row["province"],
+            letter=row["letter"],
+            step_fen=min(int(step) for step in row["increments_fen"]),
         )
 
-    def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
-        query = (
-            sa.select(_b.placed_at, _s.bidder_number, _b.amount_fen)
-            .join(auction_signups, _s.id == _b.signup_id)
-            .where(_b.lot_id == lot_id, _b.seq.is_not(None))
-            .order_by(_b.seq.desc())
-            .limit(limit)
+    def seat(self, signup_id: int, lot_id: int | None) -> Seat | None:
+        connection = self.scope.connection
+        if lot_id is None:
+            row = _SEAT_FIRST_LOT.run(connection, {"signup": signup_id}).first()
+        else:
+            row = _SEAT.run(connection, {"signup": signup_id, "lot": lot_id}).first()
+        if row is None:
+            return None
+        signup = Signup(**_prefixed(row, "s_", _SIGNUP_FIELDS))
+        first_share = row["first_share"]
+        if row["l_id"] is None:
+            return Seat(signup, None, first_share_id=first_share)
+        return Seat(
+            signup,
+            Lot(**_prefixed(row, "l_", _LOT_FIELDS)),
+            first_share_id=first_share,
+            province=row["province"] or "",
+            letter=row["letter"] or "",
+            increments_fen=tuple(row["increments_fen"]),
+            leader_number=row["leader_number"],
         )
+
+    def running_signups(self, account_id: int, now: datetime) -> Sequence[Signup]:
+        rows = _RUNNING.run(self.scope.connection, {"account": account_id, "now": now}).all()
+        return [Signup(**row) for row in rows]
+
+    def recent_bids(self, lot_id: int, limit: int) -> Sequence[RecentBid]:
+        params = {"lot": lot_id, "limit": limit}
         return [
-            RecentBid(as_utc(row.placed_at), row.bidder_number or "", int(row.amount_fen))
-            for row in self.scope.connection.execute(query)
+            RecentBid(as_utc(row["placed_at"]), row["bidder_number"] or "", int(row["amount_fen"]))
+            for row in _RECENT.run(self.scope.connection, params).all()
         ]
+
+    def latest_bid(self, lot_id: int, signup_id: int) -> int | None:
+        found = _LATEST.run(self.scope.connection, {"lot": lot_id, "signup": signup_id}).scalar()
+        return None if found is None else int(found)
 
     def best_bids(self, lot_id: int) -> dict[int, int]:
         query = (

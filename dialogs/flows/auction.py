@@ -161,7 +161,7 @@ class AuctionFlow(BaseFlow):
         running = running_signups(turn.uow, turn.conversation.account_id, turn.now)
         if len(running) != 1:
             return None
-        auction_room.remember(turn, running[0])
+        auction_room.remember(turn, running[0], with_lot=command.verb in ("bid", "max"))
         return Event("command", {"text": inbound.text})
 
     shortcut_state = "COMMAND"

@@ -21,7 +21,7 @@ from core.auction_signup import running_signups
 from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
 from core.clock import OFFICE_TZ, as_utc
 from core.errors import DomainError
-from core.room_view import RoomLot, room_lot, room_lots
+from core.room_view import RoomLot, RoomSeat, room_lot, room_lots, room_seat
 from dialogs.flow import Event, Turn, turn_of
 from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
 from dialogs.keywords import is_number
@@ -132,11 +132,16 @@ def enter(turn: Turn, code: str) -> None:
 
 
 _SEEN: WeakKeyDictionary[Turn, Signup] = WeakKeyDictionary()
+# The current lot, read with the signup in the same statement: used by the turn's first look at
+# it (``current_lot``), read again after that.
+_LOT_SEEN: WeakKeyDictionary[Turn, tuple[int | None, RoomLot]] = WeakKeyDictionary()
+# The VIN of a signup with one share, read with the signup: the one a bid names.
+_ONE_VIN: WeakKeyDictionary[Turn, int] = WeakKeyDictionary()
 
 
 def signup_of(turn: Turn) -> Signup | None:
     """The signup this room acts for: the one entered with its code, or a signed-in bidder's
-    only active signup of an auction under way (read once a turn)."""
+    only active signup of an auction under way (read once a turn, with the current lot)."""
     seen = _SEEN.get(turn)
     if seen is not None:
         turn.data["signup"] = seen.id
@@ -147,16 +152,34 @@ def signup_of(turn: Turn) -> Signup | None:
     return signup
 
 
-def remember(turn: Turn, signup: Signup) -> None:
-    """The signup this turn acts for, found already (by ``shortcut``)."""
+def remember(turn: Turn, signup: Signup, *, with_lot: bool = False) -> None:
+    """The signup this turn acts for, found already (by ``shortcut``); ``with_lot``: read the
+    lot it will act on (the first open one) and its VIN now, in one statement (a bid)."""
     _SEEN[turn] = signup
+    if with_lot:
+        seat = room_seat(turn.uow, stored_id(signup.id), None)
+        if seat is not None:
+            _seen_with(turn, seat, None)
+
+
+def _seen_with(turn: Turn, seat: RoomSeat, chosen: int | None) -> None:
+    """What was read with the signup, for the rest of the turn."""
+    if seat.lot is not None:
+        _LOT_SEEN[turn] = (chosen, seat.lot)
+    if seat.signup.shares == 1 and seat.first_share_id is not None:
+        _ONE_VIN[turn] = seat.first_share_id
 
 
 def _find_signup(turn: Turn) -> Signup | None:
     signup_id = turn.data.get("signup")
     if signup_id is not None:
-        signup = turn.uow.auctions.signup(int(signup_id))
-        return signup if signup is not None and signup.state is SignupState.ACTIVE else None
+        chosen = turn.data.get("lot")
+        chosen = None if chosen is None else int(chosen)
+        seat = room_seat(turn.uow, int(signup_id), chosen)
+        if seat is None or seat.signup.state is not SignupState.ACTIVE:
+            return None
+        _seen_with(turn, seat, chosen)
+        return seat.signup
     account_id = turn.conversation.account_id
     if account_id is None:
         return None
@@ -169,21 +192,36 @@ def _find_signup(turn: Turn) -> Signup | None:
 
 def current_lot(turn: Turn, signup: Signup, lots: list[RoomLot] | None = None) -> RoomLot | None:
     """The lot the bidder looks at: the one chosen, else the first open one, else the first."""
-    chosen_id = turn.data.get("lot")
-    if lots is None and chosen_id is not None:
-        found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
-        if found is not None:
-            return found
-    lots = lots if lots is not None else room_lots(turn.uow, signup)
+    if lots is None:
+        return _read_current_lot(turn, signup)
     if not lots:
         return None
-    chosen = turn.data.get("lot")
+    chosen_id = turn.data.get("lot")
     for lot in lots:
-        if lot.lot_id == chosen:
+        if lot.lot_id == chosen_id:
             return lot
     lot = next((lot for lot in lots if lot.state.value == "open"), lots[0])
     turn.data["lot"] = lot.lot_id
     return lot
+
+
+def _read_current_lot(turn: Turn, signup: Signup) -> RoomLot | None:
+    """``current_lot`` read alone (or as read with the signup this turn)."""
+    chosen_id = turn.data.get("lot")
+    seen = _LOT_SEEN.pop(turn, None)
+    found: RoomLot | None = None
+    if seen is not None and seen[0] == chosen_id:  # read for the lot asked for now
+        found = seen[1]
+    elif chosen_id is not None:
+        found = room_lot(turn.uow, signup, int(chosen_id), detail=False)
+    if found is not None and chosen_id is not None:
+        return found
+    if found is None:
+        first = room_seat(turn.uow, stored_id(signup.id), None)
+        found = None if first is None else first.lot
+    if found is not None:
+        turn.data["lot"] = found.lot_id
+    return found
 
 
 class NotInRoom(DomainError):
@@ -217,14 +255,19 @@ def _action(event: EventData) -> dict[str, Any]:
 def _needs_vin(event: EventData) -> bool:
     """A bid or a maximum, and more than one of the bidder's VINs free."""
     turn = turn_of(event)
+    turn.data.pop("free_share", None)  # a bid's VIN is this turn's to find
     action = _action(event)
     if action["verb"] not in ("bid", "max") or (action["verb"] == "max" and not action["fen"]):
         return False
     signup = signup_of(turn)
-    if signup is None or signup.shares == 1:
+    if signup is None:
+        return False
+    if signup.shares == 1:
+        one = _ONE_VIN.get(turn)
+        if action["verb"] == "bid" and one is not None:
+            turn.data["free_share"] = one  # its one VIN, read with the signup: not read again
         return False
     free = turn.uow.auctions.free_shares(stored_id(signup.id))
-    turn.data.pop("free_share", None)
     if len(free) == 1:  # the one that bids: not read again
         turn.data["free_share"] = free[0].id
     return len(free) > 1

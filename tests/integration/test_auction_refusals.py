@@ -195,3 +195,20 @@ def test_a_vin_leading_another_lot_is_refused(
     assert say["locked"] in flat(chat.text)
     chat.pick("bid:100000")  # one VIN free now: not asked
     assert say["accepted"] in flat(chat.text)
+
+
+def test_a_bidder_with_one_vin_leading_another_lot_is_refused_by_sms(
+    world: JourneyWorld, lang: str
+) -> None:
+    say = SAY[lang]
+    period_id = world.period(lots=2)
+    me, code, shares = world.signed_up(period_id, [vin(1)])
+    world.start()
+    chat = world.chat(next(r for r in RENDERERS if r.name == "sms"), lang)
+    enter_room(chat, me.bidder_number, code)
+    chat.say("L 2")
+    world.rival_bids(me, world.lot_ids[0], share_id=shares[0])  # its one VIN leads lot 1
+    chat.say("B 1000")
+    assert say["locked"] in flat(chat.text)
+    chat.say("B 1000")  # asked again: refused again, nothing else is read into it
+    assert say["locked"] in flat(chat.text)

@@ -21,11 +21,11 @@ from dialogs.replies import Inbound
 from platebot.bootstrap import App
 from platebot.dispatcher import Dispatcher
 from platebot.settings import SettingsError, load_settings
-from store.tables import accounts, one_time_codes
+from store.tables import accounts, inbound_messages, one_time_codes
 from store.tables import outbox as outbox_table
 from store.uow import UnitOfWorkFactory
 from tests.support import outbox_row
-from tests.tally import TallyFlow, start_tally, tally_engine
+from tests.tally import TallyFlow, start_tally, tally_engine, tally_of
 
 PHONE = "+8613800138000"
 
@@ -201,6 +201,39 @@ def test_a_second_delivery_during_the_first_turn_is_answered_quietly_with_the_sa
     assert len(replies) == 2 and replies[0] == replies[1]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert engine.handle(Inbound("test", "u9", "next")).lines[0].params == {"text": "2"}
+
+
+def test_a_message_answered_by_another_delivery_meanwhile_gets_that_answer_and_counts_once(
+    db: SqlEngine, clock: ManualClock
+) -> None:
+    """The reply to a message id is kept with the conversation in one statement (PostgreSQL): a
+    second delivery that kept its reply first (while this turn ran) wins, this turn's work is
+    dropped and the first reply given. SQLite cannot get there: a turn holds the database."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("on SQLite a turn holds the write lock: no other delivery can answer")
+    flow = TallyFlow()
+    entered, release = threading.Event(), threading.Event()
+    flow.hold["slow"] = (entered, release)
+    uow = UnitOfWorkFactory(db)
+    engine = tally_engine(uow, clock, flow)
+    start_tally(engine, "u8")
+    replies = []
+    turn = threading.Thread(
+        target=lambda: replies.append(engine.handle(Inbound("test", "u8", "slow", message_id="Y")))
+    )
+    turn.start()
+    assert entered.wait(timeout=30)
+    kept = {"lines": [{"key": "raw", "params": {"text": "kept"}}], "choices": []}
+    with db.begin() as conn:
+        conn.execute(
+            sa.insert(inbound_messages).values(
+                channel="test", user_key="u8", message_id="Y", reply=kept, received_at=clock.now()
+            )
+        )
+    release.set()
+    turn.join(timeout=30)
+    assert [reply.lines[0].params for reply in replies] == [{"text": "kept"}]
+    assert tally_of(engine, "u8") == ("tally", [])
 
 
 def test_a_failed_turn_is_logged_without_the_personal_data_in_its_error(

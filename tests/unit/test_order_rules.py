@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 
 from core.orders import (
     AmountInvalid,
@@ -240,6 +242,17 @@ def test_a_signed_callback_that_is_not_a_payment_notice_is_refused() -> None:
 )
 def test_money_is_shown_in_yuan_with_the_yuan_sign(fen: int, shown: str) -> None:
     assert format_yuan(fen) == shown
+
+
+def test_money_reads_as_babel_writes_it_for_a_chinese_office() -> None:
+    amounts = [0, 1, 9, 10, 99, 100, 101, 1_000_00, 1_234_567_89, 10**15 + 7]
+    amounts += [-fen for fen in amounts] + list(range(0, 2_000_000, 7_777))
+    for fen in amounts:
+        pattern = "¤#,##0" if fen % 100 == 0 else "¤#,##0.00"
+        expected = format_currency(
+            Decimal(fen) / 100, "CNY", format=pattern, locale="zh_Hans_CN", currency_digits=False
+        )
+        assert format_yuan(fen) == expected, fen
 
 
 # -- settings ----------------------------------------------------------------------------------
