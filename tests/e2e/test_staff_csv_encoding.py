@@ -80,4 +80,4 @@ def test_the_same_files_saved_as_csv_utf8_are_imported(client: TestClient) -> No
         content=bom + "serial,备注\nAB123,新号段\n".encode(),
         headers=AUTH,
     )
-    assert pool.json() == {"added": 1, "already": 0, "excluded": 0}
+    assert pool.json() == {"added": 1, "already": 0, "excluded": 0, "refused": []}
