@@ -330,6 +330,8 @@ class _Run:
             in_doubt = len(self.flying) + self.reached
             if in_doubt >= (self.bound if together else 1):
                 return
+            if any(other.recipient == claim.recipient for other in self.flying.values()):
+                return  # one message to a recipient at a time, in order: after the one before
             if not self._may_send(claim):
                 self.stopped = True
                 return
