@@ -216,7 +216,7 @@ class BroadcastRepository(Protocol):
         statement: ``template`` (of ``template.broadcast_id``) with the recipient's channel,
         address, account, language and its ``params``, and the dedupe key
         ``broadcast:<id>:<channel>:<address>``; one passed over is settled as skipped at once,
-        for its reason. Rows whose dedupe key is taken are left out. Returns how many were
+        for its reason. A dedupe key taken fails the whole statement. Returns how many were
         written."""
         ...
 

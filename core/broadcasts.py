@@ -13,8 +13,9 @@ staff choose, now or at a set time, after a preview of who gets it and what the 
 - **Send** (``send``): now, or at a set time (``start_due``, a timer step, starts it then). It is
   fanned out into outbox rows at ``Priority.BROADCAST`` in one transaction, by one statement
   that routes the audience as the preview counted it;
-  each recipient's row has the key ``broadcast:<id>:<channel>:<address>``, so a start run twice
-  writes nobody twice, and the outbox's leases let a restarted server go on where the dead one
+  each recipient's row has the unique key ``broadcast:<id>:<channel>:<address>``, so nobody is
+  written twice (a broadcast is started once: its state is checked under its row lock), and the
+  outbox's leases let a restarted server go on where the dead one
   stopped. Recipients who cannot be reached get a row settled as skipped at once: every
   recipient's outcome is in the report.
 - **Pause, resume, cancel**: the broadcast's rows still waiting are held (due at ``HELD``),
