@@ -205,6 +205,7 @@ def build_app(
         turns=ThreadLane(1 if db.dialect.name == "sqlite" else 16, name="turns"),
     )
     app.on_stop.append(app.turns.stop)
+    app.on_stop.append(dispatcher.aclose)  # its broadcast senders' threads
     if settings.telegram_token is not None:
         install_telegram(app, polling=telegram_polling)
     return app

@@ -15,6 +15,7 @@ anyway."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
@@ -120,6 +121,18 @@ class Dispatcher:
                 )
                 self._pools[channel] = pool
             return pool
+
+    def close(self) -> None:
+        """Stop the threads that send broadcast messages side by side (after the lanes have
+        stopped: nothing is being sent); a later batch starts them again."""
+        with self._pools_lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        """``close`` as a server stop hook."""
+        await asyncio.to_thread(self.close)
 
     def interrupt(self) -> None:
         """The process is stopping: the send under way finishes and is recorded; the rest of the
