@@ -8,7 +8,8 @@ started after it.
 Prints the time to enqueue the broadcast (``core.broadcasts.send``: read the audience, write
 every recipient's outbox row), the dispatch rate of each channel against its configured limit
 (from the stand-ins' own clocks: first to last message received by each server process), and
-what the stand-ins got: duplicates, missed, and messages to someone who opted out. A scratch
+what the stand-ins got: duplicates, missed, and messages to someone who opted out, and how many
+database transactions the sending took (a figure the machine's load does not change). A scratch
 database on the PostgreSQL server is made and dropped.
 """
 
@@ -17,6 +18,9 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from bench.broadcast_load import (
     Received,
@@ -52,6 +56,15 @@ def rate(times: list[datetime]) -> float:
         return 0.0
     span = (max(times) - min(times)).total_seconds()
     return (len(times) - 1) / span if span > 0 else 0.0
+
+
+def commits(db: Engine) -> int:
+    """Transactions committed in the scratch database so far (PostgreSQL's statistics, which
+    lag by up to half a second)."""
+    with db.connect() as conn:
+        conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        query = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        return int(conn.execute(sa.text(query)).scalar_one())
 
 
 def main() -> None:
@@ -101,6 +114,7 @@ def main() -> None:
         def received() -> int:
             return len(twilio.delivered) + len(telegram.delivered())
 
+        commits_before = commits(db)
         server, _ = start_server(env)
         try:
             wait_until(lambda: received() >= expected * args.kill_at, timeout=3600, every=0.5)
@@ -125,6 +139,12 @@ def main() -> None:
                 f"{name}: {before:.0f}/s before the kill, {after:.0f}/s after the restart, "
                 f"limit {limit}/s ({100 * before / limit:.0f}% and {100 * after / limit:.0f}%)"
             )
+        sent = len(twilio.delivered) + len(telegram.delivered())
+        time.sleep(1.5)  # the statistics of the last transactions reach pg_stat_database
+        print(
+            f"database transactions while sending: {commits(db) - commits_before} "
+            f"for {sent} messages (the servers' and this script's polling)"
+        )
         sms = Received.of(people.sms, [r.to for r in twilio.delivered])
         chats = Received.of(people.telegram, [str(c.chat_id) for c in telegram.delivered()])
         stops = sum(1 for r in twilio.delivered if r.to in people.opted_out)

@@ -169,23 +169,60 @@ class TelegramSender:
         self.spacing = timedelta(microseconds=math.ceil(1_000_000 / rate))
         self._lock = threading.Lock()
         self._free_at: datetime | None = None  # when this process may send next
+        self._paused_until: datetime | None = None  # Telegram's flood control (a 429)
+        self._tickets = 0  # turns given out
+        self._turn = 0  # the turn whose request goes next
+        self._over: set[int] = set()  # turns over before the ones ahead of them
+        self._turns = threading.Condition()
 
     def send(self, message: Outgoing) -> Outcome:
         recipient = message.recipient
-        with self._lock:
+        with self._lock:  # this process's next free moment, and its turn, taken in order
             now = self.clock.now()
             at = max(now, self._free_at or now)
             if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
                 return Deferred(at - now)
-            reservation = self.chats.reserve(recipient, at, edit=message.replaces is not None)
-            if reservation.slot is Slot.UNREACHABLE:
-                return Skipped("chat unreachable: the bot was blocked or the user is gone")
-            if reservation.free_at is not None:
-                return Deferred(reservation.free_at - now)
             self._free_at = at + self.spacing
+            turn = self._tickets
+            self._tickets += 1
+        try:
+            # The chat's slot at that moment: a transaction of its own, outside the lock, so
+            # that broadcast messages the dispatcher sends side by side take their chats' slots
+            # side by side and no database round trip is paid between two sends.
+            reservation = self.chats.reserve(recipient, at, edit=message.replaces is not None)
+            if reservation.slot is not Slot.GO:
+                self._give_back(at)
+                if reservation.slot is Slot.UNREACHABLE:
+                    return Skipped("chat unreachable: the bot was blocked or the user is gone")
+                return Deferred((reservation.free_at or now) - now)
+            # The requests themselves go one at a time, in the order their moments were given
+            # out, each at its moment: the overall pace holds for what Telegram receives.
+            with self._turns:
+                self._turns.wait_for(lambda: self._turn == turn)
+            now = self.clock.now()
+            if self._paused_until is not None and self._paused_until > now:
+                return Deferred(self._paused_until - now)  # a 429 came back meanwhile
             if at > now:
                 self.sleep((at - now).total_seconds())
             return self._post(message)
+        finally:
+            self._done(turn)
+
+    def _done(self, turn: int) -> None:
+        """The turn ``turn`` is over (sent, or not sent): the next one may go."""
+        with self._turns:
+            self._over.add(turn)
+            while self._turn in self._over:
+                self._over.remove(self._turn)
+                self._turn += 1
+            self._turns.notify_all()
+
+    def _give_back(self, at: datetime) -> None:
+        """The moment ``at`` goes unused: the next send may take it, unless a later one was
+        given out meanwhile."""
+        with self._lock:
+            if self._free_at == at + self.spacing:
+                self._free_at = at
 
     def close(self) -> None:
         self.bot.close()
@@ -215,7 +252,8 @@ class TelegramSender:
             )
         except RetryAfter as error:
             wait = retry_after(error)
-            self._free_at = self.clock.now() + wait
+            with self._lock:
+                self._free_at = self._paused_until = self.clock.now() + wait
             log.warning("Telegram flood control: sending paused for %s", wait)
             return Deferred(wait)
         except Forbidden as error:

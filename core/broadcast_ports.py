@@ -4,7 +4,7 @@ audience, the recipients the store finds, the counts of its deliveries, and the 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -131,16 +131,15 @@ class Broadcast:
             raise BroadcastStateRefused(state=self.state.value)
 
 
-class Recipient(NamedTuple):
-    """Someone in an audience, as the store reads them: their SMS number (an account's phone,
-    or a listed number), their language, and their Telegram chat if one is linked."""
+class RouteCount(NamedTuple):
+    """How many recipients of an audience go one way (the store routes them, ``routes``):
+    ``channel`` None for those with no way there (no chat linked, for Telegram only), ``skip``
+    why they are passed over (``OPTED_OUT``, ``BLOCKED``), None for those who are sent it."""
 
-    phone: str
+    channel: Channel | None
     language: Language
-    account_id: int | None = None
-    sms_opted_out: bool = False
-    chat: str | None = None
-    chat_blocked: bool = False
+    skip: str | None
+    recipients: int
 
 
 # -- the store's side --------------------------------------------------------------------------
@@ -184,19 +183,6 @@ class DayCounts:
     bids: int  # accepted auction bids
 
 
-class Queued(NamedTuple):
-    """One recipient's outbox row of a broadcast: what differs from the broadcast's template row
-    (``BroadcastRepository.enqueue``). A plain tuple: a broadcast writes 100,000 of them."""
-
-    channel: Channel
-    recipient: str
-    account_id: int | None
-    language: Language
-    params: dict[str, Any]
-    dedupe_key: str
-    skipped: str | None  # settled at once as skipped, for this reason
-
-
 class BroadcastRepository(Protocol):
     def add(self, broadcast: Broadcast) -> None: ...
     def get(self, broadcast_id: int, *, lock: bool = False) -> Broadcast | None:
@@ -208,14 +194,29 @@ class BroadcastRepository(Protocol):
         """Scheduled broadcasts whose time has come, locked (other processes skip them)."""
         ...
 
-    def recipients(self, audience: Audience) -> list[Recipient]:
-        """Everyone in the audience, each once."""
+    def routes(self, audience: Audience, channels: Channels) -> list[RouteCount]:
+        """The audience on ``channels``, counted by channel, language and why passed over.
+
+        Each account in the audience once: Telegram goes to the chat it linked last that has
+        not blocked the bot, else the one linked last; Telegram where linked falls back to SMS
+        when that chat blocked the bot (or none is linked); an SMS number that sent STOP, and
+        for Telegram only a chat that blocked the bot, are passed over. A listed number is its
+        account (language, chat) if it has one, else a number in Chinese by SMS."""
         ...
 
     def period_exists(self, period_id: int) -> bool: ...
-    def enqueue(self, template: OutboxMessage, rows: Sequence[Queued]) -> int:
-        """Write one outbox row per ``rows``, each ``template`` with what the row changes, in
-        one statement; rows whose dedupe key is taken are left out. Returns how many were
+    def enqueue(
+        self,
+        template: OutboxMessage,
+        audience: Audience,
+        channels: Channels,
+        params: Mapping[Language, dict[str, Any]],
+    ) -> int:
+        """Write one outbox row per recipient that ``routes`` finds a way to, in one
+        statement: ``template`` (of ``template.broadcast_id``) with the recipient's channel,
+        address, account, language and its ``params``, and the dedupe key
+        ``broadcast:<id>:<channel>:<address>``; one passed over is settled as skipped at once,
+        for its reason. A dedupe key taken fails the whole statement. Returns how many were
         written."""
         ...
 

@@ -8,11 +8,14 @@ staff choose, now or at a set time, after a preview of who gets it and what the 
 - **Preview** (``preview``): recipients per channel, the ones passed over (SMS numbers that sent
   STOP, chats that blocked the bot, accounts without a chat for Telegram only) and the SMS
   segments it will cost, counted by the ``SegmentCounter`` the caller gives (core imports no
-  channel).
+  channel). The store routes the audience (who goes by which channel, who is passed over) in
+  the database, rules in ``BroadcastRepository.routes``; the preview counts that routing.
 - **Send** (``send``): now, or at a set time (``start_due``, a timer step, starts it then). It is
-  fanned out into outbox rows at ``Priority.BROADCAST`` in one transaction, written in batches;
-  each recipient's row has the key ``broadcast:<id>:<channel>:<address>``, so a start run twice
-  writes nobody twice, and the outbox's leases let a restarted server go on where the dead one
+  fanned out into outbox rows at ``Priority.BROADCAST`` in one transaction, by one statement
+  that routes the audience as the preview counted it;
+  each recipient's row has the unique key ``broadcast:<id>:<channel>:<address>``, so nobody is
+  written twice (a broadcast is started once: its state is checked under its row lock), and the
+  outbox's leases let a restarted server go on where the dead one
   stopped. Recipients who cannot be reached get a row settled as skipped at once: every
   recipient's outcome is in the report.
 - **Pause, resume, cancel**: the broadcast's rows still waiting are held (due at ``HELD``),
@@ -29,7 +32,6 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
 
 from core.accounts import Language
 from core.broadcast_ports import (
@@ -47,8 +49,6 @@ from core.broadcast_ports import (
     DayCounts,
     NumbersInvalid,
     Outcome,
-    Queued,
-    Recipient,
     SendTimePassed,
     Tally,
 )
@@ -63,7 +63,6 @@ from core.timers import TimerStep
 from core.wiring import Wiring
 
 TEXT_MAX = 1000  # characters of each language's text
-BATCH = 5_000  # outbox rows written per statement
 RATE_WINDOW = timedelta(minutes=1)
 BODY_KEY = "broadcast.body"  # the catalog text a delivery shows: the text in its language
 
@@ -71,34 +70,6 @@ BODY_KEY = "broadcast.body"  # the catalog text a delivery shows: the text in it
 # ``SegmentCounter``: how many SMS segments a text costs (``sms.segments.segment_count`` with
 # the channel's rendering around it).
 SegmentCounter = Callable[[str, Language], int]
-
-
-class Delivery(NamedTuple):
-    """Where one recipient's copy goes: ``skip`` says why it is not sent (opted out, blocked)."""
-
-    channel: Channel
-    address: str
-    recipient: Recipient
-    skip: str | None = None
-
-
-def deliveries(recipients: Iterable[Recipient], channels: Channels) -> tuple[list[Delivery], int]:
-    """Each recipient's delivery on ``channels``, and how many have no way there at all (no
-    linked chat, for Telegram only). Telegram where linked goes to SMS when the chat blocked
-    the bot."""
-    found: list[Delivery] = []
-    unreachable = 0
-    for r in recipients:
-        if channels is Channels.TELEGRAM:
-            if r.chat is None:
-                unreachable += 1
-                continue
-            found.append(Delivery(Channel.TELEGRAM, r.chat, r, BLOCKED if r.chat_blocked else None))
-        elif channels is Channels.TELEGRAM_ELSE_SMS and r.chat is not None and not r.chat_blocked:
-            found.append(Delivery(Channel.TELEGRAM, r.chat, r))
-        else:
-            found.append(Delivery(Channel.SMS, r.phone, r, OPTED_OUT if r.sms_opted_out else None))
-    return found, unreachable
 
 
 # -- use cases ---------------------------------------------------------------------------------
@@ -200,21 +171,20 @@ def preview(
     uow: UnitOfWork, broadcast_id: int, segments: SegmentCounter
 ) -> tuple[Broadcast, Preview]:
     broadcast = _get(uow, broadcast_id)
-    found, unreachable = deliveries(
-        uow.broadcasts.recipients(broadcast.audience), broadcast.channels
-    )
     cost = {language: segments(broadcast.text(language), language) for language in Language}
-    sms = telegram = opted_out = blocked = sms_segments = 0
-    for d in found:
-        if d.skip == OPTED_OUT:
-            opted_out += 1
-        elif d.skip == BLOCKED:
-            blocked += 1
-        elif d.channel is Channel.SMS:
-            sms += 1
-            sms_segments += cost[d.recipient.language]
+    sms = telegram = opted_out = blocked = unreachable = sms_segments = 0
+    for route in uow.broadcasts.routes(broadcast.audience, broadcast.channels):
+        if route.channel is None:
+            unreachable += route.recipients
+        elif route.skip == OPTED_OUT:
+            opted_out += route.recipients
+        elif route.skip == BLOCKED:
+            blocked += route.recipients
+        elif route.channel is Channel.SMS:
+            sms += route.recipients
+            sms_segments += route.recipients * cost[route.language]
         else:
-            telegram += 1
+            telegram += route.recipients
     return broadcast, Preview(
         recipients=sms + telegram,
         sms=sms,
@@ -277,9 +247,6 @@ def _id(broadcast: Broadcast) -> int:
 def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
     """Write every recipient's row; returns how many were written."""
     broadcast_id = _id(broadcast)
-    found, _unreachable = deliveries(
-        uow.broadcasts.recipients(broadcast.audience), broadcast.channels
-    )
     broadcast.state = BroadcastState.SENDING
     broadcast.started_at = now
     params = {language: {"text": broadcast.text(language)} for language in Language}
@@ -294,23 +261,7 @@ def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
         priority=Priority.BROADCAST,
     )
     template.broadcast_id = broadcast_id
-    prefix = f"broadcast:{broadcast_id}:"
-    rows = [
-        Queued(
-            channel=d.channel,
-            recipient=d.address,
-            account_id=d.recipient.account_id,
-            language=d.recipient.language,
-            params=params[d.recipient.language],
-            dedupe_key=f"{prefix}{d.channel}:{d.address}",
-            skipped=d.skip,
-        )
-        for d in found
-    ]
-    return sum(
-        uow.broadcasts.enqueue(template, rows[start : start + BATCH])
-        for start in range(0, len(rows), BATCH)
-    )
+    return uow.broadcasts.enqueue(template, broadcast.audience, broadcast.channels, params)
 
 
 def start_due(uow: UnitOfWork, now: datetime, limit: int) -> int:

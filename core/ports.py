@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -95,8 +95,8 @@ class OutboxRepository(Protocol):
         dispatcher after this one's lease ran out)."""
         ...
 
-    def opted_out(self, channel: Channel, recipient: str) -> bool:
-        """Whether the recipient asked for no more messages on the channel (SMS: STOP)."""
+    def opted_out(self, channel: Channel, recipients: Collection[str]) -> set[str]:
+        """Which of the recipients asked for no more messages on the channel (SMS: STOP)."""
         ...
 
 

@@ -226,6 +226,7 @@ def build_app(
         turns=ThreadLane(1 if db.dialect.name == "sqlite" else TURN_THREADS, name="turns"),
     )
     app.on_stop.append(app.turns.stop)
+    app.on_stop.append(dispatcher.aclose)  # its broadcast senders' threads
     if settings.telegram_token is not None:
         install_telegram(app, polling=telegram_polling)
     return app

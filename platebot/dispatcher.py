@@ -1,6 +1,8 @@
 """The outbox dispatcher: claims due messages of one channel, most urgent first, sends each
 through the channel's sender, records how it went. Each channel is a lane of its own (the
 server runs ``lanes()`` in separate threads), so a paced SMS batch never holds up Telegram.
+Personal messages go one at a time, each recorded at once; broadcast messages go several at a
+time (``IN_DOUBT``), still through the channel's pacer, and are recorded a few at a time.
 
 A message is claimed (with a lease) in one transaction and settled in another, so two
 dispatchers never send the same row. A crash leaves claimed rows that are claimed again when
@@ -13,10 +15,14 @@ anyway."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -34,6 +40,7 @@ from core.outbox import (
     OutboxStatus,
     Outcome,
     Outgoing,
+    Priority,
     RetryLater,
     Sent,
     Skipped,
@@ -59,6 +66,12 @@ URGENT_ALLOWANCE = timedelta(seconds=21)
 # renews this lease every round, and another takes the lane this long after it stops.
 LANE_LEASE = timedelta(seconds=10)
 IN_DOUBT_TWICE = "in doubt after two crashes while sending; not sent a third time"
+OPTED_OUT = "the recipient opted out (STOP)"
+# Broadcast messages a channel's dispatcher has with the provider, or sent and not yet recorded,
+# at any moment (sent side by side, still through the channel's pacer): what a kill -9 can
+# leave in doubt. Twilio is asked about each before it goes again; Telegram cannot be asked,
+# so each may arrive twice: keep it small.
+IN_DOUBT = {Channel.SMS: 16, Channel.TELEGRAM: 4}
 
 
 class LogSender:
@@ -92,7 +105,34 @@ class Dispatcher:
         self.batch = batch
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
         self.holder = uuid.uuid4().hex  # this dispatcher, when it holds a channel's lane
+        self.in_doubt = dict(IN_DOUBT)  # broadcast messages sent at once, per channel
         self._interrupted = threading.Event()
+        self._pools: dict[Channel, ThreadPoolExecutor] = {}
+        self._pools_lock = threading.Lock()
+
+    def _pool(self, channel: Channel) -> ThreadPoolExecutor:
+        """The threads that send a channel's broadcast messages side by side."""
+        with self._pools_lock:
+            pool = self._pools.get(channel)
+            if pool is None:
+                pool = ThreadPoolExecutor(
+                    max_workers=max(1, self.in_doubt.get(channel, 1)),
+                    thread_name_prefix=f"outbox-{channel}",
+                )
+                self._pools[channel] = pool
+            return pool
+
+    def close(self) -> None:
+        """Stop the threads that send broadcast messages side by side (after the lanes have
+        stopped: nothing is being sent); a later batch starts them again."""
+        with self._pools_lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        """``close`` as a server stop hook."""
+        await asyncio.to_thread(self.close)
 
     def interrupt(self) -> None:
         """The process is stopping: the send under way finishes and is recorded; the rest of the
@@ -122,51 +162,24 @@ class Dispatcher:
         gives the rest back unsent, so another dispatcher that claims them after the lease never
         sends what this one is sending.
 
-        What became of a message that may have reached the provider is recorded at once, in a
-        transaction of its own. Messages not sent (postponed by the pacer, skipped) are recorded
-        together with the next message's outcome: a crash before that only leaves them claimed
-        until the lease runs out.
+        A personal message (a code, a notice) is sent alone, and what became of it is recorded
+        at once, in a transaction of its own, before the next one goes. Broadcast messages go
+        several at a time (``IN_DOUBT``: at most that many of them are with the provider or
+        sent and not yet recorded, at any moment), still one after the other through the
+        channel's pacer, and their outcomes are recorded a few at a time, one transaction each:
+        a crash leaves at most ``IN_DOUBT`` broadcast messages in doubt. Messages not sent
+        (postponed by the pacer, skipped) are recorded with the next outcomes: a crash before
+        that only leaves them claimed until the lease runs out.
 
-        Whether a recipient opted out (SMS STOP) is read by the claim for the first message,
-        then by the transaction that records a send for the message after it, so a STOP that
-        comes in while the batch is being sent is seen before the next send. A provider's
-        opt-out refusal (Twilio's 21610) skips the rest of the batch to that recipient.
+        Whether a recipient opted out (SMS STOP) is read by the claim, then by each transaction
+        that records outcomes, for the messages about to go next, so a STOP that comes in while
+        the batch is being sent is seen before long. A provider's opt-out refusal (Twilio's
+        21610) skips the rest of the batch to that recipient.
         """
         if self._interrupted.is_set():
             return 0
         claims = self._claim(channel, lead=lead)
-        lane_until = self.clock.now() + LANE_LEASE
-        settled = 0
-        unrecorded: list[tuple[_Claim, Outcome]] = []
-        opted_out = {claim.recipient for claim in claims if claim.opted_out}
-        for index, claim in enumerate(claims):
-            now = self.clock.now()
-            if lead and now + LANE_LEASE / 2 > lane_until:
-                # A paced batch outlasts the lane's lease: keep the lane while sending, or
-                # another process would take it and send beside this one (twice the pace).
-                held = self._keep_lane(channel)
-                lane_until = now + LANE_LEASE
-            else:
-                held = True
-            if not held or now + claim.allowance > claim.lease_end or self._interrupted.is_set():
-                settled += self._record(unrecorded)[0]
-                self._record([(rest, Deferred(timedelta(0))) for rest in claims[index:]])
-                return settled
-            if claim.recipient in opted_out:
-                outcome: Outcome = Skipped("the recipient opted out (STOP)")
-            else:
-                outcome = self._deliver(claim)
-            if isinstance(outcome, OptedOut):
-                opted_out.add(claim.recipient)
-            unrecorded.append((claim, outcome))
-            if not isinstance(outcome, Skipped | Deferred):  # it may have reached the provider
-                following = claims[index + 1] if index + 1 < len(claims) else None
-                recorded, refused = self._record(unrecorded, screen=following)
-                settled += recorded
-                if following is not None and refused:
-                    opted_out.add(following.recipient)
-                unrecorded = []
-        return settled + self._record(unrecorded)[0]
+        return _Run(self, channel, claims, lead=lead).run()
 
     def _keep_lane(self, channel: Channel) -> bool:
         """Renew this dispatcher's hold on the channel's lane; False if another has it."""
@@ -244,13 +257,14 @@ class Dispatcher:
             return RetryLater(f"{type(exc).__name__}: {exc}")
 
     def _record(
-        self, outcomes: list[tuple[_Claim, Outcome]], *, screen: _Claim | None = None
-    ) -> tuple[int, bool]:
+        self, outcomes: list[tuple[_Claim, Outcome]], *, screen: Sequence[_Claim] = ()
+    ) -> tuple[int, set[str]]:
         """Record outcomes in one transaction, each only if its row is still ours: one UPDATE
         per message that checks the status and the attempts of the claim. Returns how many
-        were recorded, and whether the recipient of ``screen`` (the next message) opted out."""
+        were recorded, and which recipients of ``screen`` (the messages to go next) opted
+        out."""
         if not outcomes:
-            return 0, False
+            return 0, set()
         now = self.clock.now()
         for claim, outcome in outcomes:
             _apply(claim.message, outcome, now)
@@ -266,8 +280,8 @@ class Dispatcher:
             return self._write(outcomes, screen)
 
     def _write(
-        self, outcomes: list[tuple[_Claim, Outcome]], screen: _Claim | None
-    ) -> tuple[int, bool]:
+        self, outcomes: list[tuple[_Claim, Outcome]], screen: Sequence[_Claim]
+    ) -> tuple[int, set[str]]:
         with self.uow_factory() as uow:
             recorded = 0
             for claim, _outcome in outcomes:
@@ -280,9 +294,104 @@ class Dispatcher:
                     log.warning(
                         "outbox %s was claimed again meanwhile; this result is dropped", message.id
                     )
-            refused = screen is not None and uow.outbox.opted_out(screen.channel, screen.recipient)
+            refused = set()
+            if screen:
+                refused = uow.outbox.opted_out(screen[0].channel, {c.recipient for c in screen})
             uow.commit()
             return recorded, refused
+
+
+class _Run:
+    """One ``run_channel``: the batch claimed, sent (broadcast messages side by side), recorded."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, channel: Channel, claims: list[_Claim], *, lead: bool
+    ) -> None:
+        self.d = dispatcher
+        self.channel = channel
+        self.lead = lead
+        self.queue = deque(claims)
+        self.bound = max(1, dispatcher.in_doubt.get(channel, 1))
+        self.opted_out = {claim.recipient for claim in claims if claim.opted_out}
+        self.flying: dict[Future[Outcome], _Claim] = {}
+        self.done: list[tuple[_Claim, Outcome]] = []  # not recorded yet
+        self.reached = 0  # of ``done``: outcomes of a send that may have reached the provider
+        self.alone = False  # ``done`` has a personal message's outcome: record it at once
+        self.settled = 0
+        self.stopped = False
+        self.lane_until = dispatcher.clock.now() + LANE_LEASE
+
+    def run(self) -> int:
+        while (self.queue and not self.stopped) or self.flying or self.done:
+            self._start()
+            if self.flying and not self._record_due():
+                finished, _ = wait(self.flying, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self._done(self.flying.pop(future), future.result())  # a crash goes on up
+            if self.done and self._record_due():
+                self._record()
+        if self.queue:  # stopped: given back unsent, for whoever runs next
+            self.d._record([(rest, Deferred(timedelta(0))) for rest in self.queue])
+        return self.settled
+
+    def _start(self) -> None:
+        """Send what may go now: a personal message alone (here, at once), broadcast messages
+        side by side as long as fewer than ``bound`` are in doubt."""
+        while self.queue and not self.stopped and not self.alone:
+            claim = self.queue[0]
+            together = claim.message.priority >= Priority.BROADCAST and self.bound > 1
+            in_doubt = len(self.flying) + self.reached
+            if in_doubt >= (self.bound if together else 1):
+                return
+            if any(other.recipient == claim.recipient for other in self.flying.values()):
+                return  # one message to a recipient at a time, in order: after the one before
+            if not self._may_send(claim):
+                self.stopped = True
+                return
+            self.queue.popleft()
+            if claim.recipient in self.opted_out:
+                self._done(claim, Skipped(OPTED_OUT))
+            elif together:
+                self.flying[self.d._pool(self.channel).submit(self.d._deliver, claim)] = claim
+            else:
+                self._done(claim, self.d._deliver(claim))
+
+    def _may_send(self, claim: _Claim) -> bool:
+        """The lane is still ours (renewed when half its lease is gone), the claim's lease has
+        room for one more request, and the process is not stopping."""
+        now = self.d.clock.now()
+        if self.lead and now + LANE_LEASE / 2 > self.lane_until:
+            # A paced batch outlasts the lane's lease: keep the lane while sending, or another
+            # process would take it and send beside this one (twice the pace).
+            if not self.d._keep_lane(self.channel):
+                return False
+            self.lane_until = now + LANE_LEASE
+        return now + claim.allowance <= claim.lease_end and not self.d._interrupted.is_set()
+
+    def _done(self, claim: _Claim, outcome: Outcome) -> None:
+        if isinstance(outcome, OptedOut):
+            self.opted_out.add(claim.recipient)
+        self.done.append((claim, outcome))
+        if not isinstance(outcome, Skipped | Deferred):  # it may have reached the provider
+            self.reached += 1
+            if claim.message.priority < Priority.BROADCAST or self.bound == 1:
+                self.alone = True
+
+    def _record_due(self) -> bool:
+        """Outcomes are recorded at once for a personal message, else a few at a time: when
+        half the messages allowed in doubt are done, or nothing else is being sent."""
+        if not self.done:
+            return False
+        return (
+            self.alone or not self.flying or self.reached >= max(1, self.bound // 2) or self.stopped
+        )
+
+    def _record(self) -> None:
+        screen = list(itertools.islice(self.queue, self.bound))
+        recorded, refused = self.d._record(self.done, screen=screen)
+        self.settled += recorded
+        self.opted_out |= refused
+        self.done, self.reached, self.alone = [], 0, False
 
 
 def _apply(message: OutboxMessage, outcome: Outcome, now: datetime) -> None:

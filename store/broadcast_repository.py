@@ -1,19 +1,19 @@
 """The repository of staff broadcasts (protocol in ``core.broadcast_ports``). It never commits.
 
-An audience is read with one query over the accounts (and one over their linked chats), and a
-broadcast's rows are written to the outbox with one statement per batch; everything else
-(holding, releasing, dropping, counting) is one statement over the broadcast's rows, found by
-``ix_outbox_broadcast``.
+An audience is routed inside the database (``_routed``: each recipient's channel, address,
+language and why they are passed over, from the accounts, their linked chats and the SMS
+opt-outs): the preview counts it with one ``GROUP BY``, and sending writes it to the outbox with
+one ``INSERT … SELECT``, whatever its size. Everything else (holding, releasing, dropping,
+counting) is one statement over the broadcast's rows, found by ``ix_outbox_broadcast``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.accounts import Language
@@ -27,10 +27,10 @@ from core.broadcast_ports import (
     AudienceKind,
     Broadcast,
     BroadcastState,
+    Channels,
     DayCounts,
     Outcome,
-    Queued,
-    Recipient,
+    RouteCount,
     Tally,
 )
 from core.orders import OrderState, Purpose
@@ -48,78 +48,9 @@ _a = accounts.c
 _o = outbox.c
 _cp = contact_points.c
 _KEYS = [column.name for column in outbox.columns if column.name != "id"]
-_CHUNK = 500  # listed numbers looked up per query
 # Whether the provider said it reached the phone (Twilio's status callbacks).
 _DELIVERED = "delivered"
 _NOT_DELIVERED = ("failed", "undelivered")
-
-
-def _opted_out(phone: Any) -> sa.Exists:
-    return sa.exists().where(sms_opt_outs.c.phone == phone)
-
-
-_INSERT_SQLITE = sqlite.insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-# PostgreSQL: one INSERT … SELECT FROM unnest(arrays), the columns that differ from row to row
-# passed as one array each: a statement of a dozen parameters however many rows it writes
-# (an executemany, or a multi-row VALUES, costs the driver per row and per parameter).
-_VARYING = {
-    "channel": sa.Text,
-    "recipient": sa.Text,
-    "account_id": sa.Integer,
-    "language": sa.Text,
-    "dedupe_key": sa.Text,
-    "skipped": sa.Text,
-}
-_UNNESTED = (
-    sa.func.unnest(
-        *(sa.bindparam(f"a_{name}", type_=ARRAY(kind)) for name, kind in _VARYING.items())
-    )
-    .table_valued(*_VARYING)
-    .render_derived(name="r")
-)
-
-
-def _column_of(name: str) -> Any:
-    r = _UNNESTED.c
-    if name in ("channel", "recipient", "account_id", "language", "dedupe_key"):
-        return r[name]
-    if name == "params":
-        return sa.case(
-            (r.language == Language.EN.value, sa.bindparam("params_en", type_=sa.JSON)),
-            else_=sa.bindparam("params_zh", type_=sa.JSON),
-        )
-    if name == "status":
-        return sa.case(
-            (r.skipped.is_(None), sa.bindparam("t_status", type_=sa.Text)),
-            else_=OutboxStatus.SKIPPED.value,
-        )
-    if name == "last_error":
-        return r.skipped
-    return sa.bindparam(f"t_{name}", type_=_o[name].type)
-
-
-_INSERT_POSTGRESQL = (
-    postgresql.insert(outbox)
-    .from_select(_KEYS, sa.select(*(_column_of(name) for name in _KEYS)))
-    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-)
-
-
-def _enqueue_postgresql(
-    conn: sa.Connection, template: OutboxMessage, rows: Sequence[Queued]
-) -> int:
-    params: dict[str, Any] = {f"t_{name}": getattr(template, name) for name in _KEYS}
-    params["t_status"] = str(template.status)
-    by_language = {row.language: row.params for row in rows}
-    params["params_zh"] = by_language.get(Language.ZH, {})
-    params["params_en"] = by_language.get(Language.EN, {})
-    params["a_channel"] = [str(row.channel) for row in rows]
-    params["a_recipient"] = [row.recipient for row in rows]
-    params["a_account_id"] = [row.account_id for row in rows]
-    params["a_language"] = [str(row.language) for row in rows]
-    params["a_dedupe_key"] = [row.dedupe_key for row in rows]
-    params["a_skipped"] = [row.skipped for row in rows]
-    return max(conn.execute(_INSERT_POSTGRESQL, params).rowcount, 0)
 
 
 class SqlBroadcastRepository:
@@ -165,62 +96,61 @@ class SqlBroadcastRepository:
 
     # -- the audience ------------------------------------------------------------------------
 
-    def recipients(self, audience: Audience) -> list[Recipient]:
-        if audience.kind is AudienceKind.NUMBERS:
-            return self._listed(audience.phones)
-        who = _accounts_of(audience)
-        query = sa.select(_a.id, _a.phone, _a.language, _opted_out(_a.phone).label("opted_out"))
-        if who is not None:
-            query = query.where(_a.id.in_(who))
-        rows = self._conn.execute(query.order_by(_a.id)).all()
-        chats = self._chats(who)
-        return [_recipient(row, chats) for row in rows]
-
-    def _chats(self, who: sa.Select[Any] | None) -> dict[int, tuple[str, bool]]:
-        """Each account's Telegram chat: the one linked last that has not blocked the bot,
-        else the one linked last."""
-        blocked = sa.exists().where(
-            telegram_chats.c.chat_id == _cp.address, telegram_chats.c.unreachable_since.is_not(None)
+    def routes(self, audience: Audience, channels: Channels) -> list[RouteCount]:
+        d = _routed(audience, channels, self._conn.dialect.name)
+        query = sa.select(d.c.channel, d.c.language, d.c.skip, sa.func.count()).group_by(
+            d.c.channel, d.c.language, d.c.skip
         )
-        query = sa.select(_cp.account_id, _cp.address, blocked.label("blocked")).where(
-            _cp.channel == Channel.TELEGRAM
-        )
-        if who is not None:
-            query = query.where(_cp.account_id.in_(who))
-        chats: dict[int, tuple[str, bool]] = {}
-        for account_id, address, is_blocked in self._conn.execute(
-            query.order_by(_cp.account_id, _cp.linked_at.desc())
-        ):
-            known = chats.get(account_id)
-            if known is None or (known[1] and not is_blocked):
-                chats[account_id] = (address, bool(is_blocked))
-        return chats
-
-    def _listed(self, phones: Iterable[str]) -> list[Recipient]:
-        """Listed numbers: an account's number as that account (its language, its chat), any
-        other in Chinese by SMS."""
-        found: list[Recipient] = []
-        phones = list(phones)
-        for start in range(0, len(phones), _CHUNK):
-            chunk = phones[start : start + _CHUNK]
-            query = sa.select(
-                _a.id, _a.phone, _a.language, _opted_out(_a.phone).label("opted_out")
-            ).where(_a.phone.in_(chunk))
-            rows = {row.phone: row for row in self._conn.execute(query)}
-            ids = sa.select(_a.id).where(_a.phone.in_(chunk))
-            chats = self._chats(ids)
-            opted = set(
-                self._conn.execute(
-                    sa.select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone.in_(chunk))
-                ).scalars()
+        return [
+            RouteCount(
+                None if channel is None else Channel(channel), Language(language), skip, count
             )
-            for phone in chunk:
-                row = rows.get(phone)
-                if row is not None:
-                    found.append(_recipient(row, chats))
-                else:
-                    found.append(Recipient(phone, Language.ZH, None, phone in opted))
-        return found
+            for channel, language, skip, count in self._conn.execute(query)
+        ]
+
+    def enqueue(
+        self,
+        template: OutboxMessage,
+        audience: Audience,
+        channels: Channels,
+        params: Mapping[Language, dict[str, Any]],
+    ) -> int:
+        conn = self._conn
+        dialect = conn.dialect.name
+        d = _routed(audience, channels, dialect).c
+        prefix = f"broadcast:{template.broadcast_id}:"
+        varying: dict[str, Any] = {
+            "channel": d.channel,
+            "recipient": d.address,
+            "account_id": d.account_id,
+            "language": d.language,
+            "dedupe_key": sa.literal(prefix) + d.channel + ":" + d.address,
+            "params": sa.case(
+                (d.language == Language.EN.value, sa.bindparam("params_en", type_=sa.JSON)),
+                else_=sa.bindparam("params_zh", type_=sa.JSON),
+            ),
+            "status": sa.case(
+                (d.skip.is_(None), sa.literal(str(template.status))),
+                else_=sa.literal(str(OutboxStatus.SKIPPED)),
+            ),
+            "last_error": d.skip,
+        }
+        columns = [
+            varying.get(name, sa.bindparam(f"t_{name}", type_=_o[name].type)) for name in _KEYS
+        ]
+        # A plain INSERT, no ON CONFLICT (PostgreSQL's speculative insertion costs a WAL record
+        # and about a quarter of the time a row): the keys cannot clash. A broadcast is started
+        # once (its state is changed under its row lock), an account is routed once, to its
+        # phone (unique) or its chat (linked to one account), and listed numbers are unique. If
+        # a key ever did clash, the send fails whole: nobody gets it twice.
+        select = sa.select(*columns).where(d.channel.is_not(None))
+        statement = sa.insert(outbox).from_select(_KEYS, select)
+        values: dict[str, Any] = {
+            f"t_{name}": getattr(template, name) for name in _KEYS if name not in varying
+        }
+        values["params_zh"] = dict(params.get(Language.ZH, {}))
+        values["params_en"] = dict(params.get(Language.EN, {}))
+        return max(conn.execute(statement, values).rowcount, 0)
 
     def day_counts(self, start: datetime, end: datetime) -> DayCounts:
         conn = self._conn
@@ -251,28 +181,6 @@ class SqlBroadcastRepository:
         )
 
     # -- the deliveries ----------------------------------------------------------------------
-
-    def enqueue(self, template: OutboxMessage, rows: Sequence[Queued]) -> int:
-        if not rows:
-            return 0
-        conn = self._conn
-        if conn.dialect.name == "postgresql":
-            return _enqueue_postgresql(conn, template, rows)
-        base = {name: getattr(template, name) for name in _KEYS}
-        skipped = {"status": OutboxStatus.SKIPPED}
-        values = []
-        for row in rows:
-            value = dict(base)
-            value["channel"] = row.channel
-            value["recipient"] = row.recipient
-            value["account_id"] = row.account_id
-            value["language"] = row.language
-            value["params"] = row.params
-            value["dedupe_key"] = row.dedupe_key
-            if row.skipped is not None:
-                value.update(skipped, last_error=row.skipped)
-            values.append(value)
-        return max(conn.execute(_INSERT_SQLITE, values).rowcount, 0)
 
     def _waiting(self, broadcast_id: int) -> sa.Update:
         return sa.update(outbox).where(
@@ -404,13 +312,94 @@ def _accounts_of(audience: Audience) -> sa.Select[Any] | None:
     return None
 
 
-def _recipient(row: Any, chats: dict[int, tuple[str, bool]]) -> Recipient:
-    chat, blocked = chats.get(row.id, (None, False))
-    return Recipient(
-        phone=row.phone,
-        language=Language(row.language),
-        account_id=row.id,
-        sms_opted_out=bool(row.opted_out),
-        chat=chat,
-        chat_blocked=blocked,
+def _listed(phones: Sequence[str], dialect: str) -> Any:
+    """The listed numbers as a table of one column, ``phone``, from one parameter (an array on
+    PostgreSQL, a JSON list on SQLite): one statement however long the list."""
+    if dialect == "postgresql":
+        numbers = sa.func.unnest(sa.literal(list(phones), ARRAY(sa.Text)))
+        return numbers.table_valued("phone").render_derived(name="listed")
+    numbers = sa.func.json_each(sa.literal(list(phones), sa.JSON))
+    each = numbers.table_valued("value").alias("listed")
+    return sa.select(each.c.value.label("phone")).subquery("listed")
+
+
+def _people(audience: Audience, dialect: str) -> tuple[sa.Subquery, sa.Select[Any] | None]:
+    """Who is in the audience (``account_id``: None for a listed number without an account;
+    ``phone``, ``language``), and the ids of their accounts (None: every account)."""
+    if audience.kind is AudienceKind.NUMBERS:
+        listed = _listed(audience.phones, dialect)
+        people = sa.select(
+            listed.c.phone,
+            _a.id.label("account_id"),
+            sa.func.coalesce(_a.language, Language.ZH.value).label("language"),
+        ).select_from(listed.outerjoin(accounts, _a.phone == listed.c.phone))
+        ids = sa.select(_a.id).where(_a.phone.in_(sa.select(listed.c.phone)))
+        return people.subquery("people"), ids
+    who = _accounts_of(audience)
+    query = sa.select(_a.phone, _a.id.label("account_id"), _a.language)
+    if who is not None:
+        query = query.where(_a.id.in_(who))
+    return query.subquery("people"), who
+
+
+def _chats(who: sa.Select[Any] | None) -> sa.Subquery:
+    """Each account's Telegram chat (``rank`` 1): the one linked last that has not blocked the
+    bot, else the one linked last; ``blocked`` 1 when it blocked the bot."""
+    t = telegram_chats.c
+    blocked = sa.case((t.unreachable_since.is_(None), 0), else_=1)
+    rank = sa.func.row_number().over(
+        partition_by=_cp.account_id, order_by=(blocked, _cp.linked_at.desc(), _cp.address)
     )
+    query = (
+        sa.select(
+            _cp.account_id,
+            _cp.address.label("chat"),
+            blocked.label("blocked"),
+            rank.label("rank"),
+        )
+        .select_from(contact_points.outerjoin(telegram_chats, t.chat_id == _cp.address))
+        .where(_cp.channel == Channel.TELEGRAM)
+    )
+    if who is not None:
+        query = query.where(_cp.account_id.in_(who))
+    return query.subquery("chats")
+
+
+def _routed(audience: Audience, channels: Channels, dialect: str) -> sa.Subquery:
+    """Each recipient's delivery: ``channel`` (None: no way there, i.e. no chat for Telegram
+    only), ``address``, ``account_id``, ``language``, and ``skip``, why it is not sent (the
+    number sent STOP, the chat blocked the bot). Telegram where linked falls back to SMS when
+    the chat blocked the bot."""
+    people, who = _people(audience, dialect)
+    chats = _chats(who)
+    p, c = people.c, chats.c
+    stopped = sms_opt_outs.c.phone.is_not(None)
+    sms, telegram = sa.literal(Channel.SMS.value), sa.literal(Channel.TELEGRAM.value)
+    opted_out, blocked = sa.literal(OPTED_OUT), sa.literal(BLOCKED)
+    none = sa.null()
+    channel: sa.ColumnElement[Any]
+    address: sa.ColumnElement[Any]
+    if channels is Channels.SMS:
+        channel, address = sms, p.phone
+        skip = sa.case((stopped, opted_out), else_=none)
+    elif channels is Channels.TELEGRAM:
+        channel = sa.case((c.chat.is_not(None), telegram), else_=none)
+        address = c.chat
+        skip = sa.case((c.blocked == 1, blocked), else_=none)
+    else:
+        by_telegram = sa.and_(c.chat.is_not(None), c.blocked == 0)
+        channel = sa.case((by_telegram, telegram), else_=sms)
+        address = sa.case((by_telegram, c.chat), else_=p.phone)
+        skip = sa.case((by_telegram, none), (stopped, opted_out), else_=none)
+    query = sa.select(
+        channel.label("channel"),
+        address.label("address"),
+        p.account_id,
+        p.language,
+        skip.label("skip"),
+    ).select_from(
+        people.outerjoin(chats, sa.and_(c.account_id == p.account_id, c.rank == 1)).outerjoin(
+            sms_opt_outs, sms_opt_outs.c.phone == p.phone
+        )
+    )
+    return query.subquery("routed")

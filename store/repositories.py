@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -332,8 +332,9 @@ _UPDATE_OUTBOX = Prepared(
     .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _WRITTEN})
 )
 
-_OPTED_OUT = Prepared(
-    sa.select(sms_opt_outs.c.phone).where(sms_opt_outs.c.phone == sa.bindparam("phone"))
+# Of several numbers (a list: an expanding parameter, which ``Prepared`` does not take).
+_OPTED_OUT = sa.select(sms_opt_outs.c.phone).where(
+    sms_opt_outs.c.phone.in_(sa.bindparam("phones", expanding=True))
 )
 
 
@@ -419,12 +420,13 @@ class SqlOutboxRepository:
             for row in rows.mappings()
         ]
 
-    def opted_out(self, channel: Channel, recipient: str) -> bool:
+    def opted_out(self, channel: Channel, recipients: Collection[str]) -> set[str]:
         """Only SMS numbers opt out (STOP); one prebuilt look-up inside the caller's
-        transaction."""
-        if channel is not Channel.SMS:
-            return False
-        return _OPTED_OUT.run(self.scope.connection, {"phone": recipient}).first() is not None
+        transaction, for all of them at once."""
+        if channel is not Channel.SMS or not recipients:
+            return set()
+        found = self.scope.connection.execute(_OPTED_OUT, {"phones": list(recipients)})
+        return {str(phone) for phone in found.scalars()}
 
     def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
         """One prebuilt UPDATE, conditional on the row's status and attempts: it takes the place

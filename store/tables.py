@@ -86,7 +86,6 @@ outbox = sa.Table(
     sa.Column("provider_id", sa.String(64)),
     sa.Column("broadcast_id", sa.Integer),
     sa.UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
-    sa.Index("ix_outbox_status_due", "status", "due_at"),
     # The dispatcher's claim walks this in order (a channel's open rows, most urgent first), so
     # a code is found at once however many broadcast rows wait behind it.
     sa.Index(

@@ -170,23 +170,23 @@ class TelegramChats:
         if edit:
             free = sa.and_(free, sa.or_(c.next_edit_at.is_(None), c.next_edit_at <= at))
             values["next_edit_at"] = at + self.edit_pace
+        take = (
+            sa.update(telegram_chats)
+            .where(c.chat_id == chat_id, c.unreachable_since.is_(None), free)
+            .values(values)
+        )
+        read = sa.select(c.unreachable_since, c.next_send_at, c.next_edit_at).where(
+            c.chat_id == chat_id
+        )
         with self.engine.begin() as conn:
-            taken = conn.execute(
-                sa.update(telegram_chats)
-                .where(c.chat_id == chat_id, c.unreachable_since.is_(None), free)
-                .values(values)
-            )
-            if taken.rowcount == 1:
+            if conn.execute(take).rowcount == 1:
                 return Reservation(Slot.GO)
-            row = conn.execute(
-                sa.select(c.unreachable_since, c.next_send_at, c.next_edit_at).where(
-                    c.chat_id == chat_id
-                )
-            ).one_or_none()
-            if row is None:  # a chat never seen: it is free
-                _ensure_chat(conn, chat_id, at)
-                conn.execute(sa.update(telegram_chats).where(c.chat_id == chat_id).values(values))
-                return Reservation(Slot.GO)
+            row = conn.execute(read).one_or_none()
+            if row is None:  # a chat never seen: it is free, unless another send took it
+                _ensure_chat(conn, chat_id, at)  # meanwhile (the outbox sends side by side)
+                if conn.execute(take).rowcount == 1:
+                    return Reservation(Slot.GO)
+                row = conn.execute(read).one()
         if row.unreachable_since is not None:
             return Reservation(Slot.UNREACHABLE)
         waits = [as_utc(row.next_send_at)] if row.next_send_at is not None else []

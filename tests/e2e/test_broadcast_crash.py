@@ -21,7 +21,8 @@ from bench.broadcast_load import (
 )
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.clock import SystemClock
-from core.outbox import LEASE
+from core.outbox import LEASE, Channel
+from platebot.dispatcher import IN_DOUBT
 from platebot.staff_broadcasts import StaffBroadcasts
 from sms.render import broadcast_segments
 from store.uow import UnitOfWorkFactory
@@ -85,7 +86,9 @@ def test_a_server_killed_mid_broadcast_and_another_after_it_send_everyone_once(
         chats = Received.of(people.telegram, [str(c.chat_id) for c in telegram.delivered()])
     assert sms == Received(duplicates=0, missed=0, strays=0)
     assert (chats.missed, chats.strays) == (0, 0)
-    assert chats.duplicates <= 1, "at most the message in flight when the process died"
+    # at most the messages in doubt when the process died: with the Bot API, or sent and not
+    # recorded yet (the Bot API cannot be asked whether it has them)
+    assert chats.duplicates <= IN_DOUBT[Channel.TELEGRAM]
     progress = staff.progress(draft["id"])
     assert progress["opted_out"] == len(people.opted_out)
     assert progress["sent"] == expected

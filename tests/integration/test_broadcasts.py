@@ -291,3 +291,76 @@ def test_the_report_has_every_recipients_outcome(world: BroadcastWorld) -> None:
 def test_a_text_missing_is_refused(world: BroadcastWorld) -> None:
     with pytest.raises(BroadcastTextInvalid):
         world.compose(en="  ")
+
+
+def test_an_account_with_two_chats_gets_it_on_the_one_linked_last_that_has_not_blocked_the_bot(
+    world: BroadcastWorld,
+) -> None:
+    account, _ = world.person(chat="5001")
+    with world.app.uow() as uow:  # a second chat, linked later, that blocked the bot
+        world.clock.advance(timedelta(minutes=1))
+        uow.contacts.link(
+            channel="telegram", address="5002", account_id=account, now=world.clock.now()
+        )
+        uow.commit()
+    world.chat_seen("5002", blocked=True)
+    draft = world.compose()
+    assert (draft["telegram"], draft["sms"], draft["blocked"]) == (1, 0, 0)
+    world.staff.send(draft["id"])
+    world.dispatch()
+    assert world.telegram.sent == [("5001", ZH)]
+
+
+@pytest.mark.parametrize("kind", list(AudienceKind))
+def test_what_is_sent_is_what_the_preview_counted_for_every_audience(
+    db: Engine, world: BroadcastWorld, kind: AudienceKind
+) -> None:
+    auction = AuctionWorld(db)
+    period = auction.period()
+    auction.bidder(period)
+    people = [
+        world.person(region="4403"),
+        world.person(region="4403", opted_out=True),
+        world.person(chat="5001", language=Language.EN),
+        world.person(chat="5002", blocked=True, opted_out=True),
+        world.person(chat="5003", blocked=True),
+    ]
+    with world.app.uow() as uow:
+        for account, _ in people[1:4]:
+            place_order(
+                uow,
+                account_id=account,
+                purpose=Purpose.PLATE_PURCHASE,
+                reference=f"listing:{account}",
+                subject="粤D·A1234",
+                amount=1_200_000,
+                now=world.clock.now(),
+            )
+        uow.commit()
+    audience = {
+        AudienceKind.EVERYONE: Audience(kind),
+        AudienceKind.REGION: Audience(kind, region_code="4403"),
+        AudienceKind.BIDDERS: Audience(kind, period_id=period),
+        AudienceKind.UNFINISHED_ORDERS: Audience(kind),
+        AudienceKind.NUMBERS: Audience(kind, phones=(*(p for _, p in people), "+8613800138000")),
+    }[kind]
+    expected = {  # (recipients, telegram, opted out) for each audience
+        AudienceKind.EVERYONE: (4, 1, 2),  # and the bidder
+        AudienceKind.REGION: (1, 0, 1),
+        AudienceKind.BIDDERS: (1, 0, 0),
+        AudienceKind.UNFINISHED_ORDERS: (1, 1, 2),
+        AudienceKind.NUMBERS: (4, 1, 2),
+    }[kind]
+    for channels in Channels:
+        draft = world.compose(audience, channels)
+        if channels is Channels.TELEGRAM_ELSE_SMS:
+            assert (draft["recipients"], draft["telegram"], draft["opted_out"]) == expected
+        world.staff.send(draft["id"])
+        report = world.staff.report(draft["id"])
+        sent = [r for r in report if r["status"] == "pending"]
+        skipped = [r for r in report if r["status"] == "skipped"]
+        assert len(sent) == draft["recipients"], (kind, channels)
+        assert len(sent) == draft["sms"] + draft["telegram"]
+        assert len(skipped) == draft["opted_out"] + draft["blocked"], (kind, channels)
+        assert len([r for r in sent if r["channel"] == "sms"]) == draft["sms"]
+        world.staff.cancel(draft["id"])

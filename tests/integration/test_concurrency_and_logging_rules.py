@@ -93,7 +93,7 @@ def test_a_late_result_does_not_overwrite_the_result_of_a_later_claim(
             return Sent("SM2")
 
     assert Dispatcher(app.uow, clock, {Channel.SMS: Provider()}).run_once() == 1
-    assert late._record([(claims[0], RetryLater("timed out"))]) == (0, False)
+    assert late._record([(claims[0], RetryLater("timed out"))]) == (0, set())
     clock.advance(timedelta(hours=1))
     assert Dispatcher(app.uow, clock, {Channel.SMS: Provider()}).run_once() == 0
     assert delivered == ["notice 0"]
