@@ -2,16 +2,16 @@
 ``ix_outbox_claim``, a broadcast's rows ``ix_outbox_broadcast``), and every row written paid for
 it (a broadcast of 100,000 rows: 100,000 index entries, 1.4 MB of WAL a 20,000 rows)
 
-Revision ID: 0019_bcast_outbox_index
-Revises: 0018_staff_accounts
+Revision ID: 0020_outbox_index
+Revises: 0019_gaps_settlement_winner_told
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0019_bcast_outbox_index"
-down_revision = "0018_staff_accounts"
+revision = "0020_outbox_index"
+down_revision = "0019_gaps_settlement_winner_told"
 branch_labels = None
 depends_on = None
 
