@@ -110,7 +110,16 @@ class TelegramChannel:
         log.error("Telegram update %s failed", update_id, exc_info=context.error)
 
     async def start(self) -> None:
-        """Connect, publish the command menu, and register the webhook (or start polling)."""
+        """Connect, publish the command menu, and register the webhook (or start polling). A
+        start that fails closes what it opened (the Bot API connections) before it raises: the
+        server does not start, and nothing stays open for the process's lifetime."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         application = self.application
         try:
             await application.initialize()
@@ -145,6 +154,9 @@ class TelegramChannel:
         if application.running:
             await application.stop()
         await application.shutdown()
+        # a start that failed half-way (the token refused by getMe) left the Application
+        # uninitialised, so its shutdown does nothing: the Bot's connections are closed here
+        await application.bot.shutdown()
 
 
 def token_of(settings: Settings) -> str:

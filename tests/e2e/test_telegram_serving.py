@@ -106,6 +106,8 @@ def test_a_token_the_bot_api_refuses_stops_start_up_and_is_never_shown(
     outcome = sender.send(Outgoing("42", "您好"))
     assert isinstance(outcome, RetryLater) and "999:wrong" not in outcome.error
     assert not sender.bot.running
+    # the failed start closed the Bot API connections it had opened (none left for the process)
+    assert bot_api.all_connections_closed()
 
 
 def test_a_webhook_address_telegram_refuses_stops_start_up_naming_the_setting(
@@ -118,6 +120,7 @@ def test_a_webhook_address_telegram_refuses_stops_start_up_naming_the_setting(
         TestClient(create_web_app(app, run_workers=False)),
     ):
         pass
+    assert bot_api.all_connections_closed()  # the failed start left no connection open
 
 
 def test_telegram_is_off_without_a_token(db: Engine, bot_api: BotApiStandIn) -> None:

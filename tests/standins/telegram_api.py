@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1000)
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Condition()
+        self.connections = 0  # clients connected now (keep-alive connections stay open)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -101,6 +103,15 @@ class BotApiStandIn:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+    def all_connections_closed(self, within: float = 10.0) -> bool:
+        """Whether every client has closed its connection (the server side sees the close a
+        moment after the client makes it)."""
+        deadline = time.monotonic() + within
+        with self._lock:
+            while self.connections and time.monotonic() < deadline:
+                self._lock.wait(0.02)
+            return self.connections == 0
 
     # -- what the test arranges ----------------------------------------------------------------
 
@@ -287,6 +298,18 @@ def _handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
         # waits for the client's delayed ACK, 40 ms on every answer.
         disable_nagle_algorithm = True
         disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
+
+        def setup(self) -> None:
+            super().setup()
+            with api._lock:
+                api.connections += 1
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                with api._lock:
+                    api.connections -= 1
 
         def do_POST(self) -> None:
             prefix = f"/bot{api.token}/"
