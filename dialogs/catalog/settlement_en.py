@@ -5,6 +5,8 @@ MESSAGES: dict[str, str] = {
     "settlement.won": "platebot: you won {plate} at {price}; your deposit of {deposit} counts towards it. Pay the balance of {amount} (order {order}) by {deadline} (China time), or the deposit is forfeited. Pay here: {url}",
     "sms/settlement.won": "platebot: you won {plate} at {price}. Pay {amount} by {deadline} China time or lose the deposit: {url}",
     "settlement.won_issued": "platebot: you won {plate} at {price}, paid by your deposit. The plate is issued to the vehicle with VIN {vin}.",
+    # kept for notices queued before the winner got one message (0019): never written now
+    "settlement.balance_due": "platebot: you won {plate} at {price}; your deposit of {deposit} counts towards it. Pay the balance of {amount} (order {order}) in My orders by {deadline} (China time), or the deposit is forfeited.",
     "settlement.issued": "platebot: balance paid. Plate {plate} is issued to the vehicle with VIN {vin}.",
     "settlement.forfeited": "platebot: the balance for {plate} was not paid in time. Your deposit of {deposit} is forfeited and the plate goes back to the office.",
     "settlement.period_cancelled": 'platebot: the auction period "{period}" is cancelled. The deposit you paid ({deposit}) is refunded the way you paid it.',

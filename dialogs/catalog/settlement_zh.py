@@ -5,6 +5,8 @@ MESSAGES: dict[str, str] = {
     "settlement.won": "号牌助手：恭喜竞得{plate}，成交价{price}，保证金{deposit}已抵价款。请于{deadline}前支付余款{amount}（订单{order}），逾期保证金不予退还。付款：{url}",
     "sms/settlement.won": "号牌助手：您以{price}竞得{plate}，请于{deadline}前付余款{amount}，逾期没收保证金：{url}",
     "settlement.won_issued": "号牌助手：您以{price}竞得{plate}，保证金已抵全款，号牌已登记给车架号{vin}的车辆。",
+    # kept for notices queued before the winner got one message (0019): never written now
+    "settlement.balance_due": "号牌助手：恭喜竞得{plate}，成交价{price}，保证金{deposit}已抵价款。请于{deadline}前在“我的订单”支付余款{amount}（订单{order}），逾期保证金不予退还。",
     "settlement.issued": "号牌助手：余款已付，号牌{plate}已登记给车架号{vin}的车辆。",
     "settlement.forfeited": "号牌助手：{plate}余款未按期支付，保证金{deposit}不予退还，号牌已收回。",
     "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
