@@ -11,7 +11,7 @@ MESSAGES: dict[str, str] = {
     "settlement.forfeited": "platebot: the balance for {plate} was not paid in time. Your deposit of {deposit} is forfeited and the plate goes back to the office.",
     "settlement.period_cancelled": 'platebot: the auction period "{period}" is cancelled. The deposit you paid ({deposit}) is refunded the way you paid it.',
     "settlement.period_cancelled_unpaid": 'platebot: the auction period "{period}" is cancelled, and so are your signup and its unpaid deposit order ({deposit}).',
-    "settlement.refunded.lost": "platebot: the deposit of {amount} for shares that won no plate has been refunded the way you paid it.",
+    "settlement.refunded.lost": "platebot: {amount} of your auction deposit that no plate price used has been refunded the way you paid it.",
     "settlement.refunded.cancelled": "platebot: the auction was cancelled; your deposit of {amount} has been refunded the way you paid it.",
     "error.auction.setting_invalid": "The auction setting {setting} is not valid ({value}); correct it and try again.",
     "error.auction.period_unknown": "No such auction period: list the periods to find its number.",

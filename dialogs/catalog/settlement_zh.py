@@ -11,7 +11,7 @@ MESSAGES: dict[str, str] = {
     "settlement.forfeited": "号牌助手：{plate}余款未按期支付，保证金{deposit}不予退还，号牌已收回。",
     "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
     "settlement.period_cancelled_unpaid": "号牌助手：竞价期“{period}”已取消，您的报名和未支付的保证金订单（{deposit}）已一并取消。",
-    "settlement.refunded.lost": "号牌助手：未竞得号牌的保证金{amount}已原路退回。",
+    "settlement.refunded.lost": "号牌助手：竞价保证金中未用于价款的{amount}已原路退回。",
     "settlement.refunded.cancelled": "号牌助手：竞价取消，保证金{amount}已原路退回。",
     "error.auction.setting_invalid": "竞价设置{setting}无效（{value}），请改正后再试。",
     "error.auction.period_unknown": "没有这个竞价期，请先查看竞价期列表。",
