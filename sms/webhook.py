@@ -1,9 +1,9 @@
 """Twilio's webhooks: ``POST /sms/twilio`` (an inbound SMS, answered with TwiML) and
 ``POST /sms/twilio/status`` (delivery status of a message we sent).
 
-Every request's signature is checked with the twilio library's ``RequestValidator`` against the
-configured public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio signed; with
-or without the default port, as ``RequestValidator.validate`` accepts) and the posted form. A
+Every request's signature is checked with the twilio library's ``RequestValidator.validate``
+against the configured public URL (``PLATEBOT_PUBLIC_URL`` + path: proxies change the URL Twilio
+signed; with or without the default port) and the posted form. A
 missing or wrong ``X-Twilio-Signature`` is refused with 403 before anything is stored; a signed
 request without the fields it needs with 400.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import logging
 import re
 import time
@@ -154,7 +153,7 @@ def mount(
         if request.scope.get("query_string"):
             url += "?" + request.url.query
         algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not _signed(validator, url, form, signature, algorithm):
+        if not validator.validate(url, form, signature, algorithm):
             log.warning("Twilio webhook with a wrong signature refused (%s)", path)
             raise HTTPException(403, "wrong Twilio signature")
         return form
@@ -227,21 +226,6 @@ async def _send_late(turns: ServiceLane[SmsService], sms: IncomingSms, messages:
         await turns.run(SmsService.send_late, sms, messages)
     except Exception as error:
         log.error("the late answer to SMS %s was lost: %s", sms.message_sid, describe_error(error))
-
-
-def _signed(
-    validator: RequestValidator, url: str, form: Form, signature: str, algorithm: str
-) -> bool:
-    """``validator.validate``, which signs the URL both with and without its default port and
-    accepts either: the URL as configured is tried first, alone (one signature computed instead
-    of two for every SMS), and only a signature that does not match it goes to ``validate``."""
-    try:
-        computed = validator.compute_signature(url, form, algorithm)
-        if hmac.compare_digest(computed.encode(), signature.encode("utf-8", "replace")):
-            return True
-    except ValueError:  # an algorithm the library does not know: validate refuses it and says so
-        pass
-    return bool(validator.validate(url, form, signature, algorithm))
 
 
 def _incoming(form: Form) -> IncomingSms:
