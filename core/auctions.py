@@ -353,6 +353,7 @@ def add_lot(
     office = uow.offices.by_code(office_code)
     if office is None or office.id is None:
         raise OfficeUnknown(office=office_code)
+    uow.offices.lock(office.id)  # a reservation of the number waits, then sees it a lot
     serial = parse_serial(kind, serial)
     if starting_price_fen <= 0:
         raise InvalidAuctionSetting(setting="starting_price", value=starting_price_fen)

@@ -208,6 +208,7 @@ def load_pool(
     office = uow.offices.by_code(office_code)
     if office is None or office.id is None:
         raise OfficeUnknown(office=office_code)
+    uow.offices.lock(office.id)  # a reservation of one of the numbers waits, then sees them
     kept, excluded = serials_to_load(
         kind, ranges=ranges, patterns=patterns, serials=serials, exclude=exclude
     )

@@ -191,6 +191,7 @@ def reserve(
         raise OfficeUnknown(office=office_code[:8])
     serial = parse_number(serial)
     vin = validate_vin(vin)
+    uow.offices.lock(office.id)  # a pool load or a listing of the number waits, then sees it
     check_free(uow, account_id=account.id, office=office, serial=serial)
     reservation = Reservation(
         account_id=account.id,

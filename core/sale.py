@@ -224,6 +224,7 @@ def list_plate(
     office = uow.offices.by_code(office_code)
     if office is None or office.id is None:
         raise OfficeUnknown(office=office_code[:8])
+    uow.offices.lock(office.id)  # a reservation of the number waits, then sees it listed
     serial = parse_serial(kind, serial)
     check_price(price)
     region = get_region(region_code or office.region_code).code

@@ -70,6 +70,12 @@ class SqlOfficeRepository:
     def all(self) -> Sequence[Office]:
         return list(self.session.scalars(sa.select(Office).order_by(offices.c.id)))
 
+    def lock(self, office_id: int) -> None:
+        # NO KEY UPDATE: the rows that refer to the office (numbers, orders, lots) take a key
+        # share of it when written, which this does not wait for, nor makes wait
+        query = sa.select(offices.c.id).where(offices.c.id == office_id)
+        self.session.execute(query.with_for_update(key_share=True))
+
     def holidays(self, office_id: int, first: date, last: date) -> set[date]:
         c = office_holidays.c
         query = sa.select(c.day).where(c.office_id == office_id, c.day.between(first, last))

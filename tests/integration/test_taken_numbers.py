@@ -6,6 +6,7 @@ auction, balance due, is refused too."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -158,3 +159,45 @@ def test_a_number_sold_at_auction_cannot_be_reserved_while_its_balance_is_due(
                 serial=SOLD,
                 vin=vin(7),
             )
+
+
+@pytest.mark.parametrize("staff_does", ["pool load", "sale listing"])
+def test_a_number_reserved_while_staff_release_it_is_taken_by_one_of_them_only(
+    world: App, staff_does: str
+) -> None:
+    """A user reserves a free number while staff load it into the pool (or list it for sale):
+    whichever looks second waits for the first to commit and then sees the number taken, so
+    the number is never both reserved and pooled."""
+    outcome: list[object] = []
+
+    def release() -> None:
+        try:
+            if staff_does == "pool load":
+                staff = StaffService(world.uow, world.clock)
+                report = staff.load_pool(OFFICE, PlateKind.SMALL, serials=[FREE])
+                outcome.append([r.code for r in report.refused])
+            else:
+                sale = StaffSale(world.uow, world.clock)
+                sale.add(office=OFFICE, kind=PlateKind.SMALL, serial=FREE, price=1_200_000)
+                outcome.append("listed")
+        except Exception as error:  # the refusal is the outcome looked at
+            outcome.append(error)
+
+    with world.uow() as uow:
+        account = uow.accounts.by_phone(PERSON_PHONE)
+        assert account is not None
+        reservations.reserve(
+            uow, now=world.clock.now(), account=account, office_code=OFFICE, serial=FREE, vin=vin(7)
+        )
+        staff = threading.Thread(target=release)
+        staff.start()
+        staff.join(0.5)
+        assert staff.is_alive(), "staff released the number while its reservation was being made"
+        uow.commit()
+    staff.join(30)
+    assert not staff.is_alive()
+    if staff_does == "pool load":
+        assert outcome == [["plate.reserved"]]
+    else:
+        assert len(outcome) == 1 and isinstance(outcome[0], PlateReservedByUser)
+    assert pool_states(world, [FREE]) == {}
