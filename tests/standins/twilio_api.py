@@ -186,12 +186,19 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            raw = self.rfile.read(length)
+            if len(raw) < length:  # the sender died mid-request: Twilio makes no message of it
+                self.close_connection = True
+                return
+            form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             if self.path != path:
                 self._json(404, _error(404, 20404, "The requested resource was not found"))
                 return
             if self.headers.get("Authorization") != expected_auth:
                 self._json(401, _error(401, 20003, "Authenticate"))
+                return
+            if not form.get("To"):
+                self._json(400, _error(400, 21604, "A 'To' phone number is required."))
                 return
             answer = standin.script.popleft() if standin.script else Answer()
             sid = f"SM{secrets.token_hex(16)}" if answer.status == 201 else None
