@@ -1,8 +1,8 @@
 """A server process killed with -9 in the middle of a broadcast, and another started after it
 (PostgreSQL, real server processes, the Twilio and Bot API stand-ins): every recipient gets the
 broadcast, nobody who opted out does, and no SMS goes twice (Twilio is asked about each message
-the dead process may have sent). Telegram cannot be asked: the one message a dead process was
-sending when it died may reach its chat twice."""
+the dead process may have sent). Telegram cannot be asked: the messages a dead process had sent
+and not yet recorded when it died (at most ``IN_DOUBT[TELEGRAM]``) may reach their chats twice."""
 
 from __future__ import annotations
 
