@@ -108,7 +108,7 @@ _LOT_VIEW_COLUMNS = (
 )
 # The share, locked, with the lot as it stands (not locked): enough to refuse a bid whose amount
 # is below what the lot already asks, without queueing for the lot (``core.bidding``).
-_LOCK_SHARE = Prepared(
+_SHARES_WITH_LOT = (
     sa.select(
         SH.id.label("share_id"),
         SH.signup_id.label("share_signup_id"),
@@ -120,9 +120,9 @@ _LOCK_SHARE = Prepared(
     .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
     .join(auction_lots, L.id == _int("p_lot"))
     .join(auction_periods, P.id == L.period_id)
-    .where(SH.id == _int("p_share"))
     .with_for_update(of=auction_shares, key_share=True)
 )
+_LOCK_SHARE = Prepared(_SHARES_WITH_LOT.where(SH.id == _int("p_share")))
 _LOCK_LOT = Prepared(
     sa.select(*_LOT_VIEW_COLUMNS, _ELSEWHERE.label("elsewhere"), _RESERVED.label("reserved_on"))
     .select_from(auction_lots.join(auction_periods, P.id == L.period_id))
@@ -190,22 +190,7 @@ def _among(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[bo
 def _lock_shares(postgres: bool) -> sa.Select[Any]:
     """A batch of bids (``core.bidding.decide_bids``): its shares, locked in the order of their
     ids, with the lot as it stands (not locked)."""
-    return (
-        sa.select(
-            SH.id.label("share_id"),
-            SH.signup_id.label("share_signup_id"),
-            SH.vin,
-            SH.live,
-            S.state.label("signup_state"),
-            *_LOT_VIEW_COLUMNS,
-        )
-        .select_from(auction_shares.join(auction_signups, S.id == SH.signup_id))
-        .join(auction_lots, L.id == _int("p_lot"))
-        .join(auction_periods, P.id == L.period_id)
-        .where(_among(SH.id, postgres))
-        .order_by(SH.id)
-        .with_for_update(of=auction_shares, key_share=True)
-    )
+    return _SHARES_WITH_LOT.where(_among(SH.id, postgres)).order_by(SH.id)
 
 
 def _shares_elsewhere(postgres: bool) -> sa.CompoundSelect[Any]:
