@@ -31,6 +31,7 @@ from core.bidding import (
     LotChange,
     cancel_maximum,
     decide_bids,
+    place_bid,
     set_maximum,
 )
 from core.clock import Clock
@@ -179,6 +180,47 @@ class BidDesk:
             self.stats.batches += 1
             self.stats.bids += len(requests)
         return outcomes
+
+
+class InTurn:
+    """The desk's calls where a store takes one writer at a time (SQLite): in the caller's own
+    unit of work (a dialog turn's), committed with it."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def place_bid(
+        self,
+        *,
+        signup_id: int,
+        lot_id: int,
+        share_id: int | None = None,
+        amount_fen: int | None = None,
+        increment_fen: int | None = None,
+    ) -> BidResult:
+        return place_bid(
+            self._uow,
+            clock=self._clock,
+            signup_id=signup_id,
+            lot_id=lot_id,
+            share_id=share_id,
+            amount_fen=amount_fen,
+            increment_fen=increment_fen,
+        )
+
+    def set_maximum(self, *, signup_id: int, lot_id: int, share_id: int, max_fen: int) -> LotChange:
+        return set_maximum(
+            self._uow,
+            clock=self._clock,
+            signup_id=signup_id,
+            lot_id=lot_id,
+            share_id=share_id,
+            max_fen=max_fen,
+        )
+
+    def cancel_maximum(self, *, signup_id: int, lot_id: int) -> None:
+        cancel_maximum(self._uow, clock=self._clock, signup_id=signup_id, lot_id=lot_id)
 
 
 def _given(outcome: Outcome | None) -> BidResult | DomainError:

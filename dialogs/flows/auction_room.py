@@ -15,10 +15,10 @@ from weakref import WeakKeyDictionary
 
 from transitions import EventData
 
-from core import bidding
 from core.auction_errors import NoFreeVin
 from core.auction_signup import running_signups
 from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
+from core.bid_desk import BidDesk, InTurn
 from core.clock import OFFICE_TZ, as_utc
 from core.errors import DomainError
 from core.room_view import RoomLot, RoomSeat, room_lot, room_lots, room_seat
@@ -354,24 +354,13 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
         share_id = turn.data.pop("free_share", None)
     if share_id is None and signup.shares == 1:  # its one VIN: the bid says if it is locked
         share_id = stored_id(turn.uow.auctions.shares(stored_id(signup.id))[0].id)
-    desk = turn.services.bids
     try:
-        if desk is not None:  # with the other bids on the lot, in a transaction of their own
-            result = desk.place_bid(
-                signup_id=stored_id(signup.id),
-                lot_id=lot.lot_id,
-                share_id=share_id,
-                increment_fen=increment,
-            )
-        else:  # in the turn's own transaction (SQLite: one writer at a time)
-            result = bidding.place_bid(
-                turn.uow,
-                clock=turn.services.clock,
-                signup_id=stored_id(signup.id),
-                lot_id=lot.lot_id,
-                share_id=share_id,
-                increment_fen=increment,
-            )
+        result = _bids(turn).place_bid(
+            signup_id=stored_id(signup.id),
+            lot_id=lot.lot_id,
+            share_id=share_id,
+            increment_fen=increment,
+        )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return
@@ -385,25 +374,23 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
     turn.note("auction.bid_ok" if result.leading else "auction.bid_outbid_at_once", **params)
 
 
+def _bids(turn: Turn) -> BidDesk | InTurn:
+    """Where the turn's bids and maxima are decided: the process's bid desk, in a transaction of
+    their own beside the turn's, decided with the other bids on the lot (PostgreSQL); else in
+    the turn's own transaction (SQLite: one writer at a time)."""
+    return turn.services.bids or InTurn(turn.uow, turn.services.clock)
+
+
 def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: bool) -> bool:
     """Automatic bidding up to ``max_fen``; whether it was set (else the refusal is noted)."""
     signup, lot = _need(turn)
-    desk = turn.services.bids
     try:
-        chosen = _free_share(turn, signup, share_id)
-        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
-            change = desk.set_maximum(
-                signup_id=stored_id(signup.id), lot_id=lot.lot_id, share_id=chosen, max_fen=max_fen
-            )
-        else:
-            change = bidding.set_maximum(
-                turn.uow,
-                clock=turn.services.clock,
-                signup_id=stored_id(signup.id),
-                lot_id=lot.lot_id,
-                share_id=chosen,
-                max_fen=max_fen,
-            )
+        change = _bids(turn).set_maximum(
+            signup_id=stored_id(signup.id),
+            lot_id=lot.lot_id,
+            share_id=_free_share(turn, signup, share_id),
+            max_fen=max_fen,
+        )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return False
@@ -419,17 +406,8 @@ def _set_maximum(turn: Turn, max_fen: int, share_id: int | None, *, compact: boo
 
 def _cancel(turn: Turn) -> None:
     signup, lot = _need(turn)
-    desk = turn.services.bids
     try:
-        if desk is not None:  # in a transaction of its own: the lot is not held for the turn
-            desk.cancel_maximum(signup_id=stored_id(signup.id), lot_id=lot.lot_id)
-        else:
-            bidding.cancel_maximum(
-                turn.uow,
-                clock=turn.services.clock,
-                signup_id=stored_id(signup.id),
-                lot_id=lot.lot_id,
-            )
+        _bids(turn).cancel_maximum(signup_id=stored_id(signup.id), lot_id=lot.lot_id)
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
         return
