@@ -126,17 +126,24 @@ _TAKEN_AS = {
 }
 
 
-def where_is(uow: UnitOfWork, office: Office, kind: PlateKind, serial: str) -> str:
-    """Where the office's number is now, as staff see it: its pool state (``pooled``, ``held``,
-    ``preselected``, ``issued``, ``for_sale``), taken outside the pool (``reserved``,
+def where_are(
+    uow: UnitOfWork, office: Office, kind: PlateKind, serials: Sequence[str]
+) -> dict[str, str]:
+    """Where each of the office's numbers is now, as staff see it: its pool state (``pooled``,
+    ``held``, ``preselected``, ``issued``, ``for_sale``), taken outside the pool (``reserved``,
     ``in_auction``, ``awaiting_balance``), or ``held_back``: the office's again, to be a lot of
     another period, put on sale or pooled (a lot that closed unsold, was withdrawn or whose
-    winner did not pay)."""
-    known = uow.pool.states(office.id or 0, kind, [serial], lock=False).get(serial)
-    if known is not None:
-        return known[0].value
-    taken = taken_elsewhere(uow, office, kind, [serial]).get(serial)
-    return HELD_BACK if taken is None else _TAKEN_AS[taken.code]
+    winner did not pay). Four reads, whatever the number of serials."""
+    known = uow.pool.states(office.id or 0, kind, serials, lock=False)
+    taken = taken_elsewhere(uow, office, kind, [s for s in serials if s not in known])
+    return {
+        serial: known[serial][0].value
+        if serial in known
+        else _TAKEN_AS[taken[serial].code]
+        if serial in taken
+        else HELD_BACK
+        for serial in serials
+    }
 
 
 def serials_to_load(

@@ -58,7 +58,7 @@ def period_view(period: AuctionPeriod, now: datetime, lots: int) -> dict[str, An
 def lot_view(
     lot: Lot, plate: str, settlement: Settlement | None, number: str | None = None
 ) -> dict[str, Any]:
-    """``number``: where the lot's number is now (``core.pools.where_is``)."""
+    """``number``: where the lot's number is now (``core.pools.where_are``)."""
     return {
         "id": lot.id,
         "period_id": lot.period_id,
@@ -105,11 +105,28 @@ class StaffAuctions(Acting):
         return period_view(period, self.clock.now(), count)
 
     def _lot(self, uow: UnitOfWork, lot: Lot) -> dict[str, Any]:
-        office = uow.offices.get(lot.office_id)
-        plate = office.plate(lot.serial) if office is not None else lot.serial
-        settlement = uow.settlements.of_lot(auctions.stored_id(lot.id))
-        number = pools.where_is(uow, office, lot.plate_kind, lot.serial) if office else None
-        return lot_view(lot, plate, settlement, number)
+        return self._lots(uow, [lot])[0]
+
+    def _lots(self, uow: UnitOfWork, lots: Sequence[Lot]) -> list[dict[str, Any]]:
+        """The lots as staff see them, with where each one's number is now (read together for
+        the lots of one office and kind)."""
+        numbers: dict[tuple[int, PlateKind, str], str] = {}
+        groups: dict[tuple[int, PlateKind], list[str]] = {}
+        for lot in lots:
+            groups.setdefault((lot.office_id, lot.plate_kind), []).append(lot.serial)
+        for (office_id, kind), serials in groups.items():
+            office = uow.offices.get(office_id)
+            if office is not None:
+                found = pools.where_are(uow, office, kind, serials)
+                numbers.update({(office_id, kind, s): where for s, where in found.items()})
+        views = []
+        for lot in lots:
+            office = uow.offices.get(lot.office_id)
+            plate = office.plate(lot.serial) if office is not None else lot.serial
+            settlement = uow.settlements.of_lot(auctions.stored_id(lot.id))
+            number = numbers.get((lot.office_id, lot.plate_kind, lot.serial))
+            views.append(lot_view(lot, plate, settlement, number))
+        return views
 
     def publish_period(
         self,
@@ -220,7 +237,7 @@ class StaffAuctions(Acting):
             if uow.auctions.period(period_id) is None:
                 raise PeriodUnknown()
             found: Sequence[Lot] = uow.auctions.lots(period_id)
-            return [self._lot(uow, lot) for lot in found]
+            return self._lots(uow, found)
 
     def live_lot(self, lot_id: int, recent: int = 5) -> dict[str, Any]:
         """A lot as the room sees it now, for the console's live view: its price (the starting

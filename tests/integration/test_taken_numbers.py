@@ -22,6 +22,7 @@ from core.reservation_errors import NumberTaken
 from core.timers import Timers
 from platebot.bootstrap import App
 from platebot.server import create_web_app
+from platebot.staff_auctions import StaffAuctions
 from platebot.staff_sale import StaffSale
 from platebot.staff_service import StaffService
 from tests.preselect_world import OFFICE, PERSON_PHONE, vin
@@ -201,3 +202,13 @@ def test_a_number_reserved_while_staff_release_it_is_taken_by_one_of_them_only(
     else:
         assert len(outcome) == 1 and isinstance(outcome[0], PlateReservedByUser)
     assert pool_states(world, [FREE]) == {}
+
+
+def test_the_lot_list_says_where_each_lots_number_is_now(world: App) -> None:
+    """Read together for the lots of a period: each lot's own number, not its neighbour's."""
+    period = publish_period(world, name="2026年第14期", hours=72)
+    kept, withdrawn = add_lot(world, period, FREE), add_lot(world, period, "E3333")
+    staff = StaffAuctions(world.uow, world.clock, world.payments)
+    staff.withdraw_lot(withdrawn)
+    listed = {lot["id"]: lot["number"] for lot in staff.lots(period)}
+    assert listed == {kept: "in_auction", withdrawn: "held_back"}
