@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from bench.broadcast_load import (
     Received,
+    cpu_seconds,
     kill_hard,
     left,
     populate,
@@ -56,6 +58,35 @@ def rate(times: list[datetime]) -> float:
         return 0.0
     span = (max(times) - min(times)).total_seconds()
     return (len(times) - 1) / span if span > 0 else 0.0
+
+
+def serve_until(
+    env: dict[str, str], done: Callable[[], bool], shift_seconds: float = 0.0, *, hard: bool = False
+) -> float:
+    """Run a server process until ``done``, then kill it with -9 (``hard``) or stop it; returns
+    the CPU time it used from its first answer (start-up left out) to then."""
+    server, _ = start_server(env, shift_seconds=shift_seconds)
+    cpu = -cpu_seconds(server)
+    try:
+        wait_until(done, timeout=3600, every=0.5)
+        cpu += cpu_seconds(server)
+    finally:
+        if hard:
+            kill_hard(server)
+        else:
+            stop(server)
+    return cpu
+
+
+def cpu_a_message(first: float, sent_first: int, rest: float, sent: int) -> str:
+    """The servers' CPU time a message sent: the killed one's (``first`` seconds for
+    ``sent_first`` messages), and the next one's (``rest`` seconds for the rest of ``sent``)."""
+    return (
+        f"server CPU a message: {1000 * first / sent_first:.2f} ms before the kill, "
+        f"{1000 * rest / (sent - sent_first):.2f} ms after the restart ({first:.1f} s for "
+        f"{sent_first} messages, {rest:.1f} s for {sent - sent_first}: user and system time "
+        "of each process, from its first answer to its end)"
+    )
 
 
 def commits(db: Engine) -> int:
@@ -115,19 +146,12 @@ def main() -> None:
             return len(twilio.delivered) + len(telegram.delivered())
 
         commits_before = commits(db)
-        server, _ = start_server(env)
-        try:
-            wait_until(lambda: received() >= expected * args.kill_at, timeout=3600, every=0.5)
-        finally:
-            kill_hard(server)
+        cpu_first = serve_until(env, lambda: received() >= expected * args.kill_at, hard=True)
         sms_first = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
         tg_first = [c.at for c in telegram.delivered()]
         print(f"killed with -9 after {len(sms_first)} SMS and {len(tg_first)} Telegram messages")
-        server, _ = start_server(env, shift_seconds=LEASE.total_seconds() + 60)
-        try:
-            wait_until(lambda: left(db, draft["id"]) == 0, timeout=3600, every=0.5)
-        finally:
-            stop(server)
+        shift = LEASE.total_seconds() + 60
+        cpu_rest = serve_until(env, lambda: left(db, draft["id"]) == 0, shift_seconds=shift)
         sms_all = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
         tg_all = [c.at for c in telegram.delivered()]
         for name, first, rest, limit in (
@@ -140,6 +164,7 @@ def main() -> None:
                 f"limit {limit}/s ({100 * before / limit:.0f}% and {100 * after / limit:.0f}%)"
             )
         sent = len(twilio.delivered) + len(telegram.delivered())
+        print(cpu_a_message(cpu_first, len(sms_first) + len(tg_first), cpu_rest, sent))
         time.sleep(1.5)  # the statistics of the last transactions reach pg_stat_database
         print(
             f"database transactions while sending: {commits(db) - commits_before} "

@@ -159,6 +159,16 @@ def start_server(
     raise RuntimeError("the server process did not answer /healthz within 60 s")
 
 
+def cpu_seconds(process: Server) -> float:
+    """The user and system CPU time ``process`` has used so far, all its threads (Linux's
+    ``/proc/<pid>/stat``)."""
+    with open(f"/proc/{process.pid}/stat") as stat:
+        # After the command name (in parentheses, which may hold spaces): utime and stime are
+        # the 12th and 13th fields, in clock ticks.
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def kill_hard(process: Server) -> None:
     """kill -9: no clean-up, no lease given back, nothing recorded."""
     process.send_signal(signal.SIGKILL)
