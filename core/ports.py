@@ -89,10 +89,11 @@ class OutboxRepository(Protocol):
         dispatchers skip them meanwhile."""
         ...
 
-    def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
-        """Write back what the message's methods changed, only if its row still has the status
-        and the attempts it was read with; False if it has moved on (claimed again by another
-        dispatcher after this one's lease ran out)."""
+    def update_all(self, changes: Sequence[tuple[OutboxMessage, OutboxStatus, int]]) -> set[int]:
+        """Write back what the messages' methods changed, each only if its row still has the
+        status and the attempts given with it (the ones it was read or claimed with); returns
+        the ids of the rows written. A row that has moved on (claimed again by another
+        dispatcher after this one's lease ran out) is left as it is."""
         ...
 
     def opted_out(self, channel: Channel, recipients: Collection[str]) -> set[str]:

@@ -198,9 +198,13 @@ class Dispatcher:
             if lead and not uow.outbox.lead(channel, self.holder, now, now + LANE_LEASE):
                 uow.commit()
                 return claims
+            # Each row is written back only if it is still as the claim read it (status and
+            # attempts), all of them in one statement.
+            changes: list[tuple[OutboxMessage, OutboxStatus, int]] = []
             for due in uow.outbox.claim_due(channel, now, self.batch):
                 message = due.message
                 status, attempts = message.status, message.attempts
+                changes.append((message, status, attempts))
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
                 try:
@@ -209,7 +213,6 @@ class Dispatcher:
                 except Exception as exc:  # one message that cannot be shown must not stop the rest
                     log.error("outbox %s cannot be rendered: %s", message.id, describe_error(exc))
                     message.failed(f"cannot be rendered: {type(exc).__name__}")
-                    uow.outbox.update(message, if_status=status, if_attempts=attempts)
                     continue
                 lease = URGENT_LEASE if message.urgent else LEASE
                 message.claim(now, lease)
@@ -223,19 +226,19 @@ class Dispatcher:
                     # check): it cannot have been sent before it was written.
                     tried_since=message.created_at if message.in_doubt else None,
                 )
-                if uow.outbox.update(message, if_status=status, if_attempts=attempts):
-                    claims.append(
-                        _Claim(
-                            message=message,
-                            attempts=message.attempts,
-                            outgoing=outgoing,
-                            opted_out=due.opted_out,
-                            lease_end=now + lease,
-                            doubted_before=doubted_before,
-                        )
+                claims.append(
+                    _Claim(
+                        message=message,
+                        attempts=message.attempts,
+                        outgoing=outgoing,
+                        opted_out=due.opted_out,
+                        lease_end=now + lease,
+                        doubted_before=doubted_before,
                     )
+                )
+            written = uow.outbox.update_all(changes)
             uow.commit()
-            return claims
+            return [claim for claim in claims if claim.message.id in written]
 
     def _deliver(self, claim: _Claim) -> Outcome:
         sender = self.senders.get(claim.channel)
@@ -259,10 +262,10 @@ class Dispatcher:
     def _record(
         self, outcomes: list[tuple[_Claim, Outcome]], *, screen: Sequence[_Claim] = ()
     ) -> tuple[int, set[str]]:
-        """Record outcomes in one transaction, each only if its row is still ours: one UPDATE
-        per message that checks the status and the attempts of the claim. Returns how many
-        were recorded, and which recipients of ``screen`` (the messages to go next) opted
-        out."""
+        """Record outcomes in one transaction, each only if its row is still ours (it still has
+        the status and the attempts of the claim; one statement for all of them on
+        PostgreSQL). Returns how many were recorded, and which recipients of ``screen`` (the
+        messages to go next) opted out."""
         if not outcomes:
             return 0, set()
         now = self.clock.now()
@@ -273,7 +276,7 @@ class Dispatcher:
         except Exception as error:
             # A lost database connection (PostgreSQL restarted) must not leave a message that
             # reached the provider claimed, to be sent again when the lease runs out. Writing
-            # again is safe: each UPDATE applies only while the row is still as claimed.
+            # again is safe: each row is written only while it is still as claimed.
             if getattr(error, "connection_invalidated", False) is not True:
                 raise
             log.warning("outbox: the database connection was lost while recording; again")
@@ -283,22 +286,20 @@ class Dispatcher:
         self, outcomes: list[tuple[_Claim, Outcome]], screen: Sequence[_Claim]
     ) -> tuple[int, set[str]]:
         with self.uow_factory() as uow:
-            recorded = 0
+            written = uow.outbox.update_all(
+                [(claim.message, OutboxStatus.SENDING, claim.attempts) for claim, _ in outcomes]
+            )
             for claim, _outcome in outcomes:
-                message = claim.message
-                if uow.outbox.update(
-                    message, if_status=OutboxStatus.SENDING, if_attempts=claim.attempts
-                ):
-                    recorded += 1
-                else:
+                if claim.message.id not in written:
                     log.warning(
-                        "outbox %s was claimed again meanwhile; this result is dropped", message.id
+                        "outbox %s was claimed again meanwhile; this result is dropped",
+                        claim.message.id,
                     )
             refused = set()
             if screen:
                 refused = uow.outbox.opted_out(screen[0].channel, {c.recipient for c in screen})
             uow.commit()
-            return recorded, refused
+            return len(written), refused
 
 
 class _Run:

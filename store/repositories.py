@@ -17,6 +17,7 @@ from core.conversation import AlreadyHandled, Conversation
 from core.notices import ContactPoint
 from core.otp import OneTimeCode, Sent
 from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
+from store.db import dumps
 from store.prepared import Prepared
 from store.sms_tables import sms_opt_outs
 from store.tables import (
@@ -331,6 +332,35 @@ _UPDATE_OUTBOX = Prepared(
     )
     .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _WRITTEN})
 )
+# PostgreSQL: the same for a batch of messages in one statement, one array a column
+# (``unnest``), returning the ids of the rows that were still as read. Of the params, which
+# change only when a sensitive message is settled (wiped), only those go (NULL: as they are),
+# as the JSON text the engine writes (the driver adapts no array of JSON values).
+_BATCH_TYPES = {"id": _o.id.type, "w_status": _o.status.type, "w_attempts": _o.attempts.type}
+_BATCH_TYPES.update({name: _o[name].type for name in _WRITTEN})
+_BATCH_TYPES["params"] = sa.Text()
+_batch = (
+    sa.func.unnest(
+        *(
+            sa.cast(sa.bindparam(f"a_{name}"), postgresql.ARRAY(type_))
+            for name, type_ in _BATCH_TYPES.items()
+        )
+    )
+    .table_valued(*_BATCH_TYPES)
+    .render_derived(name="row")
+)
+_KEPT = [name for name in _WRITTEN if name != "params"]
+_UPDATE_OUTBOX_ROWS = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.id == _batch.c.id,
+        _o.status == _batch.c.w_status,
+        _o.attempts == _batch.c.w_attempts,
+    )
+    .values({name: _batch.c[name] for name in _WRITTEN})
+    .values(params=sa.func.coalesce(sa.cast(_batch.c.params, _o.params.type), _o.params))
+    .returning(_o.id)
+)
 
 # Of several numbers (a list: an expanding parameter, which ``Prepared`` does not take).
 _OPTED_OUT = sa.select(sms_opt_outs.c.phone).where(
@@ -428,7 +458,7 @@ class SqlOutboxRepository:
         found = self.scope.connection.execute(_OPTED_OUT, {"phones": list(recipients)})
         return {str(phone) for phone in found.scalars()}
 
-    def update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
+    def _update(self, message: OutboxMessage, *, if_status: OutboxStatus, if_attempts: int) -> bool:
         """One prebuilt UPDATE, conditional on the row's status and attempts: it takes the place
         of the ORM's locked read, flush and check that the row is still ours (a concurrent claim
         holds the row's lock until it commits; PostgreSQL then checks the condition against the
@@ -436,6 +466,31 @@ class SqlOutboxRepository:
         params: dict[str, Any] = {f"p_{name}": getattr(message, name) for name in _WRITTEN}
         params.update(w_id=message.id, w_status=if_status, w_attempts=if_attempts)
         return _UPDATE_OUTBOX.write(self.scope.connection, params) == 1
+
+    def update_all(self, changes: Sequence[tuple[OutboxMessage, OutboxStatus, int]]) -> set[int]:
+        """Write back what the messages' methods changed, each only if its row still has the
+        status and the attempts given with it: on PostgreSQL one statement for all of them (an
+        ``UPDATE … FROM unnest(…)``, the same condition row by row), on SQLite one prebuilt
+        UPDATE each (a statement there costs microseconds). Returns the ids of the rows
+        written."""
+        if self.scope.connection.dialect.name != "postgresql" or len(changes) == 1:
+            return {
+                message.id
+                for message, status, attempts in changes
+                if message.id is not None
+                and self._update(message, if_status=status, if_attempts=attempts)
+            }
+        if not changes:
+            return set()
+        columns: dict[str, list[Any]] = {f"a_{name}": [] for name in _BATCH_TYPES}
+        for message, status, attempts in changes:
+            columns["a_id"].append(message.id)
+            columns["a_w_status"].append(status)
+            columns["a_w_attempts"].append(attempts)
+            for name in _KEPT:
+                columns[f"a_{name}"].append(getattr(message, name))
+            columns["a_params"].append(dumps(message.params) if message.sensitive else None)
+        return set(_UPDATE_OUTBOX_ROWS.run(self.scope.connection, columns).scalars())
 
 
 def _link_of(dialect: Any) -> Prepared:

@@ -13,7 +13,17 @@ import sqlalchemy as sa
 from core import verification
 from core.accounts import Language
 from core.clock import ManualClock
-from core.outbox import LEASE, Channel, Outcome, Outgoing, Priority, RetryLater, Sent, Undeliverable
+from core.outbox import (
+    LEASE,
+    Channel,
+    OutboxStatus,
+    Outcome,
+    Outgoing,
+    Priority,
+    RetryLater,
+    Sent,
+    Undeliverable,
+)
 from platebot.bootstrap import App
 from platebot.dispatcher import IN_DOUBT_TWICE, LANE_LEASE, Dispatcher
 from sms.records import SmsRecords
@@ -349,3 +359,59 @@ def test_a_telegram_message_in_doubt_after_a_crash_is_sent_again_once(
         IN_DOUBT_TWICE,
         True,
     )
+
+
+def test_a_batch_write_leaves_a_row_another_dispatcher_claimed_meanwhile(
+    app: App, clock: ManualClock
+) -> None:
+    """The outcomes of a batch are written together, each only where the row is still the
+    first dispatcher's: one whose lease ran out and that another dispatcher claimed keeps
+    that claim (and is not recorded as sent by the first)."""
+    _write(app, key="sms.code", sensitive=False)
+    _write(app, key="sms.code", sensitive=False)
+    with app.uow() as uow:
+        mine = [due.message for due in uow.outbox.claim_due(Channel.SMS, clock.now(), 10)]
+        read = [(message, message.status, message.attempts) for message in mine]
+        for message in mine:
+            message.claim(clock.now(), LEASE)
+        assert uow.outbox.update_all(read) == {message.id for message in mine}
+        uow.commit()
+    first, second = mine
+    clock.advance(LEASE + timedelta(seconds=1))  # the first dispatcher's lease runs out
+    with app.uow() as uow:
+        (taken,) = [
+            due.message
+            for due in uow.outbox.claim_due(Channel.SMS, clock.now(), 10)
+            if due.message.id == second.id
+        ]
+        status, attempts = taken.status, taken.attempts
+        taken.claim(clock.now(), LEASE)  # another dispatcher claims the second one
+        assert uow.outbox.update_all([(taken, status, attempts)]) == {second.id}
+        uow.commit()
+    for message in mine:
+        message.delivered(clock.now(), "SM-late")
+    with app.uow() as uow:
+        written = uow.outbox.update_all([(message, OutboxStatus.SENDING, 1) for message in mine])
+        uow.commit()
+    assert written == {first.id}
+    rows = {row["id"]: row for row in _rows(app)}
+    assert rows[first.id]["status"] == "sent"
+    assert rows[second.id]["status"] == "sending" and rows[second.id]["attempts"] == 2
+    assert rows[second.id]["provider_id"] is None
+
+
+def test_a_batch_write_wipes_a_codes_params_and_keeps_the_others(
+    app: App, clock: ManualClock
+) -> None:
+    _write(app, sensitive=True)
+    _write(app, key="sms.code", sensitive=False)
+    with app.uow() as uow:
+        messages = [due.message for due in uow.outbox.claim_due(Channel.SMS, clock.now(), 10)]
+        read = [(message, message.status, message.attempts) for message in messages]
+        for message in messages:
+            message.delivered(clock.now(), "SM1")
+        assert uow.outbox.update_all(read) == {message.id for message in messages}
+        uow.commit()
+    params = {row["sensitive"]: row["params"] for row in _rows(app)}
+    assert params[True] == {"code": "******", "minutes": "******"}
+    assert params[False] == {"code": "123456", "minutes": 5}
