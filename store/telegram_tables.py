@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from core.clock import as_utc
+from store.prepared import Prepared
 from store.tables import metadata
 from store.types import UTCDateTime
 
@@ -163,35 +164,29 @@ class TelegramChats:
 
     def reserve(self, chat_id: str, at: datetime, *, edit: bool = False) -> Reservation:
         """Take the chat's sending slot at ``at`` if the chat is free by then; an ``edit`` of a
-        message also needs the chat's edit slot, and takes it for ``edit_pace``."""
-        c = telegram_chats.c
-        free = sa.or_(c.next_send_at.is_(None), c.next_send_at <= at)
-        values: dict[str, Any] = {"next_send_at": at + self.pace}
+        message also needs the chat's edit slot, and takes it for ``edit_pace``. Every message
+        the outbox sends to a chat takes its slot: the statements are prebuilt."""
+        params = {"chat": chat_id, "at": at, "send_from": at + self.pace}
         if edit:
-            free = sa.and_(free, sa.or_(c.next_edit_at.is_(None), c.next_edit_at <= at))
-            values["next_edit_at"] = at + self.edit_pace
-        take = (
-            sa.update(telegram_chats)
-            .where(c.chat_id == chat_id, c.unreachable_since.is_(None), free)
-            .values(values)
-        )
-        read = sa.select(c.unreachable_since, c.next_send_at, c.next_edit_at).where(
-            c.chat_id == chat_id
-        )
-        with self.engine.begin() as conn:
-            if conn.execute(take).rowcount == 1:
+            params["edit_from"] = at + self.edit_pace
+        take = _TAKE_EDIT_SLOT if edit else _TAKE_SLOT
+        with self.engine.connect() as conn:
+            if take.write(conn, params) == 1:
+                conn.commit()
                 return Reservation(Slot.GO)
-            row = conn.execute(read).one_or_none()
+            row = _SLOTS.run(conn, {"chat": chat_id}).first()
             if row is None:  # a chat never seen: it is free, unless another send took it
                 _ensure_chat(conn, chat_id, at)  # meanwhile (the outbox sends side by side)
-                if conn.execute(take).rowcount == 1:
+                if take.write(conn, params) == 1:
+                    conn.commit()
                     return Reservation(Slot.GO)
-                row = conn.execute(read).one()
-        if row.unreachable_since is not None:
+                row = _SLOTS.run(conn, {"chat": chat_id}).first()
+            conn.commit()
+        if row is None or row["unreachable_since"] is not None:
             return Reservation(Slot.UNREACHABLE)
-        waits = [as_utc(row.next_send_at)] if row.next_send_at is not None else []
-        if edit and row.next_edit_at is not None:
-            waits.append(as_utc(row.next_edit_at))
+        waits = [as_utc(row["next_send_at"])] if row["next_send_at"] is not None else []
+        if edit and row["next_edit_at"] is not None:
+            waits.append(as_utc(row["next_edit_at"]))
         return Reservation(Slot.WAIT, max(waits))
 
     def mark_unreachable(self, chat_id: str, now: datetime, reason: str) -> None:
@@ -203,6 +198,37 @@ class TelegramChats:
                 .where(telegram_chats.c.chat_id == chat_id)
                 .values(unreachable_since=now, unreachable_reason=reason[:200])
             )
+
+
+def _take_slot(*, edit: bool) -> Prepared:
+    """The chat's sending slot (and its edit slot, for an ``edit``) taken at ``at`` if the chat
+    is reachable and free by then."""
+    c = telegram_chats.c
+    free = sa.or_(c.next_send_at.is_(None), c.next_send_at <= _at("at"))
+    values = {"next_send_at": _at("send_from")}
+    if edit:
+        free = sa.and_(free, sa.or_(c.next_edit_at.is_(None), c.next_edit_at <= _at("at")))
+        values["next_edit_at"] = _at("edit_from")
+    return Prepared(
+        sa.update(telegram_chats)
+        .where(c.chat_id == sa.bindparam("chat"), c.unreachable_since.is_(None), free)
+        .values(values)
+    )
+
+
+def _at(name: str) -> sa.BindParameter[datetime]:
+    return sa.bindparam(name, type_=UTCDateTime)
+
+
+_TAKE_SLOT = _take_slot(edit=False)
+_TAKE_EDIT_SLOT = _take_slot(edit=True)
+_SLOTS = Prepared(
+    sa.select(
+        telegram_chats.c.unreachable_since,
+        telegram_chats.c.next_send_at,
+        telegram_chats.c.next_edit_at,
+    ).where(telegram_chats.c.chat_id == sa.bindparam("chat"))
+)
 
 
 def _ensure_chat(conn: Connection, chat_id: str, now: datetime) -> None:
