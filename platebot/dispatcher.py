@@ -157,7 +157,9 @@ class Dispatcher:
     def run_channel(self, channel: Channel, *, lead: bool = False) -> int:
         """Send what is due now on ``channel``; returns how many messages were settled.
 
-        A batch is claimed under a lease. Before each send the dispatcher checks that the
+        A batch is claimed under a lease; a full batch of broadcast messages is followed by the
+        next one, claimed while its last messages are being sent (in order of urgency, as
+        always). Before each send the dispatcher checks that the
         message's lease still has room for one more request; if not (or it was interrupted), it
         gives the rest back unsent, so another dispatcher that claims them after the lease never
         sends what this one is sending.
@@ -321,9 +323,28 @@ class _Run:
         self.settled = 0
         self.stopped = False
         self.lane_until = dispatcher.clock.now() + LANE_LEASE
+        self.more = _more(claims, dispatcher.batch)
+
+    def _refill(self) -> None:
+        """A full batch of broadcast messages is followed by the next one, claimed while its
+        last messages are being sent, so the channel does not wait for a claim between two
+        batches. A personal message claimed with it (one that came in meanwhile) goes before
+        the broadcast messages still waiting."""
+        if not self.more or len(self.queue) > self.bound or self.stopped:
+            return
+        if self.d._interrupted.is_set():
+            return
+        claims = self.d._claim(self.channel, lead=self.lead)
+        self.more = _more(claims, self.d.batch)
+        self.queue.extendleft(
+            reversed([c for c in claims if c.message.priority < Priority.BROADCAST])
+        )
+        self.queue.extend(c for c in claims if c.message.priority >= Priority.BROADCAST)
+        self.opted_out |= {claim.recipient for claim in claims if claim.opted_out}
 
     def run(self) -> int:
         while (self.queue and not self.stopped) or self.flying or self.done:
+            self._refill()
             self._start()
             if self.flying and not self._record_due():
                 finished, _ = wait(self.flying, return_when=FIRST_COMPLETED)
@@ -393,6 +414,12 @@ class _Run:
         self.settled += recorded
         self.opted_out |= refused
         self.done, self.reached, self.alone = [], 0, False
+
+
+def _more(claims: Sequence[_Claim], batch: int) -> bool:
+    """Whether more broadcast messages are likely due after ``claims``: a full batch that
+    ends with one."""
+    return len(claims) == batch and claims[-1].message.priority >= Priority.BROADCAST
 
 
 def _apply(message: OutboxMessage, outcome: Outcome, now: datetime) -> None:

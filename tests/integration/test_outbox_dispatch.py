@@ -415,3 +415,48 @@ def test_a_batch_write_wipes_a_codes_params_and_keeps_the_others(
     params = {row["sensitive"]: row["params"] for row in _rows(app)}
     assert params[True] == {"code": "******", "minutes": "******"}
     assert params[False] == {"code": "123456", "minutes": 5}
+
+
+def test_a_broadcast_goes_batch_after_batch_in_one_run_and_a_notice_that_comes_in_goes_first(
+    app: App, clock: ManualClock
+) -> None:
+    """The next batch of a broadcast is claimed while the last messages of the one before are
+    being sent; a personal message written meanwhile is claimed with it and goes ahead of the
+    broadcast messages still waiting."""
+
+    def message(chat: str, text: str, priority: int) -> None:
+        with app.uow() as uow:
+            uow.outbox.add(
+                outbox_row(
+                    channel=Channel.TELEGRAM,
+                    phone=chat,
+                    key="raw",
+                    params={"text": text},
+                    language=Language.EN,
+                    now=clock.now(),
+                    priority=priority,
+                    dedupe_key=f"{chat}:{text}",  # written once
+                )
+            )
+            uow.commit()
+
+    for n in range(60):
+        message(str(1000 + n), "maintenance tomorrow", Priority.BROADCAST)
+
+    @dataclass
+    class Noticing(Scripted):
+        def send(self, message_: Outgoing) -> Outcome:
+            if self.calls == 3:
+                message("42", "you were outbid", Priority.NOTICE)
+            return super().send(message_)
+
+    telegram = Noticing()
+    assert (
+        Dispatcher(app.uow, clock, {Channel.TELEGRAM: telegram}, batch=5).run_channel(
+            Channel.TELEGRAM
+        )
+        == 61
+    )
+    order = [recipient for recipient, _text in telegram.delivered]
+    assert len(set(order)) == 61
+    assert order.index("42") < 15  # not behind the 50-odd broadcast messages left then
