@@ -42,8 +42,7 @@ import asyncio
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -158,7 +157,7 @@ class TelegramSender:
         *,
         chats: TelegramChats,
         clock: Clock,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rate: int = OVERALL_RATE,
         call_timeout: float = CALL_TIMEOUT,
     ) -> None:
@@ -170,10 +169,7 @@ class TelegramSender:
         self._lock = threading.Lock()
         self._free_at: datetime | None = None  # when this process may send next
         self._paused_until: datetime | None = None  # Telegram's flood control (a 429)
-        self._tickets = 0  # turns given out
-        self._turn = 0  # the turn whose request goes next
-        self._over: set[int] = set()  # turns over before the ones ahead of them
-        self._turns = threading.Condition()
+        self._turns = _Turns()
 
     def send(self, message: Outgoing) -> Outcome:
         recipient = message.recipient
@@ -183,8 +179,7 @@ class TelegramSender:
             if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
                 return Deferred(at - now)
             self._free_at = at + self.spacing
-            turn = self._tickets
-            self._tickets += 1
+            turn = self._turns.take()
         try:
             # The chat's slot at that moment: a transaction of its own, outside the lock, so
             # that broadcast messages the dispatcher sends side by side take their chats' slots
@@ -195,27 +190,9 @@ class TelegramSender:
                 if reservation.slot is Slot.UNREACHABLE:
                     return Skipped("chat unreachable: the bot was blocked or the user is gone")
                 return Deferred((reservation.free_at or now) - now)
-            # The requests themselves go one at a time, in the order their moments were given
-            # out, each at its moment: the overall pace holds for what Telegram receives.
-            with self._turns:
-                self._turns.wait_for(lambda: self._turn == turn)
-            now = self.clock.now()
-            if self._paused_until is not None and self._paused_until > now:
-                return Deferred(self._paused_until - now)  # a 429 came back meanwhile
-            if at > now:
-                self.sleep((at - now).total_seconds())
-            return self._post(message)
+            return self._post(message, turn, at)
         finally:
-            self._done(turn)
-
-    def _done(self, turn: int) -> None:
-        """The turn ``turn`` is over (sent, or not sent): the next one may go."""
-        with self._turns:
-            self._over.add(turn)
-            while self._turn in self._over:
-                self._over.remove(self._turn)
-                self._turn += 1
-            self._turns.notify_all()
+            self._turns.over(turn)  # if its request did not end it already
 
     def _give_back(self, at: datetime) -> None:
         """The moment ``at`` goes unused: the next send may take it, unless a later one was
@@ -231,7 +208,7 @@ class TelegramSender:
         """``close`` as a server stop hook."""
         await asyncio.to_thread(self.close)
 
-    def _post(self, outgoing: Outgoing) -> Outcome:
+    def _post(self, outgoing: Outgoing, turn: int, at: datetime) -> Outcome:
         recipient = outgoing.recipient
         try:  # getMe on first use: nothing is sent yet, so any failure may be retried
             self.bot.start()
@@ -239,23 +216,10 @@ class TelegramSender:
             return _bad_token()
         except (TelegramError, FutureTimeout) as error:
             return RetryLater(f"Telegram unreachable: {type(error).__name__}: {error}")
-        markup = _buttons(outgoing.choices)
         try:
-            if outgoing.replaces is not None:
-                edited = self._edit(outgoing, markup)
-                if edited is not None:
-                    return edited
-            message = self.bot.call(
-                lambda bot: bot.send_message(
-                    chat_id=recipient, text=outgoing.text, reply_markup=markup
-                )
-            )
+            return self.bot.call(lambda bot: self._in_turn(bot, outgoing, turn, at))
         except RetryAfter as error:
-            wait = retry_after(error)
-            with self._lock:
-                self._free_at = self._paused_until = self.clock.now() + wait
-            log.warning("Telegram flood control: sending paused for %s", wait)
-            return Deferred(wait)
+            return Deferred(retry_after(error))
         except Forbidden as error:
             self.chats.mark_unreachable(recipient, self.clock.now(), str(error))
             log.info("Telegram chat %s unreachable: %s", recipient, error)
@@ -269,30 +233,99 @@ class TelegramSender:
                 return RetryLater(f"{type(error).__name__}: {error}")
             log.warning("Telegram message to chat %s: %s (%r)", recipient, MAYBE_DELIVERED, error)
             return Undeliverable(f"{MAYBE_DELIVERED} ({type(error).__name__}: {error})")
-        return Sent(provider_id=str(message.message_id))
 
-    def _edit(self, outgoing: Outgoing, markup: InlineKeyboardMarkup | None) -> Outcome | None:
-        """Edit the live message in place; None when it cannot be edited any more (deleted,
-        too old): then it is sent anew."""
-        replaces = outgoing.replaces
-        if replaces is None:
-            return None
+    async def _in_turn(self, bot: Bot, outgoing: Outgoing, turn: int, at: datetime) -> Outcome:
+        """On the Bot's loop: the requests go one at a time, in the order their moments were
+        given out, each at its moment (the overall pace holds for what Telegram receives); the
+        next one goes as soon as this one's answer is in, without a thread in between."""
         try:
-            edited = self.bot.call(
-                lambda bot: bot.edit_message_text(
+            await self._turns.wait(turn)
+            now = self.clock.now()
+            if self._paused_until is not None and self._paused_until > now:
+                return Deferred(self._paused_until - now)  # a 429 came back meanwhile
+            if at > now:
+                await self.sleep((at - now).total_seconds())
+            try:
+                return await self._send_or_edit(bot, outgoing)
+            except RetryAfter as error:  # the requests after this one wait the pause out
+                wait = retry_after(error)
+                with self._lock:
+                    self._free_at = self._paused_until = self.clock.now() + wait
+                log.warning("Telegram flood control: sending paused for %s", wait)
+                raise
+        finally:
+            self._turns.over(turn)
+
+    async def _send_or_edit(self, bot: Bot, outgoing: Outgoing) -> Outcome:
+        """A live message is edited in place, and sent anew when it cannot be edited any more
+        (deleted, too old); any other is sent."""
+        markup = _buttons(outgoing.choices)
+        replaces = outgoing.replaces
+        if replaces is not None:
+            try:
+                edited = await bot.edit_message_text(
                     chat_id=outgoing.recipient,
                     message_id=int(replaces),
                     text=outgoing.text,
                     reply_markup=markup,
                 )
-            )
-        except BadRequest as error:
-            if "not modified" in str(error).lower():  # the same text again (a repeated edit)
-                return Sent(provider_id=replaces)
-            log.info("Telegram message %s cannot be edited (%s): sent anew", replaces, error)
-            return None
-        message_id = edited.message_id if isinstance(edited, Message) else replaces
-        return Sent(provider_id=str(message_id))
+            except BadRequest as error:
+                if "not modified" in str(error).lower():  # the same text again (a repeated edit)
+                    return Sent(provider_id=replaces)
+                log.info("Telegram message %s cannot be edited (%s): sent anew", replaces, error)
+            else:
+                message_id = edited.message_id if isinstance(edited, Message) else replaces
+                return Sent(provider_id=str(message_id))
+        message = await bot.send_message(
+            chat_id=outgoing.recipient, text=outgoing.text, reply_markup=markup
+        )
+        return Sent(provider_id=str(message.message_id))
+
+
+class _Turns:
+    """The order in which the Bot API requests go: a turn is taken with the send's moment, and
+    a request waits (on the Bot's loop) until every turn before its own is over, sent or not.
+    A turn is over once, whoever says so first (its request, or the send that gave up)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = 0
+        self._next = 0  # the turn whose request goes next
+        self._over: set[int] = set()  # turns over before the ones ahead of them
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+
+    def take(self) -> int:
+        with self._lock:
+            self._taken += 1
+            return self._taken - 1
+
+    async def wait(self, turn: int) -> None:
+        with self._lock:
+            if self._next == turn:
+                return
+            ready = self._waiting[turn] = asyncio.get_running_loop().create_future()
+        try:
+            await ready
+        finally:
+            with self._lock:
+                self._waiting.pop(turn, None)
+
+    def over(self, turn: int) -> None:
+        with self._lock:
+            if turn < self._next or turn in self._over:
+                return
+            self._over.add(turn)
+            while self._next in self._over:
+                self._over.remove(self._next)
+                self._next += 1
+            ready = self._waiting.pop(self._next, None)
+        if ready is not None:
+            ready.get_loop().call_soon_threadsafe(_set, ready)
+
+
+def _set(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 def _buttons(choices: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | None:

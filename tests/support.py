@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine as SqlEngine
@@ -15,7 +15,7 @@ from bot.render import read_callback
 from bot.render import render as render_telegram
 from core import outbox
 from core.accounts import Language
-from core.clock import Clock
+from core.clock import Clock, ManualClock
 from core.outbox import Channel, OutboxMessage, Outcome, Outgoing, Priority, Sent
 from core.ports import Sender
 from dialogs.render import render_plain
@@ -196,3 +196,12 @@ def outbox_row(
         else (Priority.CODE if sensitive else Priority.NOTICE),
         sensitive=sensitive,
     )
+
+
+def moved_on(clock: ManualClock) -> Callable[[float], Awaitable[None]]:
+    """A sender's sleep that moves the manual clock on instead of waiting."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    return sleep

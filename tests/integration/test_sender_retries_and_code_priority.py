@@ -40,7 +40,7 @@ from tests.integration.test_telegram_sender import notify as notices
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 from tests.standins.telegram_api import TOKEN, BotApiStandIn
 from tests.standins.twilio_api import TwilioStandIn
-from tests.support import outbox_row
+from tests.support import moved_on, outbox_row
 from tests.unit.test_sms_pacer import FakeTime
 
 CHAT = 4242
@@ -94,7 +94,7 @@ def telegram_app(
         bot,
         chats=TelegramChats(db),
         clock=clock,
-        sleep=lambda seconds: clock.advance(seconds * SECOND),
+        sleep=moved_on(clock),
         call_timeout=call_timeout,
     )
     settings = Settings(database_url=str(db.url), secret_key="test-secret")

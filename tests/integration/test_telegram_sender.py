@@ -24,7 +24,7 @@ from platebot.settings import Settings
 from store.tables import outbox
 from store.telegram_tables import Reservation, Slot, TelegramChats, telegram_chats
 from tests.standins.telegram_api import TOKEN, BotApiStandIn, running_bot_api
-from tests.support import CapturingSender, outbox_row
+from tests.support import CapturingSender, moved_on, outbox_row
 
 SECOND = timedelta(seconds=1)
 
@@ -40,7 +40,7 @@ def make_sender(db: Engine, clock: ManualClock, api: BotApiStandIn) -> TelegramS
         bot_for(TOKEN, api.url),
         chats=TelegramChats(db),
         clock=clock,
-        sleep=lambda seconds: clock.advance(seconds * SECOND),
+        sleep=moved_on(clock),
     )
 
 
