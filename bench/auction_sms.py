@@ -72,6 +72,7 @@ from sms.channel import INBOUND_PATH, IncomingSms
 from store import migrate
 from store.auction_tables import auction_bids
 from store.db import create_engine, scratch_database
+from store.tables import outbox
 from store.uow import UnitOfWorkFactory
 from tests.standins.twilio_api import TwilioStandIn
 
@@ -97,6 +98,22 @@ def prepare(url: str, bidders: int) -> tuple[int, datetime]:
         return lot_id, starts_at
     finally:
         engine.dispose()
+
+
+def outbid_notices(url: str) -> Counter[str]:
+    """The outbid notices in the outbox, by status (skipped: withdrawn, the bidder leading
+    again)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(outbox.c.status, sa.func.count())
+                .where(outbox.c.key == "room.outbid")
+                .group_by(outbox.c.status)
+            ).all()
+    finally:
+        engine.dispose()
+    return Counter({str(status): int(n) for status, n in rows})
 
 
 def decisions(url: str, lot_id: int) -> Counter[str]:
@@ -289,17 +306,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.database_url = engine.url.render_as_string(hide_password=False)
         lot_id, starts_at = prepare(args.database_url, args.bidders)
         served = None if args.sample_only else serve(args, starts_at)
+        notices = outbid_notices(args.database_url)
         wait = (starts_at - datetime.now(UTC)).total_seconds()
         if wait > 0:
             time.sleep(wait + 0.1)
         sample = sample_turns(args.database_url, args.sample, args.bids, profile)
         found = decisions(args.database_url, lot_id)
     if served is not None:
-        result, notices = served
+        result, sent = served
         print(result.line("B 1000 by SMS"))
         verdict = "meets" if result.rate >= TARGET else "misses"
         print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
-        print(f"SMS the server sent meanwhile (outbid notices, in its CPU too): {notices:,}")
+        print(f"SMS the server sent meanwhile (outbid notices, in its CPU too): {sent:,}")
+        print(
+            "outbid notices in the outbox when the server stopped: "
+            + ", ".join(f"{status} {n:,}" for status, n in sorted(notices.items()))
+        )
     print(sample.line())
     print(sample.told_line())
     if args.show_sql:
