@@ -52,6 +52,9 @@ from core.timers import TimerStep
 from core.wiring import Wiring
 
 RECENT_BIDS = 3  # bids listed on the room screen, the latest first
+# The lane of ``tell_room``: a hot lot keeps it busy, and a busy lane runs again at once, every
+# step of it; in the timers' lane that was every other step's transaction too, each time.
+ROOM_LANE = "timers:rooms"
 BID_CHOICE = "bid:"  # + an allowed increment in fen: the choice id of a raise
 
 
@@ -425,7 +428,7 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
 
 
 def wire(wiring: Wiring) -> None:
-    wiring.timer(TimerStep("tell auction rooms", tell_room))
+    wiring.timer(TimerStep("tell auction rooms", tell_room), lane=ROOM_LANE)
     wiring.bus.subscribe(RoomEntered, on_room_entered)
     wiring.bus.subscribe_batch((BidPlaced, Outbid, MaximumExceeded), note_bids)
     wiring.bus.subscribe(LotClosed, on_lot_closed)

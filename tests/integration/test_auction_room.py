@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core import auctions
 from core.accounts import Language
+from core.auction_room import ROOM_LANE
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
@@ -447,6 +448,20 @@ def test_a_bidder_who_bid_again_and_leads_gets_no_outbid_sms(
     assert len(outbid_sms(room, sms, bob)) == 1
     room.world.bid(bob, room.lot, increment=K)  # outbid once it was sent: told as before
     room.send()
+    assert len(outbid_sms(room, sms, alice)) == 1
+
+
+def test_rooms_are_told_in_a_timer_lane_of_their_own(room: Room, sms: CapturingSender) -> None:
+    """A hot lot keeps the room's lane busy, and a busy lane runs again at once: the other
+    timers (expiries, lapses, …) do not run each time with it."""
+    alice, bob = room.bidder(language=Language.EN), room.bidder(language=Language.EN)
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)
+    room.world.bid(bob, room.lot, increment=K)
+    lanes = dict(room.server.jobs)
+    assert lanes["timers"]() == 0
+    assert lanes[ROOM_LANE]() == 2  # the lot's first bid, and alice outbid
+    room.server.dispatcher.run_once()
     assert len(outbid_sms(room, sms, alice)) == 1
 
 
