@@ -15,7 +15,9 @@ room, what each of them is shown as a lot changes, and what they are told.
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
   everyone in the room but the winner (sold at a price to a masked bidder number, or unsold).
   The winner gets one message, the settlement's: won, the price, the balance, its deadline and
-  the pay link (``core.settlement``).
+  the pay link (``core.settlement``). A bidder has at most one outbid notice on a lot waiting
+  to be sent, showing the latest price: being outbid again before it goes updates it, and
+  leading again withdraws it.
 
 A bid holds its lot locked until it commits, and every bid on a hot lot waits for that lock: so
 a bid only notes what happened (``RoomChange``: one prebuilt insert for a bid that outbids
@@ -40,7 +42,7 @@ from core.bidding import BidPlaced, LotClosed, MaximumExceeded, Outbid
 from core.clock import OFFICE_TZ, as_utc
 from core.masking import mask_bidder
 from core.money import format_yuan
-from core.notices import NoticeKind, notify
+from core.notices import NoticeKind, notify, withdraw
 from core.offices import PROVINCES_PINYIN
 from core.outbox import ChoiceSpec, at_send, choice
 from core.plates import display
@@ -50,6 +52,9 @@ from core.timers import TimerStep
 from core.wiring import Wiring
 
 RECENT_BIDS = 3  # bids listed on the room screen, the latest first
+# The lane of ``tell_room``: a hot lot keeps it busy, and a busy lane runs again at once, every
+# step of it; in the timers' lane that was every other step's transaction too, each time.
+ROOM_LANE = "timers:rooms"
 BID_CHOICE = "bid:"  # + an allowed increment in fen: the choice id of a raise
 
 
@@ -249,16 +254,38 @@ def tell_room(uow: UnitOfWork, now: datetime, limit: int) -> int:
     room update per changed lot, showing the lot as it stands now (so a burst of bids is one
     update). A bid only notes its changes (a short insert while it holds the lot); the fan-out
     runs here, with no lot locked. Claimed with row locks other runners skip; deleted once
-    told. Every notice has its dedupe key, so a change told twice is written once."""
+    told. Every notice has its dedupe key, so a change told twice is written once.
+
+    A bidder has at most one outbid notice on a lot waiting to be sent: the latest (an outbid
+    notice written while an earlier one waits takes its place, ``_tell_outbid``), and none once
+    they lead again (a waiting one is withdrawn). Of the changes told together, only each
+    bidder's last counts: outbid, then leading again, is no notice at all."""
     changes = uow.room.claim_changes(limit)
     lots: dict[int, datetime] = {}
+    outbid: dict[tuple[int, int], RoomChange] = {}  # (lot, signup): the latest outbid
+    leading: dict[tuple[int, int], datetime] = {}  # (lot, signup): leads again since then
     for change in changes:
         if change.kind is ChangeKind.OUTBID:
-            _tell_outbid(uow, change)
+            bidder = (change.lot_id, change.signup_id)
+            leading.pop(bidder, None)
+            outbid[bidder] = change
+            if change.leader_signup_id is not None:
+                leader = (change.lot_id, change.leader_signup_id)
+                outbid.pop(leader, None)
+                leading[leader] = change.at
         elif change.kind is ChangeKind.MAXIMUM:
             _tell_maximum(uow, change)
         if change.kind is not ChangeKind.MAXIMUM:  # the price changed
             lots[change.lot_id] = max(change.at, lots.get(change.lot_id, change.at))
+    for (lot_id, signup_id), since in leading.items():
+        withdraw(
+            uow,
+            coalesce_key=_outbid_key(lot_id, signup_id),
+            written_by=since,
+            reason="not sent: the bidder leads again",
+        )
+    for change in outbid.values():
+        _tell_outbid(uow, change)
     for lot_id, at in lots.items():
         _push_lot(uow, lot_id, at)
     uow.room.drop_changes([change.id for change in changes if change.id is not None])
@@ -277,6 +304,7 @@ def _tell(
     params: dict[str, Any],
     dedupe_key: str,
     now: datetime,
+    coalesce_key: str | None = None,
 ) -> None:
     """A notice about a lot to the bidder: a new message (it notifies), on Telegram where
     linked, else by SMS."""
@@ -290,7 +318,13 @@ def _tell(
         params={"position": heading.position, "plate": plate, **params},
         dedupe_key=dedupe_key,
         now=now,
+        coalesce_key=coalesce_key,
     )
+
+
+def _outbid_key(lot_id: int, signup_id: int) -> str:
+    """The bidder's outbid notice on the lot, while it waits to be sent."""
+    return f"outbid:{lot_id}:{signup_id}"
 
 
 def _outbid_note(event: Outbid) -> RoomChange:
@@ -318,7 +352,8 @@ def _maximum_note(event: MaximumExceeded) -> RoomChange:
 
 
 def _tell_outbid(uow: UnitOfWork, change: RoomChange) -> None:
-    """Who leads now and at what price, and (by SMS) how to raise."""
+    """Who leads now and at what price, and (by SMS) how to raise; in place of the bidder's
+    outbid notice on the lot that still waits, if one does."""
     leader_id = change.leader_signup_id or 0
     found = uow.room.bidders([change.signup_id, leader_id])
     member, leader = found.get(change.signup_id), found.get(leader_id)
@@ -331,8 +366,16 @@ def _tell_outbid(uow: UnitOfWork, change: RoomChange) -> None:
         "leader": mask_bidder(leader.bidder_number),
         "step": heading.step_fen // YUAN,  # as the SMS command takes it: B 1000 is ¥1,000
     }
-    key = f"outbid:{change.lot_id}:{change.signup_id}:{price}"
-    _tell(uow, member, heading, key="room.outbid", params=params, dedupe_key=key, now=change.at)
+    _tell(
+        uow,
+        member,
+        heading,
+        key="room.outbid",
+        params=params,
+        dedupe_key=f"{_outbid_key(change.lot_id, change.signup_id)}:{price}",
+        now=change.at,
+        coalesce_key=_outbid_key(change.lot_id, change.signup_id),
+    )
 
 
 def _tell_maximum(uow: UnitOfWork, change: RoomChange) -> None:
@@ -385,7 +428,7 @@ def on_lot_closed(uow: UnitOfWork, event: LotClosed) -> None:
 
 
 def wire(wiring: Wiring) -> None:
-    wiring.timer(TimerStep("tell auction rooms", tell_room))
+    wiring.timer(TimerStep("tell auction rooms", tell_room), lane=ROOM_LANE)
     wiring.bus.subscribe(RoomEntered, on_room_entered)
     wiring.bus.subscribe_batch((BidPlaced, Outbid, MaximumExceeded), note_bids)
     wiring.bus.subscribe(LotClosed, on_lot_closed)

@@ -18,6 +18,11 @@ a broadcast leaves out whoever cannot be reached.
 Every row carries the notice's ``dedupe_key`` (with the channel for a notice that goes to
 several): the same notice written twice (a retried fan-out, a timer run again after a crash)
 adds nothing the second time.
+
+A notice that stands for the latest state of something (a bidder's "you were outbid" on a lot)
+has a ``coalesce_key`` as well: written while an earlier one with that key still waits to be
+sent, it takes that one's place instead of adding a message, and ``withdraw`` takes a waiting
+one back when it no longer holds (the bidder leads again).
 """
 
 from __future__ import annotations
@@ -91,11 +96,14 @@ def notify(
     channels: Collection[Channel] = (),
     choices: list[ChoiceSpec] | None = None,
     live_key: str | None = None,
+    coalesce_key: str | None = None,
 ) -> int:
     """Write the notice for ``account_id`` (in the account's language unless ``language`` is
-    given) or for a bare ``phone`` (``language`` needed); returns how many rows were added (0
+    given) or for a bare ``phone`` (``language`` needed); returns how many rows were written (0
     for a notice written before, or nobody reachable). ``channels``: the staff's choice, for
-    a ``CHOSEN`` kind. ``live_key``: the live message this one updates (see core.outbox)."""
+    a ``CHOSEN`` kind. ``live_key``: the live message this one updates; ``coalesce_key``: the
+    waiting notice this one replaces, for a kind that goes to one contact point (see
+    core.outbox)."""
     rule = kind.rule
     if account_id is not None:
         points = uow.contacts.of_account(account_id)
@@ -125,10 +133,18 @@ def notify(
                 account_id=account_id,
                 choices=choices,
                 live_key=live_key,
+                coalesce_key=coalesce_key,
                 sensitive=rule.sensitive,
             )
         )
     return added
+
+
+def withdraw(uow: UnitOfWork, *, coalesce_key: str, written_by: datetime, reason: str) -> int:
+    """The notice under ``coalesce_key`` that still waits to be sent, written by
+    ``written_by``, is not sent after all (a later one, written since, stands); how many
+    rows were withdrawn."""
+    return uow.outbox.withdraw(coalesce_key, written_by=written_by, reason=reason)
 
 
 def _route(

@@ -3,9 +3,12 @@ sent later by the dispatcher, so a crash never loses them.
 
 A row says to which channel address it goes (fanned out from a notice to an account by
 ``core.notices``), what (catalog key and params, choices), why (``dedupe_key``, unique: the same
-notice written twice is one row), how urgent (``priority``: lower goes first on its channel), and
+notice written twice is one row), how urgent (``priority``: lower goes first on its channel),
 which live message it replaces (``live_key``: a later update of the same live message on the same
-chat edits the message sent before, and pending updates of it coalesce into the latest).
+chat edits the message sent before, and pending updates of it coalesce into the latest), and
+which notice it stands for until it is sent (``coalesce_key``: a later notice with the same key,
+written while this one still waits, takes its place in the row, a new message all the same once
+sent; and the notice can be withdrawn while it waits).
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ class OutboxMessage:
     account_id: int | None = None
     choices: list[ChoiceSpec] = field(default_factory=list)
     live_key: str | None = None
+    coalesce_key: str | None = None
     sensitive: bool = False
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
@@ -262,6 +266,7 @@ def message(
     account_id: int | None = None,
     choices: list[ChoiceSpec] | None = None,
     live_key: str | None = None,
+    coalesce_key: str | None = None,
     sensitive: bool = False,
 ) -> OutboxMessage:
     """A row due now; ``core.notices.notify`` is the way writers make them."""
@@ -278,5 +283,6 @@ def message(
         account_id=account_id,
         choices=list(choices or []),
         live_key=live_key,
+        coalesce_key=coalesce_key,
         sensitive=sensitive,
     )

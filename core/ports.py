@@ -75,7 +75,14 @@ class OutboxRepository(Protocol):
     def add(self, message: OutboxMessage) -> bool:
         """Insert ``message`` unless a row with its ``dedupe_key`` is there already (then
         nothing is written: False). A message that updates a live message replaces the pending
-        updates of it (they are settled as skipped): only the latest is sent."""
+        updates of it (they are settled as skipped): only the latest is sent. A message with a
+        ``coalesce_key`` takes the place of the pending message with that key, in its row (True),
+        unless its own ``dedupe_key`` is taken."""
+        ...
+
+    def withdraw(self, coalesce_key: str, *, written_by: datetime, reason: str) -> int:
+        """The pending messages under ``coalesce_key`` written by ``written_by`` are
+        not sent (settled as skipped, for ``reason``); how many."""
         ...
 
     def lead(self, channel: Channel, holder: str, now: datetime, until: datetime) -> bool:

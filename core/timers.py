@@ -2,8 +2,9 @@
 
 Each module registers its own steps (``Wiring.timer``): ``core.selection`` (idle selection
 sessions end), ``core.lapses`` (unconfirmed pre-selections lapse, blacklists lift),
-``core.payments`` (unpaid orders expire, auction balances among them) and ``core.bidding`` (lots
-close, in a lane of their own; the auction deposits' refunds have another).
+``core.payments`` (unpaid orders expire, auction balances among them), ``core.bidding`` (lots
+close, in a lane of their own; the auction deposits' refunds have another) and
+``core.auction_room`` (what bids noted is told, in a lane of its own too).
 A step claims what is due with row locks that other processes skip (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; SQLite runs one writer at a time), re-checks it under the lock and handles at most
 ``limit`` rows in one transaction, so any number of server processes can run the timers at once.

@@ -272,6 +272,43 @@ _COALESCE = Prepared(
     .values(status=OutboxStatus.SKIPPED, last_error="replaced by a later update")
 )
 _earlier = outbox.alias("earlier")
+# What a notice with a coalesce key writes over the pending one it replaces: all it says, and
+# when it was written; the row keeps its place in the queue (due time, attempts).
+_REPLACED = [
+    "channel",
+    "recipient",
+    "account_id",
+    "key",
+    "params",
+    "choices",
+    "language",
+    "dedupe_key",
+    "priority",
+    "live_key",
+    "sensitive",
+    "created_at",
+]
+_taken = outbox.alias("taken")
+_REPLACE_PENDING = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.coalesce_key == sa.bindparam("w_coalesce_key"),
+        _o.status == OutboxStatus.PENDING,
+        # a notice written before (told twice) is not written again, here as in the insert
+        ~sa.exists().where(_taken.c.dedupe_key == sa.bindparam("p_dedupe_key")),
+    )
+    .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _REPLACED})
+    .returning(_o.id)
+)
+_WITHDRAW = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.coalesce_key == sa.bindparam("coalesce_key"),
+        _o.status == OutboxStatus.PENDING,
+        _o.created_at <= sa.bindparam("by", type_=_o.created_at.type),
+    )
+    .values(status=OutboxStatus.SKIPPED, last_error=sa.bindparam("reason"))
+)
 # The provider's id of the message a live update replaces: the last one of it that was sent.
 _REPLACES = (
     sa.select(_earlier.c.provider_id)
@@ -411,8 +448,16 @@ class SqlOutboxRepository:
     def add(self, message: OutboxMessage) -> bool:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
         unless its dedupe key is taken (``INSERT … ON CONFLICT DO NOTHING``: no error, so the
-        caller's transaction goes on)."""
+        caller's transaction goes on). With a coalesce key, written over the pending row with
+        that key if there is one."""
         connection = self.scope.connection
+        if message.coalesce_key is not None:
+            params = {f"p_{name}": getattr(message, name) for name in _REPLACED}
+            params["w_coalesce_key"] = message.coalesce_key
+            found = _REPLACE_PENDING.run(connection, params).scalar()
+            if found is not None:
+                message.id = int(found)
+                return True
         values = {name: getattr(message, name) for name in _OUTBOX_KEYS}
         statement = _INSERT_OUTBOX[connection.dialect.name == "postgresql"]
         found = statement.run(connection, values).scalar()
@@ -428,6 +473,10 @@ class SqlOutboxRepository:
             }
             _COALESCE.write(connection, params)
         return True
+
+    def withdraw(self, coalesce_key: str, *, written_by: datetime, reason: str) -> int:
+        params = {"coalesce_key": coalesce_key, "by": written_by, "reason": reason[:500]}
+        return _WITHDRAW.write(self.scope.connection, params)
 
     def claim_due(self, channel: Channel, now: datetime, limit: int) -> Sequence[Due]:
         """The channel's pending rows that are due, and rows whose dispatcher lease ran out,

@@ -74,6 +74,7 @@ outbox = sa.Table(
     sa.Column("dedupe_key", sa.String(120), nullable=False),
     sa.Column("priority", sa.SmallInteger, nullable=False),
     sa.Column("live_key", sa.String(80)),
+    sa.Column("coalesce_key", sa.String(80)),
     sa.Column("sensitive", sa.Boolean, nullable=False, default=False),
     sa.Column("status", enum_column(OutboxStatus), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
@@ -105,6 +106,13 @@ outbox = sa.Table(
         "live_key",
         sqlite_where=sa.text("live_key IS NOT NULL"),
         postgresql_where=sa.text("live_key IS NOT NULL"),
+    ),
+    # The pending notice a later one with the same key replaces, or a withdrawal skips.
+    sa.Index(
+        "ix_outbox_coalesce",
+        "coalesce_key",
+        sqlite_where=sa.text("coalesce_key IS NOT NULL"),
+        postgresql_where=sa.text("coalesce_key IS NOT NULL"),
     ),
     # A staff broadcast's deliveries, by outcome (progress, pause, the report).
     sa.Index(

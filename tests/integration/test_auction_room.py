@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core import auctions
 from core.accounts import Language
+from core.auction_room import ROOM_LANE
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
@@ -108,6 +109,10 @@ class Room:
         steps = [*wire_core().timers, tell_winners(self.server.payments)]  # as the lanes run
         Timers(self.server.uow, self.world.clock, steps).run_once()
         self.server.dispatcher.run_once()
+
+    def tell(self) -> None:
+        """The timers only: what bids noted is written to the outbox, not sent yet."""
+        Timers(self.server.uow, self.world.clock, wire_core().timers).run_once()
 
     def members(self) -> list[int]:
         with self.server.db.connect() as conn:
@@ -396,6 +401,68 @@ def test_an_outbid_sms_says_how_to_raise_in_one_segment(
         "回复“出价 1000”加价。"
     )
     assert segment_count(text) == 1
+
+
+def outbid_sms(room: Room, sms: CapturingSender, bidder: Bidder) -> list[str]:
+    phone = phone_of(room.server, bidder)
+    return [text for to, text in sms.sent if to == phone and "you were outbid" in text]
+
+
+@pytest.mark.parametrize("told_between", [True, False])
+def test_a_bidder_outbid_twice_before_the_notice_goes_gets_one_sms_with_the_latest_price(
+    room: Room, sms: CapturingSender, told_between: bool
+) -> None:
+    """Outbid, bid again, outbid again, all before the SMS dispatcher came round: one SMS, with
+    the price as the second outbid left it (the notices written at each step, or all at once)."""
+    alice, bob, carol = (room.bidder(language=Language.EN) for _ in range(3))
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)  # ¥11,000
+    room.world.bid(bob, room.lot, increment=K)  # ¥12,000: alice outbid
+    room.tell()
+    room.world.bid(alice, room.lot, increment=K)  # ¥13,000: alice leads again
+    if told_between:
+        room.tell()
+    room.world.bid(carol, room.lot, increment=2 * K)  # ¥15,000: alice outbid again
+    room.send()
+    masked_carol = carol.bidder_number[:2] + "****" + carol.bidder_number[-2:]
+    assert outbid_sms(room, sms, alice) == [
+        f"Lot 1 Yue D 88888: you were outbid. Now ¥15,000, leader {masked_carol}. "
+        "Reply B 1000 to raise."
+    ]
+    assert len(outbid_sms(room, sms, bob)) == 1
+
+
+@pytest.mark.parametrize("told_between", [True, False])
+def test_a_bidder_who_bid_again_and_leads_gets_no_outbid_sms(
+    room: Room, sms: CapturingSender, told_between: bool
+) -> None:
+    alice, bob = room.bidder(language=Language.EN), room.bidder(language=Language.EN)
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)
+    room.world.bid(bob, room.lot, increment=K)  # alice outbid
+    if told_between:
+        room.tell()  # her notice waits for the dispatcher
+    room.world.bid(alice, room.lot, increment=K)  # and she leads again before it goes
+    room.send()
+    assert outbid_sms(room, sms, alice) == []
+    assert len(outbid_sms(room, sms, bob)) == 1
+    room.world.bid(bob, room.lot, increment=K)  # outbid once it was sent: told as before
+    room.send()
+    assert len(outbid_sms(room, sms, alice)) == 1
+
+
+def test_rooms_are_told_in_a_timer_lane_of_their_own(room: Room, sms: CapturingSender) -> None:
+    """A hot lot keeps the room's lane busy, and a busy lane runs again at once: the other
+    timers (expiries, lapses, …) do not run each time with it."""
+    alice, bob = room.bidder(language=Language.EN), room.bidder(language=Language.EN)
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)
+    room.world.bid(bob, room.lot, increment=K)
+    lanes = dict(room.server.jobs)
+    assert lanes["timers"]() == 0
+    assert lanes[ROOM_LANE]() == 2  # the lot's first bid, and alice outbid
+    room.server.dispatcher.run_once()
+    assert len(outbid_sms(room, sms, alice)) == 1
 
 
 def test_a_bidder_whose_automatic_maximum_is_passed_is_told(
