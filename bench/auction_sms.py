@@ -298,6 +298,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds, in all")
+    parser.add_argument(
+        "--sms-rate",
+        type=float,
+        default=1000,
+        help="SMS segments a second the server may send (the outbid notices; default 1000)",
+    )
     parser.add_argument("--sample", type=int, default=300, help="turns timed in this process")
     parser.add_argument("--sample-only", action="store_true", help="no server run")
     parser.add_argument("--profile", type=Path, help="cProfile of the sampled turns")

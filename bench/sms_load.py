@@ -299,7 +299,7 @@ def start_server(
         "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
         "PLATEBOT_TWILIO_API_BASE": standin.url,
-        "PLATEBOT_SMS_SEGMENTS_PER_SECOND": "1000",
+        "PLATEBOT_SMS_SEGMENTS_PER_SECOND": str(args.sms_rate),
     }
     if args.profile:
         env[PROFILE_VARIABLE] = str(Path(args.profile).resolve())
@@ -335,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds, in all")
+    parser.add_argument(
+        "--sms-rate", type=float, default=1000, help="SMS segments a second the server may send"
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the server into FILE")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="platebot-bench-") as scratch:
