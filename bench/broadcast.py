@@ -7,8 +7,9 @@ started after it.
 
 Prints the time to enqueue the broadcast (``core.broadcasts.send``: read the audience, write
 every recipient's outbox row), the dispatch rate of each channel against its configured limit
-(from the stand-ins' own clocks: first to last message received by each server process), and
-what the stand-ins got: duplicates, missed, and messages to someone who opted out, and how many
+(from the stand-ins' own clocks: first to last message received by each server process), the
+servers' CPU time a message sent (which the machine's load moves less than the rates), what
+the stand-ins got: duplicates, missed, and messages to someone who opted out, and how many
 database transactions the sending took (a figure the machine's load does not change). A scratch
 database on the PostgreSQL server is made and dropped.
 """

@@ -157,9 +157,9 @@ class Dispatcher:
     def run_channel(self, channel: Channel, *, lead: bool = False) -> int:
         """Send what is due now on ``channel``; returns how many messages were settled.
 
-        A batch is claimed under a lease; a full batch of broadcast messages is followed by the
-        next one, claimed while its last messages are being sent (in order of urgency, as
-        always). Before each send the dispatcher checks that the
+        A batch is claimed under a lease; in the channel's lane (``lead``), a full batch of
+        broadcast messages is followed by the next one, claimed while its last messages are
+        being sent (in order of urgency, as always). Before each send the dispatcher checks that the
         message's lease still has room for one more request; if not (or it was interrupted), it
         gives the rest back unsent, so another dispatcher that claims them after the lease never
         sends what this one is sending.
@@ -323,15 +323,16 @@ class _Run:
         self.settled = 0
         self.stopped = False
         self.lane_until = dispatcher.clock.now() + LANE_LEASE
-        self.more = _more(claims, dispatcher.batch)
+        # In a lane of its own only: ``run_once`` sends one batch of each channel in turn.
+        self.more = lead and _more(claims, dispatcher.batch)
 
     def _refill(self) -> None:
-        """A full batch of broadcast messages is followed by the next one, claimed while its
-        last messages are being sent, so the channel does not wait for a claim between two
-        batches. A personal message claimed with it (one that came in meanwhile) goes before
-        the broadcast messages still waiting."""
-        if not self.more or len(self.queue) > self.bound or self.stopped:
-            return
+        """In a channel's lane, a full batch of broadcast messages is followed by the next one,
+        claimed while its last messages are being sent, so the channel does not wait for a
+        claim between two batches. A personal message claimed with it (one that came in
+        meanwhile) goes before the broadcast messages still waiting."""
+        if not self.more or len(self.queue) + len(self.flying) > self.bound or self.stopped:
+            return  # claimed and not sent yet: at most a batch and ``bound`` more
         if self.d._interrupted.is_set():
             return
         claims = self.d._claim(self.channel, lead=self.lead)

@@ -4,6 +4,9 @@ counted, pause, resume, cancel, a set time, and codes never behind a broadcast."
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -24,11 +27,13 @@ from core.clock import ManualClock
 from core.errors import UnknownRegion
 from core.notices import NoticeKind, notify
 from core.orders import Purpose
-from core.outbox import Channel
+from core.outbox import Channel, Outcome, Outgoing
 from core.payments import place_order
 from core.timers import Timers
+from platebot.dispatcher import IN_DOUBT
 from tests.auction_world import AuctionWorld
 from tests.broadcast_world import BroadcastWorld
+from tests.support import CapturingSender
 
 ZH = "明天上午车管所系统维护，暂停办理。"
 EN = "The office system is down for maintenance tomorrow morning."
@@ -234,44 +239,68 @@ def test_a_sent_broadcast_cannot_be_sent_again(world: BroadcastWorld) -> None:
     assert len(world.sms.sent) == 1
 
 
-def test_a_code_and_an_auction_notice_sent_while_a_broadcast_waits_go_before_it(
+@dataclass
+class WritesOnce:
+    """Sends through ``sender``; once ``after`` messages have gone, runs ``then`` first (once,
+    whichever sending thread gets there)."""
+
+    sender: CapturingSender
+    after: int
+    then: Callable[[], None]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: bool = False
+
+    def send(self, message: Outgoing) -> Outcome:
+        with self.lock:
+            if not self.done and len(self.sender.sent) >= self.after:
+                self.done = True
+                self.then()
+        return self.sender.send(message)
+
+
+def test_a_code_and_an_auction_notice_sent_while_a_broadcast_goes_out_go_before_the_rest(
     world: BroadcastWorld,
 ) -> None:
     bidder, bidder_phone = world.person()
-    for _ in range(29):
+    for _ in range(59):
         world.person()
     draft = world.compose()
     world.staff.send(draft["id"])
-    world.app.dispatcher.batch = 10
-    world.app.dispatcher.run_channel(Channel.SMS)  # the broadcast is under way
-    assert len(world.sms.sent) == 10
     key = world.app.dispatcher.code_key
     assert key is not None
-    with world.app.uow() as uow:
-        verification.send_code(
-            uow,
-            clock=world.clock,
-            key=key,
-            phone="+8613800138000",
-            purpose=verification.REGISTER,
-            language=Language.ZH,
-        )
-        notify(  # an auction notice: outbid
-            uow,
-            kind=NoticeKind.URGENT,
-            key=broadcasts.BODY_KEY,
-            params={"text": "您的出价已被超过。"},
-            dedupe_key="outbid:1",
-            now=world.clock.now(),
-            account_id=bidder,
-        )
-        uow.commit()
-    world.app.dispatcher.run_channel(Channel.SMS)
-    next_two = world.sms.sent[10:12]
-    assert next_two[0][0] == "+8613800138000", "the code is the next message sent"
-    assert next_two[1] == (bidder_phone, "您的出价已被超过。"), "then the auction notice"
-    world.dispatch()
-    assert len(world.sms.sent) == 32
+
+    def code_and_notice() -> None:
+        with world.app.uow() as uow:
+            verification.send_code(
+                uow,
+                clock=world.clock,
+                key=key,
+                phone="+8613800138000",
+                purpose=verification.REGISTER,
+                language=Language.ZH,
+            )
+            notify(  # an auction notice: outbid
+                uow,
+                kind=NoticeKind.URGENT,
+                key=broadcasts.BODY_KEY,
+                params={"text": "您的出价已被超过。"},
+                dedupe_key="outbid:1",
+                now=world.clock.now(),
+                account_id=bidder,
+            )
+            uow.commit()
+
+    dispatcher = world.app.dispatcher
+    dispatcher.batch = 10  # the broadcast goes batch after batch
+    dispatcher.senders = {Channel.SMS: WritesOnce(world.sms, after=10, then=code_and_notice)}
+    assert dict(dispatcher.lanes())["outbox:sms"]() == 62  # the server's SMS lane
+    order = [recipient for recipient, _text in world.sms.sent]
+    code = order.index("+8613800138000")
+    assert world.sms.sent[code + 1] == (bidder_phone, "您的出价已被超过。"), "then the notice"
+    # Ahead of the broadcast messages still waiting: behind at most those claimed already
+    # (a batch) and those being sent (IN_DOUBT).
+    assert code <= 10 + dispatcher.batch + IN_DOUBT[Channel.SMS], order
+    assert len(order) - code > 10
 
 
 def test_the_report_has_every_recipients_outcome(world: BroadcastWorld) -> None:

@@ -420,9 +420,9 @@ def test_a_batch_write_wipes_a_codes_params_and_keeps_the_others(
 def test_a_broadcast_goes_batch_after_batch_in_one_run_and_a_notice_that_comes_in_goes_first(
     app: App, clock: ManualClock
 ) -> None:
-    """The next batch of a broadcast is claimed while the last messages of the one before are
-    being sent; a personal message written meanwhile is claimed with it and goes ahead of the
-    broadcast messages still waiting."""
+    """In the channel's lane, the next batch of a broadcast is claimed while the last messages
+    of the one before are being sent; a personal message written meanwhile is claimed with it
+    and goes ahead of the broadcast messages still waiting."""
 
     def message(chat: str, text: str, priority: int) -> None:
         with app.uow() as uow:
@@ -451,12 +451,8 @@ def test_a_broadcast_goes_batch_after_batch_in_one_run_and_a_notice_that_comes_i
             return super().send(message_)
 
     telegram = Noticing()
-    assert (
-        Dispatcher(app.uow, clock, {Channel.TELEGRAM: telegram}, batch=5).run_channel(
-            Channel.TELEGRAM
-        )
-        == 61
-    )
+    lanes = dict(Dispatcher(app.uow, clock, {Channel.TELEGRAM: telegram}, batch=5).lanes())
+    assert lanes["outbox:telegram"]() == 61
     order = [recipient for recipient, _text in telegram.delivered]
     assert len(set(order)) == 61
     assert order.index("42") < 15  # not behind the 50-odd broadcast messages left then
