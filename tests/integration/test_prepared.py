@@ -49,6 +49,7 @@ def _row(**changes: object) -> dict[str, object]:
         "dedupe_key": "code:1",
         "priority": 0,
         "live_key": None,
+        "coalesce_key": None,
         "sending_since": None,
         "in_doubt": False,
         "broadcast_id": None,
