@@ -82,8 +82,10 @@ class SegmentPacer:
     postponed messages: it waits in place for the next free moment and goes. The pace keeps that
     wait within ``max_wait`` plus one message's worth (plus the codes just before it); only a
     wait longer than ``urgent_wait`` (a very low rate, a crowd of codes) postpones it, to that
-    next free moment still. The slots promised after it move back by its length, so the rate
-    holds; a postponed message that comes back to find its slot taken is given another.
+    next free moment still, which is then held for a code: paid for at once, so that no message
+    that comes back meanwhile takes it, and given to the first code that asks from that moment
+    on. The slots promised after it move back by its length, so the rate holds; a postponed
+    message that comes back to find its slot taken is given another.
 
     The pace holds across dispatcher runs, and for the whole server: of all server processes,
     one dispatcher sends SMS at a time (``platebot.dispatcher.LANE_LEASE``). The lock only keeps
@@ -108,6 +110,7 @@ class SegmentPacer:
         self.sleep = sleep
         self.busy_until = monotonic()  # when what was sent so far is paid for
         self.promised_until = self.busy_until  # the last slot given to a postponed message
+        self.held: list[float] = []  # moments paid for, kept for postponed codes (in order)
         self._lock = threading.Lock()
 
     def reserve(self, segments: int, *, urgent: bool = False) -> float | None:
@@ -116,9 +119,19 @@ class SegmentPacer:
             start = max(now, self.busy_until - self.burst)
             length = segments / self.rate
             if urgent:
+                # a moment held for a postponed code that has come (a stale one is let go)
+                while self.held and self.held[0] < now - self.urgent_wait:
+                    self.held.pop(0)
+                if self.held and self.held[0] - now <= self.max_wait:
+                    moment = self.held.pop(0)
+                    if moment > now:
+                        self.sleep(moment - now)
+                    return None
                 if self.promised_until > start:  # ahead of the promised slots: they move back
                     self.promised_until += length
-                if start - now > self.urgent_wait:  # a very low rate: come back then
+                if start - now > self.urgent_wait:  # a very low rate: hold that moment for it
+                    self.busy_until = max(self.busy_until, now) + length
+                    self.held.append(start)
                     return start - now
             elif start - now > self.max_wait:
                 slot = max(start, self.promised_until)
