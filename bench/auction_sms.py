@@ -10,8 +10,8 @@ set up so that bidding starts a few seconds after the server is up. Each texts `
 timed: a new conversation's first message is answered with the menu), then ``B 1000``
 ``--bids`` times, ``--concurrency`` bidders at a time, every post a Twilio-format form signed
 with the twilio library, from the bidder's own number: the command works from any screen for a
-signed-in bidder with one active signup. Most bids are refused (the leader's own raise, or a
-price moved on meanwhile is fine: each is a raise of the current price); every one is decided
+signed-in bidder with one active signup. Nearly every bid is accepted: each raises the current
+price, whatever it is by then, and only a leader's own raise is refused; every one is decided
 by the use case under the lot's lock and answered. Prints bids answered per second, p50/p99
 latency of an answered bid, the server's CPU per bid, the SMS the server sent meanwhile (the
 outbid notices, written and sent by its background jobs: their CPU is in the server's; the
