@@ -77,7 +77,9 @@ class OutboxRepository(Protocol):
         nothing is written: False). A message that updates a live message replaces the pending
         updates of it (they are settled as skipped): only the latest is sent. A message with a
         ``coalesce_key`` takes the place of the pending message with that key, in its row (True),
-        unless its own ``dedupe_key`` is taken."""
+        unless its own ``dedupe_key`` is taken, or the pending one was written after it (two
+        server processes telling one bidder's changes at once): then nothing is written
+        (False)."""
         ...
 
     def withdraw(self, coalesce_key: str, *, written_by: datetime, reason: str) -> int:

@@ -297,8 +297,22 @@ _REPLACE_PENDING = Prepared(
         # a notice written before (told twice) is not written again, here as in the insert
         ~sa.exists().where(_taken.c.dedupe_key == sa.bindparam("p_dedupe_key")),
     )
-    .values({name: sa.bindparam(f"p_{name}", type_=_o[name].type) for name in _REPLACED})
-    .returning(_o.id)
+    .values(
+        {
+            name: sa.case(  # a later notice is not written over by an earlier one
+                (
+                    _o.created_at <= sa.bindparam("p_created_at", type_=_o.created_at.type),
+                    sa.bindparam(f"p_{name}", type_=_o[name].type),
+                ),
+                else_=_o[name],
+            )
+            for name in _REPLACED
+        }
+    )
+    .returning(
+        _o.id,
+        (_o.created_at == sa.bindparam("p_created_at", type_=_o.created_at.type)).label("replaced"),
+    )
 )
 _WITHDRAW = Prepared(
     sa.update(outbox)
@@ -449,15 +463,16 @@ class SqlOutboxRepository:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
         unless its dedupe key is taken (``INSERT … ON CONFLICT DO NOTHING``: no error, so the
         caller's transaction goes on). With a coalesce key, written over the pending row with
-        that key if there is one."""
+        that key if there is one and it was not written later (one statement either way)."""
         connection = self.scope.connection
         if message.coalesce_key is not None:
             params = {f"p_{name}": getattr(message, name) for name in _REPLACED}
             params["w_coalesce_key"] = message.coalesce_key
-            found = _REPLACE_PENDING.run(connection, params).scalar()
-            if found is not None:
-                message.id = int(found)
-                return True
+            waiting = _REPLACE_PENDING.run(connection, params).first()
+            if waiting is not None:  # written over, unless the one waiting is the later one
+                if waiting["replaced"]:
+                    message.id = int(waiting["id"])
+                return bool(waiting["replaced"])
         values = {name: getattr(message, name) for name in _OUTBOX_KEYS}
         statement = _INSERT_OUTBOX[connection.dialect.name == "postgresql"]
         found = statement.run(connection, values).scalar()

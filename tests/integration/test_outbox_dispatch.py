@@ -456,3 +456,35 @@ def test_a_broadcast_goes_batch_after_batch_in_one_run_and_a_notice_that_comes_i
     order = [recipient for recipient, _text in telegram.delivered]
     assert len(set(order)) == 61
     assert order.index("42") < 15  # not behind the 50-odd broadcast messages left then
+
+
+def _outbid(app: App, price: str, written: timedelta) -> bool:
+    """An outbid notice for one bidder and lot, written ``written`` after now."""
+    row = outbox_row(
+        phone=PHONE,
+        key="room.outbid",
+        params={"price": price},
+        language=Language.EN,
+        now=app.clock.now() + written,
+        dedupe_key=f"outbid:1:1:{price}",
+    )
+    row.coalesce_key = "outbid:1:1"
+    with app.uow() as uow:
+        added = uow.outbox.add(row)
+        uow.commit()
+    return added
+
+
+def test_a_waiting_notice_is_written_over_by_a_later_one_and_never_by_an_earlier_one(
+    app: App,
+) -> None:
+    """Two server processes may tell one bidder's changes at once, in either order: the notice
+    that waits is the latest one written, with its price."""
+    assert _outbid(app, "¥12,000", timedelta(seconds=1))
+    assert _outbid(app, "¥15,000", timedelta(seconds=3))  # later: takes the row
+    assert not _outbid(app, "¥13,000", timedelta(seconds=2))  # earlier: nothing written
+    rows = _rows(app)
+    assert [(row["status"], row["params"]["price"]) for row in rows] == [
+        (OutboxStatus.PENDING, "¥15,000")
+    ]
+    assert rows[0]["dedupe_key"] == "outbid:1:1:¥15,000"
