@@ -15,9 +15,11 @@ Limits (SPEC §10):
 - an edit of a live message at most every 3 s per chat (``telegram_chats.next_edit_at``: about
   20 edits a minute): a live update that waits for it is replaced by any later update of the
   same message meanwhile, so the edit that goes shows the latest state;
-- about 30 messages a second overall: sends are spaced 1/30 s apart, the sender waiting that
-  long itself with the injected ``sleep`` (one dispatcher sends Telegram messages for all server
-  processes, so this holds for the whole server);
+- about 30 messages a second overall: at most 30 in any one second, and no two closer than half
+  of 1/30 s, the sender waiting itself with the injected ``sleep`` (one dispatcher sends Telegram
+  messages for all server processes, so this holds for the whole server). A send that comes late
+  (its thread was slow, a request took long) leaves its second with room, which the next ones
+  take up: the rate holds over time, and no second carries more than the limit;
 - a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
 - a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that
@@ -42,6 +44,7 @@ import asyncio
 import logging
 import math
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
@@ -68,6 +71,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 OVERALL_RATE = 30  # messages a second (Telegram's broadcast limit)
+SECOND = timedelta(seconds=1)
 LONGEST_WAIT = timedelta(seconds=5)  # waited out in place; a longer pause defers the message
 CALL_TIMEOUT = 60.0  # seconds: a Bot API call that takes longer is given up (and not resent)
 MAYBE_DELIVERED = "no answer from Telegram; it may have been delivered, so it is not resent"
@@ -165,9 +169,10 @@ class TelegramSender:
         self.chats = chats
         self.clock = clock
         self.sleep = sleep
-        self.spacing = timedelta(microseconds=math.ceil(1_000_000 / rate))
+        self.rate = rate
+        self.closest = timedelta(microseconds=math.ceil(500_000 / rate))  # half of 1/rate s
         self._lock = threading.Lock()
-        self._free_at: datetime | None = None  # when this process may send next
+        self._moments: deque[datetime] = deque()  # given out in the last second or ahead, in order
         self._paused_until: datetime | None = None  # Telegram's flood control (a 429)
         self._turns = _Turns()
 
@@ -175,10 +180,10 @@ class TelegramSender:
         recipient = message.recipient
         with self._lock:  # this process's next free moment, and its turn, taken in order
             now = self.clock.now()
-            at = max(now, self._free_at or now)
+            at = self._next_moment(now)
             if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
                 return Deferred(at - now)
-            self._free_at = at + self.spacing
+            self._moments.append(at)
             turn = self._turns.take()
         try:
             # The chat's slot at that moment: a transaction of its own, outside the lock, so
@@ -194,12 +199,27 @@ class TelegramSender:
         finally:
             self._turns.over(turn)  # if its request did not end it already
 
+    def _next_moment(self, now: datetime) -> datetime:
+        """The earliest moment from ``now`` at which a message may go: after a flood-control
+        pause, not closer than ``closest`` to the one before, and a second after the one
+        ``rate`` messages back (moments given back do not count)."""
+        moments = self._moments
+        while moments and moments[0] <= now - SECOND:  # no later moment's second holds it
+            moments.popleft()
+        at = max(now, self._paused_until or now)
+        if moments:
+            at = max(at, moments[-1] + self.closest)
+            if len(moments) >= self.rate:
+                at = max(at, moments[-self.rate] + SECOND)
+        return at
+
     def _give_back(self, at: datetime) -> None:
-        """The moment ``at`` goes unused: the next send may take it, unless a later one was
-        given out meanwhile."""
+        """The moment ``at`` goes unused: it no longer counts against its second."""
         with self._lock:
-            if self._free_at == at + self.spacing:
-                self._free_at = at
+            for index in range(len(self._moments) - 1, -1, -1):
+                if self._moments[index] == at:
+                    del self._moments[index]
+                    return
 
     def close(self) -> None:
         self.bot.close()
@@ -250,7 +270,7 @@ class TelegramSender:
             except RetryAfter as error:  # the requests after this one wait the pause out
                 wait = retry_after(error)
                 with self._lock:
-                    self._free_at = self._paused_until = self.clock.now() + wait
+                    self._paused_until = self.clock.now() + wait
                 log.warning("Telegram flood control: sending paused for %s", wait)
                 raise
         finally:

@@ -4,6 +4,7 @@ records each call at that clock's time, so the schedule is checked without waiti
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -200,3 +201,27 @@ def test_a_reply_keeps_a_chats_later_sending_slot(db: Engine, clock: ManualClock
     assert chats.reserve("9", later).slot is Slot.GO
     chats.answer_once(update_id=2, chat_id="9", user_id=9, now=clock.now())
     assert chats.reserve("9", later) == Reservation(Slot.WAIT, later + SECOND)
+
+
+def test_a_late_send_leaves_room_that_the_next_ones_take_up_within_the_limit(
+    sender: TelegramSender, clock: ManualClock, bot_api: BotApiStandIn
+) -> None:
+    """The overall limit is about 30 messages in any one second, not one every 1/30 s: a send
+    that comes late (its thread was slow) does not lose its place for good, so a broadcast keeps
+    the limit's pace over time; still no second ever carries more than 30, and no two messages
+    go closer than half of 1/30 s."""
+    start = clock.now()
+    for n in range(90):
+        if n == 10:
+            clock.advance(timedelta(milliseconds=300))  # the dispatcher stalled
+        assert isinstance(sender.send(Outgoing(str(2000 + n), f"notice {n}")), Sent)
+
+    times = [c.at for c in bot_api.calls_to("sendMessage")]
+    assert len(times) == 90
+    assert all(later - first >= SECOND for first, later in zip(times, times[30:], strict=False))
+    closest = timedelta(microseconds=math.ceil(500_000 / 30))
+    assert all(b - a >= closest for a, b in pairwise(times))
+    # The stall is made up inside the first second: the 31st message goes a second after the
+    # first, and the 90 take three seconds, not three and the stall.
+    assert times[30] - times[0] < SECOND + closest
+    assert times[-1] - start < 3 * SECOND

@@ -217,6 +217,8 @@ class BotApiStandIn:
         if method == "sendMessage":
             if chat_id in self.blocked:
                 return _error(HTTPStatus.FORBIDDEN, "Forbidden: bot was blocked by the user")
+            if "text" not in params:  # a request cut short (its sender was killed mid-way)
+                return _error(HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
             self._sends += 1
             if self._flood_every and self._sends % self._flood_every[0] == 0:
                 return _too_many(self._flood_every[1])
