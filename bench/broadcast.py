@@ -7,7 +7,8 @@ started after it.
 
 Prints the time to enqueue the broadcast (``core.broadcasts.send``: read the audience, write
 every recipient's outbox row), the dispatch rate of each channel against its configured limit
-(from the stand-ins' own clocks: first to last message received by each server process), the
+(from the stand-ins' own clocks: first to last message received by each server process; for
+Telegram also while that process still sent SMS and after its last SMS), the
 servers' CPU time a message sent (which the machine's load moves less than the rates), what
 the stand-ins got: duplicates, missed, and messages to someone who opted out, and how many
 database transactions the sending took (a figure the machine's load does not change). A scratch
@@ -59,6 +60,19 @@ def rate(times: list[datetime]) -> float:
         return 0.0
     span = (max(times) - min(times)).total_seconds()
     return (len(times) - 1) / span if span > 0 else 0.0
+
+
+def beside_and_alone(telegram: list[datetime], sms: list[datetime]) -> str:
+    """Telegram's rate while SMS were still going out (up to the last SMS) and after it."""
+    if not sms:
+        return f"alone {rate(telegram):.0f}/s"
+    last_sms = max(sms)
+    beside = [t for t in telegram if t <= last_sms]
+    alone = [t for t in telegram if t > last_sms]
+    return (
+        f"beside SMS {rate(beside):.0f}/s ({len(beside)} messages), "
+        f"alone {rate(alone):.0f}/s ({len(alone)})"
+    )
 
 
 def serve_until(
@@ -164,6 +178,10 @@ def main() -> None:
                 f"{name}: {before:.0f}/s before the kill, {after:.0f}/s after the restart, "
                 f"limit {limit}/s ({100 * before / limit:.0f}% and {100 * after / limit:.0f}%)"
             )
+        print(
+            f"Telegram before the kill: {beside_and_alone(tg_first, sms_first)}; after the "
+            f"restart: {beside_and_alone(tg_all[len(tg_first) :], sms_all[len(sms_first) :])}"
+        )
         sent = len(twilio.delivered) + len(telegram.delivered())
         print(cpu_a_message(cpu_first, len(sms_first) + len(tg_first), cpu_rest, sent))
         time.sleep(1.5)  # the statistics of the last transactions reach pg_stat_database

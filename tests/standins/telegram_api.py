@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi.testclient import TestClient
 
 from platebot.settings import Settings
+from tests.standins import StandInServer
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"
@@ -85,7 +86,7 @@ class BotApiStandIn:
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Condition()
         self.connections = 0  # clients connected now (keep-alive connections stay open)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = StandInServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

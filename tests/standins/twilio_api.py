@@ -25,10 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests.standins import StandInServer
 
 DROP = 0  # a scripted "status" that closes the connection without answering
 
@@ -71,7 +73,7 @@ class TwilioStandIn:
         self.requests: list[Request] = []
         self.script: deque[Answer] = deque()
         self._changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = StandInServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.tls = tls
         if tls is not None:  # a failed handshake ends in accept(): no request is recorded
