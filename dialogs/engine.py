@@ -386,13 +386,29 @@ def _part_of_core(word: str, label: str) -> bool:
 
 
 def _part(word: str, label: str) -> bool:
-    """Part of the label: whole words of it in a language with spaces, any two or more
-    characters of it in Chinese."""
+    """Part of the label: whole words of it in a language with spaces (each in either number:
+    "auction" for "auctions", "orders" for "order"), any two or more characters of it in
+    Chinese."""
     if len(word) < _MIN_PART or is_number(word):
         return False
     if word.isascii():
-        return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", label) is not None
+        words = r"\s+".join(_either_number(token) for token in word.split())
+        return re.search(rf"(?<!\w){words}(?!\w)", label) is not None
     return word in label
+
+
+def _either_number(token: str) -> str:
+    """A pattern of an English word as typed or in its other number: a plural's "s" or "es"
+    added (words of three letters or more) or taken off (five or more, so that "news" is not
+    "new")."""
+    forms = {token}
+    if token.isalpha() and len(token) >= 3:
+        forms |= {token + "s", token + "es"}
+        if len(token) >= 5 and token.endswith("s"):
+            forms.add(token[:-1])
+            if token.endswith("es"):
+                forms.add(token[:-2])
+    return "(?:" + "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + ")"
 
 
 __all__ = ["Engine", "Event", "Services", "Turn"]

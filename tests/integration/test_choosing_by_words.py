@@ -96,3 +96,31 @@ def test_own_numbers_by_their_words_at_the_method_menu(
     assert SAY[lang]["pick"] in chat.text
     chat.say("自编号码" if lang == "zh" else "own numbers")
     assert SAY[lang]["own"] in chat.text
+
+
+@pytest.mark.parametrize(
+    ("word", "shows"),
+    [
+        ("auction", {"zh": "报名记录", "en": "Signup history"}),  # "Plate auctions"
+        ("Order", {"zh": "没有待支付的订单", "en": "No orders to pay"}),  # "My orders"
+        ("plate auction", {"zh": "报名记录", "en": "Signup history"}),
+    ],
+)
+def test_an_english_word_fits_its_option_in_either_number(
+    app: App, renderer: Renderer, lang: str, word: str, shows: dict[str, str]
+) -> None:
+    standard_world(app)
+    chat = _chat(app, renderer, lang, phone=PERSON_PHONE)
+    chat.say(word)
+    assert shows[lang] in chat.text
+
+
+def test_a_word_that_fits_several_options_in_either_number_picks_none(
+    app: App, renderer: Renderer, lang: str
+) -> None:
+    standard_world(app)
+    chat = _chat(app, renderer, lang, phone=PERSON_PHONE)
+    menu = chat.text
+    chat.say("plates")  # pre-select, buy, reserve a plate, plate auctions: the menu again
+    assert menu.splitlines()[-3:] == chat.text.splitlines()[-3:]
+    assert "Signup history" not in chat.text and "报名记录" not in chat.text
