@@ -15,11 +15,13 @@ Limits (SPEC §10):
 - an edit of a live message at most every 3 s per chat (``telegram_chats.next_edit_at``: about
   20 edits a minute): a live update that waits for it is replaced by any later update of the
   same message meanwhile, so the edit that goes shows the latest state;
-- about 30 messages a second overall: at most 30 in any one second, and no two closer than half
-  of 1/30 s, the sender waiting itself with the injected ``sleep`` (one dispatcher sends Telegram
-  messages for all server processes, so this holds for the whole server). A send that comes late
-  (its thread was slow, a request took long) leaves its second with room, which the next ones
-  take up: the rate holds over time, and no second carries more than the limit;
+- about 30 messages a second overall (one dispatcher sends Telegram messages for all server
+  processes, so this holds for the whole server): messages are given moments 1/30 s apart, the
+  sender waiting for each itself with the injected ``sleep``. A send that comes late (its thread
+  was slow, a request took long) does not lose its moment for good: the ones after it may go
+  closer (never closer than half of 1/30 s) until the pace is made up, for lateness up to
+  ``CATCH_UP``; and no one second is given more than 30 moments. A request waits for the answer
+  to the one before it, so one held up by a slow answer goes as soon as that answer is in;
 - a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
 - a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that
@@ -72,6 +74,7 @@ T = TypeVar("T")
 
 OVERALL_RATE = 30  # messages a second (Telegram's broadcast limit)
 SECOND = timedelta(seconds=1)
+CATCH_UP = timedelta(milliseconds=250)  # lateness the overall pace makes up (by going faster)
 LONGEST_WAIT = timedelta(seconds=5)  # waited out in place; a longer pause defers the message
 CALL_TIMEOUT = 60.0  # seconds: a Bot API call that takes longer is given up (and not resent)
 MAYBE_DELIVERED = "no answer from Telegram; it may have been delivered, so it is not resent"
@@ -170,8 +173,10 @@ class TelegramSender:
         self.clock = clock
         self.sleep = sleep
         self.rate = rate
+        self.spacing = timedelta(microseconds=math.ceil(1_000_000 / rate))
         self.closest = timedelta(microseconds=math.ceil(500_000 / rate))  # half of 1/rate s
         self._lock = threading.Lock()
+        self._due: datetime | None = None  # the pace's next moment (a late sender is past it)
         self._moments: deque[datetime] = deque()  # given out in the last second or ahead, in order
         self._paused_until: datetime | None = None  # Telegram's flood control (a 429)
         self._turns = _Turns()
@@ -184,6 +189,9 @@ class TelegramSender:
             if at - now > LONGEST_WAIT:  # a long flood-control pause: the dispatcher goes on
                 return Deferred(at - now)
             self._moments.append(at)
+            if self._due is None or at > self._due + CATCH_UP:
+                self._due = at  # nothing to make up: a quiet spell, a pause, or too late for that
+            self._due += self.spacing
             turn = self._turns.take()
         try:
             # The chat's slot at that moment: a transaction of its own, outside the lock, so
@@ -201,12 +209,16 @@ class TelegramSender:
 
     def _next_moment(self, now: datetime) -> datetime:
         """The earliest moment from ``now`` at which a message may go: after a flood-control
-        pause, not closer than ``closest`` to the one before, and a second after the one
-        ``rate`` messages back (moments given back do not count)."""
+        pause; not before the pace's next moment (``_due``: 1/rate s after the last one's, or
+        after the moment it should have had when that one came late, by up to ``CATCH_UP``, so
+        that the ones after it make that up); not closer than ``closest`` to the one before; and
+        a second after the one ``rate`` messages back (moments given back do not count)."""
         moments = self._moments
         while moments and moments[0] <= now - SECOND:  # no later moment's second holds it
             moments.popleft()
         at = max(now, self._paused_until or now)
+        if self._due is not None:
+            at = max(at, self._due)
         if moments:
             at = max(at, moments[-1] + self.closest)
             if len(moments) >= self.rate:
@@ -214,8 +226,11 @@ class TelegramSender:
         return at
 
     def _give_back(self, at: datetime) -> None:
-        """The moment ``at`` goes unused: it no longer counts against its second."""
+        """The moment ``at`` goes unused: the pace steps back by one message, and the moment no
+        longer counts against its second."""
         with self._lock:
+            if self._due is not None:
+                self._due -= self.spacing
             for index in range(len(self._moments) - 1, -1, -1):
                 if self._moments[index] == at:
                     del self._moments[index]
@@ -256,8 +271,8 @@ class TelegramSender:
 
     async def _in_turn(self, bot: Bot, outgoing: Outgoing, turn: int, at: datetime) -> Outcome:
         """On the Bot's loop: the requests go one at a time, in the order their moments were
-        given out, each at its moment (the overall pace holds for what Telegram receives); the
-        next one goes as soon as this one's answer is in, without a thread in between."""
+        given out, each at its moment or, when the answer to the one before comes later, as soon
+        as that answer is in, without a thread in between."""
         try:
             await self._turns.wait(turn)
             now = self.clock.now()

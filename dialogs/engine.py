@@ -346,7 +346,9 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
     """A reply of a choice's number, or of its words in either language, picks it: the whole
     label, the label without what stands in brackets (``自编号码`` for ``自编号码（剩20个）``),
     or any part of it that belongs to that choice alone (``注册``, ``own numbers``), outside
-    the brackets first. Words that fit several choices pick none: the step asks again."""
+    the brackets first, and only then English words that are the label's in the plural
+    (``auction`` for "Plate auctions"). Words that fit several choices pick none: the step asks
+    again."""
     word = normalise(text)
     if not word or not choices:
         return None
@@ -354,7 +356,7 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
         index = int(word) - 1 if len(word) <= 3 else -1
         return choices[index].id if 0 <= index < len(choices) else None
     labels = [(choice.id, _labels(choice)) for choice in choices]
-    for test in (_whole, _core, _part_of_core, _part):
+    for test in (_whole, _core, _part_of_core, _part, _plural_part_of_core, _plural_part):
         found = {choice_id for choice_id, names in labels if any(test(word, n) for n in names)}
         if len(found) == 1:
             return found.pop()
@@ -369,6 +371,7 @@ def _labels(choice: Choice) -> list[str]:
 
 _BRACKETS = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _MIN_PART = 2
+_SPACES = r"\s+"
 
 
 def _whole(word: str, label: str) -> bool:
@@ -386,29 +389,47 @@ def _part_of_core(word: str, label: str) -> bool:
 
 
 def _part(word: str, label: str) -> bool:
-    """Part of the label: whole words of it in a language with spaces (each in either number:
-    "auction" for "auctions", "orders" for "order"), any two or more characters of it in
-    Chinese."""
+    """Part of the label: whole words of it in a language with spaces, any two or more
+    characters of it in Chinese."""
     if len(word) < _MIN_PART or is_number(word):
         return False
     if word.isascii():
-        words = r"\s+".join(_either_number(token) for token in word.split())
-        return re.search(rf"(?<!\w){words}(?!\w)", label) is not None
+        return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", label) is not None
     return word in label
 
 
-def _either_number(token: str) -> str:
-    """A pattern of an English word as typed or in its other number: a plural's "s" or "es"
-    added (words of three letters or more) or taken off (five or more, so that "news" is not
-    "new")."""
-    forms = {token}
-    if token.isalpha() and len(token) >= 3:
-        forms |= {token + "s", token + "es"}
-        if len(token) >= 5 and token.endswith("s"):
-            forms.add(token[:-1])
-            if token.endswith("es"):
-                forms.add(token[:-2])
-    return "(?:" + "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + ")"
+def _plural_part_of_core(word: str, label: str) -> bool:
+    return _plural_part(word, _BRACKETS.sub("", label))
+
+
+def _plural_part(word: str, label: str) -> bool:
+    """English words that are whole words of the label with one of them in the plural:
+    ``auction`` in "Plate auctions", ``order`` in "My orders", ``history`` in "Histories"."""
+    tokens = word.split()
+    if not word.isascii() or not tokens or is_number(word):
+        return False
+    for index, token in enumerate(tokens):
+        plural = _plural(token)
+        if plural is None:
+            continue
+        words = [re.escape(t) for t in tokens]
+        words[index] = re.escape(plural)
+        phrase = _SPACES.join(words)
+        if re.search(rf"(?<!\w){phrase}(?!\w)", label) is not None:
+            return True
+    return False
+
+
+def _plural(token: str) -> str | None:
+    """The plural of an English word of three letters or more (``auction`` → ``auctions``,
+    ``box`` → ``boxes``, ``history`` → ``histories``); None for anything else."""
+    if len(token) < 3 or not token.isalpha() or not token.isascii():
+        return None
+    if token.endswith(("s", "x", "z", "ch", "sh")):
+        return token + "es"
+    if token.endswith("y") and token[-2] not in "aeiou":
+        return token[:-1] + "ies"
+    return token + "s"
 
 
 __all__ = ["Engine", "Event", "Services", "Turn"]

@@ -113,14 +113,3 @@ def test_an_english_word_fits_its_option_in_either_number(
     chat = _chat(app, renderer, lang, phone=PERSON_PHONE)
     chat.say(word)
     assert shows[lang] in chat.text
-
-
-def test_a_word_that_fits_several_options_in_either_number_picks_none(
-    app: App, renderer: Renderer, lang: str
-) -> None:
-    standard_world(app)
-    chat = _chat(app, renderer, lang, phone=PERSON_PHONE)
-    menu = chat.text
-    chat.say("plates")  # pre-select, buy, reserve a plate, plate auctions: the menu again
-    assert menu.splitlines()[-3:] == chat.text.splitlines()[-3:]
-    assert "Signup history" not in chat.text and "报名记录" not in chat.text
