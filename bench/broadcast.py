@@ -189,7 +189,8 @@ def main() -> None:
         print(cpu_a_message(cpu_first, len(sms_first) + len(tg_first), cpu_rest, sent))
         print(
             f"this process (the stand-ins, the polling): {own_cpu:.1f} s of CPU in the "
-            f"{own_wall:.1f} s the servers ran ({own_cpu / own_wall:.2f} of a core)"
+            f"{own_wall:.1f} s from the first server's start to the last one's stop "
+            f"({own_cpu / own_wall:.2f} of a core)"
         )
         time.sleep(1.5)  # the statistics of the last transactions reach pg_stat_database
         print(
