@@ -299,7 +299,6 @@ def _handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"  # keep-alive, as the Bot API server does
         # The headers and the body go out in two writes: with Nagle's algorithm the second
         # waits for the client's delayed ACK, 40 ms on every answer.
-        disable_nagle_algorithm = True
         disable_nagle_algorithm = True  # answers go out at once, not after a delayed ACK
 
         def setup(self) -> None:
@@ -320,12 +319,15 @@ def _handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
                 self._reply(*_error(HTTPStatus.UNAUTHORIZED, "Unauthorized"))
                 return
             length = int(self.headers.get("Content-Length", 0))
-            self._reply(*api.answer(self.path[len(prefix) :], self._params(length)))
+            raw = self.rfile.read(length) if length else b""
+            if len(raw) < length:  # cut short (the client was killed): Telegram takes nothing
+                self.close_connection = True
+                return
+            self._reply(*api.answer(self.path[len(prefix) :], self._params(raw.decode())))
 
         do_GET = do_POST  # noqa: N815 - the name http.server calls
 
-        def _params(self, length: int) -> dict[str, Any]:
-            body = self.rfile.read(length).decode() if length else ""
+        def _params(self, body: str) -> dict[str, Any]:
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 return dict(json.loads(body or "{}"))
             return {
