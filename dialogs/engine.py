@@ -349,7 +349,7 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
     the brackets first, and only then English words that are the label's in the plural
     (``auction`` for "Plate auctions"). Words that fit several choices pick none: the step asks
     again."""
-    word = normalise(text)
+    word = normalise(text).strip(_END_MARKS)  # "auction." "注册。" "1!"
     if not word or not choices:
         return None
     if is_number(word):  # a number is an option's number or nothing (never ``int("❶")``)
@@ -371,6 +371,7 @@ def _labels(choice: Choice) -> list[str]:
 
 _BRACKETS = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _MIN_PART = 2
+_END_MARKS = " .,;:!?'\"。，；：！？、"
 _SPACES = r"\s+"
 
 

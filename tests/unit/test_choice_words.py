@@ -36,3 +36,10 @@ def test_a_plural_that_fits_several_options_picks_none() -> None:
     choices = [Choice("history", Text("orders.history")), Choice("to_pay", Text("orders.to_pay"))]
     assert _match_choice("order", choices) is None  # "Past orders", "Orders to pay"
     assert _match_choice("past order", choices) == "history"
+
+
+def test_punctuation_around_the_words_is_left_out() -> None:
+    menu = [Choice("auction", Text("menu.auction")), Choice("register", Text("menu.register"))]
+    assert _match_choice("Auctions!", menu) == "auction"
+    assert _match_choice("注册。", menu) == "register"
+    assert _match_choice("2.", menu) == "register"
