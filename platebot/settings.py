@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         description="Seconds each /healthz check may take (a database write waits this long "
         "for SQLite's write lock).",
     )
+    lane_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a server process's dispatcher holds a channel's sending lane "
+        "unless it renews it; another process (or the turn process started after a crash) takes "
+        "the lane this long after it stops.",
+    )
     turn_process: bool | None = Field(
         default=None,
         description="A SQLite file: run the SMS dialog turns and the background jobs in a child "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from platebot import dispatcher
 from platebot.settings import SettingsError, load_settings
 from sms import webhook
 from web import health
@@ -26,6 +27,12 @@ def test_the_waits_default_to_8_12_and_5_seconds(monkeypatch: pytest.MonkeyPatch
     assert webhook.ANSWER_WITHIN < 15  # Twilio waits 15 s for the answer
 
 
+def test_a_sending_lane_is_held_10_seconds_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLATEBOT_LANE_LEASE_SECONDS", raising=False)
+    assert load_settings(_env_file=None).lane_lease_seconds == 10.0
+    assert dispatcher.LANE_LEASE.total_seconds() == 10.0
+
+
 def test_the_waits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in zip(NAMES, ["3", "4.5", "2"], strict=True):
         monkeypatch.setenv(name, value)
@@ -43,6 +50,7 @@ def test_the_waits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
         ("sms_answer_within", 15),  # Twilio would have given up
         ("sms_turn_deadline", 0),
         ("health_wait", -1),
+        ("lane_lease_seconds", 0),
     ],
 )
 def test_a_wait_out_of_range_is_refused_naming_it(name: str, value: float) -> None:
