@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 
 from sqlalchemy.engine import Engine as SqlEngine
@@ -204,7 +205,8 @@ def build_app(
     dialogs = Engine(turn_uow, services, all_flows())
     senders = senders if senders is not None else default_senders(settings, db, clock)
     senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
-    dispatcher = Dispatcher(uow, clock, senders, code_key=key)
+    lane_lease = timedelta(seconds=settings.lane_lease_seconds)
+    dispatcher = Dispatcher(uow, clock, senders, code_key=key, lane_lease=lane_lease)
     app = App(
         settings=settings,
         db=db,

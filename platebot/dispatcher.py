@@ -63,7 +63,8 @@ SEND_ALLOWANCE = timedelta(seconds=90)
 URGENT_LEASE = timedelta(seconds=30)
 URGENT_ALLOWANCE = timedelta(seconds=21)
 # One dispatcher per channel sends for every server process (its pace then holds overall); it
-# renews this lease every round, and another takes the lane this long after it stops.
+# renews this lease every round, and another takes the lane this long after it stops (the
+# default of ``PLATEBOT_LANE_LEASE_SECONDS``).
 LANE_LEASE = timedelta(seconds=10)
 IN_DOUBT_TWICE = "in doubt after two crashes while sending; not sent a third time"
 OPTED_OUT = "the recipient opted out (STOP)"
@@ -98,6 +99,7 @@ class Dispatcher:
         batch: int = 50,
         *,
         code_key: bytes | None = None,
+        lane_lease: timedelta = LANE_LEASE,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
@@ -105,6 +107,7 @@ class Dispatcher:
         self.batch = batch
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
         self.holder = uuid.uuid4().hex  # this dispatcher, when it holds a channel's lane
+        self.lane_lease = lane_lease  # how long a hold on a lane lasts unless renewed
         self.in_doubt = dict(IN_DOUBT)  # broadcast messages sent at once, per channel
         self._interrupted = threading.Event()
         self._pools: dict[Channel, ThreadPoolExecutor] = {}
@@ -187,7 +190,7 @@ class Dispatcher:
         """Renew this dispatcher's hold on the channel's lane; False if another has it."""
         with self.uow_factory() as uow:
             now = self.clock.now()
-            held = uow.outbox.lead(channel, self.holder, now, now + LANE_LEASE)
+            held = uow.outbox.lead(channel, self.holder, now, now + self.lane_lease)
             uow.commit()
             return held
 
@@ -197,7 +200,7 @@ class Dispatcher:
         with self.uow_factory() as uow:
             now = self.clock.now()
             claims: list[_Claim] = []
-            if lead and not uow.outbox.lead(channel, self.holder, now, now + LANE_LEASE):
+            if lead and not uow.outbox.lead(channel, self.holder, now, now + self.lane_lease):
                 uow.commit()
                 return claims
             # Each row is written back only if it is still as the claim read it (status and
@@ -322,7 +325,7 @@ class _Run:
         self.alone = False  # ``done`` has a personal message's outcome: record it at once
         self.settled = 0
         self.stopped = False
-        self.lane_until = dispatcher.clock.now() + LANE_LEASE
+        self.lane_until = dispatcher.clock.now() + dispatcher.lane_lease
         # In a lane of its own only: ``run_once`` sends one batch of each channel in turn.
         self.more = lead and _more(claims, dispatcher.batch)
 
@@ -383,12 +386,12 @@ class _Run:
         """The lane is still ours (renewed when half its lease is gone), the claim's lease has
         room for one more request, and the process is not stopping."""
         now = self.d.clock.now()
-        if self.lead and now + LANE_LEASE / 2 > self.lane_until:
+        if self.lead and now + self.d.lane_lease / 2 > self.lane_until:
             # A paced batch outlasts the lane's lease: keep the lane while sending, or another
             # process would take it and send beside this one (twice the pace).
             if not self.d._keep_lane(self.channel):
                 return False
-            self.lane_until = now + LANE_LEASE
+            self.lane_until = now + self.d.lane_lease
         return now + claim.allowance <= claim.lease_end and not self.d._interrupted.is_set()
 
     def _done(self, claim: _Claim, outcome: Outcome) -> None:

@@ -35,7 +35,7 @@ from sms.render import broadcast_segments
 from sms.webhook import SmsService
 from sms.webhook import mount as mount_sms
 from store import health, migrate
-from web.health import HEALTH_WAIT, add_health_check, health_checks
+from web.health import add_health_check, health_checks
 from web.pay import PayDesk
 from web.pay import mount as mount_pay
 from web.staff import mount as mount_staff
@@ -61,7 +61,7 @@ def turn_process_service(settings: Settings) -> SmsService:
     app = build_app(settings, upgrade=False, keep_turn_connection=True)
     jobs = JobThread(app.jobs, interrupt=app.dispatcher.interrupt)
     jobs.start()
-    return SmsService(_sms_channel(app), jobs)
+    return SmsService(_sms_channel(app), jobs, health_wait=settings.health_wait)
 
 
 def _sms_channel(app: App) -> SmsChannel:
@@ -81,7 +81,8 @@ def sms_lane(app: App) -> ServiceLane[SmsService]:
     else the app's turn threads."""
     if app.settings.turn_process:
         return TurnProcess(turn_process_service, app.settings, name="platebot-sms-turns")
-    return InThreads(SmsService(_sms_channel(app)), app.turns)
+    service = SmsService(_sms_channel(app), health_wait=app.settings.health_wait)
+    return InThreads(service, app.turns)
 
 
 def _mount_sms(api: FastAPI, app: App) -> None:
@@ -95,6 +96,8 @@ def _mount_sms(api: FastAPI, app: App) -> None:
         turns,
         auth_token=token.get_secret_value() if token is not None else None,
         public_url=str(app.settings.public_url),
+        turn_deadline=app.settings.sms_turn_deadline,
+        answer_within=app.settings.sms_answer_within,
     )
 
 
@@ -194,9 +197,10 @@ def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
     api = FastAPI(title="platebot", version="0.1.0", lifespan=lifespan)
     api.state.platebot = app
     api.state.health_checks = []
+    health_wait = app.settings.health_wait
 
     async def database_takes_a_write() -> None:
-        probe = functools.partial(health.probe, app.db, app.clock.now(), HEALTH_WAIT)
+        probe = functools.partial(health.probe, app.db, app.clock.now(), health_wait)
         await anyio.to_thread.run_sync(probe)
 
     add_health_check(api, "database", database_takes_a_write)
@@ -209,7 +213,7 @@ def create_web_app(app: App, *, run_workers: bool = True) -> FastAPI:
         naming the first that cannot."""
         for name, check in health_checks(api):
             try:
-                await asyncio.wait_for(check(), HEALTH_WAIT + 1)
+                await asyncio.wait_for(check(), health_wait + 1)
             except Exception as error:
                 log.warning("health check %s failed: %s", name, describe_error(error))
                 return JSONResponse({"status": f"{name} unavailable"}, status_code=503)

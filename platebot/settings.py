@@ -76,6 +76,36 @@ class Settings(BaseSettings):
         description="Telegram user ids allowed the staff commands (/broadcast, /broadcasts, "
         "/stats), separated by commas; unset: nobody.",
     )
+    sms_turn_deadline: float = Field(
+        default=8.0,
+        gt=0,
+        lt=15,
+        description="Seconds after an SMS arrived by which its dialog turn must have the "
+        "database, else nothing of it runs and the user is asked to send it again (SQLite's "
+        "write lock held elsewhere).",
+    )
+    sms_answer_within: float = Field(
+        default=12.0,
+        gt=0,
+        lt=15,
+        description="Seconds after an SMS arrived by which the webhook answers Twilio (which "
+        "waits 15), whatever happened; a turn that ran after that sends its reply by SMS.",
+    )
+    health_wait: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds each /healthz check may take (a database write waits this long "
+        "for SQLite's write lock).",
+    )
+    lane_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a server process's dispatcher holds a channel's sending lane "
+        "unless it renews it; another process (or the turn process started after a crash) takes "
+        "the lane this long after it stops.",
+    )
     turn_process: bool | None = Field(
         default=None,
         description="A SQLite file: run the SMS dialog turns and the background jobs in a child "

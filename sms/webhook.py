@@ -12,9 +12,10 @@ run (the database cannot be written, its lock is held elsewhere, the turn proces
 answer asks the user to send the SMS again, in their language where it can be read. Twilio waits
 15 s for an answer: a turn must have the database by ``TURN_DEADLINE`` after the SMS arrived or
 it is not run at all (rolled back, "busy" answered), and the webhook answers by
-``ANSWER_WITHIN`` whatever happens; a turn that still ran after that (the turn process stalled
-after taking the lock) has its answer sent as an SMS through the outbox, so nobody's turn runs
-unseen.
+``ANSWER_WITHIN`` whatever happens (the defaults of ``PLATEBOT_SMS_TURN_DEADLINE`` and
+``PLATEBOT_SMS_ANSWER_WITHIN``, which ``mount`` is given); a turn that still ran after that
+(the turn process stalled after taking the lock) has its answer sent as an SMS through the
+outbox, so nobody's turn runs unseen.
 
 The dialog turn never runs on the event loop: on SQLite under ``platebot serve`` it runs in a
 process of its own (``PLATEBOT_TURN_PROCESS``, ``platebot/turn_process.py``), otherwise in one of
@@ -62,6 +63,7 @@ _ERROR_CODE = re.compile("[0-9]{1,9}")  # Twilio's error codes: five ASCII digit
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # no encoding can write one: shown as U+FFFD
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+# The defaults of the settings (platebot.settings.Settings):
 TURN_DEADLINE = 8.0  # seconds after an SMS arrived by which its turn must have the database
 ANSWER_WITHIN = 12.0  # seconds after which the webhook answers, whatever happened (Twilio: 15)
 
@@ -90,6 +92,7 @@ class SmsService:
 
     channel: SmsChannel
     jobs: JobThread | None = None
+    health_wait: float = HEALTH_WAIT  # seconds ``probe`` waits for the database's write lock
 
     def receive(self, sms: IncomingSms, turn_by: float) -> Answer:
         """The answer to ``sms``, if its transactions can have the database by ``turn_by``
@@ -109,7 +112,7 @@ class SmsService:
 
     def probe(self) -> None:
         """For ``/healthz``: this lane answers and can write to the database."""
-        health.probe(self.channel.db, self.channel.clock.now(), HEALTH_WAIT)
+        health.probe(self.channel.db, self.channel.clock.now(), self.health_wait)
 
     def record_status(
         self, message_sid: str, status: str, error_code: int | None, phone: str | None
@@ -123,10 +126,18 @@ class SmsService:
 
 
 def mount(
-    api: FastAPI, turns: ServiceLane[SmsService], *, auth_token: str | None, public_url: str
+    api: FastAPI,
+    turns: ServiceLane[SmsService],
+    *,
+    auth_token: str | None,
+    public_url: str,
+    turn_deadline: float = TURN_DEADLINE,
+    answer_within: float = ANSWER_WITHIN,
 ) -> None:
     """Add the Twilio webhooks to ``api``: their turns run in ``turns`` (started and stopped by
-    the server); signatures are checked with ``auth_token`` for URLs under ``public_url``."""
+    the server); signatures are checked with ``auth_token`` for URLs under ``public_url``; an
+    SMS's turn must have the database within ``turn_deadline`` seconds, and it is answered
+    within ``answer_within``."""
     public_url = public_url.rstrip("/")
     validator = RequestValidator(auth_token) if auth_token is not None else None
     api.state.sms_turns = turns
@@ -161,7 +172,8 @@ def mount(
     async def inbound_sms(request: Request) -> Response:
         """An inbound SMS: one dialog turn; the answer goes back as TwiML ``<Message>``s."""
         received = time.monotonic()
-        messages = await _answer(turns, _incoming(await signed_form(request)), received)
+        sms = _incoming(await signed_form(request))
+        messages = await _answer(turns, sms, received, turn_deadline, answer_within)
         return Response(content=twiml(messages), media_type="application/xml")
 
     async def sms_status(request: Request) -> Response:
@@ -190,17 +202,23 @@ def mount(
 _late: set[asyncio.Task[None]] = set()  # answers on their way through the outbox
 
 
-async def _answer(turns: ServiceLane[SmsService], sms: IncomingSms, received: float) -> list[str]:
+async def _answer(
+    turns: ServiceLane[SmsService],
+    sms: IncomingSms,
+    received: float,
+    turn_deadline: float,
+    answer_within: float,
+) -> list[str]:
     """The SMS that answer ``sms``. If no turn could be run (the database failed or stayed
     locked, the turn process died under it twice or cannot start, or nothing came back in time),
     the user is asked to send it again: Twilio does not post again. The language is unknown
     here (it is in the database): the request is answered in both."""
-    call = asyncio.ensure_future(turns.run(SmsService.receive, sms, received + TURN_DEADLINE))
-    wait = received + ANSWER_WITHIN - time.monotonic()
+    call = asyncio.ensure_future(turns.run(SmsService.receive, sms, received + turn_deadline))
+    wait = received + answer_within - time.monotonic()
     try:
         answer = await asyncio.wait_for(asyncio.shield(call), timeout=max(0.0, wait))
     except TimeoutError:
-        log.error("SMS %s not answered in %s s: busy", sms.message_sid, ANSWER_WITHIN)
+        log.error("SMS %s not answered in %s s: busy", sms.message_sid, answer_within)
         call.add_done_callback(functools.partial(_answer_late, turns, sms))
         return [BUSY_IN_EVERY_LANGUAGE]
     except Exception as error:

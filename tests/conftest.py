@@ -37,10 +37,43 @@ def postgres_engine() -> Iterator[Engine]:
         yield engine
 
 
+# The tables written since they were last emptied: any row ever inserted (kept, deleted or
+# rolled back) gave the table's file a page; a table truncated or never written has none.
+_WRITTEN_TABLES = sa.text(
+    "SELECT name FROM unnest(CAST(:tables AS text[])) AS name"
+    " WHERE pg_relation_size(CAST(quote_ident(name) AS regclass)) > 0"
+)
+
+# Restart the identity sequences of the tables (those ``TRUNCATE ... RESTART IDENTITY`` restarts)
+# that have been used since they were last restarted: ``setval``, not a new file for each.
+_RESTART_USED_SEQUENCES = sa.text(
+    "SELECT setval(format('%I.%I', s.schemaname, s.sequencename), s.start_value, false)"
+    " FROM pg_sequences s"
+    " JOIN pg_namespace n ON n.nspname = s.schemaname"
+    " JOIN pg_class c ON c.relname = s.sequencename AND c.relnamespace = n.oid"
+    " JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "  AND d.deptype IN ('a', 'i')"
+    " JOIN pg_class t ON t.oid = d.refobjid"
+    " WHERE t.relname = ANY(:tables) AND s.last_value IS NOT NULL"
+)
+
+
 def _empty_tables(engine: Engine) -> None:
+    """Every table empty and its ids starting again from 1, as a new database has them: the
+    tables a test wrote (and those referring to them) are truncated, the others are as the last
+    truncate left them. A ``TRUNCATE ... RESTART IDENTITY`` of all 45 tables and their 29
+    sequences (new files for each table, index and sequence) took 0.1 s alone and up to a second
+    with the suite's other worker busy, before each of its ~1,500 PostgreSQL tests. Not
+    ``DELETE``, though faster still: a query without ``ORDER BY`` (some tests read rows so) then
+    gets them in another order than after a truncate, as dead rows and free space are left."""
+    names = [table.name for table in metadata.sorted_tables]
+    quote = engine.dialect.identifier_preparer.quote
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        written = conn.execute(_WRITTEN_TABLES, {"tables": names}).scalars().all()
+        if written:
+            listed = ", ".join(quote(name) for name in written)
+            conn.execute(sa.text(f"TRUNCATE {listed} CASCADE"))
+        conn.execute(_RESTART_USED_SEQUENCES, {"tables": names})
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The checks ``/healthz`` runs: each area of the app adds its own (``add_health_check``); the
-server is healthy when every one succeeds within ``HEALTH_WAIT`` seconds."""
+server is healthy when every one succeeds within ``PLATEBOT_HEALTH_WAIT`` seconds (by default
+``HEALTH_WAIT``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 
 HEALTH_WAIT = 5.0  # seconds a check may take (a database write waits this long for the lock)
+# (the default of platebot.settings.Settings.health_wait)
 
 Check = Callable[[], Awaitable[object]]
 
 
 def add_health_check(api: FastAPI, name: str, check: Check) -> None:
-    """``check`` raises (or takes longer than ``HEALTH_WAIT``) when ``name`` cannot work."""
+    """``check`` raises (or takes longer than the health wait) when ``name`` cannot work."""
     api.state.health_checks.append((name, check))
 
 

@@ -27,7 +27,10 @@ def test_registration_by_sms_goes_on_across_a_crash_of_the_turn_process(
     tmp_path: Path, standin: TwilioStandIn
 ) -> None:
     db = create_engine(f"sqlite:///{tmp_path}/platebot.db")
-    app = build_app(twilio_settings(db, standin, turn_process=True), db=db)
+    # The dead turn process's dispatcher held the SMS lane: the new one's takes it when that
+    # lease runs out (10 s by default), and only then sends the code.
+    settings = twilio_settings(db, standin, turn_process=True, lane_lease_seconds=1)
+    app = build_app(settings, db=db)
     with TestClient(create_web_app(app)) as client:
         lane = client.app.state.sms_turns  # type: ignore[attr-defined]
         assert isinstance(lane, TurnProcess)

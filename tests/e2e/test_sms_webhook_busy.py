@@ -18,7 +18,6 @@ from core.clock import ManualClock
 from dialogs.replies import Inbound, Reply
 from platebot.bootstrap import App, build_app
 from platebot.server import create_web_app
-from sms import webhook
 from store.tables import outbox
 from tests.sms_support import Phone, twilio_settings
 from tests.standins.twilio_api import TwilioStandIn
@@ -68,10 +67,12 @@ def test_a_newcomer_is_answered_busy_in_the_default_language(
 
 
 def test_a_turn_that_finishes_after_the_answer_went_out_sends_its_reply_by_sms(
-    server: App, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    db: Engine, clock: ManualClock, standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The turn had the database in time but came back after the webhook had to answer (the
     turn process stalled): the user is not left with a turn run unseen."""
+    settings = twilio_settings(db, standin, sms_answer_within=0.1)
+    server = build_app(settings, clock=clock, db=db, upgrade=False)
     handle = server.dialogs.handle
 
     def stalled(inbound: Inbound) -> Reply:
@@ -79,16 +80,16 @@ def test_a_turn_that_finishes_after_the_answer_went_out_sends_its_reply_by_sms(
         return handle(inbound)
 
     monkeypatch.setattr(server.dialogs, "handle", stalled)
-    monkeypatch.setattr(webhook, "ANSWER_WITHIN", 0.1)
-    assert Phone(client, PHONE).send("hi") == [BUSY["zh"] + "\n" + BUSY["en"]]
-    for _ in range(100):
-        with server.db.connect() as conn:
-            late = conn.execute(
-                sa.select(outbox.c.recipient, outbox.c.params).where(outbox.c.key == "raw")
-            ).all()
-        if late:
-            break
-        time.sleep(0.05)
+    with TestClient(create_web_app(server, run_workers=False)) as client:
+        assert Phone(client, PHONE).send("hi") == [BUSY["zh"] + "\n" + BUSY["en"]]
+        for _ in range(100):
+            with server.db.connect() as conn:
+                late = conn.execute(
+                    sa.select(outbox.c.recipient, outbox.c.params).where(outbox.c.key == "raw")
+                ).all()
+            if late:
+                break
+            time.sleep(0.05)
     assert [(recipient, "主菜单" in params["text"]) for recipient, params in late] == [
         (PHONE, True)
     ]

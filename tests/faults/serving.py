@@ -71,22 +71,29 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workdir: Path) -> Iterator[Server]:
-    """``platebot serve`` on a free port of 127.0.0.1 against ``database_url``, up (``/healthz``
-    answers 200) when this yields; stopped as a service manager stops it (SIGTERM) after."""
+def running_server(
+    database_url: str, workdir: Path, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``platebot serve`` on a free port of 127.0.0.1 against ``database_url`` (and ``settings``,
+    more ``PLATEBOT_*`` variables), up (``/healthz`` answers 200) when this yields; stopped as a
+    service manager stops it (SIGTERM) after."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-        env = os.environ | {
-            "PLATEBOT_DATABASE_URL": database_url,
-            "PLATEBOT_PUBLIC_URL": base_url,
-            "PLATEBOT_SECRET_KEY": "fault-test-secret",
-            "PLATEBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
-            "PLATEBOT_TWILIO_API_BASE": standin.url,
-        }
+        env = (
+            os.environ
+            | {
+                "PLATEBOT_DATABASE_URL": database_url,
+                "PLATEBOT_PUBLIC_URL": base_url,
+                "PLATEBOT_SECRET_KEY": "fault-test-secret",
+                "PLATEBOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "PLATEBOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "PLATEBOT_TWILIO_FROM": OUR_NUMBER,
+                "PLATEBOT_TWILIO_API_BASE": standin.url,
+            }
+            | (settings or {})
+        )
         command = [str(Path(sys.executable).parent / "platebot"), "serve", "--port", str(port)]
         with log.open("wb") as output:
             process = subprocess.Popen(

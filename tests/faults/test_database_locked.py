@@ -10,7 +10,6 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sms.webhook import ANSWER_WITHIN
 from tests.faults.serving import running_server
 
 PHONES = ["+8613800138000", "+8613800138001", "+8613800138002"]
@@ -19,13 +18,21 @@ BUSY = {
     "en": "platebot is busy: please send your last SMS again shortly.",
 }
 TWILIO_WAITS = 15.0  # seconds Twilio waits for the webhook's answer
+# Shorter waits than the defaults (8 s for a turn to have the lock, an answer by 12 s, 5 s for a
+# health check: tests/unit/test_settings_waits.py), so that the test waits 3 s for "busy", not 8.
+TURN_DEADLINE, ANSWER_WITHIN, HEALTH_WAIT = 3.0, 4.0, 2.0
+WAITS = {
+    "PLATEBOT_SMS_TURN_DEADLINE": str(TURN_DEADLINE),
+    "PLATEBOT_SMS_ANSWER_WITHIN": str(ANSWER_WITHIN),
+    "PLATEBOT_HEALTH_WAIT": str(HEALTH_WAIT),
+}
 
 
 def test_sms_while_another_process_holds_the_lock_are_answered_in_time_and_run_nothing(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "platebot.db"
-    with running_server(f"sqlite:///{database}", tmp_path) as server:
+    with running_server(f"sqlite:///{database}", tmp_path, WAITS) as server:
         for phone in PHONES:
             assert "主菜单" in server.sms(phone, "hi").messages[0]
         server.sms(PHONES[2], "EN")  # this one reads English

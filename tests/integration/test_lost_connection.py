@@ -116,7 +116,10 @@ def _drop_pooled_connections(db: SqlEngine) -> int:
             ).scalar_one()
             # pg_terminate_backend only signals: wait until the processes are gone, else a
             # statement sent at once may still be answered (on a loaded machine it was).
+            # pg_stat_activity is read once per transaction: each look is a transaction of its
+            # own, else the loop saw the processes as they were and ran its 5 s out every time.
             for _ in range(500):
+                conn.commit()
                 left = conn.execute(
                     sa.text(
                         "SELECT count(*) FROM pg_stat_activity"
