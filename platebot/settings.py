@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     )
     lane_lease_seconds: float = Field(
         default=10.0,
-        gt=0,
+        ge=1,  # shorter, processes would take a lane from one another between two rounds
         le=600,
         description="Seconds a server process's dispatcher holds a channel's sending lane "
         "unless it renews it; another process (or the turn process started after a crash) takes "

@@ -50,7 +50,7 @@ def test_the_waits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
         ("sms_answer_within", 15),  # Twilio would have given up
         ("sms_turn_deadline", 0),
         ("health_wait", -1),
-        ("lane_lease_seconds", 0),
+        ("lane_lease_seconds", 0.5),  # shorter than a dispatcher round can be
     ],
 )
 def test_a_wait_out_of_range_is_refused_naming_it(name: str, value: float) -> None:
