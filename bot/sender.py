@@ -20,7 +20,9 @@ Limits (SPEC §10):
   sender waiting for each itself with the injected ``sleep``. A send that comes late (its thread
   was slow, a request took long) does not lose its moment for good: the ones after it may go
   closer (never closer than half of 1/30 s) until the pace is made up, for lateness up to
-  ``CATCH_UP``; and no one second is given more than 30 moments. A request waits for the answer
+  ``CATCH_UP`` (a gap shorter than that counts as lateness; a longer one, a quiet spell or a
+  429 pause, starts the pace afresh, without a burst); and no one second is given more than 30
+  moments. A request waits for the answer
   to the one before it, so one held up by a slow answer goes as soon as that answer is in;
 - a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
@@ -177,6 +179,7 @@ class TelegramSender:
         self.closest = timedelta(microseconds=math.ceil(500_000 / rate))  # half of 1/rate s
         self._lock = threading.Lock()
         self._due: datetime | None = None  # the pace's next moment (a late sender is past it)
+        self._pace_from: datetime | None = None  # the first moment of the pace as it runs now
         self._moments: deque[datetime] = deque()  # given out in the last second or ahead, in order
         self._paused_until: datetime | None = None  # Telegram's flood control (a 429)
         self._turns = _Turns()
@@ -190,7 +193,7 @@ class TelegramSender:
                 return Deferred(at - now)
             self._moments.append(at)
             if self._due is None or at > self._due + CATCH_UP:
-                self._due = at  # nothing to make up: a quiet spell, a pause, or too late for that
+                self._due = self._pace_from = at  # nothing to make up: a quiet spell, a pause
             self._due += self.spacing
             turn = self._turns.take()
         try:
@@ -226,10 +229,11 @@ class TelegramSender:
         return at
 
     def _give_back(self, at: datetime) -> None:
-        """The moment ``at`` goes unused: the pace steps back by one message, and the moment no
-        longer counts against its second."""
+        """The moment ``at`` goes unused: the pace steps back by one message (if the moment is
+        of the pace as it runs now, not of one before a pause), and the moment no longer counts
+        against its second."""
         with self._lock:
-            if self._due is not None:
+            if self._due is not None and self._pace_from is not None and at >= self._pace_from:
                 self._due -= self.spacing
             for index in range(len(self._moments) - 1, -1, -1):
                 if self._moments[index] == at:

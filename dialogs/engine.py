@@ -21,7 +21,14 @@ from core.masking import describe_error, mask_phone
 from core.ports import StoreBusy
 from dialogs.catalog import CATALOGS, render_text
 from dialogs.flow import Event, Flow, Services, Shortcuts, Turn
-from dialogs.keywords import Keyword, clean_input, is_number, match_keyword, normalise
+from dialogs.keywords import (
+    END_MARKS,
+    Keyword,
+    clean_input,
+    is_number,
+    match_keyword,
+    normalise,
+)
 from dialogs.replies import Choice, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -349,7 +356,7 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
     the brackets first, and only then English words that are the label's in the plural
     (``auction`` for "Plate auctions"). Words that fit several choices pick none: the step asks
     again."""
-    word = normalise(text).strip(_END_MARKS)  # "auction." "注册。" "1!"
+    word = normalise(text).strip(END_MARKS)  # "auction." "注册。" "1!"
     if not word or not choices:
         return None
     if is_number(word):  # a number is an option's number or nothing (never ``int("❶")``)
@@ -371,7 +378,6 @@ def _labels(choice: Choice) -> list[str]:
 
 _BRACKETS = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _MIN_PART = 2
-_END_MARKS = " .,;:!?'\"。，；：！？、"
 _SPACES = r"\s+"
 
 

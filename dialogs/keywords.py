@@ -64,11 +64,16 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
+END_MARKS = " .,;:!?'\"。，；：！？、"  # punctuation typed around words, left out when matching
+
+
 def match_keyword(text: str) -> Keyword | None:
-    """``/Menu``, ``MENU``, ``菜单``, ``／menu@platebot`` → ``Keyword.MENU``."""
+    """``/Menu``, ``MENU``, ``菜单``, ``／menu@platebot``, ``Menu.`` → ``Keyword.MENU`` (``?`` is
+    a keyword as it is; punctuation around a word is left out)."""
     word = normalise(text)
     if len(word) > 24:
         return None
     if word.startswith("/"):
         word = word[1:].split("@", 1)[0]
-    return _WORDS.get(word)
+    found = _WORDS.get(word)
+    return found if found is not None else _WORDS.get(word.strip(END_MARKS))

@@ -239,6 +239,23 @@ def test_a_buyer_cancels_the_order_and_the_plate_is_back_on_sale(
     assert say["confirm"].format(vin=vin(1)) in chat.text
 
 
+@pytest.mark.parametrize("typed", ["Cancel.", "取消。", "cancel!"])
+def test_the_cancel_keyword_with_punctuation_leaves_the_order_as_it_is(
+    app: App, ids: dict[str, int], renderer: Renderer, lang: str, typed: str
+) -> None:
+    """The order's screen has "Cancel the order", but "Cancel." is the keyword (stop what you
+    are doing, nothing saved), not that option: the order stays to be paid."""
+    say = SAY[lang]
+    chat = start(app, renderer, lang)
+    order = ordered(chat, ids, say)
+
+    chat.say(typed)
+
+    assert say["cancelled"] not in chat.text
+    assert order_of(app, order.id or 0).state is OrderState.PENDING
+    assert listing(app, ids["16666"]).state is ListingState.HELD
+
+
 def test_an_unpaid_order_expires_and_the_plate_is_back_on_sale(
     app: App, clock: ManualClock, ids: dict[str, int], renderer: Renderer, lang: str
 ) -> None:

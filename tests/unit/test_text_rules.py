@@ -75,6 +75,10 @@ def test_personal_data_is_masked() -> None:
         ("EN", Keyword.ENGLISH),
         ("中文", Keyword.CHINESE),
         ("/lang", Keyword.LANGUAGE),
+        ("Cancel.", Keyword.CANCEL),  # punctuation around a keyword is left out
+        ("取消。", Keyword.CANCEL),
+        ("Back!", Keyword.BACK),
+        ("English.", Keyword.ENGLISH),
     ],
 )
 def test_keywords_work_in_both_languages_and_any_case(typed: str, keyword: Keyword) -> None:
