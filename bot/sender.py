@@ -280,9 +280,12 @@ class TelegramSender:
         try:
             await self._turns.wait(turn)
             now = self.clock.now()
-            if self._paused_until is not None and self._paused_until > now:
-                return Deferred(self._paused_until - now)  # a 429 came back meanwhile
-            if at > now:
+            paused_until = self._paused_until
+            if paused_until is not None and paused_until > max(at, now):
+                # A 429 came back after this moment was given: it goes unused.
+                self._give_back(at)
+                return Deferred(paused_until - now)
+            if at > now:  # (a moment given after a 429 is past its pause)
                 await self.sleep((at - now).total_seconds())
             try:
                 return await self._send_or_edit(bot, outgoing)

@@ -261,3 +261,23 @@ def test_a_moment_a_busy_chat_could_not_use_goes_to_the_next_message(
 
     first, other = bot_api.calls_to("sendMessage")
     assert other.at - first.at == timedelta(microseconds=math.ceil(1_000_000 / 30))
+
+
+def test_after_a_429_pause_the_pace_starts_afresh_without_a_burst(
+    sender: TelegramSender, clock: ManualClock, bot_api: BotApiStandIn
+) -> None:
+    """Telegram's flood control asked for a pause: the messages after it wait it out and then go
+    at the even pace, not twice as fast to make up the paused time."""
+    for n in range(10):
+        assert isinstance(sender.send(Outgoing(str(4000 + n), f"notice {n}")), Sent)
+    bot_api.flood(retry_after=2)
+    assert not isinstance(sender.send(Outgoing("4010", "refused")), Sent)
+    for n in range(11, 31):
+        assert isinstance(sender.send(Outgoing(str(4000 + n), f"notice {n}")), Sent)
+
+    calls = bot_api.calls_to("sendMessage")
+    flood = next(c for c in calls if c.status == HTTPStatus.TOO_MANY_REQUESTS)
+    after = [c.at for c in calls if c.at > flood.at]
+    assert len(after) == 20 and after[0] - flood.at >= 2 * SECOND
+    spacing = timedelta(microseconds=math.ceil(1_000_000 / 30))
+    assert [b - a for a, b in pairwise(after)] == [spacing] * 19
