@@ -22,8 +22,8 @@ Limits (SPEC §10):
   closer (never closer than half of 1/30 s) until the pace is made up, for lateness up to
   ``CATCH_UP`` (a gap shorter than that counts as lateness; a longer one, a quiet spell or a
   429 pause, starts the pace afresh, without a burst); and no one second is given more than 30
-  moments. A request waits for the answer
-  to the one before it, so one held up by a slow answer goes as soon as that answer is in;
+  moments. A request waits for the answer to the one before it, so one held up by a slow answer
+  goes as soon as that answer is in;
 - a 429 pauses this process's sending for its ``retry_after``: that message is deferred, the
   next ones wait the pause out (or are deferred too, when it is longer than a few seconds);
 - a 403 (blocked by the user, account deleted) marks the chat unreachable in the database: that

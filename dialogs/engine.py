@@ -415,12 +415,12 @@ def _plural_part(word: str, label: str) -> bool:
     tokens = word.split()
     if not word.isascii() or not tokens or is_number(word):
         return False
+    escaped = [re.escape(token) for token in tokens]
     for index, token in enumerate(tokens):
         plural = _plural(token)
         if plural is None:
             continue
-        words = [re.escape(t) for t in tokens]
-        words[index] = re.escape(plural)
+        words = [*escaped[:index], re.escape(plural), *escaped[index + 1 :]]
         phrase = _SPACES.join(words)
         if re.search(rf"(?<!\w){phrase}(?!\w)", label) is not None:
             return True
@@ -430,7 +430,7 @@ def _plural_part(word: str, label: str) -> bool:
 def _plural(token: str) -> str | None:
     """The plural of an English word of three letters or more (``auction`` → ``auctions``,
     ``box`` → ``boxes``, ``history`` → ``histories``); None for anything else."""
-    if len(token) < 3 or not token.isalpha() or not token.isascii():
+    if len(token) < 3 or not (token.isascii() and token.isalpha()):
         return None
     if token.endswith(("s", "x", "z", "ch", "sh")):
         return token + "es"

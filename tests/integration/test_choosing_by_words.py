@@ -106,7 +106,7 @@ def test_own_numbers_by_their_words_at_the_method_menu(
         ("plate auction", {"zh": "报名记录", "en": "Signup history"}),
     ],
 )
-def test_an_english_word_fits_its_option_in_either_number(
+def test_an_english_word_fits_an_option_that_has_it_in_the_plural(
     app: App, renderer: Renderer, lang: str, word: str, shows: dict[str, str]
 ) -> None:
     standard_world(app)
