@@ -66,6 +66,8 @@ class Round:
     server_cpu: float | None = None  # seconds of CPU the server process(es) used
     loop_cpu: float | None = None  # of which its main thread (the event loop; one process)
     child_cpu: float | None = None  # of which its child processes (the turn process)
+    database_cpu: float | None = None  # the PostgreSQL server's processes (None: none seen)
+    client_cpu: float = 0.0  # this benchmark's own process, sending and reading
 
 
 @dataclass
@@ -101,9 +103,17 @@ class Result:
             )
             per_request += f" (event loop {in_loop:.2f}, other threads {others:.2f}"
             per_request += f", turn process {in_children:.2f})" if in_children else ")"
+        database = [r.database_cpu for r in self.rounds]
+        if None not in database:
+            per_request += (
+                f"  PostgreSQL CPU {sum(c for c in database if c) / self.requests * 1000:.2f}"
+                " ms/request"
+            )
+        client = sum(r.client_cpu for r in self.rounds) / self.requests * 1000
         return (
             f"{name:<24} {self.requests:>6} requests  {self.rate:>8.1f} req/s  "
             f"p50 {self.percentile(50):>7.2f} ms  p99 {self.percentile(99):>7.2f} ms{per_request}"
+            f"  this client's CPU {client:.2f} ms/request"
         )
 
 
@@ -121,6 +131,22 @@ def cpu_seconds(pid: int, *, children_only: bool = False) -> float | None:
         return total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def named_cpu_seconds(name: str) -> float | None:
+    """CPU time used by the processes called ``name`` (Linux ``/proc``: PostgreSQL's server
+    and backends are all ``postgres``); None when there are none, or elsewhere."""
+    total, seen = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            fields = text.rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if text[text.find("(") + 1 : text.rfind(")")] == name:
+            seen = True
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
 
 
 def main_thread_cpu_seconds(pid: int) -> float | None:
@@ -194,14 +220,22 @@ class Connection:
 
 
 async def timed_round(
-    port: int, walks: list[list[bytes]], concurrency: int, server: int | None = None
+    port: int,
+    walks: list[list[bytes]],
+    concurrency: int,
+    server: int | None = None,
+    *,
+    postgres: bool = False,
 ) -> Round:
     """Each walk's requests in order on one connection; ``concurrency`` walks at a time.
-    ``server``: the server's process id, to measure the CPU it used."""
+    ``server``: the server's process id, to measure the CPU it used; ``postgres``: the
+    server's database is PostgreSQL on this machine, whose CPU is measured too."""
     result = Round()
     cpu_before = cpu_seconds(server) if server else None
     loop_before = main_thread_cpu_seconds(server) if server else None
     children_before = cpu_seconds(server, children_only=True) if server else None
+    database_before = named_cpu_seconds("postgres") if postgres else None
+    client_before = time.process_time()
     queue = list(reversed(walks))
     connections = [await Connection.open(port) for _ in range(min(concurrency, len(walks)))]
 
@@ -217,6 +251,10 @@ async def timed_round(
     cpu_after = cpu_seconds(server) if server else None
     loop_after = main_thread_cpu_seconds(server) if server else None
     children_after = cpu_seconds(server, children_only=True) if server else None
+    database_after = named_cpu_seconds("postgres") if postgres else None
+    result.client_cpu = time.process_time() - client_before
+    if database_before is not None and database_after is not None:
+        result.database_cpu = database_after - database_before
     if cpu_before is not None and cpu_after is not None:
         result.server_cpu = cpu_after - cpu_before
     if loop_before is not None and loop_after is not None:
@@ -244,19 +282,32 @@ async def run(args: argparse.Namespace, port: int, standin: TwilioStandIn, serve
         for p in [INBOUND_PATH, BARE_PATH] * 20
     ]
     await timed_round(port, warm, 1)  # imports, caches, connections
+    pg = args.database_url.startswith("postgresql")
 
     # Each SMS round is followed by the bare round of the same posts (once the codes are out), so
     # that a change in the machine's speed (a shared VM's drifts) touches both sides alike.
     before = dict.fromkeys(phones, BEFORE_CODE)
-    sms = Result([await timed_round(port, walks(INBOUND_PATH, before), args.concurrency, server)])
+    sms = Result(
+        [
+            await timed_round(
+                port, walks(INBOUND_PATH, before), args.concurrency, server, postgres=pg
+            )
+        ]
+    )
     sent_in_round = len(standin.delivered)
     waited = time.perf_counter()
     codes = {phone: await asyncio.to_thread(standin.last_code, phone, 60.0) for phone in phones}
     waited = time.perf_counter() - waited  # every code is out before the bare round starts
-    bare = Result([await timed_round(port, walks(BARE_PATH, before), args.concurrency, server)])
+    bare = Result(
+        [await timed_round(port, walks(BARE_PATH, before), args.concurrency, server, postgres=pg)]
+    )
     after = {phone: [codes[phone], "我的账户"] for phone in phones}
-    sms.rounds.append(await timed_round(port, walks(INBOUND_PATH, after), args.concurrency, server))
-    bare.rounds.append(await timed_round(port, walks(BARE_PATH, after), args.concurrency, server))
+    sms.rounds.append(
+        await timed_round(port, walks(INBOUND_PATH, after), args.concurrency, server, postgres=pg)
+    )
+    bare.rounds.append(
+        await timed_round(port, walks(BARE_PATH, after), args.concurrency, server, postgres=pg)
+    )
 
     if args.workers != 1:  # the process measured is uvicorn's supervisor, not an event loop
         for round_ in [*sms.rounds, *bare.rounds]:

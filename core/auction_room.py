@@ -253,7 +253,8 @@ def tell_room(uow: UnitOfWork, now: datetime, limit: int) -> int:
     """Timer step: what bids noted (``RoomChange``), told: outbid and maximum notices, and one
     room update per changed lot, showing the lot as it stands now (so a burst of bids is one
     update). A bid only notes its changes (a short insert while it holds the lot); the fan-out
-    runs here, with no lot locked. Claimed with row locks other runners skip; deleted once
+    runs here, with no lot locked. One runner tells at a time (of every server process: a
+    bidder's waiting notice is written over, never written twice); changes are deleted once
     told. Every notice has its dedupe key, so a change told twice is written once.
 
     A bidder has at most one outbid notice on a lot waiting to be sent: the latest (an outbid

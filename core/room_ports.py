@@ -121,7 +121,8 @@ class RoomRepository(Protocol):
         ...
 
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
-        """The oldest changes still to be told, locked (other runners skip them)."""
+        """The oldest changes still to be told, locked; none while another transaction is
+        telling (one runner at a time, of every server process)."""
         ...
 
     def drop_changes(self, ids: Sequence[int]) -> None: ...

@@ -196,6 +196,13 @@ _CLAIM_CHANGES = (
     .limit(sa.bindparam("limit", type_=sa.Integer))
     .with_for_update(skip_locked=True)
 )
+# PostgreSQL: one transaction of all the server processes tells the rooms at a time (held to
+# its end). Two at once, each with its own changes, wrote one bidder two outbid notices on a
+# lot (neither saw the other's, not yet committed), which every later notice of that bidder
+# then failed on (its dedupe key written to both), and deadlocked on the notices they shared.
+_ONE_TELLER = Prepared(
+    sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtextextended("room", 0)))
+)
 
 
 def _member(row: Any) -> Member:
@@ -311,7 +318,10 @@ class SqlRoomRepository:
                 connection.execute(sa.insert(auction_room_changes), rows)
 
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
-        rows = self.scope.connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()
+        connection = self.scope.connection
+        if connection.dialect.name == "postgresql" and not _ONE_TELLER.run(connection, {}).scalar():
+            return []  # another process is telling: it runs again at once while busy
+        rows = connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()
         return [
             RoomChange(**{**row, "kind": ChangeKind(row["kind"]), "at": as_utc(row["at"])})
             for row in rows

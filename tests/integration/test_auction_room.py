@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core import auctions
 from core.accounts import Language
-from core.auction_room import ROOM_LANE
+from core.auction_room import ROOM_LANE, tell_room
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
@@ -449,6 +449,40 @@ def test_a_bidder_who_bid_again_and_leads_gets_no_outbid_sms(
     room.world.bid(bob, room.lot, increment=K)  # outbid once it was sent: told as before
     room.send()
     assert len(outbid_sms(room, sms, alice)) == 1
+
+
+def test_two_server_processes_telling_at_once_leave_a_bidder_one_outbid_sms(
+    room: Room, sms: CapturingSender, db: Engine
+) -> None:
+    """Two server processes run the room's lane at the same moment (PostgreSQL), each with
+    changes of its own in which alice was outbid: she gets one SMS, at the latest price. Before,
+    each wrote her a notice (neither saw the other's), she got both, and every later notice of
+    hers failed on the two, stopping the lane for everyone until they were sent."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: two tellings cannot overlap")
+    alice, bob, carol = (room.bidder(language=Language.EN) for _ in range(3))
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)  # ¥11,000: the lot's first bid
+    room.world.bid(bob, room.lot, increment=K)  # ¥12,000: alice outbid
+    room.world.bid(alice, room.lot, increment=K)  # ¥13,000: bob outbid
+    room.world.bid(carol, room.lot, increment=K)  # ¥14,000: alice outbid again
+    now = room.world.clock.now()
+    with room.server.uow() as first:
+        assert tell_room(first, now, 2) == 2  # the first bid, alice outbid at ¥12,000
+        with room.server.uow() as second:  # the other process, while the first is telling
+            tell_room(second, now, 10)  # nothing, while the first is telling
+            second.commit()
+        first.commit()
+    room.send()
+    masked_carol = carol.bidder_number[:2] + "****" + carol.bidder_number[-2:]
+    assert outbid_sms(room, sms, alice) == [
+        f"Lot 1 Yue D 88888: you were outbid. Now ¥14,000, leader {masked_carol}. "
+        "Reply B 1000 to raise."
+    ]
+    assert len(outbid_sms(room, sms, bob)) == 1
+    room.world.bid(alice, room.lot, increment=K)  # carol outbid: her notice is written
+    room.send()
+    assert len(outbid_sms(room, sms, carol)) == 1
 
 
 def test_rooms_are_told_in_a_timer_lane_of_their_own(room: Room, sms: CapturingSender) -> None:
