@@ -260,6 +260,9 @@ def _insert_new_message(dialect: Any) -> Prepared:
 # By ``connection.dialect.name == "postgresql"``: ON CONFLICT is spelt by each dialect.
 _INSERT_OUTBOX = {False: _insert_new_message(sqlite), True: _insert_new_message(postgresql)}
 # A later update of a live message replaces the pending ones: only the latest is sent.
+_REPLACED_BY_LATER = "replaced by a later update"
+# A live update replaces those of the same message still waiting that were written no later
+# (``created_at``: when what it shows was so) ...
 _COALESCE = Prepared(
     sa.update(outbox)
     .where(
@@ -268,8 +271,25 @@ _COALESCE = Prepared(
         _o.live_key == sa.bindparam("live_key"),
         _o.status == OutboxStatus.PENDING,
         _o.id != sa.bindparam("id"),
+        _o.created_at <= sa.bindparam("created_at", type_=_o.created_at.type),
     )
-    .values(status=OutboxStatus.SKIPPED, last_error="replaced by a later update")
+    .values(status=OutboxStatus.SKIPPED, last_error=_REPLACED_BY_LATER)
+)
+# ... and is itself never sent when one of the same message shows a later moment, sent or not:
+# a room update made from the lot as it was before its close, written after the close's.
+_later = outbox.alias("later")
+_SUPERSEDED = Prepared(
+    sa.update(outbox)
+    .where(
+        _o.id == sa.bindparam("id"),
+        sa.exists().where(
+            _later.c.channel == _o.channel,
+            _later.c.recipient == _o.recipient,
+            _later.c.live_key == _o.live_key,
+            _later.c.created_at > _o.created_at,
+        ),
+    )
+    .values(status=OutboxStatus.SKIPPED, last_error=_REPLACED_BY_LATER)
 )
 _earlier = outbox.alias("earlier")
 # What a notice with a coalesce key writes over the pending one it replaces: all it says, and
@@ -463,7 +483,9 @@ class SqlOutboxRepository:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
         unless its dedupe key is taken (``INSERT … ON CONFLICT DO NOTHING``: no error, so the
         caller's transaction goes on). With a coalesce key, written over the pending row with
-        that key if there is one and it was not written later (one statement either way)."""
+        that key if there is one and it was not written later (one statement either way). A
+        live update (``live_key``) then replaces the waiting updates of its message written no
+        later, or is skipped itself if one of them shows a later moment."""
         connection = self.scope.connection
         if message.coalesce_key is not None:
             params = {f"p_{name}": getattr(message, name) for name in _REPLACED}
@@ -479,12 +501,13 @@ class SqlOutboxRepository:
         if found is None:
             return False
         message.id = int(found)
-        if message.live_key is not None:
+        if message.live_key is not None and not _SUPERSEDED.write(connection, {"id": message.id}):
             params = {
                 "channel": message.channel,
                 "recipient": message.recipient,
                 "live_key": message.live_key,
                 "id": message.id,
+                "created_at": message.created_at,
             }
             _COALESCE.write(connection, params)
         return True

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from core import auctions
 from core.accounts import Language
-from core.auction_room import ROOM_LANE, tell_room
+from core.auction_room import ROOM_LANE, push_room, tell_room
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
@@ -253,6 +253,41 @@ def test_the_room_message_shows_the_lot_the_leader_my_bid_the_deadline_and_raise
     assert shown.buttons == [(f"+¥{n},000", f"|bid:{n * K}") for n in (1, 2, 3, 4, 5)], (
         "a press reaches the room dialog as the choice bid:<increment in fen>"
     )
+
+
+@pytest.mark.parametrize("sent_between", [False, True])
+def test_a_room_update_of_the_open_lot_written_after_its_close_leaves_the_result_shown(
+    room: Room, bot_api: BotApiStandIn, sent_between: bool
+) -> None:
+    """The room's lane read the lot still open just before its close was committed, and wrote
+    the room message from it just after (the lanes run side by side): the result, written
+    later in the lot's life, stays on screen, whether it had been sent by then or not."""
+    alice, bob, carol = room.bidder(chat="701", language=Language.EN), room.bidder(), room.bidder()
+    room.enter(alice)
+    room.world.start()
+    room.world.bid(bob, room.lot, increment=K)  # ¥11,000
+    room.send()
+    room.world.bid(carol, room.lot, increment=K)  # ¥12,000, not told yet
+    with room.server.uow() as uow:  # the room's lane reads the lot, open
+        read = uow.auctions.lot(room.lot)
+        watchers = uow.room.watchers(room.period)
+    assert read is not None
+    at = room.world.clock.now()
+    room.world.clock.set(room.world.lot_now(room.lot).deadline)
+    room.world.close_due()
+
+    def shown() -> str:
+        for _ in range(3):
+            room.world.clock.advance(3 * SECOND)
+            room.send()
+        return room_message(bot_api, "701").text.splitlines()[1]
+
+    if sent_between:
+        assert shown().startswith("Sold: ¥12,000")
+    with room.server.uow() as uow:  # and writes the room message from it, late
+        push_room(uow, read, watchers, now=at)
+        uow.commit()
+    assert shown().startswith("Sold: ¥12,000")
 
 
 def test_being_outbid_is_a_new_message_and_the_room_message_stays_one(
