@@ -7,9 +7,10 @@ room, what each of them is shown as a lot changes, and what they are told.
 - **The room message** (Telegram only: SMS gets status on request, never room spam): one live
   message per bidder per lot, written as a notice of kind ``ROOM`` under the live key
   ``room:<lot>`` when the lot's price changes, and edited in place by the Telegram sender. Each
-  write replaces the update of the same message still waiting, so only the latest state is
-  sent; the sender spaces a chat's edits 3 s apart (about 20 a minute, Telegram's limit). Its
-  buttons raise the price by each allowed increment (choice ids ``bid:<increment in fen>``).
+  write replaces the updates of the same message still waiting that were written no later, and
+  one written later (sent or not) makes it stale, so only the latest state is sent; the
+  sender spaces a chat's edits 3 s apart (about 20 a minute, Telegram's limit). Its buttons
+  raise the price by each allowed increment (choice ids ``bid:<increment in fen>``).
   The seconds left are counted when the edit is sent (``core.outbox.at_send``).
 - **Notices** (new messages, kind ``URGENT``: Telegram where linked, else SMS, one segment): the
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,

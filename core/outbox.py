@@ -181,16 +181,22 @@ class OutboxMessage:
             self.params = {name: "******" for name in self.params}
 
 
+REPLACED_BY_LATER = "replaced by a later update"  # why a message was skipped: see ``Due``
+
+
 @dataclass(frozen=True)
 class Due:
     """A message that is due, as the dispatcher's claim reads it: with whether its recipient
     cannot be reached on its channel (an SMS number that sent STOP, a Telegram chat that blocked
-    the bot), and the provider's id of the live message it replaces, read in the same statement
-    so that no transaction of its own is needed per message."""
+    the bot), the provider's id of the live message it replaces, and whether a message written
+    later about the same thing (the same coalesce key, or live key and recipient) has made it
+    stale: it is then skipped, never sent. Read in the same statement, so that no transaction
+    of its own is needed per message."""
 
     message: OutboxMessage
     opted_out: bool = False
     replaces: str | None = None
+    superseded: bool = False  # one written later about the same thing (a coalesce or live key)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ close, in a lane of their own; the auction deposits' refunds have another) and
 ``core.auction_room`` (what bids noted is told, in a lane of its own too).
 A step claims what is due with row locks that other processes skip (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; SQLite runs one writer at a time), re-checks it under the lock and handles at most
-``limit`` rows in one transaction, so any number of server processes can run the timers at once.
+``limit`` rows in one transaction, so any number of server processes can run the timers at once
+(the room's step runs in one of them at a time: ``RoomRepository.claim_changes``).
 The server runs them in a lane of their own, at least once a second, so they never wait behind a
 paced send.
 """

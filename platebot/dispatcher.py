@@ -32,6 +32,7 @@ from core.clock import Clock
 from core.masking import describe_error, mask_phone
 from core.outbox import (
     LEASE,
+    REPLACED_BY_LATER,
     Channel,
     ChoiceSpec,
     Deferred,
@@ -212,6 +213,9 @@ class Dispatcher:
                 changes.append((message, status, attempts))
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
+                if due.superseded:
+                    message.skipped(REPLACED_BY_LATER)
+                    continue
                 try:
                     text = _text(message, self.code_key, now)
                     choices = tuple(_choice(spec, message) for spec in message.choices)

@@ -16,7 +16,7 @@ from core.accounts import Account, Language
 from core.conversation import AlreadyHandled, Conversation
 from core.notices import ContactPoint
 from core.otp import OneTimeCode, Sent
-from core.outbox import Channel, Due, OutboxMessage, OutboxStatus
+from core.outbox import REPLACED_BY_LATER, Channel, Due, OutboxMessage, OutboxStatus
 from store.db import dumps
 from store.prepared import Prepared
 from store.sms_tables import sms_opt_outs
@@ -260,7 +260,6 @@ def _insert_new_message(dialect: Any) -> Prepared:
 # By ``connection.dialect.name == "postgresql"``: ON CONFLICT is spelt by each dialect.
 _INSERT_OUTBOX = {False: _insert_new_message(sqlite), True: _insert_new_message(postgresql)}
 # A later update of a live message replaces the pending ones: only the latest is sent.
-_REPLACED_BY_LATER = "replaced by a later update"
 # A live update replaces those of the same message still waiting that were written no later
 # (``created_at``: when what it shows was so) ...
 _COALESCE = Prepared(
@@ -273,24 +272,10 @@ _COALESCE = Prepared(
         _o.id != sa.bindparam("id"),
         _o.created_at <= sa.bindparam("created_at", type_=_o.created_at.type),
     )
-    .values(status=OutboxStatus.SKIPPED, last_error=_REPLACED_BY_LATER)
+    .values(status=OutboxStatus.SKIPPED, last_error=REPLACED_BY_LATER)
 )
-# ... and is itself never sent when one of the same message shows a later moment, sent or not:
-# a room update made from the lot as it was before its close, written after the close's.
-_later = outbox.alias("later")
-_SUPERSEDED = Prepared(
-    sa.update(outbox)
-    .where(
-        _o.id == sa.bindparam("id"),
-        sa.exists().where(
-            _later.c.channel == _o.channel,
-            _later.c.recipient == _o.recipient,
-            _later.c.live_key == _o.live_key,
-            _later.c.created_at > _o.created_at,
-        ),
-    )
-    .values(status=OutboxStatus.SKIPPED, last_error=_REPLACED_BY_LATER)
-)
+# ... and is itself never sent once one of the same message shows a later moment (the claim's
+# ``superseded``).
 _earlier = outbox.alias("earlier")
 # What a notice with a coalesce key writes over the pending one it replaces: all it says, and
 # when it was written; the row keeps its place in the queue (due time, attempts).
@@ -309,11 +294,21 @@ _REPLACED = [
     "created_at",
 ]
 _taken = outbox.alias("taken")
+_waiting = outbox.alias("waiting")
 _REPLACE_PENDING = Prepared(
     sa.update(outbox)
     .where(
-        _o.coalesce_key == sa.bindparam("w_coalesce_key"),
-        _o.status == OutboxStatus.PENDING,
+        # the latest of them: a notice put back to wait (its send to be tried again) after a
+        # later one was written is a second one waiting, which the claim then skips
+        _o.id
+        == sa.select(_waiting.c.id)
+        .where(
+            _waiting.c.coalesce_key == sa.bindparam("w_coalesce_key"),
+            _waiting.c.status == OutboxStatus.PENDING,
+        )
+        .order_by(_waiting.c.created_at.desc(), _waiting.c.id.desc())
+        .limit(1)
+        .scalar_subquery(),
         # a notice written before (told twice) is not written again, here as in the insert
         ~sa.exists().where(_taken.c.dedupe_key == sa.bindparam("p_dedupe_key")),
     )
@@ -357,6 +352,20 @@ _REPLACES = (
     .limit(1)
     .scalar_subquery()
 )
+# Written later about the same thing, sent or not: a message that is still due then has nothing
+# left to say. A live update made from the lot as it was before its close but written after the
+# close's (the room's lane and the closing lane run side by side, and a transaction sees the
+# other's rows only once committed); a notice put back to wait after a later one was written.
+_later = outbox.alias("later")
+_SAME_LIVE = (
+    _later.c.channel == _o.channel,
+    _later.c.recipient == _o.recipient,
+    _later.c.live_key == _o.live_key,
+)
+_WRITTEN_LATER = sa.or_(  # about a later moment, or the same one and written after it
+    _later.c.created_at > _o.created_at,
+    sa.and_(_later.c.created_at == _o.created_at, _later.c.id > _o.id),
+)
 # The dispatcher's claim: one channel's due rows, most urgent first (the ``ix_outbox_claim``
 # index gives that order, so a code is found at once behind 100,000 broadcast rows), locked
 # (other dispatchers skip them on PostgreSQL; SQLite's BEGIN IMMEDIATE makes the whole claim
@@ -369,6 +378,17 @@ _CLAIM_DUE = (
             sa.exists().where(sms_opt_outs.c.phone == _o.recipient),
         ).label("opted_out"),
         sa.case((_o.live_key.is_(None), sa.null()), else_=_REPLACES).label("replaces"),
+        sa.case(
+            (
+                _o.live_key.is_not(None),
+                sa.exists().where(*_SAME_LIVE, _WRITTEN_LATER),
+            ),
+            (
+                _o.coalesce_key.is_not(None),
+                sa.exists().where(_later.c.coalesce_key == _o.coalesce_key, _WRITTEN_LATER),
+            ),
+            else_=sa.false(),
+        ).label("superseded"),
     )
     .where(
         _o.channel == sa.bindparam("channel", type_=_o.channel.type),
@@ -485,7 +505,7 @@ class SqlOutboxRepository:
         caller's transaction goes on). With a coalesce key, written over the pending row with
         that key if there is one and it was not written later (one statement either way). A
         live update (``live_key``) then replaces the waiting updates of its message written no
-        later, or is skipped itself if one of them shows a later moment."""
+        later (the claim skips it if a later one was written meanwhile)."""
         connection = self.scope.connection
         if message.coalesce_key is not None:
             params = {f"p_{name}": getattr(message, name) for name in _REPLACED}
@@ -501,7 +521,7 @@ class SqlOutboxRepository:
         if found is None:
             return False
         message.id = int(found)
-        if message.live_key is not None and not _SUPERSEDED.write(connection, {"id": message.id}):
+        if message.live_key is not None:
             params = {
                 "channel": message.channel,
                 "recipient": message.recipient,
@@ -533,6 +553,7 @@ class SqlOutboxRepository:
                 OutboxMessage(**{name: row[name] for name in _OUTBOX_FIELDS}),
                 bool(row["opted_out"]),
                 row["replaces"],
+                bool(row["superseded"]),
             )
             for row in rows.mappings()
         ]

@@ -320,7 +320,7 @@ class SqlRoomRepository:
     def claim_changes(self, limit: int) -> Sequence[RoomChange]:
         connection = self.scope.connection
         if connection.dialect.name == "postgresql" and not _ONE_TELLER.run(connection, {}).scalar():
-            return []  # another process is telling: it runs again at once while busy
+            return []  # another is telling, and goes on while it finds more: wait a round
         rows = connection.execute(_CLAIM_CHANGES, {"limit": limit}).mappings()
         return [
             RoomChange(**{**row, "kind": ChangeKind(row["kind"]), "at": as_utc(row["at"])})
