@@ -16,9 +16,10 @@ room, what each of them is shown as a lot changes, and what they are told.
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
   everyone in the room but the winner (sold at a price to a masked bidder number, or unsold).
   The winner gets one message, the settlement's: won, the price, the balance, its deadline and
-  the pay link (``core.settlement``). A bidder has at most one outbid notice on a lot waiting
-  to be sent, showing the latest price: being outbid again before it goes updates it, and
-  leading again withdraws it.
+  the pay link (``core.settlement``). A bidder is sent at most one outbid notice on a lot for
+  those written before it goes, showing the latest price: being outbid again before it goes
+  updates it (or, if its send is to be tried again, makes it stale), and leading again
+  withdraws it.
 
 A bid holds its lot locked until it commits, and every bid on a hot lot waits for that lock: so
 a bid only notes what happened (``RoomChange``: one prebuilt insert for a bid that outbids
@@ -259,7 +260,8 @@ def tell_room(uow: UnitOfWork, now: datetime, limit: int) -> int:
     told. Every notice has its dedupe key, so a change told twice is written once.
 
     A bidder has at most one outbid notice on a lot waiting to be sent: the latest (an outbid
-    notice written while an earlier one waits takes its place, ``_tell_outbid``), and none once
+    notice written while an earlier one waits takes its place, ``_tell_outbid``; one put back
+    to wait after a later one was written is stale, and the dispatcher skips it), and none once
     they lead again (a waiting one is withdrawn). Of the changes told together, only each
     bidder's last counts: outbid, then leading again, is no notice at all."""
     changes = uow.room.claim_changes(limit)

@@ -213,7 +213,7 @@ class Dispatcher:
                 changes.append((message, status, attempts))
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
-                if due.superseded:
+                if due.superseded and status is OutboxStatus.PENDING:  # in doubt: settled first
                     message.skipped(REPLACED_BY_LATER)
                     continue
                 try:

@@ -259,7 +259,6 @@ def _insert_new_message(dialect: Any) -> Prepared:
 
 # By ``connection.dialect.name == "postgresql"``: ON CONFLICT is spelt by each dialect.
 _INSERT_OUTBOX = {False: _insert_new_message(sqlite), True: _insert_new_message(postgresql)}
-# A later update of a live message replaces the pending ones: only the latest is sent.
 # A live update replaces those of the same message still waiting that were written no later
 # (``created_at``: when what it shows was so) ...
 _COALESCE = Prepared(
@@ -298,6 +297,10 @@ _waiting = outbox.alias("waiting")
 _REPLACE_PENDING = Prepared(
     sa.update(outbox)
     .where(
+        _o.coalesce_key == sa.bindparam("w_coalesce_key"),
+        # checked on the row itself as well: a claim that took it meanwhile is waited for, and
+        # then only this outer condition is checked again (PostgreSQL), not the subquery
+        _o.status == OutboxStatus.PENDING,
         # the latest of them: a notice put back to wait (its send to be tried again) after a
         # later one was written is a second one waiting, which the claim then skips
         _o.id
@@ -502,8 +505,8 @@ class SqlOutboxRepository:
     def add(self, message: OutboxMessage) -> bool:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
         unless its dedupe key is taken (``INSERT … ON CONFLICT DO NOTHING``: no error, so the
-        caller's transaction goes on). With a coalesce key, written over the pending row with
-        that key if there is one and it was not written later (one statement either way). A
+        caller's transaction goes on). With a coalesce key, written over the latest pending row
+        with that key if there is one and it was not written later, else inserted. A
         live update (``live_key``) then replaces the waiting updates of its message written no
         later (the claim skips it if a later one was written meanwhile)."""
         connection = self.scope.connection

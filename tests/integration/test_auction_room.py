@@ -4,6 +4,7 @@ new messages, and every bidder in the room told each lot's result on their chann
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
@@ -18,7 +19,7 @@ from core.auction_room import ROOM_LANE, push_room, tell_room
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
-from core.outbox import Channel, Outcome, Outgoing, RetryLater
+from core.outbox import Channel, OutboxStatus, Outcome, Outgoing, RetryLater
 from core.ports import Sender
 from core.settlement import tell_winners
 from core.timers import Timers
@@ -27,7 +28,9 @@ from platebot.bootstrap import App, build_app
 from platebot.settings import Settings
 from sms.segments import segment_count
 from store.room_tables import auction_room_changes, auction_room_members
+from store.tables import outbox
 from tests.auction_world import KEY, START_PRICE, AuctionWorld, Bidder
+from tests.integration.test_preselect_rules import _wait_until_a_backend_waits_for_a_lock
 from tests.integration.test_telegram_sender import make_sender
 from tests.standins.telegram_api import BotApiStandIn, Shown, running_bot_api
 from tests.support import CapturingSender
@@ -314,6 +317,7 @@ def test_an_outbid_sms_put_back_to_wait_after_a_later_one_was_written_is_not_sen
     def send(message: Outgoing) -> Outcome:
         """Meanwhile alice bids and is outbid again; the gateway then fails her first SMS."""
         if message.recipient == alice_phone and not failed:
+            room.world.clock.advance(HALF)
             room.world.bid(alice, room.lot, increment=K)  # ¥13,000
             room.world.bid(carol, room.lot, increment=K)  # ¥14,000: alice outbid again
             room.tell()
@@ -338,6 +342,49 @@ def test_an_outbid_sms_put_back_to_wait_after_a_later_one_was_written_is_not_sen
     room.world.bid(carol, room.lot, increment=K)  # ¥18,000: alice outbid, a new notice
     room.send()
     assert len(outbid_sms(room, sms, alice)) == 2
+
+
+def test_an_outbid_sms_taken_for_sending_while_the_next_is_written_keeps_its_text(
+    room: Room, sms: CapturingSender, db: Engine
+) -> None:
+    """PostgreSQL: the dispatcher takes alice's outbid SMS while the room's lane writes her
+    next one over it. The lane waits for the claim, then writes a new notice: the one being
+    sent keeps the text it is sent with, and the new price goes in an SMS of its own."""
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: the lane waits for the claim's commit")
+    alice, bob, carol = (room.bidder(language=Language.EN) for _ in range(3))
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)  # ¥11,000
+    room.world.bid(bob, room.lot, increment=K)  # ¥12,000: alice outbid
+    room.tell()
+    room.world.clock.advance(HALF)
+    room.world.bid(alice, room.lot, increment=K)  # ¥13,000
+    room.world.bid(carol, room.lot, increment=K)  # ¥14,000: alice outbid again
+    alice_phone = phone_of(room.server, alice)
+    waiting = sa.select(outbox.c.id).where(
+        outbox.c.recipient == alice_phone, outbox.c.status == OutboxStatus.PENDING
+    )
+    with db.connect() as claim:  # as the dispatcher's claim takes it, not committed yet
+        claim.execute(
+            sa.update(outbox)
+            .where(outbox.c.id == waiting.scalar_subquery())
+            .values(status=OutboxStatus.SENDING, attempts=outbox.c.attempts + 1)
+        )
+        lane = threading.Thread(target=room.tell)
+        lane.start()
+        _wait_until_a_backend_waits_for_a_lock(room.server, lane)
+        claim.commit()
+    lane.join()
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(outbox.c.status, outbox.c.params)
+            .where(outbox.c.recipient == alice_phone, outbox.c.key == "room.outbid")
+            .order_by(outbox.c.id)
+        ).all()
+    assert [(status, params["price"]) for status, params in rows] == [
+        (OutboxStatus.SENDING, "¥12,000"),
+        (OutboxStatus.PENDING, "¥14,000"),
+    ]
 
 
 def test_being_outbid_is_a_new_message_and_the_room_message_stays_one(
