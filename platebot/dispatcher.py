@@ -213,7 +213,7 @@ class Dispatcher:
                 changes.append((message, status, attempts))
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
-                if due.superseded and status is OutboxStatus.PENDING:  # in doubt: settled first
+                if due.superseded and status is OutboxStatus.PENDING:  # in doubt: see ``_deliver``
                     message.skipped(REPLACED_BY_LATER)
                     continue
                 try:
@@ -243,6 +243,7 @@ class Dispatcher:
                         opted_out=due.opted_out,
                         lease_end=now + lease,
                         doubted_before=doubted_before,
+                        superseded=due.superseded,
                     )
                 )
             written = uow.outbox.update_all(changes)
@@ -261,8 +262,10 @@ class Dispatcher:
                     if found is not None:
                         log.info("outbox %s in doubt: %s", claim.message.id, found)
                         return found
-                elif claim.doubted_before and outgoing.replaces is None:
+                elif claim.doubted_before and outgoing.replaces is None and not claim.superseded:
                     return Undeliverable(IN_DOUBT_TWICE)
+                if claim.superseded:  # not sent, or not known: it would say what is out of date
+                    return Skipped(REPLACED_BY_LATER)
             return sender.send(outgoing)
         except Exception as exc:  # a sender bug must not stop the dispatcher
             log.error("sender for %s failed: %s", claim.channel, describe_error(exc))
@@ -451,6 +454,7 @@ class _Claim:
     opted_out: bool  # the recipient had opted out when the claim read the row
     lease_end: datetime
     doubted_before: bool  # in doubt now, and was after an earlier crash already
+    superseded: bool = False  # in doubt, and one written later about the same thing since
 
     @property
     def channel(self) -> Channel:

@@ -19,7 +19,7 @@ from core.auction_room import ROOM_LANE, push_room, tell_room
 from core.auctions import YUAN
 from core.clock import ManualClock, format_local
 from core.money import format_yuan
-from core.outbox import Channel, OutboxStatus, Outcome, Outgoing, RetryLater
+from core.outbox import LEASE, Channel, OutboxStatus, Outcome, Outgoing, RetryLater
 from core.ports import Sender
 from core.settlement import tell_winners
 from core.timers import Timers
@@ -342,6 +342,42 @@ def test_an_outbid_sms_put_back_to_wait_after_a_later_one_was_written_is_not_sen
     room.world.bid(carol, room.lot, increment=K)  # ¥18,000: alice outbid, a new notice
     room.send()
     assert len(outbid_sms(room, sms, alice)) == 2
+
+
+class _Killed(BaseException):
+    """The server process dies while it sends (kill -9): nothing after the send runs."""
+
+
+def test_an_outbid_sms_in_doubt_after_a_crash_is_not_sent_once_a_later_one_was_written(
+    room: Room, sms: CapturingSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server died while it sent alice's outbid SMS, and she was outbid again before the
+    next server took that SMS up (its lease run out): it is not sent again, and she gets the
+    later one. Not knowing whether the first went, a second copy of it would be out of date."""
+    alice, bob, carol = (room.bidder(language=Language.EN) for _ in range(3))
+    room.world.start()
+    room.world.bid(alice, room.lot, increment=K)  # ¥11,000
+    room.world.bid(bob, room.lot, increment=K)  # ¥12,000: alice outbid
+    room.tell()
+
+    def dies(message: Outgoing) -> Outcome:
+        raise _Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sms, "send", dies)
+        with pytest.raises(_Killed):
+            room.server.dispatcher.run_once()
+    room.world.clock.advance(HALF)
+    room.world.bid(alice, room.lot, increment=K)  # ¥13,000
+    room.world.bid(carol, room.lot, increment=K)  # ¥14,000: alice outbid again
+    room.tell()
+    room.world.clock.advance(LEASE)  # the dead server's claim has run out
+    room.send()
+    masked_carol = carol.bidder_number[:2] + "****" + carol.bidder_number[-2:]
+    assert outbid_sms(room, sms, alice) == [
+        f"Lot 1 Yue D 88888: you were outbid. Now ¥14,000, leader {masked_carol}. "
+        "Reply B 1000 to raise."
+    ]
 
 
 def test_an_outbid_sms_taken_for_sending_while_the_next_is_written_keeps_its_text(
