@@ -16,8 +16,9 @@ by the use case under the lot's lock and answered. Prints bids answered per seco
 latency of an answered bid, the server's CPU per bid, the SMS the server sent meanwhile (the
 outbid notices, written and sent by its background jobs: their CPU is in the server's; the
 bidder numbers and codes of the set-up count as sent at signup, long before), the outbid
-notices in the outbox when the server stopped, by status, and the decisions stored on the lot
-(accepted, refused by reason). Target: 1,000 bids answered per second on the 2-core VM.
+notices in the outbox when the server stopped, by status, the background jobs that failed in the
+server (counted from its log), and the decisions stored on the lot (accepted, refused by
+reason). Target: 1,000 bids answered per second on the 2-core VM.
 
 Then, the server stopped, ``--sample`` more ``B 1000`` turns (default 300) run in this process,
 one after the other, through the same SMS channel the server's turns run in (``SmsChannel.
@@ -58,6 +59,7 @@ from bench.sms_load import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     Result,
+    ServerLog,
     free_port,
     signed_post,
     start_server,
@@ -334,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sample = sample_turns(args.database_url, args.sample, args.bids, profile)
         found = decisions(args.database_url, lot_id)
     if served is not None:
-        result, sent = served
+        result, sent, log = served
         print(result.line("B 1000 by SMS"))
         verdict = "meets" if result.rate >= TARGET else "misses"
         print(f"{result.rate:.0f} bids answered/s: {verdict} the {TARGET:,} target")
@@ -343,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "outbid notices in the outbox when the server stopped: "
             + ", ".join(f"{status} {n:,}" for status, n in sorted(notices.items()))
         )
+        print(log.line())
     print(sample.line())
     print(sample.told_line())
     if args.show_sql:
@@ -352,11 +355,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("decisions stored on the lot: " + ", ".join(f"{k} {v}" for k, v in found.items()))
 
 
-def serve(args: argparse.Namespace, starts_at: datetime) -> tuple[Result, int]:
-    """The server run, and how many SMS (outbid notices) the server sent meanwhile."""
+def serve(args: argparse.Namespace, starts_at: datetime) -> tuple[Result, int, ServerLog]:
+    """The server run, how many SMS (outbid notices) the server sent meanwhile, and its log."""
     port = free_port()
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-        server = start_server(args, port, standin)
+        server, log = start_server(args, port, standin)
         try:
             wait_until_up(f"http://127.0.0.1:{port}", server, seconds=120.0)
             where = args.database_url.split("@")[-1]
@@ -365,7 +368,7 @@ def serve(args: argparse.Namespace, starts_at: datetime) -> tuple[Result, int]:
             result = asyncio.run(
                 asyncio.wait_for(run(args, port, server.pid, starts_at), args.time_limit)
             )
-            return result, len(standin.delivered) - before
+            return result, len(standin.delivered) - before, log
         finally:
             server.terminate()
             server.wait(timeout=30)

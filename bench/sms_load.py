@@ -27,16 +27,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 import httpx
@@ -339,9 +343,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_JOB_FAILED = re.compile(r"background job (\S+) failed")
+
+
+@dataclass
+class ServerLog:
+    """What the server writes to stderr, passed on as it comes, with the failures of its
+    background jobs counted by job (a job that fails runs again, and the benchmark's own
+    figures would not show it)."""
+
+    failures: Counter[str] = field(default_factory=Counter)
+    reader: threading.Thread | None = None
+
+    def follow(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            line = raw.decode(errors="replace")
+            sys.stderr.write(line)
+            if found := _JOB_FAILED.search(line):
+                self.failures[found.group(1)] += 1
+
+    def line(self) -> str:
+        """Once the server has stopped: the failures counted (its last lines read first)."""
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+        counted = ", ".join(f"{job} {n}" for job, n in sorted(self.failures.items()))
+        return f"background jobs that failed in the server (its log): {counted or 'none'}"
+
+
 def start_server(
     args: argparse.Namespace, port: int, standin: TwilioStandIn
-) -> subprocess.Popen[bytes]:
+) -> tuple[subprocess.Popen[bytes], ServerLog]:
     env = os.environ | {
         "PLATEBOT_DATABASE_URL": args.database_url,
         "PLATEBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -360,7 +391,12 @@ def start_server(
         "--workers", str(args.workers),
     ]  # fmt: skip
     root = Path(__file__).resolve().parents[1]
-    return subprocess.Popen(command, env=env, cwd=root)  # noqa: S603 - our own interpreter
+    server = subprocess.Popen(command, env=env, cwd=root, stderr=subprocess.PIPE)  # noqa: S603
+    log = ServerLog()
+    assert server.stderr is not None
+    log.reader = threading.Thread(target=log.follow, args=(server.stderr,), daemon=True)
+    log.reader.start()
+    return server, log
 
 
 def wait_until_up(base_url: str, server: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
@@ -396,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-            server = start_server(args, port, standin)
+            server, log = start_server(args, port, standin)
             try:
                 wait_until_up(base_url, server)
                 where = args.database_url.split("@")[-1]
@@ -405,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+            print(log.line())
 
 
 if __name__ == "__main__":

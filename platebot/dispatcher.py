@@ -213,7 +213,9 @@ class Dispatcher:
                 changes.append((message, status, attempts))
                 # Found claimed after its lease: its dispatcher died, perhaps while sending it.
                 doubted_before = message.in_doubt and status is OutboxStatus.SENDING
-                if due.superseded and status is OutboxStatus.PENDING:  # in doubt: see ``_deliver``
+                # Not one in doubt (found claimed, or put back after its provider could not say
+                # whether it had it): ``_deliver`` asks the provider first.
+                if due.superseded and status is OutboxStatus.PENDING and not message.in_doubt:
                     message.skipped(REPLACED_BY_LATER)
                     continue
                 try:
