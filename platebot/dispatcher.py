@@ -52,6 +52,7 @@ from core.outbox import (
 from core.ports import Reconciling, Sender, UnitOfWork
 from dialogs.catalog import render_text
 from dialogs.replies import Text
+from platebot.settings import LANE_LEASE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ URGENT_ALLOWANCE = timedelta(seconds=21)
 # One dispatcher per channel sends for every server process (its pace then holds overall); it
 # renews this lease every round, and another takes the lane this long after it stops (the
 # default of ``PLATEBOT_LANE_LEASE_SECONDS``).
-LANE_LEASE = timedelta(seconds=10)
+LANE_LEASE = timedelta(seconds=LANE_LEASE_SECONDS)
 IN_DOUBT_TWICE = "in doubt after two crashes while sending; not sent a third time"
 OPTED_OUT = "the recipient opted out (STOP)"
 # Broadcast messages a channel's dispatcher has with the provider, or sent and not yet recorded,

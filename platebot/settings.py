@@ -21,6 +21,14 @@ from core.accounts import Language
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+# Defaults that the parts built without settings take too (``sms.webhook``, ``web.health``,
+# ``platebot.dispatcher``): one place for each.
+SMS_TURN_DEADLINE = 8.0  # seconds after an SMS arrived by which its turn must have the database
+SMS_ANSWER_WITHIN = 12.0  # seconds after which the webhook answers, whatever happened (Twilio: 15)
+HEALTH_WAIT = 5.0  # seconds a /healthz check may take (a database write waits this for the lock)
+LANE_LEASE_SECONDS = 10.0  # seconds a dispatcher holds a channel's sending lane unless renewed
+
+
 class Settings(BaseSettings):
     """SPEC §12. Unset Twilio credentials: SMS goes to the log. Unset Telegram token: off."""
 
@@ -77,7 +85,7 @@ class Settings(BaseSettings):
         "/stats), separated by commas; unset: nobody.",
     )
     sms_turn_deadline: float = Field(
-        default=8.0,
+        default=SMS_TURN_DEADLINE,
         gt=0,
         lt=15,
         description="Seconds after an SMS arrived by which its dialog turn must have the "
@@ -85,21 +93,21 @@ class Settings(BaseSettings):
         "write lock held elsewhere).",
     )
     sms_answer_within: float = Field(
-        default=12.0,
+        default=SMS_ANSWER_WITHIN,
         gt=0,
         lt=15,
         description="Seconds after an SMS arrived by which the webhook answers Twilio (which "
         "waits 15), whatever happened; a turn that ran after that sends its reply by SMS.",
     )
     health_wait: float = Field(
-        default=5.0,
+        default=HEALTH_WAIT,
         gt=0,
         le=60,
         description="Seconds each /healthz check may take (a database write waits this long "
         "for SQLite's write lock).",
     )
     lane_lease_seconds: float = Field(
-        default=10.0,
+        default=LANE_LEASE_SECONDS,
         ge=1,  # shorter, processes would take a lane from one another between two rounds
         le=600,
         description="Seconds a server process's dispatcher holds a channel's sending lane "

@@ -48,11 +48,14 @@ from twilio.request_validator import (
 from core.errors import InvalidPhone
 from core.masking import describe_error, mask_phone
 from core.phone import normalise_phone
+from platebot.settings import HEALTH_WAIT
+from platebot.settings import SMS_ANSWER_WITHIN as ANSWER_WITHIN
+from platebot.settings import SMS_TURN_DEADLINE as TURN_DEADLINE
 from platebot.turn_process import ServiceLane
 from sms.channel import BUSY_IN_EVERY_LANGUAGE, INBOUND_PATH, STATUS_PATH, IncomingSms, SmsChannel
 from store import health
 from store.db import write_lock_by
-from web.health import HEALTH_WAIT, add_health_check
+from web.health import add_health_check
 from web.workers import JobThread
 
 log = logging.getLogger(__name__)
@@ -63,9 +66,6 @@ _ERROR_CODE = re.compile("[0-9]{1,9}")  # Twilio's error codes: five ASCII digit
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # no encoding can write one: shown as U+FFFD
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
-# The defaults of the settings (platebot.settings.Settings):
-TURN_DEADLINE = 8.0  # seconds after an SMS arrived by which its turn must have the database
-ANSWER_WITHIN = 12.0  # seconds after which the webhook answers, whatever happened (Twilio: 15)
 
 
 class Answer(NamedTuple):

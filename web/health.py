@@ -1,15 +1,12 @@
 """The checks ``/healthz`` runs: each area of the app adds its own (``add_health_check``); the
 server is healthy when every one succeeds within ``PLATEBOT_HEALTH_WAIT`` seconds (by default
-``HEALTH_WAIT``)."""
+``platebot.settings.HEALTH_WAIT``)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
-
-HEALTH_WAIT = 5.0  # seconds a check may take (a database write waits this long for the lock)
-# (the default of platebot.settings.Settings.health_wait)
 
 Check = Callable[[], Awaitable[object]]
 
