@@ -422,3 +422,47 @@ def test_a_message_in_doubt_waits_while_twilio_cannot_be_asked(
     second.dispatcher.run_once()
     assert len(standin.requests) == 1 and statuses(second) == [OutboxStatus.SENT]
     assert standin.listed == 1  # the failed list was not counted by the stand-in
+
+
+def outbid(app: App, price: str) -> None:
+    """An outbid notice into the outbox, as the auction room writes it: one waiting per bidder
+    and lot (its coalesce key), written over by a later one while it waits."""
+    with app.uow() as uow:
+        notify(
+            uow,
+            phone=PHONE,
+            kind=NoticeKind.URGENT,
+            key="raw",
+            params={"text": f"outbid: now {price}"},
+            dedupe_key=f"outbid:1:1:{price}",
+            coalesce_key="outbid:1:1",
+            language=Language.ZH,
+            now=app.clock.now(),
+        )
+        uow.commit()
+
+
+@pytest.mark.parametrize("twilio_took_it", [True, False])
+def test_a_notice_in_doubt_that_a_later_one_replaced_is_asked_about_then_not_sent_again(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn, twilio_took_it: bool
+) -> None:
+    """The process died sending an outbid notice, and a later one was written before the next
+    process took it up: Twilio is asked; if it has it, it is settled as sent, else skipped (a
+    copy now would be out of date). The later one goes either way."""
+    sender = twilio_sender_from(twilio_settings(db, standin))
+    assert sender is not None
+    dies: Sender = DiedAfterTwilioTookIt(sender) if twilio_took_it else KilledAfter(sender, 0)
+    first = server(db, clock, standin, sms=dies)
+    outbid(first, "¥12,000")
+    with pytest.raises(SystemExit):
+        first.dispatcher.run_once()
+    clock.advance(timedelta(seconds=1))
+    outbid(first, "¥14,000")  # the first is being sent: this one is a notice of its own
+    clock.advance(LEASE)
+    second = server(db, clock, standin)
+    second.dispatcher.run_once()
+    assert standin.listed == 1  # Twilio was asked about the one in doubt
+    took = ["outbid: now ¥12,000"] if twilio_took_it else []
+    assert [r.body for r in standin.delivered] == [*took, "outbid: now ¥14,000"]
+    first_status = OutboxStatus.SENT if twilio_took_it else OutboxStatus.SKIPPED
+    assert statuses(second) == [first_status, OutboxStatus.SENT]
