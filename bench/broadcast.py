@@ -4,6 +4,9 @@ started after it.
 
     python -m bench.broadcast                                   # PostgreSQL at 127.0.0.1
     python -m bench.broadcast --recipients 10000 --sms-rate 200 --telegram-rate 200
+    python -m bench.broadcast --servers 2    # two server processes: each sends one channel
+
+With ``--servers 2`` both processes are killed with -9 half-way, and two are started after them.
 
 Prints the time to enqueue the broadcast (``core.broadcasts.send``: read the audience, write
 every recipient's outbox row), the dispatch rate of each channel against its configured limit
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -77,20 +81,36 @@ def beside_and_alone(telegram: list[datetime], sms: list[datetime]) -> str:
 
 
 def serve_until(
-    env: dict[str, str], done: Callable[[], bool], shift_seconds: float = 0.0, *, hard: bool = False
+    env: dict[str, str],
+    done: Callable[[], bool],
+    shift_seconds: float = 0.0,
+    *,
+    servers: int = 1,
+    hard: bool = False,
 ) -> float:
-    """Run a server process until ``done``, then kill it with -9 (``hard``) or stop it; returns
-    the CPU time it used from its first answer (start-up left out) to then."""
-    server, _ = start_server(env, shift_seconds=shift_seconds)
-    cpu = -cpu_seconds(server)
+    """Run ``servers`` server processes until ``done``, then kill them all with -9 (``hard``) or
+    stop them; returns the CPU time they used from their first answers (start-up left out) to
+    then."""
+    with ThreadPoolExecutor(max_workers=servers) as starting:  # side by side, as a deployment
+        futures = [
+            starting.submit(start_server, env, shift_seconds=shift_seconds) for _ in range(servers)
+        ]
+    started = [future.result()[0] for future in futures if future.exception() is None]
+    if len(started) < servers:  # one did not come up: stop the others, say why
+        for server in started:
+            stop(server)
+        for future in futures:
+            future.result()
+    cpu = -sum(cpu_seconds(server) for server in started)
     try:
         wait_until(done, timeout=3600, every=0.5)
-        cpu += cpu_seconds(server)
+        cpu += sum(cpu_seconds(server) for server in started)
     finally:
-        if hard:
-            kill_hard(server)
-        else:
-            stop(server)
+        for server in started:
+            if hard:
+                kill_hard(server)
+            else:
+                stop(server)
     return cpu
 
 
@@ -121,7 +141,13 @@ def main() -> None:
     parser.add_argument("--sms-rate", type=int, default=200, help="SMS segments a second")
     parser.add_argument("--telegram-rate", type=int, default=200, help="messages a second")
     parser.add_argument(
-        "--kill-at", type=float, default=0.5, help="share received when the server is killed"
+        "--kill-at", type=float, default=0.5, help="share received when the servers are killed"
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="server processes, all killed at once and all started again (1)",
     )
     args = parser.parse_args()
     clock = SystemClock()
@@ -163,12 +189,14 @@ def main() -> None:
 
         commits_before = commits(db)
         own_cpu, own_wall = time.process_time(), time.perf_counter()
-        cpu_first = serve_until(env, lambda: received() >= expected * args.kill_at, hard=True)
+        cpu_first = serve_until(
+            env, lambda: received() >= expected * args.kill_at, servers=args.servers, hard=True
+        )
         sms_first = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
         tg_first = [c.at for c in telegram.delivered()]
         print(f"killed with -9 after {len(sms_first)} SMS and {len(tg_first)} Telegram messages")
         shift = LEASE.total_seconds() + 60
-        cpu_rest = serve_until(env, lambda: left(db, draft["id"]) == 0, shift_seconds=shift)
+        cpu_rest = serve_until(env, lambda: left(db, draft["id"]) == 0, shift, servers=args.servers)
         own_cpu, own_wall = time.process_time() - own_cpu, time.perf_counter() - own_wall
         sms_all = [r.sent_at for r in twilio.delivered if r.sent_at is not None]
         tg_all = [c.at for c in telegram.delivered()]

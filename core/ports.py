@@ -87,9 +87,23 @@ class OutboxRepository(Protocol):
         not sent (settled as skipped, for ``reason``); how many."""
         ...
 
-    def lead(self, channel: Channel, holder: str, now: datetime, until: datetime) -> bool:
+    def lead(
+        self,
+        channel: Channel,
+        holder: str,
+        now: datetime,
+        until: datetime,
+        *,
+        ask_until: datetime | None = None,
+    ) -> bool:
         """Whether ``holder`` is the one dispatcher of ``channel`` (of all server processes)
-        until ``until``: it was, or the last one's lease ran out."""
+        until ``until``: it was, or the last one's lease ran out. With ``ask_until``, a holder
+        that finds it held by another while it holds no lane asks for it until then; a holder
+        of two lanes hands an asked-for one over (and is told False)."""
+        ...
+
+    def let_go(self, holder: str, now: datetime) -> None:
+        """``holder`` stops: the lanes it holds are free from ``now``, and it asks for none."""
         ...
 
     def claim_due(self, channel: Channel, now: datetime, limit: int) -> Sequence[Due]:

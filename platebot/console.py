@@ -33,6 +33,8 @@ class ConsoleChat:
         self.console = Console(file=out, highlight=False, soft_wrap=True)
         sender = LogSender(show=self._show_sms)
         self.app = build_app(settings, senders={Channel.SMS: sender})
+        # A server on the same database keeps its lanes: the console sends only when none runs.
+        self.app.dispatcher.asks = False
         self.phone = phone
         self.user_key = phone or "local"
         self.language = language

@@ -68,6 +68,10 @@ URGENT_ALLOWANCE = timedelta(seconds=21)
 # renews this lease every round, and another takes the lane this long after it stops (the
 # default of ``PLATEBOT_LANE_LEASE_SECONDS``).
 LANE_LEASE = timedelta(seconds=LANE_LEASE_SECONDS)
+# How long a dispatcher that holds no lane asks for one (see ``SqlOutboxRepository.lead``): it
+# asks again every round (a lane with nothing to send comes round every second), so a process
+# that stopped, or died, is not handed a lane more than this long after its last round.
+ASK_FOR = timedelta(seconds=3)
 IN_DOUBT_TWICE = "in doubt after two crashes while sending; not sent a third time"
 OPTED_OUT = "the recipient opted out (STOP)"
 # Broadcast messages a channel's dispatcher has with the provider, or sent and not yet recorded,
@@ -110,6 +114,9 @@ class Dispatcher:
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
         self.holder = uuid.uuid4().hex  # this dispatcher, when it holds a channel's lane
         self.lane_lease = lane_lease  # how long a hold on a lane lasts unless renewed
+        # Asks for a lane when it holds none (a server process); the console does not: what it
+        # sends only shows on its screen.
+        self.asks = True
         self.in_doubt = dict(IN_DOUBT)  # broadcast messages sent at once, per channel
         self._interrupted = threading.Event()
         self._pools: dict[Channel, ThreadPoolExecutor] = {}
@@ -129,11 +136,18 @@ class Dispatcher:
 
     def close(self) -> None:
         """Stop the threads that send broadcast messages side by side (after the lanes have
-        stopped: nothing is being sent); a later batch starts them again."""
+        stopped: nothing is being sent), and let go of this dispatcher's lanes, so another
+        process takes them at once instead of a lease later; a later batch starts again."""
         with self._pools_lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.shutdown(wait=True)
+        try:
+            with self.uow_factory() as uow:
+                uow.outbox.let_go(self.holder, self.clock.now())
+                uow.commit()
+        except Exception as error:  # stopping goes on: the leases run out by themselves
+            log.warning("outbox: the lanes could not be let go: %s", describe_error(error))
 
     async def aclose(self) -> None:
         """``close`` as a server stop hook."""
@@ -186,25 +200,30 @@ class Dispatcher:
         if self._interrupted.is_set():
             return 0
         claims = self._claim(channel, lead=lead)
-        return _Run(self, channel, claims, lead=lead).run()
+        return _Run(self, channel, claims or [], lead=lead).run()
+
+    def _lead(self, uow: UnitOfWork, channel: Channel, now: datetime) -> bool:
+        ask_until = now + ASK_FOR if self.asks else None
+        until = now + self.lane_lease
+        return uow.outbox.lead(channel, self.holder, now, until, ask_until=ask_until)
 
     def _keep_lane(self, channel: Channel) -> bool:
         """Renew this dispatcher's hold on the channel's lane; False if another has it."""
         with self.uow_factory() as uow:
-            now = self.clock.now()
-            held = uow.outbox.lead(channel, self.holder, now, now + self.lane_lease)
+            held = self._lead(uow, channel, self.clock.now())
             uow.commit()
             return held
 
-    def _claim(self, channel: Channel, *, lead: bool = False) -> list[_Claim]:
+    def _claim(self, channel: Channel, *, lead: bool = False) -> list[_Claim] | None:
         """Claim a batch; with ``lead``, only while this dispatcher holds the channel's lane
-        (taken or renewed in the same transaction)."""
+        (taken or renewed in the same transaction): None when it does not (another has it, or
+        it was just handed to a process that sends nothing)."""
         with self.uow_factory() as uow:
             now = self.clock.now()
             claims: list[_Claim] = []
-            if lead and not uow.outbox.lead(channel, self.holder, now, now + self.lane_lease):
+            if lead and not self._lead(uow, channel, now):
                 uow.commit()
-                return claims
+                return None
             # Each row is written back only if it is still as the claim read it (status and
             # attempts), all of them in one statement.
             changes: list[tuple[OutboxMessage, OutboxStatus, int]] = []
@@ -349,6 +368,9 @@ class _Run:
         if self.d._interrupted.is_set():
             return
         claims = self.d._claim(self.channel, lead=self.lead)
+        if claims is None:  # the lane is another's now: the rest is given back, for it to send
+            self.stopped = True
+            return
         self.more = _more(claims, self.d.batch)
         self.queue.extendleft(
             reversed([c for c in claims if c.message.priority < Priority.BROADCAST])

@@ -463,19 +463,12 @@ _OPTED_OUT = sa.select(sms_opt_outs.c.phone).where(
 
 
 _lane = dispatch_lanes.c
-_TAKE_LANE = Prepared(
-    sa.update(dispatch_lanes)
-    .where(
-        _lane.channel == sa.bindparam("channel", type_=_lane.channel.type),
-        sa.or_(
-            _lane.holder == sa.bindparam("holder"),
-            _lane.lease_until < sa.bindparam("now", type_=_lane.lease_until.type),
-        ),
-    )
-    .values(
-        holder=sa.bindparam("holder"),
-        lease_until=sa.bindparam("until", type_=_lane.lease_until.type),
-    )
+# Every lane, locked (in one order, so two dispatchers never wait on each other crosswise): who
+# holds which is decided with all of them in view.
+_LANES = (
+    sa.select(_lane.channel, _lane.holder, _lane.lease_until, _lane.wanted_by, _lane.wanted_until)
+    .order_by(_lane.channel)
+    .with_for_update()
 )
 
 
@@ -491,16 +484,61 @@ class SqlOutboxRepository:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def lead(self, channel: Channel, holder: str, now: datetime, until: datetime) -> bool:
+    def lead(
+        self,
+        channel: Channel,
+        holder: str,
+        now: datetime,
+        until: datetime,
+        *,
+        ask_until: datetime | None = None,
+    ) -> bool:
         """Take or keep the channel's lane until ``until``: True if ``holder`` has it (it held
-        it, or the last holder's lease ran out). The row stays locked to the end of the
-        caller's transaction, so two dispatchers never both take it."""
+        it, or the last holder's lease ran out). The lanes stay locked to the end of the
+        caller's transaction, so two dispatchers never both take one.
+
+        The lanes are spread over the dispatchers that ask (``ask_until``: the server's; not the
+        console's): one that holds no lane and finds this one held asks for it until then (it
+        asks again every round, so an ask that is not renewed is soon forgotten); a holder that
+        also holds another lane then hands this one to the asker, whose lease it is from then
+        on, and answers False. So with two server processes, each sends one channel; with one,
+        it sends both."""
         connection = self.scope.connection
-        params = {"channel": channel, "holder": holder, "now": now, "until": until}
-        if _TAKE_LANE.write(connection, params) == 1:
+        lanes = {row.channel: row for row in connection.execute(_LANES)}
+        lane = lanes.get(channel)
+        if lane is None:
+            new = {"channel": channel, "holder": holder, "lease_until": until}
+            return _NEW_LANE[connection.dialect.name == "postgresql"].write(connection, new) == 1
+        holding = {row.holder for row in lanes.values() if row.lease_until > now}
+        others = [
+            row
+            for row in lanes.values()
+            if row.channel != channel and row.holder == holder and row.lease_until > now
+        ]
+        this = dispatch_lanes.update().where(_lane.channel == channel)
+        asker = lane.wanted_by
+        asked = asker is not None and lane.wanted_until is not None and lane.wanted_until > now
+        if lane.holder == holder or lane.lease_until <= now:  # (a lease is up at its end)
+            if asked and asker != holder and asker not in holding and others:
+                # This dispatcher sends another channel too; the asker sends none: it is theirs.
+                values = {"holder": asker, "lease_until": until}
+                connection.execute(this.values(**values, wanted_by=None, wanted_until=None))
+                return False
+            kept: dict[str, object] = {"holder": holder, "lease_until": until}
+            if asker == holder or not asked:  # (an asker that stopped asking is forgotten)
+                kept.update(wanted_by=None, wanted_until=None)
+            connection.execute(this.values(**kept))
             return True
-        new = {"channel": channel, "holder": holder, "lease_until": until}
-        return _NEW_LANE[connection.dialect.name == "postgresql"].write(connection, new) == 1
+        if ask_until is not None and holder not in holding:  # it sends nothing: it asks
+            connection.execute(this.values(wanted_by=holder, wanted_until=ask_until))
+        return False
+
+    def let_go(self, holder: str, now: datetime) -> None:
+        connection = self.scope.connection
+        mine = dispatch_lanes.update().where(_lane.holder == holder, _lane.lease_until > now)
+        connection.execute(mine.values(lease_until=now))
+        asks = dispatch_lanes.update().where(_lane.wanted_by == holder)
+        connection.execute(asks.values(wanted_by=None, wanted_until=None))
 
     def add(self, message: OutboxMessage) -> bool:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),

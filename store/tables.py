@@ -126,13 +126,18 @@ outbox = sa.Table(
 
 # Which dispatcher sends a channel's messages: one for all server processes, so that the
 # channel's pace (SMS segments a second, Telegram's 30 a second) holds whatever runs. The holder
-# renews its lease every round; when it stops (or dies), another takes the lane after it.
+# renews its lease every round; when it stops (or dies), another takes the lane after it. A
+# dispatcher that holds no lane asks for one (``wanted_by`` until ``wanted_until``), and one that
+# holds another lane as well hands it over: with several server processes, the channels are
+# sent by different processes (each one interpreter's worth of CPU).
 dispatch_lanes = sa.Table(
     "dispatch_lanes",
     metadata,
     sa.Column("channel", enum_column(Channel), primary_key=True),
     sa.Column("holder", sa.String(40), nullable=False),
     sa.Column("lease_until", UTCDateTime, nullable=False),
+    sa.Column("wanted_by", sa.String(40), nullable=True),
+    sa.Column("wanted_until", UTCDateTime, nullable=True),
 )
 
 # Where an account can be reached: its SMS number (written with the account) and each Telegram

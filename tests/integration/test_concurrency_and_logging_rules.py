@@ -83,6 +83,7 @@ def test_a_late_result_does_not_overwrite_the_result_of_a_later_claim(
     _queue(app, 1)
     late = Dispatcher(app.uow, clock, {Channel.SMS: object()})  # type: ignore[dict-item]
     claims = late._claim(Channel.SMS)
+    assert claims is not None  # (no lane asked for)
     clock.advance(timedelta(minutes=6))  # the lease ran out: another dispatcher took it
     delivered: list[str] = []
 

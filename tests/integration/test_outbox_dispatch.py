@@ -3,6 +3,7 @@ stumbles, and a one-time code does not stay readable in the table once it is set
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,7 +26,9 @@ from core.outbox import (
     Undeliverable,
 )
 from platebot.bootstrap import App
-from platebot.dispatcher import IN_DOUBT_TWICE, LANE_LEASE, Dispatcher
+from platebot.console import ConsoleChat
+from platebot.dispatcher import ASK_FOR, IN_DOUBT_TWICE, LANE_LEASE, Dispatcher, LogSender
+from platebot.settings import Settings
 from sms.records import SmsRecords
 from store.tables import one_time_codes
 from store.tables import outbox as outbox_table
@@ -128,7 +131,7 @@ def test_a_message_claimed_by_one_dispatcher_is_not_sent_by_another(
     first, second = Scripted(), Scripted()
     _write(app, sensitive=False)
     claimed = Dispatcher(app.uow, clock, {Channel.SMS: first})._claim(Channel.SMS)
-    assert len(claimed) == 1
+    assert claimed is not None and len(claimed) == 1
     assert Dispatcher(app.uow, clock, {Channel.SMS: second}).run_once() == 0
     assert second.calls == 0
 
@@ -283,6 +286,200 @@ def test_a_batch_that_outlasts_the_lanes_lease_keeps_the_lane_while_it_sends(
         _write(app, sensitive=False)
     assert first_lanes["outbox:sms"]() == 6
     assert paced.calls == 6 and seen_by_second == [0] * 6 and second.calls == 0
+
+
+def _server_lanes(app: App, clock: ManualClock) -> tuple[dict[str, Scripted], Dispatcher]:
+    """One server process's dispatcher, with a sender for each channel."""
+    senders = {Channel.SMS: Scripted(), Channel.TELEGRAM: Scripted()}
+    calls = {f"outbox:{channel}": sender for channel, sender in senders.items()}
+    return calls, Dispatcher(app.uow, clock, dict(senders))
+
+
+def _round(dispatcher: Dispatcher) -> dict[str, int]:
+    """One round of each of the dispatcher's lanes: how many messages each sent."""
+    return {name: job() for name, job in dispatcher.lanes()}
+
+
+def test_two_processes_send_one_channel_each_and_one_alone_sends_both(
+    app: App, clock: ManualClock
+) -> None:
+    """The first process up takes both lanes; the second asks for one and is handed it at the
+    first's next round, so each sends a channel (one interpreter each); when the second stops,
+    the first takes its lane back after the lease."""
+    first_senders, first = _server_lanes(app, clock)
+    second_senders, second = _server_lanes(app, clock)
+    _write(app, sensitive=False)
+    _write_telegram(app)
+    assert _round(first) == {"outbox:sms": 1, "outbox:telegram": 1}
+    _write(app, sensitive=False)
+    _write_telegram(app)
+    assert _round(second) == {"outbox:sms": 0, "outbox:telegram": 0}  # held: it asks
+    # The first holds both: it hands the SMS lane over and keeps Telegram's.
+    assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 1}
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+    for _ in range(3):  # and so it stays, round after round
+        clock.advance(LANE_LEASE / 2)
+        _write(app, sensitive=False)
+        _write_telegram(app)
+        assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 1}
+        assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+    assert [s.calls for s in first_senders.values()] == [1, 5]
+    assert [s.calls for s in second_senders.values()] == [4, 0]
+
+    # The second stops: once its lease has run out, the first sends both again.
+    _write(app, sensitive=False)
+    clock.advance(LANE_LEASE / 2)
+    assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 0}
+    clock.advance(LANE_LEASE / 2 + timedelta(seconds=1))
+    assert _round(first) == {"outbox:sms": 1, "outbox:telegram": 0}
+    assert first_senders["outbox:sms"].calls == 2
+
+
+def test_a_lane_is_handed_only_from_a_process_with_two_to_one_with_none(
+    app: App, clock: ManualClock
+) -> None:
+    """Three processes, two lanes: the third asks, but neither holder has a second lane to
+    give, so the lanes stay where they are; and a process that stopped asking is forgotten."""
+    first_senders, first = _server_lanes(app, clock)
+    second_senders, second = _server_lanes(app, clock)
+    third_senders, third = _server_lanes(app, clock)
+    _round(first)
+    _round(second)  # asks for both
+    assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 0}  # SMS handed over
+    _round(second)
+    for _ in range(2):
+        assert _round(third) == {"outbox:sms": 0, "outbox:telegram": 0}  # asks
+        _write(app, sensitive=False)
+        _write_telegram(app)
+        assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 1}
+        assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+    assert sum(s.calls for s in third_senders.values()) == 0
+
+    # The second stops; the first takes its lane back, and keeps both: the third asked last
+    # more than a lease ago, so nobody is waiting for one.
+    clock.advance(LANE_LEASE + timedelta(seconds=1))
+    _write(app, sensitive=False)
+    _write_telegram(app)
+    assert _round(first) == {"outbox:sms": 1, "outbox:telegram": 1}
+    _write(app, sensitive=False)
+    assert _round(first) == {"outbox:sms": 1, "outbox:telegram": 0}
+    assert [s.calls for s in first_senders.values()] == [2, 3]
+    assert [s.calls for s in second_senders.values()] == [2, 0]
+
+
+def test_the_console_does_not_ask_for_a_lane_a_server_holds(app: App, clock: ManualClock) -> None:
+    """``platebot chat`` on a server's database runs the lanes after each line typed: it sends
+    only while no server does, and never asks for a lane (what it sends only shows on its
+    screen, and it has no Telegram sender)."""
+    server_senders, server = _server_lanes(app, clock)
+    shown: list[str] = []
+    console = Dispatcher(app.uow, clock, {Channel.SMS: LogSender(lambda _to, t: shown.append(t))})
+    console.asks = False  # as ``ConsoleChat`` builds it
+    _round(server)
+    for _ in range(3):
+        _write(app, sensitive=False)
+        _write_telegram(app)
+        assert _round(console) == {"outbox:sms": 0, "outbox:telegram": 0}
+        assert _round(server) == {"outbox:sms": 1, "outbox:telegram": 1}
+    assert shown == [] and [s.calls for s in server_senders.values()] == [3, 3]
+
+
+def test_the_console_chat_does_not_ask_for_lanes(app: App) -> None:
+    settings = Settings(database_url=app.db.url.render_as_string(hide_password=False))
+    console = ConsoleChat(settings, phone=None, language=None, out=io.StringIO(), interactive=False)
+    try:
+        assert console.app.dispatcher.asks is False
+    finally:
+        console.app.db.dispose()
+
+
+def test_a_process_that_stops_lets_its_lanes_go_at_once_and_asks_no_more(
+    app: App, clock: ManualClock
+) -> None:
+    """A server process that stops (not one that dies) frees its lanes as it goes, so another
+    sends at once, not a lease later; and one that asked and stopped is not handed a lane (or,
+    handed one as it stopped, lets it go again)."""
+    first_senders, first = _server_lanes(app, clock)
+    second_senders, second = _server_lanes(app, clock)
+    _round(first)
+    _round(second)  # asks for both
+    first.close()  # stops
+    _write(app, sensitive=False)
+    _write_telegram(app)
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 1}  # at once
+
+    third_senders, third = _server_lanes(app, clock)
+    _round(third)  # asks
+    third.interrupt()
+    _round(second)  # the SMS lane handed to the third as it stops...
+    third.close()  # ...which lets it go
+    _write(app, sensitive=False)
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+
+    fourth_senders, fourth = _server_lanes(app, clock)
+    _round(fourth)  # asks
+    fourth.close()  # and stops: the ask goes with it
+    _write(app, sensitive=False)
+    _write_telegram(app)
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 1}
+
+    fifth_senders, _fifth = _server_lanes(app, clock)
+    _round(_fifth)  # asks, then dies: its ask is forgotten after a few seconds
+    clock.advance(ASK_FOR + timedelta(milliseconds=1))
+    _write(app, sensitive=False)
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+    assert sum(s.calls for s in [*third_senders.values(), *fourth_senders.values()]) == 0
+    assert sum(s.calls for s in fifth_senders.values()) == 0
+    assert [s.calls for s in first_senders.values()] == [0, 0]
+    assert [s.calls for s in second_senders.values()] == [4, 2]
+
+
+def test_a_process_that_hands_a_lane_over_mid_broadcast_gives_back_what_it_has_not_sent(
+    app: App, clock: ManualClock
+) -> None:
+    """The first process is sending a broadcast by SMS, and Telegram's lane is its too, when a
+    second one starts and asks for a lane: the first hands SMS over when it claims its next batch
+    and gives back the messages it had claimed and not sent, so the two never send SMS side by
+    side (the pace would double)."""
+    _second_senders, second = _server_lanes(app, clock)
+    asked: list[dict[str, int]] = []
+
+    @dataclass
+    class AsksWhileSending(Scripted):
+        def send(self, message: Outgoing) -> Outcome:
+            if not asked:  # the second process starts while the first message is being sent
+                asked.append(_round(second))
+            return super().send(message)
+
+    sms = AsksWhileSending()
+    first = Dispatcher(app.uow, clock, {Channel.SMS: sms, Channel.TELEGRAM: Scripted()}, batch=6)
+    first.in_doubt = {Channel.SMS: 1, Channel.TELEGRAM: 1}  # one at a time: in a known order
+    _write_telegram(app)
+    assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 1}  # it holds both lanes
+    with app.uow() as uow:
+        for n in range(12):
+            uow.outbox.add(
+                outbox_row(
+                    phone=f"+86138001381{n:02d}",
+                    key="raw",
+                    params={"text": f"notice {n}"},
+                    language=Language.EN,
+                    now=clock.now(),
+                    priority=Priority.BROADCAST,
+                )
+            )
+        uow.commit()
+
+    # Five of the first batch of six go; claiming the next, the lane is handed over.
+    assert first.run_channel(Channel.SMS, lead=True) == 5
+    assert asked == [{"outbox:sms": 0, "outbox:telegram": 0}]
+    assert sms.calls == 5
+    assert _round(second)["outbox:sms"] == 7  # the one given back, and the rest
+    with app.db.connect() as conn:
+        statuses = conn.execute(
+            sa.select(outbox_table.c.status).where(outbox_table.c.channel == Channel.SMS)
+        ).scalars()
+        assert set(statuses) == {OutboxStatus.SENT}
 
 
 def test_each_channel_has_its_own_lane(app: App, clock: ManualClock) -> None:
