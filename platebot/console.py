@@ -33,7 +33,8 @@ class ConsoleChat:
         self.console = Console(file=out, highlight=False, soft_wrap=True)
         sender = LogSender(show=self._show_sms)
         self.app = build_app(settings, senders={Channel.SMS: sender})
-        # A server on the same database keeps its lanes: the console sends only when none runs.
+        # A server on the same database keeps its lanes: the console sends SMS only while none
+        # runs, and never asks for a lane.
         self.app.dispatcher.asks = False
         self.phone = phone
         self.user_key = phone or "local"
@@ -54,8 +55,9 @@ class ConsoleChat:
             Inbound(channel=CHANNEL, user_key=self.user_key, text=text, sender_phone=self.phone)
         )
         self._print(render_plain(reply), style="cyan")
-        for name, job in self.app.jobs:  # as the server would: send the outbox, run timers
-            if name.startswith(("outbox", "timers")):  # every timer lane too
+        for name, job in self.app.jobs:  # as the server would: send the SMS, run timers
+            # Telegram's lane is left to a server: the console has no Telegram sender.
+            if name == "outbox:sms" or name.startswith("timers"):  # every timer lane too
                 job()
         if not self.interactive:
             print(file=self.out)

@@ -61,7 +61,12 @@ def turn_process_service(settings: Settings) -> SmsService:
     app = build_app(settings, upgrade=False, keep_turn_connection=True)
     jobs = JobThread(app.jobs, interrupt=app.dispatcher.interrupt)
     jobs.start()
-    return SmsService(_sms_channel(app), jobs, health_wait=settings.health_wait)
+    return SmsService(
+        _sms_channel(app),
+        jobs,
+        health_wait=settings.health_wait,
+        after_jobs=app.dispatcher.close,  # its lanes are let go: the next process sends at once
+    )
 
 
 def _sms_channel(app: App) -> SmsChannel:

@@ -30,6 +30,7 @@ import functools
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -93,6 +94,8 @@ class SmsService:
     channel: SmsChannel
     jobs: JobThread | None = None
     health_wait: float = HEALTH_WAIT  # seconds ``probe`` waits for the database's write lock
+    # Run once the jobs have stopped (the outbox dispatcher lets its sending lanes go).
+    after_jobs: Callable[[], None] | None = None
 
     def receive(self, sms: IncomingSms, turn_by: float) -> Answer:
         """The answer to ``sms``, if its transactions can have the database by ``turn_by``
@@ -120,9 +123,12 @@ class SmsService:
         self.channel.record_status(message_sid, status, error_code, phone)
 
     def close(self) -> None:
-        """The turn process ends: the job running finishes (a message being sent is settled)."""
+        """The turn process ends: the job running finishes (a message being sent is settled),
+        then ``after_jobs``."""
         if self.jobs is not None:
             self.jobs.stop()
+        if self.after_jobs is not None:
+            self.after_jobs()
 
 
 def mount(

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from core.clock import as_utc
 from platebot.bootstrap import build_app
 from platebot.server import create_web_app
 from platebot.turn_process import TurnProcess
 from store.db import create_engine
-from store.tables import accounts
+from store.tables import accounts, dispatch_lanes
 from tests.sms_support import Phone, twilio_settings
 from tests.standins.twilio_api import TwilioStandIn
 
@@ -56,4 +58,8 @@ def test_registration_by_sms_goes_on_across_a_crash_of_the_turn_process(
     assert lane.pid is None, "the turn process ends with the server"
     with db.connect() as conn:
         assert conn.execute(sa.select(accounts.c.phone)).scalars().all() == [PHONE]
+        # Its dispatcher let its sending lanes go as it ended: a server started next sends at
+        # once, not a lease later.
+        leases = conn.execute(sa.select(dispatch_lanes.c.lease_until)).scalars().all()
+        assert leases and all(as_utc(lease) <= datetime.now(UTC) for lease in leases)
     db.dispose()

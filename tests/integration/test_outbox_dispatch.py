@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from core import verification
 from core.accounts import Language
-from core.clock import ManualClock
+from core.clock import ManualClock, SystemClock
 from core.outbox import (
     LEASE,
     Channel,
@@ -30,7 +30,7 @@ from platebot.console import ConsoleChat
 from platebot.dispatcher import ASK_FOR, IN_DOUBT_TWICE, LANE_LEASE, Dispatcher, LogSender
 from platebot.settings import Settings
 from sms.records import SmsRecords
-from store.tables import one_time_codes
+from store.tables import dispatch_lanes, one_time_codes
 from store.tables import outbox as outbox_table
 from tests.support import outbox_row
 
@@ -384,13 +384,44 @@ def test_the_console_does_not_ask_for_a_lane_a_server_holds(app: App, clock: Man
     assert shown == [] and [s.calls for s in server_senders.values()] == [3, 3]
 
 
-def test_the_console_chat_does_not_ask_for_lanes(app: App) -> None:
+def test_the_console_chat_leaves_telegram_to_a_server_and_asks_for_no_lane(app: App) -> None:
+    """``platebot chat`` on the database of a server that holds the SMS lane: a line typed
+    sends no SMS and asks for nothing; a Telegram notice waits for a server (the console has no
+    Telegram sender) instead of failing. On the real clock, as the console runs."""
+    clock = SystemClock()
+    sms = Scripted()
+    server = Dispatcher(app.uow, clock, {Channel.SMS: sms, Channel.TELEGRAM: Scripted()})
+    assert dict(server.lanes())["outbox:sms"]() == 0  # it holds the SMS lane
+    with app.uow() as uow:
+        for channel, to in ((Channel.TELEGRAM, "42"), (Channel.SMS, PHONE)):
+            uow.outbox.add(
+                outbox_row(
+                    channel=channel,
+                    phone=to,
+                    key="raw",
+                    params={"text": "hi"},
+                    language=Language.EN,
+                    now=clock.now(),
+                )
+            )
+        uow.commit()
     settings = Settings(database_url=app.db.url.render_as_string(hide_password=False))
-    console = ConsoleChat(settings, phone=None, language=None, out=io.StringIO(), interactive=False)
+    out = io.StringIO()
+    console = ConsoleChat(settings, phone=None, language=None, out=out, interactive=False)
     try:
-        assert console.app.dispatcher.asks is False
+        console.say("hi")
     finally:
         console.app.db.dispose()
+    assert "[SMS to" not in out.getvalue()
+    with app.db.connect() as conn:
+        lanes = conn.execute(sa.select(dispatch_lanes.c.channel, dispatch_lanes.c.wanted_by))
+        assert {channel: asker for channel, asker in lanes} == {Channel.SMS: None}
+        waiting = conn.execute(sa.select(outbox_table.c.channel, outbox_table.c.status)).all()
+        assert set(waiting) == {
+            (Channel.TELEGRAM, OutboxStatus.PENDING),
+            (Channel.SMS, OutboxStatus.PENDING),
+        }
+    assert dict(server.lanes())["outbox:sms"]() == 1 and sms.calls == 1
 
 
 def test_a_process_that_stops_lets_its_lanes_go_at_once_and_asks_no_more(
@@ -433,14 +464,48 @@ def test_a_process_that_stops_lets_its_lanes_go_at_once_and_asks_no_more(
     assert [s.calls for s in first_senders.values()] == [0, 0]
     assert [s.calls for s in second_senders.values()] == [4, 2]
 
+    # One killed within 3 s of asking may still be handed a lane: it waits out the lease.
+    _sixth_senders, sixth = _server_lanes(app, clock)
+    _round(sixth)  # asks, then dies
+    _write(app, sensitive=False)
+    assert _round(second) == {"outbox:sms": 0, "outbox:telegram": 0}  # handed to the dead one
+    clock.advance(LANE_LEASE)
+    assert _round(second) == {"outbox:sms": 1, "outbox:telegram": 0}
+
+
+def test_a_holder_sending_a_long_batch_hands_a_lane_over_when_it_renews_it(
+    app: App, clock: ManualClock
+) -> None:
+    """A paced batch outlasts half the lane's lease: the holder renews the lane before its next
+    send, and a process that has been asking meanwhile is handed it then; the rest of the batch
+    is given back, for it to send."""
+    second_senders, second = _server_lanes(app, clock)
+
+    @dataclass
+    class Paced(Scripted):
+        def send(self, message: Outgoing) -> Outcome:
+            clock.advance(LANE_LEASE / 3)  # one paced send after another
+            _round(second)  # which keeps asking
+            return super().send(message)
+
+    paced = Paced()
+    first = Dispatcher(app.uow, clock, {Channel.SMS: paced, Channel.TELEGRAM: Scripted()})
+    _write_telegram(app)
+    assert _round(first) == {"outbox:sms": 0, "outbox:telegram": 1}  # it holds both lanes
+    for _ in range(6):
+        _write(app, sensitive=False)
+    assert first.run_channel(Channel.SMS, lead=True) == 2  # then the renewal hands it over
+    assert _round(second)["outbox:sms"] == 4
+    assert (paced.calls, second_senders["outbox:sms"].calls) == (2, 4)
+
 
 def test_a_process_that_hands_a_lane_over_mid_broadcast_gives_back_what_it_has_not_sent(
     app: App, clock: ManualClock
 ) -> None:
     """The first process is sending a broadcast by SMS, and Telegram's lane is its too, when a
     second one starts and asks for a lane: the first hands SMS over when it claims its next batch
-    and gives back the messages it had claimed and not sent, so the two never send SMS side by
-    side (the pace would double)."""
+    and gives back the messages it had claimed and not sent, so the two do not both go on
+    sending SMS (the pace would double); only those it already had under way still finish."""
     _second_senders, second = _server_lanes(app, clock)
     asked: list[dict[str, int]] = []
 
