@@ -97,9 +97,9 @@ class OutboxRepository(Protocol):
         ask_until: datetime | None = None,
     ) -> bool:
         """Whether ``holder`` is the one dispatcher of ``channel`` (of all server processes)
-        until ``until``: it was, or the last one's lease ran out. With ``ask_until``, a holder
-        that finds it held by another while it holds no lane asks for it until then; a holder
-        of two lanes hands an asked-for one over (and is told False)."""
+        until ``until``: it was, or the last one's lease ran out. With ``ask_until``, a
+        dispatcher that finds it held by another while it holds no lane asks for it until then;
+        a holder of two lanes hands an asked-for one over (and is told False)."""
         ...
 
     def let_go(self, holder: str, now: datetime) -> None:
