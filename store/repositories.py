@@ -510,16 +510,15 @@ class SqlOutboxRepository:
             new = {"channel": channel, "holder": holder, "lease_until": until}
             return _NEW_LANE[connection.dialect.name == "postgresql"].write(connection, new) == 1
         holding = {row.holder for row in lanes.values() if row.lease_until > now}
-        others = [
-            row
+        holds_another = any(
+            row.channel != channel and row.holder == holder and row.lease_until > now
             for row in lanes.values()
-            if row.channel != channel and row.holder == holder and row.lease_until > now
-        ]
+        )
         this = dispatch_lanes.update().where(_lane.channel == channel)
         asker = lane.wanted_by
         asked = asker is not None and lane.wanted_until is not None and lane.wanted_until > now
         if lane.holder == holder or lane.lease_until <= now:  # (a lease is up at its end)
-            if asked and asker != holder and asker not in holding and others:
+            if asked and asker != holder and asker not in holding and holds_another:
                 # This dispatcher sends another channel too; the asker sends none: it is theirs.
                 values = {"holder": asker, "lease_until": until}
                 connection.execute(this.values(**values, wanted_by=None, wanted_until=None))
