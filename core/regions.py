@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from pypinyin import lazy_pinyin
-
 from core.errors import UnknownRegion
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
@@ -77,7 +75,13 @@ class Region:
 
 
 def _pinyin(chinese: str) -> str:
-    return _CITIES_EN.get(chinese) or "".join(lazy_pinyin(chinese)).capitalize()
+    if known := _CITIES_EN.get(chinese):
+        return known
+    # Imported at the first English name: pypinyin loads its dictionaries as it is imported,
+    # a quarter of a second of every process's start otherwise (``python -X importtime``).
+    from pypinyin import lazy_pinyin  # noqa: PLC0415
+
+    return "".join(lazy_pinyin(chinese)).capitalize()
 
 
 def _city_en(city: str, province_code: str) -> str:

@@ -115,14 +115,19 @@ def _mount_staff(api: FastAPI, app: App) -> None:
         StaffService(app.uow, app.clock),
         token.get_secret_value() if token is not None else None,
         more=[
-            staff_orders_router(StaffOrders(app.uow, app.clock, app.payments)),
-            staff_sale_router(StaffSale(app.uow, app.clock)),
-            staff_auctions_router(StaffAuctions(app.uow, app.clock, app.payments)),
-            staff_auction_results_router(app.uow),
-            staff_reservations_router(
-                StaffReservations(app.uow, app.clock, app.payments, app.settings.order_minutes)
+            functools.partial(staff_orders_router, StaffOrders(app.uow, app.clock, app.payments)),
+            functools.partial(staff_sale_router, StaffSale(app.uow, app.clock)),
+            functools.partial(
+                staff_auctions_router, StaffAuctions(app.uow, app.clock, app.payments)
             ),
-            staff_broadcasts_router(StaffBroadcasts(app.uow, app.clock, broadcast_segments)),
+            functools.partial(staff_auction_results_router, app.uow),
+            functools.partial(
+                staff_reservations_router,
+                StaffReservations(app.uow, app.clock, app.payments, app.settings.order_minutes),
+            ),
+            functools.partial(
+                staff_broadcasts_router, StaffBroadcasts(app.uow, app.clock, broadcast_segments)
+            ),
         ],
     )
 

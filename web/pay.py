@@ -47,6 +47,7 @@ from core.ports import UnitOfWork
 from dialogs.catalog import render_text
 from dialogs.money import format_yuan
 from dialogs.replies import Text
+from web.routes import add_routes
 from web.sandbox import SandboxGateway
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,7 @@ def mount(api: FastAPI, app: PayDesk) -> None:
         return back(token, lang)
 
     mount_callback(router, app)
-    api.include_router(router)
+    add_routes(api, router)
 
 
 def mount_callback(router: APIRouter, app: PayDesk) -> None:

@@ -13,8 +13,9 @@ app's handlers (``web/staff_errors.py``) answer it with the status the document 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+import functools
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +27,7 @@ from core.pools import LoadReport, serials_from_csv
 from core.preselection import PreselectionState
 from platebot.staff_acting import ACTING, program_actor
 from platebot.staff_service import StaffService, message_of
+from web.routes import add_routes
 from web.staff_csv import CSV_BODY, csv_text, read_csv
 from web.staff_errors import (
     JSON_BODY,
@@ -78,18 +80,36 @@ async def _acting_program(request: Request) -> AsyncIterator[None]:
         ACTING.reset(token)
 
 
-def router(staff: StaffService, errors: StaffErrors) -> APIRouter:
+class StaffRouter(Protocol):
+    """A router for one area of the staff API: its routes are under ``/staff/api`` + ``prefix``,
+    need the token and are tagged ``staff`` and ``tags``."""
+
+    def __call__(self, prefix: str = "", *, tags: Sequence[str] = ()) -> APIRouter: ...
+
+
+# An area of the staff API (``web.staff_orders`` …): its routes, on the router it is given.
+Area = Callable[[StaffRouter], APIRouter]
+
+
+def _staff_router(errors: StaffErrors) -> StaffRouter:
     def require_staff(request: Request, _scheme: Credentials) -> None:
         """The token (``Credentials`` puts the bearer scheme in the document)."""
         if not errors.authorised(request.headers.get("Authorization")):
             raise HTTPException(401, "a staff bearer token is required")
 
-    api = APIRouter(
-        prefix="/staff/api",
-        tags=["staff"],
-        dependencies=[Depends(require_staff), Depends(_acting_program)],
-        responses=refusals(401),
-    )
+    def new_router(prefix: str = "", *, tags: Sequence[str] = ()) -> APIRouter:
+        return APIRouter(
+            prefix="/staff/api" + prefix,
+            tags=["staff", *tags],
+            dependencies=[Depends(require_staff), Depends(_acting_program)],
+            responses=refusals(401),
+        )
+
+    return new_router
+
+
+def router(staff: StaffService, new_router: StaffRouter) -> APIRouter:
+    api = new_router()
 
     @api.get("/offices", summary="List offices")
     def offices() -> list[OfficeOut]:
@@ -318,18 +338,17 @@ def _removal(api: APIRouter, staff: StaffService, path: str, kind: str) -> None:
     )
 
 
-def mount(
-    api: FastAPI, staff: StaffService, token: str | None, more: Sequence[APIRouter] = ()
-) -> None:
-    """Add the staff API to ``api`` when a staff token is configured; ``more``: routers of other
-    areas under ``/staff/api`` (``web.staff_orders``), held to the same refusals."""
+def mount(api: FastAPI, staff: StaffService, token: str | None, more: Sequence[Area] = ()) -> None:
+    """Add the staff API to ``api`` when a staff token is configured; ``more``: other areas under
+    ``/staff/api`` (``web.staff_orders``), held to the same token and refusals."""
     if not token:
         return
     errors = StaffErrors(token)
     errors.install(api)
-    staff_api = router(staff, errors)
-    for other in more:
-        staff_api.include_router(other)
-    errors.routes = staff_api.routes
-    api.include_router(staff_api)
+    new_router = _staff_router(errors)
+    areas: list[Area] = [functools.partial(router, staff), *more]
+    for area in areas:
+        routes = area(new_router)
+        errors.routes.extend(routes.routes)
+        add_routes(api, routes)
     document_only_what_is_sent(api)

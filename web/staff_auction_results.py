@@ -16,6 +16,7 @@ from core.clock import format_local
 from core.errors import DomainError
 from core.ports import UnitOfWork
 from platebot.staff_service import message_of
+from web.staff import StaffRouter
 from web.staff_errors import Refused, refusals
 from web.staff_models import INT_MAX
 
@@ -61,8 +62,8 @@ def _out(results: PeriodResults) -> PeriodResultsOut:
     )
 
 
-def router(uow: Callable[[], UnitOfWork]) -> APIRouter:
-    api = APIRouter(prefix="/auction-results", tags=["staff: auction results"])
+def router(uow: Callable[[], UnitOfWork], new_router: StaffRouter) -> APIRouter:
+    api = new_router("/auction-results", tags=["staff: auction results"])
 
     @api.get("", summary="Results of every closed auction period, the latest first")
     def every() -> list[PeriodResultsOut]:

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from core.auction_errors import InvalidAuctionSetting
 from core.plates import PlateKind
 from platebot.staff_auctions import StaffAuctions
+from web.staff import StaffRouter
 from web.staff_errors import JSON_BODY, call_refusing, refusals
 from web.staff_models import INT_MAX, NO_NUL
 from web.staff_orders import FEN_MAX
@@ -129,8 +130,8 @@ def _call(action: Callable[[], T]) -> T:
     return call_refusing(action, not_found=_NOT_FOUND, conflict=_CONFLICT)
 
 
-def router(staff: StaffAuctions) -> APIRouter:
-    api = APIRouter(prefix="/auctions", tags=["staff: auctions"])
+def router(staff: StaffAuctions, new_router: StaffRouter) -> APIRouter:
+    api = new_router("/auctions", tags=["staff: auctions"])
 
     @api.get("/periods", summary="List auction periods with their state")
     def periods() -> list[PeriodOut]:

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.broadcasts import TEXT_MAX, phones_from
 from platebot.staff_broadcasts import StaffBroadcasts
+from web.staff import StaffRouter
 from web.staff_errors import JSON_BODY, refusals
 from web.staff_models import INT_MAX, NO_NUL
 
@@ -114,8 +115,8 @@ class OutcomeOut(BaseModel):
     sent_at: str | None
 
 
-def router(staff: StaffBroadcasts) -> APIRouter:
-    api = APIRouter(prefix="/broadcasts", tags=["staff: broadcasts"])
+def router(staff: StaffBroadcasts, new_router: StaffRouter) -> APIRouter:
+    api = new_router("/broadcasts", tags=["staff: broadcasts"])
 
     @api.post(
         "",

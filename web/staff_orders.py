@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.orders import OrderState
 from platebot.staff_orders import StaffOrders
+from web.staff import StaffRouter
 from web.staff_errors import JSON_BODY, call_refusing, refusals
 from web.staff_models import INT_MAX, NO_NUL
 
@@ -85,8 +86,8 @@ def _call(action: Callable[[], T]) -> T:
     return call_refusing(action, not_found=_NOT_FOUND, conflict=_CONFLICT)
 
 
-def router(orders: StaffOrders) -> APIRouter:
-    api = APIRouter(prefix="/orders", tags=["staff: orders"])
+def router(orders: StaffOrders, new_router: StaffRouter) -> APIRouter:
+    api = new_router("/orders", tags=["staff: orders"])
 
     @api.get(
         "", summary="List orders by state and account, a page at a time", responses=refusals(422)

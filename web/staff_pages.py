@@ -26,6 +26,7 @@ from core.errors import DomainError
 from core.plates import PlateKind
 from core.preselection import PreselectionState
 from core.staff import NotAllowed, Permission, Role, SignInThrottled
+from web.routes import add_routes
 from web.staff_console import (
     STATIC,
     Console,
@@ -119,9 +120,12 @@ def _member_name(page: Page) -> str:
 Routes = Callable[[APIRouter, Console], None]
 
 
-def router(console: Console, more: Sequence[Routes] = ()) -> APIRouter:
-    """The pages; ``more``: other modules' routes (``web.staff_business_pages``)."""
-    pages = APIRouter(prefix="/staff", include_in_schema=False)
+def router(
+    console: Console, more: Sequence[Routes] = (), dependencies: Sequence[Any] = ()
+) -> APIRouter:
+    """The pages; ``more``: other modules' routes (``web.staff_business_pages``); each page
+    depends first on ``dependencies``."""
+    pages = APIRouter(prefix="/staff", include_in_schema=False, dependencies=dependencies)
 
     # -- signing in and out, language ---------------------------------------------------------
 
@@ -641,8 +645,8 @@ def mount(
         if request.method == "POST":
             await console.check_csrf(request)
 
-    pages = router(console, [routes for _items, routes in more])
-    api.include_router(pages, dependencies=[Depends(csrf_first)])  # before the routes' own
+    pages = router(console, [routes for _items, routes in more], [Depends(csrf_first)])
+    add_routes(api, pages)
 
     async def sign_in_needed(request: Request, _error: SignInNeeded) -> Response:
         return _to_login(console, request)

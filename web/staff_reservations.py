@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.reservations import DEFAULT_DEPOSIT_FEN, DEFAULT_STARTING_PRICE_FEN, MAX_FEN
 from core.reservations import ReservationState as State
 from platebot.staff_reservations import StaffReservations
+from web.staff import StaffRouter
 from web.staff_errors import JSON_BODY, refusals
 from web.staff_models import INT_MAX, NO_NUL
 
@@ -67,8 +68,8 @@ class Rejection(BaseModel):
     )
 
 
-def router(desk: StaffReservations) -> APIRouter:
-    api = APIRouter(prefix="/reservations", tags=["staff: reservations"])
+def router(desk: StaffReservations, new_router: StaffRouter) -> APIRouter:
+    api = new_router("/reservations", tags=["staff: reservations"])
 
     @api.get("", summary="Reservations, oldest first", responses=refusals(422))
     def listed(

@@ -19,6 +19,7 @@ from core.plates import PlateKind
 from core.sale import PRICE_MAX, ListingState
 from platebot.staff_sale import StaffSale
 from platebot.staff_service import message_of
+from web.staff import StaffRouter
 from web.staff_csv import CSV_BODY, csv_text, read_csv
 from web.staff_errors import JSON_BODY, Refused, refusals
 from web.staff_models import INT_MAX, JSON_INTEGER, NO_NUL, RowProblem, text
@@ -106,8 +107,8 @@ def _call(action: Callable[[], T]) -> T:
         raise Refused(status, error.code, message, error.params) from error
 
 
-def router(sale: StaffSale) -> APIRouter:
-    api = APIRouter(tags=["staff: sale"])
+def router(sale: StaffSale, new_router: StaffRouter) -> APIRouter:
+    api = new_router(tags=["staff: sale"])
 
     @api.get(
         "/sale/listings", summary="Plates for sale (newest first)", responses=refusals(404, 422)
