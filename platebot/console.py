@@ -8,6 +8,7 @@ from typing import TextIO
 from rich.console import Console
 
 from core.accounts import Language
+from core.clock import Clock
 from core.outbox import Channel
 from dialogs.render import render_plain
 from dialogs.replies import Inbound
@@ -27,12 +28,13 @@ class ConsoleChat:
         language: Language | None,
         out: TextIO,
         interactive: bool,
+        clock: Clock | None = None,
     ) -> None:
         self.out = out
         self.interactive = interactive
         self.console = Console(file=out, highlight=False, soft_wrap=True)
         sender = LogSender(show=self._show_sms)
-        self.app = build_app(settings, senders={Channel.SMS: sender})
+        self.app = build_app(settings, clock=clock, senders={Channel.SMS: sender})
         # A server on the same database keeps its lanes: the console sends SMS only while none
         # runs, and never asks for a lane.
         self.app.dispatcher.asks = False

@@ -599,13 +599,17 @@ def test_registry_reimport_updates_good_rows_and_leaves_bad_rows_untouched(world
 def test_the_console_chat_runs_the_timers_too(
     world: App, sms: CapturingSender, clock: ManualClock
 ) -> None:
-    clock.set(datetime(2020, 1, 6, 2, 0, tzinfo=UTC))  # long ago: the deadline has passed now
     session = open_session(world, sms)
     choose(world, session, "10002")
     settings = Settings(
         database_url=world.db.url.render_as_string(hide_password=False), secret_key="k"
     )
-    console = ConsoleChat(settings, phone=None, language=None, out=io.StringIO(), interactive=False)
+    console = ConsoleChat(
+        settings, phone=None, language=None, out=io.StringIO(), interactive=False, clock=clock
+    )
+    console.say("hi")
+    assert the_preselection_state(world) == PreselectionState.SELECTED  # not due yet
+    clock.advance(timedelta(days=30))  # well past its deadline (3 working days)
     console.say("hi")
     console.app.db.dispose()
     assert the_preselection_state(world) == PreselectionState.CANCELLED
