@@ -183,7 +183,7 @@ class PayDesk:
 
 
 def mount(api: FastAPI, app: PayDesk) -> None:
-    router = APIRouter(tags=["payments"])
+    router = APIRouter(tags=["payments"], dependency_overrides_provider=api)
     default_language = app.default_language
     callback_url = app.public_url.rstrip("/") + CALLBACK_PATH
     # Where the sandbox posts its callbacks: the network, unless a test hands the app itself in.

@@ -91,7 +91,7 @@ class StaffRouter(Protocol):
 Area = Callable[[StaffRouter], APIRouter]
 
 
-def _staff_router(errors: StaffErrors) -> StaffRouter:
+def _staff_router(api: FastAPI, errors: StaffErrors) -> StaffRouter:
     def require_staff(request: Request, _scheme: Credentials) -> None:
         """The token (``Credentials`` puts the bearer scheme in the document)."""
         if not errors.authorised(request.headers.get("Authorization")):
@@ -103,6 +103,7 @@ def _staff_router(errors: StaffErrors) -> StaffRouter:
             tags=["staff", *tags],
             dependencies=[Depends(require_staff), Depends(_acting_program)],
             responses=refusals(401),
+            dependency_overrides_provider=api,
         )
 
     return new_router
@@ -345,7 +346,7 @@ def mount(api: FastAPI, staff: StaffService, token: str | None, more: Sequence[A
         return
     errors = StaffErrors(token)
     errors.install(api)
-    new_router = _staff_router(errors)
+    new_router = _staff_router(api, errors)
     areas: list[Area] = [functools.partial(router, staff), *more]
     for area in areas:
         routes = area(new_router)

@@ -121,11 +121,16 @@ Routes = Callable[[APIRouter, Console], None]
 
 
 def router(
-    console: Console, more: Sequence[Routes] = (), dependencies: Sequence[Any] = ()
+    api: FastAPI, console: Console, more: Sequence[Routes] = (), dependencies: Sequence[Any] = ()
 ) -> APIRouter:
-    """The pages; ``more``: other modules' routes (``web.staff_business_pages``); each page
-    depends first on ``dependencies``."""
-    pages = APIRouter(prefix="/staff", include_in_schema=False, dependencies=dependencies)
+    """The pages, for ``api``; ``more``: other modules' routes (``web.staff_business_pages``);
+    each page depends first on ``dependencies``."""
+    pages = APIRouter(
+        prefix="/staff",
+        include_in_schema=False,
+        dependencies=dependencies,
+        dependency_overrides_provider=api,
+    )
 
     # -- signing in and out, language ---------------------------------------------------------
 
@@ -645,7 +650,7 @@ def mount(
         if request.method == "POST":
             await console.check_csrf(request)
 
-    pages = router(console, [routes for _items, routes in more], [Depends(csrf_first)])
+    pages = router(api, console, [routes for _items, routes in more], [Depends(csrf_first)])
     add_routes(api, pages)
 
     async def sign_in_needed(request: Request, _error: SignInNeeded) -> Response:

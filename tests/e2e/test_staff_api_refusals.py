@@ -140,6 +140,12 @@ def test_an_unknown_path_and_a_method_a_path_does_not_take_are_problems(client: 
     assert refused["params"]["allowed"] == "GET, POST"
     options = client.options("/staff/api/guides/1", headers=STAFF_AUTH)
     assert options.status_code == 405 and options.headers["allow"] == "DELETE, PATCH"
+    # The other areas of the staff API (orders, the sale …) name their methods too.
+    orders = client.delete("/staff/api/orders", headers=STAFF_AUTH)
+    assert problem(orders, 405, "request.method")["params"]["allowed"] == "GET"
+    assert orders.headers["allow"] == "GET"
+    listings = client.patch("/staff/api/sale/listings", headers=STAFF_AUTH)
+    assert problem(listings, 405, "request.method")["params"]["allowed"] == "GET, POST"
 
 
 @HTTP_ONLY
