@@ -349,7 +349,7 @@ def mount(api: FastAPI, staff: StaffService, token: str | None, more: Sequence[A
     new_router = _staff_router(api, errors)
     areas: list[Area] = [functools.partial(router, staff), *more]
     for area in areas:
-        routes = area(new_router)
-        errors.routes.extend(routes.routes)
-        add_routes(api, routes)
+        area_router = area(new_router)
+        errors.routes.extend(area_router.routes)
+        add_routes(api, area_router)
     document_only_what_is_sent(api)

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile, params
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -121,7 +121,10 @@ Routes = Callable[[APIRouter, Console], None]
 
 
 def router(
-    api: FastAPI, console: Console, more: Sequence[Routes] = (), dependencies: Sequence[Any] = ()
+    api: FastAPI,
+    console: Console,
+    more: Sequence[Routes] = (),
+    dependencies: Sequence[params.Depends] = (),
 ) -> APIRouter:
     """The pages, for ``api``; ``more``: other modules' routes (``web.staff_business_pages``);
     each page depends first on ``dependencies``."""
