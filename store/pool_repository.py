@@ -28,6 +28,36 @@ N = plate_numbers.c
 H = number_holds.c
 
 
+def _add_as_arrays_statement() -> sa.Executable:
+    rows = (
+        sa.func.unnest(
+            sa.bindparam("serials", type_=postgresql.ARRAY(N.serial.type)),
+            sa.bindparam("sort_keys", type_=postgresql.ARRAY(N.sort_key.type)),
+            sa.bindparam("no_fours", type_=postgresql.ARRAY(N.no_four.type)),
+        )
+        .table_valued("serial", "sort_key", "no_four")
+        .render_derived(name="numbers")
+    )
+    given = sa.select(
+        sa.bindparam("office_id", type_=N.office_id.type),
+        sa.bindparam("kind", type_=N.kind.type),
+        rows.c.serial,
+        sa.bindparam("state", type_=N.state.type),
+        rows.c.sort_key,
+        rows.c.no_four,
+    )
+    columns = ["office_id", "kind", "serial", "state", "sort_key", "no_four"]
+    return (
+        postgresql.insert(plate_numbers)
+        .from_select(columns, given)
+        .on_conflict_do_nothing(index_elements=["office_id", "kind", "serial"])
+        .returning(N.id)
+    )
+
+
+_ADD_AS_ARRAYS = _add_as_arrays_statement()
+
+
 class SqlPoolRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -40,6 +70,8 @@ class SqlPoolRepository:
         return _conn(self.session).execute(statement, params)
 
     def add(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
+        if self._postgres:
+            return self._add_as_arrays(office_id, kind, serials)
         added = 0
         for start in range(0, len(serials), _CHUNK):
             rows = [
@@ -59,6 +91,26 @@ class SqlPoolRepository:
                 .returning(N.id)
             )
             added += len(self._run(statement, rows).all())
+        return added
+
+    def _add_as_arrays(self, office_id: int, kind: PlateKind, serials: Sequence[str]) -> int:
+        """PostgreSQL: a chunk's serials, sort keys and digit-4 flags as three arrays, one
+        statement of six parameters. Rows of six parameters each (SQLAlchemy's
+        ``insertmanyvalues``, 1,000 rows a statement) had psycopg parse 6,000 placeholders a
+        statement, in Python: half of a pool load's time (80,000 numbers by ``platebot staff pool
+        load``: 9.5 s, now 4.9 s)."""
+        added = 0
+        for start in range(0, len(serials), _CHUNK):
+            keyed = keys_for(serials[start : start + _CHUNK])
+            params = {
+                "office_id": office_id,
+                "kind": kind,
+                "state": NumberState.POOLED,
+                "serials": [serial for serial, _key in keyed],
+                "sort_keys": [key for _serial, key in keyed],
+                "no_fours": [not has_four(serial) for serial, _key in keyed],
+            }
+            added += len(self._run(_ADD_AS_ARRAYS, params).all())
         return added
 
     def counts(self, office_id: int) -> dict[PlateKind, int]:

@@ -108,8 +108,22 @@ def test_pool_is_loaded_from_ranges_patterns_and_csv(client: TestClient) -> None
         headers={**AUTH, "Content-Type": "text/csv"},
     )
     assert csv.json() == {"added": 2, "already": 0, "excluded": 0, "refused": []}
+    again = client.post(  # numbers known already are counted, not added twice
+        "/staff/api/offices/粤D/pool",
+        json={"kind": "small", "ranges": ["88885-88894"], "exclude": ["88888"]},
+        headers=AUTH,
+    )
+    assert again.json() == {"added": 5, "already": 4, "excluded": 1, "refused": []}
+    # More numbers than one statement writes (5,000 a statement), loaded twice.
+    for added, already in [(6001, 0), (0, 6001)]:
+        large = client.post(
+            "/staff/api/offices/粤D/pool",
+            json={"kind": "large", "ranges": ["50000-56000"]},
+            headers=AUTH,
+        )
+        assert large.json() == {"added": added, "already": already, "excluded": 0, "refused": []}
     counts = client.get("/staff/api/offices/粤D/pool", headers=AUTH).json()
-    assert counts == {"small": 19, "large": 0, "small_nev": 2, "large_nev": 0}
+    assert counts == {"small": 24, "large": 6001, "small_nev": 2, "large_nev": 0}
     bad = client.post(
         "/staff/api/offices/粤D/pool", json={"kind": "small", "serials": ["ABC12"]}, headers=AUTH
     )
