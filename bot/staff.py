@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.ext import (
@@ -157,7 +158,9 @@ class StaffCommands:
         rows = await self.blocking(self.staff.recent)
         if not rows:
             return _say("broadcast.none", language)
-        return "\n".join(_say("broadcast.line", language, **row) for row in rows)
+        return "\n".join(
+            _say("broadcast.line", language, **_translated_status(row)) for row in rows
+        )
 
 
 _PREVIEW = (
@@ -174,6 +177,12 @@ _PREVIEW = (
 
 def _language(user: User) -> Language:
     return Language.EN if (user.language_code or "").startswith("en") else Language.ZH
+
+
+def _translated_status(row: dict[str, Any]) -> dict[str, Any]:
+    """A progress row with its status as a catalog key, said in the reader's language."""
+    shown = {name: value for name, value in row.items() if name != "status"}
+    return shown | {"status_key": f"broadcast.status.{row['status']}"}
 
 
 def _say(key: str, language: Language, **params: object) -> str:

@@ -20,6 +20,7 @@ HELD = datetime(9000, 1, 1, tzinfo=UTC)
 # also the dispatcher's own reason for a number that sent STOP after the row was written.
 OPTED_OUT = "the recipient opted out (STOP)"
 BLOCKED = "the chat blocked the bot"
+NO_CHAT = "no Telegram chat linked"  # Telegram only: the row's address is the account's number
 CANCELLED = "the broadcast was cancelled"
 
 
@@ -64,14 +65,35 @@ class AudienceInvalid(DomainError):
     code = "broadcast.audience_invalid"
 
 
+class AudienceMismatch(DomainError):
+    """A region, a period or numbers (``given_key``) for an audience that does not use them
+    (``audience_key``)."""
+
+    code = "broadcast.audience_mismatch"
+
+
 class NumbersInvalid(DomainError):
     """Lines of the list of numbers that are not mobile numbers (``lines``: the first few)."""
 
     code = "broadcast.numbers_invalid"
 
 
+class AnnouncementTooLong(DomainError):
+    """An announcement's title and text in one language (``language_key``) are longer than a
+    broadcast takes (``maximum``)."""
+
+    code = "broadcast.announcement_too_long"
+
+
+class RegionAmbiguous(DomainError):
+    """A region's name that fits several (``query``; ``choices``: their codes and names)."""
+
+    code = "broadcast.region_ambiguous"
+
+
 class BroadcastStateRefused(DomainError):
-    """Not possible in the broadcast's state (``state``), e.g. resuming one not paused."""
+    """Not possible in the broadcast's state (``state_key``: ``broadcast.state.<state>``, or
+    ``…finished`` for one sending with nothing left), e.g. resuming one not paused."""
 
     code = "broadcast.wrong_state"
 
@@ -97,7 +119,8 @@ class Audience:
         if self.kind is AudienceKind.BIDDERS:
             return f"bidders of period {self.period_id}"
         if self.kind is AudienceKind.NUMBERS:
-            return f"{len(self.phones)} numbers"
+            count = len(self.phones)
+            return f"{count} number" if count == 1 else f"{count} numbers"
         return self.kind.value.replace("_", " ")
 
 
@@ -128,15 +151,15 @@ class Broadcast:
 
     def _refuse_unless(self, *states: BroadcastState) -> None:
         if self.state not in states:
-            raise BroadcastStateRefused(state=self.state.value)
+            raise BroadcastStateRefused(state_key=f"broadcast.state.{self.state.value}")
 
 
 class RouteCount(NamedTuple):
     """How many recipients of an audience go one way (the store routes them, ``routes``):
-    ``channel`` None for those with no way there (no chat linked, for Telegram only), ``skip``
-    why they are passed over (``OPTED_OUT``, ``BLOCKED``), None for those who are sent it."""
+    ``skip`` why they are passed over (``OPTED_OUT``, ``BLOCKED``, ``NO_CHAT``: no chat linked,
+    for Telegram only), None for those who are sent it."""
 
-    channel: Channel | None
+    channel: Channel
     language: Language
     skip: str | None
     recipients: int
@@ -153,7 +176,9 @@ class Tally:
     sent: int = 0
     delivered: int = 0  # SMS the provider reported delivered, Telegram messages the API took
     failed: int = 0  # settled as failed, or SMS the provider reported undelivered
-    opted_out: int = 0  # STOP, or a chat that blocked the bot
+    opted_out: int = 0  # SMS numbers that sent STOP
+    blocked: int = 0  # chats that blocked the bot (Telegram only)
+    unreachable: int = 0  # accounts without a chat (Telegram only)
     cancelled: int = 0
     left: int = 0  # still to send (pending, claimed, held)
     sent_recently: int = 0
@@ -200,8 +225,9 @@ class BroadcastRepository(Protocol):
         Each account in the audience once: Telegram goes to the chat it linked last that has
         not blocked the bot, else the one linked last; Telegram where linked falls back to SMS
         when that chat blocked the bot (or none is linked); an SMS number that sent STOP, and
-        for Telegram only a chat that blocked the bot, are passed over. A listed number is its
-        account (language, chat) if it has one, else a number in Chinese by SMS."""
+        for Telegram only a chat that blocked the bot or an account without a chat
+        (``NO_CHAT``), are passed over. A listed number is its account (language, chat) if it
+        has one, else a number in Chinese by SMS."""
         ...
 
     def period_exists(self, period_id: int) -> bool: ...

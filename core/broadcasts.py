@@ -37,28 +37,33 @@ from core.accounts import Language
 from core.broadcast_ports import (
     BLOCKED,
     CANCELLED,
+    NO_CHAT,
     OPTED_OUT,
+    AnnouncementTooLong,
     Audience,
     AudienceInvalid,
     AudienceKind,
+    AudienceMismatch,
     Broadcast,
     BroadcastNotFound,
     BroadcastState,
+    BroadcastStateRefused,
     BroadcastTextInvalid,
     Channels,
     DayCounts,
     NumbersInvalid,
     Outcome,
+    RegionAmbiguous,
     SendTimePassed,
     Tally,
 )
 from core.clock import OFFICE_TZ
-from core.errors import InvalidPhone
+from core.errors import InvalidPhone, UnknownRegion
 from core.info import Announcement
 from core.outbox import Channel, Priority, message
 from core.phone import normalise_phone
 from core.ports import UnitOfWork
-from core.regions import get_region
+from core.regions import find_regions
 from core.timers import TimerStep
 from core.wiring import Wiring
 
@@ -78,27 +83,53 @@ SegmentCounter = Callable[[str, Language], int]
 def _text(value: str, language: str) -> str:
     text = value.strip()
     if not text or len(text) > TEXT_MAX or "\x00" in text:
-        raise BroadcastTextInvalid(language=language, maximum=TEXT_MAX)
+        raise BroadcastTextInvalid(language_key=f"broadcast.language.{language}", maximum=TEXT_MAX)
     return text
 
 
 def _audience(uow: UnitOfWork, audience: Audience) -> Audience:
+    """The audience checked: a region, a period or numbers given for an audience that does not
+    use them is refused, not ignored (the staff member meant another audience)."""
+    given = {
+        AudienceKind.REGION: audience.region_code is not None,
+        AudienceKind.BIDDERS: audience.period_id is not None,
+        AudienceKind.NUMBERS: bool(audience.phones),
+    }
+    for kind, present in given.items():
+        if present and kind is not audience.kind:
+            raise AudienceMismatch(
+                given_key=f"broadcast.given.{kind.value}",
+                audience_key=f"broadcast.audience.{audience.kind.value}",
+            )
     if audience.kind is AudienceKind.REGION:
-        code = (audience.region_code or "").strip()
-        if not code:
-            raise AudienceInvalid(reason="region")
-        get_region(code)  # an unknown one is refused (``region.unknown``)
-        return Audience(AudienceKind.REGION, region_code=code)
+        return Audience(AudienceKind.REGION, region_code=region_code(audience.region_code or ""))
     if audience.kind is AudienceKind.BIDDERS:
         period = audience.period_id
         if period is None or not uow.broadcasts.period_exists(period):
-            raise AudienceInvalid(reason="period")
+            raise AudienceInvalid(reason_key="broadcast.reason.period")
         return Audience(AudienceKind.BIDDERS, period_id=period)
     if audience.kind is AudienceKind.NUMBERS:
-        if not audience.phones:
-            raise AudienceInvalid(reason="numbers")
-        return Audience(AudienceKind.NUMBERS, phones=tuple(dict.fromkeys(audience.phones)))
+        # Every way in (a CSV, the API's list, the web console's box) ends here: each number
+        # in E.164, so that an opted-out number and a number's account are found whatever way
+        # it was typed, and anything that is not a mobile number refuses the list.
+        return Audience(AudienceKind.NUMBERS, phones=phones_from(enumerate(audience.phones, 1)))
     return Audience(audience.kind)
+
+
+def region_code(query: str) -> str:
+    """A region as staff name it: its code (``4405``), or its city in Chinese or English
+    (``汕头``, ``Shantou``); refused when unknown, or when the name fits several."""
+    text = query.strip()
+    if not text:
+        raise AudienceInvalid(reason_key="broadcast.reason.region")
+    found = find_regions(text)  # a code that is not a region's finds none
+    if not found:
+        raise UnknownRegion(query=text)
+    if len(found) > 1:
+        raise RegionAmbiguous(
+            query=text, choices=", ".join(f"{r.code} {r.name}" for r in found[:5])
+        )
+    return found[0].code
 
 
 def phones_from_csv(text: str) -> tuple[str, ...]:
@@ -125,7 +156,7 @@ def phones_from(cells: Iterable[tuple[int, str]]) -> tuple[str, ...]:
     if bad:
         raise NumbersInvalid(lines=", ".join(map(str, bad[:5])), count=len(bad))
     if not phones:
-        raise AudienceInvalid(reason="numbers")
+        raise AudienceInvalid(reason_key="broadcast.reason.numbers")
     return tuple(dict.fromkeys(phones))
 
 
@@ -171,10 +202,39 @@ def preview(
     uow: UnitOfWork, broadcast_id: int, segments: SegmentCounter
 ) -> tuple[Broadcast, Preview]:
     broadcast = _get(uow, broadcast_id)
-    cost = {language: segments(broadcast.text(language), language) for language in Language}
+    texts = {language: broadcast.text(language) for language in Language}
+    return broadcast, _counted(uow, broadcast.audience, broadcast.channels, texts, segments)
+
+
+def preview_announcement(
+    uow: UnitOfWork,
+    *,
+    title: str,
+    body: str,
+    title_en: str,
+    body_en: str,
+    audience: Audience,
+    channels: Channels,
+    segments: SegmentCounter,
+) -> Preview:
+    """What an announcement sent as a broadcast (``of_announcement``) would reach and cost,
+    before it is published: nothing is kept."""
+    zh, en = announcement_texts(title, body, title_en, body_en)
+    texts = {Language.ZH: zh, Language.EN: en}
+    return _counted(uow, _audience(uow, audience), channels, texts, segments)
+
+
+def _counted(
+    uow: UnitOfWork,
+    audience: Audience,
+    channels: Channels,
+    texts: dict[Language, str],
+    segments: SegmentCounter,
+) -> Preview:
+    cost = {language: segments(texts[language], language) for language in Language}
     sms = telegram = opted_out = blocked = unreachable = sms_segments = 0
-    for route in uow.broadcasts.routes(broadcast.audience, broadcast.channels):
-        if route.channel is None:
+    for route in uow.broadcasts.routes(audience, channels):
+        if route.skip == NO_CHAT:
             unreachable += route.recipients
         elif route.skip == OPTED_OUT:
             opted_out += route.recipients
@@ -185,7 +245,7 @@ def preview(
             sms_segments += route.recipients * cost[route.language]
         else:
             telegram += route.recipients
-    return broadcast, Preview(
+    return Preview(
         recipients=sms + telegram,
         sms=sms,
         telegram=telegram,
@@ -223,9 +283,10 @@ def of_announcement(
     now: datetime,
 ) -> Broadcast:
     """An announcement just published, sent now as a broadcast (in the same transaction): its
-    title and text, in English where it has an English title, else in Chinese to everyone."""
-    zh = f"{announcement.title}\n{announcement.body}"
-    en = f"{announcement.title_en}\n{announcement.body_en}" if announcement.title_en else zh
+    title and text in each recipient's language (``announcement_texts``)."""
+    zh, en = announcement_texts(
+        announcement.title, announcement.body, announcement.title_en, announcement.body_en
+    )
     broadcast = compose(
         uow,
         text_zh=zh,
@@ -236,6 +297,20 @@ def of_announcement(
         now=now,
     )
     return send(uow, _id(broadcast), now=now)
+
+
+def announcement_texts(title: str, body: str, title_en: str, body_en: str) -> tuple[str, str]:
+    """An announcement as a broadcast's texts: title and body, the English one with the Chinese
+    title or body where it has no English one (as the information screens show it). Longer
+    than a broadcast takes (``TEXT_MAX``) is refused: it would be published but not sent."""
+    zh = f"{title.strip()}\n{body.strip()}"
+    en = f"{(title_en.strip() or title.strip())}\n{(body_en.strip() or body.strip())}"
+    for language, text in ((Language.ZH, zh), (Language.EN, en)):
+        if len(text) > TEXT_MAX:
+            raise AnnouncementTooLong(
+                language_key=f"broadcast.language.{language.value}", maximum=TEXT_MAX
+            )
+    return zh, en
 
 
 def _id(broadcast: Broadcast) -> int:
@@ -276,6 +351,7 @@ def start_due(uow: UnitOfWork, now: datetime, limit: int) -> int:
 def pause(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
     broadcast = _get(uow, broadcast_id, lock=True)
     broadcast._refuse_unless(BroadcastState.SENDING)
+    _refuse_if_finished(uow, broadcast, now)
     broadcast.state = BroadcastState.PAUSED
     broadcast.paused_at = now
     uow.broadcasts.hold(broadcast_id)
@@ -300,10 +376,18 @@ def cancel(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
         BroadcastState.SENDING,
         BroadcastState.PAUSED,
     )
+    if broadcast.state is BroadcastState.SENDING:
+        _refuse_if_finished(uow, broadcast, now)
     broadcast.state = BroadcastState.CANCELLED
     broadcast.cancelled_at = now
     uow.broadcasts.drop_waiting(broadcast_id, CANCELLED)
     return broadcast
+
+
+def _refuse_if_finished(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> None:
+    """One sending with nothing left to send has been sent: it cannot be paused or cancelled."""
+    if uow.broadcasts.tally(_id(broadcast), now).left == 0:
+        raise BroadcastStateRefused(state_key="broadcast.state.finished")
 
 
 @dataclass(frozen=True)
@@ -324,11 +408,18 @@ class Progress:
 
 
 def progress(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Progress:
+    """The rate is over the last minute, or over the time since it started when that is
+    shorter (at least a second); the time to finish is at that rate, None until it starts."""
     broadcast = _get(uow, broadcast_id)
-    tally = uow.broadcasts.tally(broadcast_id, now - RATE_WINDOW)
-    rate = tally.sent_recently / RATE_WINDOW.total_seconds()
+    window = RATE_WINDOW
+    if broadcast.started_at is not None:
+        window = max(min(window, now - broadcast.started_at), timedelta(seconds=1))
+    tally = uow.broadcasts.tally(broadcast_id, now - window)
+    rate = tally.sent_recently / window.total_seconds()
     to_finish: timedelta | None = None
-    if tally.left == 0:
+    if broadcast.state in (BroadcastState.DRAFT, BroadcastState.SCHEDULED):
+        to_finish = None
+    elif tally.left == 0:
         to_finish = timedelta(0)
     elif rate > 0 and broadcast.state is BroadcastState.SENDING:
         to_finish = timedelta(seconds=math.ceil(tally.left / rate))

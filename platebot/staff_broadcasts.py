@@ -35,8 +35,11 @@ def broadcast_view(b: Broadcast) -> dict[str, Any]:
 
 
 def preview_view(b: Broadcast, p: Preview) -> dict[str, Any]:
+    return broadcast_view(b) | counts_view(p)
+
+
+def counts_view(p: Preview) -> dict[str, Any]:
     return {
-        **broadcast_view(b),
         "recipients": p.recipients,
         "telegram": p.telegram,
         "sms": p.sms,
@@ -53,11 +56,14 @@ def progress_view(p: Progress) -> dict[str, Any]:
         "id": p.broadcast.id,
         "status": p.status,
         "audience": p.broadcast.audience.describe(),
+        "send_at": format_local(p.broadcast.send_at) if p.broadcast.send_at else None,
         "total": t.total,
         "sent": t.sent,
         "delivered": t.delivered,
         "failed": t.failed,
         "opted_out": t.opted_out,
+        "blocked": t.blocked,
+        "unreachable": t.unreachable,
         "cancelled": t.cancelled,
         "left": t.left,
         "rate_per_second": round(p.rate, 1),
@@ -107,6 +113,20 @@ class StaffBroadcasts(Acting):
             composed,
             lambda v: Audit("broadcast.compose", f"#{v['id']}", detail=v["audience"]),
         )
+
+    def preview_announcement(
+        self, *, audience: Audience, channels: Channels, **texts: str
+    ) -> dict[str, Any]:
+        """Who an announcement sent as a broadcast would reach and what its SMS would cost
+        (``texts``: title, body, title_en, body_en); nothing is kept."""
+
+        def counted(uow: UnitOfWork) -> dict[str, Any]:
+            p = broadcasts.preview_announcement(
+                uow, audience=audience, channels=channels, segments=self.segments, **texts
+            )
+            return {"audience": audience.describe(), "channels": channels.value} | counts_view(p)
+
+        return self._do(counted)
 
     def preview(self, broadcast_id: int) -> dict[str, Any]:
         return self._do(

@@ -4,6 +4,7 @@ it, and read every recipient's outcome (SPEC §10)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ FollowOption = Annotated[
     bool, typer.Option("--follow", help="Show a progress bar until it has been sent.")
 ]
 AUDIENCES = ("everyone", "region", "bidders", "unfinished-orders", "numbers")
+OPTION_OF = {"region": "region", "bidders": "period", "numbers": "numbers"}
 CHANNELS = ("telegram-else-sms", "sms", "telegram")
 
 
@@ -42,20 +44,39 @@ def _broadcasts() -> Iterator[StaffBroadcasts]:
         yield StaffBroadcasts(staff.uow_factory, staff.clock, broadcast_segments)
 
 
-def _run(action: Callable[[StaffBroadcasts], T]) -> T:
+def run_broadcasts(action: Callable[[StaffBroadcasts], T]) -> T:
     with _broadcasts() as staff:
         return action(staff)
 
 
 def audience_of(
-    kind: str, *, region: str | None, period: int | None, numbers: Path | None
+    kind: str | None, *, region: str | None, period: int | None, numbers: Path | None
 ) -> Audience:
-    """The audience the options name; a missing region, period or list is refused here."""
+    """The audience the options name: ``kind``, or the one the other options point to when it
+    is not given (``--region`` alone: that region); a missing region, period or list, or one
+    given for another audience, is refused here (``--region`` with everyone would otherwise
+    quietly send to everyone)."""
     from core.broadcast_ports import Audience, AudienceKind
     from core.broadcasts import phones_from_csv
 
+    given = {"region": region is not None, "bidders": period is not None}
+    given["numbers"] = numbers is not None
+    pointed = [name for name, present in given.items() if present]
+    if kind is None:
+        if len(pointed) > 1:
+            options = " and ".join(f"--{OPTION_OF[name]}" for name in pointed)
+            err.print(f"[red]Refused[/red] {options} name different audiences: give one")
+            raise typer.Exit(2)
+        kind = pointed[0] if pointed else "everyone"
     if kind not in AUDIENCES:
         err.print(f"[red]Refused[/red] --audience is one of {', '.join(AUDIENCES)}")
+        raise typer.Exit(2)
+    stray = [name for name in pointed if name != kind]
+    if stray:
+        err.print(
+            f"[red]Refused[/red] --{OPTION_OF[stray[0]]} is for --audience {stray[0]}, "
+            f"not {kind}: leave it out, or choose --audience {stray[0]}"
+        )
         raise typer.Exit(2)
     if kind == "numbers":
         if numbers is None:
@@ -64,7 +85,10 @@ def audience_of(
         with refusals():
             return Audience(AudienceKind.NUMBERS, phones=phones_from_csv(read_csv(numbers)))
     if kind == "region" and not region:
-        err.print("[red]Refused[/red] --audience region needs --region, e.g. --region 4405")
+        err.print(
+            "[red]Refused[/red] --audience region needs --region, e.g. --region 4405 "
+            "or --region 汕头"
+        )
         raise typer.Exit(2)
     if kind == "bidders" and period is None:
         err.print("[red]Refused[/red] --audience bidders needs --period, the auction period")
@@ -82,13 +106,20 @@ def channels_of(name: str) -> Any:
 
 
 AudienceOption = Annotated[
-    str, typer.Option(help=f"Who gets it: {', '.join(AUDIENCES)}.", show_default=True)
+    str | None,
+    typer.Option(
+        help=f"Who gets it: {', '.join(AUDIENCES)}. Default: the one --region, --period or "
+        "--numbers names, else everyone.",
+        show_default=False,
+    ),
 ]
 ChannelsOption = Annotated[
     str,
     typer.Option(help="telegram-else-sms (Telegram where linked, else SMS), sms or telegram."),
 ]
-RegionOption = Annotated[str | None, typer.Option(help="The region code, e.g. 4405.")]
+RegionOption = Annotated[
+    str | None, typer.Option(help="The region: its code (4405) or its city (汕头, Shantou).")
+]
 PeriodOption = Annotated[int | None, typer.Option(help="The auction period's number.")]
 NumbersOption = Annotated[
     Path | None, typer.Option(help="A CSV file: one phone number a line (first column).")
@@ -101,7 +132,7 @@ def compose(
     *,
     zh: Annotated[str, typer.Option(help="The text in Chinese.")],
     en: Annotated[str, typer.Option(help="The text in English.")],
-    audience: AudienceOption = "everyone",
+    audience: AudienceOption = None,
     region: RegionOption = None,
     period: PeriodOption = None,
     numbers: NumbersOption = None,
@@ -112,7 +143,7 @@ def compose(
     """Compose a broadcast (kept as a draft) and show who gets it and what the SMS cost."""
     chosen = audience_of(audience, region=region, period=period, numbers=numbers)
     via = channels_of(channels)
-    preview = _run(
+    preview = run_broadcasts(
         lambda s: s.compose(text_zh=zh, text_en=en, audience=chosen, channels=via, created_by=by)
     )
     show(preview, as_json)
@@ -123,7 +154,7 @@ def compose(
 @broadcast_app.command("preview")
 def preview(broadcast_id: IdArgument, as_json: JsonOption = False) -> None:
     """Who a broadcast goes to (per channel) and the SMS segments it costs, as of now."""
-    show(_run(lambda s: s.preview(broadcast_id)), as_json)
+    show(run_broadcasts(lambda s: s.preview(broadcast_id)), as_json)
 
 
 @broadcast_app.command("send")
@@ -138,7 +169,7 @@ def send(
 ) -> None:
     """Send a composed broadcast now, or at a set time."""
     when = _china_time(at) if at else None
-    shown = _run(lambda s: s.send(broadcast_id, at=when))
+    shown = run_broadcasts(lambda s: s.send(broadcast_id, at=when))
     if follow and shown["status"] in ("sending", "finished"):
         _follow(broadcast_id)
         return
@@ -153,44 +184,47 @@ def progress(
     if follow:
         _follow(broadcast_id)
         return
-    show(_run(lambda s: s.progress(broadcast_id)), as_json)
+    show(run_broadcasts(lambda s: s.progress(broadcast_id)), as_json)
 
 
 @broadcast_app.command("list")
 def listed(as_json: JsonOption = False) -> None:
     """The recent broadcasts and how far each is."""
-    show(_run(lambda s: s.recent()), as_json)
+    show(run_broadcasts(lambda s: s.recent()), as_json)
 
 
 @broadcast_app.command("pause")
 def pause(broadcast_id: IdArgument) -> None:
     """Hold what is left of a broadcast being sent."""
-    show(_run(lambda s: s.pause(broadcast_id)))
+    show(run_broadcasts(lambda s: s.pause(broadcast_id)))
 
 
 @broadcast_app.command("resume")
 def resume(broadcast_id: IdArgument) -> None:
     """Send what is left of a paused broadcast."""
-    show(_run(lambda s: s.resume(broadcast_id)))
+    show(run_broadcasts(lambda s: s.resume(broadcast_id)))
 
 
 @broadcast_app.command("cancel")
 def cancel(broadcast_id: IdArgument) -> None:
     """Send nothing more of a broadcast (a draft, one set for later, or one being sent)."""
-    show(_run(lambda s: s.cancel(broadcast_id)))
+    show(run_broadcasts(lambda s: s.cancel(broadcast_id)))
 
 
 @broadcast_app.command("report")
 def report(broadcast_id: IdArgument, as_json: JsonOption = False) -> None:
     """Every recipient's outcome, with what Twilio reported of each SMS."""
-    show(_run(lambda s: s.report(broadcast_id)), as_json)
+    show(run_broadcasts(lambda s: s.report(broadcast_id)), as_json)
 
 
 def _china_time(text: str) -> datetime:
     from core.clock import OFFICE_TZ
 
+    written = text.strip()
+    # An hour of one digit ("2026-12-09 9:00") is read as "09:00".
+    written = re.sub(r"([ T])(\d):", r"\g<1>0\2:", written, count=1)
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(written)
     except ValueError as exc:
         err.print(f"[red]Refused[/red] --at {text!r} is not a time: write e.g. '2026-12-08 09:00'")
         raise typer.Exit(2) from exc

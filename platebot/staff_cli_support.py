@@ -111,9 +111,14 @@ def refusals() -> Iterator[None]:
 
 
 def read_csv(path: Path) -> str:
-    """A CSV file's text; one that is not UTF-8 is refused with what to do about it."""
+    """A CSV file's text; one that cannot be read, or is not UTF-8, is refused with what to do
+    about it."""
     try:
         return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:  # not there, a folder, not readable
+        reason = exc.strerror or type(exc).__name__
+        err.print(f"[red]Refused[/red] cannot read {path}: {reason}; nothing was imported or sent.")
+        raise typer.Exit(2) from exc
     except UnicodeDecodeError as exc:
         err.print(
             f"[red]Refused[/red] {path} is not UTF-8 text (byte {exc.start}). Save it as "

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from platebot.staff_cli_broadcasts import audience_of, channels_of
-from platebot.staff_cli_support import JsonOption, out, run, show
+from platebot.staff_cli_broadcasts import audience_of, channels_of, run_broadcasts
+from platebot.staff_cli_support import JsonOption, err, out, run, show
 
 guide_app = typer.Typer(help="Guides users read in the dialog.", no_args_is_help=True)
 contact_app = typer.Typer(help="Contact details users read in the dialog.", no_args_is_help=True)
@@ -88,14 +88,39 @@ def announcement_add(
         str, typer.Option(help="--broadcast: telegram-else-sms, sms or telegram.")
     ] = "telegram-else-sms",
     by: Annotated[str, typer.Option("--by", help="Your name (kept with a broadcast).")] = "staff",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="--broadcast: send without asking after the preview.")
+    ] = False,
 ) -> None:
-    """Publish an announcement now (and send it as a broadcast with --broadcast)."""
-    target = None
-    if broadcast is not None:
-        chosen = audience_of(broadcast, region=region, period=period, numbers=None)
-        target = (chosen, channels_of(channels), by)
+    """Publish an announcement now (and send it as a broadcast with --broadcast: you see who
+    gets it and what the SMS cost, and are asked, before anything is published or sent)."""
     values = {"title": title, "body": body, "title_en": title_en, "body_en": body_en}
-    show(run(lambda s: s.announce(broadcast=target, **values)))
+    if broadcast is None:
+        if region is not None or period is not None:
+            err.print("[red]Refused[/red] --region and --period are for --broadcast; add it")
+            raise typer.Exit(2)
+        show(run(lambda s: s.announce(broadcast=None, **values)))
+        return
+    if broadcast == "numbers":
+        err.print(
+            "[red]Refused[/red] an announcement goes to everyone, a region, bidders or "
+            "unfinished-orders; for a list of numbers, publish it, then use "
+            "`platebot staff broadcast compose --numbers FILE.csv`"
+        )
+        raise typer.Exit(2)
+    chosen = audience_of(broadcast, region=region, period=period, numbers=None)
+    via = channels_of(channels)
+    preview = run_broadcasts(
+        lambda s: s.preview_announcement(audience=chosen, channels=via, **values)
+    )
+    show(preview)
+    if not yes and not typer.confirm(
+        f"Publish it and send it now to {preview['recipients']} recipients "
+        f"({preview['sms_segments']} SMS segments)?"
+    ):
+        err.print("Not published; nothing was sent.")
+        raise typer.Exit(1)
+    show(run(lambda s: s.announce(broadcast=(chosen, via, by), **values)))
 
 
 @announce_app.command("withdraw")

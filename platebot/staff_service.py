@@ -309,6 +309,16 @@ class StaffService(Acting):
                     uow, item, audience=audience, channels=channels, created_by=by, now=now
                 )
                 view["broadcast_id"] = sent.id
+                total = uow.broadcasts.tally(sent.id or 0, now).total
+                view["broadcast_recipients"] = total
+                self._record(
+                    uow,
+                    Audit(
+                        "broadcast.send",
+                        f"#{sent.id}",
+                        detail=f"{total} recipients, announcement #{item.id}",
+                    ),
+                )
             return view
 
         self.require(Permission.OFFICE)

@@ -87,6 +87,14 @@ class SegmentPacer:
     on. The slots promised after it move back by its length, so the rate holds; a postponed
     message that comes back to find its slot taken is given another.
 
+    Promises are kept only while they are used: messages told to come back come one after the
+    other, each when the one before has left room (``busy_until - burst``). When that moment has
+    passed by ``promise_grace`` with none of them back, they were held or dropped (a broadcast
+    paused or cancelled), and every promise is let go: messages asking from then on get the next
+    free slots instead of queueing behind slots nobody will use. One that does come back late
+    is served like any other. Only sending is paced (``busy_until``): promises only say when to
+    come back, so letting them go never sends faster than the rate.
+
     The pace holds across dispatcher runs, and for the whole server: of all server processes,
     one dispatcher sends SMS at a time (``platebot.dispatcher.LANE_LEASE``). The lock only keeps
     this object's arithmetic consistent between threads.
@@ -99,6 +107,7 @@ class SegmentPacer:
         burst: float = 1.0,
         max_wait: float = 0.25,
         urgent_wait: float = 5.0,
+        promise_grace: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -106,6 +115,9 @@ class SegmentPacer:
         self.burst = burst
         self.max_wait = max_wait
         self.urgent_wait = urgent_wait
+        # Longer than a postponed message takes to come back after its moment: the dispatcher's
+        # lane comes round every second when it has nothing to do.
+        self.promise_grace = promise_grace
         self.monotonic = monotonic
         self.sleep = sleep
         self.busy_until = monotonic()  # when what was sent so far is paid for
@@ -116,6 +128,8 @@ class SegmentPacer:
     def reserve(self, segments: int, *, urgent: bool = False) -> float | None:
         with self._lock:
             now = self.monotonic()
+            if now - (self.busy_until - self.burst) > self.promise_grace:  # nobody came back
+                self.promised_until = now
             start = max(now, self.busy_until - self.burst)
             length = segments / self.rate
             if urgent:

@@ -22,6 +22,7 @@ from core.broadcast_ports import (
     BLOCKED,
     CANCELLED,
     HELD,
+    NO_CHAT,
     OPTED_OUT,
     Audience,
     AudienceKind,
@@ -102,9 +103,7 @@ class SqlBroadcastRepository:
             d.c.channel, d.c.language, d.c.skip
         )
         return [
-            RouteCount(
-                None if channel is None else Channel(channel), Language(language), skip, count
-            )
+            RouteCount(Channel(channel), Language(language), skip, count)
             for channel, language, skip, count in self._conn.execute(query)
         ]
 
@@ -143,7 +142,7 @@ class SqlBroadcastRepository:
         # once (its state is changed under its row lock), an account is routed once, to its
         # phone (unique) or its chat (linked to one account), and listed numbers are unique. If
         # a key ever did clash, the send fails whole: nobody gets it twice.
-        select = sa.select(*columns).where(d.channel.is_not(None))
+        select = sa.select(*columns)
         statement = sa.insert(outbox).from_select(_KEYS, select)
         values: dict[str, Any] = {
             f"t_{name}": getattr(template, name) for name in _KEYS if name not in varying
@@ -208,7 +207,19 @@ class SqlBroadcastRepository:
             .group_by(_o.status, _o.channel, _o.last_error)
         )
         counts: dict[str, int] = dict.fromkeys(
-            ("total", "sent", "delivered", "failed", "opted_out", "cancelled", "left", "recent"), 0
+            (
+                "total",
+                "sent",
+                "delivered",
+                "failed",
+                "opted_out",
+                "blocked",
+                "unreachable",
+                "cancelled",
+                "left",
+                "recent",
+            ),
+            0,
         )
         for status, channel, error, count, recent in self._conn.execute(query):
             counts["total"] += count
@@ -221,8 +232,12 @@ class SqlBroadcastRepository:
                     counts["delivered"] += count
             elif status == OutboxStatus.FAILED:
                 counts["failed"] += count
-            elif error in (OPTED_OUT, BLOCKED):
+            elif error == OPTED_OUT:
                 counts["opted_out"] += count
+            elif error == BLOCKED:
+                counts["blocked"] += count
+            elif error == NO_CHAT:
+                counts["unreachable"] += count
             elif error == CANCELLED:
                 counts["cancelled"] += count
             else:  # pragma: no cover - a broadcast row is skipped for one of those reasons
@@ -250,6 +265,8 @@ class SqlBroadcastRepository:
             delivered=counts["delivered"],
             failed=counts["failed"],
             opted_out=counts["opted_out"],
+            blocked=counts["blocked"],
+            unreachable=counts["unreachable"],
             cancelled=counts["cancelled"],
             left=counts["left"],
             sent_recently=counts["recent"],
@@ -366,16 +383,16 @@ def _chats(who: sa.Select[Any] | None) -> sa.Subquery:
 
 
 def _routed(audience: Audience, channels: Channels, dialect: str) -> sa.Subquery:
-    """Each recipient's delivery: ``channel`` (None: no way there, i.e. no chat for Telegram
-    only), ``address``, ``account_id``, ``language``, and ``skip``, why it is not sent (the
-    number sent STOP, the chat blocked the bot). Telegram where linked falls back to SMS when
-    the chat blocked the bot."""
+    """Each recipient's delivery: ``channel``, ``address``, ``account_id``, ``language``, and
+    ``skip``, why it is not sent (the number sent STOP, the chat blocked the bot, no chat for
+    Telegram only: then the address is the number, for the report). Telegram where linked falls
+    back to SMS when the chat blocked the bot."""
     people, who = _people(audience, dialect)
     chats = _chats(who)
     p, c = people.c, chats.c
     stopped = sms_opt_outs.c.phone.is_not(None)
     sms, telegram = sa.literal(Channel.SMS.value), sa.literal(Channel.TELEGRAM.value)
-    opted_out, blocked = sa.literal(OPTED_OUT), sa.literal(BLOCKED)
+    opted_out, blocked, no_chat = sa.literal(OPTED_OUT), sa.literal(BLOCKED), sa.literal(NO_CHAT)
     none = sa.null()
     channel: sa.ColumnElement[Any]
     address: sa.ColumnElement[Any]
@@ -383,9 +400,9 @@ def _routed(audience: Audience, channels: Channels, dialect: str) -> sa.Subquery
         channel, address = sms, p.phone
         skip = sa.case((stopped, opted_out), else_=none)
     elif channels is Channels.TELEGRAM:
-        channel = sa.case((c.chat.is_not(None), telegram), else_=none)
-        address = c.chat
-        skip = sa.case((c.blocked == 1, blocked), else_=none)
+        channel = telegram
+        address = sa.func.coalesce(c.chat, p.phone)
+        skip = sa.case((c.chat.is_(None), no_chat), (c.blocked == 1, blocked), else_=none)
     else:
         by_telegram = sa.and_(c.chat.is_not(None), c.blocked == 0)
         channel = sa.case((by_telegram, telegram), else_=sms)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
-from core.broadcasts import TEXT_MAX, phones_from
+from core.broadcasts import TEXT_MAX
 from platebot.staff_broadcasts import StaffBroadcasts
 from web.staff import StaffRouter
 from web.staff_errors import JSON_BODY, refusals
@@ -33,7 +33,10 @@ class Target(BaseModel):
 
     audience: AudienceKind = Field(description="everyone, region, bidders, unfinished_orders…")
     region_code: str | None = Field(
-        default=None, max_length=4, pattern=NO_NUL, description="audience region: e.g. 4405."
+        default=None,
+        max_length=40,
+        pattern=NO_NUL,
+        description="audience region: its code (4405) or its city (汕头, Shantou).",
     )
     period_id: int | None = Field(
         default=None, ge=1, le=INT_MAX, description="audience bidders: the auction period."
@@ -47,9 +50,14 @@ class Target(BaseModel):
     )
 
     def audience_of(self, phones: list[str] | None = None) -> Audience:
-        if self.audience is AudienceKind.NUMBERS:
-            return Audience(AudienceKind.NUMBERS, phones=phones_from(enumerate(phones or [], 1)))
-        return Audience(self.audience, region_code=self.region_code, period_id=self.period_id)
+        """As given: ``core.broadcasts`` checks it (numbers read as E.164, a region, a period
+        or numbers for another audience refused)."""
+        return Audience(
+            self.audience,
+            region_code=self.region_code,
+            period_id=self.period_id,
+            phones=tuple(phones or ()),
+        )
 
 
 class BroadcastIn(Target):
@@ -85,15 +93,22 @@ class ProgressOut(BaseModel):
     id: int
     status: str = Field(description="draft, scheduled, sending, finished, paused, cancelled.")
     audience: str
+    send_at: str | None = Field(description="When it was or is to be sent (Asia/Shanghai).")
     total: int
     sent: int
     delivered: int
     failed: int
-    opted_out: int
+    opted_out: int = Field(description="SMS numbers that sent STOP: not sent.")
+    blocked: int = Field(description="Telegram only: chats that blocked the bot.")
+    unreachable: int = Field(description="Telegram only: accounts without a linked chat.")
     cancelled: int
     left: int
-    rate_per_second: float = Field(description="Sent a second, over the last minute.")
-    seconds_to_finish: int | None = Field(description="At that rate; null: not sending.")
+    rate_per_second: float = Field(
+        description="Sent a second, over the last minute (or since it started, if sooner)."
+    )
+    seconds_to_finish: int | None = Field(
+        description="At that rate; null: not started, or not sending now."
+    )
 
 
 class SendIn(BaseModel):

@@ -7,6 +7,7 @@ role, recorded in the audit. The live parts are feeds of ``console.live`` (``lot
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
+from core.broadcasts import phones_from
 from core.clock import OFFICE_TZ
 from core.errors import DomainError
 from core.plates import PlateKind
@@ -316,19 +318,35 @@ def _reservation_routes(pages: APIRouter) -> None:
 
 
 def _audience(kind: str, region: str, period: str, phones: str) -> Audience:
+    """The form's audience as typed: ``core.broadcasts`` refuses a region, a period or numbers
+    filled in for another audience (a box left filled must not be quietly ignored)."""
     try:
         chosen = AudienceKind(kind)
     except ValueError as error:
         raise setting("audience", kind) from error
-    if chosen is AudienceKind.BIDDERS and not period.strip().isdigit():
+    period = period.strip()
+    if period and not period.isdigit():
         raise setting("period", period)
     return Audience(
         chosen,
-        region_code=region.strip() or None if chosen is AudienceKind.REGION else None,
-        period_id=int(period) if chosen is AudienceKind.BIDDERS else None,
-        phones=tuple(p for p in phones.replace(",", " ").split() if p)
-        if chosen is AudienceKind.NUMBERS
-        else (),
+        region_code=region.strip() or None,
+        period_id=int(period) if period else None,
+        phones=_listed(phones) if phones.strip() else (),
+    )
+
+
+# Between numbers on one line of the box (a space is not: "138 0013 8000" is one number).
+_BETWEEN_NUMBERS = re.compile(r"[,;，；、\t]")
+
+
+def _listed(phones: str) -> tuple[str, ...]:
+    """The numbers typed or pasted in the box, one a line (or several with commas): each
+    checked and written as E.164 (``phones_from``), a line that is not a mobile number named."""
+    return phones_from(
+        (line_number, part)
+        for line_number, line in enumerate(phones.splitlines(), 1)
+        for part in _BETWEEN_NUMBERS.split(line)
+        if part.strip()
     )
 
 
@@ -425,6 +443,11 @@ def _broadcast_routes(pages: APIRouter, console: Console) -> None:
         if not broadcast_id.isdigit():
             return {}
         done = page.broadcasts.progress(int(broadcast_id))
-        return {**done, "status_text": page.t(f"broadcasts.status.{done['status']}")}
+        to_finish = done["seconds_to_finish"]
+        return {
+            **done,
+            "status_text": page.t(f"broadcasts.status.{done['status']}"),
+            "seconds_to_finish": "–" if to_finish is None else to_finish,
+        }
 
     console.live["broadcast"] = (Permission.OFFICE, progress_feed)

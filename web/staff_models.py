@@ -15,7 +15,13 @@ from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
 from fastapi import Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.info import BODY_MAX, TITLE_MAX
@@ -280,7 +286,10 @@ class AnnouncementBroadcast(_In):
 
     audience: Literal["everyone", "region", "bidders", "unfinished_orders"]
     region_code: str | None = Field(
-        default=None, max_length=4, pattern=NO_NUL, description="audience region: e.g. 4405."
+        default=None,
+        max_length=40,
+        pattern=NO_NUL,
+        description="audience region: its code (4405) or its city (汕头, Shantou).",
     )
     period_id: int | None = Field(
         default=None, ge=1, le=INT_MAX, description="audience bidders: the auction period."
@@ -322,3 +331,6 @@ class AnnouncementOut(BaseModel):
     published_at: str
     withdrawn_at: str | None
     broadcast_id: int | None = Field(default=None, description="The broadcast it was sent as.")
+    broadcast_recipients: int | None = Field(
+        default=None, description="How many that broadcast goes to (its progress says more)."
+    )

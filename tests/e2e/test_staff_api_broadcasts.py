@@ -70,6 +70,7 @@ def test_staff_follow_a_broadcast_to_what_twilio_reports_over_the_api(
     progress = client.get(f"{API}/{preview['id']}", headers=STAFF_AUTH).json()
     assert progress["status"] == "finished"
     assert (progress["sent"], progress["delivered"], progress["failed"]) == (2, 1, 1)
+    assert progress["rate_per_second"] == 2.0  # two sent in the second since it started
     assert (progress["opted_out"], progress["left"], progress["seconds_to_finish"]) == (1, 0, 0)
     report = client.get(f"{API}/{preview['id']}/report", headers=STAFF_AUTH).json()
     assert sorted((row["address"], row["delivery"]) for row in report) == sorted(
@@ -100,12 +101,31 @@ def test_pause_resume_and_cancel_over_the_api(
     assert client.get(f"{API}/99", headers=STAFF_AUTH).status_code == 404
 
 
+def test_a_broadcast_everyone_has_had_cannot_be_paused_or_cancelled(
+    client: TestClient, server: App, world: BroadcastWorld
+) -> None:
+    world.person()
+    url = f"{API}/{compose(client)['id']}"
+    assert client.post(f"{url}/send", json={}, headers=STAFF_AUTH).status_code == 200
+    server.dispatcher.run_once()
+    for action in ("pause", "cancel"):
+        refused = client.post(f"{url}/{action}", headers=STAFF_AUTH)
+        assert refused.status_code == 409
+        assert refused.json()["message"] == (
+            "Not possible: the broadcast is finished (everyone has had it)."
+        )
+    done = client.get(url, headers=STAFF_AUTH).json()
+    assert (done["status"], done["sent"], done["cancelled"]) == ("finished", 1, 0)
+
+
 def test_a_broadcast_set_for_later_over_the_api(client: TestClient, world: BroadcastWorld) -> None:
     world.person()
     draft = compose(client)
     at = "2026-12-08T09:00:00+08:00"
     scheduled = client.post(f"{API}/{draft['id']}/send", json={"at": at}, headers=STAFF_AUTH)
     assert scheduled.json()["status"] == "scheduled"
+    progress = client.get(f"{API}/{draft['id']}", headers=STAFF_AUTH).json()
+    assert (progress["send_at"], progress["seconds_to_finish"]) == ("2026-12-08 09:00", None)
     preview = client.get(f"{API}/{draft['id']}/preview", headers=STAFF_AUTH).json()
     assert preview["send_at"] == "2026-12-08 09:00"
 
@@ -122,6 +142,28 @@ def test_bad_audiences_are_refused_with_what_to_fix(client: TestClient) -> None:
         API, json={"text_zh": ZH, "text_en": EN, "audience": "region"}, headers=STAFF_AUTH
     )
     assert (response.status_code, response.json()["code"]) == (422, "broadcast.audience_invalid")
+    assert response.json()["message"] == (
+        "The audience needs a region (its code, e.g. 4405, or its city); nothing was sent."
+    )
+    # A region, a period or numbers for another audience: refused, not sent to everyone.
+    for stray in ({"region_code": "4405"}, {"phones": ["13800138000"]}, {"period_id": 1}):
+        body = {"text_zh": ZH, "text_en": EN, "audience": "everyone"} | stray
+        response = client.post(API, json=body, headers=STAFF_AUTH)
+        assert response.json()["code"] == "broadcast.audience_mismatch", stray
+    body = {"text_zh": ZH, "text_en": EN, "audience": "region", "region_code": "Fuzhou"}
+    response = client.post(API, json=body, headers=STAFF_AUTH)
+    assert response.json()["code"] == "broadcast.region_ambiguous"
+    assert "3501" in response.json()["message"] and "3610" in response.json()["message"]
+
+
+def test_a_region_is_named_by_its_code_or_its_city(
+    client: TestClient, world: BroadcastWorld
+) -> None:
+    world.person(region="4405")
+    world.person(region="4403")
+    for name in ("4405", "汕头", "汕头市", "Shantou"):
+        preview = compose(client, audience="region", region_code=name)
+        assert (preview["audience"], preview["recipients"]) == ("region 4405", 1), name
 
 
 def test_an_announcement_published_with_a_broadcast_is_sent_in_the_same_step(

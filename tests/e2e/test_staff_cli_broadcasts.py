@@ -25,9 +25,9 @@ ZH = "明天上午车管所系统维护，暂停办理。"
 EN = "The office system is down for maintenance tomorrow morning."
 
 
-def run(db: Engine, *args: str) -> tuple[int, str, str]:
+def run(db: Engine, *args: str, answer: str | None = None) -> tuple[int, str, str]:
     env = {"PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False)}
-    result = CliRunner().invoke(cli, list(args), env=env)
+    result = CliRunner().invoke(cli, list(args), env=env, input=answer)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -103,15 +103,55 @@ def test_an_announcement_published_with_broadcast_is_sent_in_the_same_step(
     world = BroadcastWorld(db, clock)
     _, zh_phone = world.person()
     _, en_phone = world.person(language=Language.EN)
-    code, out, err = run(
-        db, "staff", "announcement", "add", "--title", "停办通知", "--body", "明天停办。",
-        "--title-en", "Closed", "--body-en", "Closed tomorrow.", "--broadcast", "everyone",
-    )  # fmt: skip
+    _, title_only = world.person(language=Language.EN, region="4403")
+    add = ("staff", "announcement", "add", "--title", "停办通知", "--body", "明天停办。",
+           "--title-en", "Closed")  # fmt: skip
+    # The preview comes first; answered no, nothing is published or sent.
+    code, out, err = run(db, *add, "--broadcast", "region", "--region", "汕头", answer="n\n")
+    assert code == 1 and "Not published" in err
+    assert "recipients: 2" in out and "sms_segments: 2" in out
+    assert "Publish it and send it now to 2 recipients (2 SMS segments)?" in out
+    code, out, _ = run(db, "staff", "announcement", "list", "--json")
+    assert json.loads(out) == []
+    # Answered yes: published and sent; an English title without an English text goes with the
+    # Chinese text, as the information screens show it.
+    code, out, err = run(db, *add, "--broadcast", "everyone", answer="y\n")
     assert code == 0, err
-    assert "broadcast_id: 1" in out
+    assert "broadcast_id: 1" in out and "broadcast_recipients: 3" in out
     deadline = time.monotonic() + 10
-    while len(server.sent) < 2 and time.monotonic() < deadline:
+    while len(server.sent) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sorted(server.sent) == sorted(
-        [(zh_phone, "停办通知\n明天停办。"), (en_phone, "Closed\nClosed tomorrow.")]
+        [
+            (zh_phone, "停办通知\n明天停办。"),
+            (en_phone, "Closed\n明天停办。"),
+            (title_only, "Closed\n明天停办。"),
+        ]
     )
+    with world.app.uow() as uow:  # both recorded, as staff actions are
+        recorded = uow.staff.audit(office_code=None, limit=10, before=None)
+    assert {(e.action, e.target) for e in recorded} >= {
+        ("broadcast.send", "#1"),
+        ("announcement.add", "#1 停办通知"),
+    }
+
+
+def test_an_option_for_another_audience_is_refused_not_widened_to_everyone(
+    db: Engine, clock: ManualClock, tmp_path: Path
+) -> None:
+    world = BroadcastWorld(db, clock)
+    world.person(region="4403")
+    world.person()
+    compose = ("staff", "broadcast", "compose", "--zh", ZH, "--en", EN, "--json")
+    code, _, err = run(db, *compose, "--audience", "everyone", "--region", "4405")
+    assert code == 2 and "--region is for --audience region, not everyone" in err
+    code, out, err = run(db, *compose, "--region", "Shantou")  # --region alone: that region
+    assert code == 0, err
+    assert (json.loads(out)["audience"], json.loads(out)["recipients"]) == ("region 4405", 1)
+    code, _, err = run(db, *compose, "--region", "Nowhere")
+    assert code == 1 and 'No region called "Nowhere"' in err
+    code, _, err = run(db, *compose, "--numbers", str(tmp_path / "missing.csv"))
+    assert code == 2 and "cannot read" in err and "missing.csv" in "".join(err.split())
+    code, _, err = run(db, "staff", "announcement", "add", "--title", "t", "--body", "b",
+                       "--region", "4405")  # fmt: skip
+    assert code == 2 and "--broadcast" in err

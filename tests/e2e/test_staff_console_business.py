@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from core.auctions import YUAN
@@ -24,6 +25,7 @@ from platebot.staff_broadcasts import StaffBroadcasts
 from platebot.staff_reservations import StaffReservations
 from platebot.staff_sale import StaffSale
 from sms.render import broadcast_segments
+from store.sms_tables import sms_opt_outs
 from tests.preselect_world import add_office, vin
 from tests.reservation_world import bid, bidder, pending_reservation, reservation_world
 from tests.staff_console_world import PASSWORD, add_staff, csrf_of
@@ -270,6 +272,9 @@ def test_a_supervisor_previews_sends_and_follows_a_broadcast(
     staff_app.dispatcher.run_once()
     feed = client.get(f"/staff/live/broadcast?id={broadcast_id}").json()
     assert (feed["sent"], feed["left"], feed["status_text"]) == (3, 0, "已完成")
+    status, html = post(client, f"{page}/cancel", page)  # sent to everyone: nothing to cancel
+    assert status == 422 and "无法操作：该群发已发送完毕（所有人都已收到）。" in html
+    assert client.get(f"/staff/live/broadcast?id={broadcast_id}").json()["status"] == "finished"
     client.get("/staff/lang/en")
     assert "Broadcast #" in client.get(page).text
     assert client.get("/staff/broadcasts").status_code == 200
@@ -359,3 +364,35 @@ def test_a_broadcast_is_scheduled_for_a_later_time_and_not_for_a_past_one(
     assert f"群发通知 #{broadcast_id} 将于{later.replace('T', ' ')}发送。" in html
     feed = client.get(f"/staff/live/broadcast?id={broadcast_id}").json()
     assert (feed["status_text"], feed["sent"]) == ("已预约", 0)
+    assert (feed["send_at"], feed["seconds_to_finish"]) == (later.replace("T", " "), "–")
+    assert later.replace("T", " ") in client.get(page).text
+
+
+def test_numbers_typed_in_the_box_are_checked_and_found_however_they_are_written(
+    client: TestClient, staff_app: App
+) -> None:
+    sign_in(client, "supervisor")
+    with staff_app.db.begin() as conn:  # this number sent STOP
+        conn.execute(
+            sa.insert(sms_opt_outs).values(
+                phone="+8613700137000", reason="STOP", opted_out_at=staff_app.clock.now()
+            )
+        )
+    typed = {"text_zh": "通知", "text_en": "Notice", "audience": "numbers", "channels": "sms"}
+    status, html = post(
+        client, "/staff/broadcasts", "/staff/broadcasts", **typed, phones="138 0013 8000\nabc"
+    )
+    assert status == 422 and "1 行不是手机号码（第 2 行）" in html
+    status, html = post(
+        client,
+        "/staff/broadcasts",
+        "/staff/broadcasts",
+        **typed,
+        phones="138 0013 8000\n+86 137-0013-7000， 13800138000\n",
+    )
+    assert status == 200, html
+    broadcast_id = int(re.findall(r"群发通知 #(\d+) 已存为草稿", html)[0])
+    preview = StaffBroadcasts(staff_app.uow, staff_app.clock, broadcast_segments).preview(
+        broadcast_id
+    )
+    assert (preview["audience"], preview["sms"], preview["opted_out"]) == ("2 numbers", 1, 1)

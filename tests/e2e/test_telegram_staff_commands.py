@@ -89,7 +89,10 @@ def test_staff_compose_preview_and_confirm_a_broadcast_in_telegram(
     server.dispatcher.run_once()
     assert sorted(sms.sent) == sorted([(zh_phone, "明天停办。"), (en_phone, "Closed tomorrow.")])
     staff.say("/broadcasts")
-    assert staff.text == ("#1 finished: 2 of 3 sent, 0 delivered, 0 failed, 1 opted out, 0 left.")
+    assert staff.text == (
+        "#1 finished: 2 of 3 sent, 0 delivered, 0 failed, 1 opted out, 0 blocked, "
+        "0 without Telegram, 0 left."
+    )
     staff.say("/stats")
     assert staff.text == (
         "Today (2026-11-23, China time): 3 registrations, 0 pre-selections, 0 sales paid, 0 bids."

@@ -14,13 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.accounts import Language
+from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.clock import ManualClock
 from core.notices import NoticeKind, notify
 from core.outbox import LEASE, Channel, OutboxStatus, Outcome, Outgoing
 from core.ports import Sender
 from platebot.bootstrap import App, build_app, twilio_sender_from
 from platebot.dispatcher import URGENT_LEASE
+from platebot.staff_broadcasts import StaffBroadcasts
 from sms.records import SmsRecords
+from sms.render import broadcast_segments
 from sms.sender import SegmentPacer, TwilioSender, twilio_client
 from store.tables import outbox
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio_settings
@@ -236,6 +239,82 @@ def test_sending_keeps_to_the_rate_across_runs_without_using_up_attempts(
         app.dispatcher.run_once()
     assert [r.body for r in standin.delivered] == ["一", "二", "三", "四"]
     assert [row["attempts"] for row in rows(app)] == [1, 1, 1, 1]
+
+
+class PacedOffice:
+    """A server whose SMS go to the Twilio stand-in at 2 segments a second, the pacer's clock
+    moved with the app's, and the staff's broadcasts by SMS to lists of numbers."""
+
+    def __init__(self, db: Engine, clock: ManualClock, standin: TwilioStandIn) -> None:
+        self.clock = clock
+        self.time = FrozenTime()
+        pacer = SegmentPacer(
+            2.0, burst=1.0, max_wait=0.25, monotonic=self.time, sleep=self.time.sleep
+        )
+        client = twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url)
+        self.app = server(
+            db, clock, standin, sms=TwilioSender(client, sender=OUR_NUMBER, pacer=pacer)
+        )
+        self.staff = StaffBroadcasts(self.app.uow, clock, broadcast_segments)
+        self.numbers = 0
+
+    def broadcast(self, recipients: int) -> int:
+        """A broadcast of one segment to ``recipients`` new numbers, sent now."""
+        phones = tuple(f"+86138{self.numbers + n:08d}" for n in range(recipients))
+        self.numbers += recipients
+        draft = self.staff.compose(
+            text_zh="明天上午车管所系统维护，暂停办理。",
+            text_en="The office system is down for maintenance tomorrow morning.",
+            audience=Audience(AudienceKind.NUMBERS, phones=phones),
+            channels=Channels.SMS,
+            created_by="王科长",
+        )
+        assert draft["sms_segments"] == recipients
+        self.staff.send(draft["id"])
+        return int(draft["id"])
+
+    def seconds_pass(self, seconds: int) -> None:
+        """The dispatcher sends what is due at each second."""
+        for _ in range(seconds):
+            self.time.now += 1
+            self.clock.advance(timedelta(seconds=1))
+            self.app.dispatcher.run_channel(Channel.SMS)
+
+
+def test_a_paused_broadcast_resumed_goes_on_at_the_pace_at_once(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    """The pacer told the broadcast's messages when to come back (one every half second over
+    the next 19 s); paused, they did not come. Resumed 3 s later, they go on at 2 a second at
+    once, not after the moments nobody used."""
+    office = PacedOffice(db, clock, standin)
+    broadcast = office.broadcast(40)
+    office.app.dispatcher.run_channel(Channel.SMS)
+    assert len(standin.delivered) == 3  # the burst; 37 told to come back
+    office.staff.pause(broadcast)
+    office.seconds_pass(3)
+    office.staff.resume(broadcast)
+    office.app.dispatcher.run_channel(Channel.SMS)
+    assert len(standin.delivered) == 3 + 3  # the burst again
+    office.seconds_pass(5)
+    assert office.staff.progress(broadcast)["sent"] == len(standin.delivered) == 6 + 2 * 5
+
+
+def test_a_cancelled_broadcast_does_not_hold_back_the_next_one(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    """The cancelled broadcast's messages told to come back never come: the next broadcast
+    goes at 2 a second at once, not after the moments they were given."""
+    office = PacedOffice(db, clock, standin)
+    cancelled = office.broadcast(40)
+    office.app.dispatcher.run_channel(Channel.SMS)
+    assert len(standin.delivered) == 3  # the burst; 37 told to come back
+    office.staff.cancel(cancelled)
+    office.seconds_pass(3)
+    following = office.broadcast(20)
+    office.app.dispatcher.run_channel(Channel.SMS)
+    office.seconds_pass(5)
+    assert office.staff.progress(following)["sent"] == 3 + 2 * 5  # the burst, then 2 a second
 
 
 @contextmanager

@@ -40,6 +40,27 @@ def test_a_short_wait_is_waited_rather_than_postponed() -> None:
     assert abs(time.slept - 0.2) < 1e-9
 
 
+def test_promises_hold_for_messages_that_come_back_a_little_late() -> None:
+    time = FakeTime()
+    paced = pacer(2.0, time, burst=1.0, max_wait=0.25)
+    told = [paced.reserve(1) for _ in range(40)]
+    assert told[:4] == [None, None, None, 0.5] and told[-1] == 18.5
+    time.now += 1.5  # the first three told to come back are back, a second late
+    assert [paced.reserve(1) for _ in range(3)] == [None, None, None]
+    assert paced.reserve(1) == 17.5  # one asking now: after the last slot promised
+
+
+def test_promises_nobody_comes_back_for_are_let_go() -> None:
+    """Messages told to come back that never do (held or dropped: a broadcast paused or
+    cancelled) do not hold back the ones that ask after them."""
+    time = FakeTime()
+    paced = pacer(2.0, time, burst=1.0, max_wait=0.25)
+    told = [paced.reserve(1) for _ in range(40)]
+    assert told[:4] == [None, None, None, 0.5] and told[-1] == 18.5
+    time.now += 3.0  # none of them has come back
+    assert [paced.reserve(1) for _ in range(5)] == [None, None, None, 0.5, 1.0]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     sizes=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=60),
