@@ -4,7 +4,8 @@ deposit order are made in one step; the order's events move the signup on.
 - ``sign_up_with_deposit``: the signup (``core.auctions.sign_up``) and a pending order of
   n × the deposit (``Purpose.AUCTION_DEPOSIT``, reference ``signup:<id>``) in one transaction;
 - the order paid: the signup is active (``deposit_paid``), and the bidder is told their bidder
-  number and verification code by SMS (and in their Telegram chat, when they have one);
+  number and verification code by SMS (and in their Telegram chat, when they have one); a new
+  code staff issue (``reissue_room_code``) is told the same way;
 - the order expired or cancelled: the signup is cancelled and its VINs are free again.
 
 The verification code is never written down here either: the notices carry the signup's nonce,
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from core import otp
 from core.auctions import (
     AuctionPeriod,
+    RoomCodeReissued,
     Signup,
     SignupActivated,
     SignupCancelled,
@@ -118,28 +120,55 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
 def tell_bidder_number(uow: UnitOfWork, event: SignupActivated) -> None:
     """By SMS (the code proves the number, as one-time codes do), and in the Telegram chat too
     when the account has one the bot can reach."""
-    signup = uow.auctions.signup(event.signup_id)
-    period = uow.auctions.period(event.period_id)
-    if signup is None or signup.code_nonce is None or period is None:
+    _tell_code(
+        uow,
+        signup_id=event.signup_id,
+        key="auction.notice.activated",
+        dedupe_key=f"auction:activated:{event.signup_id}",
+        now=event.activated_at,
+    )
+
+
+def tell_new_room_code(uow: UnitOfWork, event: RoomCodeReissued) -> None:
+    """Staff issued a new code (``reissue_room_code``): it goes the way the first one went."""
+    _tell_code(
+        uow,
+        signup_id=event.signup_id,
+        key="auction.notice.code_reissued",
+        dedupe_key=f"auction:code:{event.signup_id}:{event.reissued_at.isoformat()}",
+        now=event.reissued_at,
+    )
+
+
+def _tell_code(
+    uow: UnitOfWork, *, signup_id: int, key: str, dedupe_key: str, now: datetime
+) -> None:
+    """The signup's bidder number and current code, to its account: by SMS, and by Telegram
+    when the account has a chat the bot can reach."""
+    signup = uow.auctions.signup(signup_id)
+    if signup is None or signup.code_nonce is None or signup.bidder_number is None:
+        return
+    period = uow.auctions.period(signup.period_id)
+    if period is None:
         return
     params: dict[str, str | int] = {
         otp.NONCE_PARAM: signup.code_nonce,
-        "bidder": event.bidder_number,
+        "bidder": signup.bidder_number,
         "period": period.name,
     }
     routes = [(NoticeKind.CODE, "sms")]
-    points = uow.contacts.of_account(event.account_id)
+    points = uow.contacts.of_account(signup.account_id)
     if any(p.channel is Channel.TELEGRAM and p.reachable for p in points):
         routes.append((NoticeKind.URGENT, "chat"))
     for kind, where in routes:
         notify(
             uow,
             kind=kind,
-            account_id=event.account_id,
-            key="auction.notice.activated",
+            account_id=signup.account_id,
+            key=key,
             params=dict(params),
-            dedupe_key=f"auction:activated:{event.signup_id}:{where}",
-            now=event.activated_at,
+            dedupe_key=f"{dedupe_key}:{where}",
+            now=now,
         )
 
 
@@ -199,4 +228,5 @@ def wire(wiring: Wiring) -> None:
     wiring.bus.subscribe(OrderExpired, on_deposit_unpaid)
     wiring.bus.subscribe(OrderCancelled, on_deposit_unpaid)
     wiring.bus.subscribe(SignupActivated, tell_bidder_number)
+    wiring.bus.subscribe(RoomCodeReissued, tell_new_room_code)
     wiring.bus.subscribe(SignupCancelled, tell_signup_cancelled)

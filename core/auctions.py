@@ -13,7 +13,8 @@ bidding and closing are in ``core.bidding``.
   (unique in the period, drawn at random so that nobody can guess another's from their own) and
   a verification code. Like a one-time code (``core.otp``) the code is never written down: it is
   derived from a random nonce under the server's key, so a copy of the database alone gives none
-  away, while "signup history" can show it again. Wrong codes are limited as one-time codes are.
+  away, while "signup history" can show it again. Wrong codes are limited as one-time codes are,
+  and only the owner's count: the room opens to the account that signed up and no other.
 
 Money is integer fen, times UTC. Use cases that refuse record nothing unless they say so; the
 caller commits (also after a ``DomainError`` the dialog engine commits the turn).
@@ -555,13 +556,27 @@ def room_code(key: bytes, signup: Signup) -> str:
 
 
 def enter_room(
-    uow: UnitOfWork, *, key: bytes, period_id: int, bidder_number: str, code: str
+    uow: UnitOfWork,
+    *,
+    key: bytes,
+    period_id: int,
+    bidder_number: str,
+    code: str,
+    account_id: int | None,
 ) -> Signup:
-    """Bidder number + verification code open the room. A wrong code counts (commit after the
-    refusal too); after ``MAX_WRONG_CODES`` of them the code stops working until a new one is
-    issued (``reissue_room_code``)."""
+    """Bidder number + verification code open the room to the account that signed up
+    (``account_id``: who types them). A wrong code of the owner counts (commit after the refusal
+    too); after ``MAX_WRONG_CODES`` of them the code stops working until a new one is issued
+    (``reissue_room_code``). Another account's number, with any code, is refused as an unknown
+    one and changes nothing: nobody can lock a bidder out, nor learn which numbers exist."""
     signup = uow.auctions.signup_by_bidder(period_id, bidder_number.strip(), lock=True)
-    if signup is None or signup.state is not SignupState.ACTIVE or signup.code_nonce is None:
+    if (
+        signup is None
+        or account_id is None
+        or signup.account_id != account_id
+        or signup.state is not SignupState.ACTIVE
+        or signup.code_nonce is None
+    ):
         raise BidderUnknown()
     if signup.wrong_codes >= MAX_WRONG_CODES:
         raise RoomCodeExhausted()

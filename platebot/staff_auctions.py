@@ -1,9 +1,10 @@
 """Staff work on auctions (SPEC §7, §10): publish a period, add and withdraw lots, cancel a
 period before it starts (paid deposits refunded through the payment provider, every bidder
-told), list periods and lots with their state. Shared by the CLI, the HTTP API and the web
-console; each method is one transaction around a core use case, returning plain data, refused by
-the actor's role (a supervisor's work; a lot only of their office) and, when it changes
-something, recorded in the audit in the same transaction (``platebot.staff_acting``)."""
+told), list periods and lots with their state, issue a bidder a new room code. Shared by the
+CLI, the HTTP API and the web console; each method is one transaction around a core use case,
+returning plain data, refused by the actor's role (a supervisor's work, a new code a clerk's too;
+a lot only of their office) and, when it changes something, recorded in the audit in the same
+transaction (``platebot.staff_acting``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from core import auctions, pools
-from core.auction_errors import LotUnknown, PeriodUnknown
+from core.auction_errors import LotUnknown, PeriodUnknown, SignupUnknown
 from core.auction_room import clock_time
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
 from core.clock import Clock, as_utc, format_local
-from core.masking import mask_bidder
+from core.masking import mask_bidder, mask_phone
 from core.payments import PaymentProvider
 from core.plates import PlateKind
 from core.ports import UnitOfWork
@@ -221,6 +222,42 @@ class StaffAuctions(Acting):
 
         return self._do(
             run, lambda v: Audit("auction.withdraw_lot", v["plate"], detail=f"lot #{lot_id}")
+        )
+
+    def reissue_code(self, period_id: int, bidder_number: str) -> dict[str, Any]:
+        """A new verification code for a bidder of the period (counter work: the bidder used up
+        their wrong codes, or lost the code): the old one stops working, and the new one goes to
+        the bidder by SMS (and their Telegram chat) as the first did; staff never see it."""
+        self.require(Permission.COUNTER)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            period = uow.auctions.period(period_id)
+            if period is None:
+                raise PeriodUnknown()
+            found = uow.auctions.signup_by_bidder(period_id, bidder_number.strip())
+            if found is None:
+                raise SignupUnknown()
+            signup = auctions.reissue_room_code(
+                uow, clock=self.clock, signup_id=auctions.stored_id(found.id)
+            )
+            account = uow.accounts.view(signup.account_id)
+            return {
+                "signup_id": signup.id,
+                "period_id": period_id,
+                "period": period.name,
+                "bidder_number": signup.bidder_number,
+                "sent_to": mask_phone(account.phone) if account is not None else None,
+                "reissued_at": format_local(self.clock.now()),
+            }
+
+        return self._do(
+            run,
+            lambda v: Audit(
+                "auction.reissue_code",
+                f"signup #{v['signup_id']}",
+                None,
+                f"period #{period_id}, bidder {mask_bidder(v['bidder_number'] or '')}",
+            ),
         )
 
     def refunds(self, period_id: int) -> list[dict[str, Any]]:

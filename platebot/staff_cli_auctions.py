@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-auction_app = typer.Typer(help="Auctions: periods and lots.", no_args_is_help=True)
+auction_app = typer.Typer(help="Auctions: periods, lots and signups.", no_args_is_help=True)
 period_app = typer.Typer(help="Auction periods.", no_args_is_help=True)
 lot_app = typer.Typer(help="Lots of a period (held-back numbers).", no_args_is_help=True)
+signup_app = typer.Typer(help="Signups of a period (bidders).", no_args_is_help=True)
 auction_app.add_typer(period_app, name="period")
 auction_app.add_typer(lot_app, name="lot")
+auction_app.add_typer(signup_app, name="signup")
 
 PeriodArgument = Annotated[int, typer.Argument(help="The period number (see 'period list').")]
 TimeOption = Annotated[str, typer.Option(help="China time, e.g. '2026-12-20 09:00'.")]
@@ -146,3 +148,14 @@ def lot_list(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
 def period_refunds(period_id: PeriodArgument, as_json: JsonOption = False) -> None:
     """A period's deposit refunds: done, due, at_counter (hand back with a receipt) or failed."""
     show(_run(lambda s: s.refunds(period_id)), as_json)
+
+
+@signup_app.command("reissue-code")
+def signup_reissue_code(
+    period_id: PeriodArgument,
+    bidder: Annotated[str, typer.Argument(help="The bidder number (8 digits).")],
+    as_json: JsonOption = False,
+) -> None:
+    """A new room code for a bidder: the old one stops working, the new one goes to the bidder
+    by SMS (and their Telegram chat), never here."""
+    show(_run(lambda s: s.reissue_code(period_id, bidder)), as_json)

@@ -29,6 +29,7 @@ class Rival:
     account_id: int
     signup_id: int
     bidder_number: str
+    phone: str = PHONE
 
 
 class JourneyWorld:
@@ -114,10 +115,8 @@ class JourneyWorld:
     def rival(self, period_id: int, shares: int = 1) -> Rival:
         """Another bidder, signed up and paid through core."""
         self._rivals += 1
-        account_id = add_accounts(
-            self.app,
-            person(phone=f"+86139{self._rivals:08d}", id_number="440304199001011233"),
-        )[0]
+        phone = f"+86139{self._rivals:08d}"
+        account_id = add_accounts(self.app, person(phone=phone, id_number="440304199001011233"))[0]
         with self.app.uow() as uow:
             signup = auctions.sign_up(
                 uow,
@@ -131,7 +130,7 @@ class JourneyWorld:
             active = auctions.deposit_paid(uow, clock=self.clock, signup_id=signup.id or 0)
             uow.commit()
         assert active.bidder_number is not None
-        return Rival(account_id, active.id or 0, active.bidder_number)
+        return Rival(account_id, active.id or 0, active.bidder_number, phone)
 
     def rival_bids(
         self,

@@ -1,8 +1,9 @@
 """Staff API of auctions (``/staff/api/auctions/…``): publish, list and cancel periods; add,
-list and withdraw lots. Included in the staff API's router (``web.staff.mount``), so the same
-bearer token and the same refusals (``web/staff_errors.py``: a ``Problem``; 404 unknown period,
-lot or office, 409 a period that started or a number that cannot be a lot, 422 a bad value).
-Times are ISO 8601 with their offset (``2026-12-20T09:00:00+08:00``); money is fen."""
+list and withdraw lots; issue a bidder a new room code. Included in the staff API's router
+(``web.staff.mount``), so the same bearer token and the same refusals (``web/staff_errors.py``:
+a ``Problem``; 404 unknown period, lot, office or bidder, 409 a period that started, a number
+that cannot be a lot or a signup not active, 422 a bad value). Times are ISO 8601 with their
+offset (``2026-12-20T09:00:00+08:00``); money is fen."""
 
 from __future__ import annotations
 
@@ -22,9 +23,15 @@ from web.staff_orders import FEN_MAX
 
 T = TypeVar("T")
 
-_NOT_FOUND = {"auction.period_unknown", "auction.lot_unknown", "office.unknown"}
+_NOT_FOUND = {
+    "auction.period_unknown",
+    "auction.lot_unknown",
+    "auction.signup_unknown",
+    "office.unknown",
+}
 _CONFLICT = {
     "auction.period_started",
+    "auction.signup_not_active",
     "auction.plate_in_auction",
     "auction.plate_not_held_back",
     "auction.plate_reserved",
@@ -34,6 +41,9 @@ _YEARS = (2000, 2200)  # times outside these are mistakes (and beyond what dates
 PeriodId = Annotated[int, Path(ge=1, le=INT_MAX, description="The period number.", examples=[1])]
 LotId = Annotated[int, Path(ge=1, le=INT_MAX, description="The lot number.", examples=[1])]
 Fen = Annotated[int, Field(ge=1, le=FEN_MAX)]
+BidderNumber = Annotated[
+    str, Path(pattern=r"^[0-9]{8}$", description="The bidder number.", examples=["35716290"])
+]
 
 
 class NewPeriod(BaseModel):
@@ -118,6 +128,15 @@ class RefundOut(BaseModel):
     done_at: str | None = Field(description="Asia/Shanghai.")
 
 
+class CodeReissuedOut(BaseModel):
+    signup_id: int
+    period_id: int
+    period: str
+    bidder_number: str
+    sent_to: str | None = Field(description="The bidder's number, masked: the new code went there.")
+    reissued_at: str = Field(description="Asia/Shanghai.")
+
+
 def _plausible(values: dict[str, Any]) -> dict[str, Any]:
     """Times far from now are a mistake (and beyond what dates convert): an invalid setting."""
     for name in ("signup_opens", "signup_closes", "starts_at"):
@@ -193,6 +212,14 @@ def router(staff: StaffAuctions, new_router: StaffRouter) -> APIRouter:
                 )
             )
         )
+
+    @api.post(
+        "/periods/{period_id}/bidders/{bidder_number}/reissue-code",
+        summary="Issue a bidder a new room code (sent to the bidder, not answered here)",
+        responses=refusals(404, 409, 422),
+    )
+    def reissue_code(period_id: PeriodId, bidder_number: BidderNumber) -> CodeReissuedOut:
+        return CodeReissuedOut(**_call(lambda: staff.reissue_code(period_id, bidder_number)))
 
     @api.post(
         "/lots/{lot_id}/withdraw",

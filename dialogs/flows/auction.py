@@ -109,7 +109,7 @@ class AuctionFlow(BaseFlow):
                 "trigger": "room",
                 "source": [S.HOME, S.PAY, S.HISTORY],
                 "dest": S.BIDDER,
-                "conditions": self.auction_under_way,
+                "conditions": [self.auction_under_way, self.signed_in],
             },
             {"trigger": "bidder", "source": S.BIDDER, "dest": S.CODE, "before": self.take_bidder},
             {
@@ -118,7 +118,9 @@ class AuctionFlow(BaseFlow):
                 "dest": S.ROOM,
                 "before": self.take_bidder_and_code,
             },
-            {"trigger": "code", "source": S.CODE, "dest": S.ROOM, "before": self.enter_room},
+            {"trigger": "code", "source": S.CODE, "dest": S.ROOM, "conditions": self.enter_room},
+            # the number is unknown or not this account's: both are asked for again
+            {"trigger": "code", "source": S.CODE, "dest": S.BIDDER},
             {"trigger": "home", "source": anywhere, "dest": S.HOME},
             {"trigger": "menu", "source": anywhere, "dest": None, "before": self.to_menu},
             {"trigger": "practice", "source": S.HOME, "dest": None, "before": self.to_practice},
@@ -253,6 +255,16 @@ class AuctionFlow(BaseFlow):
         )
         turn.data["signup"], turn.data["order"] = signup.id, order.id
 
+    def signed_in(self, event: EventData) -> bool:
+        """The room opens only to the account that signed up: a chat signs in first."""
+        turn = turn_of(event)
+        if turn.registered:
+            return True
+        turn.note("account.required_first")
+        turn.conversation.returns.append("auction")
+        turn.go("register")
+        return False
+
     def auction_under_way(self, event: EventData) -> bool:
         turn = turn_of(event)
         if list_periods(turn.uow, now=turn.now).current:
@@ -269,8 +281,16 @@ class AuctionFlow(BaseFlow):
         turn.data["bidder"] = str(event.kwargs["bidder"])
         auction_room.enter(turn, str(event.kwargs["text"]))
 
-    def enter_room(self, event: EventData) -> None:
-        auction_room.enter(turn_of(event), str(event.kwargs["text"]))
+    def enter_room(self, event: EventData) -> bool:
+        """The code typed after the bidder number: in the room, or refused (a wrong code of
+        one's own is asked for again, the refusal of any other number goes back to it)."""
+        turn = turn_of(event)
+        try:
+            auction_room.enter(turn, str(event.kwargs["text"]))
+        except BidderUnknown as error:
+            turn.note(f"error.{error.code}")
+            return False
+        return True
 
     # -- screens --------------------------------------------------------------------------------
 

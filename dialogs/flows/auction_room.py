@@ -15,7 +15,7 @@ from weakref import WeakKeyDictionary
 
 from transitions import EventData
 
-from core.auction_errors import NoFreeVin
+from core.auction_errors import BidderUnknown, NoFreeVin
 from core.auction_signup import running_signups
 from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
 from core.bid_desk import BidDesk, InTurn
@@ -106,11 +106,14 @@ def read(turn: Turn, text: str) -> Event | None:
 
 
 def enter(turn: Turn, code: str) -> None:
-    """Bidder number (``data["bidder"]``) + code open the room of the auction under way."""
+    """Bidder number (``data["bidder"]``) + code open the room of the auction under way to the
+    account that signed up; another's number is refused as an unknown one."""
     bidder = str(turn.data.get("bidder", ""))
+    account_id = turn.conversation.account_id
     periods = list_periods(turn.uow, now=turn.now).current
     for period in periods:
-        if turn.uow.auctions.signup_by_bidder(stored_id(period.id), bidder) is None:
+        found = turn.uow.auctions.signup_by_bidder(stored_id(period.id), bidder)
+        if found is None or found.account_id != account_id:
             continue
         signup = enter_room(
             turn.uow,
@@ -118,17 +121,12 @@ def enter(turn: Turn, code: str) -> None:
             period_id=stored_id(period.id),
             bidder_number=bidder,
             code=code,
+            account_id=account_id,
         )
         turn.data["signup"] = signup.id
         turn.data.pop("lot", None)
         return
-    enter_room(  # unknown everywhere: refused the same way (no period tells)
-        turn.uow,
-        key=turn.services.code_key,
-        period_id=stored_id(periods[0].id) if periods else 0,
-        bidder_number=bidder,
-        code=code,
-    )
+    raise BidderUnknown()  # unknown, or not this account's: the same answer (no period tells)
 
 
 _SEEN: WeakKeyDictionary[Turn, Signup] = WeakKeyDictionary()

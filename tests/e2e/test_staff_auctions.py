@@ -1,11 +1,13 @@
 """Staff auction work over the staff HTTP API and on the command line: publish a period, add,
-list and withdraw lots, cancel a period before it starts (deposits refunded, bidders told), and
-the refusals of each."""
+list and withdraw lots, cancel a period before it starts (deposits refunded, bidders told),
+issue a bidder a new room code (sent to the bidder), and the refusals of each."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +16,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from core import auctions, office_admin
+from core.auction_errors import RoomCodeExhausted, RoomCodeWrong
+from core.auctions import Signup
 from core.clock import ManualClock
 from core.orders import OrderState, Purpose
 from core.outbox import Channel
@@ -23,12 +27,15 @@ from platebot.bootstrap import App, build_app
 from platebot.cli import app as cli
 from platebot.server import create_web_app
 from platebot.settings import Settings
+from store.staff_tables import staff_audit
 from store.tables import outbox
 from tests.auction_world import vin
 from tests.order_world import account, order_of
 from tests.support import CapturingSender
 
 TOKEN = "staff-token-for-tests"
+KEY = b"test-secret"  # the secret key the apps here are built with: the room codes' key
+PHONE = "+8613800138000"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PERIODS = "/staff/api/auctions/periods"
 # The manual clock stands at Monday 2026-11-23 10:00 China time.
@@ -243,3 +250,131 @@ def test_auction_routes_are_documented(client: TestClient) -> None:
     cancel = paths["/staff/api/auctions/periods/{period_id}/cancel"]["post"]
     assert {"401", "404", "409", "422"} <= set(cancel["responses"])
     assert "/staff/api/auctions/lots/{lot_id}/withdraw" in paths
+
+
+def paid_signup(app: App, clock: ManualClock, period_id: int, phone: str = PHONE) -> Signup:
+    """A bidder of ``period_id`` whose deposit is paid (through core, inside the window)."""
+    bidder = account(app, phone)
+    with app.uow() as uow:
+        signup = auctions.sign_up(
+            uow, clock=clock, account_id=bidder, period_id=period_id, vins=[vin(1)]
+        )
+        active = auctions.deposit_paid(uow, clock=clock, signup_id=signup.id or 0)
+        uow.commit()
+    return active
+
+
+def exhaust_code(app: App, signup: Signup) -> None:
+    """The bidder types wrong codes until the code stops working."""
+    wrong = f"{(int(auctions.room_code(KEY, signup)) + 1) % 1_000_000:06d}"
+    for _ in range(auctions.MAX_WRONG_CODES):
+        with app.uow() as uow:
+            try:
+                auctions.enter_room(
+                    uow,
+                    key=KEY,
+                    period_id=signup.period_id,
+                    bidder_number=signup.bidder_number or "",
+                    code=wrong,
+                    account_id=signup.account_id,
+                )
+            except (RoomCodeWrong, RoomCodeExhausted):
+                uow.commit()
+
+
+def enters_with(app: App, signup: Signup, code: str) -> bool:
+    with app.uow() as uow:
+        try:
+            auctions.enter_room(
+                uow,
+                key=KEY,
+                period_id=signup.period_id,
+                bidder_number=signup.bidder_number or "",
+                code=code,
+                account_id=signup.account_id,
+            )
+        except (RoomCodeWrong, RoomCodeExhausted):
+            return False
+    return True
+
+
+def test_staff_issue_a_locked_out_bidder_a_new_code_over_http_and_it_reaches_the_bidder(
+    staff_app: App, client: TestClient, clock: ManualClock, sms: CapturingSender
+) -> None:
+    period = client.post(PERIODS, json=PERIOD, headers=AUTH).json()
+    signup = paid_signup(staff_app, clock, period["id"])
+    old = auctions.room_code(KEY, signup)
+    exhaust_code(staff_app, signup)
+    assert not enters_with(staff_app, signup, old)
+    route = f"{PERIODS}/{period['id']}/bidders/{signup.bidder_number}/reissue-code"
+    assert client.post(route).status_code == 401
+    answered = client.post(route, headers=AUTH)
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {
+        "signup_id": signup.id,
+        "period_id": period["id"],
+        "period": "2026年第12期",
+        "bidder_number": signup.bidder_number,
+        "sent_to": "+86138****8000",
+        "reissued_at": "2026-11-23 10:00",
+    }
+    staff_app.dispatcher.run_once()
+    recipient, text = sms.sent[-1]
+    assert recipient == PHONE and f"竞买号{signup.bidder_number}的新验证码" in text
+    (new,) = re.findall(r"(?<!\d)\d{6}(?!\d)", text)
+    assert new not in answered.json().values()  # the code goes to the bidder, never to staff
+    assert enters_with(staff_app, signup, new)
+    if new != old:  # one chance in a million that the new code is the old one
+        assert not enters_with(staff_app, signup, old)
+    with staff_app.db.connect() as conn:
+        trail = conn.execute(sa.select(staff_audit.c.action, staff_audit.c.target)).all()
+    assert ("auction.reissue_code", f"signup #{signup.id}") in trail
+    unknown = "12345678" if signup.bidder_number != "12345678" else "87654321"
+    nobody = client.post(f"{PERIODS}/{period['id']}/bidders/{unknown}/reissue-code", headers=AUTH)
+    assert (nobody.status_code, nobody.json()["code"]) == (404, "auction.signup_unknown")
+    nowhere = client.post(f"{PERIODS}/99/bidders/{unknown}/reissue-code", headers=AUTH)
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "auction.period_unknown")
+    typo = client.post(f"{PERIODS}/{period['id']}/bidders/1234/reissue-code", headers=AUTH)
+    assert typo.status_code == 422
+
+
+def test_staff_issue_a_bidder_a_new_code_on_the_command_line(app: App, db: Engine) -> None:
+    with_office(app)
+    runner = CliRunner()
+    env = {
+        "PLATEBOT_DATABASE_URL": db.url.render_as_string(hide_password=False),
+        "PLATEBOT_SECRET_KEY": "test-secret",
+    }
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(cli, ["staff", "auction", *args], env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    # The CLI runs on the real clock: a period far enough ahead to be in the future for it.
+    code, out, _ = run(
+        "period", "publish", "--name", "2098年第1期", "--signup-opens", "2098-01-05 09:00",
+        "--signup-closes", "2098-01-09 17:00", "--starts", "2098-01-12 10:00", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    period_id = json.loads(out)["id"]
+    in_window = ManualClock(datetime(2098, 1, 6, 2, 0, tzinfo=UTC))
+    signup = paid_signup(app, in_window, period_id)
+    exhaust_code(app, signup)
+    code, out, _ = run("signup", "reissue-code", str(period_id), signup.bidder_number or "")
+    assert code == 0, out
+    assert f"bidder_number: {signup.bidder_number}" in out and "sent_to: +86138****8000" in out
+    with app.db.connect() as conn:
+        told = conn.execute(
+            sa.select(outbox.c.key, outbox.c.recipient).where(
+                outbox.c.key == "auction.notice.code_reissued"
+            )
+        ).all()
+        trail = conn.execute(sa.select(staff_audit.c.action, staff_audit.c.source)).all()
+    assert told == [("auction.notice.code_reissued", PHONE)]  # by SMS, as the first code went
+    assert ("auction.reissue_code", "cli") in trail
+    with app.uow() as uow:
+        renewed = uow.auctions.signup(signup.id or 0)
+        assert renewed is not None and renewed.wrong_codes == 0
+    assert enters_with(app, signup, auctions.room_code(KEY, renewed))
+    code, _, err = run("signup", "reissue-code", str(period_id), "12345678")
+    assert code == 1 and "No such signup" in err

@@ -212,3 +212,89 @@ def test_a_bidder_with_one_vin_leading_another_lot_is_refused_by_sms(
     assert say["locked"] in flat(chat.text)
     chat.say("B 1000")  # asked again: refused again, nothing else is read into it
     assert say["locked"] in flat(chat.text)
+
+
+NOT_MINE = {
+    "zh": "竞买号或验证码不正确",
+    "en": "Wrong bidder number or code",
+}
+
+
+def test_another_accounts_wrong_codes_leave_the_bidders_code_working(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    rival = world.rival(period_id)
+    world.start()
+    other = world.chat(renderer, lang, phone=rival.phone)
+    other.pick("auction")
+    other.pick("room")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(6):
+        other.say(f"{me.bidder_number} {wrong}")
+        assert NOT_MINE[lang] in flat(other.text)
+        assert SAY[lang]["exhausted"] not in flat(other.text)
+    with world.app.uow() as uow:
+        signup = uow.auctions.signup(me.signup_id)
+        assert signup is not None and signup.wrong_codes == 0  # nothing counted against me
+    chat = world.chat(renderer, lang)
+    enter_room(chat, me.bidder_number, code)
+
+
+def test_anothers_bidder_number_is_answered_as_an_unknown_one_even_with_its_code(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    rival = world.rival(period_id)
+    world.start()
+    other = world.chat(renderer, lang, phone=rival.phone)
+    other.pick("auction")
+    other.pick("room")
+    wrong = "000000" if code != "000000" else "111111"
+    unknown = "12345678" if me.bidder_number != "12345678" else "87654321"
+    answers = []
+    for typed in (
+        f"{me.bidder_number} {wrong}",
+        f"{unknown} {wrong}",
+        f"{me.bidder_number} {code}",
+    ):
+        other.say(typed)
+        answers.append(flat(other.text))
+    assert answers[0] == answers[1] == answers[2]
+    assert NOT_MINE[lang] in answers[0]
+    other.say(me.bidder_number)  # one after the other: the same answer, asked for both again
+    other.say(wrong)
+    assert flat(other.text) == answers[0]
+    assert other.reply is not None and "bid:100000" not in [c.id for c in other.reply.choices]
+
+
+def test_the_bidders_own_wrong_codes_are_told_unknown_numbers_are_not(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    world.start()
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick("room")
+    wrong = "000000" if code != "000000" else "111111"
+    unknown = "12345678" if me.bidder_number != "12345678" else "87654321"
+    chat.say(f"{unknown} {wrong}")
+    assert NOT_MINE[lang] in flat(chat.text)
+    chat.say(f"{me.bidder_number} {wrong}")
+    assert SAY[lang]["wrong_code"] in flat(chat.text)
+
+
+def test_a_chat_without_an_account_signs_in_before_the_room_asks_for_a_bidder_number(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    world.signed_up(period_id, [vin(1)])
+    world.start()
+    chat = world.chat(renderer, lang, phone="+8613900009999")  # no account
+    chat.pick("auction")
+    chat.pick("room")
+    assert {"zh": "该业务需要账户", "en": "You need an account"}[lang] in flat(chat.text)
+    assert "bidder number" not in flat(chat.text) and "竞买号" not in flat(chat.text)

@@ -103,6 +103,7 @@ class Room:
                 period_id=self.period,
                 bidder_number=bidder.bidder_number,
                 code=code,
+                account_id=bidder.account_id,
             )
             uow.commit()
 

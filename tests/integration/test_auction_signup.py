@@ -186,11 +186,61 @@ def test_the_room_opens_with_bidder_number_and_code(world: AuctionWorld) -> None
         assert signup is not None
         code = auctions.room_code(KEY, signup)
         entered = auctions.enter_room(
-            uow, key=KEY, period_id=period, bidder_number=alice.bidder_number, code=code
+            uow,
+            key=KEY,
+            period_id=period,
+            bidder_number=alice.bidder_number,
+            code=code,
+            account_id=alice.account_id,
         )
     assert entered.id == alice.signup_id
     with pytest.raises(errors.BidderUnknown), world.uow() as uow:
-        auctions.enter_room(uow, key=KEY, period_id=period, bidder_number="12345678", code=code)
+        auctions.enter_room(
+            uow,
+            key=KEY,
+            period_id=period,
+            bidder_number="12345678",
+            code=code,
+            account_id=alice.account_id,
+        )
+
+
+def test_the_room_does_not_open_to_another_account_and_counts_nothing_against_the_bidder(
+    world: AuctionWorld,
+) -> None:
+    period = world.period()
+    alice, mallory = world.bidder(period), world.bidder(period)
+    with world.uow() as uow:
+        signup = uow.auctions.signup(alice.signup_id)
+        assert signup is not None
+        code = auctions.room_code(KEY, signup)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for typed in [wrong] * auctions.MAX_WRONG_CODES + [code]:
+        for account_id in (mallory.account_id, None):
+            with pytest.raises(errors.BidderUnknown), world.uow() as uow:
+                try:
+                    auctions.enter_room(
+                        uow,
+                        key=KEY,
+                        period_id=period,
+                        bidder_number=alice.bidder_number,
+                        code=typed,
+                        account_id=account_id,
+                    )
+                finally:
+                    uow.commit()  # as the dialog engine commits a refusal
+    with world.uow() as uow:
+        signup = uow.auctions.signup(alice.signup_id)
+        assert signup is not None and signup.wrong_codes == 0
+        entered = auctions.enter_room(
+            uow,
+            key=KEY,
+            period_id=period,
+            bidder_number=alice.bidder_number,
+            code=code,
+            account_id=alice.account_id,
+        )
+    assert entered.id == alice.signup_id
 
 
 def test_wrong_room_codes_are_limited_like_one_time_codes(world: AuctionWorld) -> None:
@@ -206,7 +256,12 @@ def test_wrong_room_codes_are_limited_like_one_time_codes(world: AuctionWorld) -
         with world.uow() as uow:
             try:
                 auctions.enter_room(
-                    uow, key=KEY, period_id=period, bidder_number=alice.bidder_number, code=entered
+                    uow,
+                    key=KEY,
+                    period_id=period,
+                    bidder_number=alice.bidder_number,
+                    code=entered,
+                    account_id=alice.account_id,
                 )
             except DomainError as error:
                 uow.commit()  # a wrong entry counts, as the dialog engine commits a refusal
