@@ -129,3 +129,8 @@ class AuctionRepository(Protocol):
     def claim_due_lots(self, now: datetime, limit: int) -> Sequence[Lot]:
         """Open lots whose deadline has passed, locked (other runners skip them)."""
         ...
+
+    def started_without_open_lots(self, now: datetime, limit: int) -> Sequence[int]:
+        """Published periods that have started (``starts_at`` passed) with no open lot: none
+        was added, or every one was withdrawn."""
+        ...

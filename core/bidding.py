@@ -766,17 +766,39 @@ def close_due_lots(uow: UnitOfWork, now: datetime, limit: int) -> int:
         )
         periods.add(lot.period_id)
     for period_id in sorted(periods):
-        period = uow.auctions.period(period_id, lock=True)
-        if period is None or period.state is not PeriodState.PUBLISHED:
-            continue  # pragma: no cover - lots of other periods are never open
-        if uow.auctions.open_lots(period_id) == 0:
-            period.state, period.closed_at = PeriodState.CLOSED, now
-            uow.auctions.save_period(period)
-            uow.auctions.release_losing_shares(period_id)
-            uow.record(PeriodClosed(period_id=period_id, closed_at=now))
+        _close_period(uow, period_id, now)
     return len(due)
+
+
+def close_periods_without_lots(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Timer step: a period that has started with no lot to bid on (none was added, or every
+    one was withdrawn) closes, so that its deposits are refunded and it is not shown as under
+    way for ever."""
+    found = uow.auctions.started_without_open_lots(now, limit)
+    for period_id in found:
+        _close_period(uow, period_id, now)
+    return len(found)
+
+
+def _close_period(uow: UnitOfWork, period_id: int, now: datetime) -> None:
+    """Close the period if it is still published, has started and has no open lot (checked
+    under its row lock: another runner may have closed it): its VINs that won nothing are
+    free, and ``PeriodClosed`` refunds the deposits of shares that won nothing."""
+    period = uow.auctions.period(period_id, lock=True)
+    if period is None or period.state is not PeriodState.PUBLISHED:
+        return
+    if not period.started(now) or uow.auctions.open_lots(period_id) > 0:
+        return
+    period.state, period.closed_at = PeriodState.CLOSED, now
+    uow.auctions.save_period(period)
+    uow.auctions.release_losing_shares(period_id)
+    uow.record(PeriodClosed(period_id=period_id, closed_at=now))
 
 
 def wire(wiring: Wiring) -> None:
     # A lane of its own: a lot closes on time whatever else is due (expiries, lapses).
     wiring.timer(TimerStep("close auction lots", close_due_lots), lane=AUCTION_LANE)
+    wiring.timer(
+        TimerStep("close auction periods without lots", close_periods_without_lots),
+        lane=AUCTION_LANE,
+    )

@@ -38,7 +38,14 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 
 from core.auction_room import plate_in
-from core.auctions import PeriodCancelled, SignupState, stored_id
+from core.auctions import (
+    LIVE_SIGNUP_STATES,
+    LotWithdrawn,
+    PeriodCancelled,
+    PeriodState,
+    SignupState,
+    stored_id,
+)
 from core.bidding import LotClosed, PeriodClosed
 from core.clock import format_local
 from core.errors import DomainError
@@ -337,7 +344,8 @@ def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
         uow,
         account_id=settlement.account_id,
         kind=NoticeKind.URGENT,
-        key="settlement.forfeited",
+        # Given up (the winner cancelled the balance order) or not paid by the deadline.
+        key="settlement.given_up" if isinstance(event, OrderCancelled) else "settlement.forfeited",
         params={"plate": settlement.plate, "deposit": yuan(settlement.deposit_fen)},
         dedupe_key=f"settlement:{settlement.lot_id}:forfeited",
         now=now,
@@ -406,6 +414,33 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
         )
 
 
+def lot_withdrawn(uow: UnitOfWork, event: LotWithdrawn) -> None:
+    """Every bidder of the period (paid or not) is told a lot was withdrawn; when it was the
+    last one, also that the period ends at its start and paid deposits come back then
+    (``close_periods_without_lots``). Withdrawn with the whole period, the cancellation's own
+    notice says it (the period is no longer published)."""
+    period = uow.auctions.period(event.period_id)
+    lot = uow.auctions.lot(event.lot_id)
+    if period is None or period.state is not PeriodState.PUBLISHED or lot is None:
+        return
+    office = uow.offices.get(lot.office_id)
+    last = uow.auctions.open_lots(event.period_id) == 0
+    for signup in uow.auctions.signups(event.period_id, states=LIVE_SIGNUP_STATES):
+        account = uow.accounts.view(signup.account_id)
+        if office is None or account is None:
+            continue
+        plate = plate_in(office.province, office.letter, lot.serial, account.language)
+        notify(
+            uow,
+            account_id=signup.account_id,
+            kind=NoticeKind.URGENT,
+            key="settlement.lot_withdrawn_last" if last else "settlement.lot_withdrawn",
+            params={"period": period.name, "plate": plate},
+            dedupe_key=f"lot:{event.lot_id}:withdrawn:{stored_id(signup.id)}",
+            now=event.withdrawn_at,
+        )
+
+
 def refund_due_deposits(provider: PaymentProvider) -> TimerStep:
     """The timer step that makes the refunds due, through ``provider``."""
 
@@ -463,6 +498,7 @@ def wire(wiring: Wiring) -> None:
     bus.subscribe(LotClosed, settle_sold_lot)
     bus.subscribe(PeriodClosed, refund_losing_shares)
     bus.subscribe(PeriodCancelled, period_cancelled)
+    bus.subscribe(LotWithdrawn, lot_withdrawn)
     bus.subscribe(OrderPaid, balance_paid)
     bus.subscribe(OrderExpired, balance_unpaid)
     bus.subscribe(OrderCancelled, balance_unpaid)

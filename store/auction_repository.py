@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.auctions import AuctionPeriod, Lot, LotState, Share, Signup, SignupState
+from core.auctions import AuctionPeriod, Lot, LotState, PeriodState, Share, Signup, SignupState
 from core.bidding import BidRecord, LotChange, LotView, Proxy, ShareView
 from core.plates import PlateKind
 from store.auction_tables import (
@@ -572,6 +572,16 @@ class SqlAuctionRepository:
         ]
 
     # -- closing -------------------------------------------------------------------------------
+
+    def started_without_open_lots(self, now: datetime, limit: int) -> Sequence[int]:
+        open_lot = sa.select(L.id).where(L.period_id == P.id, L.state == LotState.OPEN)
+        query = (
+            sa.select(P.id)
+            .where(P.state == PeriodState.PUBLISHED, P.starts_at <= now, ~open_lot.exists())
+            .order_by(P.starts_at, P.id)
+            .limit(limit)
+        )
+        return list(self._c.execute(query).scalars())
 
     def claim_due_lots(self, now: datetime, limit: int) -> Sequence[Lot]:
         rows = self._c.execute(_CLAIM_DUE, {"p_now": now, "p_limit": limit})

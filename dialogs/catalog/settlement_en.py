@@ -8,7 +8,10 @@ MESSAGES: dict[str, str] = {
     # kept for notices queued before the winner got one message (0019): never written now
     "settlement.balance_due": "platebot: you won {plate} at {price}; your deposit of {deposit} counts towards it. Pay the balance of {amount} (order {order}) in My orders by {deadline} (China time), or the deposit is forfeited.",
     "settlement.issued": "platebot: balance paid. Plate {plate} is issued to the vehicle with VIN {vin}.",
+    "settlement.given_up": "platebot: the balance order for {plate} was cancelled, so the plate goes back to the office and your deposit of {deposit} is forfeited.",
     "settlement.forfeited": "platebot: the balance for {plate} was not paid in time. Your deposit of {deposit} is forfeited and the plate goes back to the office.",
+    "settlement.lot_withdrawn": 'platebot: the office withdrew {plate} from the auction period "{period}"; bidding on the other plates goes ahead.',
+    "settlement.lot_withdrawn_last": 'platebot: the office withdrew {plate} from the auction period "{period}", which has no plate left: it ends at its start time and paid deposits are refunded then.',
     "settlement.period_cancelled": 'platebot: the auction period "{period}" is cancelled. The deposit you paid ({deposit}) is refunded the way you paid it.',
     "settlement.period_cancelled_unpaid": 'platebot: the auction period "{period}" is cancelled, and so are your signup and its unpaid deposit order ({deposit}).',
     "settlement.refunded.lost": "platebot: {amount} of your auction deposit that no plate price used has been refunded the way you paid it.",

@@ -8,7 +8,10 @@ MESSAGES: dict[str, str] = {
     # kept for notices queued before the winner got one message (0019): never written now
     "settlement.balance_due": "号牌助手：恭喜竞得{plate}，成交价{price}，保证金{deposit}已抵价款。请于{deadline}前在“我的订单”支付余款{amount}（订单{order}），逾期保证金不予退还。",
     "settlement.issued": "号牌助手：余款已付，号牌{plate}已登记给车架号{vin}的车辆。",
+    "settlement.given_up": "号牌助手：{plate}的余款订单已取消，号牌退回车管所，保证金{deposit}不予退还。",
     "settlement.forfeited": "号牌助手：{plate}余款未按期支付，保证金{deposit}不予退还，号牌已收回。",
+    "settlement.lot_withdrawn": "号牌助手：竞价期“{period}”的号牌{plate}已由车管所撤拍，其余号牌照常竞买。",
+    "settlement.lot_withdrawn_last": "号牌助手：竞价期“{period}”的号牌{plate}已由车管所撤拍，本期已无号牌可竞买：到开始时间即结束，已交保证金原路退回。",
     "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
     "settlement.period_cancelled_unpaid": "号牌助手：竞价期“{period}”已取消，您的报名和未支付的保证金订单（{deposit}）已一并取消。",
     "settlement.refunded.lost": "号牌助手：竞价保证金中未用于价款的{amount}已原路退回。",

@@ -16,7 +16,7 @@ from transitions import EventData
 
 from core.clock import format_local
 from core.errors import DomainError
-from core.orders import Cause, Order, OrderNotFound, OrderNotPending, OrderState
+from core.orders import Cause, Order, OrderNotFound, OrderNotPending, OrderState, Purpose
 from core.payments import cancel_order
 from dialogs.flow import BaseFlow, Turn, turn_of
 from dialogs.money import format_yuan
@@ -44,6 +44,14 @@ def shown_state(order: Order, turn: Turn) -> OrderState:
     if order.state is OrderState.PENDING and order.past_deadline(turn.now):
         return OrderState.EXPIRED
     return order.state
+
+
+# What cancelling an order gives up besides the order, said before it is confirmed.
+_CANCELLING = {
+    Purpose.AUCTION_BALANCE: "orders.cancel_gives_up_plate",
+    Purpose.AUCTION_DEPOSIT: "orders.cancel_gives_up_signup",
+    Purpose.RESERVATION_DEPOSIT: "orders.cancel_gives_up_reservation",
+}
 
 
 def _about(order: Order) -> Params:
@@ -203,8 +211,12 @@ class OrdersFlow(BaseFlow):
                 lines=(Text("error.order.not_found"),),
                 choices=(Choice("keep", Text("orders.keep")),),
             )
+        lines = [Text("orders.confirm_cancel", _about(order))]
+        consequence = _CANCELLING.get(order.purpose)
+        if consequence is not None:  # what else is given up with it
+            lines.append(Text(consequence))
         return Reply(
-            lines=(Text("orders.confirm_cancel", _about(order)),),
+            lines=tuple(lines),
             choices=(
                 Choice("confirm", Text("orders.confirm")),
                 Choice("keep", Text("orders.keep")),

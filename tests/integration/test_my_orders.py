@@ -30,6 +30,8 @@ SAY = {
         "none": "没有待支付的订单。",
         "paid": "订单1：粤D·A1234 购买号牌，¥12,000，已支付（2026-11-23 10:05）",
         "confirm": "取消订单1（粤D·A1234 购买号牌，¥12,000）？取消后不能恢复。",
+        "gives_up": "取消即放弃竞得的号牌：号牌退回车管所，保证金不予退还。",
+        "signup_goes": "竞价报名将一并取消。",
         "cancelled": "订单1已取消。",
         "history_cancelled": "订单1：粤D·A1234 购买号牌，¥12,000，已取消（2026-11-23 10:00）",
         "expired": "订单1：粤D·A1234 购买号牌，¥12,000，已过期（2026-11-23 10:31）",
@@ -46,6 +48,9 @@ SAY = {
         "none": "No orders to pay.",
         "paid": "Order 1: 粤D·A1234 Plate purchase, ¥12,000, paid (2026-11-23 10:05)",
         "confirm": "Cancel order 1 (粤D·A1234 Plate purchase, ¥12,000)? This cannot be undone.",
+        "gives_up": "You give up the plate you won: it goes back to the office, and your deposit "
+        "share is forfeited.",
+        "signup_goes": "Your auction signup is cancelled with it.",
         "cancelled": "Order 1 cancelled.",
         "history_cancelled": (
             "Order 1: 粤D·A1234 Plate purchase, ¥12,000, cancelled (2026-11-23 10:00)"
@@ -110,6 +115,7 @@ def test_an_order_is_cancelled_from_my_orders_after_a_confirmation(
     say = SAY[lang]
     chat.pick(f"cancel:{order.id}")
     assert say["confirm"] in chat.text
+    assert say["gives_up"] not in chat.text  # a plate bought: only the order goes
     chat.pick("keep")  # changed their mind: nothing happens
     assert say["line"] in chat.text
     assert order_of(app, order.id or 0).state is OrderState.PENDING
@@ -164,6 +170,18 @@ def test_orders_of_every_purpose_are_shown_and_other_accounts_orders_are_not(
     assert chat.reply is not None
     assert [c.id for c in chat.reply.choices] == ["cancel:2", "cancel:1", "history", "menu"]
     assert len(chat.reply.links) == 2
+    chat.pick("cancel:2")  # an auction deposit: the signup goes with it, and it says so
+    assert SAY[lang]["signup_goes"] in chat.text
+
+
+def test_cancelling_an_auction_balance_says_the_plate_and_the_deposit_go_with_it(
+    app: App, renderer: Renderer, lang: str
+) -> None:
+    owner = account(app)
+    pending_order(app, owner, purpose=Purpose.AUCTION_BALANCE, reference="lot:3")
+    chat = my_orders(app, renderer, lang)
+    chat.pick("cancel:1")
+    assert SAY[lang]["gives_up"] in chat.text
 
 
 def test_the_history_is_shown_a_page_at_a_time(app: App, renderer: Renderer, lang: str) -> None:

@@ -284,6 +284,8 @@ def test_a_winner_who_cancels_the_balance_order_forfeits_the_deposit_share(
         uow.commit()
     assert world.settlement(lot).state is SettlementState.FORFEITED
     assert world.order(bob.deposit_order_id).state is OrderState.FORFEITED
+    told = world.told(bob.account_id)[-1]  # why: given up, not "not paid in time"
+    assert told.endswith("的余款订单已取消，号牌退回车管所，保证金¥5,000不予退还。"), told
 
 
 def test_a_price_below_one_deposit_share_is_settled_at_once_and_the_rest_refunded(
@@ -354,3 +356,53 @@ def test_a_withdrawn_lot_or_a_cancelled_period_gives_the_number_back_to_the_offi
     assert numbers_now(world, period) == ["held_back", "held_back"]
     lot_again(world, "66666")
     lot_again(world, "99999")
+
+
+@pytest.mark.parametrize("lots", ["withdrawn", "none"])
+def test_a_period_that_starts_with_no_lot_to_bid_on_closes_and_refunds_its_deposits(
+    world: SettlementWorld, lots: str
+) -> None:
+    period = world.period()
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    kept, withdrawn = world.lot(period, "66666"), world.lot(period, "88888")
+    paid = world.paid_bidder(period, shares=2)
+    staff.withdraw_lot(withdrawn)
+    assert world.told(paid.account_id)[-1] == (
+        "号牌助手：竞价期“2026年第12期”的号牌粤D·88888已由车管所撤拍，其余号牌照常竞买。"
+    )
+    if lots == "withdrawn":  # the last one too
+        staff.withdraw_lot(kept)
+        assert world.told(paid.account_id)[-1] == (
+            "号牌助手：竞价期“2026年第12期”的号牌粤D·66666已由车管所撤拍，本期已无号牌可竞买："
+            "到开始时间即结束，已交保证金原路退回。"
+        )
+    world.run_timers()
+    assert staff.periods()[0]["state"] == "signup"  # not started yet: nothing closes
+    world.start()
+    world.run_timers()
+    if lots == "none":  # the lot left was bid on as usual
+        assert [(p["id"], p["state"]) for p in staff.periods()] == [(period, "bidding")]
+        return
+    assert [(p["id"], p["state"]) for p in staff.periods()] == [(period, "closed")]
+    deposit = world.order(paid.deposit_order_id)
+    assert (deposit.state, deposit.refunded) == (OrderState.REFUNDED, 2 * DEPOSIT)
+    assert (
+        world.told(paid.account_id)[-1] == "号牌助手：竞价保证金中未用于价款的¥10,000已原路退回。"
+    )
+    with world.uow() as uow:  # the VINs are free for another period
+        assert uow.auctions.live_vins(paid.vins) == set()
+    world.run_timers()
+    assert world.order(paid.deposit_order_id).refunded == 2 * DEPOSIT  # refunded once
+
+
+def test_a_period_published_without_lots_closes_at_its_start_and_refunds_its_deposits(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    paid = world.paid_bidder(period, shares=1)
+    world.start()
+    world.run_timers()
+    staff = StaffAuctions(world.uow, world.clock, GATEWAY)
+    assert [(p["id"], p["state"]) for p in staff.periods()] == [(period, "closed")]
+    deposit = world.order(paid.deposit_order_id)
+    assert (deposit.state, deposit.refunded) == (OrderState.REFUNDED, DEPOSIT)
