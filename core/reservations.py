@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from core import auctions
 from core.accounts import Account
+from core.auction_room import plate_shown
 from core.auctions import YUAN
 from core.clock import format_local
 from core.errors import DomainError
@@ -268,7 +269,7 @@ def approve(
         kind=NoticeKind.URGENT,  # a payment due
         key="reservation.notice.approved",
         params={
-            "plate": reservation.plate,
+            "plate": _plate_for(uow, reservation),
             "amount": deposit_fen,
             "deadline": format_local(order.deadline),
             "url": provider.pay_url(order),
@@ -316,7 +317,13 @@ def tell(
         account_id=reservation.account_id,
         kind=NoticeKind.PERSONAL,
         key=f"reservation.notice.{what}",
-        params={"plate": reservation.plate, **params},
+        params={"plate": _plate_for(uow, reservation), **params},
         dedupe_key=f"{reservation.reference}:{what}:{reservation.period_id or 0}{tag}",
         now=now,
     )
+
+
+def _plate_for(uow: UnitOfWork, reservation: Reservation) -> str:
+    """The plate as the user's language shows it: ``粤D·12345``, or ``Yue D 12345`` in English."""
+    account = uow.accounts.view(reservation.account_id)
+    return plate_shown(reservation.plate, account.language) if account else reservation.plate

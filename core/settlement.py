@@ -302,9 +302,9 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, won: bool 
     if won:
         settlement.winner_told_at = now
     uow.settlements.save(settlement)
-    params = {"plate": settlement.plate, "vin": settlement.vin}
+    params = {"plate": _plate_for(uow, settlement), "vin": settlement.vin}
     if won:
-        params |= {"plate": _plate_for(uow, settlement), "price": yuan(settlement.price_fen)}
+        params |= {"price": yuan(settlement.price_fen)}
     notify(
         uow,
         account_id=settlement.account_id,
@@ -346,7 +346,7 @@ def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
         kind=NoticeKind.URGENT,
         # Given up (the winner cancelled the balance order) or not paid by the deadline.
         key="settlement.given_up" if isinstance(event, OrderCancelled) else "settlement.forfeited",
-        params={"plate": settlement.plate, "deposit": yuan(settlement.deposit_fen)},
+        params={"plate": _plate_for(uow, settlement), "deposit": yuan(settlement.deposit_fen)},
         dedupe_key=f"settlement:{settlement.lot_id}:forfeited",
         now=now,
     )

@@ -98,14 +98,14 @@ SAY = {
         "next": "Enter another number",
         "vin_checksum": "check digit (9th character) is wrong",
         "vin_invalid": "A VIN has 17 letters and digits",
-        "n_rejected": "your reservation of 粤D·A8888 was rejected: 该号码暂不开放预约",
-        "n_approved": "your reservation of 粤D·A8888 is approved. Pay the reservation deposit of ¥5,000 by 2026-11-23 10:30 (China time): ",  # noqa: E501
-        "n_waiting": "deposit for 粤D·A8888 received",
-        "n_placed": "粤D·A8888 is a lot of the auction 2026年第12期",
-        "n_lapsed": "the deposit for 粤D·A8888 was not paid in time; the reservation has lapsed",
-        "n_lost": "粤D·A8888 was won by another bidder. Your reservation deposit of ¥5,000 has been refunded",  # noqa: E501
-        "n_won": "you won 粤D·A8888. Your reservation deposit of ¥5,000 has been refunded",
-        "n_unsold": "nobody bid for 粤D·A8888. Your reservation deposit of ¥5,000 has been refunded",  # noqa: E501
+        "n_rejected": "your reservation of Yue D A8888 was rejected: 该号码暂不开放预约",
+        "n_approved": "your reservation of Yue D A8888 is approved. Pay the reservation deposit of ¥5,000 by 2026-11-23 10:30 (China time): ",  # noqa: E501
+        "n_waiting": "deposit for Yue D A8888 received",
+        "n_placed": "Yue D A8888 is a lot of the auction 2026年第12期",
+        "n_lapsed": "the deposit for Yue D A8888 was not paid in time; the reservation has lapsed",
+        "n_lost": "Yue D A8888 was won by another bidder. Your reservation deposit of ¥5,000 has been refunded",  # noqa: E501
+        "n_won": "you won Yue D A8888. Your reservation deposit of ¥5,000 has been refunded",
+        "n_unsold": "nobody bid for Yue D A8888. Your reservation deposit of ¥5,000 has been refunded",  # noqa: E501
     },
 }
 
