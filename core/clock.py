@@ -44,3 +44,13 @@ def as_utc(value: datetime) -> datetime:
 def format_local(value: datetime) -> str:
     """A time as the office shows it: ``2026-11-21 14:05`` in Asia/Shanghai."""
     return as_utc(value).astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def format_deadline(value: datetime) -> str:
+    """A deadline as the office writes it: one at midnight is the end of the day before
+    (``2026-12-15 24:00``, as official notices say ``24时前``), not ``2026-12-16 00:00``, which
+    reads as if the 16th still counted."""
+    local = as_utc(value).astimezone(OFFICE_TZ)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
+    return local.strftime("%Y-%m-%d %H:%M")

@@ -47,7 +47,7 @@ from core.auctions import (
     stored_id,
 )
 from core.bidding import LotClosed, PeriodClosed
-from core.clock import format_local
+from core.clock import format_deadline
 from core.errors import DomainError
 from core.notices import NoticeKind, notify
 from core.offices import holiday_window, validity_deadline
@@ -247,7 +247,7 @@ def _tell_winner(
             "price": yuan(settlement.price_fen),
             "deposit": yuan(settlement.deposit_fen),
             "amount": yuan(settlement.balance_fen),
-            "deadline": format_local(settlement.due_at),
+            "deadline": format_deadline(settlement.due_at),
             "order": stored_id(order.id),
             "url": provider.pay_url(order),
         },

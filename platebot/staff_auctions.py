@@ -16,7 +16,7 @@ from core import auctions, pools
 from core.auction_errors import LotUnknown, PeriodUnknown, SignupUnknown
 from core.auction_room import clock_time
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
-from core.clock import Clock, as_utc, format_local
+from core.clock import Clock, as_utc, format_deadline, format_local
 from core.masking import mask_bidder, mask_phone
 from core.payments import PaymentProvider
 from core.plates import PlateKind
@@ -72,7 +72,7 @@ def lot_view(
         "price_fen": lot.price_fen if lot.state is LotState.SOLD else None,
         "deadline": format_local(lot.deadline) if lot.state is LotState.OPEN else None,
         "settlement": settlement.state.value if settlement is not None else None,
-        "balance_due": format_local(settlement.due_at) if settlement is not None else None,
+        "balance_due": format_deadline(settlement.due_at) if settlement is not None else None,
         "number": number,
     }
 

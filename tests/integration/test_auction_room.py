@@ -17,7 +17,7 @@ from core import auctions
 from core.accounts import Language
 from core.auction_room import ROOM_LANE, push_room, tell_room
 from core.auctions import YUAN
-from core.clock import ManualClock, format_local
+from core.clock import ManualClock, format_deadline
 from core.money import format_yuan
 from core.outbox import LEASE, Channel, OutboxStatus, Outcome, Outgoing, RetryLater
 from core.ports import Sender
@@ -478,7 +478,7 @@ def test_everyone_in_the_room_is_told_the_lot_result_on_their_channel_in_one_sms
         balance = uow.orders.get(settlement.balance_order_id)
         assert balance is not None
     url = room.server.payments.pay_url(balance)
-    due = format_local(settlement.due_at)
+    due = format_deadline(settlement.due_at)
     told = {phone: text for phone, text in sms.sent if phone != bob_phone}
     if language is Language.EN:
         assert won == (
@@ -524,7 +524,7 @@ def test_a_winner_on_telegram_gets_one_new_message_with_the_price_the_balance_an
         assert settlement is not None and settlement.balance_order_id is not None
         balance = uow.orders.get(settlement.balance_order_id)
         assert balance is not None
-    url, due = room.server.payments.pay_url(balance), format_local(settlement.due_at)
+    url, due = room.server.payments.pay_url(balance), format_deadline(settlement.due_at)
     new_messages = [m.text for m in bot_api.shown("701") if "\n" not in m.text]
     if lang == "en":
         assert new_messages == [

@@ -105,12 +105,12 @@ def test_a_sold_lot_asks_the_winner_for_the_price_less_one_deposit_share_by_work
     assert [p["state"] for p in staff.periods()] == ["closed"]
     assert [(lot["state"], lot["price_fen"], lot["settlement"], lot["balance_due"]) for lot in
             staff.lots(world.settlement(lot).period_id)] == [
-        ("sold", 11 * K, "awaiting_balance", "2026-12-02 00:00")
+        ("sold", 11 * K, "awaiting_balance", "2026-12-01 24:00")  # the end of Tuesday
     ]  # fmt: skip
     url = GATEWAY.pay_url(balance)
     told = world.told(bob.account_id)
     assert told[0] == (  # one message: won, price, balance, deadline, pay link
-        f"号牌助手：恭喜竞得粤D·88888，成交价¥11,000，保证金¥5,000已抵价款。请于2026-12-02 00:00前"
+        f"号牌助手：恭喜竞得粤D·88888，成交价¥11,000，保证金¥5,000已抵价款。请于2026-12-01 24:00前"
         f"支付余款¥6,000（订单{balance.id}），逾期保证金不予退还。付款：{url}"
     )
     assert told[1:] == ["号牌助手：竞价保证金中未用于价款的¥5,000已原路退回。"]  # his other share
