@@ -207,6 +207,11 @@ class AuctionFlow(BaseFlow):
             turn.conversation.returns.append("auction")
             turn.go("register")
             return False
+        account_id = turn.conversation.account_id
+        known = account_id is not None and period.id is not None
+        if known and turn.uow.auctions.signup_of(account_id or 0, period.id or 0) is not None:
+            turn.note("error.auction.already_signed_up")  # told now, not after the VINs
+            return False
         return True
 
     def take_shares(self, event: EventData) -> None:

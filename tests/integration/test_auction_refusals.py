@@ -27,6 +27,7 @@ SAY = {
         "late": "已过截止时间，出价无效",
         "pick_vin": "用哪辆车出价？",
         "accepted": "出价成功",
+        "again": "您已报名本期，可在报名记录查看。",
     },
     "en": {
         "closed": "Signup is closed (it is open 2026-11-23 10:10 to 2026-11-23 11:00)",
@@ -41,6 +42,7 @@ SAY = {
         "late": "Too late: the lot's deadline has passed",
         "pick_vin": "Bid with which vehicle?",
         "accepted": "Bid accepted",
+        "again": "You have signed up for this auction already: see Signup history.",
     },
 }
 
@@ -100,6 +102,20 @@ def test_a_vin_twice_or_in_another_signup_is_refused(
     assert SAY[lang]["taken"].replace(vin(7), vin(910)) in flat(chat.text)
     chat.say(vin(2))
     assert vin(1) in flat(chat.text) and vin(2) in flat(chat.text)  # the summary
+
+
+def test_a_second_signup_for_the_same_period_is_refused_before_any_vin_is_asked(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    world.signed_up(period_id, [vin(1)])  # this chat's account, signed up and paid
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    chat.pick("signup")
+    assert SAY[lang]["again"] in flat(chat.text)
+    assert chat.reply is not None
+    assert not any(c.id.startswith("shares:") for c in chat.reply.choices)
 
 
 def test_wrong_codes_are_refused_and_limited(
