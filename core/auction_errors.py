@@ -126,6 +126,13 @@ class BidTooLow(DomainError):
     code = "auction.bid_too_low"
 
 
+class LotHasPrice(DomainError):
+    """A bid at the starting price, once the lot has a price (someone bid first): each bid now
+    raises it. Params: ``price`` (fen), ``increments`` (fen, comma separated)."""
+
+    code = "auction.lot_has_price"
+
+
 class NotAnAllowedIncrement(DomainError):
     """Params: ``increments`` (fen, comma separated)."""
 

@@ -10,7 +10,8 @@ room, what each of them is shown as a lot changes, and what they are told.
   write replaces the updates of the same message still waiting that were written no later, and
   one written later (sent or not) makes it stale, so only the latest state is sent; the
   sender spaces a chat's edits 3 s apart (about 20 a minute, Telegram's limit). Its buttons
-  raise the price by each allowed increment (choice ids ``bid:<increment in fen>``).
+  raise the price by each allowed increment (choice ids ``bid:<increment in fen>``), and
+  while the lot has no bid, bid its starting price (``bid:start``).
   The seconds left are counted when the edit is sent (``core.outbox.at_send``).
 - **Notices** (new messages, kind ``URGENT``: Telegram where linked, else SMS, one segment): the
   bidder who is outbid, the bidder whose automatic maximum is passed, and, when a lot closes,
@@ -58,6 +59,7 @@ RECENT_BIDS = 3  # bids listed on the room screen, the latest first
 # step of it; in the timers' lane that was every other step's transaction too, each time.
 ROOM_LANE = "timers:rooms"
 BID_CHOICE = "bid:"  # + an allowed increment in fen: the choice id of a raise
+START_CHOICE = f"{BID_CHOICE}start"  # the choice id of a first bid at the starting price
 
 
 # -- what is shown ----------------------------------------------------------------------------
@@ -138,9 +140,16 @@ def screen_params(
     return params if now is None else at_send(params, now)
 
 
-def raise_choices(increments_fen: Sequence[int]) -> list[ChoiceSpec]:
-    """A button per allowed increment: ``bid:<increment in fen>``, labelled ``+¥1,000``."""
-    return [
+def raise_choices(
+    increments_fen: Sequence[int], *, opening_fen: int | None = None
+) -> list[ChoiceSpec]:
+    """A button per allowed increment: ``bid:<increment in fen>``, labelled ``+¥1,000``; before
+    the first bid (``opening_fen``: the starting price), first a button that bids the starting
+    price (``bid:start``): a raise of it would make the lowest first bid one increment above."""
+    first: list[ChoiceSpec] = []
+    if opening_fen is not None:
+        first.append(choice(START_CHOICE, "room.start_bid", amount=format_yuan(opening_fen)))
+    return first + [
         choice(f"{BID_CHOICE}{step}", "room.raise", amount=format_yuan(step))
         for step in increments_fen
     ]
@@ -189,7 +198,8 @@ def push_room(uow: UnitOfWork, lot: Lot, watchers: Sequence[Member], *, now: dat
     for member in watchers:
         view = _view(heading, lot, period, member.language, recent)
         if lot.state is LotState.OPEN:
-            key, choices = "room.screen", raise_choices(view.increments_fen)
+            opening = view.starting_price_fen if view.price_fen is None else None
+            key, choices = "room.screen", raise_choices(view.increments_fen, opening_fen=opening)
             params = screen_params(
                 view, mine_fen=best.get(member.signup_id), me=member.bidder_number, now=None
             )

@@ -85,6 +85,7 @@ class BidDesk:
         share_id: int | None = None,
         amount_fen: int | None = None,
         increment_fen: int | None = None,
+        at_start: bool = False,
     ) -> BidResult:
         """As ``core.bidding.place_bid``, committed: the result, or the refusal raised (it is in
         the lot's audit trail already)."""
@@ -93,6 +94,7 @@ class BidDesk:
             share_id=share_id,
             amount_fen=amount_fen,
             increment_fen=increment_fen,
+            at_start=at_start,
         )
         outcome = self.submit(lot_id, request)
         if isinstance(outcome, BaseException):
@@ -198,6 +200,7 @@ class InTurn:
         share_id: int | None = None,
         amount_fen: int | None = None,
         increment_fen: int | None = None,
+        at_start: bool = False,
     ) -> BidResult:
         return place_bid(
             self._uow,
@@ -207,6 +210,7 @@ class InTurn:
             share_id=share_id,
             amount_fen=amount_fen,
             increment_fen=increment_fen,
+            at_start=at_start,
         )
 
     def set_maximum(self, *, signup_id: int, lot_id: int, share_id: int, max_fen: int) -> LotChange:

@@ -18,7 +18,9 @@ Rules of a bid (manual 003 §5):
   bid moves the deadline to the moment of the bid plus the bid countdown; a bid at or after the
   deadline in force is refused, whether or not the close has run;
 - the first bid is at least the starting price; each later bid is the current price plus one of
-  the allowed increments; the leader cannot raise their own leading bid;
+  the allowed increments; the leader cannot raise their own leading bid; a bid asked for at
+  the starting price (``at_start``) is the first bid or nothing: once the lot has a price, it
+  is refused (``LotHasPrice``), never turned into a raise;
 - each bid names one of the bidder's VINs (shares): a VIN leading (or having won) another lot,
   or standing behind a maximum on another lot, cannot bid; it is free again when outbid.
 
@@ -46,6 +48,7 @@ from core.auction_errors import (
     BidAfterDeadline,
     BidTooLow,
     ChooseVin,
+    LotHasPrice,
     LotNotOpen,
     LotUnknown,
     MaximumTooLow,
@@ -247,9 +250,16 @@ def check_share(view: LotView, share: ShareView) -> None:
         raise VinLocked(vin=share.vin, lot=view.reserved_on)
 
 
-def bid_amount(view: LotView, *, amount_fen: int | None, increment_fen: int | None) -> int:
+def bid_amount(
+    view: LotView, *, amount_fen: int | None, increment_fen: int | None, at_start: bool = False
+) -> int:
     """The amount a manual bid stands for, or why it is refused. ``increment_fen`` raises the
-    current price (the starting price before the first bid) by one allowed increment."""
+    current price (the starting price before the first bid) by one allowed increment;
+    ``at_start`` bids the starting price, while the lot has no price only."""
+    if at_start:
+        if view.price_fen is not None:
+            raise _has_price(view.price_fen, view)
+        return view.starting_price_fen
     if increment_fen is not None:
         if increment_fen not in view.increments_fen:
             raise NotAnAllowedIncrement(increments=_listed(view.increments_fen))
@@ -266,6 +276,10 @@ def bid_amount(view: LotView, *, amount_fen: int | None, increment_fen: int | No
     if amount_fen - view.price_fen not in view.increments_fen:
         raise NotAnAllowedIncrement(increments=_listed(view.increments_fen))
     return amount_fen
+
+
+def _has_price(price_fen: int, view: LotView) -> LotHasPrice:
+    return LotHasPrice(price=price_fen, increments=_listed(view.increments_fen))
 
 
 def _listed(increments: Sequence[int]) -> str:
@@ -475,12 +489,14 @@ class _Decision:
 
 
 def refused_unlocked(
-    seen: LotView, *, share: ShareView, signup_id: int, amount: int | None
+    seen: LotView, *, share: ShareView, signup_id: int, amount: int | None, at_start: bool = False
 ) -> DomainError | None:
     """Refusals that the lot as it stood before its lock already decides, so that such a bid
     does not queue for the lot: the price only rises, so an amount below what the lot asked
-    then is too low now; a closed lot stays closed. (Whether the deadline has passed, or an
-    amount is one increment above the price, needs the lot as it is: under its lock.)"""
+    then is too low now, and a lot that had a price has one now (``at_start``); a closed lot
+    stays closed. (Whether the deadline has passed, whether a bid at the starting price is
+    still the first, or an amount is one increment above the price, needs the lot as it is:
+    under its lock.)"""
     if share.signup_id != signup_id:
         return VinNotYours()
     if not share.signup_active:
@@ -489,18 +505,22 @@ def refused_unlocked(
         return LotNotOpen(opens=seen.opens_at.isoformat())
     if amount is not None and amount < seen.minimum:
         return BidTooLow(minimum=seen.minimum)
+    if at_start and seen.price_fen is not None:
+        return _has_price(seen.price_fen, seen)
     return None
 
 
 @dataclass(frozen=True, slots=True)
 class BidRequest:
     """A manual bid as a bidder asks for it: ``amount_fen``, or the current price plus
-    ``increment_fen``, with the VIN of ``share_id`` (none: the bidder's only free VIN)."""
+    ``increment_fen``, or the starting price as the lot's first bid (``at_start``), with the
+    VIN of ``share_id`` (none: the bidder's only free VIN)."""
 
     signup_id: int
     share_id: int | None = None
     amount_fen: int | None = None
     increment_fen: int | None = None
+    at_start: bool = False
 
 
 def decide_bids(
@@ -604,7 +624,11 @@ def _refused_before_the_lot(
         if share is None:
             return False
         refusal = refused_unlocked(
-            seen, share=share, signup_id=request.signup_id, amount=request.amount_fen
+            seen,
+            share=share,
+            signup_id=request.signup_id,
+            amount=request.amount_fen,
+            at_start=request.at_start,
         )
         if refusal is None:
             return False
@@ -633,7 +657,9 @@ def _decide(  # noqa: PLR0917 - the batch's state, as decide_bids holds it
         if share is None or share.signup_id != signup_id:
             raise VinNotYours()
         amount_fen = request.amount_fen
-        refusal = refused_unlocked(view, share=share, signup_id=signup_id, amount=amount_fen)
+        refusal = refused_unlocked(
+            view, share=share, signup_id=signup_id, amount=amount_fen, at_start=request.at_start
+        )
         if refusal is not None:
             raise refusal
         check_open(view, decision.now)
@@ -641,7 +667,12 @@ def _decide(  # noqa: PLR0917 - the batch's state, as decide_bids holds it
             raise AlreadyLeading()
         elsewhere, reserved_on = places.get(share.share_id, (None, None))
         check_share(replace(view, elsewhere=elsewhere, reserved_on=reserved_on), share)
-        amount = bid_amount(view, amount_fen=amount_fen, increment_fen=request.increment_fen)
+        amount = bid_amount(
+            view,
+            amount_fen=amount_fen,
+            increment_fen=request.increment_fen,
+            at_start=request.at_start,
+        )
     except DomainError as error:
         decision.refuse(signup_id, None if share is None else share_id, request.amount_fen, error)
         return error
@@ -668,13 +699,18 @@ def place_bid(
     share_id: int | None = None,
     amount_fen: int | None = None,
     increment_fen: int | None = None,
+    at_start: bool = False,
 ) -> BidResult:
-    """A manual bid of ``amount_fen``, or of the current price plus ``increment_fen``, with one
-    of the bidder's VINs; then the maxima's automatic answers: the batch of one
-    (``decide_bids``). Refused: the refusal is written to the lot's audit trail and its
-    ``DomainError`` raised (commit anyway)."""
+    """A manual bid of ``amount_fen``, or of the current price plus ``increment_fen``, or of the
+    starting price as the first bid (``at_start``), with one of the bidder's VINs; then the
+    maxima's automatic answers: the batch of one (``decide_bids``). Refused: the refusal is
+    written to the lot's audit trail and its ``DomainError`` raised (commit anyway)."""
     request = BidRequest(
-        signup_id=signup_id, share_id=share_id, amount_fen=amount_fen, increment_fen=increment_fen
+        signup_id=signup_id,
+        share_id=share_id,
+        amount_fen=amount_fen,
+        increment_fen=increment_fen,
+        at_start=at_start,
     )
     (outcome,) = decide_bids(uow, clock=clock, lot_id=lot_id, requests=[request])
     if isinstance(outcome, DomainError):

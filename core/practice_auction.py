@@ -40,6 +40,7 @@ class Move(enum.Enum):
     ACCEPTED = "accepted"  # the user leads
     ANSWERED = "answered"  # the rival answered at once: the user is outbid
     ALREADY_LEADING = "already_leading"
+    HAS_PRICE = "has_price"  # a bid at the starting price once the lot has a bid
     NOT_ALLOWED = "not_allowed"
     TOO_LATE = "too_late"
 
@@ -83,17 +84,20 @@ class PracticeLot:
         if not self.bids and opening <= now and opening < self.deadline:
             self._accept(Bidder.RIVAL, START_FEN, opening)
 
-    def bid(self, increment_fen: int, now: datetime) -> Move:
-        """The user raises the price (the starting price before any bid) by ``increment_fen``;
-        the rival answers by its rule."""
+    def bid(self, increment_fen: int | None, now: datetime) -> Move:
+        """The user raises the price (the starting price before any bid) by ``increment_fen``,
+        or (None) bids the starting price, as the first bid only; the rival answers by its
+        rule."""
         self.catch_up(now)
         if self.closed(now):
             return Move.TOO_LATE
-        if increment_fen not in INCREMENTS_FEN:
+        if increment_fen is not None and increment_fen not in INCREMENTS_FEN:
             return Move.NOT_ALLOWED
+        if increment_fen is None and self.price_fen is not None:
+            return Move.HAS_PRICE
         if self.leader is Bidder.ME:
             return Move.ALREADY_LEADING
-        self._accept(Bidder.ME, (self.price_fen or START_FEN) + increment_fen, now)
+        self._accept(Bidder.ME, (self.price_fen or START_FEN) + (increment_fen or 0), now)
         answer = (self.price_fen or START_FEN) + INCREMENTS_FEN[0]
         if answer <= RIVAL_LIMIT_FEN:
             self._accept(Bidder.RIVAL, answer, now)

@@ -3,7 +3,7 @@ Keys and placeholders must match ``auction_zh.py``."""
 
 MESSAGES: dict[str, str] = {
     "menu.auction": "Plate auctions",
-    "help.auction": "Plate auctions: read auction notices and results, sign up and pay the deposit, enter the room with your bidder number and code to bid. Room commands: B 1000 raise by 1,000 yuan, S status, L lots, MAX 30000 bid automatically up to 30,000. MENU: menu.",
+    "help.auction": "Plate auctions: read auction notices and results, sign up and pay the deposit, enter the room with your bidder number and code to bid. Room commands: B 1000 raise by 1,000 yuan (B alone: bid the starting price of a lot with no bids), S status, L lots, MAX 30000 bid automatically up to 30,000. MENU: menu.",
     "auction.home": "Auctions home",
     "auction.title": "Plate auctions",
     "auction.current": "Under way: {name}",
@@ -82,6 +82,8 @@ MESSAGES: dict[str, str] = {
     "auction.room_deadline": "Ends {time} ({seconds} s left)",
     "auction.room_recent": "Recent: {bids}",
     "auction.room_ask": "Raise by:",
+    "auction.room_ask_first": "Bid the starting price, or raise it by:",
+    "auction.start_bid": "Bid the starting price {amount}",
     "auction.room_wait": "Please wait:",
     "auction.raise": "+{amount}",
     "auction.lots": "Other lots",
@@ -101,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "error.auction.lot_not_open": "That lot is not open (it opens {opens}) or has ended. Reply L for the lots.",
     "error.auction.after_deadline": "Too late: the lot's deadline has passed. Reply S for the result.",
     "error.auction.bid_too_low": "Bid too low: at least {minimum}. Raise by an allowed increment.",
+    "error.auction.lot_has_price": "The lot has a bid already: the price is {price}. Raise by one of {increments}, e.g. B 1000.",
     "error.auction.not_an_increment": "Raise by one of {increments}, e.g. B 1000.",
     "error.auction.already_leading": "You lead already and cannot raise your own bid. Bid again when outbid.",
     "error.auction.vin_locked": "Vehicle {vin} leads or won lot {lot}: it cannot bid now.",
@@ -114,5 +117,6 @@ MESSAGES: dict[str, str] = {
     "telegram/auction.pick": "Choose:",
     "telegram/auction.ask_shares": "How many shares? Deposit {deposit} each, one vehicle per share, up to {most}.",
     "telegram/error.auction.lot_not_open": "That lot is not open (it opens {opens}) or has ended. Press Other lots.",
+    "telegram/error.auction.lot_has_price": "The lot has a bid already: the price is {price}. Press a raise.",
     "telegram/error.auction.after_deadline": "Too late: the lot's deadline has passed. Press Refresh for the result.",
 }

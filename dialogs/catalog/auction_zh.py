@@ -3,7 +3,7 @@
 
 MESSAGES: dict[str, str] = {
     "menu.auction": "号牌竞买",
-    "help.auction": "号牌竞买：查看竞买公告和结果，报名并支付保证金，凭竞买号和验证码进入竞买室出价。竞买室短指令：B 1000 加价¥1,000，S 状态，L 拍品，MAX 30000 自动出价至¥30,000。MENU：主菜单。",
+    "help.auction": "号牌竞买：查看竞买公告和结果，报名并支付保证金，凭竞买号和验证码进入竞买室出价。竞买室短指令：B 1000 加价¥1,000（只发B：尚无出价时按起拍价出价），S 状态，L 拍品，MAX 30000 自动出价至¥30,000。MENU：主菜单。",
     "auction.home": "竞买首页",
     "auction.title": "号牌竞买",
     "auction.current": "正在竞买：{name}",
@@ -82,6 +82,8 @@ MESSAGES: dict[str, str] = {
     "auction.room_deadline": "截止{time}（剩{seconds}秒）",
     "auction.room_recent": "最近：{bids}",
     "auction.room_ask": "选择加价：",
+    "auction.room_ask_first": "按起拍价出价，或选择加价：",
+    "auction.start_bid": "按起拍价{amount}出价",
     "auction.room_wait": "请稍候：",
     "auction.raise": "加{amount}",
     "auction.lots": "换拍品",
@@ -101,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "error.auction.lot_not_open": "该拍品未开始或已结束（{opens}开始）。回复L看拍品。",
     "error.auction.after_deadline": "已过截止时间，出价无效。回复S看结果。",
     "error.auction.bid_too_low": "出价太低，最低{minimum}。请按加价幅度出价。",
+    "error.auction.lot_has_price": "已有人出价，现价{price}。加价须为{increments}之一，如B 1000。",
     "error.auction.not_an_increment": "加价须为{increments}之一，如B 1000。",
     "error.auction.already_leading": "您已领先，不能给自己加价。被超过时再出价。",
     "error.auction.vin_locked": "车辆{vin}正在拍品{lot}领先或已竞得，不能再出价。",
@@ -114,5 +117,6 @@ MESSAGES: dict[str, str] = {
     "telegram/auction.pick": "请选择：",
     "telegram/auction.ask_shares": "报名几份？每份保证金{deposit}，一份对应一辆车，最多{most}份。",
     "telegram/error.auction.lot_not_open": "该拍品未开始或已结束（{opens}开始）。请按“换拍品”。",
+    "telegram/error.auction.lot_has_price": "已有人出价，现价{price}，请选择加价。",
     "telegram/error.auction.after_deadline": "已过截止时间，出价无效。请按“刷新”看结果。",
 }

@@ -154,11 +154,12 @@ class AuctionFlow(BaseFlow):
 
     def shortcut(self, turn: Turn, inbound: Inbound) -> Event | None:
         """A room command typed anywhere by a signed-in bidder with exactly one active signup of
-        an auction under way: answered as in the room (``COMMAND``)."""
+        an auction under way: answered as in the room (``COMMAND``). A bare ``B`` (the starting
+        price) only in the room: elsewhere a lone letter is an answer (粤B, an office)."""
         if turn.conversation.flow == self.name or turn.conversation.account_id is None:
             return None
         command = parse_command(inbound.text)
-        if command is None:
+        if command is None or (command.verb == "bid" and command.yuan is None):
             return None
         running = running_signups(turn.uow, turn.conversation.account_id, turn.now)
         if len(running) != 1:

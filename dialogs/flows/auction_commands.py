@@ -1,8 +1,8 @@
 """The auction room's short commands (SPEC §7, §11), as SMS and console users type them, in
 both languages and any case (full-width characters too): ``B 2000`` / ``出价 2000`` raises the
-current lot by ¥2,000; ``S`` / ``状态`` the status of my lots; ``L`` / ``拍品`` the lots
-(``L 2``: make lot 2 the current one); ``MAX 30000`` / ``最高 30000`` bids automatically up to
-¥30,000 (``MAX 0``: stop)."""
+current lot by ¥2,000 (``B`` alone: bids the starting price of a lot with no bid); ``S`` /
+``状态`` the status of my lots; ``L`` / ``拍品`` the lots (``L 2``: make lot 2 the current one);
+``MAX 30000`` / ``最高 30000`` bids automatically up to ¥30,000 (``MAX 0``: stop)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from dialogs.keywords import normalise
 @dataclass(frozen=True, slots=True)
 class Command:
     verb: str  # bid, status, lots, max
-    yuan: int | None = None  # bid: the increment; max: the maximum; lots: the lot's number
+    # bid: the increment (None: the starting price); max: the maximum; lots: the lot's number
+    yuan: int | None = None
 
 
 MAX_DIGITS = 12  # yuan: more than any plate fetches, far within the store's integers
 _AMOUNT = r"\s*[¥￥]?\s*([0-9][0-9,]{0,15})\s*(?:元|yuan)?"
 _PATTERNS = (
-    ("bid", re.compile(rf"^(?:b|bid|出价){_AMOUNT}$")),
+    ("bid", re.compile(rf"^(?:b|bid|出价)(?:{_AMOUNT})?$")),
     ("max", re.compile(rf"^(?:max|最高){_AMOUNT}$")),
     ("lots", re.compile(r"^(?:l|lots|拍品)(?:\s*([0-9]{1,3}))?$")),
     ("status", re.compile(r"^(?:s|status|状态)$")),

@@ -2,8 +2,10 @@
 per lot (lot, current price, the leader's masked bidder number, my bid, the deadline as a China
 clock time and the seconds left, the recent bids) with one choice per allowed increment (ids
 ``bid:<increment in fen>``: the live room message on Telegram carries buttons with the same
-ids), the lots, automatic bidding; and the short commands of ``auction_commands`` answered in a
-line or two (``COMMAND``), also typed from anywhere by a signed-in bidder (``shortcut``).
+ids) and, while the lot has no bid, one to bid its starting price (``bid:start``, as a bare
+``B`` / ``出价``: refused once someone has bid), the lots, automatic bidding; and the short
+commands of ``auction_commands`` answered in a line or two (``COMMAND``), also typed from
+anywhere by a signed-in bidder (``shortcut``).
 
 A bid names one of the bidder's free VINs, asked only when more than one is free. Every refusal
 says why and what to do next; the bidder's own bid is confirmed in the reply."""
@@ -16,6 +18,7 @@ from weakref import WeakKeyDictionary
 from transitions import EventData
 
 from core.auction_errors import BidderUnknown, NoFreeVin
+from core.auction_room import BID_CHOICE, START_CHOICE
 from core.auction_signup import running_signups
 from core.auctions import Signup, SignupState, enter_room, list_periods, stored_id
 from core.bid_desk import BidDesk, InTurn
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 ROOM, LOTS, VIN, MAXIMUM, COMMAND = "ROOM", "LOTS", "VIN", "MAXIMUM", "COMMAND"
+START = START_CHOICE.removeprefix(BID_CHOICE)  # the arg of the choice that bids the starting price
 
 
 def _states() -> Any:
@@ -240,14 +244,24 @@ def _need(turn: Turn) -> tuple[Signup, RoomLot]:
 
 
 def _action(event: EventData) -> dict[str, Any]:
-    """What the user asked for: a bid of an increment, a command, or a maximum."""
+    """What the user asked for: a bid of an increment or at the starting price (``start``), a
+    command, or a maximum."""
     kwargs = event.kwargs
     if "arg" in kwargs:
-        return {"verb": "bid", "fen": int(str(kwargs["arg"])), "compact": False}
+        arg = str(kwargs["arg"])
+        if arg == START:
+            return {"verb": "bid", "fen": 0, "start": True, "compact": False}
+        return {"verb": "bid", "fen": int(arg), "compact": False}
     if "yuan" in kwargs:
         return {"verb": "max", "fen": fen(int(kwargs["yuan"])), "compact": False}
     command = parse_command(str(kwargs.get("text", ""))) or Command("status")
-    return {"verb": command.verb, "fen": fen(command.yuan or 0), "n": command.yuan, "compact": True}
+    return {
+        "verb": command.verb,
+        "fen": fen(command.yuan or 0),
+        "n": command.yuan,
+        "start": command.verb == "bid" and command.yuan is None,  # a bare B
+        "compact": True,
+    }
 
 
 def _needs_vin(event: EventData) -> bool:
@@ -288,13 +302,15 @@ def _with_share(event: EventData) -> None:
         return
     share_id = int(str(event.kwargs["arg"]))
     if pending["verb"] == "bid":
-        _place(turn, pending["fen"], share_id, compact=bool(pending["compact"]))
+        start = bool(pending.get("start"))
+        _place(turn, pending["fen"], share_id, compact=bool(pending["compact"]), at_start=start)
     else:
         _set_maximum(turn, pending["fen"], share_id, compact=bool(pending["compact"]))
 
 
 def _bid(event: EventData) -> None:
-    _place(turn_of(event), int(str(event.kwargs["arg"])), None, compact=False)
+    action = _action(event)
+    _place(turn_of(event), action["fen"], None, compact=False, at_start=bool(action.get("start")))
 
 
 def _command(event: EventData) -> None:
@@ -302,7 +318,7 @@ def _command(event: EventData) -> None:
     action = _action(event)
     verb = action["verb"]
     if verb == "bid":
-        _place(turn, action["fen"], None, compact=True)
+        _place(turn, action["fen"], None, compact=True, at_start=bool(action["start"]))
     elif verb == "max":
         if action["fen"]:
             _set_maximum(turn, action["fen"], None, compact=True)
@@ -341,7 +357,11 @@ def _free_share(turn: Turn, signup: Signup, share_id: int | None) -> int:
     return stored_id(free[0].id)
 
 
-def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -> None:
+def _place(
+    turn: Turn, increment: int, share_id: int | None, *, compact: bool, at_start: bool = False
+) -> None:
+    """A raise of ``increment``, or (``at_start``) the starting price as the lot's first bid:
+    whether it still is the first is decided under the lot's lock, not by the screen."""
     signup, lot = _need(turn)
     language = turn.language
     if share_id is None and lot.leading:  # the leading VIN: refused as the leader's own raise
@@ -357,7 +377,8 @@ def _place(turn: Turn, increment: int, share_id: int | None, *, compact: bool) -
             signup_id=stored_id(signup.id),
             lot_id=lot.lot_id,
             share_id=share_id,
-            increment_fen=increment,
+            increment_fen=None if at_start else increment,
+            at_start=at_start,
         )
     except DomainError as error:
         turn.notes.append(refusal(turn, error, lot))
@@ -484,7 +505,7 @@ def refusal(turn: Turn, error: DomainError, lot: RoomLot) -> Text:
     """A refused bid in words, amounts in yuan, with what to do next."""
     params: dict[str, str | int] = {}
     for name, value in error.params.items():
-        if name in ("minimum",):
+        if name in ("minimum", "price"):
             params[name] = format_yuan(int(value))
         elif name == "increments":
             params[name] = " ".join(format_yuan(int(v)) for v in str(value).split(",") if v)

@@ -1,10 +1,12 @@
 """The auction room's screens (``dialogs/flows/auction_room.py``): the lot with its price,
 leader, my bid, deadline and recent bids, and one choice per allowed increment
-(``bid:<increment in fen>``); the lots, the VINs to bid with, the maximum asked, and the short
-commands' answers alone."""
+(``bid:<increment in fen>``), first one to bid the starting price while the lot has no bid
+(``bid:start``); the lots, the VINs to bid with, the maximum asked, and the short commands'
+answers alone."""
 
 from __future__ import annotations
 
+from core.auction_room import START_CHOICE
 from core.auctions import Signup, stored_id
 from core.clock import as_utc
 from core.room_view import room_lot, room_lots
@@ -111,8 +113,13 @@ def _room(turn: Turn, signup: Signup) -> Reply:
         )
         lines.append(Text("auction.room_recent", {"bids": recent}))
     choices: list[Choice] = []
-    if biddable:  # also when leading or late: the refusal says why
+    if biddable and lot.price_fen is None:  # the first bid may be the starting price itself
+        lines.append(Text("auction.room_ask_first"))
+        price = format_yuan(lot.starting_price_fen)
+        choices.append(Choice(START_CHOICE, Text("auction.start_bid", {"amount": price})))
+    elif biddable:
         lines.append(Text("auction.room_ask"))
+    if biddable:  # also when leading or late: the refusal says why
         choices += [
             Choice(f"bid:{step}", Text("auction.raise", {"amount": format_yuan(step)}))
             for step in lot.increments_fen

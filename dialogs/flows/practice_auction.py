@@ -11,7 +11,7 @@ from transitions import EventData
 
 from core import practice_auction as practice
 from core.accounts import Language
-from core.auction_room import BID_CHOICE, RoomView, plate_in, screen_params
+from core.auction_room import BID_CHOICE, START_CHOICE, RoomView, plate_in, screen_params
 from core.masking import mask_bidder
 from core.money import format_yuan
 from core.practice_auction import Bidder, Move, PracticeLot
@@ -19,8 +19,10 @@ from core.room_ports import RecentBid
 from dialogs.flow import BaseFlow, Event, Turn, turn_of
 from dialogs.replies import Choice, Inbound, Reply, Text
 
-# ``B 2000`` / ``出价 2000`` / ``+2000``: raise by ¥2,000, as the real room's SMS command.
-_TYPED_BID = re.compile(r"^\s*(?:b|出价|\+)\s*(\d{1,7})\s*$", re.IGNORECASE)
+# ``B 2000`` / ``出价 2000`` / ``+2000``: raise by ¥2,000, as the real room's SMS command;
+# ``B`` / ``出价`` alone: the starting price, as there too.
+_TYPED_BID = re.compile(r"^\s*(?:(?:b|出价|\+)\s*(\d{1,7})|b|出价)\s*$", re.IGNORECASE)
+_START = START_CHOICE.removeprefix(BID_CHOICE)
 _NUMBERS = {Bidder.ME: practice.ME, Bidder.RIVAL: practice.RIVAL}
 PROVINCE, LETTER = "粤", "D"
 
@@ -53,6 +55,8 @@ class PracticeAuctionFlow(BaseFlow):
         typed = _TYPED_BID.match(inbound.text)
         if typed is None:
             return None
+        if typed.group(1) is None:
+            return Event("bid", {"arg": _START})
         return Event("bid", {"arg": str(int(typed.group(1)) * 100)})
 
     def prompt(self, turn: Turn) -> Reply:
@@ -75,6 +79,9 @@ class PracticeAuctionFlow(BaseFlow):
             Choice(f"{BID_CHOICE}{step}", Text("room.raise", {"amount": format_yuan(step)}))
             for step in practice.INCREMENTS_FEN
         )
+        if lot.price_fen is None:  # as the real room: the first bid may be the starting price
+            start = Text("room.start_bid", {"amount": format_yuan(practice.START_FEN)})
+            raises = (Choice(START_CHOICE, start), *raises)
         return Reply(
             lines=(banner, Text("room.screen", params)),
             choices=(
@@ -86,11 +93,12 @@ class PracticeAuctionFlow(BaseFlow):
         )
 
     def place_bid(self, event: EventData) -> None:
-        """Raise by the increment pressed (or typed); the rival may answer at once."""
+        """Raise by the increment pressed (or typed), or bid the starting price; the rival may
+        answer at once."""
         turn = turn_of(event)
         lot = _lot(turn)
-        increment = int(str(event.kwargs.get("arg", "0")))
-        move = lot.bid(increment, turn.now)
+        arg = str(event.kwargs.get("arg", "0"))
+        move = lot.bid(None if arg == _START else int(arg), turn.now)
         turn.data["lot"] = practice.to_data(lot)
         if move is Move.ANSWERED:
             turn.note("practice_auction.accepted", amount=format_yuan(lot.bids[-2].amount_fen))
@@ -105,6 +113,8 @@ class PracticeAuctionFlow(BaseFlow):
             turn.note("practice_auction.not_allowed")
         elif move is Move.ALREADY_LEADING:
             turn.note("practice_auction.already_leading")
+        elif move is Move.HAS_PRICE:
+            turn.note("practice_auction.has_price", price=format_yuan(lot.price_fen or 0))
         else:
             turn.note("practice_auction.too_late")
 

@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,13 +36,15 @@ INCREMENTS = (1 * K, 2 * K, 5 * K)
 BIDDERS = 4
 
 # one bid: (bidder, which share: 0 its own, 1 another bidder's, 2 its second if any,
-#           ("inc", increment) or ("amount", yuan thousands above the starting price))
+#           ("inc", increment), ("amount", yuan thousands above the starting price) or
+#           ("start", 0): the starting price, as the first bid only)
 bids = st.tuples(
     st.integers(0, BIDDERS - 1),
     st.sampled_from([0, 0, 0, 0, 1, 2]),
     st.one_of(
         st.tuples(st.just("inc"), st.sampled_from([*INCREMENTS, 3 * K])),
         st.tuples(st.just("amount"), st.integers(-1, 12)),
+        st.tuples(st.just("start"), st.just(0)),
     ),
 )
 maxima = st.lists(st.tuples(st.integers(0, BIDDERS - 1), st.integers(1, 14)), max_size=2)
@@ -71,6 +74,8 @@ def request(side: Side, bid: tuple[int, int, tuple[str, int]]) -> BidRequest:
         share = bidder.share_ids[1] if len(bidder.share_ids) > 1 else None
     if kind == "inc":
         return BidRequest(signup_id=bidder.signup_id, share_id=share, increment_fen=value)
+    if kind == "start":
+        return BidRequest(signup_id=bidder.signup_id, share_id=share, at_start=True)
     return BidRequest(
         signup_id=bidder.signup_id, share_id=share, amount_fen=START_PRICE + value * K
     )
@@ -172,6 +177,7 @@ def _fields(request: BidRequest) -> dict[str, Any]:
         "share_id": request.share_id,
         "amount_fen": request.amount_fen,
         "increment_fen": request.increment_fen,
+        "at_start": request.at_start,
     }
 
 
@@ -213,6 +219,43 @@ def test_refusals_of_a_batch_are_kept_with_their_reasons_and_fail_no_other_bid(
     assert check_invariants(db, [lot]) == []
 
 
+def test_of_two_first_bids_at_the_starting_price_in_one_batch_the_second_is_refused(
+    db: Engine,
+) -> None:
+    """Both bidders saw a lot with no bid and asked for its starting price: under the lot's
+    lock the first is the first bid, the second finds a price and is refused (not made a
+    raise), with its reason in the trail."""
+    world = AuctionWorld(db)
+    period = world.period(increments_fen=INCREMENTS)
+    lot = world.lot(period, "88888")
+    alice, bob = world.bidder(period), world.bidder(period)
+    world.start()
+    outcomes = decide(
+        world,
+        lot,
+        [
+            BidRequest(signup_id=alice.signup_id, share_id=alice.share_ids[0], at_start=True),
+            BidRequest(signup_id=bob.signup_id, share_id=bob.share_ids[0], at_start=True),
+        ],
+    )
+    assert outcome_of(outcomes[0]) == (START_PRICE, START_PRICE, True, 0)
+    assert isinstance(outcomes[1], errors.LotHasPrice)
+    assert outcomes[1].params == {"price": START_PRICE, "increments": "100000,200000,500000"}
+    assert [(r.signup_id, r.amount_fen, r.accepted, r.refusal) for r in world.trail(lot)] == [
+        (alice.signup_id, START_PRICE, True, None),
+        (bob.signup_id, None, False, "auction.lot_has_price"),
+    ]
+    lot_now = world.lot_now(lot)
+    assert (lot_now.price_fen, lot_now.leader_signup_id) == (START_PRICE, alice.signup_id)
+    later = decide(
+        world,
+        lot,
+        [BidRequest(signup_id=bob.signup_id, share_id=bob.share_ids[0], at_start=True)],
+    )
+    assert isinstance(later[0], errors.LotHasPrice), "refused before the lot's lock too"
+    assert check_invariants(db, [lot]) == []
+
+
 def test_a_bid_after_the_deadline_is_refused_in_a_batch_too(db: Engine) -> None:
     world = AuctionWorld(db)
     period = world.period(increments_fen=INCREMENTS)
@@ -241,6 +284,24 @@ def test_a_bid_after_the_deadline_is_refused_in_a_batch_too(db: Engine) -> None:
     assert world.lot_now(lot).leader_signup_id == alice.signup_id
 
 
+@contextlib.contextmanager
+def held_elsewhere(db: Engine, lot: int) -> Iterator[None]:
+    """The lot row-locked by another connection (another server process's bid) while inside;
+    let go on leaving."""
+    other = create_engine(db.url.render_as_string(hide_password=False))
+    try:
+        with other.connect() as holder:
+            holder.execute(
+                sa.select(auction_lots.c.id)
+                .where(auction_lots.c.id == lot)
+                .with_for_update(key_share=True)
+            )
+            yield
+            holder.rollback()
+    finally:
+        other.dispose()
+
+
 def test_bids_waiting_for_a_lot_held_elsewhere_are_decided_in_one_batch(db: Engine) -> None:
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite runs one transaction at a time")
@@ -259,30 +320,60 @@ def test_bids_waiting_for_a_lot_held_elsewhere_are_decided_in_one_batch(db: Engi
             BidRequest(signup_id=bidder.signup_id, share_id=bidder.share_ids[0], increment_fen=K),
         )
 
-    other = create_engine(db.url.render_as_string(hide_password=False))
-    try:
-        with other.connect() as holder:  # another server process's bid holds the lot
-            holder.execute(
-                sa.select(auction_lots.c.id)
-                .where(auction_lots.c.id == lot)
-                .with_for_update(key_share=True)
-            )
-            first = threading.Thread(target=bid, args=(0,))
-            first.start()
-            time.sleep(0.3)  # its batch of one waits for the lot; the others queue behind it
-            rest = [threading.Thread(target=bid, args=(n,)) for n in range(1, 6)]
-            for thread in rest:
-                thread.start()
-            time.sleep(0.3)
-            holder.rollback()
-        for thread in [first, *rest]:
-            thread.join(timeout=20)
-    finally:
-        other.dispose()
+    with held_elsewhere(db, lot):  # another server process's bid holds the lot
+        first = threading.Thread(target=bid, args=(0,))
+        first.start()
+        time.sleep(0.3)  # its batch of one waits for the lot; the others queue behind it
+        rest = [threading.Thread(target=bid, args=(n,)) for n in range(1, 6)]
+        for thread in rest:
+            thread.start()
+        time.sleep(0.3)
+    for thread in [first, *rest]:
+        thread.join(timeout=20)
     assert (desk.stats.batches, desk.stats.bids) == (2, 6)
     assert all(isinstance(outcomes[n], BidResult) for n in range(6))
     lot_now = world.lot_now(lot)
     assert lot_now.price_fen == START_PRICE + 6 * K  # each raised the one before by ¥1,000
+    assert check_invariants(db, [lot]) == []
+
+
+def test_first_bids_at_the_starting_price_from_a_desks_threads_make_one_first_bid(
+    db: Engine,
+) -> None:
+    """Three bidders ask for the starting price of a lot held elsewhere (another process's
+    bid): one of them is its first bid, the others are refused, none is made a raise."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+    world = AuctionWorld(db)
+    period = world.period(increments_fen=INCREMENTS)
+    lot = world.lot(period, "88888")
+    bidders = [world.bidder(period) for _ in range(3)]
+    world.start()
+    desk = BidDesk(world.uow, world.clock)
+    outcomes: dict[int, BidResult | DomainError] = {}
+
+    def bid(n: int) -> None:
+        bidder = bidders[n]
+        outcomes[n] = desk.submit(
+            lot,
+            BidRequest(signup_id=bidder.signup_id, share_id=bidder.share_ids[0], at_start=True),
+        )
+
+    with held_elsewhere(db, lot):
+        threads = [threading.Thread(target=bid, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+            time.sleep(0.2)
+    for thread in threads:
+        thread.join(timeout=20)
+    accepted = [o for o in outcomes.values() if isinstance(o, BidResult)]
+    assert [o.amount_fen for o in accepted] == [START_PRICE]
+    assert sorted(type(o).__name__ for o in outcomes.values() if o not in accepted) == [
+        "LotHasPrice",
+        "LotHasPrice",
+    ]
+    lot_now = world.lot_now(lot)
+    assert (lot_now.price_fen, lot_now.bids) == (START_PRICE, 1)
     assert check_invariants(db, [lot]) == []
 
 

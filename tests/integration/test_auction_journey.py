@@ -143,8 +143,9 @@ def test_signup_deposit_room_bid_outbid_win_and_results(
     assert say["start"] in flat(chat.text)
     assert say["opens_deadline"] in flat(chat.text)
     assert chat.reply is not None
-    assert [c.id for c in chat.reply.choices][:5] == [
-        f"bid:{n * 1_000 * YUAN}" for n in range(1, 6)
+    assert [c.id for c in chat.reply.choices][:6] == [
+        "bid:start",  # no bid yet: the starting price first, then the raises
+        *(f"bid:{n * 1_000 * YUAN}" for n in range(1, 6)),
     ]
 
     world.clock.advance(timedelta(seconds=10))

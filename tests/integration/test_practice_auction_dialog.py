@@ -24,6 +24,8 @@ SAY = {
         "lost": "模拟结果：对手 88****17 以¥10,000竞得。",
         "unsold": "模拟结果：无人出价，流拍。",
         "too_late": "已过截止时间，出价无效。",
+        "start": "按起拍价¥10,000出价",
+        "has_price": "已有人出价，现价¥11,000，请选择加价。",
         "menu": "主菜单",
     },
     "en": {
@@ -35,6 +37,8 @@ SAY = {
         "lost": "Practice result: rival 88****17 won at ¥10,000.",
         "unsold": "Practice result: nobody bid, unsold.",
         "too_late": "Too late: the lot had closed, the bid does not count.",
+        "start": "Bid the starting price ¥10,000",
+        "has_price": "The lot has a bid already: the price is ¥11,000. Pick a raise.",
         "menu": "Main menu",
     },
 }
@@ -120,3 +124,20 @@ def test_a_bid_typed_as_the_sms_command_counts_and_one_after_the_close_does_not(
     chat.say("B 1000")
     assert say["too_late"] in chat.text
     assert say["lost"].replace("¥10,000", "¥13,000") in chat.text
+
+
+def test_the_practice_lot_offers_its_starting_price_as_the_first_bid_only(
+    app: App, clock: ManualClock, renderer: Renderer, lang: str
+) -> None:
+    say = SAY[lang]
+    chat = start(app, renderer, lang)
+    chat.pick("auction")
+    chat.pick("practice")
+    assert say["start"] in chat.text
+    assert [c.id for c in chat.reply.choices][:2] == ["bid:start", f"bid:{K}"]  # type: ignore[union-attr]
+    chat.pick("bid:start")
+    assert say["accepted"].format(amount="¥10,000") in chat.text
+    assert say["rival_bid"].format(amount="¥11,000") in chat.text
+    assert say["start"] not in chat.text
+    chat.say("B" if lang == "en" else "出价")  # alone: the starting price, refused now
+    assert say["has_price"] in " ".join(chat.text.split())

@@ -16,6 +16,9 @@ from dialogs.flows.auction_commands import Command, parse_command
         ("Ｂ　２０００", Command("bid", 2000)),
         ("B ¥2,000", Command("bid", 2000)),
         ("出价2000元", Command("bid", 2000)),
+        ("B", Command("bid")),  # alone: the starting price of a lot with no bid
+        ("出价", Command("bid")),
+        ("bid", Command("bid")),
         ("S", Command("status")),
         ("s", Command("status")),
         ("状态", Command("status")),
@@ -34,7 +37,7 @@ def test_commands_in_both_languages_and_any_case(typed: str, command: Command) -
 
 
 @pytest.mark.parametrize(
-    "typed", ["B", "bid me", "1", "Bob", "出价", "MAX", "B 1234567890123", "L 1000", "SS", ""]
+    "typed", ["bid me", "1", "Bob", "B me", "出价吧", "MAX", "B 1234567890123", "L 1000", "SS", ""]
 )
 def test_other_text_is_not_a_command(typed: str) -> None:
     assert parse_command(typed) is None

@@ -50,3 +50,11 @@ def test_a_countdown_param_is_counted_when_the_message_is_rendered() -> None:
     params = {"left_until": (T0 + 50 * S).isoformat(), "plate": "粤D·88888"}
     assert at_send(params, T0 + 0.5 * S) == {"left": 50, "plate": "粤D·88888"}
     assert at_send(params, T0 + 60 * S) == {"left": 0, "plate": "粤D·88888"}
+
+
+def test_the_starting_price_is_a_first_bid_only() -> None:
+    lot = practice.new_lot(T0)
+    assert lot.bid(None, T0 + S) is Move.ANSWERED, "the rival answers the starting price"
+    assert [bid.amount_fen // 100 for bid in lot.bids] == [10_000, 11_000]
+    assert lot.bid(None, T0 + 2 * S) is Move.HAS_PRICE
+    assert len(lot.bids) == 2, "refused, not made a raise"
