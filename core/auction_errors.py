@@ -146,10 +146,16 @@ class AlreadyLeading(DomainError):
 
 
 class VinLocked(DomainError):
-    """The VIN leads (or won) another lot, or stands behind a maximum on another lot.
-    Params: ``vin``, ``lot``."""
+    """The VIN leads (or won) another lot. Params: ``vin``, ``lot``."""
 
     code = "auction.vin_locked"
+
+
+class VinBehindMaximum(DomainError):
+    """The VIN stands behind the bidder's maximum (automatic bidding) on another lot: ``MAX 0``
+    there frees it. Params: ``vin``, ``lot``."""
+
+    code = "auction.vin_behind_maximum"
 
 
 class VinNotYours(DomainError):

@@ -56,6 +56,7 @@ from core.auction_errors import (
     NoMaximum,
     NotAnAllowedIncrement,
     SignupNotActive,
+    VinBehindMaximum,
     VinLocked,
     VinNotYours,
 )
@@ -247,7 +248,7 @@ def check_share(view: LotView, share: ShareView) -> None:
     if view.elsewhere is not None:
         raise VinLocked(vin=share.vin, lot=view.elsewhere)
     if view.reserved_on is not None and view.reserved_on != view.lot_id:
-        raise VinLocked(vin=share.vin, lot=view.reserved_on)
+        raise VinBehindMaximum(vin=share.vin, lot=view.reserved_on)
 
 
 def bid_amount(

@@ -10,8 +10,11 @@ from sqlalchemy.engine import Engine
 
 from bench.auction_load import check_invariants
 from core import auction_errors as errors
+from core.accounts import Language
 from core.auctions import YUAN, LotState, PeriodState
 from core.bidding import BidPlaced, BidResult, LotClosed, MaximumExceeded, Outbid, PeriodClosed
+from dialogs.catalog import render_text
+from dialogs.replies import Text
 from tests.auction_world import START_PRICE, AuctionWorld
 
 MINUTE = timedelta(minutes=1)
@@ -239,7 +242,14 @@ def test_a_vin_behind_a_maximum_bids_on_no_other_lot(world: AuctionWorld) -> Non
     accepted(world.bid(carol, first, amount=START_PRICE, share=0))
     world.maximum(carol, first, START_PRICE + 5 * K, share=1)
     refused = world.bid(carol, second, amount=START_PRICE, share=1)
-    assert isinstance(refused, errors.VinLocked) and refused.params["lot"] == first
+    assert isinstance(refused, errors.VinBehindMaximum) and refused.params["lot"] == first
+    message = render_text(
+        Text(f"error.{refused.code}", {**refused.params, "lot": "1"}), Language.EN
+    )
+    assert message == (  # why, and what frees it: not "leads or won", which it does not
+        "Vehicle LGBH52E0XNY000002 bids automatically on lot 1 (your maximum there): it cannot "
+        "bid on another lot. MAX 0 on that lot stops it."
+    )
     accepted(world.bid(bob, first, increment=5 * K))  # beyond her maximum: it ends
     assert [e.signup_id for e in world.of_type(MaximumExceeded)] == [carol.signup_id]
     accepted(world.bid(carol, second, amount=START_PRICE, share=1))
