@@ -18,7 +18,7 @@ MESSAGES: dict[str, str] = {
     "room.start_bid": "Bid the starting price {amount}",
     "room.outbid": "Lot {position} {plate}: you were outbid. Now {price}, leader {leader}. Reply B {step} to raise.",
     "telegram/room.outbid": "Lot {position} {plate}: you were outbid. Now {price}, leader {leader}.",
-    "room.maximum_exceeded": "Lot {position} {plate}: the price {price} passed your automatic maximum {maximum}; automatic bidding stopped.",
+    "room.maximum_exceeded": "Lot {position} {plate}: another bidder leads at {price}, beyond what your automatic maximum {maximum} can answer; automatic bidding stopped.",
     # kept for notices queued before the winner got one message (0019): never written now
     "room.won": "Lot {position} {plate}: you won it at {price}. Watch for the balance notice.",
     "room.sold": "Lot {position} {plate} sold at {price} to {leader}.",

@@ -18,7 +18,7 @@ MESSAGES: dict[str, str] = {
     "room.start_bid": "按起拍价{amount}出价",
     "room.outbid": "第{position}号拍品{plate}：您的出价已被超过，当前价{price}，领先{leader}。回复“出价 {step}”加价。",
     "telegram/room.outbid": "第{position}号拍品{plate}：您的出价已被超过，当前价{price}，领先{leader}。",
-    "room.maximum_exceeded": "第{position}号拍品{plate}：当前价{price}已超过您的自动出价上限{maximum}，自动出价已停止。",
+    "room.maximum_exceeded": "第{position}号拍品{plate}：他人以{price}领先，您的自动出价上限{maximum}已不足以应价，自动出价已停止。",
     # kept for notices queued before the winner got one message (0019): never written now
     "room.won": "第{position}号拍品{plate}：恭喜，您以{price}竞得。请留意尾款通知。",
     "room.sold": "第{position}号拍品{plate}已成交：{price}，竞得人{leader}。",

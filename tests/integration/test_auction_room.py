@@ -680,7 +680,8 @@ def test_a_bidder_whose_automatic_maximum_is_passed_is_told(
     bob_phone = phone_of(room.server, bob)
     maximum, outbid = (text for phone, text in sms.sent if phone == bob_phone)
     assert maximum == (
-        "Lot 1 Yue D 88888: the price ¥13,000 passed your automatic maximum ¥12,000; "
+        "Lot 1 Yue D 88888: another bidder leads at ¥13,000, beyond what your automatic "
+        "maximum ¥12,000 can answer; "
         "automatic bidding stopped."
     )
     assert outbid.startswith("Lot 1 Yue D 88888: you were outbid. Now ¥13,000")
