@@ -575,6 +575,14 @@ def decide_bids(
         decision.step(clock.now())  # after the lot's lock: the moment of this decision
         share_id = request.share_id
         if share_id is None:
+            raised = request.increment_fen
+            increments = decision.current().increments_fen
+            if raised is not None and not request.at_start and raised not in increments:
+                # Refused as the raise it is, before any vehicle is asked for.
+                refused = NotAnAllowedIncrement(increments=_listed(increments))
+                decision.refuse(request.signup_id, None, request.amount_fen, refused)
+                outcomes[n] = refused
+                continue
             named = _free_now(decision, unnamed[request.signup_id], places, proxies)
             if isinstance(named, DomainError):
                 outcomes[n] = named  # not a bid yet: nothing for the trail

@@ -282,6 +282,10 @@ def _needs_vin(event: EventData) -> bool:
     free = turn.uow.auctions.free_shares(stored_id(signup.id))
     if len(free) == 1:  # the one that bids: not read again
         turn.data["free_share"] = free[0].id
+    if len(free) > 1 and action["verb"] == "bid" and not action.get("start"):
+        lot = current_lot(turn, signup)  # a raise that is not allowed is refused before the VIN
+        if lot is not None and action["fen"] not in lot.increments_fen:
+            return False
     return len(free) > 1
 
 

@@ -192,6 +192,22 @@ def test_a_bid_one_millisecond_before_the_deadline_is_accepted(
     assert SAY[lang]["accepted"] in flat(chat.text)
 
 
+def test_a_raise_that_is_not_allowed_is_refused_before_a_vehicle_is_asked_for(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period()
+    me, code, _ = world.signed_up(period_id, [vin(1), vin(2)])
+    world.start()
+    chat = world.chat(renderer, lang)
+    enter_room(chat, me.bidder_number, code)
+    chat.say("B 1500")
+    assert SAY[lang]["increment"] in flat(chat.text)
+    assert SAY[lang]["pick_vin"] not in chat.text and vin(1) not in chat.text
+    with world.app.uow() as uow:  # kept in the lot's trail, with its reason
+        trail = list(uow.auctions.bids(world.lot_ids[0]))
+    assert [(bid.accepted, bid.refusal) for bid in trail] == [(False, "auction.not_an_increment")]
+
+
 def test_a_vin_leading_another_lot_is_refused(
     world: JourneyWorld, renderer: Renderer, lang: str
 ) -> None:
