@@ -106,7 +106,7 @@ MESSAGES: dict[str, str] = {
     "error.auction.lot_has_price": "已有人出价，现价{price}。加价须为{increments}之一，如B 1000。",
     "error.auction.not_an_increment": "加价须为{increments}之一，如B 1000。",
     "error.auction.already_leading": "您已领先，不能给自己加价。被超过时再出价。",
-    "error.auction.vin_behind_maximum": "车辆{vin}正在拍品{lot}自动出价（您设的最高价），不能在其他拍品出价；在该拍品回复“最高 0”可停止自动出价。",
+    "error.auction.vin_behind_maximum": "车辆{vin}正在拍品{lot}自动出价（您设的最高价），不能在其他拍品出价；在该拍品取消自动出价（“最高 0”）即可。",
     "error.auction.vin_locked": "车辆{vin}正在拍品{lot}领先或已竞得，不能再出价。",
     "error.auction.vin_not_yours": "该车辆不在您的报名中。",
     "error.auction.choose_vin": "请选择用哪辆车出价：{vins}",
