@@ -417,9 +417,7 @@ def progress(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Progress:
     tally = uow.broadcasts.tally(broadcast_id, now - window)
     rate = tally.sent_recently / window.total_seconds()
     to_finish: timedelta | None = None
-    if broadcast.state in (BroadcastState.DRAFT, BroadcastState.SCHEDULED):
-        to_finish = None
-    elif tally.left == 0:
+    if broadcast.started_at is not None and tally.left == 0:
         to_finish = timedelta(0)
     elif rate > 0 and broadcast.state is BroadcastState.SENDING:
         to_finish = timedelta(seconds=math.ceil(tally.left / rate))

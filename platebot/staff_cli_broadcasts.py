@@ -53,15 +53,14 @@ def audience_of(
     kind: str | None, *, region: str | None, period: int | None, numbers: Path | None
 ) -> Audience:
     """The audience the options name: ``kind``, or the one the other options point to when it
-    is not given (``--region`` alone: that region); a missing region, period or list, or one
-    given for another audience, is refused here (``--region`` with everyone would otherwise
-    quietly send to everyone)."""
+    is not given (``--region`` alone: that region); a missing region, period or list is
+    refused here. All that is given goes on: one given for another audience is refused by
+    ``core.broadcasts`` (``--region`` with everyone must not quietly send to everyone)."""
     from core.broadcast_ports import Audience, AudienceKind
     from core.broadcasts import phones_from_csv
 
-    given = {"region": region is not None, "bidders": period is not None}
-    given["numbers"] = numbers is not None
-    pointed = [name for name, present in given.items() if present]
+    given = {"region": region, "bidders": period, "numbers": numbers}
+    pointed = [name for name, value in given.items() if value is not None]
     if kind is None:
         if len(pointed) > 1:
             options = " and ".join(f"--{OPTION_OF[name]}" for name in pointed)
@@ -71,29 +70,19 @@ def audience_of(
     if kind not in AUDIENCES:
         err.print(f"[red]Refused[/red] --audience is one of {', '.join(AUDIENCES)}")
         raise typer.Exit(2)
-    stray = [name for name in pointed if name != kind]
-    if stray:
+    if kind in OPTION_OF and given[kind] is None:
+        example = {"region": "4405 or --region 汕头", "bidders": "3", "numbers": "FILE.csv"}
+        option = OPTION_OF[kind]
         err.print(
-            f"[red]Refused[/red] --{OPTION_OF[stray[0]]} is for --audience {stray[0]}, "
-            f"not {kind}: leave it out, or choose --audience {stray[0]}"
+            f"[red]Refused[/red] --audience {kind} needs --{option}, e.g. --{option} "
+            f"{example[kind]}"
         )
         raise typer.Exit(2)
-    if kind == "numbers":
-        if numbers is None:
-            err.print("[red]Refused[/red] --audience numbers needs --numbers FILE.csv")
-            raise typer.Exit(2)
-        with refusals():
-            return Audience(AudienceKind.NUMBERS, phones=phones_from_csv(read_csv(numbers)))
-    if kind == "region" and not region:
-        err.print(
-            "[red]Refused[/red] --audience region needs --region, e.g. --region 4405 "
-            "or --region 汕头"
-        )
-        raise typer.Exit(2)
-    if kind == "bidders" and period is None:
-        err.print("[red]Refused[/red] --audience bidders needs --period, the auction period")
-        raise typer.Exit(2)
-    return Audience(AudienceKind(kind.replace("-", "_")), region_code=region, period_id=period)
+    with refusals():
+        phones = phones_from_csv(read_csv(numbers)) if numbers is not None else ()
+    return Audience(
+        AudienceKind(kind.replace("-", "_")), region_code=region, period_id=period, phones=phones
+    )
 
 
 def channels_of(name: str) -> Any:

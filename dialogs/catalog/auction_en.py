@@ -83,7 +83,6 @@ MESSAGES: dict[str, str] = {
     "auction.room_recent": "Recent: {bids}",
     "auction.room_ask": "Raise by:",
     "auction.room_ask_first": "Bid the starting price, or raise it by:",
-    "auction.start_bid": "Bid the starting price {amount}",
     "auction.room_wait": "Please wait:",
     "auction.raise": "+{amount}",
     "auction.lots": "Other lots",

@@ -83,7 +83,6 @@ MESSAGES: dict[str, str] = {
     "auction.room_recent": "最近：{bids}",
     "auction.room_ask": "选择加价：",
     "auction.room_ask_first": "按起拍价出价，或选择加价：",
-    "auction.start_bid": "按起拍价{amount}出价",
     "auction.room_wait": "请稍候：",
     "auction.raise": "加{amount}",
     "auction.lots": "换拍品",

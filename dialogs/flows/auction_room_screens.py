@@ -116,7 +116,7 @@ def _room(turn: Turn, signup: Signup) -> Reply:
     if biddable and lot.price_fen is None:  # the first bid may be the starting price itself
         lines.append(Text("auction.room_ask_first"))
         price = format_yuan(lot.starting_price_fen)
-        choices.append(Choice(START_CHOICE, Text("auction.start_bid", {"amount": price})))
+        choices.append(Choice(START_CHOICE, Text("room.start_bid", {"amount": price})))
     elif biddable:
         lines.append(Text("auction.room_ask"))
     if biddable:  # also when leading or late: the refusal says why

@@ -174,6 +174,7 @@ def test_an_announcement_published_with_a_broadcast_is_sent_in_the_same_step(
     response = client.post("/staff/api/announcements", json=body, headers=STAFF_AUTH)
     assert response.status_code == 201, response.text
     broadcast_id = response.json()["broadcast_id"]
+    assert response.json()["broadcast_recipients"] == 1
     server.dispatcher.run_once()
     assert [(r.to, r.body) for r in standin.delivered] == [(phone, "停办通知\n明天停办。")]
     progress = client.get(f"{API}/{broadcast_id}", headers=STAFF_AUTH).json()

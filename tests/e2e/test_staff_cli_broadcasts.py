@@ -128,6 +128,15 @@ def test_an_announcement_published_with_broadcast_is_sent_in_the_same_step(
             (title_only, "Closed\n明天停办。"),
         ]
     )
+    long_body = "停" * 1000  # publishable, but more than a broadcast takes: neither is done
+    code, _, err = run(db, "staff", "announcement", "add", "--title", "长", "--body", long_body,
+                       "--broadcast", "everyone", "--yes")  # fmt: skip
+    assert code == 1 and "may have 1000 characters at most" in " ".join(err.split())
+    code, out, _ = run(db, "staff", "announcement", "list", "--json")
+    assert [a["title"] for a in json.loads(out)] == ["停办通知"]
+    code, out, err = run(db, *add, "--broadcast", "region", "--region", "4403", "--yes")
+    assert code == 0 and "broadcast_recipients: 1" in out, err  # --yes: not asked
+    assert "Publish it and send it now" not in out
     with world.app.uow() as uow:  # both recorded, as staff actions are
         recorded = uow.staff.audit(office_code=None, limit=10, before=None)
     assert {(e.action, e.target) for e in recorded} >= {
@@ -144,7 +153,7 @@ def test_an_option_for_another_audience_is_refused_not_widened_to_everyone(
     world.person()
     compose = ("staff", "broadcast", "compose", "--zh", ZH, "--en", EN, "--json")
     code, _, err = run(db, *compose, "--audience", "everyone", "--region", "4405")
-    assert code == 2 and "--region is for --audience region, not everyone" in err
+    assert code == 1 and "A region was given for everyone" in err
     code, out, err = run(db, *compose, "--region", "Shantou")  # --region alone: that region
     assert code == 0, err
     assert (json.loads(out)["audience"], json.loads(out)["recipients"]) == ("region 4405", 1)

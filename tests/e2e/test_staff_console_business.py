@@ -396,3 +396,8 @@ def test_numbers_typed_in_the_box_are_checked_and_found_however_they_are_written
         broadcast_id
     )
     assert (preview["audience"], preview["sms"], preview["opted_out"]) == ("2 numbers", 1, 1)
+    typed |= {"audience": "everyone"}  # the numbers left in the box: refused, not everyone
+    status, html = post(
+        client, "/staff/broadcasts", "/staff/broadcasts", **typed, phones="13800138000"
+    )
+    assert status == 422 and "收件范围是所有人，却给了号码清单" in html

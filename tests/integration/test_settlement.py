@@ -366,10 +366,13 @@ def test_a_period_that_starts_with_no_lot_to_bid_on_closes_and_refunds_its_depos
     staff = StaffAuctions(world.uow, world.clock, GATEWAY)
     kept, withdrawn = world.lot(period, "66666"), world.lot(period, "88888")
     paid = world.paid_bidder(period, shares=2)
+    unpaid = world.account()  # signed up, deposit not paid yet: told too
+    world.signup(period, world.new_vins(1), unpaid)
     staff.withdraw_lot(withdrawn)
-    assert world.told(paid.account_id)[-1] == (
-        "号牌助手：竞价期“2026年第12期”的号牌粤D·88888已由车管所撤拍，其余号牌照常竞买。"
-    )
+    for account in (paid.account_id, unpaid):
+        assert world.told(account)[-1] == (
+            "号牌助手：竞价期“2026年第12期”的号牌粤D·88888已由车管所撤拍，其余号牌照常竞买。"
+        )
     if lots == "withdrawn":  # the last one too
         staff.withdraw_lot(kept)
         assert world.told(paid.account_id)[-1] == (
