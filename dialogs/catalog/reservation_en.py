@@ -16,7 +16,7 @@ MESSAGES: dict[str, str] = {
     "reservation.history": "Reservation history",
     "reservation.no_office": "There is no office whose plates you may reserve.",
     "reservation.ask_office": "Choose the office:",
-    "reservation.ask_number": "Enter the last 5 characters of the {office} plate you want (e.g. 12345, AB123):",
+    "reservation.ask_number": "Enter the last 5 characters of the {office} plate you want (e.g. 26666, AC123):",
     "reservation.ask_vin": "Reserving {plate}. Enter your VIN (17 characters, on the vehicle certificate):",
     "reservation.sent": "Reservation sent: {plate}. Staff will review it; you will get a message with the result.",
     "reservation.history.none": "You have no reservations yet.",
@@ -40,7 +40,7 @@ MESSAGES: dict[str, str] = {
         "deposit; paid, the plate goes into the next auction. To bid you sign up and pay the "
         "auction deposit like everyone. The reservation deposit is refunded when the lot closes."
     ),
-    "reservation.help.number": "The last 5 characters: digits and letters (no I or O), at most 2 letters, e.g. 12345 or AB123.",
+    "reservation.help.number": "The last 5 characters: digits and letters (no I or O), at most 2 letters, e.g. 26666 or AC123.",
     "error.reservation.number_pooled": "{plate} is in the pool for new-car pre-selection, not for reservation (pick it there for a new car). Enter another number.",
     "error.reservation.number_taken": "{plate} is taken. Enter another number.",
     "error.reservation.number_for_sale": "{plate} is for sale at a fixed price, not for reservation. Enter another number.",

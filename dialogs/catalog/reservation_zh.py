@@ -13,7 +13,7 @@ MESSAGES: dict[str, str] = {
     "reservation.history": "历史预约",
     "reservation.no_office": "没有您可以预约号牌的车管所。",
     "reservation.ask_office": "请选择车管所：",
-    "reservation.ask_number": "请输入想预约的{office}号牌后五位（如12345、AB123）：",
+    "reservation.ask_number": "请输入想预约的{office}号牌后五位（如26666、AC123）：",
     "reservation.ask_vin": "预约{plate}。请输入车辆识别代号（17位，见合格证）：",
     "reservation.sent": "预约已提交：{plate}，等待管理员审核，结果会以消息通知您。",
     "reservation.history.none": "您还没有预约。",
@@ -36,7 +36,7 @@ MESSAGES: dict[str, str] = {
         "号牌预约：管理员审核通过后，您会收到支付预约保证金的消息；付款后号牌进入下一期竞买。"
         "竞买须与他人一样报名并交竞买保证金。竞买结束后预约保证金退回。"
     ),
-    "reservation.help.number": "号牌后五位：数字和字母（不含I、O），最多2个字母，如12345、AB123。",
+    "reservation.help.number": "号牌后五位：数字和字母（不含I、O），最多2个字母，如26666、AC123。",
     "error.reservation.number_pooled": (
         "{plate}在选号号池中，不能预约（新车可在“新车预选号牌”中选它）。请输入其他号码。"
     ),
