@@ -13,6 +13,14 @@ class InvalidAuctionSetting(DomainError):
     code = "auction.setting_invalid"
 
 
+class PeriodNameEnInvalid(DomainError):
+    """An English name of a period that would make English SMS dear or long: more than
+    ``most`` characters, or characters beyond plain letters, digits, spaces and ``.,'()/&:#+-``
+    (GSM-7 has them all). Params: ``most``."""
+
+    code = "auction.name_en_invalid"
+
+
 class PeriodUnknown(DomainError):
     code = "auction.period_unknown"
 

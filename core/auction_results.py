@@ -36,9 +36,13 @@ class LotResult:
 class PeriodResults:
     period_id: int
     name: str
+    name_en: str  # English users read it (``AuctionPeriod.name_in``): GSM-7, for cheap SMS
     starts_at: datetime
     closed_at: datetime | None
     lots: tuple[LotResult, ...]
+
+    def name_in(self, language: Language) -> str:
+        return self.name_en if language is Language.EN else self.name
 
     @property
     def sold(self) -> int:
@@ -89,6 +93,7 @@ def _results(uow: UnitOfWork, period: AuctionPeriod) -> PeriodResults:
     return PeriodResults(
         period_id=stored_id(period.id),
         name=period.name,
+        name_en=period.name_in(Language.EN),
         starts_at=period.starts_at,
         closed_at=period.closed_at,
         lots=tuple(sorted(lots, key=lambda result: result.position)),

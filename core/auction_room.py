@@ -34,6 +34,7 @@ The same screen (``screen_params``) serves the practice auction (``core.practice
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,9 +47,8 @@ from core.clock import OFFICE_TZ, as_utc
 from core.masking import mask_bidder
 from core.money import format_yuan
 from core.notices import NoticeKind, notify, withdraw
-from core.offices import PROVINCES_PINYIN
 from core.outbox import ChoiceSpec, at_send, choice
-from core.plates import display
+from core.plates import OFFICE_LETTERS, PROVINCES_PINYIN, display
 from core.ports import UnitOfWork
 from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
 from core.timers import TimerStep
@@ -84,6 +84,21 @@ def plate_shown(plate: str, language: Language) -> str:
     if language is not Language.EN or plate[2:3] != "·" or province not in PROVINCES_PINYIN:
         return plate
     return plate_in(province, letter, serial, language)
+
+
+# A plate as Chinese writes it inside a text: ``粤D·88888``, or ``粤D·`` heading its serials.
+_CHINESE_PLATE = re.compile(f"([{''.join(PROVINCES_PINYIN)}])([{OFFICE_LETTERS}])·([0-9A-Z]*)")
+
+
+def plates_in_text(text: str, language: Language) -> str:
+    """``text`` with every plate written in it as Chinese shows it (``粤D·88888``) as
+    ``language`` shows it (``plate_in``: ``Yue D 88888`` in English; a bare ``粤D·`` before
+    serials listed apart, ``Yue D``): what a user reads in English stays GSM-7 (SPEC §13)."""
+    if language is not Language.EN or "·" not in text:
+        return text
+    return _CHINESE_PLATE.sub(
+        lambda found: plate_in(found[1], found[2], found[3], language).rstrip(), text
+    )
 
 
 def heading_plate(heading: LotHeading, language: Language) -> str:
@@ -204,7 +219,8 @@ def push_room(uow: UnitOfWork, lot: Lot, watchers: Sequence[Member], *, now: dat
                 view, mine_fen=best.get(member.signup_id), me=member.bidder_number, now=None
             )
         else:
-            key, choices, params = _closed_screen(lot, view)
+            won = lot.leader_signup_id == member.signup_id
+            key, choices, params = _closed_screen(lot, view, won=won)
         written += notify(
             uow,
             kind=NoticeKind.ROOM,
@@ -220,11 +236,15 @@ def push_room(uow: UnitOfWork, lot: Lot, watchers: Sequence[Member], *, now: dat
     return written
 
 
-def _closed_screen(lot: Lot, view: RoomView) -> tuple[str, list[ChoiceSpec], dict[str, Any]]:
+def _closed_screen(
+    lot: Lot, view: RoomView, *, won: bool
+) -> tuple[str, list[ChoiceSpec], dict[str, Any]]:
+    """A closed lot's result, without buttons: sold (to the one it is shown to: ``won``), or
+    unsold."""
     params: dict[str, Any] = {"position": view.position, "plate": view.plate}
     if lot.state is LotState.SOLD and lot.price_fen is not None and view.leader is not None:
         params.update(price=format_yuan(lot.price_fen), leader=mask_bidder(view.leader))
-        return "room.screen_sold", [], params
+        return "room.screen_won" if won else "room.screen_sold", [], params
     return "room.screen_unsold", [], params
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import otp
+from core.accounts import Language
 from core.auctions import (
     AuctionPeriod,
     RoomCodeReissued,
@@ -29,6 +30,7 @@ from core.auctions import (
     SignupState,
     cancel_signup,
     deposit_paid,
+    name_for,
     sign_up,
     stored_id,
 )
@@ -67,7 +69,10 @@ def sign_up_with_deposit(
     after the signup window closes (bidding starts): a deposit paid later would buy nothing."""
     signup = sign_up(uow, clock=clock, account_id=account_id, period_id=period_id, vins=vins)
     period = uow.auctions.period(period_id)
-    name = period.name if period is not None else str(period_id)
+    account = uow.accounts.view(account_id)
+    language = account.language if account is not None else Language.ZH
+    name = period.name_in(language) if period is not None else str(period_id)
+    times = "x" if language is Language.EN else "×"  # "×" is not GSM-7: English SMS stay cheap
     now = clock.now()
     deadline = now + timedelta(minutes=minutes)
     if period is not None:
@@ -77,7 +82,7 @@ def sign_up_with_deposit(
         account_id=account_id,
         purpose=Purpose.AUCTION_DEPOSIT,
         reference=reference_of(stored_id(signup.id)),
-        subject=f"{name} ×{signup.shares}",
+        subject=f"{name} {times}{signup.shares}",
         amount=signup.deposit_fen,
         now=now,
         minutes=minutes,
@@ -154,7 +159,7 @@ def _tell_code(
     params: dict[str, str | int] = {
         otp.NONCE_PARAM: signup.code_nonce,
         "bidder": signup.bidder_number,
-        "period": period.name,
+        "period": name_for(uow, period, signup.account_id),
     }
     routes = [(NoticeKind.CODE, "sms")]
     points = uow.contacts.of_account(signup.account_id)
@@ -182,7 +187,7 @@ def tell_signup_cancelled(uow: UnitOfWork, event: SignupCancelled) -> None:
         kind=NoticeKind.PERSONAL,
         account_id=event.account_id,
         key="auction.notice.signup_cancelled",
-        params={"period": period.name if period is not None else ""},
+        params={"period": name_for(uow, period, event.account_id) if period is not None else ""},
         dedupe_key=f"auction:signup-cancelled:{event.signup_id}",
         now=event.cancelled_at,
     )

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import enum
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core import otp
+from core.accounts import Language
 from core.auction_errors import (
     AlreadySignedUp,
     BidderUnknown,
@@ -37,6 +39,7 @@ from core.auction_errors import (
     InvalidAuctionSetting,
     InvalidShares,
     LotUnknown,
+    PeriodNameEnInvalid,
     PeriodNotChangeable,
     PeriodUnknown,
     PlateAlreadyInAuction,
@@ -50,7 +53,7 @@ from core.auction_errors import (
     SignupUnknown,
     VinInAnotherSignup,
 )
-from core.clock import Clock, as_utc
+from core.clock import OFFICE_TZ, Clock, as_utc
 from core.events import Event
 from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind, parse_serial
@@ -59,6 +62,10 @@ from core.ports import UnitOfWork
 from core.registry import validate_vin
 
 YUAN = 100  # fen
+# An English name of a period: short and plain, so that the English notices naming it stay one
+# GSM-7 segment (a wider alphabet would make every one of them UCS-2, at 70 characters a part).
+NAME_EN_MAX = 30
+_NAME_EN = re.compile(rf"[A-Za-z0-9 .,'()/&:#+\-]{{1,{NAME_EN_MAX}}}")
 DEFAULT_DEPOSIT_FEN = 5_000 * YUAN
 DEFAULT_INCREMENTS_FEN = (1_000 * YUAN, 2_000 * YUAN, 3_000 * YUAN, 4_000 * YUAN, 5_000 * YUAN)
 DEFAULT_OPENING_COUNTDOWN_S = 5 * 60
@@ -108,6 +115,7 @@ class AuctionPeriod:
     signup_closes: datetime
     starts_at: datetime
     created_at: datetime
+    name_en: str | None = None  # what English users read; unset: ``name_in`` makes one
     deposit_fen: int = DEFAULT_DEPOSIT_FEN
     increments_fen: list[int] = field(default_factory=lambda: list(DEFAULT_INCREMENTS_FEN))
     opening_countdown_s: int = DEFAULT_OPENING_COUNTDOWN_S
@@ -126,6 +134,16 @@ class AuctionPeriod:
     def bid_countdown(self) -> timedelta:
         return timedelta(seconds=self.bid_countdown_s)
 
+    def name_in(self, language: Language) -> str:
+        """The name users of ``language`` read: ``name`` (staff write it in Chinese); in English
+        ``name_en``, else ``Auction of 2026-12-08`` (the day it starts, office time). English
+        never shows the Chinese name, which would turn a whole SMS into UCS-2 (SPEC §13)."""
+        if language is not Language.EN:
+            return self.name
+        if self.name_en:
+            return self.name_en
+        return f"Auction of {as_utc(self.starts_at).astimezone(OFFICE_TZ):%Y-%m-%d}"
+
     def signup_open(self, now: datetime) -> bool:
         """Inside the signup window, which closes at the latest when the auction starts."""
         closes = min(as_utc(self.signup_closes), as_utc(self.starts_at))
@@ -138,6 +156,8 @@ class AuctionPeriod:
         """Refuse settings that make no sense, naming the first wrong one."""
         if not self.name.strip() or len(self.name) > 80:
             raise InvalidAuctionSetting(setting="name", value=self.name[:20])
+        if self.name_en is not None and not _NAME_EN.fullmatch(self.name_en):
+            raise PeriodNameEnInvalid(most=NAME_EN_MAX)
         if not as_utc(self.signup_opens) < as_utc(self.signup_closes) <= as_utc(self.starts_at):
             raise InvalidAuctionSetting(setting="signup", value="")
         if as_utc(self.starts_at) <= now:
@@ -301,15 +321,18 @@ def publish_period(
     signup_opens: datetime,
     signup_closes: datetime,
     starts_at: datetime,
+    name_en: str | None = None,
     deposit_fen: int = DEFAULT_DEPOSIT_FEN,
     increments_fen: Sequence[int] = DEFAULT_INCREMENTS_FEN,
     opening_countdown_s: int = DEFAULT_OPENING_COUNTDOWN_S,
     bid_countdown_s: int = DEFAULT_BID_COUNTDOWN_S,
     balance_working_days: int = DEFAULT_BALANCE_WORKING_DAYS,
 ) -> AuctionPeriod:
+    """``name_en``: what English users read instead of ``name`` (see ``AuctionPeriod.name_in``)."""
     now = clock.now()
     period = AuctionPeriod(
         name=name.strip(),
+        name_en=name_en.strip() if name_en is not None else None,
         signup_opens=as_utc(signup_opens),
         signup_closes=as_utc(signup_closes),
         starts_at=as_utc(starts_at),
@@ -324,6 +347,12 @@ def publish_period(
     uow.auctions.add_period(period)
     uow.record(PeriodPublished(period_id=stored_id(period.id), published_at=now))
     return period
+
+
+def name_for(uow: UnitOfWork, period: AuctionPeriod, account_id: int) -> str:
+    """``period``'s name as the account's language shows it (for a notice to that account)."""
+    account = uow.accounts.view(account_id)
+    return period.name_in(account.language if account is not None else Language.ZH)
 
 
 def _changeable_period(uow: UnitOfWork, period_id: int, now: datetime) -> AuctionPeriod:

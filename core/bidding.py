@@ -576,10 +576,15 @@ def decide_bids(
         share_id = request.share_id
         if share_id is None:
             raised = request.increment_fen
-            increments = decision.current().increments_fen
-            if raised is not None and not request.at_start and raised not in increments:
-                # Refused as the raise it is, before any vehicle is asked for.
+            current = decision.current()
+            increments = current.increments_fen
+            refused: DomainError | None = None
+            has_price = current.state is LotState.OPEN and current.price_fen is not None
+            if request.at_start and has_price:  # as ``refused_unlocked`` decides it
+                refused = _has_price(current.price_fen or 0, current)
+            elif raised is not None and not request.at_start and raised not in increments:
                 refused = NotAnAllowedIncrement(increments=_listed(increments))
+            if refused is not None:  # refused as the bid it is, before any vehicle is asked for
                 decision.refuse(request.signup_id, None, request.amount_fen, refused)
                 outcomes[n] = refused
                 continue

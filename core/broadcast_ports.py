@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol
 from core.accounts import Language
 from core.errors import DomainError
 from core.outbox import Channel, OutboxMessage
+from core.staff import NotAllowed
 
 # Where a paused broadcast's waiting rows are due: never, until they are released.
 HELD = datetime(9000, 1, 1, tzinfo=UTC)
@@ -21,6 +22,8 @@ HELD = datetime(9000, 1, 1, tzinfo=UTC)
 OPTED_OUT = "the recipient opted out (STOP)"
 BLOCKED = "the chat blocked the bot"
 NO_CHAT = "no Telegram chat linked"  # Telegram only: the row's address is the account's number
+# Telegram only, on a server without Telegram (no bot token): nobody can be reached, as NO_CHAT.
+TELEGRAM_OFF = "Telegram is not configured on this server"
 CANCELLED = "the broadcast was cancelled"
 
 
@@ -102,6 +105,29 @@ class SendTimePassed(DomainError):
     code = "broadcast.send_time_passed"
 
 
+# What a supervisor may not send for their office (``office``), refused as their role is (the
+# console answers 403): the broadcasts of all offices are an admin's.
+
+
+class EveryoneNotForAnOffice(NotAllowed):
+    """Everyone is every office's people; an office's own are its region (``region``)."""
+
+    code = "broadcast.everyone_not_for_an_office"
+
+
+class RegionNotYours(NotAllowed):
+    """A region (``region``) that is not the one the office serves (``own``)."""
+
+    code = "broadcast.region_not_yours"
+
+
+class PeriodNotYours(NotAllowed):
+    """An auction period (``period``) with lots of other offices, or none yet: its bidders are
+    not the office's alone."""
+
+    code = "broadcast.period_not_yours"
+
+
 # -- what is kept ----------------------------------------------------------------------------
 
 
@@ -111,9 +137,13 @@ class Audience:
     region_code: str | None = None
     period_id: int | None = None
     phones: tuple[str, ...] = ()
+    # Unfinished orders: only the orders at this office (None: at every office). Staff never
+    # give it: it is the office of the broadcast (``core.broadcasts.compose``).
+    office_code: str | None = None
 
     def describe(self) -> str:
-        """For staff, e.g. ``region 4405``, ``bidders of period 3``, ``12 numbers``."""
+        """For staff, e.g. ``region 4405``, ``bidders of period 3``, ``12 numbers``,
+        ``unfinished orders at 粤D``."""
         if self.kind is AudienceKind.REGION:
             return f"region {self.region_code}"
         if self.kind is AudienceKind.BIDDERS:
@@ -121,6 +151,8 @@ class Audience:
         if self.kind is AudienceKind.NUMBERS:
             count = len(self.phones)
             return f"{count} number" if count == 1 else f"{count} numbers"
+        if self.kind is AudienceKind.UNFINISHED_ORDERS and self.office_code:
+            return f"unfinished orders at {self.office_code}"
         return self.kind.value.replace("_", " ")
 
 
@@ -135,6 +167,9 @@ class Broadcast:
     region_code: str | None = None
     period_id: int | None = None
     phones: list[str] = field(default_factory=list)
+    # The office it belongs to (a supervisor's); None: every office's (an admin's). Only staff
+    # of that office, and admins, see it and act on it.
+    office_code: str | None = None
     state: BroadcastState = BroadcastState.DRAFT
     send_at: datetime | None = None
     started_at: datetime | None = None
@@ -144,7 +179,12 @@ class Broadcast:
 
     @property
     def audience(self) -> Audience:
-        return Audience(self.audience_kind, self.region_code, self.period_id, tuple(self.phones))
+        orders_at = (
+            self.office_code if self.audience_kind is AudienceKind.UNFINISHED_ORDERS else None
+        )
+        return Audience(
+            self.audience_kind, self.region_code, self.period_id, tuple(self.phones), orders_at
+        )
 
     def text(self, language: Language) -> str:
         return self.text_en if language is Language.EN else self.text_zh
@@ -157,7 +197,7 @@ class Broadcast:
 class RouteCount(NamedTuple):
     """How many recipients of an audience go one way (the store routes them, ``routes``):
     ``skip`` why they are passed over (``OPTED_OUT``, ``BLOCKED``, ``NO_CHAT``: no chat linked,
-    for Telegram only), None for those who are sent it."""
+    for Telegram only, ``TELEGRAM_OFF``), None for those who are sent it."""
 
     channel: Channel
     language: Language
@@ -214,7 +254,10 @@ class BroadcastRepository(Protocol):
         """The broadcast, tracked (changes are saved at commit); ``lock``: row-locked."""
         ...
 
-    def recent(self, limit: int) -> Sequence[Broadcast]: ...
+    def recent(self, limit: int, office_code: str | None) -> Sequence[Broadcast]:
+        """Newest first; ``office_code``: only that office's (None: every broadcast)."""
+        ...
+
     def claim_due(self, now: datetime, limit: int) -> Sequence[Broadcast]:
         """Scheduled broadcasts whose time has come, locked (other processes skip them)."""
         ...
@@ -226,8 +269,13 @@ class BroadcastRepository(Protocol):
         not blocked the bot, else the one linked last; Telegram where linked falls back to SMS
         when that chat blocked the bot (or none is linked); an SMS number that sent STOP, and
         for Telegram only a chat that blocked the bot or an account without a chat
-        (``NO_CHAT``), are passed over. A listed number is its account (language, chat) if it
-        has one, else a number in Chinese by SMS."""
+        (``NO_CHAT``), are passed over. On a server without Telegram nobody has a chat it can
+        reach: Telegram where linked is SMS, and Telegram only passes everyone over
+        (``TELEGRAM_OFF``). A listed number is its account (language, chat) if it
+        has one, else a number in Chinese by SMS. Unfinished orders of one office
+        (``audience.office_code``) are the pending orders of what that office sells: a plate for
+        sale, a lot's balance, a reservation's deposit, and the deposit of a period whose lots
+        are all that office's."""
         ...
 
     def period_exists(self, period_id: int) -> bool: ...

@@ -22,6 +22,12 @@ staff choose, now or at a set time, after a preview of who gets it and what the 
   released (due now) or settled as skipped; a batch a dispatcher has already claimed still goes.
 - **Progress** (``progress``): sent, delivered, failed, opted out, left, the rate over the last
   minute and the time to finish at that rate.
+- **Offices** (SPEC §10: a supervisor does everything *of their office*): a broadcast belongs to
+  the office it is composed for (``office_code``), or to none, every office's, which is an
+  admin's. An office's broadcast goes to the region that office serves, the bidders of a period
+  whose lots are all that office's, the unfinished orders at that office, or a list of numbers;
+  never to everyone (``_for_office``). Staff acting for an office see and act on its broadcasts
+  only: another's is not found for them, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import csv
 import io
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from core.accounts import Language
@@ -39,6 +45,7 @@ from core.broadcast_ports import (
     CANCELLED,
     NO_CHAT,
     OPTED_OUT,
+    TELEGRAM_OFF,
     AnnouncementTooLong,
     Audience,
     AudienceInvalid,
@@ -51,9 +58,12 @@ from core.broadcast_ports import (
     BroadcastTextInvalid,
     Channels,
     DayCounts,
+    EveryoneNotForAnOffice,
     NumbersInvalid,
     Outcome,
+    PeriodNotYours,
     RegionAmbiguous,
+    RegionNotYours,
     SendTimePassed,
     Tally,
 )
@@ -64,6 +74,7 @@ from core.outbox import Channel, Priority, message
 from core.phone import normalise_phone
 from core.ports import UnitOfWork
 from core.regions import find_regions
+from core.staff import AuditEntry, NotAllowed
 from core.timers import TimerStep
 from core.wiring import Wiring
 
@@ -114,6 +125,33 @@ def _audience(uow: UnitOfWork, audience: Audience) -> Audience:
         # it was typed, and anything that is not a mobile number refuses the list.
         return Audience(AudienceKind.NUMBERS, phones=phones_from(enumerate(audience.phones, 1)))
     return Audience(audience.kind)
+
+
+def audiences_for(office_code: str | None) -> list[AudienceKind]:
+    """The audiences a broadcast of ``office_code`` may have (None: of every office: all)."""
+    return [k for k in AudienceKind if office_code is None or k is not AudienceKind.EVERYONE]
+
+
+def _for_office(uow: UnitOfWork, audience: Audience, office_code: str | None) -> Audience:
+    """The audience, checked for a broadcast of ``office_code`` (None: of every office, an
+    admin's: any audience): the region that office serves, the bidders of a period whose lots
+    are all that office's, the unfinished orders at that office (the audience narrowed to them)
+    or a list of numbers. Everyone is every office's people: refused, naming the region."""
+    if office_code is None:
+        return audience
+    office = uow.offices.by_code(office_code)
+    own = office.region_code if office is not None else ""
+    if audience.kind not in audiences_for(office_code):
+        raise EveryoneNotForAnOffice(office=office_code, region=own)
+    if audience.kind is AudienceKind.REGION and audience.region_code != own:
+        raise RegionNotYours(region=audience.region_code or "", office=office_code, own=own)
+    if audience.kind is AudienceKind.BIDDERS:
+        lots = uow.auctions.lots(audience.period_id or 0)
+        if office is None or not lots or any(lot.office_id != office.id for lot in lots):
+            raise PeriodNotYours(period=audience.period_id or 0, office=office_code)
+    if audience.kind is AudienceKind.UNFINISHED_ORDERS:
+        return replace(audience, office_code=office_code)
+    return audience
 
 
 def region_code(query: str) -> str:
@@ -168,10 +206,13 @@ def compose(
     audience: Audience,
     channels: Channels,
     created_by: str,
+    office_code: str | None,
     now: datetime,
 ) -> Broadcast:
-    """A draft: checked, kept, not sent."""
-    checked = _audience(uow, audience)
+    """A draft of ``office_code`` (None: of every office, an admin's): checked, kept, not sent.
+    A region, a period or numbers given for another audience are refused before what the
+    office may send to (``_for_office``)."""
+    checked = _for_office(uow, _audience(uow, audience), office_code)
     broadcast = Broadcast(
         text_zh=_text(text_zh, "zh"),
         text_en=_text(text_en, "en"),
@@ -182,6 +223,7 @@ def compose(
         region_code=checked.region_code,
         period_id=checked.period_id,
         phones=list(checked.phones),
+        office_code=office_code,
     )
     uow.broadcasts.add(broadcast)
     return broadcast
@@ -194,14 +236,14 @@ class Preview:
     telegram: int
     opted_out: int  # SMS numbers that sent STOP
     blocked: int  # Telegram only: chats that blocked the bot
-    unreachable: int  # Telegram only: no chat linked
+    unreachable: int  # Telegram only: no chat linked (or Telegram off on this server)
     sms_segments: int  # what the SMS will cost, in segments
 
 
 def preview(
-    uow: UnitOfWork, broadcast_id: int, segments: SegmentCounter
+    uow: UnitOfWork, broadcast_id: int, segments: SegmentCounter, *, office_code: str | None
 ) -> tuple[Broadcast, Preview]:
-    broadcast = _get(uow, broadcast_id)
+    broadcast = _get(uow, broadcast_id, office_code)
     texts = {language: broadcast.text(language) for language in Language}
     return broadcast, _counted(uow, broadcast.audience, broadcast.channels, texts, segments)
 
@@ -216,12 +258,14 @@ def preview_announcement(
     audience: Audience,
     channels: Channels,
     segments: SegmentCounter,
+    office_code: str | None,
 ) -> Preview:
-    """What an announcement sent as a broadcast (``of_announcement``) would reach and cost,
-    before it is published: nothing is kept."""
+    """What an announcement sent as a broadcast (``of_announcement``) of ``office_code`` would
+    reach and cost, before it is published: nothing is kept."""
     zh, en = announcement_texts(title, body, title_en, body_en)
     texts = {Language.ZH: zh, Language.EN: en}
-    return _counted(uow, _audience(uow, audience), channels, texts, segments)
+    checked = _for_office(uow, _audience(uow, audience), office_code)
+    return _counted(uow, checked, channels, texts, segments)
 
 
 def _counted(
@@ -234,7 +278,7 @@ def _counted(
     cost = {language: segments(texts[language], language) for language in Language}
     sms = telegram = opted_out = blocked = unreachable = sms_segments = 0
     for route in uow.broadcasts.routes(audience, channels):
-        if route.skip == NO_CHAT:
+        if route.skip in (NO_CHAT, TELEGRAM_OFF):
             unreachable += route.recipients
         elif route.skip == OPTED_OUT:
             opted_out += route.recipients
@@ -257,11 +301,18 @@ def _counted(
 
 
 def send(
-    uow: UnitOfWork, broadcast_id: int, *, now: datetime, at: datetime | None = None
+    uow: UnitOfWork,
+    broadcast_id: int,
+    *,
+    office_code: str | None,
+    now: datetime,
+    at: datetime | None = None,
 ) -> Broadcast:
-    """Send a draft now (its rows are written in this transaction) or at ``at``."""
-    broadcast = _get(uow, broadcast_id, lock=True)
+    """Send a draft now (its rows are written in this transaction) or at ``at``. What its office
+    may send to is checked again: a period's lots may have changed since it was composed."""
+    broadcast = _get(uow, broadcast_id, office_code, lock=True)
     broadcast._refuse_unless(BroadcastState.DRAFT)
+    _for_office(uow, broadcast.audience, broadcast.office_code)
     if at is not None and at > now:
         broadcast.state = BroadcastState.SCHEDULED
         broadcast.send_at = at
@@ -280,10 +331,11 @@ def of_announcement(
     audience: Audience,
     channels: Channels,
     created_by: str,
+    office_code: str | None,
     now: datetime,
 ) -> Broadcast:
-    """An announcement just published, sent now as a broadcast (in the same transaction): its
-    title and text in each recipient's language (``announcement_texts``)."""
+    """An announcement just published, sent now as a broadcast of ``office_code`` (in the same
+    transaction): its title and text in each recipient's language (``announcement_texts``)."""
     zh, en = announcement_texts(
         announcement.title, announcement.body, announcement.title_en, announcement.body_en
     )
@@ -294,9 +346,10 @@ def of_announcement(
         audience=audience,
         channels=channels,
         created_by=created_by,
+        office_code=office_code,
         now=now,
     )
-    return send(uow, _id(broadcast), now=now)
+    return send(uow, _id(broadcast), office_code=office_code, now=now)
 
 
 def announcement_texts(title: str, body: str, title_en: str, body_en: str) -> tuple[str, str]:
@@ -340,16 +393,39 @@ def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime) -> int:
 
 
 def start_due(uow: UnitOfWork, now: datetime, limit: int) -> int:
-    """Timer step: scheduled broadcasts whose time has come are started."""
+    """Timer step: scheduled broadcasts whose time has come are started. What their office may
+    send to is checked again, as ``send`` does: one no longer allowed (a period given another
+    office's lot meanwhile) is cancelled instead, and the audit says why."""
     due = uow.broadcasts.claim_due(now, limit)
     for broadcast in due:
-        if broadcast.state is BroadcastState.SCHEDULED:
-            _start(uow, broadcast, now)
+        if broadcast.state is not BroadcastState.SCHEDULED:
+            continue
+        try:
+            _for_office(uow, broadcast.audience, broadcast.office_code)
+        except NotAllowed as refused:
+            broadcast.state = BroadcastState.CANCELLED
+            broadcast.cancelled_at = now
+            uow.staff.add_audit(
+                AuditEntry(
+                    at=now,
+                    actor="platebot",
+                    source="timer",
+                    address="",
+                    action="broadcast.cancel",
+                    target=f"#{_id(broadcast)}",
+                    office_code=broadcast.office_code,
+                    detail=f"not sent at its time: {refused.code} {refused.params}",
+                )
+            )
+            continue
+        _start(uow, broadcast, now)
     return len(due)
 
 
-def pause(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
-    broadcast = _get(uow, broadcast_id, lock=True)
+def pause(
+    uow: UnitOfWork, broadcast_id: int, *, office_code: str | None, now: datetime
+) -> Broadcast:
+    broadcast = _get(uow, broadcast_id, office_code, lock=True)
     broadcast._refuse_unless(BroadcastState.SENDING)
     _refuse_if_finished(uow, broadcast, now)
     broadcast.state = BroadcastState.PAUSED
@@ -358,8 +434,10 @@ def pause(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
     return broadcast
 
 
-def resume(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
-    broadcast = _get(uow, broadcast_id, lock=True)
+def resume(
+    uow: UnitOfWork, broadcast_id: int, *, office_code: str | None, now: datetime
+) -> Broadcast:
+    broadcast = _get(uow, broadcast_id, office_code, lock=True)
     broadcast._refuse_unless(BroadcastState.PAUSED)
     broadcast.state = BroadcastState.SENDING
     broadcast.paused_at = None
@@ -367,9 +445,11 @@ def resume(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
     return broadcast
 
 
-def cancel(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Broadcast:
+def cancel(
+    uow: UnitOfWork, broadcast_id: int, *, office_code: str | None, now: datetime
+) -> Broadcast:
     """A draft, a scheduled one, or one sending or paused: nothing more of it is sent."""
-    broadcast = _get(uow, broadcast_id, lock=True)
+    broadcast = _get(uow, broadcast_id, office_code, lock=True)
     broadcast._refuse_unless(
         BroadcastState.DRAFT,
         BroadcastState.SCHEDULED,
@@ -407,10 +487,12 @@ class Progress:
         return "finished" if self.finished else self.broadcast.state.value
 
 
-def progress(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Progress:
+def progress(
+    uow: UnitOfWork, broadcast_id: int, *, office_code: str | None, now: datetime
+) -> Progress:
     """The rate is over the last minute, or over the time since it started when that is
     shorter (at least a second); the time to finish is at that rate, None until it starts."""
-    broadcast = _get(uow, broadcast_id)
+    broadcast = _get(uow, broadcast_id, office_code)
     window = RATE_WINDOW
     if broadcast.started_at is not None:
         window = max(min(window, now - broadcast.started_at), timedelta(seconds=1))
@@ -424,13 +506,22 @@ def progress(uow: UnitOfWork, broadcast_id: int, *, now: datetime) -> Progress:
     return Progress(broadcast, tally, rate, to_finish)
 
 
-def recent(uow: UnitOfWork, *, now: datetime, limit: int = 10) -> list[Progress]:
-    return [progress(uow, b.id, now=now) for b in uow.broadcasts.recent(limit) if b.id is not None]
+def recent(
+    uow: UnitOfWork, *, office_code: str | None, now: datetime, limit: int = 10
+) -> list[Progress]:
+    """The newest broadcasts of ``office_code`` (None: of every office and of none)."""
+    return [
+        progress(uow, b.id, office_code=office_code, now=now)
+        for b in uow.broadcasts.recent(limit, office_code)
+        if b.id is not None
+    ]
 
 
-def report(uow: UnitOfWork, broadcast_id: int) -> tuple[Broadcast, list[Outcome]]:
+def report(
+    uow: UnitOfWork, broadcast_id: int, *, office_code: str | None
+) -> tuple[Broadcast, list[Outcome]]:
     """Every recipient's outcome."""
-    broadcast = _get(uow, broadcast_id)
+    broadcast = _get(uow, broadcast_id, office_code)
     return broadcast, uow.broadcasts.outcomes(broadcast_id)
 
 
@@ -441,9 +532,13 @@ def today(uow: UnitOfWork, *, now: datetime) -> tuple[date, DayCounts]:
     return day, uow.broadcasts.day_counts(start, start + timedelta(days=1))
 
 
-def _get(uow: UnitOfWork, broadcast_id: int, *, lock: bool = False) -> Broadcast:
+def _get(
+    uow: UnitOfWork, broadcast_id: int, office_code: str | None, *, lock: bool = False
+) -> Broadcast:
+    """The broadcast, for staff acting for ``office_code`` (None: for every office): another
+    office's, or one of every office's, is not found for them."""
     broadcast = uow.broadcasts.get(broadcast_id, lock=lock)
-    if broadcast is None:
+    if broadcast is None or (office_code is not None and broadcast.office_code != office_code):
         raise BroadcastNotFound(id=broadcast_id)
     return broadcast
 

@@ -11,9 +11,11 @@ Each kind states its route:
 - ``TELEGRAM``: a linked Telegram chat that has not blocked the bot, or nobody (a live screen
   such as the auction room's message, which SMS would only spam).
 
-A Telegram chat that blocked the bot is passed over; an SMS number that sent STOP still gets
-its row, which the dispatcher skips when it comes to send it (a START in between lets it go);
-a broadcast leaves out whoever cannot be reached.
+A Telegram chat that blocked the bot is passed over, and so is every chat while the server runs
+without Telegram (no bot token: the composition root tells the store which channels are on), so
+that a chat linked before never takes a notice that nothing would send. An SMS number that sent
+STOP still gets its row, which the dispatcher skips when it comes to send it (a START in between
+lets it go); a broadcast leaves out whoever cannot be reached.
 
 Every row carries the notice's ``dedupe_key`` (with the channel for a notice that goes to
 several): the same notice written twice (a retried fan-out, a timer run again after a crash)
@@ -47,7 +49,7 @@ class ContactPoint:
     channel: Channel
     address: str
     account_id: int | None = None
-    reachable: bool = True  # not opted out (SMS STOP), not blocked (Telegram)
+    reachable: bool = True  # not opted out (SMS STOP), not blocked, Telegram on (Telegram)
 
 
 class Route(enum.Enum):

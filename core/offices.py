@@ -13,16 +13,8 @@ from datetime import date, datetime, time, timedelta
 from core.accounts import Account, Category, Language
 from core.clock import OFFICE_TZ, as_utc
 from core.plate_errors import InvalidOfficeSetting, OfficeNotInYourRegion
-from core.plates import OFFICE_LETTERS, display, parse_pattern
+from core.plates import OFFICE_LETTERS, PROVINCES, PROVINCES_PINYIN, display, parse_pattern
 from core.regions import get_region
-
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-# The one-character names of the provinces as English texts write them (``Yue D`` for 粤D).
-_PINYIN = (
-    "Jing Jin Hu Yu Ji Yu Yun Liao Hei Xiang Wan Lu Xin Su Zhe Gan E Gui Gan Jin Meng Shan Ji Min "
-    "Gui Yue Qing Zang Chuan Ning Qiong"
-)
-PROVINCES_PINYIN = dict(zip(PROVINCES, _PINYIN.split(), strict=True))
 
 # Categories that may only pre-select at an office of their own certificate location.
 LOCAL_ONLY = frozenset({Category.NEW_CAR_OWNER, Category.STUDENT, Category.UNIT})

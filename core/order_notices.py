@@ -8,6 +8,13 @@ Every order's purpose is told the same way (the order's ``subject`` says what it
 notice's key names the order and the move, so a move handled again (a timer run again after a
 crash, a retried step) is told once, and each refund of a deposit share is told on its own.
 A user who cancels an order themselves is not told what they just did.
+
+One event, one message (every SMS costs the office money): a move that the module holding the
+order tells the user itself, saying what it means for them, is not told here as well. That is
+a move the holder made as part of its own work (``told`` on the event: an auction's losing
+shares refunded, a deposit share forfeited for an unpaid balance, a cancelled period's unpaid
+deposit orders, a reservation's deposit refunded), and an order of ``UNPAID_TOLD_BY_HOLDER``
+that ends unpaid (expired, or cancelled by anyone).
 """
 
 from __future__ import annotations
@@ -25,11 +32,19 @@ from core.orders import (
     OrderForfeited,
     OrderPaid,
     OrderRefunded,
+    Purpose,
 )
 
 if TYPE_CHECKING:
     from core.ports import UnitOfWork
     from core.wiring import Wiring
+
+# Orders whose holder tells the user when they end unpaid, expired or cancelled (by the user or
+# by staff), with what that means: an auction balance (the plate goes back to the office and
+# the deposit share is forfeited, ``core.settlement``), a reservation deposit (the reservation
+# lapses, ``core.reservation_lots``). Each holder keeps such an order pending only while it
+# waits for it, so it tells every such end.
+UNPAID_TOLD_BY_HOLDER = frozenset({Purpose.AUCTION_BALANCE, Purpose.RESERVATION_DEPOSIT})
 
 
 def _tell(
@@ -58,16 +73,22 @@ def tell_paid(uow: UnitOfWork, event: OrderPaid) -> None:
 
 
 def tell_expired(uow: UnitOfWork, event: OrderExpired) -> None:
+    if event.purpose in UNPAID_TOLD_BY_HOLDER:
+        return
     _tell(uow, event, "expired", "expired")
 
 
 def tell_cancelled(uow: UnitOfWork, event: OrderCancelled) -> None:
     if event.cause is Cause.USER:
         return  # the user did it, and saw it done
+    if event.told or event.purpose in UNPAID_TOLD_BY_HOLDER:
+        return
     _tell(uow, event, "cancelled", "cancelled")
 
 
 def tell_refunded(uow: UnitOfWork, event: OrderRefunded) -> None:
+    if event.told:
+        return
     # What was refunded in all grows with each refund: a key per refund.
     move = f"refund:{event.refunded_total}"
     if event.whole and event.amount == event.refunded_total:
@@ -84,6 +105,8 @@ def tell_refunded(uow: UnitOfWork, event: OrderRefunded) -> None:
 
 
 def tell_forfeited(uow: UnitOfWork, event: OrderForfeited) -> None:
+    if event.told:
+        return
     _tell(uow, event, "forfeited", "forfeited", amount=format_yuan(event.amount))
 
 

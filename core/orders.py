@@ -382,27 +382,36 @@ class OrderExpired(OrderEvent):
 
 @dataclass(frozen=True)
 class OrderCancelled(OrderEvent):
-    """Release what the order held."""
+    """Release what the order held. ``told``: see ``OrderRefunded``."""
 
     cause: Cause
+    told: bool = False
 
 
 @dataclass(frozen=True)
 class OrderRefunded(OrderEvent):
-    """``amount`` went back; ``whole``: the order is now refunded (nothing left)."""
+    """``amount`` went back; ``whole``: the order is now refunded (nothing left).
+
+    ``told``: the module that made this move as part of its own (the deposits of an auction's
+    losing shares refunded, a reservation's deposit refunded when its lot closed) tells the user
+    itself, with what the move means for them: the order's own notice would be a second message
+    about one event (``core.order_notices``)."""
 
     amount: int
     refunded_total: int
     whole: bool
     cause: Cause
+    told: bool = False
 
 
 @dataclass(frozen=True)
 class OrderForfeited(OrderEvent):
-    """``amount`` is kept by the office; what the order paid for goes back to staff."""
+    """``amount`` is kept by the office; what the order paid for goes back to staff.
+    ``told``: see ``OrderRefunded``."""
 
     amount: int
     cause: Cause
+    told: bool = False
 
 
 @dataclass(frozen=True)

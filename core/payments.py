@@ -187,13 +187,15 @@ def cancel_order(
     cause: Cause,
     actor: str | None = None,
     account_id: int | None = None,
+    told: bool = False,
 ) -> Order:
-    """A user (``account_id``: theirs only) or staff gives up a pending order."""
+    """A user (``account_id``: theirs only) or staff gives up a pending order. ``told``: the
+    caller tells the user itself (``OrderRefunded``)."""
     order = _locked(uow, order_id)
     if account_id is not None and order.account_id != account_id:
         raise OrderNotFound(order=order_id)
     _write(uow, order.cancel(now, cause=cause, actor=actor))
-    uow.record(OrderCancelled(**about(order, now), cause=cause))
+    uow.record(OrderCancelled(**about(order, now), cause=cause, told=told))
     return order
 
 
@@ -258,9 +260,11 @@ def refund_order(
     amount: int | None = None,
     actor: str | None = None,
     receipt: str | None = None,
+    told: bool = False,
 ) -> Order:
     """Give back ``amount`` (default: all the order holds). Money paid through a gateway goes
-    back through it; money paid at the counter is handed back there (``receipt``)."""
+    back through it; money paid at the counter is handed back there (``receipt``). ``told``:
+    the caller tells the user itself (``OrderRefunded``)."""
     order = _locked(uow, order_id)
     amount = order.refundable if amount is None else amount
     order.check_refund(amount)  # before the gateway is asked
@@ -282,6 +286,7 @@ def refund_order(
             refunded_total=order.refunded,
             whole=order.state is OrderState.REFUNDED,
             cause=cause,
+            told=told,
         )
     )
     return order
@@ -296,13 +301,15 @@ def forfeit_order(
     actor: str | None = None,
     amount: int | None = None,
     reference: str | None = None,
+    told: bool = False,
 ) -> Order:
     """The office keeps ``amount`` (default: all the order may still give back): one deposit
-    share of a signup of several, or the whole deposit."""
+    share of a signup of several, or the whole deposit. ``told``: the caller tells the user
+    itself (``OrderRefunded``)."""
     order = _locked(uow, order_id)
     kept = order.refundable if amount is None else amount
     _write(uow, order.forfeit(now, cause=cause, actor=actor, amount=amount, reference=reference))
-    uow.record(OrderForfeited(**about(order, now), amount=kept, cause=cause))
+    uow.record(OrderForfeited(**about(order, now), amount=kept, cause=cause, told=told))
     return order
 
 

@@ -29,7 +29,21 @@ ENERGY_MARKS = "DF"  # D battery electric, F other new energy
 MAX_LETTERS = 2
 
 _SEPARATORS = re.compile(r"[\s·•．.\-_]")
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# The one-character names of the provinces as English texts write them (``Yue D`` for 粤D).
+_PINYIN = (
+    "Jing Jin Hu Yu Ji Yu Yun Liao Hei Xiang Wan Lu Xin Su Zhe Gan E Gui Gan Jin Meng Shan Ji Min "
+    "Gui Yue Qing Zang Chuan Ning Qiong"
+)
+PROVINCES_PINYIN = dict(zip(PROVINCES, _PINYIN.split(), strict=True))
+# An office code as English screens write it, typed before a serial (``Yue D 12345``, ``yue d
+# 12345``, ``Yue D12345``): the province's name as its own word, a space, then the letter, then
+# a whole serial (so ``E A123`` stays the serial EA123 and is not read as 鄂A plus 123).
+_ENGLISH_CODE = re.compile(
+    rf"(?<![0-9A-Za-z])(?:{'|'.join(sorted(set(PROVINCES_PINYIN.values())))})\s+[A-Za-z]"
+    r"\s*[·•．.\-_]?\s*(?=[0-9A-Za-z]{5,6}(?![0-9A-Za-z]))",
+    re.IGNORECASE,
+)
 
 
 class PlateKind(enum.StrEnum):
@@ -67,9 +81,11 @@ def parse_kind(text: str) -> PlateKind:
 
 
 def clean_serial(text: str) -> str:
-    """Full-width to half-width, upper case, separators and a ``粤D`` prefix dropped."""
-    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
-    if len(value) >= 2 and value[0] in _PROVINCES and value[1] in OFFICE_LETTERS:
+    """Full-width to half-width, upper case, separators and a ``粤D`` (or, as English screens
+    write it, ``Yue D``) prefix dropped."""
+    value = _ENGLISH_CODE.sub("", unicodedata.normalize("NFKC", text), count=1)
+    value = _SEPARATORS.sub("", value).upper()
+    if len(value) >= 2 and value[0] in PROVINCES and value[1] in OFFICE_LETTERS:
         value = value[2:]
     return value
 
@@ -93,8 +109,9 @@ def parse_serial(kind: PlateKind, text: str) -> str:
 
 
 def split_candidates(text: str) -> list[str]:
-    """``12345, ab123；粤D·3K2J8`` → the typed candidates, in the order given."""
-    parts = re.split(r"[\s,，;；、/]+", unicodedata.normalize("NFKC", text).strip())
+    """``12345, ab123；粤D·3K2J8, Yue D 3K2J9`` → the typed candidates, in the order given."""
+    typed = _ENGLISH_CODE.sub("", unicodedata.normalize("NFKC", text))
+    parts = re.split(r"[\s,，;；、/]+", typed.strip())
     return [part for part in parts if part]
 
 

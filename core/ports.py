@@ -46,6 +46,11 @@ class AccountRepository(Protocol):
         """The account as stored, to read: changes to it are not saved (``get`` for that)."""
         ...
 
+    def views(self, account_ids: Collection[int]) -> dict[int, Account]:
+        """``view`` of many accounts at once, by id (those that exist): one query for a notice
+        to many bidders, not one per account."""
+        ...
+
     def set_language(self, account_id: int, language: Language) -> None: ...
     def by_phone(self, phone: str) -> Account | None: ...
     def id_by_phone(self, phone: str) -> int | None: ...
@@ -106,6 +111,11 @@ class OutboxRepository(Protocol):
         """``holder`` stops: the lanes it holds are free from ``now``, and it asks for none."""
         ...
 
+    def lane_free(self, channel: Channel, since: datetime) -> bool:
+        """Whether no dispatcher has held ``channel``'s lane since ``since``: it never was, or
+        its last lease ran out by then (nobody sends on the channel)."""
+        ...
+
     def claim_due(self, channel: Channel, now: datetime, limit: int) -> Sequence[Due]:
         """The channel's due messages (pending, or claimed under a lease that ran out), most
         urgent first (priority, then due time), locked until the transaction ends; other
@@ -126,7 +136,8 @@ class OutboxRepository(Protocol):
 
 class ContactRepository(Protocol):
     """Where an account can be reached: its SMS number and linked Telegram chats, each with
-    whether it is reachable now (not opted out, not blocked)."""
+    whether it is reachable now (not opted out, not blocked, and on a channel the server sends
+    on: no chat is while it runs without Telegram)."""
 
     def of_account(self, account_id: int) -> list[ContactPoint]: ...
     def link(self, *, channel: str, address: str, account_id: int, now: datetime) -> None:

@@ -7,6 +7,10 @@ period and pay the auction deposit like everyone else. The reservation deposit o
 the request: once the lot closes it is refunded, whoever won (``won``, ``lost``) or if nobody bid
 (``unsold``). The refund goes back through the payment provider, which event handlers do not
 have: the handler marks it due and ``refund_deposits`` (a server job given the provider) pays it.
+
+Each of these is one message to the user: the outcome's notice tells the refund too (the order's
+own notice is not sent: ``told``), and the lapse's notice tells why the deposit order ended
+(``core.order_notices.UNPAID_TOLD_BY_HOLDER``).
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ def _place(
         reservation,
         "placed",
         now,
-        period=period.name,
+        period=auctions.name_for(uow, period, reservation.account_id),
         signup_closes=format_local(min(as_utc(period.signup_closes), as_utc(period.starts_at))),
         starts=format_local(period.starts_at),
     )
@@ -124,7 +128,9 @@ def deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
     if reservation is None or reservation.state is not ReservationState.APPROVED:
         return
     reservation.state, reservation.ended_at = ReservationState.LAPSED, event.at
-    tell(uow, reservation, "lapsed", event.at)
+    # Its one message (the order's own is not sent, ``core.order_notices``) says why it lapsed.
+    cancelled = isinstance(event, OrderCancelled)
+    tell(uow, reservation, "lapsed", event.at, text="lapsed_cancelled" if cancelled else None)
 
 
 def period_published(uow: UnitOfWork, event: PeriodPublished) -> None:
@@ -189,7 +195,13 @@ def refund_deposits(uow: UnitOfWork, provider: PaymentProvider, now: datetime, l
             tell(uow, reservation, f"{reservation.state.value}_counter", now, amount=amount)
             continue
         refund_order(
-            uow, provider, order_id=order.id or 0, now=now, cause=Cause.TIMER, amount=amount
+            uow,
+            provider,
+            order_id=order.id or 0,
+            now=now,
+            cause=Cause.TIMER,
+            amount=amount,
+            told=True,  # the outcome's notice says it: one message
         )
         tell(uow, reservation, reservation.state.value, now, amount=amount)
     return len(due)

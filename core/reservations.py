@@ -308,15 +308,17 @@ def tell(
     now: datetime,
     *,
     tag: str = "",
+    text: str | None = None,
     **params: str | int,
 ) -> None:
     """A notice of ``what`` happened; its key names the period (``tag``: what else tells this
-    one from an earlier one of the same kind, e.g. the period the plate left)."""
+    one from an earlier one of the same kind, e.g. the period the plate left). ``text``: the
+    catalog text, when it is not ``what``'s own (why it happened: a lapse by cancellation)."""
     notify(
         uow,
         account_id=reservation.account_id,
         kind=NoticeKind.PERSONAL,
-        key=f"reservation.notice.{what}",
+        key=f"reservation.notice.{text or what}",
         params={"plate": _plate_for(uow, reservation), **params},
         dedupe_key=f"{reservation.reference}:{what}:{reservation.period_id or 0}{tag}",
         now=now,

@@ -13,8 +13,8 @@ from core.accounts import Language
 from core.auctions import Lot, LotState, Signup, stored_id
 from core.clock import as_utc
 from core.masking import mask_bidder
-from core.offices import PROVINCES_PINYIN, Office
-from core.plates import display
+from core.offices import Office
+from core.plates import PROVINCES_PINYIN, display
 from core.ports import UnitOfWork
 from core.room_ports import Seat
 

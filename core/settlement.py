@@ -20,11 +20,17 @@ period's close or cancellation, in handlers of their events and of the orders' e
   the database, so a handler or timer run twice refunds once. The refunds themselves go through
   the payment provider (``refund_due_deposits``, a timer step the composition root builds with
   the provider); a deposit paid at the counter is handed back there (the row says so, staff
-  refund it with a receipt number). The bidders of a cancelled period are told at once.
+  refund it with a receipt number). The bidders of a cancelled period are told at once, paid
+  deposits to be refunded with it; the shares that won nothing when their refund is made.
 
 A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
 counted from the deposit and the number issued (the winner's one message says so); what is left of
 that share's deposit is refunded with the shares that won nothing when the period closes.
+
+Each of these events is one message to the user, which says everything (what happened, the
+amount, the plate or the period): the orders' moves made here (a refund, a forfeited share, a
+cancelled deposit order) are not told again as order notices (``told``), nor is the end of an
+unpaid balance order (``core.order_notices.UNPAID_TOLD_BY_HOLDER``).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from core.auctions import (
     PeriodCancelled,
     PeriodState,
     SignupState,
+    name_for,
     stored_id,
 )
 from core.bidding import LotClosed, PeriodClosed
@@ -336,6 +343,7 @@ def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
             cause=Cause.TIMER,
             amount=settlement.deposit_fen,
             reference=f"lot:{settlement.lot_id}",
+            told=True,  # the notice below says it, with the plate
         )
     settlement.state, settlement.settled_at = SettlementState.FORFEITED, now
     uow.settlements.save(settlement)
@@ -384,7 +392,6 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
     """Paid deposits are to be refunded whole, pending deposit orders cancelled; every bidder
     (paid or not) is told."""
     period = uow.auctions.period(event.period_id)
-    name = period.name if period is not None else str(event.period_id)
     for signup_id in event.paid_signup_ids + event.unpaid_signup_ids:
         signup = uow.auctions.signup(signup_id)
         if signup is None:
@@ -401,8 +408,12 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
             )
             uow.settlements.add_refunds([refund])
         for pending in uow.settlements.pending_deposit_orders(signup_id):
-            cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
+            # the notice below says it, with the period: one message
+            cancel_order(
+                uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF, told=True
+            )
         paid = order_id is not None
+        name = name_for(uow, period, signup.account_id) if period else str(event.period_id)
         notify(
             uow,
             account_id=signup.account_id,
@@ -424,10 +435,14 @@ def lot_withdrawn(uow: UnitOfWork, event: LotWithdrawn) -> None:
     if period is None or period.state is not PeriodState.PUBLISHED or lot is None:
         return
     office = uow.offices.get(lot.office_id)
+    if office is None:
+        return
     last = uow.auctions.open_lots(event.period_id) == 0
-    for signup in uow.auctions.signups(event.period_id, states=LIVE_SIGNUP_STATES):
-        account = uow.accounts.view(signup.account_id)
-        if office is None or account is None:
+    signups = list(uow.auctions.signups(event.period_id, states=LIVE_SIGNUP_STATES))
+    accounts = uow.accounts.views([signup.account_id for signup in signups])  # one query
+    for signup in signups:
+        account = accounts.get(signup.account_id)
+        if account is None:
             continue
         plate = plate_in(office.province, office.letter, lot.serial, account.language)
         notify(
@@ -435,7 +450,7 @@ def lot_withdrawn(uow: UnitOfWork, event: LotWithdrawn) -> None:
             account_id=signup.account_id,
             kind=NoticeKind.URGENT,
             key="settlement.lot_withdrawn_last" if last else "settlement.lot_withdrawn",
-            params={"period": period.name, "plate": plate},
+            params={"period": period.name_in(account.language), "plate": plate},
             dedupe_key=f"lot:{event.lot_id}:withdrawn:{stored_id(signup.id)}",
             now=event.withdrawn_at,
         )
@@ -466,6 +481,7 @@ def _refund(
         refund.state = RefundState.AT_COUNTER
         uow.settlements.save_refund(refund, now)
         return
+    amount = min(refund.amount_fen, order.refundable)
     try:
         refund_order(
             uow,
@@ -473,7 +489,8 @@ def _refund(
             order_id=refund.order_id,
             now=now,
             cause=Cause.TIMER,
-            amount=min(refund.amount_fen, order.refundable),
+            amount=amount,
+            told=True,  # this module's notice says it, with the period: one message
         )
     except DomainError as error:
         refund.state = RefundState.FAILED
@@ -482,15 +499,27 @@ def _refund(
         return
     refund.state, refund.done_at = RefundState.DONE, now
     uow.settlements.save_refund(refund, now)
+    if refund.reason is RefundReason.CANCELLED:
+        return  # the cancellation's notice told the bidder it is refunded: one message
     notify(
         uow,
         account_id=refund.account_id,
         kind=NoticeKind.PERSONAL,
-        key=f"settlement.refunded.{refund.reason.value}",
-        params={"amount": yuan(refund.amount_fen)},
+        key=f"settlement.refund.{refund.reason.value}",
+        params={
+            "amount": yuan(amount),
+            "period": _period_of_signup(uow, refund.signup_id, refund.account_id),
+        },
         dedupe_key=f"auction-refund:{refund.id}",
         now=now,
     )
+
+
+def _period_of_signup(uow: UnitOfWork, signup_id: int, account_id: int) -> str:
+    """The name of the signup's period as the account's language shows it."""
+    signup = uow.auctions.signup(signup_id)
+    period = uow.auctions.period(signup.period_id) if signup is not None else None
+    return name_for(uow, period, account_id) if period is not None else ""
 
 
 def wire(wiring: Wiring) -> None:

@@ -127,6 +127,15 @@ class Actor:
         if not self.may(permission, office_code):
             raise NotAllowed(permission=permission.value, office=office_code or "")
 
+    def own_office(self) -> str | None:
+        """The office whose work this actor does: None for an admin (every office's). A clerk
+        or supervisor without one (they belong to one) is refused rather than given all."""
+        if self.role is Role.ADMIN:
+            return None
+        if not self.office_code:
+            raise NotAllowed(permission=Permission.OFFICE.value, office="")
+        return self.office_code
+
 
 @dataclass(frozen=True)
 class AuditEntry:

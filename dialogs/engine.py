@@ -15,12 +15,13 @@ from datetime import timedelta
 from transitions import MachineError
 
 from core.accounts import Language
+from core.auction_room import plates_in_text
 from core.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from core.errors import DomainError
 from core.masking import describe_error, mask_phone
 from core.ports import StoreBusy
 from dialogs.catalog import CATALOGS, render_text
-from dialogs.flow import Event, Flow, Services, Shortcuts, Turn
+from dialogs.flow import Commands, Event, Flow, Services, Shortcuts, Turn
 from dialogs.keywords import (
     END_MARKS,
     Keyword,
@@ -49,6 +50,7 @@ class Engine:
         if MENU not in self.flows:
             raise ValueError("the engine needs a 'menu' flow")
         self.shortcuts = [flow for flow in self.flows.values() if isinstance(flow, Shortcuts)]
+        self.commands = {name: f for name, f in self.flows.items() if isinstance(f, Commands)}
 
     def handle(self, inbound: Inbound) -> Reply:
         """Run one turn for ``inbound`` and return the reply (the same one for a duplicate).
@@ -224,6 +226,10 @@ class Engine:
                 return _event(inbound.choice)
             turn.note("menu.stale")
             return None
+        commands = self.commands.get(flow.name)  # before the options' words (``Commands``)
+        typed = None if commands is None else commands.typed_command(turn, inbound.text)
+        if typed is not None:
+            return typed
         picked = _match_choice(inbound.text, choices)
         if picked is not None:
             return _event(picked)
@@ -373,7 +379,12 @@ def _match_choice(text: str, choices: list[Choice]) -> str | None:
 
 
 def _labels(choice: Choice) -> list[str]:
-    return [normalise(render_text(choice.label, language)) for language in CATALOGS]
+    """The label in each language, as a user reads it there: a plate in English as ``Yue D
+    12345`` (``plates_in_text``); in Chinese as ``粤D·12345``, so either form picks it."""
+    return [
+        normalise(plates_in_text(render_text(choice.label, language), language))
+        for language in CATALOGS
+    ]
 
 
 _BRACKETS = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")

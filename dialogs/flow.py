@@ -188,6 +188,16 @@ class Shortcuts(Protocol):
     def shortcut(self, turn: Turn, inbound: Inbound) -> Event | None: ...
 
 
+@runtime_checkable
+class Commands(Protocol):
+    """A flow whose typed commands come before the words of the options shown: in the auction
+    room a bare ``出价`` is the bid command, not a part of the option "自动出价".
+    ``typed_command`` says what typed text means as a command in ``turn.state``, or None: then
+    the options' words are matched, then ``read``."""
+
+    def typed_command(self, turn: Turn, text: str) -> Event | None: ...
+
+
 class BaseFlow:
     """Builds the machine once from ``State`` and ``transitions()``; most flows extend this."""
 

@@ -184,7 +184,11 @@ def build_app(
     if upgrade:
         migrate.upgrade(db)
     clock = clock or SystemClock()
-    uow = UnitOfWorkFactory(db)
+    senders = senders if senders is not None else default_senders(settings, db, clock)
+    # Notices go only where a server sends: Telegram with a token (or a sender given for it);
+    # a process without one on a server's database (the console) leaves Telegram to the server.
+    channels = settings.channels | frozenset(senders)
+    uow = UnitOfWorkFactory(db, channels=channels)
     key = (
         settings.secret_key.get_secret_value().encode()
         if settings.secret_key is not None
@@ -201,9 +205,12 @@ def build_app(
         # PostgreSQL: the bids of a lot decided together, beside the turns' transactions
         bids=BidDesk(uow, clock) if db.dialect.name == "postgresql" else None,
     )
-    turn_uow = UnitOfWorkFactory(db, keep_connection=True) if keep_turn_connection else uow
+    turn_uow = (
+        UnitOfWorkFactory(db, keep_connection=True, channels=channels)
+        if keep_turn_connection
+        else uow
+    )
     dialogs = Engine(turn_uow, services, all_flows())
-    senders = senders if senders is not None else default_senders(settings, db, clock)
     senders = guard_opt_outs(senders, db, clock)  # nothing goes to a number that sent STOP
     lane_lease = timedelta(seconds=settings.lane_lease_seconds)
     dispatcher = Dispatcher(uow, clock, senders, code_key=key, lane_lease=lane_lease)

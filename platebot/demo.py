@@ -56,15 +56,23 @@ DEMO_LISTINGS = (
     (PlateKind.SMALL_NEV, "D16666", 30_000, False),
 )
 HELD_BACK = ("11111", "16666", "18888", "88888", "99999")  # kept for auction or sale: not pooled
-# (name, signup opens, starts (from now), lots: (held-back number, starting price in yuan))
+# (name, English name, signup opens, starts (from now), lots: (held-back number, starting
+# price in yuan))
 DEMO_PERIODS = (
     (
         "演示竞价期（报名中）",
+        "Demo auction (signup open)",
         timedelta(hours=-1),
         timedelta(days=3),
         (("88888", 20_000), ("99999", 8_000)),
     ),
-    ("演示竞价期（即将开始）", timedelta(hours=-1), timedelta(minutes=10), (("11111", 10_000),)),
+    (
+        "演示竞价期（即将开始）",
+        "Demo auction (starting soon)",
+        timedelta(hours=-1),
+        timedelta(minutes=10),
+        (("11111", 10_000),),
+    ),
 )
 
 NOTICE = (
@@ -254,7 +262,7 @@ def _auction_periods(
         for period in uow.auctions.periods()
         if period.state is PeriodState.PUBLISHED and not period.started(now)
     }
-    for name, opens, starts, lots in DEMO_PERIODS:
+    for name, name_en, opens, starts, lots in DEMO_PERIODS:
         if name in waiting:
             existing.append(f"auction period {name}")
             continue
@@ -262,6 +270,7 @@ def _auction_periods(
             uow,
             clock=clock,
             name=name,
+            name_en=name_en,
             signup_opens=now + opens,
             signup_closes=now + starts,
             starts_at=now + starts,

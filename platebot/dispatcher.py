@@ -11,7 +11,12 @@ minutes for the rest. Such a row is in doubt (the dead dispatcher may have been 
 sender whose provider can be asked (Twilio) is asked first, and a message the provider already
 has is settled as sent instead of being sent again. Recipients who opted out (SMS STOP) are
 skipped without a request; their opt-outs are read inside the transactions the dispatcher runs
-anyway."""
+anyway.
+
+A process without a Telegram sender (no bot token) has no Telegram lane: a process with one may
+run beside it. When none has held Telegram's lane for a lane's lease, the SMS lane of a server
+process settles what has been due on Telegram that long (``core.telegram_off``: personal notices
+by SMS instead), rather than leaving it queued, or failing it, for a channel nothing sends."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from core import otp
+from core import otp, telegram_off
 from core.clock import Clock
 from core.masking import describe_error, mask_phone
 from core.outbox import (
@@ -114,6 +119,8 @@ class Dispatcher:
         self.code_key = code_key  # one-time codes are derived from their nonce when sent
         self.holder = uuid.uuid4().hex  # this dispatcher, when it holds a channel's lane
         self.lane_lease = lane_lease  # how long a hold on a lane lasts unless renewed
+        # Without a Telegram sender: when the SMS lane next settles what was queued for Telegram
+        self._telegram_next: datetime | None = None
         # Asks for a lane when it holds none (a server process); the console does not: what it
         # sends only shows on its screen.
         self.asks = True
@@ -159,19 +166,23 @@ class Dispatcher:
         self._interrupted.set()
 
     def lanes(self) -> list[tuple[str, Callable[[], int]]]:
-        """One job per channel (``outbox:sms``, ``outbox:telegram``), each to run in a lane of
-        its own. Of all server processes, one dispatcher sends on a channel at a time (the one
-        that holds its lane, see ``LANE_LEASE``): the channel's pace holds overall. A channel
-        without a sender has its messages failed by its lane."""
+        """One job per channel it has a sender for (``outbox:sms``, ``outbox:telegram``), each
+        to run in a lane of its own. Of all server processes, one dispatcher sends on a channel
+        at a time (the one that holds its lane, see ``LANE_LEASE``): the channel's pace holds
+        overall. A process without a sender for a channel never takes its lane (another process
+        with one may send on it)."""
         return [
             (f"outbox:{channel}", partial(self.run_channel, channel, lead=True))
-            for channel in Channel
+            for channel in self._channels()
         ]
 
     def run_once(self) -> int:
         """Every channel's due messages, here and now, one channel after the other (the
         console, tests: no lane is held)."""
-        return sum(self.run_channel(channel) for channel in Channel)
+        return sum(self.run_channel(channel) for channel in self._channels())
+
+    def _channels(self) -> list[Channel]:
+        return [channel for channel in Channel if channel in self.senders]
 
     def run_channel(self, channel: Channel, *, lead: bool = False) -> int:
         """Send what is due now on ``channel``; returns how many messages were settled.
@@ -199,8 +210,32 @@ class Dispatcher:
         """
         if self._interrupted.is_set():
             return 0
+        moved = 0
+        # A server process's (the console's SMS only show on its screen: it leaves them), now
+        # and then: what it settles has been due for a lane's lease at least.
+        if channel is Channel.SMS and Channel.TELEGRAM not in self.senders and self.asks:
+            now = self.clock.now()
+            if self._telegram_next is None or now >= self._telegram_next:
+                moved = self._telegram_by_sms(lead=lead)  # claimed below with the rest
+                wait = self.lane_lease / 2 if moved < self.batch else timedelta(0)
+                self._telegram_next = now + wait
         claims = self._claim(channel, lead=lead)
-        return _Run(self, channel, claims or [], lead=lead).run()
+        return moved + _Run(self, channel, claims or [], lead=lead).run()
+
+    def _telegram_by_sms(self, *, lead: bool) -> int:
+        """Without a Telegram sender: what has been due on Telegram for a lane's lease, while
+        nobody held its lane, is settled (``core.telegram_off``) in one transaction, by the
+        holder of the SMS lane (``lead``); how many rows."""
+        with self.uow_factory() as uow:
+            now = self.clock.now()
+            moved = 0
+            if not lead or self._lead(uow, Channel.SMS, now):
+                since = now - self.lane_lease
+                moved = telegram_off.send_by_sms_instead(
+                    uow, now=now, since=since, limit=self.batch
+                )
+            uow.commit()
+            return moved
 
     def _lead(self, uow: UnitOfWork, channel: Channel, now: datetime) -> bool:
         ask_until = now + ASK_FOR if self.asks else None

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.accounts import Language
+from core.outbox import Channel
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -165,6 +166,15 @@ class Settings(BaseSettings):
                 "in-memory database cannot be shared with another process"
             )
         return self
+
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """The channels the server sends on: SMS always (to the log without Twilio), Telegram
+        with a bot token. Notices are routed over these only (SPEC §12: Telegram "where linked
+        and reachable"): without Telegram, a chat linked before is not reachable."""
+        if self.telegram_token is None:
+            return frozenset({Channel.SMS})
+        return frozenset({Channel.SMS, Channel.TELEGRAM})
 
     @property
     def sqlite_file(self) -> bool:

@@ -42,6 +42,7 @@ def period_view(period: AuctionPeriod, now: datetime, lots: int) -> dict[str, An
     return {
         "id": period.id,
         "name": period.name,
+        "name_en": period.name_en,
         "state": phase(period, now),
         "signup_opens": format_local(period.signup_opens),
         "signup_closes": format_local(period.signup_closes),
@@ -138,8 +139,10 @@ class StaffAuctions(Acting):
         starts_at: datetime,
         **settings: Any,
     ) -> dict[str, Any]:
-        """``settings``: any of ``deposit_fen``, ``increments_fen``, ``opening_countdown_s``,
-        ``bid_countdown_s``, ``balance_working_days`` (unset: SPEC's defaults)."""
+        """``settings``: any of ``name_en`` (what English users read), ``deposit_fen``,
+        ``increments_fen``, ``opening_countdown_s``, ``bid_countdown_s``,
+        ``balance_working_days`` (unset: SPEC's defaults; no ``name_en``: a name made from the
+        start, see ``AuctionPeriod.name_in``)."""
         self.require(Permission.OFFICE)
         given = {key: value for key, value in settings.items() if value is not None}
 

@@ -1,9 +1,11 @@
 """Staff broadcasts (SPEC §10) as one service over ``core.broadcasts``: each method is one
 transaction and returns plain data. Shared by the staff CLI (``platebot staff broadcast …``), the
 staff HTTP API (``/staff/api/broadcasts``) and the Telegram staff commands. The SMS cost of a
-preview is counted by the function it is given (``sms.render.broadcast_segments``). Composing,
-sending, pausing, resuming and cancelling are a supervisor's, refused for clerks, and recorded in
-the audit in the same transaction (``platebot.staff_acting``); the web console's pages too."""
+preview is counted by the function it is given (``sms.render.broadcast_segments``). Broadcasts
+are a supervisor's work, of their office, and an admin's, of every office (``core.broadcasts``
+says what an office's broadcast may go to); a clerk is refused them all, even to look. Composing,
+sending, pausing, resuming and cancelling are recorded in the audit in the same transaction
+(``platebot.staff_acting``); the web console's pages too."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from platebot.staff_acting import Acting
 def broadcast_view(b: Broadcast) -> dict[str, Any]:
     return {
         "id": b.id,
+        "office_code": b.office_code,
         "state": b.state.value,
         "audience": b.audience.describe(),
         "channels": b.channels.value,
@@ -54,6 +57,7 @@ def progress_view(p: Progress) -> dict[str, Any]:
     t = p.tally
     return {
         "id": p.broadcast.id,
+        "office_code": p.broadcast.office_code,
         "status": p.status,
         "audience": p.broadcast.audience.describe(),
         "send_at": format_local(p.broadcast.send_at) if p.broadcast.send_at else None,
@@ -84,6 +88,12 @@ class StaffBroadcasts(Acting):
         super().__init__(uow_factory, clock, actor)
         self.segments = segments
 
+    def _office(self) -> str | None:
+        """The office the actor broadcasts for (None: every office, an admin); a clerk is
+        refused."""
+        self.require(Permission.OFFICE)
+        return self.actor.own_office()
+
     def compose(
         self,
         *,
@@ -93,8 +103,8 @@ class StaffBroadcasts(Acting):
         channels: Channels,
         created_by: str,
     ) -> dict[str, Any]:
-        """A draft, with its preview."""
-        self.require(Permission.OFFICE)
+        """A draft of the actor's office (an admin's: of every office), with its preview."""
+        office = self._office()
 
         def composed(uow: UnitOfWork) -> dict[str, Any]:
             draft = broadcasts.compose(
@@ -104,60 +114,81 @@ class StaffBroadcasts(Acting):
                 audience=audience,
                 channels=channels,
                 created_by=created_by,
+                office_code=office,
                 now=self.clock.now(),
             )
             assert draft.id is not None  # noqa: S101 - kept: it has its id
-            return preview_view(*broadcasts.preview(uow, draft.id, self.segments))
+            shown = broadcasts.preview(uow, draft.id, self.segments, office_code=office)
+            return preview_view(*shown)
 
-        return self._do(
-            composed,
-            lambda v: Audit("broadcast.compose", f"#{v['id']}", detail=v["audience"]),
-        )
+        return self._do(composed, lambda v: self._audit("compose", v, v["audience"]))
+
+    @staticmethod
+    def _audit(action: str, view: dict[str, Any], detail: str = "") -> Audit:
+        """In the audit of the broadcast's office."""
+        return Audit(f"broadcast.{action}", f"#{view['id']}", view["office_code"], detail)
 
     def preview_announcement(
         self, *, audience: Audience, channels: Channels, **texts: str
     ) -> dict[str, Any]:
         """Who an announcement sent as a broadcast would reach and what its SMS would cost
         (``texts``: title, body, title_en, body_en); nothing is kept."""
+        office = self._office()
 
         def counted(uow: UnitOfWork) -> dict[str, Any]:
             p = broadcasts.preview_announcement(
-                uow, audience=audience, channels=channels, segments=self.segments, **texts
+                uow,
+                audience=audience,
+                channels=channels,
+                segments=self.segments,
+                office_code=office,
+                **texts,
             )
             return {"audience": audience.describe(), "channels": channels.value} | counts_view(p)
 
         return self._do(counted)
 
     def preview(self, broadcast_id: int) -> dict[str, Any]:
+        office = self._office()
         return self._do(
-            lambda uow: preview_view(*broadcasts.preview(uow, broadcast_id, self.segments))
+            lambda uow: preview_view(
+                *broadcasts.preview(uow, broadcast_id, self.segments, office_code=office)
+            )
         )
 
     def send(self, broadcast_id: int, at: datetime | None = None) -> dict[str, Any]:
-        self.require(Permission.OFFICE)
+        office = self._office()
 
         def sent(uow: UnitOfWork) -> dict[str, Any]:
-            broadcasts.send(uow, broadcast_id, now=self.clock.now(), at=at)
-            return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
+            broadcasts.send(uow, broadcast_id, office_code=office, now=self.clock.now(), at=at)
+            return self._progress(uow, broadcast_id, office)
 
         return self._do(
             sent,
-            lambda v: Audit(
-                "broadcast.send",
-                f"#{broadcast_id}",
-                detail=f"{v['total']} recipients" + (f", at {format_local(at)}" if at else ""),
+            lambda v: self._audit(
+                "send",
+                v,
+                f"{v['total']} recipients" + (f", at {format_local(at)}" if at else ""),
             ),
         )
 
+    def _progress(self, uow: UnitOfWork, broadcast_id: int, office: str | None) -> dict[str, Any]:
+        now = self.clock.now()
+        return progress_view(broadcasts.progress(uow, broadcast_id, office_code=office, now=now))
+
     def progress(self, broadcast_id: int) -> dict[str, Any]:
-        return self._do(
-            lambda uow: progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
-        )
+        office = self._office()
+        return self._do(lambda uow: self._progress(uow, broadcast_id, office))
 
     def recent(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest broadcasts of the actor's office (an admin: of every office)."""
+        office = self._office()
         return self._do(
             lambda uow: [
-                progress_view(p) for p in broadcasts.recent(uow, now=self.clock.now(), limit=limit)
+                progress_view(p)
+                for p in broadcasts.recent(
+                    uow, office_code=office, now=self.clock.now(), limit=limit
+                )
             ]
         )
 
@@ -171,21 +202,20 @@ class StaffBroadcasts(Acting):
         return self._change(broadcasts.cancel, broadcast_id)
 
     def _change(self, action: Callable[..., Broadcast], broadcast_id: int) -> dict[str, Any]:
-        self.require(Permission.OFFICE)
+        office = self._office()
 
         def changed(uow: UnitOfWork) -> dict[str, Any]:
-            action(uow, broadcast_id, now=self.clock.now())
-            return progress_view(broadcasts.progress(uow, broadcast_id, now=self.clock.now()))
+            action(uow, broadcast_id, office_code=office, now=self.clock.now())
+            return self._progress(uow, broadcast_id, office)
 
-        return self._do(
-            changed, lambda v: Audit(f"broadcast.{action.__name__}", f"#{broadcast_id}")
-        )
+        return self._do(changed, lambda v: self._audit(action.__name__, v))
 
     def report(self, broadcast_id: int) -> list[dict[str, Any]]:
         """Every recipient's outcome."""
+        office = self._office()
 
         def rows(uow: UnitOfWork) -> list[dict[str, Any]]:
-            _broadcast, outcomes = broadcasts.report(uow, broadcast_id)
+            _broadcast, outcomes = broadcasts.report(uow, broadcast_id, office_code=office)
             return [
                 {
                     "channel": o.channel.value,

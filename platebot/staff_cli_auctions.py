@@ -53,6 +53,13 @@ def _time(text: str) -> datetime:
 def period_publish(
     *,
     name: Annotated[str, typer.Option(help="e.g. 2026年第12期.")],
+    name_en: Annotated[
+        str | None,
+        typer.Option(
+            help="What English users read, e.g. 'Auction 2026 No. 12': at most 30 letters, digits,"
+            " spaces and . , ' ( ) / & : # + - (default: 'Auction of' the start's date)."
+        ),
+    ] = None,
     signup_opens: TimeOption,
     signup_closes: TimeOption,
     starts: TimeOption,
@@ -75,6 +82,7 @@ def period_publish(
     """Publish an auction period: signup window, start, deposit, increments, countdowns."""
     opens, closes, start = _time(signup_opens), _time(signup_closes), _time(starts)
     settings = {
+        "name_en": name_en,
         "deposit_fen": None if deposit is None else fen_of(deposit),
         "increments_fen": None if not increment else [fen_of(value) for value in increment],
         "opening_countdown_s": opening_countdown,

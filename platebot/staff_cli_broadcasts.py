@@ -1,6 +1,9 @@
 """``platebot staff broadcast …``: compose a notice to many people, see who gets it and what the
 SMS cost, send it now or at a set time, follow it with a progress bar, pause, resume or cancel
-it, and read every recipient's outcome (SPEC §10)."""
+it, and read every recipient's outcome (SPEC §10). The server's command line acts as an admin
+(``platebot.staff_acting``): it composes for every office and lists and acts on every office's
+broadcasts; what a supervisor's office may send to is refused in ``core.broadcasts``, on every way
+in, and printed as any refusal is."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def _desk() -> Iterator[StaffReservations]:
 
     with configured() as (settings, engine):
         yield StaffReservations(
-            UnitOfWorkFactory(engine),
+            UnitOfWorkFactory(engine, channels=settings.channels),
             SystemClock(),
             payment_provider_of(settings, engine),
             settings.order_minutes,

@@ -74,7 +74,8 @@ def with_payments() -> Iterator[tuple[UnitOfWorkFactory, Clock, PaymentProvider]
     from store.uow import UnitOfWorkFactory
 
     with configured() as (settings, engine):
-        yield UnitOfWorkFactory(engine), SystemClock(), payment_provider_of(settings, engine)
+        uow = UnitOfWorkFactory(engine, channels=settings.channels)  # notices as the server's
+        yield uow, SystemClock(), payment_provider_of(settings, engine)
 
 
 def run_staff(
@@ -93,8 +94,8 @@ def service() -> Iterator[StaffService]:
     from platebot.staff_service import StaffService
     from store.uow import UnitOfWorkFactory
 
-    with configured() as (_, engine):
-        yield StaffService(UnitOfWorkFactory(engine), SystemClock())
+    with configured() as (settings, engine):
+        yield StaffService(UnitOfWorkFactory(engine, channels=settings.channels), SystemClock())
 
 
 @contextmanager

@@ -297,7 +297,10 @@ class StaffService(Acting):
         self, *, broadcast: tuple[Audience, Channels, str] | None = None, **values: Any
     ) -> dict[str, Any]:
         """Publish an announcement; with ``broadcast`` (audience, channels, staff name) it is
-        also sent as a broadcast now, in the same transaction (``broadcast_id`` in the view)."""
+        also sent as a broadcast now, in the same transaction (``broadcast_id`` in the view): a
+        broadcast of the actor's office, by its rules (``core.broadcasts``)."""
+        self.require(Permission.OFFICE)
+        office = self.actor.own_office() if broadcast is not None else None
 
         def announced(uow: UnitOfWork) -> dict[str, Any]:
             now = self.clock.now()
@@ -306,7 +309,13 @@ class StaffService(Acting):
             if broadcast is not None:
                 audience, channels, by = broadcast
                 sent = broadcasts.of_announcement(
-                    uow, item, audience=audience, channels=channels, created_by=by, now=now
+                    uow,
+                    item,
+                    audience=audience,
+                    channels=channels,
+                    created_by=by,
+                    office_code=office,
+                    now=now,
                 )
                 view["broadcast_id"] = sent.id
                 total = uow.broadcasts.tally(sent.id or 0, now).total
@@ -321,7 +330,6 @@ class StaffService(Acting):
                 )
             return view
 
-        self.require(Permission.OFFICE)
         return self._do(announced, self._info("announcement", "add"))
 
     def change_item(self, kind: str, item_id: int, **values: Any) -> dict[str, Any]:

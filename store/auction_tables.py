@@ -27,6 +27,7 @@ auction_periods = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("name_en", sa.String(80)),  # NULL: English users read a name made from the start
     sa.Column("signup_opens", UTCDateTime, nullable=False),
     sa.Column("signup_closes", UTCDateTime, nullable=False),
     sa.Column("starts_at", UTCDateTime, nullable=False),

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from core import auction_signup, reservations, sale
 from core.accounts import Language
 from core.auctions import SignupState
 from core.broadcast_ports import (
@@ -24,6 +25,7 @@ from core.broadcast_ports import (
     HELD,
     NO_CHAT,
     OPTED_OUT,
+    TELEGRAM_OFF,
     Audience,
     AudienceKind,
     Broadcast,
@@ -36,11 +38,14 @@ from core.broadcast_ports import (
 )
 from core.orders import OrderState, Purpose
 from core.outbox import Channel, OutboxMessage, OutboxStatus
-from store.auction_tables import auction_bids, auction_periods, auction_signups
+from core.telegram_off import SENT_BY_SMS
+from store.auction_tables import auction_bids, auction_lots, auction_periods, auction_signups
 from store.broadcast_tables import broadcasts
 from store.order_tables import orders
-from store.preselection_tables import preselections
+from store.preselection_tables import offices, preselections
 from store.repositories import Scope
+from store.reservation_tables import reservations as reservation_rows
+from store.sale_tables import sale_listings
 from store.sms_tables import sms_deliveries, sms_opt_outs
 from store.tables import accounts, contact_points, outbox
 from store.telegram_tables import telegram_chats
@@ -62,6 +67,11 @@ class SqlBroadcastRepository:
     def _conn(self) -> sa.Connection:
         return self.scope.connection
 
+    @property
+    def _telegram(self) -> bool:
+        """The server sends on Telegram (a bot token is configured)."""
+        return Channel.TELEGRAM in self.scope.channels
+
     def add(self, broadcast: Broadcast) -> None:
         session = self.scope.session
         session.add(broadcast)
@@ -73,8 +83,10 @@ class SqlBroadcastRepository:
             return session.get(Broadcast, broadcast_id)
         return session.get(Broadcast, broadcast_id, with_for_update=True, populate_existing=True)
 
-    def recent(self, limit: int) -> Sequence[Broadcast]:
+    def recent(self, limit: int, office_code: str | None) -> Sequence[Broadcast]:
         query = sa.select(Broadcast).order_by(broadcasts.c.id.desc()).limit(limit)
+        if office_code is not None:
+            query = query.where(broadcasts.c.office_code == office_code)
         return list(self.scope.session.scalars(query))
 
     def claim_due(self, now: datetime, limit: int) -> Sequence[Broadcast]:
@@ -98,7 +110,7 @@ class SqlBroadcastRepository:
     # -- the audience ------------------------------------------------------------------------
 
     def routes(self, audience: Audience, channels: Channels) -> list[RouteCount]:
-        d = _routed(audience, channels, self._conn.dialect.name)
+        d = _routed(audience, channels, self._conn.dialect.name, self._telegram)
         query = sa.select(d.c.channel, d.c.language, d.c.skip, sa.func.count()).group_by(
             d.c.channel, d.c.language, d.c.skip
         )
@@ -116,7 +128,7 @@ class SqlBroadcastRepository:
     ) -> int:
         conn = self._conn
         dialect = conn.dialect.name
-        d = _routed(audience, channels, dialect).c
+        d = _routed(audience, channels, dialect, self._telegram).c
         prefix = f"broadcast:{template.broadcast_id}:"
         varying: dict[str, Any] = {
             "channel": d.channel,
@@ -222,6 +234,8 @@ class SqlBroadcastRepository:
             0,
         )
         for status, channel, error, count, recent in self._conn.execute(query):
+            if error == SENT_BY_SMS:  # queued for Telegram, then sent by SMS: its SMS row counts
+                continue
             counts["total"] += count
             if status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
                 counts["left"] += count
@@ -236,7 +250,7 @@ class SqlBroadcastRepository:
                 counts["opted_out"] += count
             elif error == BLOCKED:
                 counts["blocked"] += count
-            elif error == NO_CHAT:
+            elif error in (NO_CHAT, TELEGRAM_OFF):
                 counts["unreachable"] += count
             elif error == CANCELLED:
                 counts["cancelled"] += count
@@ -293,7 +307,10 @@ class SqlBroadcastRepository:
                     ),
                 )
             )
-            .where(_o.broadcast_id == broadcast_id)
+            .where(
+                _o.broadcast_id == broadcast_id,
+                _o.last_error.is_distinct_from(SENT_BY_SMS),  # its SMS row is the outcome
+            )
             .order_by(_o.id)
         )
         return [
@@ -325,8 +342,60 @@ def _accounts_of(audience: Audience) -> sa.Select[Any] | None:
             s.period_id == audience.period_id, s.state == SignupState.ACTIVE
         )
     if audience.kind is AudienceKind.UNFINISHED_ORDERS:
-        return sa.select(orders.c.account_id).where(orders.c.state == OrderState.PENDING)
+        pending = sa.select(orders.c.account_id).where(orders.c.state == OrderState.PENDING)
+        if audience.office_code is None:
+            return pending
+        return pending.where(_at_office(audience.office_code))
     return None
+
+
+def _at_office(office_code: str) -> sa.ColumnElement[bool]:
+    """An order is at an office when what it pays for is: a plate for sale, a lot (its
+    balance), a reservation of that office; an auction deposit when the period's lots are all
+    that office's (its bidders are that office's alone, as ``core.broadcasts`` has it)."""
+    office = (
+        sa.select(offices.c.id)
+        .where(offices.c.province == office_code[:1], offices.c.letter == office_code[1:])
+        .scalar_subquery()
+    )
+    lots = auction_lots.c
+    only_its_lots = (
+        sa.select(lots.period_id)
+        .group_by(lots.period_id)
+        .having(sa.func.min(lots.office_id) == office, sa.func.max(lots.office_id) == office)
+    )
+    signups = auction_signups.c
+    o = orders.c
+
+    def references(prefix: str, ids: sa.Select[Any]) -> sa.Select[Any]:
+        """``prefix<id>`` of each of ``ids``: the orders' references (``listing:12``)."""
+        column = ids.selected_columns[0]
+        return ids.with_only_columns(sa.literal(prefix) + sa.cast(column, sa.String))
+
+    paid_for = {
+        Purpose.PLATE_PURCHASE: references(
+            sale.REFERENCE,
+            sa.select(sale_listings.c.id).where(sale_listings.c.office_id == office),
+        ),
+        # ``core.settlement`` names a lot's balance order ``lot:<id>``.
+        Purpose.AUCTION_BALANCE: references(
+            "lot:", sa.select(lots.id).where(lots.office_id == office)
+        ),
+        Purpose.RESERVATION_DEPOSIT: references(
+            reservations.REFERENCE,
+            sa.select(reservation_rows.c.id).where(reservation_rows.c.office_id == office),
+        ),
+        Purpose.AUCTION_DEPOSIT: references(
+            auction_signup.REFERENCE,
+            sa.select(signups.id).where(signups.period_id.in_(only_its_lots)),
+        ),
+    }
+    return sa.or_(
+        *(
+            sa.and_(o.purpose == purpose, o.reference.in_(refs))
+            for purpose, refs in paid_for.items()
+        )
+    )
 
 
 def _listed(phones: Sequence[str], dialect: str) -> Any:
@@ -382,11 +451,15 @@ def _chats(who: sa.Select[Any] | None) -> sa.Subquery:
     return query.subquery("chats")
 
 
-def _routed(audience: Audience, channels: Channels, dialect: str) -> sa.Subquery:
+def _routed(audience: Audience, channels: Channels, dialect: str, telegram_on: bool) -> sa.Subquery:
     """Each recipient's delivery: ``channel``, ``address``, ``account_id``, ``language``, and
     ``skip``, why it is not sent (the number sent STOP, the chat blocked the bot, no chat for
     Telegram only: then the address is the number, for the report). Telegram where linked falls
-    back to SMS when the chat blocked the bot."""
+    back to SMS when the chat blocked the bot. Without Telegram on the server (``telegram_on``
+    false) no chat is reached: Telegram where linked is SMS, and Telegram only passes everyone
+    over (``TELEGRAM_OFF``), rather than queueing what nothing would send."""
+    if not telegram_on and channels is Channels.TELEGRAM_ELSE_SMS:
+        channels = Channels.SMS
     people, who = _people(audience, dialect)
     chats = _chats(who)
     p, c = people.c, chats.c
@@ -396,9 +469,12 @@ def _routed(audience: Audience, channels: Channels, dialect: str) -> sa.Subquery
     none = sa.null()
     channel: sa.ColumnElement[Any]
     address: sa.ColumnElement[Any]
+    skip: sa.ColumnElement[Any]
     if channels is Channels.SMS:
         channel, address = sms, p.phone
         skip = sa.case((stopped, opted_out), else_=none)
+    elif channels is Channels.TELEGRAM and not telegram_on:
+        channel, address, skip = telegram, p.phone, sa.literal(TELEGRAM_OFF)
     elif channels is Channels.TELEGRAM:
         channel = telegram
         address = sa.func.coalesce(c.chat, p.phone)

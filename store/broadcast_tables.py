@@ -28,6 +28,8 @@ broadcasts = sa.Table(
     sa.Column("started_at", UTCDateTime),
     sa.Column("paused_at", UTCDateTime),
     sa.Column("cancelled_at", UTCDateTime),
+    # The office it belongs to; NULL: every office's (an admin's) (migration 0023).
+    sa.Column("office_code", sa.String(8)),
     # The timer's claim: scheduled broadcasts by their time.
     sa.Index(
         "ix_broadcasts_scheduled",
@@ -35,6 +37,8 @@ broadcasts = sa.Table(
         postgresql_where=sa.text("state = 'scheduled'"),
         sqlite_where=sa.text("state = 'scheduled'"),
     ),
+    # A supervisor's list: their office's broadcasts, newest first.
+    sa.Index("ix_broadcasts_office", "office_code", "id"),
 )
 
 

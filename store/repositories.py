@@ -31,16 +31,23 @@ from store.tables import (
 )
 from store.telegram_tables import telegram_chats
 
+ALL_CHANNELS = frozenset(Channel)
+
 
 class Scope:
     """A unit of work's transaction as repositories see it: the Core connection it runs on, and
     an ORM session that joins it when an entity is first needed. Plain prebuilt statements go
     straight to the connection, skipping the ORM's per-call bookkeeping."""
 
-    __slots__ = ("_session", "connection", "repositories")
+    __slots__ = ("_session", "channels", "connection", "repositories")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, channels: Collection[Channel] = ALL_CHANNELS
+    ) -> None:
         self.connection = connection
+        # The channels the server sends on (Telegram only with a bot token): a contact point on
+        # another one cannot be reached, whatever its own records say.
+        self.channels = frozenset(channels)
         self._session: Session | None = None
         self.repositories: dict[str, object] = {}  # the unit of work's, made on first use
 
@@ -108,6 +115,7 @@ _SET_LANGUAGE = Prepared(
     .values(language=sa.bindparam("language", type_=accounts.c.language.type))
 )
 _INSERT_ACCOUNT = _insert_of(accounts)
+_VIEWS_AT_ONCE = 900
 
 
 class SqlAccountRepository:
@@ -136,6 +144,18 @@ class SqlAccountRepository:
         saved): what a dialog shows costs no ORM session."""
         row = _ACCOUNT.run(self.scope.connection, {"id": account_id}).first()
         return None if row is None else Account(**row)  # the columns are the fields
+
+    def views(self, account_ids: Collection[int]) -> dict[int, Account]:
+        """``view`` of many: one query (of up to ``_VIEWS_AT_ONCE`` accounts: SQLite's oldest
+        limit on a statement's parameters is 999)."""
+        ids = sorted(set(account_ids))
+        found: dict[int, Account] = {}
+        for start in range(0, len(ids), _VIEWS_AT_ONCE):
+            chunk = ids[start : start + _VIEWS_AT_ONCE]
+            query = sa.select(accounts).where(accounts.c.id.in_(chunk))
+            for row in self.scope.connection.execute(query).mappings():
+                found[row["id"]] = Account(**row)  # the columns are the fields
+        return found
 
     def set_language(self, account_id: int, language: Language) -> None:
         _SET_LANGUAGE.write(self.scope.connection, {"id": account_id, "language": language})
@@ -471,6 +491,11 @@ _LANES = (
     .with_for_update()
 )
 
+# Until when a lane is held (read, not locked: whether anybody sends on a channel).
+_LEASE_UNTIL = sa.select(_lane.lease_until).where(
+    _lane.channel == sa.bindparam("channel", type_=_lane.channel.type)
+)
+
 
 def _new_lane(dialect: Any) -> Prepared:
     statement = dialect.insert(dispatch_lanes).on_conflict_do_nothing(index_elements=["channel"])
@@ -538,6 +563,10 @@ class SqlOutboxRepository:
         connection.execute(mine.values(lease_until=now))
         asks = dispatch_lanes.update().where(_lane.wanted_by == holder)
         connection.execute(asks.values(wanted_by=None, wanted_until=None))
+
+    def lane_free(self, channel: Channel, since: datetime) -> bool:
+        lease_until = self.scope.connection.execute(_LEASE_UNTIL, {"channel": channel}).scalar()
+        return lease_until is None or lease_until <= since
 
     def add(self, message: OutboxMessage) -> bool:
         """Inserted at once with plain SQL (writing notices is on the hot path of many turns),
@@ -691,14 +720,15 @@ class SqlContactRepository:
         self.scope = scope
 
     def of_account(self, account_id: int) -> list[ContactPoint]:
-        """The account's contact points, SMS first, then chats linked most recently first."""
+        """The account's contact points, SMS first, then chats linked most recently first; one
+        on a channel the server does not send on (Telegram without a bot token) is unreachable."""
         rows = _OF_ACCOUNT.run(self.scope.connection, {"account": account_id}).all()
-        return [
-            ContactPoint(
-                Channel(row["channel"]), row["address"], row["account_id"], bool(row["reachable"])
-            )
-            for row in rows
-        ]
+        points = []
+        for row in rows:
+            channel = Channel(row["channel"])
+            reachable = bool(row["reachable"]) and channel in self.scope.channels
+            points.append(ContactPoint(channel, row["address"], row["account_id"], reachable))
+        return points
 
     def link(self, *, channel: str, address: str, account_id: int, now: datetime) -> None:
         if channel != Channel.TELEGRAM:  # an SMS number is the account's own phone

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Generic, Self, TypeVar, cast, overload
 
 from sqlalchemy.engine import Connection, Engine
 
 from core.events import Event, EventBus
+from core.outbox import Channel
 from core.wiring import wire_core
 from store.auction_repository import SqlAuctionRepository
 from store.broadcast_repository import SqlBroadcastRepository
@@ -24,6 +25,7 @@ from store.preselection_repositories import (
     SqlSessionRepository,
 )
 from store.repositories import (
+    ALL_CHANNELS,
     Scope,
     SqlAccountRepository,
     SqlCodeRepository,
@@ -73,11 +75,16 @@ class SqlUnitOfWork:
     ORM's bookkeeping."""
 
     def __init__(
-        self, engine: Engine, kept: KeptConnection | None = None, bus: EventBus | None = None
+        self,
+        engine: Engine,
+        kept: KeptConnection | None = None,
+        bus: EventBus | None = None,
+        channels: Collection[Channel] = ALL_CHANNELS,
     ) -> None:
         self._engine = engine
         self._kept = kept
         self._bus = bus if bus is not None else wire_core().bus
+        self._channels = channels
         self._scope: Scope | None = None
         self._borrowed: Connection | None = None
         self._events: list[Event] = []
@@ -86,7 +93,7 @@ class SqlUnitOfWork:
         if self._scope is not None:
             raise RuntimeError("this unit of work is open already")
         self._borrowed = self._kept.borrow() if self._kept is not None else None
-        self._scope = Scope(self._borrowed or self._engine.connect())
+        self._scope = Scope(self._borrowed or self._engine.connect(), self._channels)
         return self
 
     def __exit__(
@@ -205,15 +212,23 @@ class KeptConnection:
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per use. ``keep_connection``: its units of work run on one
     connection kept open between them (``KeptConnection``), for a process whose turns come one
-    after the other."""
+    after the other. ``channels``: the channels the server sends on (``Settings.channels``);
+    notices and broadcasts are routed as if a contact point on any other could not be reached
+    (a chat linked before, while Telegram is off: its notices go by SMS)."""
 
     def __init__(
-        self, engine: Engine, *, keep_connection: bool = False, bus: EventBus | None = None
+        self,
+        engine: Engine,
+        *,
+        keep_connection: bool = False,
+        bus: EventBus | None = None,
+        channels: Collection[Channel] = ALL_CHANNELS,
     ) -> None:
         map_entities()
         self.engine = engine
         self.kept = KeptConnection(engine) if keep_connection else None
         self.bus = bus if bus is not None else wire_core().bus
+        self.channels = frozenset(channels)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.kept, self.bus)
+        return SqlUnitOfWork(self.engine, self.kept, self.bus, self.channels)

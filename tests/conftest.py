@@ -136,6 +136,16 @@ def sms() -> CapturingSender:
 
 
 @pytest.fixture
-def app(db: Engine, clock: ManualClock, sms: CapturingSender) -> App:
+def telegram_sender() -> CapturingSender:
+    """Stands in for the Bot API of the ``app`` fixture."""
+    return CapturingSender()
+
+
+@pytest.fixture
+def app(
+    db: Engine, clock: ManualClock, sms: CapturingSender, telegram_sender: CapturingSender
+) -> App:
+    """Telegram on, as with a bot token (a linked chat is reached there), without the bot."""
     settings = Settings(database_url=str(db.url), secret_key="test-secret")
-    return build_app(settings, clock=clock, senders={Channel.SMS: sms}, db=db, upgrade=False)
+    senders = {Channel.SMS: sms, Channel.TELEGRAM: telegram_sender}
+    return build_app(settings, clock=clock, senders=senders, db=db, upgrade=False)

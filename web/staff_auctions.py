@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.auction_errors import InvalidAuctionSetting
+from core.auctions import NAME_EN_MAX
 from core.plates import PlateKind
 from platebot.staff_auctions import StaffAuctions
 from web.staff import StaffRouter
@@ -50,6 +51,16 @@ class NewPeriod(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80, pattern=NO_NUL, examples=["2026年第12期"])
+    name_en: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=NAME_EN_MAX,
+        pattern=NO_NUL,
+        examples=["Auction 2026 No. 12"],
+        description="What English users read (English SMS stay GSM-7): letters, digits, spaces "
+        "and . , ' ( ) / & : # + -; default: 'Auction of' the start's date, e.g. 'Auction of "
+        "2026-12-20'.",
+    )
     signup_opens: AwareDatetime = Field(description="ISO 8601 with its offset.")
     signup_closes: AwareDatetime = Field(description="At the latest when the auction starts.")
     starts_at: AwareDatetime = Field(description="When every lot opens; in the future.")
@@ -74,6 +85,9 @@ class NewPeriod(BaseModel):
 class PeriodOut(BaseModel):
     id: int
     name: str
+    name_en: str | None = Field(
+        description="What English users read; null: 'Auction of' the start's date."
+    )
     state: str = Field(description="upcoming, signup, bidding, closed or cancelled.")
     signup_opens: str = Field(description="Asia/Shanghai.")
     signup_closes: str

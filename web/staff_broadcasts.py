@@ -2,7 +2,11 @@
 now or at a set time, progress (the figures of ``platebot staff broadcast send --follow``),
 pause, resume, cancel, and the report of every recipient's outcome. Included in the staff API's
 router (``web.staff.mount``): the same bearer token and the same refusals (``web/staff_errors.py``:
-a ``Problem``; 404 no such broadcast, 409 not in a state that allows it, 422 a bad value)."""
+a ``Problem``; 404 no such broadcast, 409 not in a state that allows it, 422 a bad value).
+
+The bearer token is a program's, which acts as an admin (``platebot.staff_acting``): it composes
+for every office (``office_code`` null) and sees and acts on every office's broadcasts. What a
+supervisor of one office may send is refused in ``core.broadcasts``, on every way in."""
 
 from __future__ import annotations
 
@@ -72,6 +76,9 @@ class BroadcastIn(Target):
 
 class PreviewOut(BaseModel):
     id: int
+    office_code: str | None = Field(
+        description="The office it belongs to (a supervisor's); null: every office's (an admin's)."
+    )
     state: str
     audience: str
     channels: str
@@ -91,6 +98,9 @@ class PreviewOut(BaseModel):
 
 class ProgressOut(BaseModel):
     id: int
+    office_code: str | None = Field(
+        description="The office it belongs to (a supervisor's); null: every office's (an admin's)."
+    )
     status: str = Field(description="draft, scheduled, sending, finished, paused, cancelled.")
     audience: str
     send_at: str | None = Field(description="When it was or is to be sent (Asia/Shanghai).")

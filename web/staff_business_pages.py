@@ -11,11 +11,11 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, HTTPException, UploadFile
 from fastapi.responses import Response
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
-from core.broadcasts import phones_from
+from core.broadcasts import audiences_for, phones_from
 from core.clock import OFFICE_TZ
 from core.errors import DomainError
 from core.plates import PlateKind
@@ -174,10 +174,12 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
         signup_closes: Text,
         starts_at: Text,
         deposit: OptionalText = "",
+        name_en: OptionalText = "",
     ) -> Response:
         def run() -> str:
             done = page.auctions.publish_period(
                 name=name.strip(),
+                name_en=name_en.strip() or None,
                 signup_opens=_when(signup_opens),
                 signup_closes=_when(signup_closes),
                 starts_at=_when(starts_at),
@@ -352,13 +354,19 @@ def _listed(phones: str) -> tuple[str, ...]:
 
 def _broadcast_routes(pages: APIRouter, console: Console) -> None:
     def broadcasts_page(page: Page, status: int = 200, **said: Any) -> Response:
+        """The form offers the audiences the member's office may send to (an admin: all);
+        ``core.broadcasts`` refuses the others whatever is posted."""
         page.require(Permission.OFFICE)
+        office = page.actor.own_office()
+        region = next((o["region_code"] for o in page.staff.offices() if o["code"] == office), "")
         return page.render(
             "broadcasts.html",
             status,
             recent=page.broadcasts.recent(limit=20),
-            kinds=list(AudienceKind),
+            kinds=audiences_for(office),
             channels=list(Channels),
+            office=office,
+            office_region=region,
             **said,
         )
 
@@ -442,7 +450,10 @@ def _broadcast_routes(pages: APIRouter, console: Console) -> None:
         broadcast_id = params.get("id", "")
         if not broadcast_id.isdigit():
             return {}
-        done = page.broadcasts.progress(int(broadcast_id))
+        try:
+            done = page.broadcasts.progress(int(broadcast_id))
+        except DomainError as error:  # another office's is not found for the member
+            raise HTTPException(404, page.error_text(error)) from error
         to_finish = done["seconds_to_finish"]
         return {
             **done,

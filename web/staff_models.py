@@ -25,8 +25,8 @@ from pydantic import (
 
 from core.broadcast_ports import Audience, AudienceKind, Channels
 from core.info import BODY_MAX, TITLE_MAX
-from core.offices import LIMITS, PROVINCES
-from core.plates import OFFICE_LETTERS, PlateKind
+from core.offices import LIMITS
+from core.plates import OFFICE_LETTERS, PROVINCES, PlateKind
 
 # ``sa.Integer`` columns hold 32-bit signed integers on PostgreSQL (SQLite's hold 64 bits): an id
 # past this cannot exist, and a value past it would make the database raise.

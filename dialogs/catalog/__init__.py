@@ -13,6 +13,12 @@ A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the c
 every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
 taken over ``<key>`` when that channel renders. The variants live in the channel's catalog
 modules (``sms_*.py``, ``telegram_*.py``) and use the placeholders of ``<key>``.
+
+A text rendered for a channel is what a user reads there (SMS, Telegram, the console): in
+English every plate in it is written ``Yue D 12345``, not ``粤D·12345`` as it is kept and as
+flows and core pass it (``core.auction_room.plates_in_text``), so that an English SMS stays in
+the GSM-7 alphabet (SPEC §13) whatever list or parameter the plate came in. Staff pages and
+commands render without a channel and keep the Chinese form.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 from babel import Locale
 
 from core.accounts import Language
+from core.auction_room import plates_in_text
 from dialogs.money import format_yuan
 from dialogs.replies import Text
 
@@ -76,9 +83,10 @@ _FORMATTERS = {language: _PluralFormatter(locale) for language, locale in _LOCAL
 
 
 def render_text(text: Text, language: Language, channel: str | None = None) -> str:
-    """Fill a catalog text, in ``channel``'s wording where it has its own. A parameter named
-    ``x_key`` is itself a catalog key, rendered into ``{x}`` (so a category or a language name
-    is translated too)."""
+    """Fill a catalog text, in ``channel``'s wording where it has its own, with its plates in
+    the form ``language`` shows a user (see the module's docstring) when rendered for a
+    channel. A parameter named ``x_key`` is itself a catalog key, rendered into ``{x}`` (so a
+    category or a language name is translated too)."""
     catalog = CATALOGS[language]
 
     def look_up(key: str) -> str:
@@ -96,5 +104,7 @@ def render_text(text: Text, language: Language, channel: str | None = None) -> s
             params[name] = value
     template = look_up(text.key)
     if _PLURAL in template or _YUAN in template:
-        return _FORMATTERS[language].vformat(template, (), params)
-    return template.format(**params)
+        rendered = _FORMATTERS[language].vformat(template, (), params)
+    else:
+        rendered = template.format(**params)
+    return rendered if channel is None else plates_in_text(rendered, language)

@@ -46,4 +46,7 @@ MESSAGES = {
     "broadcast.status.finished": "finished",
     "broadcast.line": "#{id} {status}: {sent} of {total} sent, {delivered} delivered, {failed} failed, {opted_out} opted out, {blocked} blocked, {unreachable} without Telegram, {left} left.",
     "broadcast.stats": "Today ({day}, China time): {registrations} registrations, {preselections} pre-selections, {sales} sales paid, {bids} bids.",
+    "error.broadcast.everyone_not_for_an_office": "Everyone means every office's users: only an admin sends to everyone. For your office's ({office}) users, choose the region {region}; nothing was sent.",
+    "error.broadcast.region_not_yours": "Region {region} is not the one your office ({office}) serves ({own}): only an admin sends there; nothing was sent.",
+    "error.broadcast.period_not_yours": "Period {period} has lots of other offices, or none yet: its bidders are not your office's ({office}) alone, so only an admin sends to them; nothing was sent.",
 }

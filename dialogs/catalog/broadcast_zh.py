@@ -46,4 +46,7 @@ MESSAGES = {
     "broadcast.status.finished": "已完成",
     "broadcast.line": "#{id} {status}：已发送 {sent}/{total}，已送达 {delivered}，失败 {failed}，退订 {opted_out}，已屏蔽 {blocked}，无 Telegram {unreachable}，剩余 {left}。",
     "broadcast.stats": "今天（{day}，北京时间）：注册 {registrations}，预选 {preselections}，售出 {sales}，出价 {bids}。",
+    "error.broadcast.everyone_not_for_an_office": "“所有人”是所有车管所的用户，只有管理员可以发送：发给本所（{office}）的用户，请选地区 {region}；未发送任何消息。",
+    "error.broadcast.region_not_yours": "地区 {region} 不是本所（{office}）服务的地区（本所为 {own}），只有管理员可以发送；未发送任何消息。",
+    "error.broadcast.period_not_yours": "第 {period} 期有其他车管所的拍品，或还没有拍品：其竞买人不只是本所（{office}）的，只有管理员可以群发；未发送任何消息。",
 }

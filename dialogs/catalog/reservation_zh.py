@@ -60,6 +60,7 @@ MESSAGES: dict[str, str] = {
         "号牌助手：已收到{plate}的预约保证金，号牌将进入下一期竞买，届时通知您。"
     ),
     "reservation.notice.lapsed": "号牌助手：{plate}的预约保证金逾期未付，预约已失效。",
+    "reservation.notice.lapsed_cancelled": "号牌助手：{plate}的预约保证金订单已取消，预约已失效。",
     "reservation.notice.won": "号牌助手：您竞得了{plate}。预约保证金{amount:yuan}已退回。",
     "reservation.notice.lost": "号牌助手：{plate}已由他人竞得，预约保证金{amount:yuan}已退回。",
     "reservation.notice.unsold": "号牌助手：{plate}无人出价。预约保证金{amount:yuan}已退回。",

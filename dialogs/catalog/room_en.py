@@ -8,6 +8,7 @@ MESSAGES: dict[str, str] = {
     ),
     "room.screen_sold": "Lot {position} {plate}\nSold: {price} to {leader}",
     "room.screen_unsold": "Lot {position} {plate}\nClosed: unsold",
+    "room.screen_won": "Lot {position} {plate}\nYou won it at {price}. A message of its own tells you what follows.",
     "room.starting": "Starting price",
     "room.current": "Current price",
     "room.nobody": "nobody yet",

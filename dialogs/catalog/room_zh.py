@@ -8,6 +8,7 @@ MESSAGES: dict[str, str] = {
     ),
     "room.screen_sold": "第{position}号拍品 {plate}\n已成交：{price}，竞得人 {leader}",
     "room.screen_unsold": "第{position}号拍品 {plate}\n已结束：流拍",
+    "room.screen_won": "第{position}号拍品 {plate}\n您已竞得，成交价{price}，后续事项另行通知。",
     "room.starting": "起拍价",
     "room.current": "当前价",
     "room.nobody": "暂无",

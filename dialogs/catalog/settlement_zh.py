@@ -14,8 +14,11 @@ MESSAGES: dict[str, str] = {
     "settlement.lot_withdrawn_last": "号牌助手：竞价期“{period}”的号牌{plate}已由车管所撤拍，本期已无号牌可竞买：到开始时间即结束，已交保证金原路退回。",
     "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
     "settlement.period_cancelled_unpaid": "号牌助手：竞价期“{period}”已取消，您的报名和未支付的保证金订单（{deposit}）已一并取消。",
+    "settlement.refund.lost": "号牌助手：竞价期“{period}”已结束，保证金中未用于价款的{amount}已原路退回。",
+    # kept for notices queued before the refund was told in one message: never written now
     "settlement.refunded.lost": "号牌助手：竞价保证金中未用于价款的{amount}已原路退回。",
     "settlement.refunded.cancelled": "号牌助手：竞价取消，保证金{amount}已原路退回。",
+    "error.auction.name_en_invalid": "竞价期英文名为1至{most}个字符：英文字母、数字、空格及 . , ' ( ) / & : # + -（英文短信因此不变贵）。",
     "error.auction.setting_invalid": "竞价设置{setting}无效（{value}），请改正后再试。",
     "error.auction.period_unknown": "没有这个竞价期，请先查看竞价期列表。",
     "error.auction.period_started": "竞价期已开始或已结束，不能再更改。",

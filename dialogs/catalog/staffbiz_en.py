@@ -29,6 +29,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.sale.withdrawn": "{plate} is withdrawn from sale.",
     "staffweb.auctions.publish": "Publish a period",
     "staffweb.auctions.name": "Name",
+    "staffweb.auctions.name_en": "Name in English",
+    "staffweb.auctions.name_en_default": "Auction of (the start date)",
     "staffweb.auctions.signup_opens": "Sign-up opens",
     "staffweb.auctions.signup_closes": "Sign-up closes",
     "staffweb.auctions.starts_at": "Bidding starts",
@@ -142,4 +144,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.broadcasts.schedule": "Send then",
     "staffweb.broadcasts.scheduled": "Broadcast #{id} will be sent at {at}.",
     "staffweb.broadcasts.cancel_done": "Broadcast #{id} is cancelled.",
+    "staffweb.broadcasts.office": "Office",
+    "staffweb.broadcasts.all_offices": "All offices",
+    "staffweb.broadcasts.office_rule": "Your office's ({office}) broadcasts go to: the users of the region it serves ({region}), the bidders of a period whose lots are all {office}'s, users with an unpaid order at {office}, or a list of phone numbers. Everyone, other regions and other offices' periods are for an admin to send.",
+    "staffweb.broadcasts.admin_rule": "An admin's broadcasts are for every office: any audience.",
 }

@@ -28,6 +28,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.sale.withdrawn": "{plate}已下架。",
     "staffweb.auctions.publish": "发布拍卖期",
     "staffweb.auctions.name": "名称",
+    "staffweb.auctions.name_en": "英文名称",
+    "staffweb.auctions.name_en_default": "默认：Auction of 开拍日期",
     "staffweb.auctions.signup_opens": "报名开始",
     "staffweb.auctions.signup_closes": "报名截止",
     "staffweb.auctions.starts_at": "竞价开始",
@@ -141,4 +143,8 @@ MESSAGES: dict[str, str] = {
     "staffweb.broadcasts.schedule": "定时发送",
     "staffweb.broadcasts.scheduled": "群发通知 #{id} 将于{at}发送。",
     "staffweb.broadcasts.cancel_done": "群发通知 #{id} 已取消。",
+    "staffweb.broadcasts.office": "所属车管所",
+    "staffweb.broadcasts.all_offices": "全部车管所",
+    "staffweb.broadcasts.office_rule": "本所（{office}）的群发可发给：本所服务地区（{region}）的用户、拍品全部属于本所的拍卖期次的竞买人、在本所有未付订单的用户，或手机号码名单。所有用户、其他地区和其他车管所的期次由管理员发送。",
+    "staffweb.broadcasts.admin_rule": "管理员的群发面向全部车管所，可选任何接收对象。",
 }

@@ -169,6 +169,10 @@ class AuctionFlow(BaseFlow):
 
     shortcut_state = "COMMAND"
 
+    def typed_command(self, turn: Turn, text: str) -> Event | None:
+        """In the room, a bid typed comes before the options' words (``出价`` is not "自动出价")."""
+        return auction_room.typed_command(turn, text) if turn.state in ROOM_STATES else None
+
     # -- callbacks ------------------------------------------------------------------------------
 
     def to_menu(self, event: EventData) -> None:

@@ -5,7 +5,9 @@ clock time and the seconds left, the recent bids) with one choice per allowed in
 ids) and, while the lot has no bid, one to bid its starting price (``bid:start``, as a bare
 ``B`` / ``出价``: refused once someone has bid), the lots, automatic bidding; and the short
 commands of ``auction_commands`` answered in a line or two (``COMMAND``), also typed from
-anywhere by a signed-in bidder (``shortcut``).
+anywhere by a signed-in bidder (``shortcut``). A bid typed is the bid command before it is any
+part of an option's words (``typed_command``: ``出价`` is not "自动出价"). A closed lot's screen
+shows its result and what to do next: the other lots, the period's results once it has closed.
 
 A bid names one of the bidder's free VINs, asked only when more than one is free. Every refusal
 says why and what to do next; the bidder's own bid is confirmed in the reply."""
@@ -27,7 +29,7 @@ from core.errors import DomainError
 from core.room_view import RoomLot, RoomSeat, room_lot, room_lots, room_seat
 from dialogs.flow import Event, Turn, turn_of
 from dialogs.flows.auction_commands import MAX_DIGITS, Command, fen, parse_command
-from dialogs.keywords import is_number
+from dialogs.keywords import END_MARKS, is_number
 from dialogs.money import format_yuan
 from dialogs.replies import Text
 
@@ -91,8 +93,22 @@ def transitions() -> list[dict[str, Any]]:
         {"trigger": "maximum", "source": S.MAXIMUM, "dest": S.ROOM, "conditions": _maximum},
         {"trigger": "cancelmax", "source": S.ROOM, "dest": None, "before": _cancel_maximum},
         {"trigger": "refresh", "source": S.ROOM, "dest": None},
+        # a closed lot's room, once the period has closed: its results
+        {"trigger": "results", "source": S.ROOM, "dest": S.RESULT, "before": _period_results},
         {"trigger": "screen", "source": [S.COMMAND, S.LOTS, S.VIN, S.MAXIMUM], "dest": S.ROOM},
     ]
+
+
+def typed_command(turn: Turn, text: str) -> Event | None:
+    """A bid typed in the room (``B``, ``出价``, ``B 1000``, also ``出价。``) is the bid command
+    before it is any part of an option's words: a bare ``出价`` bids the starting price of a lot
+    with no bid and is refused on a lot with a price (with the price and the raises), never
+    taken for the option "自动出价" (automatic bidding, which is chosen by its own words)."""
+    word = text.strip().strip(END_MARKS)
+    command = parse_command(word)
+    if command is None or command.verb != "bid":
+        return None
+    return Event("command", {"text": word})
 
 
 def read(turn: Turn, text: str) -> Event | None:
@@ -282,9 +298,13 @@ def _needs_vin(event: EventData) -> bool:
     free = turn.uow.auctions.free_shares(stored_id(signup.id))
     if len(free) == 1:  # the one that bids: not read again
         turn.data["free_share"] = free[0].id
-    if len(free) > 1 and action["verb"] == "bid" and not action.get("start"):
-        lot = current_lot(turn, signup)  # a raise that is not allowed is refused before the VIN
-        if lot is not None and action["fen"] not in lot.increments_fen:
+    if len(free) > 1 and action["verb"] == "bid":
+        # refused before the VIN: a raise that is not allowed, the starting price once the lot
+        # has a price (both decided again under the lot's lock, and kept in its trail)
+        lot = current_lot(turn, signup)
+        if lot is not None and action.get("start") and lot.price_fen is not None:
+            return False
+        if lot is not None and not action.get("start") and action["fen"] not in lot.increments_fen:
             return False
     return len(free) > 1
 
@@ -336,6 +356,12 @@ def _command(event: EventData) -> None:
 
 def _take_lot(event: EventData) -> None:
     turn_of(event).data["lot"] = int(str(event.kwargs["arg"]))
+
+
+def _period_results(event: EventData) -> None:
+    turn = turn_of(event)
+    signup, _ = _need(turn)
+    turn.data["result"], turn.data["page"] = signup.period_id, 0
 
 
 def _maximum(event: EventData) -> bool:
@@ -487,12 +513,15 @@ def state_key(lot: RoomLot, now: datetime) -> str:
 
 
 def lot_line(turn: Turn, lot: RoomLot, key: str) -> Text:
+    """A lot in one line (a choice's label too): its plate as Chinese writes it, which English
+    shows as ``Yue D 88888`` when rendered (``dialogs.catalog``), so a bidder may pick the lot
+    by typing either form."""
     price = lot.price_fen if lot.price_fen is not None else lot.starting_price_fen
     return Text(
         key,
         {
             "n": lot.position,
-            "plate": lot.plate_in(turn.language),
+            "plate": lot.plate,
             "price": format_yuan(price),
             "time": clock_time(lot.deadline),
             "seconds": lot.seconds_left(turn.now),

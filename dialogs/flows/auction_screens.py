@@ -28,19 +28,15 @@ def home(turn: Turn) -> Reply:
     lines = [Text("auction.title")]
     choices: list[Choice] = []
     for period in listing.current:
-        lines.append(Text("auction.current", {"name": period.name}))
-        choices.append(
-            Choice(f"period:{period.id}", Text("auction.period_choice", {"name": period.name}))
-        )
+        name = period.name_in(turn.language)
+        lines.append(Text("auction.current", {"name": name}))
+        choices.append(Choice(f"period:{period.id}", Text("auction.period_choice", {"name": name})))
     for period in listing.upcoming:
+        name = period.name_in(turn.language)
         lines.append(
-            Text(
-                "auction.upcoming", {"name": period.name, "starts": format_local(period.starts_at)}
-            )
+            Text("auction.upcoming", {"name": name, "starts": format_local(period.starts_at)})
         )
-        choices.append(
-            Choice(f"period:{period.id}", Text("auction.period_choice", {"name": period.name}))
-        )
+        choices.append(Choice(f"period:{period.id}", Text("auction.period_choice", {"name": name})))
     if not listing.current and not listing.upcoming:
         lines.append(Text("auction.none"))
     if listing.current:
@@ -64,7 +60,7 @@ def period_notice(turn: Turn) -> Reply:
         Text(
             "auction.notice",
             {
-                "name": period.name,
+                "name": period.name_in(turn.language),
                 "opens": format_local(period.signup_opens),
                 "closes": format_local(closes),
                 "starts": format_local(period.starts_at),
@@ -115,7 +111,10 @@ def results(turn: Turn) -> Reply:
     choices = [
         Choice(
             f"result:{r.period_id}",
-            Text("auction.result_choice", {"name": r.name, "sold": r.sold, "lots": len(r.lots)}),
+            Text(
+                "auction.result_choice",
+                {"name": r.name_in(turn.language), "sold": r.sold, "lots": len(r.lots)},
+            ),
         )
         for r in published[start:end]
     ]
@@ -135,7 +134,11 @@ def result(turn: Turn) -> Reply:
     lines = [
         Text(
             "auction.result_title",
-            {"name": results.name, "sold": results.sold, "lots": len(results.lots)},
+            {
+                "name": results.name_in(turn.language),
+                "sold": results.sold,
+                "lots": len(results.lots),
+            },
         )
     ]
     for lot in results.lots[start:end]:
@@ -190,7 +193,7 @@ def confirm(turn: Turn) -> Reply:
             Text(
                 "auction.summary",
                 {
-                    "name": period.name if period else "-",
+                    "name": period.name_in(turn.language) if period else "-",
                     "shares": len(vins),
                     "vins": " ".join(vins),
                     "deposit": format_yuan(total),
@@ -249,7 +252,7 @@ def history(turn: Turn) -> Reply:
                 Text(
                     "auction.history_active",
                     {
-                        "name": item.period.name,
+                        "name": item.period.name_in(turn.language),
                         "shares": signup.shares,
                         "bidder": signup.bidder_number or "",
                         "code": room_code(turn.services.code_key, signup),
@@ -261,7 +264,7 @@ def history(turn: Turn) -> Reply:
                 Text(
                     "auction.history_pending",
                     {
-                        "name": item.period.name,
+                        "name": item.period.name_in(turn.language),
                         "shares": signup.shares,
                         "deposit": format_yuan(signup.deposit_fen),
                     },

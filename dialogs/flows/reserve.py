@@ -218,7 +218,10 @@ class ReserveFlow(BaseFlow):
         if state is ReservationState.PLACED and reservation.period_id is not None:
             period = turn.uow.auctions.period(reservation.period_id)
             if period is not None:
-                params.update(period=period.name, starts=format_local(as_utc(period.starts_at)))
+                params.update(
+                    period=period.name_in(turn.language),
+                    starts=format_local(as_utc(period.starts_at)),
+                )
                 return Text("reservation.entry.placed", params), None
         return Text("reservation.entry", params), link
 

@@ -140,6 +140,7 @@ def test_a_supervisor_reviews_reservations_and_sends_a_broadcast_watching_its_pr
     page.click("nav >> text=群发通知")
     page.fill("textarea[name=text_zh]", "本周六办事大厅照常办公。")
     page.fill("textarea[name=text_en]", "The office is open this Saturday.")
+    page.fill("input[name=region]", "4405")  # 粤D's region: its supervisor's first audience
     page.select_option("select[name=channels]", "sms")
     page.click("#compose button[type=submit]")
     expect(page.locator("#recipients")).to_have_text("3")

@@ -255,7 +255,8 @@ def test_a_supervisor_previews_sends_and_follows_a_broadcast(
         "/staff/broadcasts",
         text_zh="明天办事大厅停电，暂停办理。",
         text_en="No service tomorrow: power cut.",
-        audience="everyone",
+        audience="region",
+        region="4405",  # the region 粤D serves: a supervisor's everyone is an admin's
         channels="sms",
     )
     assert status == 200, html

@@ -134,7 +134,7 @@ def test_a_buyer_pays_on_the_pay_page_and_the_sales_report_shows_it(
 
     assert "Paid. Thank you!" in paid.text
     chat.pick("check")
-    assert f"Paid: 粤D·88888 now belongs to vehicle {vin(1)}" in chat.text
+    assert f"Paid: Yue D 88888 now belongs to vehicle {vin(1)}" in chat.text
     assert number_state(staff_app, "88888") == NumberState.ISSUED
     sold = client.get("/staff/api/sale/listings?state=sold", headers=STAFF_AUTH).json()
     assert [(x["plate"], x["vin"], x["order_id"]) for x in sold] == [

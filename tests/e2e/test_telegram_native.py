@@ -44,7 +44,7 @@ SAY = {
         "menu": "Main menu",
         "summary": "Please check",
         "notice": "Give true vehicle information.",
-        "result": "Pre-selected: 粤D·",
+        "result": "Pre-selected: Yue D ",
     },
 }
 

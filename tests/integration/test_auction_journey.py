@@ -44,15 +44,15 @@ SAY = {
         "sold": "1. 粤D·88888 成交¥13,000，竞买号{masked}",
     },
     "en": {
-        "notice": "Auction notice: 2026年第12期",
+        "notice": "Auction notice: Auction of 2026-11-23",
         "lot": "Lot 1: Yue D 88888, starting price ¥10,000",
         "shares": "How many shares? Deposit ¥5,000 each",
         "vin": "Enter the VIN (17 characters) of vehicle 1 of 1",
         "summary": "deposit ¥5,000 in all",
         "pay": "Pay the deposit of ¥5,000 by 2026-11-23 10:30",
-        "sms": "2026年第12期: signed up. Bidder number (\\d{8}), code (\\d{6})",
+        "sms": "Auction of 2026-11-23: signed up. Bidder number (\\d{8}), code (\\d{6})",
         "active": "Signed up! Bidder number {bidder}, code {code}",
-        "history": "2026年第12期: 1 share, bidder number {bidder}, code {code}",
+        "history": "Auction of 2026-11-23: 1 share, bidder number {bidder}, code {code}",
         "ask_bidder": "Enter your bidder number",
         "room": "Lot 1/1: Yue D 88888",
         "start": "Starting price ¥10,000, no bids yet",
@@ -62,7 +62,7 @@ SAY = {
         "mine": "My bid ¥11,000",
         "bid_again": "Bid accepted: Yue D 88888 ¥13,000, you lead",
         "won": "Ended: you won",
-        "results": "2026年第12期 results: 1 of 1 sold",
+        "results": "Auction of 2026-11-23 results: 1 of 1 sold",
         "sold": "1. Yue D 88888 sold ¥13,000, bidder {masked}",
     },
 }
@@ -239,3 +239,25 @@ def test_the_bidder_number_also_reaches_a_linked_telegram_chat(world: JourneyWor
         ("sms", PHONE),
         ("telegram", "4242"),
     ]
+
+
+@pytest.mark.parametrize("typed", ["Yue D 88887", "yue d 88887", "粤D·88887", "粤d·88887"])
+def test_a_lot_is_picked_in_the_room_by_typing_its_plate_as_either_language_writes_it(
+    world: JourneyWorld, renderer: Renderer, lang: str, typed: str
+) -> None:
+    """The lots are offered as the user's language writes their plates (``Yue D 88887`` in
+    English, GSM-7 by SMS); typed in either form, the plate picks its lot."""
+    period_id = world.period(lots=2)
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    world.start()
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick("room")
+    chat.say(f"{me.bidder_number} {code}")
+    chat.pick("lots")
+    assert ("1 Yue D 88888 ¥10,000" if lang == "en" else "1 粤D·88888 ¥10,000") in chat.text
+    assert ("2 Yue D 88887 ¥10,000" if lang == "en" else "2 粤D·88887 ¥10,000") in chat.text
+    chat.say(typed)
+    chosen = "Lot 2/2: Yue D 88887" if lang == "en" else "拍品2/2：粤D·88887"
+    assert chosen in chat.text
+    assert lang == "zh" or "粤" not in chat.text

@@ -20,12 +20,12 @@ SAY = {
         "choice": "2026年第12期（成交2/7）",
     },
     "en": {
-        "title": "2026年第12期 results: 2 of 7 sold",
+        "title": "Auction of 2026-11-23 results: 2 of 7 sold",
         "sold1": "1. Yue D 88888 sold ¥11,000, bidder {bidder}",
         "unsold2": "2. Yue D 88887 unsold",
         "sold3": "3. Yue D 88886 sold ¥12,000, bidder {bidder}",
         "unsold7": "7. Yue D 88882 unsold",
-        "choice": "2026年第12期 (2/7 sold)",
+        "choice": "Auction of 2026-11-23 (2/7 sold)",
     },
 }
 

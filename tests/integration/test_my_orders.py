@@ -43,25 +43,25 @@ SAY = {
     },
     "en": {
         "title": "Orders to pay (China time):",
-        "line": "Order 1: 粤D·A1234 Plate purchase, ¥12,000, pay by 2026-11-23 10:30",
+        "line": "Order 1: Yue D A1234 Plate purchase, ¥12,000, pay by 2026-11-23 10:30",
         "pay": "Pay order 1",
         "none": "No orders to pay.",
-        "paid": "Order 1: 粤D·A1234 Plate purchase, ¥12,000, paid (2026-11-23 10:05)",
-        "confirm": "Cancel order 1 (粤D·A1234 Plate purchase, ¥12,000)? This cannot be undone.",
+        "paid": "Order 1: Yue D A1234 Plate purchase, ¥12,000, paid (2026-11-23 10:05)",
+        "confirm": "Cancel order 1 (Yue D A1234 Plate purchase, ¥12,000)? This cannot be undone.",
         "gives_up": "You give up the plate you won: it goes back to the office, and your deposit "
         "share is forfeited.",
         "signup_goes": "Your auction signup is cancelled with it.",
         "cancelled": "Order 1 cancelled.",
         "history_cancelled": (
-            "Order 1: 粤D·A1234 Plate purchase, ¥12,000, cancelled (2026-11-23 10:00)"
+            "Order 1: Yue D A1234 Plate purchase, ¥12,000, cancelled (2026-11-23 10:00)"
         ),
-        "expired": "Order 1: 粤D·A1234 Plate purchase, ¥12,000, expired (2026-11-23 10:31)",
-        "deposit": "Order 2: 粤D·A1234 Auction deposit, ¥5,000, pay by 2026-11-23 10:30",
+        "expired": "Order 1: Yue D A1234 Plate purchase, ¥12,000, expired (2026-11-23 10:31)",
+        "deposit": "Order 2: Yue D A1234 Auction deposit, ¥5,000, pay by 2026-11-23 10:30",
         "sign_in": "Sign in to see your orders",
         "phone": "Your mobile number",
         "gone": "The order is paid: this cannot be done now.",
         "refunded": (
-            "Order 1: 粤D·A1234 Plate purchase, ¥12,000, paid, ¥2,000 refunded (2026-11-23 10:00)"
+            "Order 1: Yue D A1234 Plate purchase, ¥12,000, paid, ¥2,000 refunded (2026-11-23 10:00)"
         ),
     },
 }

@@ -20,7 +20,7 @@ from core.payments import (
 from core.ports import UnitOfWork
 from core.timers import Timers
 from platebot.bootstrap import App
-from sms.segments import segment_count
+from sms.segments import Encoding, encoding_of, segment_count
 from tests.integration.test_notices import link_chat, rows
 from tests.order_world import (
     account,
@@ -75,7 +75,7 @@ def forfeit(app: App, order_id: int) -> None:
 
 PAID = {
     "zh": "号牌助手：订单1（粤D·A1234）已支付¥12,000，谢谢。",
-    "en": "platebot: order 1 (粤D·A1234) is paid, ¥12,000. Thank you.",
+    "en": "platebot: order 1 (Yue D A1234) is paid, ¥12,000. Thank you.",
 }
 CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
     "paid": ([pay_by_gateway], {lang: [text] for lang, text in PAID.items()}),
@@ -83,21 +83,21 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
         [expire],
         {
             "zh": ["号牌助手：订单1（粤D·A1234）未在期限内支付，已过期。"],
-            "en": ["platebot: order 1 (粤D·A1234) expired unpaid."],
+            "en": ["platebot: order 1 (Yue D A1234) expired unpaid."],
         },
     ),
     "cancelled by staff": (
         [staff_cancel],
         {
             "zh": ["号牌助手：订单1（粤D·A1234）已被车管所取消。"],
-            "en": ["platebot: order 1 (粤D·A1234) was cancelled by the office."],
+            "en": ["platebot: order 1 (Yue D A1234) was cancelled by the office."],
         },
     ),
     "refunded whole": (
         [pay_by_gateway, refund(None)],
         {
             "zh": [PAID["zh"], "号牌助手：订单1（粤D·A1234）已全额退款¥12,000。"],
-            "en": [PAID["en"], "platebot: order 1 (粤D·A1234): ¥12,000 refunded in full."],
+            "en": [PAID["en"], "platebot: order 1 (Yue D A1234): ¥12,000 refunded in full."],
         },
     ),
     "refunded share by share": (
@@ -110,8 +110,8 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
             ],
             "en": [
                 PAID["en"],
-                "platebot: order 1 (粤D·A1234): ¥2,000 refunded, ¥2,000 so far.",
-                "platebot: order 1 (粤D·A1234): ¥10,000 refunded, ¥12,000 so far.",
+                "platebot: order 1 (Yue D A1234): ¥2,000 refunded, ¥2,000 so far.",
+                "platebot: order 1 (Yue D A1234): ¥10,000 refunded, ¥12,000 so far.",
             ],
         },
     ),
@@ -119,7 +119,7 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
         [pay_at_the_counter, forfeit],
         {
             "zh": [PAID["zh"], "号牌助手：订单1（粤D·A1234）的¥12,000按规定不予退还。"],
-            "en": [PAID["en"], "platebot: order 1 (粤D·A1234): ¥12,000 is forfeited."],
+            "en": [PAID["en"], "platebot: order 1 (Yue D A1234): ¥12,000 is forfeited."],
         },
     ),
     "paid after it expired": (
@@ -130,8 +130,8 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
                 "号牌助手：您为订单1（粤D·A1234）付的¥12,000到账时订单已过期，已原路退回。",
             ],
             "en": [
-                "platebot: order 1 (粤D·A1234) expired unpaid.",
-                "platebot: order 1 (粤D·A1234) was expired; your ¥12,000 went back.",
+                "platebot: order 1 (Yue D A1234) expired unpaid.",
+                "platebot: order 1 (Yue D A1234) was expired; your ¥12,000 went back.",
             ],
         },
     ),
@@ -142,7 +142,7 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
                 PAID["zh"],
                 "号牌助手：您为订单1（粤D·A1234）付的¥12,000到账时订单已支付，已原路退回。",
             ],
-            "en": [PAID["en"], "platebot: order 1 (粤D·A1234) was paid; your ¥12,000 went back."],
+            "en": [PAID["en"], "platebot: order 1 (Yue D A1234) was paid; your ¥12,000 went back."],
         },
     ),
 }
@@ -162,6 +162,8 @@ def test_the_user_is_told_each_move_of_an_order_once_in_their_language(
     app.dispatcher.run_once()
     assert sms.sent == [(PHONE, text) for text in told[lang]]
     assert all(segment_count(text) == 1 for _, text in sms.sent)
+    # the plate as English writes it (Yue D A1234): nothing makes an English notice UCS-2
+    assert lang == "zh" or all(encoding_of(text) is Encoding.GSM7 for _, text in sms.sent)
 
 
 def test_a_notice_handled_again_is_not_sent_again(app: App, sms: CapturingSender) -> None:

@@ -136,16 +136,38 @@ def test_a_message_claimed_by_one_dispatcher_is_not_sent_by_another(
     assert second.calls == 0
 
 
-def test_a_channel_without_a_sender_is_recorded_as_failed(app: App, clock: ManualClock) -> None:
-    with app.uow() as uow:
-        message = outbox_row(
-            phone=PHONE, key="raw", params={"text": "hi"}, language=Language.ZH, now=clock.now()
-        )
-        message.channel = Channel.TELEGRAM
-        uow.outbox.add(message)
-        uow.commit()
-    Dispatcher(app.uow, clock, {Channel.SMS: Scripted()}).run_once()
-    assert _rows(app)[0]["status"] == "failed"
+def test_a_process_without_a_telegram_sender_leaves_telegram_to_a_process_with_one(
+    app: App, clock: ManualClock
+) -> None:
+    """A server process without a bot token has no Telegram lane and fails no Telegram message:
+    a process with Telegram beside it sends them, however long they wait for it (what becomes
+    of those nobody sends: tests/integration/test_notice_audit.py)."""
+    without = Dispatcher(app.uow, clock, {Channel.SMS: Scripted()})
+    assert [name for name, _job in without.lanes()] == ["outbox:sms"]
+    telegram = Scripted()
+    beside = Dispatcher(app.uow, clock, {Channel.TELEGRAM: telegram})
+    assert beside._keep_lane(Channel.TELEGRAM)  # it holds Telegram's lane, renewed every round
+    _write_telegram(app)
+    for _ in range(4):
+        clock.advance(LANE_LEASE / 2)
+        assert without.run_once() == 0 and dict(without.lanes())["outbox:sms"]() == 0
+        assert beside._keep_lane(Channel.TELEGRAM)
+    assert _rows(app)[0]["status"] == "pending"
+    assert dict(beside.lanes())["outbox:telegram"]() == 1
+    assert telegram.calls == 1 and _rows(app)[0]["status"] == "sent"
+
+
+def test_the_console_leaves_telegram_messages_nobody_sends_to_a_server(
+    app: App, clock: ManualClock
+) -> None:
+    """What the console sends by SMS only shows on its screen: a Telegram message that nobody
+    has sent for long is not turned into one there, but left for a server."""
+    console = Dispatcher(app.uow, clock, {Channel.SMS: Scripted()})
+    console.asks = False  # as ``ConsoleChat`` builds it
+    _write_telegram(app)
+    clock.advance(LANE_LEASE * 3)
+    assert console.run_once() == 0 and dict(console.lanes())["outbox:sms"]() == 0
+    assert [(row["channel"], row["status"]) for row in _rows(app)] == [("telegram", "pending")]
 
 
 def _send_code(app: App) -> None:
@@ -379,7 +401,7 @@ def test_the_console_does_not_ask_for_a_lane_a_server_holds(app: App, clock: Man
     for _ in range(3):
         _write(app, sensitive=False)
         _write_telegram(app)
-        assert _round(console) == {"outbox:sms": 0, "outbox:telegram": 0}
+        assert _round(console) == {"outbox:sms": 0}  # no Telegram lane: it has no sender
         assert _round(server) == {"outbox:sms": 1, "outbox:telegram": 1}
     assert shown == [] and [s.calls for s in server_senders.values()] == [3, 3]
 

@@ -88,14 +88,14 @@ SAY = {
         "batch": "Held for you 20 min",
         "own": "Enter up to 5 numbers",
         "own_none": "{spent} used, {left} own numbers left",
-        "result": "Pre-selected: 粤D·{serial}",
+        "result": "Pre-selected: Yue D {serial}",
         "deadline": "valid to the end of 2026-11-26 (Thu)",
         "closed": "Numbers can be picked 09:00-21:00 only",
         "no_chances": "has used all its own-number chances and batches",
         "blocked": "barred until 2028-11-27 (Mon)",
         "practice": "[Practice: nothing saved]",
         "practice_code": "enter any 6 digits",
-        "practice_result": "Practice pick: 粤D·",
+        "practice_result": "Practice pick: Yue D ",
         "session_ended": "the numbers held for you were released",
         "need_account": "You need an account for that",
         "menu": "Main menu",
@@ -216,14 +216,17 @@ def test_own_numbers_none_free_cost_each_then_the_first_free_one_is_taken(
     assert number_state(world, "10001") == NumberState.PRESELECTED
 
 
+@pytest.mark.parametrize("typed", ["粤d {serial}", "Yue D {serial}", "yue d·{serial}"])
 def test_typing_a_number_of_the_batch_takes_it(
-    world: App, sms: CapturingSender, renderer: Renderer, lang: str
+    world: App, sms: CapturingSender, renderer: Renderer, lang: str, typed: str
 ) -> None:
+    """As either language writes the plate: English screens show it as ``Yue D 10003``."""
     chat = start(world, renderer, lang)
     to_choose(chat, SAY[lang], sms)
     chat.pick("draw")
+    assert lang == "zh" or "粤" not in chat.text  # the serials' prefix on Telegram: (Yue D)
     serial = chat.reply.choices[4].id.removeprefix("take:")  # type: ignore[union-attr]
-    chat.say(f"粤d {serial}")
+    chat.say(typed.format(serial=serial))
     assert SAY[lang]["result"].format(serial=serial) in chat.text
 
 

@@ -71,16 +71,16 @@ SAY = {
         "tiers": "Choose a price range",
         "tier_t2": "¥10,000 to ¥50,000 (1)",
         "list": "Plates for sale (page 1/1, {n} in all)",
-        "plate": "粤D·16666 (Small car)",
+        "plate": "Yue D 16666 (Small car)",
         "price": "Price: ¥12,000",
         "personalised": "Personalised plate",
-        "ask_vin": "Enter the VIN (17 characters) of the vehicle 粤D·16666 is for",
-        "confirm": "Buy 粤D·16666 for ¥12,000, for vehicle {vin}.",
-        "ordered": "Ordered: 粤D·16666, ¥12,000 to pay by 2026-11-23 10:30 (China time)",
+        "ask_vin": "Enter the VIN (17 characters) of the vehicle Yue D 16666 is for",
+        "confirm": "Buy Yue D 16666 for ¥12,000, for vehicle {vin}.",
+        "ordered": "Ordered: Yue D 16666, ¥12,000 to pay by 2026-11-23 10:30 (China time)",
         "pay": "Pay",
-        "sold": "Paid: 粤D·16666 now belongs to vehicle {vin}",
-        "cancelled": "Order cancelled; 粤D·16666 is back on sale",
-        "expired": "The order lapsed unpaid; 粤D·16666 is back on sale",
+        "sold": "Paid: Yue D 16666 now belongs to vehicle {vin}",
+        "cancelled": "Order cancelled; Yue D 16666 is back on sale",
+        "expired": "The order lapsed unpaid; Yue D 16666 is back on sale",
         "vin_invalid": "A VIN has 17 letters and digits",
         "vin_checksum": "check digit (9th character) is wrong",
         "not_found": "is not in the vehicle certificate registry",
@@ -89,7 +89,7 @@ SAY = {
         "preselected": "has a plate pre-selection",
         "has_plate": "has bought a plate already, or an order for one is open",
         "kind": "takes a Large vehicle plate",
-        "taken": "粤D·16666 has just been ordered by another buyer or sold",
+        "taken": "Yue D 16666 has just been ordered by another buyer or sold",
         "gone": "That plate is no longer for sale",
         "empty": "No plates are for sale now",
         "vin_help": "it is on the vehicle certificate",
@@ -305,6 +305,30 @@ def test_a_buyer_sees_plates_of_their_certificate_location_and_personalised_ones
     assert shown == [f"plate:{ids[s]}" for s in ("AB888", "99999")]
     shenzhen.pick(f"plate:{ids['AB888']}")
     assert say["personalised"] in shenzhen.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Yue D 16666",  # as English screens show it
+        "yue d 18888",
+        "粤D·16666",  # as Chinese screens show it
+        "粤d·18888",
+        "ab888",  # the serial alone, where it is not a number
+    ],
+)
+def test_a_plate_is_picked_by_typing_it_as_either_language_writes_it(
+    app: App, ids: dict[str, int], renderer: Renderer, lang: str, typed: str
+) -> None:
+    chat = start(app, renderer, lang)
+    chat.pick("buy")
+    chat.pick("region:all")
+    chat.pick("tier:any")
+    assert ("Yue D 16666 ¥12,000" if lang == "en" else "粤D·16666 ¥12,000") in chat.text
+    chat.say(typed)
+    serial = typed[-5:].upper()
+    shown = f"Yue D {serial} (" if lang == "en" else f"粤D·{serial}（"
+    assert shown in chat.text and "buy" in choice_ids(chat)
 
 
 def test_a_plate_of_another_region_cannot_be_reached_by_its_number(

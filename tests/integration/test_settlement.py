@@ -113,7 +113,9 @@ def test_a_sold_lot_asks_the_winner_for_the_price_less_one_deposit_share_by_work
         f"号牌助手：恭喜竞得粤D·88888，成交价¥11,000，保证金¥5,000已抵价款。请于2026-12-01 24:00前"
         f"支付余款¥6,000（订单{balance.id}），逾期保证金不予退还。付款：{url}"
     )
-    assert told[1:] == ["号牌助手：竞价保证金中未用于价款的¥5,000已原路退回。"]  # his other share
+    assert told[1:] == [  # his other share
+        "号牌助手：竞价期“2026年第12期”已结束，保证金中未用于价款的¥5,000已原路退回。"
+    ]
 
 
 def test_a_close_on_friday_evening_counts_from_monday(world: SettlementWorld) -> None:
@@ -194,7 +196,9 @@ def test_shares_that_won_nothing_are_refunded_once(world: SettlementWorld) -> No
     alice_deposit = world.order(alice.deposit_order_id)
     assert (alice_deposit.state, alice_deposit.refunded) == (OrderState.REFUNDED, DEPOSIT)
     assert world.order(bob.deposit_order_id).refunded == DEPOSIT  # his share that lost
-    assert world.told(alice.account_id) == ["号牌助手：竞价保证金中未用于价款的¥5,000已原路退回。"]
+    assert world.told(alice.account_id) == [
+        "号牌助手：竞价期“2026年第12期”已结束，保证金中未用于价款的¥5,000已原路退回。"
+    ]
     # the close's consequences again (a timer run twice, a handler retried): nothing more
     world.run_timers()
     with world.uow() as uow:
@@ -219,7 +223,9 @@ def test_an_unsold_period_refunds_every_deposit(world: SettlementWorld) -> None:
     assert world.lot_now(lot).state is LotState.UNSOLD
     deposit = world.order(carol.deposit_order_id)
     assert (deposit.state, deposit.refunded) == (OrderState.REFUNDED, 3 * DEPOSIT)
-    assert world.told(carol.account_id) == ["号牌助手：竞价保证金中未用于价款的¥15,000已原路退回。"]
+    assert world.told(carol.account_id) == [
+        "号牌助手：竞价期“2026年第12期”已结束，保证金中未用于价款的¥15,000已原路退回。"
+    ]
 
 
 def test_cancelling_a_period_before_it_starts_refunds_deposits_and_tells_every_bidder(
@@ -238,9 +244,8 @@ def test_cancelling_a_period_before_it_starts_refunds_deposits_and_tells_every_b
     deposit = world.order(paid.deposit_order_id)
     assert (deposit.state, deposit.refunded) == (OrderState.REFUNDED, 2 * DEPOSIT)
     assert pending.id is not None and world.order(pending.id).state is OrderState.CANCELLED
-    assert world.told(paid.account_id) == [
+    assert world.told(paid.account_id) == [  # one message: the refund is made with it
         "号牌助手：竞价期“2026年第12期”已取消，已交保证金¥10,000将原路退回。",
-        "号牌助手：竞价取消，保证金¥10,000已原路退回。",
     ]
     assert world.told(unpaid_account, language=Language.EN) == [
         'platebot: the auction period "2026年第12期" is cancelled, and so are your signup and '
@@ -389,8 +394,8 @@ def test_a_period_that_starts_with_no_lot_to_bid_on_closes_and_refunds_its_depos
     assert [(p["id"], p["state"]) for p in staff.periods()] == [(period, "closed")]
     deposit = world.order(paid.deposit_order_id)
     assert (deposit.state, deposit.refunded) == (OrderState.REFUNDED, 2 * DEPOSIT)
-    assert (
-        world.told(paid.account_id)[-1] == "号牌助手：竞价保证金中未用于价款的¥10,000已原路退回。"
+    assert world.told(paid.account_id)[-1] == (
+        "号牌助手：竞价期“2026年第12期”已结束，保证金中未用于价款的¥10,000已原路退回。"
     )
     with world.uow() as uow:  # the VINs are free for another period
         assert uow.auctions.live_vins(paid.vins) == set()

@@ -19,7 +19,7 @@ from core.clock import ManualClock
 from core.notices import NoticeKind, notify
 from core.outbox import LEASE, Channel, OutboxStatus, Outcome, Outgoing
 from core.ports import Sender
-from platebot.bootstrap import App, build_app, twilio_sender_from
+from platebot.bootstrap import App, build_app, default_senders, twilio_sender_from
 from platebot.dispatcher import URGENT_LEASE
 from platebot.staff_broadcasts import StaffBroadcasts
 from sms.records import SmsRecords
@@ -28,22 +28,20 @@ from sms.sender import SegmentPacer, TwilioSender, twilio_client
 from store.tables import outbox
 from tests.sms_support import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, twilio_settings
 from tests.standins.twilio_api import DROP, Answer, TwilioStandIn
-from tests.support import outbox_row
+from tests.support import CapturingSender, outbox_row
 
 PHONE = "+8613800138000"
 
 
 def server(db: Engine, clock: ManualClock, standin: TwilioStandIn, **senders: Sender) -> App:
-    """A server process's app on the shared database (a new one after a restart)."""
+    """A server process's app on the shared database (a new one after a restart); with
+    ``telegram``, as with a bot token (its SMS lane then leaves Telegram's rows to it)."""
     settings = twilio_settings(db, standin)
-    sms_sender = senders.get("sms")
-    return build_app(
-        settings,
-        clock=clock,
-        db=db,
-        upgrade=False,
-        senders={Channel.SMS: sms_sender} if sms_sender is not None else None,
-    )
+    chosen: dict[Channel, Sender] = {}
+    if "sms" in senders or "telegram" in senders:
+        chosen = dict(default_senders(settings, db, clock))
+        chosen.update({Channel(name): sender for name, sender in senders.items()})
+    return build_app(settings, clock=clock, db=db, upgrade=False, senders=chosen or None)
 
 
 def notices(app: App, *texts: str, phone: str = PHONE) -> list[int]:
@@ -348,12 +346,32 @@ def commits(db: Engine) -> Iterator[list[int]]:
         sa.event.remove(db, "commit", keep)
 
 
+def test_without_telegram_the_sms_lane_looks_for_telegrams_rows_only_now_and_then(
+    db: Engine, clock: ManualClock, standin: TwilioStandIn
+) -> None:
+    """A server without a bot token settles what was queued for Telegram (``core.telegram_off``)
+    in a transaction of its own, not at every turn of its SMS lane: once in half a lease."""
+    app = server(db, clock, standin)  # no Telegram sender
+    notices(app, "第一条")
+    with commits(app.db) as committed:
+        assert app.dispatcher.run_channel(Channel.SMS) == 1
+    assert len(committed) == 1 + 1 + 1  # Telegram's rows looked for, the claim, the send
+    for text, looked in (("第二条", False), ("第三条", True)):
+        if looked:
+            clock.advance(app.dispatcher.lane_lease / 2)
+        notices(app, text)
+        with commits(app.db) as committed:
+            assert app.dispatcher.run_channel(Channel.SMS) == 1
+        assert len(committed) == 2 + looked, text
+    assert [r.body for r in standin.requests] == ["第一条", "第二条", "第三条"]
+
+
 def test_numbers_that_opted_out_are_read_once_by_the_claim_and_get_nothing(
     db: Engine, clock: ManualClock, standin: TwilioStandIn
 ) -> None:
     """Not a look-up (a transaction) per message: the claim reads every recipient's opt-out,
     and a transaction that records a send reads those of the next ones (here: once)."""
-    app = server(db, clock, standin)
+    app = server(db, clock, standin, telegram=CapturingSender())  # SMS lane alone
     with SmsRecords.begin(app.db) as records:
         records.opt_out(PHONE, reason="STOP", now=clock.now())
     notices(app, "第一条", "第二条")
@@ -375,7 +393,7 @@ def test_messages_the_pacer_postpones_are_recorded_together(
     sender = TwilioSender(
         twilio_client(ACCOUNT_SID, AUTH_TOKEN, standin.url), sender=OUR_NUMBER, pacer=pacer
     )
-    app = server(db, clock, standin, sms=sender)
+    app = server(db, clock, standin, sms=sender, telegram=CapturingSender())
     notices(app, *(f"通知{n}" for n in range(10)))
     with commits(app.db) as committed:
         assert app.dispatcher.run_channel(Channel.SMS) == 10

@@ -81,6 +81,18 @@ def test_input_is_forgiving_about_width_case_spaces_and_prefix(typed: str) -> No
     assert parse_serial(K.SMALL, typed) == "AB123"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["Yue D AB123", "yue d ab123", "YUE D·AB123", "Yue D AB123 ", "Yue DAB123", "Jing A ab123"],
+)
+def test_a_plate_typed_as_english_screens_write_it_is_read_too(typed: str) -> None:
+    """English screens show ``Yue D 12345`` (SPEC §13): typed back, it is that serial."""
+    assert parse_serial(K.SMALL, typed) == "AB123"
+    assert parse_serial(K.SMALL_NEV, "Yue D D12345") == "D12345"
+    assert clean_serial("EA123") == "EA123"  # a serial of its own, not the province E (鄂)
+    assert clean_serial("E A123") == "EA123"  # nor with a space: 123 is no serial
+
+
 def test_display_puts_province_office_letter_and_dot() -> None:
     assert display("粤", "D", "12345") == "粤D·12345"
     assert clean_serial(display("粤", "D", "D12345")) == "D12345"
@@ -93,6 +105,7 @@ def test_candidates_split_on_spaces_and_commas_in_either_width() -> None:
         "粤D·3K2J8",
         "10000",
     ]
+    assert split_candidates("Yue D 12345, yue d ab123 10000") == ["12345", "ab123", "10000"]
 
 
 def test_letters_exclude_i_and_o() -> None:
