@@ -70,6 +70,7 @@ def audience_of(
             err.print(f"[red]Refused[/red] {options} name different audiences: give one")
             raise typer.Exit(2)
         kind = pointed[0] if pointed else "everyone"
+    kind = kind.lower().replace("_", "-")  # also as the API and the broadcast's view write it
     if kind not in AUDIENCES:
         err.print(f"[red]Refused[/red] --audience is one of {', '.join(AUDIENCES)}")
         raise typer.Exit(2)
@@ -91,6 +92,7 @@ def audience_of(
 def channels_of(name: str) -> Any:
     from core.broadcast_ports import Channels
 
+    name = name.lower().replace("_", "-")  # also as the API and the broadcast's view write it
     if name not in CHANNELS:
         err.print(f"[red]Refused[/red] --channels is one of {', '.join(CHANNELS)}")
         raise typer.Exit(2)

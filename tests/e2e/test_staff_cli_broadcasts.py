@@ -164,3 +164,18 @@ def test_an_option_for_another_audience_is_refused_not_widened_to_everyone(
     code, _, err = run(db, "staff", "announcement", "add", "--title", "t", "--body", "b",
                        "--region", "4405")  # fmt: skip
     assert code == 2 and "--broadcast" in err
+
+
+def test_channels_and_audiences_are_taken_as_the_broadcasts_view_writes_them(db: Engine) -> None:
+    """What `compose` prints (``channels: telegram_else_sms``, ``unfinished_orders``) can be
+    typed back: hyphens or underscores, any case."""
+    code, out, err = run(
+        db, "staff", "broadcast", "compose", "--zh", ZH, "--en", EN,
+        "--audience", "UNFINISHED_ORDERS", "--channels", "telegram_else_sms", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["audience"], shown["channels"]) == ("unfinished orders", "telegram_else_sms")
+    code, _, err = run(db, "staff", "broadcast", "compose", "--zh", ZH, "--en", EN,
+                       "--channels", "fax")  # fmt: skip
+    assert code == 2 and "--channels is one of telegram-else-sms, sms, telegram" in err
