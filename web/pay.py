@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from core.accounts import Language
+from core.auction_room import plates_in_text
 from core.clock import Clock, format_local
 from core.orders import Cause, MoveKind, Order, OrderNotPending, OrderState
 from core.payments import (
@@ -150,7 +151,8 @@ def render_page(
         t["deadline"] = _text(language, "pay.deadline", deadline=format_local(order.deadline))
         shown = PageOrder(
             number=order.id or 0,
-            item=f"{_text(language, f'order.purpose.{order.purpose.value}')} {order.subject}",
+            item=f"{_text(language, f'order.purpose.{order.purpose.value}')} "
+            f"{plates_in_text(order.subject, language)}",
             amount=amount,
             state=_text(language, f"order.state.{state.value}"),
             pending=open_,

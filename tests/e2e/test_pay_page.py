@@ -50,7 +50,7 @@ def post_callback(client: TestClient, body: bytes, headers: dict[str, str]) -> h
         ("zh", ["订单支付", "购买号牌 粤D·A1234", "¥12,000", "2026-11-23 10:30（北京时间）"]),
         (
             "en",
-            ["Pay your order", "Plate purchase 粤D·A1234", "¥12,000", "2026-11-23 10:30 (China"],
+            ["Pay your order", "Plate purchase Yue D A1234", "¥12,000", "2026-11-23 10:30 (China"],
         ),
     ],
 )
