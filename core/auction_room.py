@@ -34,7 +34,6 @@ The same screen (``screen_params``) serves the practice auction (``core.practice
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +47,7 @@ from core.masking import mask_bidder
 from core.money import format_yuan
 from core.notices import NoticeKind, notify, withdraw
 from core.outbox import ChoiceSpec, at_send, choice
-from core.plates import OFFICE_LETTERS, PROVINCES_PINYIN, display
+from core.plates import plate_in
 from core.ports import UnitOfWork
 from core.room_ports import ChangeKind, LotHeading, Member, RecentBid, RoomChange
 from core.timers import TimerStep
@@ -68,37 +67,6 @@ START_CHOICE = f"{BID_CHOICE}start"  # the choice id of a first bid at the start
 def clock_time(moment: datetime) -> str:
     """A time of day as the office's clock shows it, to the second: ``14:05:02``."""
     return as_utc(moment).astimezone(OFFICE_TZ).strftime("%H:%M:%S")
-
-
-def plate_in(province: str, letter: str, serial: str, language: Language) -> str:
-    """``粤D·88888``; in English ``Yue D 88888`` (GSM-7, so English SMS stay cheap)."""
-    if language is Language.EN:
-        return f"{PROVINCES_PINYIN.get(province, province)} {letter} {serial}"
-    return display(province, letter, serial)
-
-
-def plate_shown(plate: str, language: Language) -> str:
-    """A plate kept as Chinese shows it (``粤D·88888``) as ``language`` shows it (``plate_in``):
-    one Chinese character would make a whole English SMS UCS-2 (SPEC §13)."""
-    province, letter, serial = plate[:1], plate[1:2], plate[3:]
-    if language is not Language.EN or plate[2:3] != "·" or province not in PROVINCES_PINYIN:
-        return plate
-    return plate_in(province, letter, serial, language)
-
-
-# A plate as Chinese writes it inside a text: ``粤D·88888``, or ``粤D·`` heading its serials.
-_CHINESE_PLATE = re.compile(f"([{''.join(PROVINCES_PINYIN)}])([{OFFICE_LETTERS}])·([0-9A-Z]*)")
-
-
-def plates_in_text(text: str, language: Language) -> str:
-    """``text`` with every plate written in it as Chinese shows it (``粤D·88888``) as
-    ``language`` shows it (``plate_in``: ``Yue D 88888`` in English; a bare ``粤D·`` before
-    serials listed apart, ``Yue D``): what a user reads in English stays GSM-7 (SPEC §13)."""
-    if language is not Language.EN or "·" not in text:
-        return text
-    return _CHINESE_PLATE.sub(
-        lambda found: plate_in(found[1], found[2], found[3], language).rstrip(), text
-    )
 
 
 def heading_plate(heading: LotHeading, language: Language) -> str:

@@ -3,10 +3,17 @@ deposit order are made in one step; the order's events move the signup on.
 
 - ``sign_up_with_deposit``: the signup (``core.auctions.sign_up``) and a pending order of
   n × the deposit (``Purpose.AUCTION_DEPOSIT``, reference ``signup:<id>``) in one transaction;
-- the order paid: the signup is active (``deposit_paid``), and the bidder is told their bidder
-  number and verification code by SMS (and in their Telegram chat, when they have one); a new
-  code staff issue (``reissue_room_code``) is told the same way;
-- the order expired or cancelled: the signup is cancelled and its VINs are free again.
+- the order paid (through a gateway or at the counter): the signup is active (``deposit_paid``),
+  and the bidder is told the deposit received, their bidder number and verification code by SMS
+  (and in their Telegram chat, when they have one); a new code staff issue
+  (``reissue_room_code``) is told the same way;
+- the order expired or cancelled: the signup is cancelled, its VINs are free again, and the
+  bidder is told why, with the deposit's amount.
+
+Each is one message (every SMS costs the office money): the order's own notice (paid, expired,
+cancelled) is not sent as well (``core.order_notices.TOLD_BY_HOLDER``). The bidder number's
+notice stays a code: by SMS at the codes' priority, its params wiped once sent, its copy in a
+Telegram chat never sent by SMS as well.
 
 The verification code is never written down here either: the notices carry the signup's nonce,
 and the code is derived from it under the server's key when the message is sent
@@ -26,7 +33,6 @@ from core.auctions import (
     RoomCodeReissued,
     Signup,
     SignupActivated,
-    SignupCancelled,
     SignupState,
     cancel_signup,
     deposit_paid,
@@ -35,6 +41,7 @@ from core.auctions import (
     stored_id,
 )
 from core.clock import Clock
+from core.money import format_yuan
 from core.notices import NoticeKind, notify
 from core.orders import Order, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, Purpose
 from core.outbox import Channel
@@ -114,23 +121,44 @@ def on_deposit_paid(uow: UnitOfWork, event: OrderPaid) -> None:
 
 
 def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> None:
+    """The signup is cancelled, and the bidder told why in one message (the order's own notice
+    is not sent): the deposit not paid in time, or its order cancelled (by the bidder, on the
+    pay page or in My orders, or by the office). A period cancelled with its signups cancels
+    their orders after them: that notice says it (``core.settlement``)."""
     signup_id = _signup_id(event)
     if signup_id is None:
         return
     signup = uow.auctions.signup(signup_id)
-    if signup is not None and signup.state is SignupState.AWAITING_DEPOSIT:
-        cancel_signup(uow, clock=_At(event.at), signup_id=signup_id)
+    if signup is None or signup.state is not SignupState.AWAITING_DEPOSIT:
+        return
+    cancel_signup(uow, clock=_At(event.at), signup_id=signup_id)
+    period = uow.auctions.period(signup.period_id)
+    cancelled = isinstance(event, OrderCancelled)
+    notify(
+        uow,
+        kind=NoticeKind.PERSONAL,
+        account_id=signup.account_id,
+        key="auction.notice.deposit_cancelled" if cancelled else "auction.notice.deposit_expired",
+        params={
+            "period": name_for(uow, period, signup.account_id) if period is not None else "",
+            "amount": format_yuan(signup.deposit_fen),
+        },
+        dedupe_key=f"auction:signup-cancelled:{signup_id}",
+        now=event.at,
+    )
 
 
 def tell_bidder_number(uow: UnitOfWork, event: SignupActivated) -> None:
     """By SMS (the code proves the number, as one-time codes do), and in the Telegram chat too
-    when the account has one the bot can reach."""
+    when the account has one the bot can reach; the deposit that activated the signup is told
+    in it, so that the payment is one message."""
     _tell_code(
         uow,
         signup_id=event.signup_id,
-        key="auction.notice.activated",
+        key="auction.notice.deposit_paid",
         dedupe_key=f"auction:activated:{event.signup_id}",
         now=event.activated_at,
+        paid=True,
     )
 
 
@@ -146,10 +174,17 @@ def tell_new_room_code(uow: UnitOfWork, event: RoomCodeReissued) -> None:
 
 
 def _tell_code(
-    uow: UnitOfWork, *, signup_id: int, key: str, dedupe_key: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    signup_id: int,
+    key: str,
+    dedupe_key: str,
+    now: datetime,
+    paid: bool = False,
 ) -> None:
     """The signup's bidder number and current code, to its account: by SMS, and by Telegram
-    when the account has a chat the bot can reach."""
+    when the account has a chat the bot can reach. ``paid``: with the deposit received (the
+    signup's deposit is its deposit order's amount)."""
     signup = uow.auctions.signup(signup_id)
     if signup is None or signup.code_nonce is None or signup.bidder_number is None:
         return
@@ -161,6 +196,8 @@ def _tell_code(
         "bidder": signup.bidder_number,
         "period": name_for(uow, period, signup.account_id),
     }
+    if paid:
+        params["amount"] = format_yuan(signup.deposit_fen)
     routes = [(NoticeKind.CODE, "sms")]
     points = uow.contacts.of_account(signup.account_id)
     if any(p.channel is Channel.TELEGRAM and p.reachable for p in points):
@@ -175,22 +212,6 @@ def _tell_code(
             dedupe_key=f"{dedupe_key}:{where}",
             now=now,
         )
-
-
-def tell_signup_cancelled(uow: UnitOfWork, event: SignupCancelled) -> None:
-    """A signup whose deposit was never paid is gone: say so, and that the VINs are free."""
-    if event.was_active:
-        return  # a paid signup is cancelled with its period; that notice says more
-    period = uow.auctions.period(event.period_id)
-    notify(
-        uow,
-        kind=NoticeKind.PERSONAL,
-        account_id=event.account_id,
-        key="auction.notice.signup_cancelled",
-        params={"period": name_for(uow, period, event.account_id) if period is not None else ""},
-        dedupe_key=f"auction:signup-cancelled:{event.signup_id}",
-        now=event.cancelled_at,
-    )
 
 
 # -- what the user's screens read ---------------------------------------------------------------
@@ -234,4 +255,3 @@ def wire(wiring: Wiring) -> None:
     wiring.bus.subscribe(OrderCancelled, on_deposit_unpaid)
     wiring.bus.subscribe(SignupActivated, tell_bidder_number)
     wiring.bus.subscribe(RoomCodeReissued, tell_new_room_code)
-    wiring.bus.subscribe(SignupCancelled, tell_signup_cancelled)

@@ -580,10 +580,15 @@ def decide_bids(
             increments = current.increments_fen
             refused: DomainError | None = None
             has_price = current.state is LotState.OPEN and current.price_fen is not None
-            if request.at_start and has_price:  # as ``refused_unlocked`` decides it
-                refused = _has_price(current.price_fen or 0, current)
-            elif raised is not None and not request.at_start and raised not in increments:
-                refused = NotAnAllowedIncrement(increments=_listed(increments))
+            try:
+                check_open(current, decision.now)  # closed, not open yet: no vehicle to ask for
+            except DomainError as error:
+                refused = error
+            else:
+                if request.at_start and has_price:  # as ``refused_unlocked`` decides it
+                    refused = _has_price(current.price_fen or 0, current)
+                elif raised is not None and not request.at_start and raised not in increments:
+                    refused = NotAnAllowedIncrement(increments=_listed(increments))
             if refused is not None:  # refused as the bid it is, before any vehicle is asked for
                 decision.refuse(request.signup_id, None, request.amount_fen, refused)
                 outcomes[n] = refused

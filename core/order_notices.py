@@ -13,8 +13,9 @@ One event, one message (every SMS costs the office money): a move that the modul
 order tells the user itself, saying what it means for them, is not told here as well. That is
 a move the holder made as part of its own work (``told`` on the event: an auction's losing
 shares refunded, a deposit share forfeited for an unpaid balance, a cancelled period's unpaid
-deposit orders, a reservation's deposit refunded), and an order of ``UNPAID_TOLD_BY_HOLDER``
-that ends unpaid (expired, or cancelled by anyone).
+deposit orders, a reservation's deposit refunded), and every end of the pending state of an
+order of ``TOLD_BY_HOLDER``: paid (at the counter or through a gateway), expired, or cancelled
+by anyone. So only a plate purchase is told here that it is paid, expired or cancelled.
 """
 
 from __future__ import annotations
@@ -39,12 +40,16 @@ if TYPE_CHECKING:
     from core.ports import UnitOfWork
     from core.wiring import Wiring
 
-# Orders whose holder tells the user when they end unpaid, expired or cancelled (by the user or
-# by staff), with what that means: an auction balance (the plate goes back to the office and
-# the deposit share is forfeited, ``core.settlement``), a reservation deposit (the reservation
-# lapses, ``core.reservation_lots``). Each holder keeps such an order pending only while it
-# waits for it, so it tells every such end.
-UNPAID_TOLD_BY_HOLDER = frozenset({Purpose.AUCTION_BALANCE, Purpose.RESERVATION_DEPOSIT})
+# Orders whose holder tells the user when they stop being pending, with what that means and the
+# amount. Paid: an auction deposit (the bidder number and code, ``core.auction_signup``), an
+# auction balance (the plate issued, ``core.settlement``), a reservation deposit (the plate in
+# an auction period, or waiting for one, ``core.reservation_lots``). Expired or cancelled (by
+# the user or by staff): the signup cancelled, the plate back with the office and the deposit
+# share forfeited, the reservation lapsed. Each holder keeps such an order pending only while
+# it waits for it, so it tells every such end.
+TOLD_BY_HOLDER = frozenset(
+    {Purpose.AUCTION_DEPOSIT, Purpose.AUCTION_BALANCE, Purpose.RESERVATION_DEPOSIT}
+)
 
 
 def _tell(
@@ -69,11 +74,13 @@ def _tell(
 
 
 def tell_paid(uow: UnitOfWork, event: OrderPaid) -> None:
+    if event.purpose in TOLD_BY_HOLDER:
+        return
     _tell(uow, event, "paid", "paid", amount=format_yuan(event.amount))
 
 
 def tell_expired(uow: UnitOfWork, event: OrderExpired) -> None:
-    if event.purpose in UNPAID_TOLD_BY_HOLDER:
+    if event.purpose in TOLD_BY_HOLDER:
         return
     _tell(uow, event, "expired", "expired")
 
@@ -81,7 +88,7 @@ def tell_expired(uow: UnitOfWork, event: OrderExpired) -> None:
 def tell_cancelled(uow: UnitOfWork, event: OrderCancelled) -> None:
     if event.cause is Cause.USER:
         return  # the user did it, and saw it done
-    if event.told or event.purpose in UNPAID_TOLD_BY_HOLDER:
+    if event.told or event.purpose in TOLD_BY_HOLDER:
         return
     _tell(uow, event, "cancelled", "cancelled")
 

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import product
 
+from core.accounts import Language
 from core.plate_errors import (
     InvalidPattern,
     InvalidPlateNumber,
@@ -122,6 +123,37 @@ def has_four(serial: str) -> bool:
 def display(province: str, letter: str, serial: str) -> str:
     """``粤``, ``D``, ``12345`` → ``粤D·12345``."""
     return f"{province}{letter}·{serial}"
+
+
+def plate_in(province: str, letter: str, serial: str, language: Language) -> str:
+    """``粤D·88888``; in English ``Yue D 88888`` (GSM-7, so English SMS stay cheap)."""
+    if language is Language.EN:
+        return f"{PROVINCES_PINYIN.get(province, province)} {letter} {serial}"
+    return display(province, letter, serial)
+
+
+def plate_shown(plate: str, language: Language) -> str:
+    """A plate kept as Chinese shows it (``粤D·88888``) as ``language`` shows it (``plate_in``):
+    one Chinese character would make a whole English SMS UCS-2 (SPEC §13)."""
+    province, letter, serial = plate[:1], plate[1:2], plate[3:]
+    if language is not Language.EN or plate[2:3] != "·" or province not in PROVINCES_PINYIN:
+        return plate
+    return plate_in(province, letter, serial, language)
+
+
+# A plate as Chinese writes it inside a text: ``粤D·88888``, or ``粤D·`` heading its serials.
+_CHINESE_PLATE = re.compile(f"([{''.join(PROVINCES_PINYIN)}])([{OFFICE_LETTERS}])·([0-9A-Z]*)")
+
+
+def plates_in_text(text: str, language: Language) -> str:
+    """``text`` with every plate written in it as Chinese shows it (``粤D·88888``) as
+    ``language`` shows it (``plate_in``: ``Yue D 88888`` in English; a bare ``粤D·`` before
+    serials listed apart, ``Yue D``): what a user reads in English stays GSM-7 (SPEC §13)."""
+    if language is not Language.EN or "·" not in text:
+        return text
+    return _CHINESE_PLATE.sub(
+        lambda found: plate_in(found[1], found[2], found[3], language).rstrip(), text
+    )
 
 
 # -- self-choice patterns: L a letter, D a digit, * either, anything else itself ------------

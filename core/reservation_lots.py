@@ -9,8 +9,9 @@ the request: once the lot closes it is refunded, whoever won (``won``, ``lost``)
 have: the handler marks it due and ``refund_deposits`` (a server job given the provider) pays it.
 
 Each of these is one message to the user: the outcome's notice tells the refund too (the order's
-own notice is not sent: ``told``), and the lapse's notice tells why the deposit order ended
-(``core.order_notices.UNPAID_TOLD_BY_HOLDER``).
+own notice is not sent: ``told``), the deposit paid (through a gateway or at the counter) is told
+with where the plate goes (a period, or waiting for one), and the lapse's notice tells why the
+deposit order ended (neither order notice is sent: ``core.order_notices.TOLD_BY_HOLDER``).
 """
 
 from __future__ import annotations
@@ -73,11 +74,14 @@ def _place(
     reservation: Reservation,
     now: datetime,
     period: AuctionPeriod | None,
+    *,
     but: int | None = None,
+    paid: int | None = None,
 ) -> bool:
     """Make the plate a lot of ``period`` (or the next one open); False when there is none (it
     waits for the next one published) or the plate cannot be a lot now (staff put it in an
-    auction or a pool meanwhile: it waits, and the payment that brought us here stands)."""
+    auction or a pool meanwhile: it waits, and the payment that brought us here stands).
+    ``paid``: the deposit just received, which the notice says too."""
     period = period or next_period(uow, now, but)
     if period is None or period.id is None:
         return False
@@ -100,26 +104,33 @@ def _place(
         return False
     reservation.state = ReservationState.PLACED
     reservation.period_id, reservation.lot_id = period.id, lot.id
-    tell(
-        uow,
-        reservation,
-        "placed",
-        now,
-        period=auctions.name_for(uow, period, reservation.account_id),
-        signup_closes=format_local(min(as_utc(period.signup_closes), as_utc(period.starts_at))),
-        starts=format_local(period.starts_at),
-    )
+    signup_closes = min(as_utc(period.signup_closes), as_utc(period.starts_at))
+    where = {
+        "period": auctions.name_for(uow, period, reservation.account_id),
+        "signup_closes": format_local(signup_closes),
+        "starts": format_local(period.starts_at),
+    }
+    if paid is None:
+        tell(uow, reservation, "placed", now, **where)
+        return True
+    # A signup open until bidding starts (as it mostly is) is one time to tell: in Chinese the
+    # two times would take the text past one segment.
+    at_start = signup_closes == as_utc(period.starts_at)
+    text = "paid_placed_at_start" if at_start else "paid_placed"
+    tell(uow, reservation, "placed", now, text=text, amount=paid, **where)
     return True
 
 
 def deposit_paid(uow: UnitOfWork, event: OrderPaid) -> None:
-    """The deposit came in: the plate joins the next period with signup open, or waits."""
+    """The deposit came in: the plate joins the next period with signup open, or waits; one
+    message says the deposit received and where the plate went (the order's own is not sent,
+    ``core.order_notices``)."""
     reservation = _of_order(uow, event.purpose, event.reference)
     if reservation is None or reservation.state is not ReservationState.APPROVED:
         return
     reservation.state = ReservationState.PAID
-    if not _place(uow, reservation, event.at, None):
-        tell(uow, reservation, "waiting", event.at)
+    if not _place(uow, reservation, event.at, None, paid=event.amount):
+        tell(uow, reservation, "waiting", event.at, text="paid_waiting", amount=event.amount)
 
 
 def deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> None:

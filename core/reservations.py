@@ -36,7 +36,6 @@ from enum import StrEnum
 
 from core import auctions
 from core.accounts import Account
-from core.auction_room import plate_shown
 from core.auctions import YUAN
 from core.clock import format_local
 from core.errors import DomainError
@@ -45,7 +44,7 @@ from core.offices import Office, offices_for
 from core.orders import DEFAULT_MINUTES, Order, Purpose
 from core.payments import PaymentProvider, place_order
 from core.plate_errors import OfficeUnknown
-from core.plates import PlateKind, parse_serial
+from core.plates import PlateKind, parse_serial, plate_shown
 from core.pools import NumberState
 from core.ports import UnitOfWork
 from core.registry import validate_vin

@@ -9,9 +9,10 @@ period's close or cancellation, in handlers of their events and of the orders' e
   which event handlers are not given: ``tell_winners``, a timer step the composition root builds
   with the provider, writes it within a round of its lane (the room tells everyone else at the
   close, ``core.auction_room``).
-- **Balance paid** (``OrderPaid``): the deposit share is counted towards the price (kept by the
-  office, no longer refundable), the number is issued to the winning VIN (pool state ``issued``,
-  as a confirmed pre-selection's is) and the winner told.
+- **Balance paid** (``OrderPaid``, through a gateway or at the counter): the deposit share is
+  counted towards the price (kept by the office, no longer refundable), the number is issued to
+  the winning VIN (pool state ``issued``, as a confirmed pre-selection's is) and the winner told,
+  with the balance received.
 - **Balance unpaid** at its deadline (``OrderExpired``) or cancelled by the winner
   (``OrderCancelled``): the deposit share is forfeited (a part of the deposit order), the number
   goes back to staff (held back, ready for another period's lot) and the winner told.
@@ -29,8 +30,8 @@ that share's deposit is refunded with the shares that won nothing when the perio
 
 Each of these events is one message to the user, which says everything (what happened, the
 amount, the plate or the period): the orders' moves made here (a refund, a forfeited share, a
-cancelled deposit order) are not told again as order notices (``told``), nor is the end of an
-unpaid balance order (``core.order_notices.UNPAID_TOLD_BY_HOLDER``).
+cancelled deposit order) are not told again as order notices (``told``), nor is a balance
+order paid or ended unpaid (``core.order_notices.TOLD_BY_HOLDER``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
-from core.auction_room import plate_in
 from core.auctions import (
     LIVE_SIGNUP_STATES,
     LotWithdrawn,
@@ -76,7 +76,7 @@ from core.payments import (
     place_order,
     refund_order,
 )
-from core.plates import PlateKind
+from core.plates import PlateKind, plate_in
 from core.pools import NumberState
 from core.ports import UnitOfWork
 from core.timers import TimerStep
@@ -206,7 +206,7 @@ def settle_sold_lot(uow: UnitOfWork, event: LotClosed) -> None:
     if not uow.settlements.add(settlement):
         return
     if settlement.balance_fen == 0:  # the deposit share covers the price; the rest is refunded
-        _issue(uow, settlement, now, won=True)  # with the shares that won nothing, later
+        _issue(uow, settlement, now, paid=None)  # with the shares that won nothing, later
         return
     order = place_order(
         uow,
@@ -285,13 +285,15 @@ def _balance_settlement(uow: UnitOfWork, event: OrderEvent) -> Settlement | None
 def balance_paid(uow: UnitOfWork, event: OrderPaid) -> None:
     settlement = _balance_settlement(uow, event)
     if settlement is not None:
-        _issue(uow, settlement, event.at)
+        _issue(uow, settlement, event.at, paid=event.amount)
 
 
-def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, won: bool = False) -> None:
-    """The deposit share counts towards the price; the number is issued to the winning VIN.
-    ``won``: at the close (a price the deposit share covers): the winner's one message says they
-    won at that price and the plate is theirs."""
+def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, paid: int | None) -> None:
+    """The deposit share counts towards the price; the number is issued to the winning VIN, and
+    the winner told in one message. ``paid``: the balance received, which the message says with
+    the plate issued (the order's own notice is not sent); ``None``: at the close (a price the
+    deposit share covers): the message says they won at that price and the plate is theirs."""
+    won = paid is None
     if settlement.deposit_order_id is not None and settlement.deposit_fen > 0:
         apply_to_price(
             uow,
@@ -310,13 +312,15 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, won: bool 
         settlement.winner_told_at = now
     uow.settlements.save(settlement)
     params = {"plate": _plate_for(uow, settlement), "vin": settlement.vin}
-    if won:
+    if paid is None:
         params |= {"price": yuan(settlement.price_fen)}
+    else:
+        params |= {"amount": yuan(paid)}
     notify(
         uow,
         account_id=settlement.account_id,
         kind=NoticeKind.URGENT,
-        key="settlement.won_issued" if won else "settlement.issued",
+        key="settlement.won_issued" if won else "settlement.balance_issued",
         params=params,
         dedupe_key=f"settlement:{settlement.lot_id}:issued",
         now=now,

@@ -15,10 +15,10 @@ from datetime import timedelta
 from transitions import MachineError
 
 from core.accounts import Language
-from core.auction_room import plates_in_text
 from core.conversation import AlreadyHandled, Conversation, DialogUnitOfWork
 from core.errors import DomainError
 from core.masking import describe_error, mask_phone
+from core.plates import plates_in_text
 from core.ports import StoreBusy
 from dialogs.catalog import CATALOGS, render_text
 from dialogs.flow import Commands, Event, Flow, Services, Shortcuts, Turn

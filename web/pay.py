@@ -31,7 +31,6 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from core.accounts import Language
-from core.auction_room import plates_in_text
 from core.clock import Clock, format_local
 from core.orders import Cause, MoveKind, Order, OrderNotPending, OrderState
 from core.payments import (
@@ -44,6 +43,7 @@ from core.payments import (
     cancel_order,
     receive_payment,
 )
+from core.plates import plates_in_text
 from core.ports import UnitOfWork
 from dialogs.catalog import render_text
 from dialogs.money import format_yuan

@@ -33,7 +33,7 @@ from typing import Any
 from babel import Locale
 
 from core.accounts import Language
-from core.auction_room import plates_in_text
+from core.plates import plates_in_text
 from dialogs.money import format_yuan
 from dialogs.replies import Text
 

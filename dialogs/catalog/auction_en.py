@@ -46,8 +46,12 @@ MESSAGES: dict[str, str] = {
     "auction.ask_bidder": "Enter your bidder number (and, after a space, your code):",
     "auction.ask_code": "Enter the 6-digit code of bidder number {bidder}:",
     "auction.no_auction_now": "No auction is under way now.",
-    "auction.notice.activated": "{period}: signed up. Bidder number {bidder}, code {code}. Keep them safe.",
+    "auction.notice.deposit_paid": "{period}: deposit {amount} received, you are signed up. Bidder number {bidder}, code {code}. Keep them safe.",
     "auction.notice.code_reissued": "{period}: new code for bidder number {bidder}: {code}. The old one no longer works.",
+    "auction.notice.deposit_expired": "{period}: the deposit of {amount} was not paid in time, so your signup is cancelled; its VINs are free again.",
+    "auction.notice.deposit_cancelled": "{period}: the deposit order of {amount} was cancelled, and your signup with it; its VINs are free again.",
+    # kept for notices queued before a payment was told in one message: never written now
+    "auction.notice.activated": "{period}: signed up. Bidder number {bidder}, code {code}. Keep them safe.",
     "auction.notice.signup_cancelled": "{period}: the deposit was not paid in time, so the signup is cancelled; its VINs are free again.",
     "auction.bid_ok": "Bid accepted: {plate} {amount}, you lead. Ends {time} ({seconds} s left)",
     "auction.bid_outbid_at_once": "Your bid of {amount} was outbid at once by an automatic bid: {plate} now {price}, ends {time}.",

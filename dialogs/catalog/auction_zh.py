@@ -46,8 +46,12 @@ MESSAGES: dict[str, str] = {
     "auction.ask_bidder": "请输入竞买号（可空格后接验证码）：",
     "auction.ask_code": "请输入竞买号{bidder}的6位验证码：",
     "auction.no_auction_now": "现在没有正在进行的竞买。",
-    "auction.notice.activated": "{period}报名成功：竞买号{bidder}，验证码{code}。请妥善保管。",
+    "auction.notice.deposit_paid": "{period}保证金{amount}已收到，报名成功：竞买号{bidder}，验证码{code}。请妥善保管。",
     "auction.notice.code_reissued": "{period}：竞买号{bidder}的新验证码为{code}，原验证码已失效。",
+    "auction.notice.deposit_expired": "{period}的保证金{amount}未按时支付，报名已取消，车辆识别代号可再次使用。",
+    "auction.notice.deposit_cancelled": "{period}的保证金订单（{amount}）已取消，报名随之取消，车辆识别代号可再次使用。",
+    # kept for notices queued before a payment was told in one message: never written now
+    "auction.notice.activated": "{period}报名成功：竞买号{bidder}，验证码{code}。请妥善保管。",
     "auction.notice.signup_cancelled": "{period}的保证金未按时支付，报名已取消，车辆识别代号可再次使用。",
     "auction.bid_ok": "出价成功：{plate} {amount}，您领先。截止{time}（剩{seconds}秒）",
     "auction.bid_outbid_at_once": "您出价{amount}，已被自动出价超过，{plate}现价{price}，截止{time}。",

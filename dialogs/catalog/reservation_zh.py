@@ -59,6 +59,16 @@ MESSAGES: dict[str, str] = {
     "reservation.notice.waiting": (
         "号牌助手：已收到{plate}的预约保证金，号牌将进入下一期竞买，届时通知您。"
     ),
+    "reservation.notice.paid_waiting": (
+        "号牌助手：已收到{plate}的预约保证金{amount:yuan}，号牌将进入下一期竞买，届时通知您。"
+    ),
+    "reservation.notice.paid_placed": (
+        "号牌助手：预约保证金{amount:yuan}已收到，{plate}已进入{period}竞买，"
+        "{signup_closes}前可报名，{starts}开拍。"
+    ),
+    "reservation.notice.paid_placed_at_start": (
+        "号牌助手：预约保证金{amount:yuan}已收到，{plate}已进入{period}竞买，{starts}开拍前可报名。"
+    ),
     "reservation.notice.lapsed": "号牌助手：{plate}的预约保证金逾期未付，预约已失效。",
     "reservation.notice.lapsed_cancelled": "号牌助手：{plate}的预约保证金订单已取消，预约已失效。",
     "reservation.notice.won": "号牌助手：您竞得了{plate}。预约保证金{amount:yuan}已退回。",

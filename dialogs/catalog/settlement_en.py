@@ -7,6 +7,8 @@ MESSAGES: dict[str, str] = {
     "settlement.won_issued": "platebot: you won {plate} at {price}, paid by your deposit. The plate is issued to the vehicle with VIN {vin}.",
     # kept for notices queued before the winner got one message (0019): never written now
     "settlement.balance_due": "platebot: you won {plate} at {price}; your deposit of {deposit} counts towards it. Pay the balance of {amount} (order {order}) in My orders by {deadline} (China time), or the deposit is forfeited.",
+    "settlement.balance_issued": "platebot: balance of {amount} received. Plate {plate} is issued to the vehicle with VIN {vin}.",
+    # kept for notices queued before a payment was told in one message: never written now
     "settlement.issued": "platebot: balance paid. Plate {plate} is issued to the vehicle with VIN {vin}.",
     "settlement.given_up": "platebot: the balance order for {plate} was cancelled, so the plate goes back to the office and your deposit of {deposit} is forfeited.",
     "settlement.forfeited": "platebot: the balance for {plate} was not paid in time. Your deposit of {deposit} is forfeited and the plate goes back to the office.",

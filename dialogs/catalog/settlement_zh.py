@@ -7,6 +7,8 @@ MESSAGES: dict[str, str] = {
     "settlement.won_issued": "号牌助手：您以{price}竞得{plate}，保证金已抵全款，号牌已登记给车架号{vin}的车辆。",
     # kept for notices queued before the winner got one message (0019): never written now
     "settlement.balance_due": "号牌助手：恭喜竞得{plate}，成交价{price}，保证金{deposit}已抵价款。请于{deadline}前在“我的订单”支付余款{amount}（订单{order}），逾期保证金不予退还。",
+    "settlement.balance_issued": "号牌助手：余款{amount}已收到，号牌{plate}已登记给车架号{vin}的车辆。",
+    # kept for notices queued before a payment was told in one message: never written now
     "settlement.issued": "号牌助手：余款已付，号牌{plate}已登记给车架号{vin}的车辆。",
     "settlement.given_up": "号牌助手：{plate}的余款订单已取消，号牌退回车管所，保证金{deposit}不予退还。",
     "settlement.forfeited": "号牌助手：{plate}余款未按期支付，保证金{deposit}不予退还，号牌已收回。",

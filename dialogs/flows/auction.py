@@ -54,6 +54,7 @@ class State(enum.Enum):
 
 S = State
 ROOM_STATES = (S.ROOM, S.LOTS, S.VIN, S.MAXIMUM, S.COMMAND)
+_TYPED_BIDS = (S.ROOM, S.COMMAND)  # where a bare bid typed comes before the options' words
 
 
 class AuctionFlow(BaseFlow):
@@ -171,7 +172,8 @@ class AuctionFlow(BaseFlow):
 
     def typed_command(self, turn: Turn, text: str) -> Event | None:
         """In the room, a bid typed comes before the options' words (``出价`` is not "自动出价")."""
-        return auction_room.typed_command(turn, text) if turn.state in ROOM_STATES else None
+        # where "自动出价" is an option: the room and its commands' answers
+        return auction_room.typed_command(turn, text) if turn.state in _TYPED_BIDS else None
 
     # -- callbacks ------------------------------------------------------------------------------
 

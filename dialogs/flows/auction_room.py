@@ -106,8 +106,8 @@ def typed_command(turn: Turn, text: str) -> Event | None:
     taken for the option "自动出价" (automatic bidding, which is chosen by its own words)."""
     word = text.strip().strip(END_MARKS)
     command = parse_command(word)
-    if command is None or command.verb != "bid":
-        return None
+    if command is None or command.verb != "bid" or command.yuan is not None:
+        return None  # ``B 1000`` may be the words of a lot (``Yue B 01000``): options first
     return Event("command", {"text": word})
 
 
@@ -302,6 +302,8 @@ def _needs_vin(event: EventData) -> bool:
         # refused before the VIN: a raise that is not allowed, the starting price once the lot
         # has a price (both decided again under the lot's lock, and kept in its trail)
         lot = current_lot(turn, signup)
+        if lot is not None and not lot.is_open(turn.now):  # refused as closed (or not open yet)
+            return False
         if lot is not None and action.get("start") and lot.price_fen is not None:
             return False
         if lot is not None and not action.get("start") and action["fen"] not in lot.increments_fen:

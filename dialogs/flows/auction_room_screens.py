@@ -161,7 +161,8 @@ def _closed(turn: Turn, signup: Signup, lot: RoomLot, lines: list[Text], *, seve
             lines.append(Text("auction.room_mine", {"mine": format_yuan(lot.my_bid_fen)}))
     else:
         lines.append(Text("auction.room_unsold"))
-    lines += _recent(lot)
+    if not won:  # the winner's page keeps what to pay by when, and its link, on one SMS page
+        lines += _recent(lot)
     lines.append(Text("auction.room_next"))
     choices = [Choice("lots", Text("auction.lots"))] if several else []
     period = turn.uow.auctions.period(signup.period_id)

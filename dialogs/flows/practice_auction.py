@@ -11,9 +11,10 @@ from transitions import EventData
 
 from core import practice_auction as practice
 from core.accounts import Language
-from core.auction_room import BID_CHOICE, START_CHOICE, RoomView, plate_in, screen_params
+from core.auction_room import BID_CHOICE, START_CHOICE, RoomView, screen_params
 from core.masking import mask_bidder
 from core.money import format_yuan
+from core.plates import plate_in
 from core.practice_auction import Bidder, Move, PracticeLot
 from core.room_ports import RecentBid
 from dialogs.flow import BaseFlow, Event, Turn, turn_of

@@ -28,7 +28,7 @@ SAY = {
         "vin": "请输入第1/1辆车的车辆识别代号",
         "summary": "保证金共¥5,000",
         "pay": "请在2026-11-23 10:30前支付保证金¥5,000",
-        "sms": "2026年第12期报名成功：竞买号(\\d{8})，验证码(\\d{6})",
+        "sms": "2026年第12期保证金¥5,000已收到，报名成功：竞买号(\\d{8})，验证码(\\d{6})",
         "active": "报名成功！竞买号{bidder}，验证码{code}",
         "history": "2026年第12期：1份，竞买号{bidder}，验证码{code}",
         "ask_bidder": "请输入竞买号",
@@ -50,7 +50,8 @@ SAY = {
         "vin": "Enter the VIN (17 characters) of vehicle 1 of 1",
         "summary": "deposit ¥5,000 in all",
         "pay": "Pay the deposit of ¥5,000 by 2026-11-23 10:30",
-        "sms": "Auction of 2026-11-23: signed up. Bidder number (\\d{8}), code (\\d{6})",
+        "sms": "Auction of 2026-11-23: deposit ¥5,000 received, you are signed up. Bidder number "
+        "(\\d{8}), code (\\d{6})",
         "active": "Signed up! Bidder number {bidder}, code {code}",
         "history": "Auction of 2026-11-23: 1 share, bidder number {bidder}, code {code}",
         "ask_bidder": "Enter your bidder number",
@@ -190,7 +191,7 @@ def test_unpaid_deposit_cancels_the_signup_and_frees_its_vins(
         signup = uow.auctions.signup_of(world.account_id, period_id)
         assert signup is None  # no live signup
         assert not uow.auctions.live_vins([vin(1)])
-    assert any("the deposit was not paid in time" in text for _, text in sms.sent)
+    assert any("the deposit of ¥5,000 was not paid in time" in text for _, text in sms.sent)
     chat.say("MENU")  # the conversation ended meanwhile
     chat.pick("auction")
     chat.pick(f"period:{period_id}")
@@ -232,7 +233,7 @@ def test_the_bidder_number_also_reaches_a_linked_telegram_chat(world: JourneyWor
     with world.app.db.connect() as conn:
         rows = conn.execute(
             sa.select(outbox.c.channel, outbox.c.recipient).where(
-                outbox.c.key == "auction.notice.activated"
+                outbox.c.key == "auction.notice.deposit_paid"
             )
         ).all()
     assert sorted((str(channel), recipient) for channel, recipient in rows) == [

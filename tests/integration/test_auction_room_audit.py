@@ -21,11 +21,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core import notices, settlement
+from core import auctions, notices, settlement
 from core.accounts import Account, Language
 from core.auctions import YUAN
 from core.clock import ManualClock, format_deadline
 from core.outbox import Channel
+from core.plates import PlateKind
 from core.ports import Sender
 from dialogs.catalog import render_text
 from dialogs.replies import Text
@@ -36,6 +37,7 @@ from store.repositories import SqlAccountRepository
 from store.tables import outbox
 from tests.auction_journey_world import JourneyWorld, Rival
 from tests.auction_world import vin
+from tests.preselect_world import add_office
 from tests.settlement_world import GATEWAY, SettlementWorld
 from tests.support import SMS, CapturingSender, Renderer, Transcript
 
@@ -164,6 +166,57 @@ def test_a_bare_bid_of_a_bidder_with_two_free_vehicles_is_refused_before_a_vehic
     with world.app.uow() as uow:
         refusals = [bid.refusal for bid in uow.auctions.bids(world.lot_ids[0])][1:]
     assert refusals == ["auction.lot_has_price", "auction.lot_has_price"]
+
+
+def test_a_plate_typed_in_the_lots_list_picks_that_lot_even_when_it_reads_as_a_raise(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    """In the list of lots, ``B 01000`` is the words of 粤B·01000 (``Yue B 01000``): that lot is
+    shown, nothing is bid on the lot the bidder was in (a bid typed comes first only where
+    automatic bidding is an option: the room's screen)."""
+    add_office(world.app, code="粤B", region="4403", name="深圳市车辆管理所")
+    period_id = world.period(lots=1, bid_countdown_s=60)  # 粤D·88888
+    with world.app.uow() as uow:
+        shenzhen = auctions.add_lot(uow, clock=world.clock, period_id=period_id,
+                                    office_code="粤B", kind=PlateKind.SMALL, serial="01000",
+                                    starting_price_fen=10_000 * YUAN)  # fmt: skip
+        uow.commit()
+    me, code, _ = world.signed_up(period_id, [vin(1)])
+    rival = world.rival(period_id)
+    world.start()
+    world.rival_bids(rival, world.lot_ids[0])  # ¥11,000
+    chat = world.chat(renderer, lang)
+    enter(chat, me, code)
+    chat.pick("lots")
+    chat.say("B 01000")
+    assert ("Yue B 01000" if lang == "en" else "粤B·01000") in chat.text.splitlines()[0]
+    assert price(world) == 11_000 * YUAN
+    with world.app.uow() as uow:
+        assert len(uow.auctions.bids(world.lot_ids[0])) == 1
+        assert uow.auctions.bids(shenzhen.id or 0) == []
+
+
+def test_a_bare_bid_on_a_closed_lot_says_it_has_ended_without_asking_for_a_vehicle(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period(lots=2, bid_countdown_s=60)
+    me, code, _ = world.signed_up(period_id, [vin(1), vin(2)])
+    rival = world.rival(period_id)
+    world.start()
+    world.rival_bids(rival, world.lot_ids[0])  # ¥11,000, then it closes
+    chat = world.chat(renderer, lang)
+    enter(chat, me, code)
+    world.clock.advance(timedelta(seconds=61))
+    world.run_timers()
+    for typed in ("B", "出价", "B 1000"):
+        chat.say(typed)
+        shown = flat(chat.text)
+        assert ENDED[lang] in shown, f"{typed!r}:\n{chat.text}"
+        assert SAY[lang]["pick_vin"] not in shown and "VIN" not in shown.replace("VINs", "")
+    assert price(world) == 11_000 * YUAN
+
+
+ENDED = {"zh": "已结束", "en": "has ended"}
 
 
 # -- the room of a closed lot ------------------------------------------------------------------

@@ -548,8 +548,8 @@ def test_notices_queued_for_a_chat_go_by_sms_once_the_server_runs_without_telegr
     sms_lane(off)
     sms_lane(off)  # and again: nothing twice
     assert rows_since(db, mark, me) == [
-        ("sms", "auction.notice.activated", "sent", None),
-        ("telegram", "auction.notice.activated", "skipped", CODE_BY_SMS),
+        ("sms", "auction.notice.deposit_paid", "sent", None),
+        ("telegram", "auction.notice.deposit_paid", "skipped", CODE_BY_SMS),
         ("telegram", "room.outbid", "skipped", SENT_BY_SMS),
         ("telegram", "raw", "skipped", LIVE_TELEGRAM_OFF),
         ("sms", "room.outbid", "sent", None),

@@ -12,7 +12,7 @@ import pytest
 from core import order_notices
 from core.accounts import Language
 from core.clock import ManualClock
-from core.orders import Cause, OrderPaid, Purpose, about
+from core.orders import Cause, OrderPaid, about
 from core.payments import (
     cancel_order,
     forfeit_order,
@@ -154,7 +154,9 @@ def test_the_user_is_told_each_move_of_an_order_once_in_their_language(
 ) -> None:
     owner = account(app)
     _in(app, lambda uow: uow.accounts.set_language(owner, Language(lang)))
-    order = pending_order(app, owner, purpose=Purpose.AUCTION_DEPOSIT, reference="lot:7")
+    # A plate purchase: the holders of the other purposes tell their orders' payments and unpaid
+    # ends themselves, with what they mean (tests/integration/test_payment_notices.py).
+    order = pending_order(app, owner)
     steps, told = CASES[case]
     for step in steps:
         step(app, order.id or 0)

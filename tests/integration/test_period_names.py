@@ -81,8 +81,9 @@ def test_an_english_sms_user_reads_the_english_name_and_each_page_is_gsm7(
 
 
 def test_every_sms_of_an_english_signup_is_gsm7(world: JourneyWorld, sms: CapturingSender) -> None:
-    """Signed up and paid through the chat: the bidder number's notice and the deposit order's
-    (whose subject names the period and the shares) are GSM-7, as is the signup history."""
+    """Signed up and paid through the chat: the bidder number's notice (which tells the deposit
+    received: one message) and the deposit order's subject, which names the period and the
+    shares in My orders, are GSM-7, as is the signup history."""
     period_id = world.period(name_en=NAME_EN)
     chat = world.chat(SMS, "en")
     chat.pick("auction")
@@ -95,9 +96,11 @@ def test_every_sms_of_an_english_signup_is_gsm7(world: JourneyWorld, sms: Captur
     assert chat.reply is not None and gsm7(pages(chat)), chat.text
     world.pay_deposit(chat.reply.links[0].url)
     told = sent_to(sms)
-    assert len(told) == 2 and all(NAME_EN in text for text in told), told
-    assert f"order 1 ({NAME_EN} x1) is paid" in " ".join(told)
+    assert len(told) == 1 and told[0].startswith(f"{NAME_EN}: deposit ¥5,000 received"), told
     assert gsm7(told), told
+    with world.app.uow() as uow:
+        [deposit] = uow.orders.listed(account_id=world.account_id)
+    assert deposit.subject == f"{NAME_EN} x1" and gsm7([deposit.subject])
     chat.pick("check")
     chat.pick("history")
     assert f"{NAME_EN}: 1 share, bidder number" in chat.text and gsm7(pages(chat)), chat.text

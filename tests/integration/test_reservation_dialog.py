@@ -65,7 +65,8 @@ SAY = {
         "vin_invalid": "车辆识别代号为17位",
         "n_rejected": "您预约的粤D·A8888未通过审核，原因：该号码暂不开放预约",
         "n_approved": "您预约的粤D·A8888已审核通过。请于2026-11-23 10:30前支付预约保证金¥5,000：",
-        "n_waiting": "已收到粤D·A8888的预约保证金",
+        "n_waiting": "已收到粤D·A8888的预约保证金¥5,000，号牌将进入下一期竞买",
+        "n_paid_placed": "预约保证金¥5,000已收到，粤D·A8888已进入2026年第12期竞买",
         "n_placed": "预约号牌粤D·A8888已进入2026年第12期竞买",
         "n_lapsed": "粤D·A8888的预约保证金逾期未付，预约已失效",
         "n_lost": "粤D·A8888已由他人竞得，预约保证金¥5,000已退回",
@@ -100,7 +101,8 @@ SAY = {
         "vin_invalid": "A VIN has 17 letters and digits",
         "n_rejected": "your reservation of Yue D A8888 was rejected: 该号码暂不开放预约",
         "n_approved": "your reservation of Yue D A8888 is approved. Pay the reservation deposit of ¥5,000 by 2026-11-23 10:30 (China time): ",  # noqa: E501
-        "n_waiting": "deposit for Yue D A8888 received",
+        "n_waiting": "reservation deposit of ¥5,000 for Yue D A8888 received",
+        "n_paid_placed": 'deposit ¥5,000 received: Yue D A8888 is a lot of "Auction of 2026-11-24"',
         "n_placed": 'Yue D A8888 is a lot of the auction period "Auction of 2026-11-24"',
         "n_lapsed": "the deposit for Yue D A8888 was not paid in time; the reservation has lapsed",
         "n_lost": "Yue D A8888 was won by another bidder. Your reservation deposit of ¥5,000 has been refunded",  # noqa: E501
@@ -281,7 +283,7 @@ def test_approved_paid_deposit_places_the_plate_in_the_open_period_and_tells_the
     assert say["pay_link"] in chat.text and url in chat.text  # a URL button on Telegram
     assert order(app, order_id).amount == DEPOSIT
     pay_by_gateway(app, order_id)
-    assert any(say["n_placed"] in text for text in sms_to(sms)), sms.sent
+    assert any(say["n_paid_placed"] in text for text in sms_to(sms)), sms.sent
     row = the_reservations(app)[0]
     assert (row["state"], row["period_id"]) == ("placed", period_id)
     with app.uow() as uow:

@@ -151,7 +151,7 @@ def test_a_paid_balance_issues_the_plate_to_the_winning_vin(world: SettlementWor
         0,
     )
     assert world.told(bob.account_id)[-1] == (
-        f"号牌助手：余款已付，号牌粤D·88888已登记给车架号{bob.vins[0]}的车辆。"
+        f"号牌助手：余款¥6,000已收到，号牌粤D·88888已登记给车架号{bob.vins[0]}的车辆。"
     )
     assert_not_a_lot_again(world)
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.render import render
 from core.accounts import Language
-from core.auction_room import plate_shown, plates_in_text
+from core.plates import plate_shown, plates_in_text
 from dialogs.catalog import render_text
 from dialogs.engine import _match_choice
 from dialogs.render import render_plain
