@@ -43,7 +43,7 @@ from core.auctions import (
 from core.clock import Clock
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
-from core.orders import Order, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, Purpose
+from core.orders import Cause, Order, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, Purpose
 from core.outbox import Channel
 from core.payments import place_order
 from core.ports import UnitOfWork
@@ -122,8 +122,9 @@ def on_deposit_paid(uow: UnitOfWork, event: OrderPaid) -> None:
 
 def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> None:
     """The signup is cancelled, and the bidder told why in one message (the order's own notice
-    is not sent): the deposit not paid in time, or its order cancelled (by the bidder, on the
-    pay page or in My orders, or by the office). A period cancelled with its signups cancels
+    is not sent): the deposit not paid in time, or its order cancelled by the office. A bidder
+    who cancelled it themselves (on the pay page or in My orders) is not told what they just
+    did. A period cancelled with its signups cancels
     their orders after them: that notice says it (``core.settlement``)."""
     signup_id = _signup_id(event)
     if signup_id is None:
@@ -132,8 +133,10 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
     if signup is None or signup.state is not SignupState.AWAITING_DEPOSIT:
         return
     cancel_signup(uow, clock=_At(event.at), signup_id=signup_id)
-    period = uow.auctions.period(signup.period_id)
     cancelled = isinstance(event, OrderCancelled)
+    if isinstance(event, OrderCancelled) and event.cause is Cause.USER:
+        return  # they cancelled it themselves, and were told first what it gives up
+    period = uow.auctions.period(signup.period_id)
     notify(
         uow,
         kind=NoticeKind.PERSONAL,

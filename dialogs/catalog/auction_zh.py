@@ -46,7 +46,7 @@ MESSAGES: dict[str, str] = {
     "auction.ask_bidder": "请输入竞买号（可空格后接验证码）：",
     "auction.ask_code": "请输入竞买号{bidder}的6位验证码：",
     "auction.no_auction_now": "现在没有正在进行的竞买。",
-    "auction.notice.deposit_paid": "{period}保证金{amount}已收到，报名成功：竞买号{bidder}，验证码{code}。请妥善保管。",
+    "auction.notice.deposit_paid": "{period}保证金{amount}已收到。竞买号{bidder}，验证码{code}，请妥善保管。",
     "auction.notice.code_reissued": "{period}：竞买号{bidder}的新验证码为{code}，原验证码已失效。",
     "auction.notice.deposit_expired": "{period}的保证金{amount}未按时支付，报名已取消，车辆识别代号可再次使用。",
     "auction.notice.deposit_cancelled": "{period}的保证金订单（{amount}）已取消，报名随之取消，车辆识别代号可再次使用。",

@@ -63,8 +63,8 @@ MESSAGES: dict[str, str] = {
         "号牌助手：已收到{plate}的预约保证金{amount:yuan}，号牌将进入下一期竞买，届时通知您。"
     ),
     "reservation.notice.paid_placed": (
-        "号牌助手：预约保证金{amount:yuan}已收到，{plate}已进入{period}竞买，"
-        "{signup_closes}前可报名，{starts}开拍。"
+        "号牌助手：保证金{amount:yuan}已收到，{plate}进入{period}，{signup_closes}前报名，"
+        "{starts}开拍。"
     ),
     "reservation.notice.paid_placed_at_start": (
         "号牌助手：预约保证金{amount:yuan}已收到，{plate}已进入{period}竞买，{starts}开拍前可报名。"

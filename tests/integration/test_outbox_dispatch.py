@@ -141,7 +141,7 @@ def test_a_process_without_a_telegram_sender_leaves_telegram_to_a_process_with_o
 ) -> None:
     """A server process without a bot token has no Telegram lane and fails no Telegram message:
     a process with Telegram beside it sends them, however long they wait for it (what becomes
-    of those nobody sends: tests/integration/test_notice_audit.py)."""
+    of those nobody sends: tests/integration/test_notices_one_per_event.py)."""
     without = Dispatcher(app.uow, clock, {Channel.SMS: Scripted()})
     assert [name for name, _job in without.lanes()] == ["outbox:sms"]
     telegram = Scripted()

@@ -31,7 +31,7 @@ from dialogs.replies import Text
 from platebot.bootstrap import App
 from sms.segments import Encoding, encoding_of, segment_count
 from store.tables import outbox
-from tests.integration.test_notice_audit import (
+from tests.integration.test_notices_one_per_event import (
     ENGLISH_PLATE,
     KEY,
     LONGEST_NAME,
@@ -153,7 +153,7 @@ def test_a_payments_one_message_is_one_segment_in_either_language(
 # -- an auction deposit -------------------------------------------------------------------------
 
 DEPOSIT_PAID = {
-    "zh": "{period}保证金¥10,000已收到，报名成功：竞买号{bidder}，验证码{code}。请妥善保管。",
+    "zh": "{period}保证金¥10,000已收到。竞买号{bidder}，验证码{code}，请妥善保管。",
     "en": "{period}: deposit ¥10,000 received, you are signed up. Bidder number {bidder}, code "
     "{code}. Keep them safe.",
 }
@@ -270,9 +270,8 @@ def cancelled_by(cause: Cause) -> Callable[[SettlementWorld, Order], None]:
     [
         (past_its_deadline, "expired"),
         (cancelled_by(Cause.STAFF), "cancelled"),
-        (cancelled_by(Cause.USER), "cancelled"),
     ],
-    ids=["expired", "office cancels", "bidder cancels"],
+    ids=["expired", "office cancels"],
 )
 def test_an_unpaid_auction_deposit_cancels_the_signup_with_one_notice(
     world: SettlementWorld,
@@ -288,6 +287,18 @@ def test_an_unpaid_auction_deposit_cancels_the_signup_with_one_notice(
     assert one_sms(told_since(world.engine, mark, bidder.account_id)) == expected
     [(_, _, _, unique)] = rows_since(world.engine, mark, bidder.account_id)
     assert unique == f"auction:signup-cancelled:{bidder.signup_id}"
+
+
+def test_a_bidder_who_cancels_their_own_deposit_order_is_not_told_what_they_just_did(
+    world: SettlementWorld, lang: str
+) -> None:
+    """Cancelling it in My orders (or on the pay page) said first what it gives up: the signup
+    is cancelled, and no SMS repeats it (nor the order's own notice)."""
+    bidder = awaiting_deposit(world, lang)
+    mark = last_row(world.engine)
+    cancelled_by(Cause.USER)(world, bidder.deposit)
+    assert bidder.signup(world).state is auctions.SignupState.CANCELLED
+    assert rows_since(world.engine, mark, bidder.account_id) == []
 
 
 # -- an auction balance --------------------------------------------------------------------------
@@ -326,8 +337,8 @@ RESERVATION_PAID = {
         "before bidding starts at {starts} (China time).",
     },
     "placed, signup closing earlier": {
-        "zh": "号牌助手：预约保证金¥5,000已收到，粤D·A8888已进入2026年第12期竞买，"
-        "{closes}前可报名，{starts}开拍。",
+        "zh": "号牌助手：保证金¥5,000已收到，粤D·A8888进入2026年第12期，{closes}前报名，"
+        "{starts}开拍。",
         "en": 'platebot: deposit ¥5,000 received. Yue D A8888 is in "{period}": sign up by '
         "{closes}, bidding from {starts} (China time).",
     },
