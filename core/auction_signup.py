@@ -124,8 +124,8 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
     """The signup is cancelled, and the bidder told why in one message (the order's own notice
     is not sent): the deposit not paid in time, or its order cancelled by the office. A bidder
     who cancelled it themselves (on the pay page or in My orders) is not told what they just
-    did. A period cancelled with its signups cancels
-    their orders after them: that notice says it (``core.settlement``)."""
+    did. A period cancelled with its signups cancels their orders after them: that notice says
+    it (``core.settlement``)."""
     signup_id = _signup_id(event)
     if signup_id is None:
         return
@@ -133,9 +133,9 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
     if signup is None or signup.state is not SignupState.AWAITING_DEPOSIT:
         return
     cancel_signup(uow, clock=_At(event.at), signup_id=signup_id)
-    cancelled = isinstance(event, OrderCancelled)
     if isinstance(event, OrderCancelled) and event.cause is Cause.USER:
         return  # they cancelled it themselves, and were told first what it gives up
+    cancelled = isinstance(event, OrderCancelled)
     period = uow.auctions.period(signup.period_id)
     notify(
         uow,

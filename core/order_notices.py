@@ -15,7 +15,7 @@ a move the holder made as part of its own work (``told`` on the event: an auctio
 shares refunded, a deposit share forfeited for an unpaid balance, a cancelled period's unpaid
 deposit orders, a reservation's deposit refunded), and every end of the pending state of an
 order of ``TOLD_BY_HOLDER``: paid (at the counter or through a gateway), expired, or cancelled
-by anyone. So only a plate purchase is told here that it is paid, expired or cancelled.
+by staff. So only a plate purchase is told here that it is paid, expired or cancelled.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ if TYPE_CHECKING:
 # Orders whose holder tells the user when they stop being pending, with what that means and the
 # amount. Paid: an auction deposit (the bidder number and code, ``core.auction_signup``), an
 # auction balance (the plate issued, ``core.settlement``), a reservation deposit (the plate in
-# an auction period, or waiting for one, ``core.reservation_lots``). Expired or cancelled (by
-# the user or by staff): the signup cancelled, the plate back with the office and the deposit
-# share forfeited, the reservation lapsed. Each holder keeps such an order pending only while
-# it waits for it, so it tells every such end.
+# an auction period, or waiting for one, ``core.reservation_lots``). Expired or cancelled by
+# staff: the signup cancelled, the plate back with the office and the deposit share forfeited,
+# the reservation lapsed (cancelled by the user, who saw what it gives up: nobody tells it).
+# Each holder keeps such an order pending only while it waits for it, so it tells every such
+# end.
 TOLD_BY_HOLDER = frozenset(
     {Purpose.AUCTION_DEPOSIT, Purpose.AUCTION_BALANCE, Purpose.RESERVATION_DEPOSIT}
 )

@@ -16,7 +16,7 @@ modules (``sms_*.py``, ``telegram_*.py``) and use the placeholders of ``<key>``.
 
 A text rendered for a channel is what a user reads there (SMS, Telegram, the console): in
 English every plate in it is written ``Yue D 12345``, not ``粤D·12345`` as it is kept and as
-flows and core pass it (``core.auction_room.plates_in_text``), so that an English SMS stays in
+flows and core pass it (``core.plates.plates_in_text``), so that an English SMS stays in
 the GSM-7 alphabet (SPEC §13) whatever list or parameter the plate came in. Staff pages and
 commands render without a channel and keep the Chinese form.
 """
