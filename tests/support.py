@@ -15,7 +15,7 @@ from bot.render import read_callback
 from bot.render import render as render_telegram
 from core import outbox
 from core.accounts import Language
-from core.clock import Clock, ManualClock
+from core.clock import OFFICE_TZ, Clock, ManualClock, SystemClock
 from core.outbox import Channel, OutboxMessage, Outcome, Outgoing, Priority, Sent
 from core.ports import Sender
 from dialogs.render import render_plain
@@ -205,3 +205,10 @@ def moved_on(clock: ManualClock) -> Callable[[float], Awaitable[None]]:
         clock.advance(timedelta(seconds=seconds))
 
     return sleep
+
+
+def days_ahead(days: int, at: str) -> str:
+    """``YYYY-MM-DD HH:MM`` in office time, ``days`` after today by the real clock: a time the
+    CLI (which runs on the real clock) takes as future on any date the tests run."""
+    day = (SystemClock().now().astimezone(OFFICE_TZ) + timedelta(days=days)).date()
+    return f"{day.isoformat()} {at}"

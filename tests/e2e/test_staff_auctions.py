@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from core import auctions, office_admin
 from core.auction_errors import RoomCodeExhausted, RoomCodeWrong
 from core.auctions import Signup
-from core.clock import ManualClock
+from core.clock import OFFICE_TZ, ManualClock
 from core.orders import OrderState, Purpose
 from core.outbox import Channel
 from core.payments import place_order
@@ -31,7 +31,7 @@ from store.staff_tables import staff_audit
 from store.tables import outbox
 from tests.auction_world import vin
 from tests.order_world import account, order_of
-from tests.support import CapturingSender
+from tests.support import CapturingSender, days_ahead
 
 TOKEN = "staff-token-for-tests"
 KEY = b"test-secret"  # the secret key the apps here are built with: the room codes' key
@@ -194,17 +194,12 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
         result = runner.invoke(cli, ["staff", "auction", *args], env=env)
         return result.exit_code, result.stdout, result.stderr
 
-    # The CLI runs on the real clock: a period far enough ahead to be in the future for it.
-    times = [
-        "--signup-opens",
-        "2098-01-05 09:00",
-        "--signup-closes",
-        "2098-01-09 17:00",
-        "--starts",
-        "2098-01-12 10:00",
-    ]
+    # The CLI runs on the real clock: a period in the future for it, whatever the date.
+    starts = days_ahead(37, "10:00")
+    times = ["--signup-opens", days_ahead(30, "09:00"), "--signup-closes", days_ahead(34, "17:00")]
+    times += ["--starts", starts]
     code, out, _ = run(
-        "period", "publish", "--name", "2098年第1期", *times, "--deposit", "8000",
+        "period", "publish", "--name", "第1期", *times, "--deposit", "8000",
         "--increment", "2000", "--increment", "1000", "--balance-days", "3", "--json",
     )  # fmt: skip
     assert code == 0, out
@@ -214,8 +209,8 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
         "¥8,000",
         [100_000, 200_000],
     )
-    assert (period["starts_at"], period["balance_working_days"]) == ("2098-01-12 10:00", 3)
-    code, _, err = run("period", "publish", "--name", "x", *times[:5], "2098-01-09 09:00")
+    assert (period["starts_at"], period["balance_working_days"]) == (starts, 3)
+    code, _, err = run("period", "publish", "--name", "x", *times[:5], days_ahead(34, "09:00"))
     assert code == 1 and "setting signup is not valid" in err
     code, _, err = run("period", "publish", "--name", "x", *times[:5], "next monday")
     assert code == 2 and "Not a time" in err
@@ -234,7 +229,7 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
     code, out, _ = run("lot", "withdraw", str(lot["id"]))
     assert code == 0 and "state: withdrawn" in out
     code, out, _ = run("period", "list")
-    assert code == 0 and "2098年第1期" in out and "upcoming" in out
+    assert code == 0 and "第1期" in out and "upcoming" in out
     code, out, _ = run("period", "cancel", pid)
     assert code == 0 and "state: cancelled" in out
     code, out, _ = run("period", "refunds", pid)
@@ -350,14 +345,15 @@ def test_staff_issue_a_bidder_a_new_code_on_the_command_line(app: App, db: Engin
         result = runner.invoke(cli, ["staff", "auction", *args], env=env)
         return result.exit_code, result.stdout, result.stderr
 
-    # The CLI runs on the real clock: a period far enough ahead to be in the future for it.
+    # The CLI runs on the real clock: a period in the future for it, whatever the date.
     code, out, _ = run(
-        "period", "publish", "--name", "2098年第1期", "--signup-opens", "2098-01-05 09:00",
-        "--signup-closes", "2098-01-09 17:00", "--starts", "2098-01-12 10:00", "--json",
+        "period", "publish", "--name", "第1期", "--signup-opens", days_ahead(30, "09:00"),
+        "--signup-closes", days_ahead(34, "17:00"), "--starts", days_ahead(37, "10:00"), "--json",
     )  # fmt: skip
     assert code == 0, out
     period_id = json.loads(out)["id"]
-    in_window = ManualClock(datetime(2098, 1, 6, 2, 0, tzinfo=UTC))
+    signing_up = datetime.fromisoformat(days_ahead(31, "10:00")).replace(tzinfo=OFFICE_TZ)
+    in_window = ManualClock(signing_up.astimezone(UTC))
     signup = paid_signup(app, in_window, period_id)
     exhaust_code(app, signup)
     code, out, _ = run("signup", "reissue-code", str(period_id), signup.bidder_number or "")

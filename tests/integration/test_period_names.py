@@ -33,6 +33,7 @@ from tests.support import (
     CapturingSender,
     Transcript,
     build_staff_app,
+    days_ahead,
     sms_pages,
 )
 
@@ -218,17 +219,15 @@ def test_staff_publish_a_period_with_an_english_name_on_the_command_line(
         result = runner.invoke(cli, ["staff", "auction", "period", *args], env=env)
         return result.exit_code, result.stdout, result.stderr
 
-    # The CLI runs on the real clock: a period far enough ahead to be in the future for it.
-    times = ["--signup-opens", "2098-01-05 09:00", "--signup-closes", "2098-01-09 17:00"]
-    times += ["--starts", "2098-01-12 10:00"]
-    code, out, _ = run(
-        "publish", "--name", "2098年第1期", "--name-en", "Auction 2098 No. 1", *times, "--json"
-    )
+    # The CLI runs on the real clock: a period in the future for it, whatever the date.
+    times = ["--signup-opens", days_ahead(30, "09:00"), "--signup-closes", days_ahead(34, "17:00")]
+    times += ["--starts", days_ahead(37, "10:00")]
+    code, out, _ = run("publish", "--name", "第1期", "--name-en", "Auction No. 1", *times, "--json")
     assert code == 0, out
-    assert json.loads(out)["name_en"] == "Auction 2098 No. 1"
+    assert json.loads(out)["name_en"] == "Auction No. 1"
     code, out, _ = run("list")
-    assert code == 0 and "name_en: Auction 2098 No. 1" in out, out
-    code, _, err = run("publish", "--name", "2098年第2期", "--name-en", " ", *times)
+    assert code == 0 and "name_en: Auction No. 1" in out, out
+    code, _, err = run("publish", "--name", "第2期", "--name-en", " ", *times)
     assert code == 1 and "English name of a period is 1 to 30 characters" in err, err
 
 
