@@ -182,7 +182,7 @@ def _language(user: User) -> Language:
 def _translated_status(row: dict[str, Any]) -> dict[str, Any]:
     """A progress row with its status as a catalog key, said in the reader's language."""
     shown = {name: value for name, value in row.items() if name != "status"}
-    return shown | {"status_key": f"broadcast.status.{row['status']}"}
+    return shown | {"status_key": f"staffweb.broadcasts.status.{row['status']}"}  # the console's
 
 
 def _say(key: str, language: Language, **params: object) -> str:

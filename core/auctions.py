@@ -289,7 +289,6 @@ class SignupCancelled(Event):
     signup_id: int
     account_id: int
     period_id: int
-    was_active: bool
     cancelled_at: datetime
 
 
@@ -560,7 +559,6 @@ def cancel_signup(uow: UnitOfWork, *, clock: Clock, signup_id: int) -> Signup:
         raise SignupUnknown()
     if signup.state is SignupState.CANCELLED:
         return signup
-    was_active = signup.state is SignupState.ACTIVE
     signup.state, signup.cancelled_at = SignupState.CANCELLED, now
     uow.auctions.save_signup(signup)
     uow.auctions.release_shares([signup.id])
@@ -569,7 +567,6 @@ def cancel_signup(uow: UnitOfWork, *, clock: Clock, signup_id: int) -> Signup:
             signup_id=signup.id,
             account_id=signup.account_id,
             period_id=signup.period_id,
-            was_active=was_active,
             cancelled_at=now,
         )
     )

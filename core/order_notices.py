@@ -11,9 +11,9 @@ A user who cancels an order themselves is not told what they just did.
 
 One event, one message (every SMS costs the office money): a move that the module holding the
 order tells the user itself, saying what it means for them, is not told here as well. That is
-a move the holder made as part of its own work (``told`` on the event: an auction's losing
-shares refunded, a deposit share forfeited for an unpaid balance, a cancelled period's unpaid
-deposit orders, a reservation's deposit refunded), and every end of the pending state of an
+a refund or forfeit the holder made as part of its own work (``told`` on the event: an
+auction's losing shares refunded, a deposit share forfeited for an unpaid balance, a
+reservation's deposit refunded), and every end of the pending state of an
 order of ``TOLD_BY_HOLDER``: paid (at the counter or through a gateway), expired, or cancelled
 by staff. So only a plate purchase is told here that it is paid, expired or cancelled.
 """
@@ -89,7 +89,7 @@ def tell_expired(uow: UnitOfWork, event: OrderExpired) -> None:
 def tell_cancelled(uow: UnitOfWork, event: OrderCancelled) -> None:
     if event.cause is Cause.USER:
         return  # the user did it, and saw it done
-    if event.told or event.purpose in TOLD_BY_HOLDER:
+    if event.purpose in TOLD_BY_HOLDER:
         return
     _tell(uow, event, "cancelled", "cancelled")
 

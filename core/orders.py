@@ -382,10 +382,9 @@ class OrderExpired(OrderEvent):
 
 @dataclass(frozen=True)
 class OrderCancelled(OrderEvent):
-    """Release what the order held. ``told``: see ``OrderRefunded``."""
+    """Release what the order held."""
 
     cause: Cause
-    told: bool = False
 
 
 @dataclass(frozen=True)

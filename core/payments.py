@@ -187,15 +187,13 @@ def cancel_order(
     cause: Cause,
     actor: str | None = None,
     account_id: int | None = None,
-    told: bool = False,
 ) -> Order:
-    """A user (``account_id``: theirs only) or staff gives up a pending order. ``told``: the
-    caller tells the user itself (``OrderRefunded``)."""
+    """A user (``account_id``: theirs only) or staff gives up a pending order."""
     order = _locked(uow, order_id)
     if account_id is not None and order.account_id != account_id:
         raise OrderNotFound(order=order_id)
     _write(uow, order.cancel(now, cause=cause, actor=actor))
-    uow.record(OrderCancelled(**about(order, now), cause=cause, told=told))
+    uow.record(OrderCancelled(**about(order, now), cause=cause))
     return order
 
 

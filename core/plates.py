@@ -132,15 +132,6 @@ def plate_in(province: str, letter: str, serial: str, language: Language) -> str
     return display(province, letter, serial)
 
 
-def plate_shown(plate: str, language: Language) -> str:
-    """A plate kept as Chinese shows it (``粤D·88888``) as ``language`` shows it (``plate_in``):
-    one Chinese character would make a whole English SMS UCS-2 (SPEC §13)."""
-    province, letter, serial = plate[:1], plate[1:2], plate[3:]
-    if language is not Language.EN or plate[2:3] != "·" or province not in PROVINCES_PINYIN:
-        return plate
-    return plate_in(province, letter, serial, language)
-
-
 # A plate as Chinese writes it inside a text: ``粤D·88888``, or ``粤D·`` heading its serials.
 _CHINESE_PLATE = re.compile(f"([{''.join(PROVINCES_PINYIN)}])([{OFFICE_LETTERS}])·([0-9A-Z]*)")
 

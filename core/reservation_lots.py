@@ -140,9 +140,9 @@ def deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
         return
     reservation.state, reservation.ended_at = ReservationState.LAPSED, event.at
     # Its one message (the order's own is not sent, ``core.order_notices``) says why it lapsed.
-    cancelled = isinstance(event, OrderCancelled)
     if isinstance(event, OrderCancelled) and event.cause is Cause.USER:
         return  # they cancelled it themselves, and were told first what it gives up
+    cancelled = isinstance(event, OrderCancelled)
     tell(uow, reservation, "lapsed", event.at, text="lapsed_cancelled" if cancelled else None)
 
 

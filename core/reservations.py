@@ -44,7 +44,7 @@ from core.offices import Office, offices_for
 from core.orders import DEFAULT_MINUTES, Order, Purpose
 from core.payments import PaymentProvider, place_order
 from core.plate_errors import OfficeUnknown
-from core.plates import PlateKind, parse_serial, plate_shown
+from core.plates import PlateKind, parse_serial
 from core.pools import NumberState
 from core.ports import UnitOfWork
 from core.registry import validate_vin
@@ -268,7 +268,7 @@ def approve(
         kind=NoticeKind.URGENT,  # a payment due
         key="reservation.notice.approved",
         params={
-            "plate": _plate_for(uow, reservation),
+            "plate": reservation.plate,
             "amount": deposit_fen,
             "deadline": format_local(order.deadline),
             "url": provider.pay_url(order),
@@ -318,13 +318,7 @@ def tell(
         account_id=reservation.account_id,
         kind=NoticeKind.PERSONAL,
         key=f"reservation.notice.{text or what}",
-        params={"plate": _plate_for(uow, reservation), **params},
+        params={"plate": reservation.plate, **params},
         dedupe_key=f"{reservation.reference}:{what}:{reservation.period_id or 0}{tag}",
         now=now,
     )
-
-
-def _plate_for(uow: UnitOfWork, reservation: Reservation) -> str:
-    """The plate as the user's language shows it: ``粤D·12345``, or ``Yue D 12345`` in English."""
-    account = uow.accounts.view(reservation.account_id)
-    return plate_shown(reservation.plate, account.language) if account else reservation.plate

@@ -250,7 +250,7 @@ def _tell_winner(
         kind=NoticeKind.URGENT,
         key="settlement.won",
         params={
-            "plate": _plate_for(uow, settlement),
+            "plate": settlement.plate,
             "price": yuan(settlement.price_fen),
             "deposit": yuan(settlement.deposit_fen),
             "amount": yuan(settlement.balance_fen),
@@ -261,16 +261,6 @@ def _tell_winner(
         dedupe_key=f"settlement:{settlement.lot_id}:due",
         now=now,
     )
-
-
-def _plate_for(uow: UnitOfWork, settlement: Settlement) -> str:
-    """The plate as the winner's language shows it: ``粤D·88888``, or ``Yue D 88888`` in English
-    (GSM-7: an English SMS stays cheap), as the room shows it."""
-    account = uow.accounts.view(settlement.account_id)
-    office = uow.offices.get(settlement.office_id)
-    if account is None or office is None:
-        return settlement.plate
-    return plate_in(office.province, office.letter, settlement.serial, account.language)
 
 
 def _balance_settlement(uow: UnitOfWork, event: OrderEvent) -> Settlement | None:
@@ -293,7 +283,6 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, paid: int 
     the winner told in one message. ``paid``: the balance received, which the message says with
     the plate issued (the order's own notice is not sent); ``None``: at the close (a price the
     deposit share covers): the message says they won at that price and the plate is theirs."""
-    won = paid is None
     if settlement.deposit_order_id is not None and settlement.deposit_fen > 0:
         apply_to_price(
             uow,
@@ -308,10 +297,10 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, paid: int 
         uow.pool.add(settlement.office_id, kind, [settlement.serial])
     uow.pool.set_state(settlement.office_id, kind, settlement.serial, NumberState.ISSUED)
     settlement.state, settlement.settled_at = SettlementState.ISSUED, now
-    if won:
+    if paid is None:  # won at the close: this is the winner's one message
         settlement.winner_told_at = now
     uow.settlements.save(settlement)
-    params = {"plate": _plate_for(uow, settlement), "vin": settlement.vin}
+    params = {"plate": settlement.plate, "vin": settlement.vin}
     if paid is None:
         params |= {"price": yuan(settlement.price_fen)}
     else:
@@ -320,7 +309,7 @@ def _issue(uow: UnitOfWork, settlement: Settlement, now: datetime, *, paid: int 
         uow,
         account_id=settlement.account_id,
         kind=NoticeKind.URGENT,
-        key="settlement.won_issued" if won else "settlement.balance_issued",
+        key="settlement.won_issued" if paid is None else "settlement.balance_issued",
         params=params,
         dedupe_key=f"settlement:{settlement.lot_id}:issued",
         now=now,
@@ -358,7 +347,7 @@ def balance_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
         kind=NoticeKind.URGENT,
         # Given up (the winner cancelled the balance order) or not paid by the deadline.
         key="settlement.given_up" if isinstance(event, OrderCancelled) else "settlement.forfeited",
-        params={"plate": _plate_for(uow, settlement), "deposit": yuan(settlement.deposit_fen)},
+        params={"plate": settlement.plate, "deposit": yuan(settlement.deposit_fen)},
         dedupe_key=f"settlement:{settlement.lot_id}:forfeited",
         now=now,
     )
@@ -412,10 +401,8 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
             )
             uow.settlements.add_refunds([refund])
         for pending in uow.settlements.pending_deposit_orders(signup_id):
-            # the notice below says it, with the period: one message
-            cancel_order(
-                uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF, told=True
-            )
+            # the notice below says it, with the period (``TOLD_BY_HOLDER``): one message
+            cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
         paid = order_id is not None
         name = name_for(uow, period, signup.account_id) if period else str(event.period_id)
         notify(

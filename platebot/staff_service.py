@@ -325,6 +325,7 @@ class StaffService(Acting):
                     Audit(
                         "broadcast.send",
                         f"#{sent.id}",
+                        office,
                         detail=f"{total} recipients, announcement #{item.id}",
                     ),
                 )

@@ -195,6 +195,19 @@ def router(
     return pages
 
 
+def _fed(
+    page: Page, feed: Callable[[Page, dict[str, str]], Any], params: dict[str, str]
+) -> Response:
+    """A live part's figures; a refusal of the rules as the pages answer it (403 when the
+    member may not, else 404: an unknown lot, another office's broadcast), in their words."""
+    try:
+        return JSONResponse(feed(page, params))
+    except NotAllowed as error:
+        raise HTTPException(403, page.error_text(error)) from error
+    except DomainError as error:
+        raise HTTPException(404, page.error_text(error)) from error
+
+
 def _counter_routes(pages: APIRouter, console: Console) -> None:
     """Home with its live part, the counter, pre-selections and orders."""
 
@@ -205,7 +218,7 @@ def _counter_routes(pages: APIRouter, console: Console) -> None:
             raise HTTPException(404)
         permission, feed = found
         page.require(permission)
-        return JSONResponse(feed(page, dict(request.query_params)))
+        return _fed(page, feed, dict(request.query_params))
 
     def waiting(page: Page, _params: dict[str, str]) -> dict[str, Any]:
         found = page.staff.preselections(state=PreselectionState.SELECTED, limit=1000)

@@ -97,7 +97,9 @@ def test_pause_resume_and_cancel_over_the_api(
     assert standin.delivered == []
     refused = client.post(f"{url}/resume", headers=STAFF_AUTH)
     assert refused.status_code == 409
-    assert refused.json()["message"] == "Not possible: the broadcast is cancelled."
+    assert refused.json()["message"] == (
+        "Not possible: the broadcast is cancelled. See its progress for what can still be done."
+    )
     assert client.get(f"{API}/99", headers=STAFF_AUTH).status_code == 404
 
 
@@ -112,7 +114,8 @@ def test_a_broadcast_everyone_has_had_cannot_be_paused_or_cancelled(
         refused = client.post(f"{url}/{action}", headers=STAFF_AUTH)
         assert refused.status_code == 409
         assert refused.json()["message"] == (
-            "Not possible: the broadcast is finished (everyone has had it)."
+            "Not possible: the broadcast is finished (everyone has had it). See its progress for"
+            " what can still be done."
         )
     done = client.get(url, headers=STAFF_AUTH).json()
     assert (done["status"], done["sent"], done["cancelled"]) == ("finished", 1, 0)

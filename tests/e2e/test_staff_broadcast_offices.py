@@ -149,10 +149,13 @@ def test_a_supervisor_neither_sees_nor_acts_on_another_offices_broadcast_in_the_
     for other in (theirs, admins):
         assert f'href="{PAGE}/{other}"' not in listed
         response = client.get(f"{PAGE}/{other}")
-        assert (response.status_code, "找不到该群发。" in response.text) == (404, True)
+        assert (response.status_code, "本所没有该群发：编号见群发列表。" in response.text) == (
+            404,
+            True,
+        )
         for action in ("send", "pause", "resume", "cancel"):
             status, html = post(client, f"{PAGE}/{other}/{action}")
-            assert (status, "找不到该群发。" in html) == (404, True), action
+            assert (status, "本所没有该群发：编号见群发列表。" in html) == (404, True), action
         assert client.get(f"/staff/live/broadcast?id={other}").status_code == 404
         assert client.get(f"{API}/{other}", headers=STAFF_AUTH).json()["status"] == "draft"
     sign_in(client, "li")

@@ -172,6 +172,8 @@ def test_a_supervisor_publishes_a_period_adds_a_lot_and_watches_it_live(
     assert live["bids"] == 2 and live["seconds_left"] > 0
     assert live["state_text"] == "竞价中"
     assert live["recent"].count("\n") == 1 and "¥11,000" in live["recent"]
+    unknown = client.get("/staff/live/lot?id=99999")  # a refusal in words, not a server error
+    assert unknown.status_code == 404 and unknown.json()["detail"], unknown.text
     shown = client.get(f"/staff/lots/{lot_id}").text
     assert 'data-live="lot"' in shown and "¥12,000" in shown
     client.get("/staff/lang/en")

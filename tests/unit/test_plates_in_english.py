@@ -10,7 +10,7 @@ import pytest
 
 from bot.render import render
 from core.accounts import Language
-from core.plates import plate_shown, plates_in_text
+from core.plates import plates_in_text
 from dialogs.catalog import render_text
 from dialogs.engine import _match_choice
 from dialogs.render import render_plain
@@ -51,9 +51,10 @@ def test_every_plate_in_an_english_text_is_written_as_english_writes_it(
     assert plates_in_text(text, Language.ZH) == text
 
 
-def test_a_plate_alone_is_shown_as_plate_shown_shows_it() -> None:
-    for plate in ("粤D·12345", "京A·D12345", "蒙K·AB123"):
-        assert plates_in_text(plate, Language.EN) == plate_shown(plate, Language.EN)
+def test_a_plate_alone_is_written_as_english_screens_write_it() -> None:
+    shown = {"粤D·12345": "Yue D 12345", "京A·D12345": "Jing A D12345", "蒙K·AB123": "Meng K AB123"}
+    for plate, english in shown.items():
+        assert plates_in_text(plate, Language.EN) == english
 
 
 def test_an_english_sms_screen_with_plates_is_gsm7_and_one_segment() -> None:
