@@ -212,3 +212,14 @@ def days_ahead(days: int, at: str) -> str:
     CLI (which runs on the real clock) takes as future on any date the tests run."""
     day = (SystemClock().now().astimezone(OFFICE_TZ) + timedelta(days=days)).date()
     return f"{day.isoformat()} {at}"
+
+
+def flat(text: str) -> str:
+    """A rendered reply on one line (SMS pages and Telegram wrap it)."""
+    return " ".join(text.split())
+
+
+def choice_ids(chat: Transcript) -> list[str]:
+    """The ids of the choices the chat's last reply offers."""
+    assert chat.reply is not None
+    return [c.id for c in chat.reply.choices]

@@ -18,7 +18,7 @@ from platebot.bootstrap import App
 from store.tables import outbox
 from tests.auction_journey_world import PHONE, JourneyWorld
 from tests.auction_world import vin
-from tests.support import PLAIN, CapturingSender, Renderer, Transcript
+from tests.support import PLAIN, CapturingSender, Renderer, Transcript, flat
 
 SAY = {
     "zh": {
@@ -72,11 +72,6 @@ SAY = {
 @pytest.fixture
 def world(app: App) -> JourneyWorld:
     return JourneyWorld(app)
-
-
-def flat(text: str) -> str:
-    """The rendered reply on one line (SMS pages and Telegram wrap it)."""
-    return " ".join(text.split())
 
 
 def sign_up(

@@ -11,7 +11,7 @@ from core.auctions import YUAN, LotState
 from platebot.bootstrap import App
 from tests.auction_journey_world import JourneyWorld
 from tests.auction_world import vin
-from tests.support import RENDERERS, Renderer, Transcript
+from tests.support import RENDERERS, Renderer, Transcript, flat
 
 SAY = {
     "zh": {
@@ -50,10 +50,6 @@ SAY = {
 @pytest.fixture
 def world(app: App) -> JourneyWorld:
     return JourneyWorld(app)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def enter_room(chat: Transcript, bidder: str, code: str) -> None:

@@ -39,7 +39,7 @@ from tests.auction_journey_world import JourneyWorld, Rival
 from tests.auction_world import vin
 from tests.preselect_world import add_office
 from tests.settlement_world import GATEWAY, SettlementWorld
-from tests.support import SMS, CapturingSender, Renderer, Transcript
+from tests.support import SMS, CapturingSender, Renderer, Transcript, choice_ids, flat
 
 SAY = {
     "zh": {
@@ -69,15 +69,6 @@ BARE_BIDS = ("出价", "B", "BID", "bid", "出价。", "B.")
 @pytest.fixture
 def world(app: App) -> JourneyWorld:
     return JourneyWorld(app)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def choice_ids(chat: Transcript) -> list[str]:
-    assert chat.reply is not None
-    return [c.id for c in chat.reply.choices]
 
 
 def price(world: JourneyWorld, n: int = 0) -> int | None:

@@ -11,7 +11,7 @@ from core.auctions import YUAN
 from platebot.bootstrap import App
 from tests.auction_journey_world import JourneyWorld, Rival
 from tests.auction_world import vin
-from tests.support import Renderer, Transcript
+from tests.support import Renderer, Transcript, choice_ids, flat
 
 SAY = {
     "zh": {
@@ -40,15 +40,6 @@ RAISES = [f"bid:{n * 1_000 * YUAN}" for n in range(1, 6)]
 @pytest.fixture
 def world(app: App) -> JourneyWorld:
     return JourneyWorld(app)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def choice_ids(chat: Transcript) -> list[str]:
-    assert chat.reply is not None
-    return [c.id for c in chat.reply.choices]
 
 
 def price(world: JourneyWorld) -> int | None:

@@ -29,7 +29,7 @@ from tests.preselect_world import (
     vin,
 )
 from tests.sale_world import list_plate, sale_world, shenzhen_buyer
-from tests.support import Renderer, Transcript
+from tests.support import Renderer, Transcript, choice_ids
 from web.sandbox import SandboxGateway
 
 SAY = {
@@ -108,11 +108,6 @@ def start(app: App, renderer: Renderer, lang: str, phone: str = PERSON_PHONE) ->
     chat = Transcript(app, renderer=renderer, user_key=phone, channel="sms", sender_phone=phone)
     chat.say("EN" if lang == "en" else "中文")
     return chat
-
-
-def choice_ids(chat: Transcript) -> list[str]:
-    assert chat.reply is not None
-    return [c.id for c in chat.reply.choices]
 
 
 def to_vin(chat: Transcript, ids: dict[str, int], serial: str = "16666") -> None:
