@@ -21,8 +21,10 @@ period's close or cancellation, in handlers of their events and of the orders' e
   the database, so a handler or timer run twice refunds once. The refunds themselves go through
   the payment provider (``refund_due_deposits``, a timer step the composition root builds with
   the provider); a deposit paid at the counter is handed back there (the row says so, staff
-  refund it with a receipt number). The bidders of a cancelled period are told at once, paid
-  deposits to be refunded with it; the shares that won nothing when their refund is made.
+  refund it with a receipt number, and the row is done: ``handed_back``). The bidders of a
+  cancelled period are told at once, paid deposits to be refunded with it; the shares that won
+  nothing when their refund is made, or are due at the counter. Either notice tells a bidder
+  who paid at the counter to collect the money there.
 
 A balance of nothing (a price at or below one share's deposit) is settled at once: the price is
 counted from the deposit and the number issued (the winner's one message says so); what is left of
@@ -44,6 +46,8 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from core.accounts import Language
+from core.auction_signup import signup_of_reference
 from core.auctions import (
     LIVE_SIGNUP_STATES,
     LotWithdrawn,
@@ -65,6 +69,7 @@ from core.orders import (
     OrderEvent,
     OrderExpired,
     OrderPaid,
+    OrderRefunded,
     OrderState,
     Purpose,
 )
@@ -383,13 +388,18 @@ def refund_losing_shares(uow: UnitOfWork, event: PeriodClosed) -> None:
 
 def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
     """Paid deposits are to be refunded whole, pending deposit orders cancelled; every bidder
-    (paid or not) is told."""
+    (paid or not) is told, and one who paid at the counter where to collect it."""
     period = uow.auctions.period(event.period_id)
-    for signup_id in event.paid_signup_ids + event.unpaid_signup_ids:
-        signup = uow.auctions.signup(signup_id)
-        if signup is None:
-            continue
+    signups = [
+        signup
+        for signup_id in event.paid_signup_ids + event.unpaid_signup_ids
+        if (signup := uow.auctions.signup(signup_id)) is not None
+    ]
+    accounts = uow.accounts.views([signup.account_id for signup in signups])  # one query
+    for signup in signups:
+        signup_id = stored_id(signup.id)
         order_id = uow.settlements.deposit_order(signup_id)
+        key = "settlement.period_cancelled_unpaid"
         if order_id is not None:
             refund = DepositRefund(
                 signup_id=signup_id,
@@ -400,17 +410,27 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
                 created_at=event.cancelled_at,
             )
             uow.settlements.add_refunds([refund])
+            order = uow.orders.get(order_id)
+            at_counter = order is not None and order.paid_via == COUNTER
+            key = (
+                "settlement.period_cancelled_counter"
+                if at_counter
+                else "settlement.period_cancelled"
+            )
         for pending in uow.settlements.pending_deposit_orders(signup_id):
             # the notice below says it, with the period (``TOLD_BY_HOLDER``): one message
             cancel_order(uow, order_id=pending, now=event.cancelled_at, cause=Cause.STAFF)
-        paid = order_id is not None
-        name = name_for(uow, period, signup.account_id) if period else str(event.period_id)
+        account = accounts.get(signup.account_id)
+        language = account.language if account is not None else Language.ZH
         notify(
             uow,
             account_id=signup.account_id,
             kind=NoticeKind.URGENT,
-            key="settlement.period_cancelled" if paid else "settlement.period_cancelled_unpaid",
-            params={"period": name, "deposit": yuan(signup.deposit_fen)},
+            key=key,
+            params={
+                "period": period.name_in(language) if period else str(event.period_id),
+                "deposit": yuan(signup.deposit_fen),
+            },
             dedupe_key=f"period:{event.period_id}:cancelled:{signup_id}",
             now=event.cancelled_at,
         )
@@ -468,11 +488,13 @@ def _refund(
         uow.settlements.save_refund(refund, now)
         log.warning("auction deposit refund %s: order not paid, staff to look", refund.id)
         return
+    amount = min(refund.amount_fen, order.refundable)
     if order.paid_via == COUNTER:
         refund.state = RefundState.AT_COUNTER
         uow.settlements.save_refund(refund, now)
+        if refund.reason is RefundReason.LOST:  # a cancellation's notice said where already
+            _tell_refund(uow, refund, "settlement.refund.lost_counter", amount, now)
         return
-    amount = min(refund.amount_fen, order.refundable)
     try:
         refund_order(
             uow,
@@ -492,11 +514,17 @@ def _refund(
     uow.settlements.save_refund(refund, now)
     if refund.reason is RefundReason.CANCELLED:
         return  # the cancellation's notice told the bidder it is refunded: one message
+    _tell_refund(uow, refund, f"settlement.refund.{refund.reason.value}", amount, now)
+
+
+def _tell_refund(
+    uow: UnitOfWork, refund: DepositRefund, key: str, amount: int, now: datetime
+) -> None:
     notify(
         uow,
         account_id=refund.account_id,
         kind=NoticeKind.PERSONAL,
-        key=f"settlement.refund.{refund.reason.value}",
+        key=key,
         params={
             "amount": yuan(amount),
             "period": _period_of_signup(uow, refund.signup_id, refund.account_id),
@@ -504,6 +532,21 @@ def _refund(
         dedupe_key=f"auction-refund:{refund.id}",
         now=now,
     )
+
+
+def handed_back(uow: UnitOfWork, event: OrderRefunded) -> None:
+    """Staff handed a counter-paid deposit back at the counter (a refund with a receipt): its
+    refund row, waiting ``at_counter``, is done once what the order refunded in all covers it."""
+    if event.purpose is not Purpose.AUCTION_DEPOSIT or event.cause is not Cause.STAFF:
+        return
+    signup_id = signup_of_reference(event.reference)
+    if signup_id is None:
+        return
+    for refund in uow.settlements.refunds_of(signup_id):
+        waiting = refund.state is RefundState.AT_COUNTER and refund.order_id == event.order_id
+        if waiting and event.refunded_total >= refund.amount_fen:
+            refund.state, refund.done_at = RefundState.DONE, event.at
+            uow.settlements.save_refund(refund, event.at)
 
 
 def _period_of_signup(uow: UnitOfWork, signup_id: int, account_id: int) -> str:
@@ -522,3 +565,4 @@ def wire(wiring: Wiring) -> None:
     bus.subscribe(OrderPaid, balance_paid)
     bus.subscribe(OrderExpired, balance_unpaid)
     bus.subscribe(OrderCancelled, balance_unpaid)
+    bus.subscribe(OrderRefunded, handed_back)

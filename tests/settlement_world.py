@@ -20,7 +20,7 @@ from core.clock import ManualClock
 from core.events import Event
 from core.info import Guide
 from core.orders import Order, Purpose
-from core.payments import PaymentNotice, place_order, receive_payment
+from core.payments import PaymentNotice, pay_at_counter, place_order, receive_payment
 from core.ports import UnitOfWork
 from core.settlement import DepositRefund, Settlement, refund_due_deposits, tell_winners
 from core.timers import Timers
@@ -57,13 +57,22 @@ class SettlementWorld(AuctionWorld):
             name="2026年第13期", signup_opens=now, signup_closes=now + day, starts_at=now + day
         )
 
-    def paid_bidder(self, period_id: int, shares: int = 1) -> PaidBidder:
-        """Signed up, the deposit order paid through the gateway, the signup active."""
+    def paid_bidder(
+        self, period_id: int, shares: int = 1, *, receipt: str | None = None
+    ) -> PaidBidder:
+        """Signed up, the deposit order paid through the gateway (or at the counter, with the
+        ``receipt`` number), the signup active."""
         vins = self.new_vins(shares)
         account_id = self.account()
         signup_id = self.signup(period_id, vins, account_id)
         order = self.deposit_order(account_id, signup_id)
-        self.pay(order)
+        if receipt is None:
+            self.pay(order)
+        else:
+            with self.uow() as uow:
+                now = self.clock.now()
+                pay_at_counter(uow, order_id=order.id or 0, receipt=receipt, staff="王芳", now=now)
+                uow.commit()
         with self.uow() as uow:
             active = auctions.deposit_paid(uow, clock=self.clock, signup_id=signup_id)
             share_ids = [share.id or 0 for share in uow.auctions.shares(signup_id)]

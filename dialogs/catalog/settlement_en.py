@@ -16,7 +16,9 @@ MESSAGES: dict[str, str] = {
     "settlement.lot_withdrawn_last": 'platebot: the office withdrew {plate}, the last plate of "{period}". The auction ends at its start and paid deposits are refunded.',
     "settlement.period_cancelled": 'platebot: the auction period "{period}" is cancelled. The deposit you paid ({deposit}) is refunded the way you paid it.',
     "settlement.period_cancelled_unpaid": 'platebot: the auction period "{period}" is cancelled, and so are your signup and its unpaid deposit order ({deposit}).',
+    "settlement.period_cancelled_counter": 'platebot: the auction period "{period}" is cancelled. Collect the deposit you paid ({deposit}) at the counter where you paid it.',
     "settlement.refund.lost": 'platebot: the auction period "{period}" is over. {amount} of your deposit not used for a plate price is refunded the way you paid it.',
+    "settlement.refund.lost_counter": 'platebot: the auction period "{period}" is over. Collect {amount} of your deposit not used for a plate price at the counter.',
     # kept for notices queued before the refund was told in one message: never written now
     "settlement.refunded.lost": "platebot: {amount} of your auction deposit that no plate price used has been refunded the way you paid it.",
     "settlement.refunded.cancelled": "platebot: the auction was cancelled; your deposit of {amount} has been refunded the way you paid it.",

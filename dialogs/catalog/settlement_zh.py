@@ -16,7 +16,9 @@ MESSAGES: dict[str, str] = {
     "settlement.lot_withdrawn_last": "号牌助手：竞价期“{period}”的号牌{plate}已由车管所撤拍，本期已无号牌可竞买：到开始时间即结束，已交保证金原路退回。",
     "settlement.period_cancelled": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}将原路退回。",
     "settlement.period_cancelled_unpaid": "号牌助手：竞价期“{period}”已取消，您的报名和未支付的保证金订单（{deposit}）已一并取消。",
+    "settlement.period_cancelled_counter": "号牌助手：竞价期“{period}”已取消，已交保证金{deposit}请到缴款窗口领取。",
     "settlement.refund.lost": "号牌助手：竞价期“{period}”已结束，保证金中未用于价款的{amount}已原路退回。",
+    "settlement.refund.lost_counter": "号牌助手：竞价期“{period}”已结束，保证金中未用于价款的{amount}请到缴款窗口领取。",
     # kept for notices queued before the refund was told in one message: never written now
     "settlement.refunded.lost": "号牌助手：竞价保证金中未用于价款的{amount}已原路退回。",
     "settlement.refunded.cancelled": "号牌助手：竞价取消，保证金{amount}已原路退回。",

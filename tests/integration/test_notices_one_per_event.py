@@ -37,6 +37,7 @@ from platebot.dispatcher import OPTED_OUT
 from platebot.settings import Settings
 from platebot.staff_auctions import StaffAuctions
 from platebot.staff_broadcasts import StaffBroadcasts
+from platebot.staff_orders import StaffOrders
 from sms.render import broadcast_segments
 from sms.segments import segment_count
 from store.sms_tables import sms_opt_outs
@@ -151,6 +152,8 @@ TIME = "2026-12-19 17:00"
     ("key", "params"),
     [
         ("settlement.refund.lost", {"amount": "¥100,000"}),
+        ("settlement.refund.lost_counter", {"amount": "¥100,000"}),
+        ("settlement.period_cancelled_counter", {"deposit": "¥100,000"}),
         ("settlement.lot_withdrawn_last", {"plate": ENGLISH_PLATE}),
         ("settlement.lot_withdrawn", {"plate": ENGLISH_PLATE}),
         ("settlement.period_cancelled", {"deposit": "¥100,000"}),
@@ -268,6 +271,93 @@ def test_a_cancelled_period_tells_each_bidder_once_paid_or_not(
     make_refunds(world)  # the refund lane comes by: it refunds what was not refunded yet
     assert world.order(paid.deposit_order_id).state is OrderState.REFUNDED
     assert len(told_since(world.engine, mark, paid.account_id)) == 1  # and tells nothing more
+
+
+# -- deposits paid at the counter -----------------------------------------------------------------
+
+AT_COUNTER_LOST = {
+    "zh": "号牌助手：竞价期“{period}”已结束，保证金中未用于价款的¥5,000请到缴款窗口领取。",
+    "en": 'platebot: the auction period "{period}" is over. Collect ¥5,000 of your deposit not '
+    "used for a plate price at the counter.",
+}
+AT_COUNTER_CANCELLED = {
+    "zh": "号牌助手：竞价期“{period}”已取消，已交保证金¥5,000请到缴款窗口领取。",
+    "en": 'platebot: the auction period "{period}" is cancelled. Collect the deposit you paid '
+    "(¥5,000) at the counter where you paid it.",
+}
+
+
+def hand_back(world: SettlementWorld, order_id: int) -> None:
+    """A supervisor hands the deposit back at the counter, with a receipt."""
+    staff = StaffOrders(world.uow, world.clock, GATEWAY)
+    staff.refund(order_id, staff="王芳", receipt="R-77")
+
+
+def refund_rows(world: SettlementWorld, signup_id: int) -> list[tuple[str, str]]:
+    return [(row.reason.value, row.state.value) for row in world.refunds(signup_id)]
+
+
+def test_a_share_that_won_nothing_paid_at_the_counter_is_told_to_be_collected_there(
+    world: SettlementWorld, lang: str
+) -> None:
+    period = world.period()
+    lot = world.lot(period, "88888")
+    carol = world.paid_bidder(period, receipt="R-1")
+    dave = world.paid_bidder(period)
+    for someone in (carol, dave):
+        speaks(world, someone.account_id, lang)
+    world.start()
+    world.bid(dave, lot, amount=START_PRICE)  # Dave wins; Carol's share won nothing
+    world.clock.advance(timedelta(hours=2))
+    world.run_timers()
+    world.run_timers()  # the lot's close, then the period's and its refunds
+    assert world.order(carol.deposit_order_id).state is OrderState.PAID  # not through a gateway
+    assert refund_rows(world, carol.signup_id) == [("lost", "at_counter")]
+    # told once, by the close: where to collect it, not "refunded the way you paid it"
+    told = told_since(world.engine, 0, carol.account_id)
+    expected = AT_COUNTER_LOST[lang].format(period=period_in(world, period, lang))
+    assert [text for _, text in told].count(expected) == 1, told
+    mark = last_row(world.engine)
+    world.run_timers()  # the refund lane again: nothing more to do, nothing more said
+    assert told_since(world.engine, mark, carol.account_id) == []
+    hand_back(world, carol.deposit_order_id)
+    assert world.order(carol.deposit_order_id).state is OrderState.REFUNDED
+    assert refund_rows(world, carol.signup_id) == [("lost", "done")]  # staff see it handed back
+    [(_, receipt)] = told_since(world.engine, mark, carol.account_id)
+    assert "5,000" in receipt
+
+
+def test_a_cancelled_period_tells_a_bidder_who_paid_at_the_counter_to_collect_it_there(
+    world: SettlementWorld, lang: str
+) -> None:
+    period = world.period()
+    world.lot(period, "88888")
+    carol = world.paid_bidder(period, receipt="R-1")
+    speaks(world, carol.account_id, lang)
+    mark = last_row(world.engine)
+    cancel_by_staff(world, period)
+    expected = AT_COUNTER_CANCELLED[lang].format(period=period_in(world, period, lang))
+    assert one_sms(told_since(world.engine, mark, carol.account_id)) == expected
+    make_refunds(world)
+    assert world.order(carol.deposit_order_id).state is OrderState.PAID
+    assert refund_rows(world, carol.signup_id) == [("cancelled", "at_counter")]
+    assert len(told_since(world.engine, mark, carol.account_id)) == 1  # nothing more said
+    hand_back(world, carol.deposit_order_id)
+    assert refund_rows(world, carol.signup_id) == [("cancelled", "done")]
+
+
+def test_a_part_handed_back_leaves_the_row_waiting_at_the_counter(world: SettlementWorld) -> None:
+    period = world.period()
+    world.lot(period, "88888")
+    carol = world.paid_bidder(period, shares=2, receipt="R-1")
+    cancel_by_staff(world, period)
+    make_refunds(world)
+    StaffOrders(world.uow, world.clock, GATEWAY).refund(
+        carol.deposit_order_id, staff="王芳", amount=5_000 * YUAN, receipt="R-78"
+    )
+    assert refund_rows(world, carol.signup_id) == [("cancelled", "at_counter")]  # ¥5,000 to go
+    hand_back(world, carol.deposit_order_id)
+    assert refund_rows(world, carol.signup_id) == [("cancelled", "done")]
 
 
 # -- an unpaid balance ---------------------------------------------------------------------------
