@@ -31,6 +31,25 @@ class PeriodNotChangeable(DomainError):
     code = "auction.period_started"
 
 
+class NothingToAmend(DomainError):
+    """An amendment of a period that names no setting to change."""
+
+    code = "auction.nothing_to_amend"
+
+
+class SignupAlreadyOpen(DomainError):
+    """Signup has opened: its opening can no longer move, and its close and the start can only
+    move later (bidders and reservers plan around them). Params: ``setting``."""
+
+    code = "auction.signup_opened"
+
+
+class DepositFixed(DomainError):
+    """Bidders have signed up at this deposit per share: it can no longer change."""
+
+    code = "auction.deposit_fixed"
+
+
 class LotUnknown(DomainError):
     code = "auction.lot_unknown"
 

@@ -27,7 +27,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from core import otp
@@ -35,10 +35,12 @@ from core.accounts import Language
 from core.auction_errors import (
     AlreadySignedUp,
     BidderUnknown,
+    DepositFixed,
     DuplicateVin,
     InvalidAuctionSetting,
     InvalidShares,
     LotUnknown,
+    NothingToAmend,
     PeriodNameEnInvalid,
     PeriodNotChangeable,
     PeriodUnknown,
@@ -47,6 +49,7 @@ from core.auction_errors import (
     PlateReserved,
     RoomCodeExhausted,
     RoomCodeWrong,
+    SignupAlreadyOpen,
     SignupClosed,
     SignupNotActive,
     SignupNotAwaitingDeposit,
@@ -250,6 +253,17 @@ class PeriodPublished(Event):
 
 
 @dataclass(frozen=True)
+class PeriodAmended(Event):
+    """Staff changed a period's settings before its start (``changed``: their names). When the
+    close of signup or the start moved (``rescheduled``), the bidders and reservers are told."""
+
+    period_id: int
+    changed: tuple[str, ...]
+    rescheduled: bool
+    amended_at: datetime
+
+
+@dataclass(frozen=True)
 class PeriodCancelled(Event):
     """Deposits of ``paid_signup_ids`` are to be refunded, orders of ``unpaid_signup_ids``
     cancelled; every one of their bidders told."""
@@ -346,6 +360,82 @@ def publish_period(
     uow.auctions.add_period(period)
     uow.record(PeriodPublished(period_id=stored_id(period.id), published_at=now))
     return period
+
+
+@dataclass(frozen=True)
+class PeriodChanges:
+    """What staff change in a period; ``None``: left as it is. ``name_en=""`` removes the
+    English name (English users then read ``Auction of <the day it starts>``)."""
+
+    name: str | None = None
+    name_en: str | None = None
+    signup_opens: datetime | None = None
+    signup_closes: datetime | None = None
+    starts_at: datetime | None = None
+    deposit_fen: int | None = None
+    increments_fen: Sequence[int] | None = None
+    opening_countdown_s: int | None = None
+    bid_countdown_s: int | None = None
+    balance_working_days: int | None = None
+
+
+# Changed only before signup opens; the close of signup and the start only later after that.
+_TIMES = ("signup_opens", "signup_closes", "starts_at")
+
+
+def amend_period(
+    uow: UnitOfWork, *, clock: Clock, period_id: int, changes: PeriodChanges
+) -> tuple[AuctionPeriod, tuple[str, ...]]:
+    """Staff correct a published period before it starts. Any setting may change until signup
+    opens; after that its opening stays, its close and the start only move later (nobody who
+    planned around them is caught out), and the deposit stays once anyone signed up at it.
+    Open lots follow a new start or opening countdown. Returns the period as it now is and the
+    names of the settings that changed (the event's too: bidders and reservers are told of new
+    times)."""
+    now = clock.now()
+    period = _changeable_period(uow, period_id, now)
+    before = replace(period, increments_fen=list(period.increments_fen))
+    for change in fields(changes):
+        value = getattr(changes, change.name)
+        if value is None:
+            continue
+        if change.name in _TIMES:
+            value = as_utc(value)
+        elif change.name in ("name", "name_en"):
+            value = value.strip() or (None if change.name == "name_en" else value)
+        elif change.name == "increments_fen":
+            value = sorted(set(value))  # as ``validate`` keeps them
+        setattr(period, change.name, value)
+    changed = tuple(
+        change.name
+        for change in fields(changes)
+        if _stored(getattr(period, change.name)) != _stored(getattr(before, change.name))
+    )
+    if not changed:
+        raise NothingToAmend()
+    if as_utc(before.signup_opens) <= now:  # signup has opened
+        for name in _TIMES:
+            if name in changed and (
+                name == "signup_opens" or getattr(period, name) < as_utc(getattr(before, name))
+            ):
+                raise SignupAlreadyOpen(setting=name)
+    elif "signup_closes" in changed and as_utc(period.signup_closes) <= now:
+        raise InvalidAuctionSetting(setting="signup_closes", value="")
+    if "deposit_fen" in changed and uow.auctions.signups(period_id, states=LIVE_SIGNUP_STATES):
+        raise DepositFixed()
+    period.validate(now)
+    uow.auctions.save_period(period)
+    if "starts_at" in changed or "opening_countdown_s" in changed:
+        starts = as_utc(period.starts_at)
+        uow.auctions.retime_open_lots(period_id, starts, starts + period.opening_countdown)
+    rescheduled = "signup_closes" in changed or "starts_at" in changed
+    uow.record(PeriodAmended(period_id, changed, rescheduled, now))
+    return period, changed
+
+
+def _stored(value: object) -> object:
+    """A setting as it compares: times in UTC (a store may hand them back naive)."""
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 def name_for(uow: UnitOfWork, period: AuctionPeriod, account_id: int) -> str:

@@ -15,7 +15,9 @@ a refund or forfeit the holder made as part of its own work (``told`` on the eve
 auction's losing shares refunded, a deposit share forfeited for an unpaid balance, a
 reservation's deposit refunded), and every end of the pending state of an
 order of ``TOLD_BY_HOLDER``: paid (at the counter or through a gateway), expired, or cancelled
-by staff. So only a plate purchase is told here that it is paid, expired or cancelled.
+by staff. So only a plate purchase is told here that it is paid, expired or cancelled; and
+when money that came after its deadline finds it still pending, the late refund's notice says
+that it expired and the money went back, in one message.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def tell_paid(uow: UnitOfWork, event: OrderPaid) -> None:
 
 
 def tell_expired(uow: UnitOfWork, event: OrderExpired) -> None:
-    if event.purpose in TOLD_BY_HOLDER:
+    if event.purpose in TOLD_BY_HOLDER or event.late:  # late: ``tell_late_refund`` says it
         return
     _tell(uow, event, "expired", "expired")
 

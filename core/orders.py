@@ -377,7 +377,10 @@ class OrderPaid(OrderEvent):
 
 @dataclass(frozen=True)
 class OrderExpired(OrderEvent):
-    """Release what the order held."""
+    """Release what the order held. ``late``: found expired by a payment that came after the
+    deadline, before the timer did (the late refund's notice says both: one message)."""
+
+    late: bool = False
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,7 @@ def receive_payment(
         uow.record(OrderPaid(**about(order, now), amount=order.amount, cause=Cause.GATEWAY))
         return Outcome.PAID
     if order.state is OrderState.PENDING:  # paid after the deadline, before the timer came by
-        _expire(uow, order, max(now, notice.paid_at))
+        _expire(uow, order, max(now, notice.paid_at), late=True)
     _write(uow, order.receive_late(notice.amount, notice.paid_at, reference=notice.event_id))
     refund = provider.refund(order, notice.amount, f"late-{notice.event_id}")
     _write(uow, order.return_late(notice.amount, now, reference=refund))
@@ -320,9 +320,9 @@ def apply_to_price(
     return order
 
 
-def _expire(uow: UnitOfWork, order: Order, now: datetime) -> None:
+def _expire(uow: UnitOfWork, order: Order, now: datetime, *, late: bool = False) -> None:
     _write(uow, order.expire(now))
-    uow.record(OrderExpired(**about(order, now)))
+    uow.record(OrderExpired(**about(order, now), late=late))
 
 
 def expire_orders(uow: UnitOfWork, now: datetime, limit: int) -> int:

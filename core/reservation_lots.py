@@ -110,12 +110,12 @@ def _place(
         "signup_closes": format_local(signup_closes),
         "starts": format_local(period.starts_at),
     }
-    if paid is None:
-        tell(uow, reservation, "placed", now, **where)
-        return True
     # A signup open until bidding starts (as it mostly is) is one time to tell: in Chinese the
     # two times would take the text past one segment.
     at_start = signup_closes == as_utc(period.starts_at)
+    if paid is None:
+        tell(uow, reservation, "placed", now, text="placed_at_start" if at_start else None, **where)
+        return True
     text = "paid_placed_at_start" if at_start else "paid_placed"
     tell(uow, reservation, "placed", now, text=text, amount=paid, **where)
     return True
@@ -148,11 +148,22 @@ def deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> Non
 
 def period_published(uow: UnitOfWork, event: PeriodPublished) -> None:
     """Paid reservations waiting for a period join the new one, oldest first."""
-    period = uow.auctions.period(event.period_id)
-    if period is None or not signup_still_open(period, event.published_at):
+    _join_waiting(uow, event.period_id, event.published_at)
+
+
+def period_rescheduled(uow: UnitOfWork, event: auctions.PeriodAmended) -> None:
+    """A period whose signup staff extended (it may have closed): waiting reservations join it,
+    as they join one just published."""
+    if event.rescheduled:
+        _join_waiting(uow, event.period_id, event.amended_at)
+
+
+def _join_waiting(uow: UnitOfWork, period_id: int, now: datetime) -> None:
+    period = uow.auctions.period(period_id)
+    if period is None or not signup_still_open(period, now):
         return
     for reservation in uow.reservations.in_state(ReservationState.PAID):
-        _place(uow, reservation, event.published_at, period)
+        _place(uow, reservation, now, period)
 
 
 def _back_to_waiting(uow: UnitOfWork, reservations: Sequence[Reservation], now: datetime) -> None:
@@ -225,6 +236,7 @@ def wire(wiring: Wiring) -> None:
     wiring.bus.subscribe(OrderExpired, deposit_unpaid)
     wiring.bus.subscribe(OrderCancelled, deposit_unpaid)
     wiring.bus.subscribe(PeriodPublished, period_published)
+    wiring.bus.subscribe(auctions.PeriodAmended, period_rescheduled)
     wiring.bus.subscribe(auctions.LotWithdrawn, lot_withdrawn)
     wiring.bus.subscribe(PeriodCancelled, period_cancelled)
     wiring.bus.subscribe(LotClosed, lot_closed)

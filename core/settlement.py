@@ -51,6 +51,7 @@ from core.auction_signup import signup_of_reference
 from core.auctions import (
     LIVE_SIGNUP_STATES,
     LotWithdrawn,
+    PeriodAmended,
     PeriodCancelled,
     PeriodState,
     SignupState,
@@ -58,7 +59,7 @@ from core.auctions import (
     stored_id,
 )
 from core.bidding import LotClosed, PeriodClosed
-from core.clock import format_deadline
+from core.clock import as_utc, format_deadline, format_local
 from core.errors import DomainError
 from core.notices import NoticeKind, notify
 from core.offices import holiday_window, validity_deadline
@@ -84,6 +85,7 @@ from core.payments import (
 from core.plates import PlateKind, plate_in
 from core.pools import NumberState
 from core.ports import UnitOfWork
+from core.reservations import ReservationState
 from core.timers import TimerStep
 from core.wiring import Wiring
 
@@ -436,6 +438,40 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
         )
 
 
+def period_rescheduled(uow: UnitOfWork, event: PeriodAmended) -> None:
+    """The close of signup or the start moved: everyone who plans around them is told once, in
+    their language: the period's bidders (paid or not) and the reservers whose plate is a lot
+    of it."""
+    period = uow.auctions.period(event.period_id)
+    if not event.rescheduled or period is None:
+        return
+    bidders = [
+        s.account_id for s in uow.auctions.signups(event.period_id, states=LIVE_SIGNUP_STATES)
+    ]
+    placed = uow.reservations.in_state(ReservationState.PLACED, period_id=event.period_id)
+    everyone = list(dict.fromkeys([*bidders, *(r.account_id for r in placed)]))
+    accounts = uow.accounts.views(everyone)  # one query
+    signup_closes = min(as_utc(period.signup_closes), as_utc(period.starts_at))
+    # A signup open until bidding starts (as it mostly is) is one time to tell.
+    at_start = signup_closes == as_utc(period.starts_at)
+    for account_id in everyone:
+        account = accounts.get(account_id)
+        notify(
+            uow,
+            account_id=account_id,
+            kind=NoticeKind.URGENT,
+            key="settlement.rescheduled_at_start" if at_start else "settlement.rescheduled",
+            params={
+                "period": period.name_in(account.language if account else Language.ZH),
+                "starts": format_local(period.starts_at),
+                "signup_closes": format_local(signup_closes),
+            },
+            dedupe_key=f"period:{event.period_id}:rescheduled:{event.amended_at.isoformat()}"
+            f":{account_id}",
+            now=event.amended_at,
+        )
+
+
 def lot_withdrawn(uow: UnitOfWork, event: LotWithdrawn) -> None:
     """Every bidder of the period (paid or not) is told a lot was withdrawn; when it was the
     last one, also that the period ends at its start and paid deposits come back then
@@ -561,6 +597,7 @@ def wire(wiring: Wiring) -> None:
     bus.subscribe(LotClosed, settle_sold_lot)
     bus.subscribe(PeriodClosed, refund_losing_shares)
     bus.subscribe(PeriodCancelled, period_cancelled)
+    bus.subscribe(PeriodAmended, period_rescheduled)
     bus.subscribe(LotWithdrawn, lot_withdrawn)
     bus.subscribe(OrderPaid, balance_paid)
     bus.subscribe(OrderExpired, balance_unpaid)

@@ -27,15 +27,21 @@ from core.timers import Timers
 from dialogs.money import format_yuan
 from platebot.staff_acting import Acting
 
+# A changed setting as the audit writes it: the period view's field that shows it.
+_SHOWN = {"deposit_fen": "deposit"}
+
 
 def phase(period: AuctionPeriod, now: datetime) -> str:
     """Where a published period is by the clock: ``upcoming`` (signup not open yet),
-    ``signup``, ``bidding``; else its state (``closed``, ``cancelled``)."""
+    ``signup``, ``signup_closed`` (before the start), ``bidding``; else its state (``closed``,
+    ``cancelled``)."""
     if period.state is not PeriodState.PUBLISHED:
         return period.state.value
     if period.started(now):
         return "bidding"
-    return "signup" if period.signup_open(now) else "upcoming"
+    if period.signup_open(now):
+        return "signup"
+    return "upcoming" if now < as_utc(period.signup_opens) else "signup_closed"
 
 
 def period_view(period: AuctionPeriod, now: datetime, lots: int) -> dict[str, Any]:
@@ -160,6 +166,30 @@ class StaffAuctions(Acting):
 
         return self._do(
             run, lambda v: Audit("auction.publish", f"period #{v['id']}", None, v["name"])
+        )
+
+    def amend_period(self, period_id: int, **changes: Any) -> dict[str, Any]:
+        """``changes``: any of ``name``, ``signup_opens``, ``signup_closes``, ``starts_at`` and
+        the ``settings`` of ``publish_period``; None leaves one as it is, ``name_en=""`` removes
+        the English name. What may change when: ``core.auctions.amend_period``. The period as
+        it now is, with ``changed``: the names of the settings that changed."""
+        self.require(Permission.OFFICE)
+        wanted = auctions.PeriodChanges(**changes)
+
+        def run(uow: UnitOfWork) -> dict[str, Any]:
+            period, changed = auctions.amend_period(
+                uow, clock=self.clock, period_id=period_id, changes=wanted
+            )
+            return {**self._period(uow, period), "changed": list(changed)}
+
+        return self._do(
+            run,
+            lambda v: Audit(
+                "auction.amend",
+                f"period #{period_id}",
+                None,
+                ", ".join(f"{_SHOWN.get(n, n)}={v[_SHOWN.get(n, n)]}" for n in v["changed"]),
+            ),
         )
 
     def periods(self) -> list[dict[str, Any]]:

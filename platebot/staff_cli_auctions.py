@@ -49,59 +49,121 @@ def _time(text: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=OFFICE_TZ)
 
 
-@period_app.command("publish")
-def period_publish(
-    *,
-    name: Annotated[str, typer.Option(help="e.g. 2026年第12期.")],
-    name_en: Annotated[
-        str | None,
-        typer.Option(
-            help="What English users read, e.g. 'Auction 2026 No. 12': at most 30 letters, digits,"
-            " spaces and . , ' ( ) / & : # + - (default: 'Auction of' the start's date)."
-        ),
-    ] = None,
-    signup_opens: TimeOption,
-    signup_closes: TimeOption,
-    starts: TimeOption,
-    deposit: Annotated[str | None, typer.Option(help="Yuan per share (default 5000).")] = None,
-    increment: Annotated[
-        list[str] | None,
-        typer.Option(help="An allowed increment in yuan; repeat (default 1000 … 5000)."),
-    ] = None,
-    opening_countdown: Annotated[
-        int | None, typer.Option(help="Seconds a lot is open before its first bid (default 300).")
-    ] = None,
-    bid_countdown: Annotated[
-        int | None, typer.Option(help="Seconds each bid gives the others (default 60).")
-    ] = None,
-    balance_days: Annotated[
-        int | None, typer.Option(help="Working days to pay the balance (default 5).")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Publish an auction period: signup window, start, deposit, increments, countdowns."""
-    opens, closes, start = _time(signup_opens), _time(signup_closes), _time(starts)
-    settings = {
-        "name_en": name_en,
+NameEnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="What English users read, e.g. 'Auction 2026 No. 12': at most 30 letters, digits,"
+        " spaces and . , ' ( ) / & : # + - (default: 'Auction of' the start's date)."
+    ),
+]
+DepositOption = Annotated[str | None, typer.Option(help="Yuan per share (default 5000).")]
+IncrementOption = Annotated[
+    list[str] | None,
+    typer.Option(help="An allowed increment in yuan; repeat (default 1000 … 5000)."),
+]
+OpeningOption = Annotated[
+    int | None, typer.Option(help="Seconds a lot is open before its first bid (default 300).")
+]
+BidCountdownOption = Annotated[
+    int | None, typer.Option(help="Seconds each bid gives the others (default 60).")
+]
+BalanceDaysOption = Annotated[
+    int | None, typer.Option(help="Working days to pay the balance (default 5).")
+]
+
+
+def _settings(
+    deposit: str | None,
+    increment: list[str] | None,
+    opening_countdown: int | None,
+    bid_countdown: int | None,
+    balance_days: int | None,
+) -> dict[str, object]:
+    """The options as the staff service takes them (None: not given)."""
+    return {
         "deposit_fen": None if deposit is None else fen_of(deposit),
         "increments_fen": None if not increment else [fen_of(value) for value in increment],
         "opening_countdown_s": opening_countdown,
         "bid_countdown_s": bid_countdown,
         "balance_working_days": balance_days,
     }
+
+
+@period_app.command("publish")
+def period_publish(
+    *,
+    name: Annotated[str, typer.Option(help="e.g. 2026年第12期.")],
+    name_en: NameEnOption = None,
+    signup_opens: TimeOption,
+    signup_closes: TimeOption,
+    starts: TimeOption,
+    deposit: DepositOption = None,
+    increment: IncrementOption = None,
+    opening_countdown: OpeningOption = None,
+    bid_countdown: BidCountdownOption = None,
+    balance_days: BalanceDaysOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish an auction period: signup window, start, deposit, increments, countdowns."""
+    opens, closes, start = _time(signup_opens), _time(signup_closes), _time(starts)
+    settings = _settings(deposit, increment, opening_countdown, bid_countdown, balance_days)
     show(
         _run(
             lambda s: s.publish_period(
-                name=name, signup_opens=opens, signup_closes=closes, starts_at=start, **settings
+                name=name,
+                signup_opens=opens,
+                signup_closes=closes,
+                starts_at=start,
+                name_en=name_en,
+                **settings,
             )
         ),
         as_json,
     )
 
 
+MaybeTimeOption = Annotated[str | None, typer.Option(help="China time, e.g. '2026-12-20 09:00'.")]
+
+
+@period_app.command("amend")
+def period_amend(
+    period_id: PeriodArgument,
+    *,
+    name: Annotated[str | None, typer.Option(help="e.g. 2026年第12期.")] = None,
+    name_en: Annotated[
+        str | None,
+        typer.Option(help="What English users read; '' removes it (see 'period publish')."),
+    ] = None,
+    signup_opens: MaybeTimeOption = None,
+    signup_closes: MaybeTimeOption = None,
+    starts: MaybeTimeOption = None,
+    deposit: Annotated[str | None, typer.Option(help="Yuan per share.")] = None,
+    increment: Annotated[
+        list[str] | None, typer.Option(help="An allowed increment in yuan; repeat.")
+    ] = None,
+    opening_countdown: Annotated[int | None, typer.Option(help="Seconds.")] = None,
+    bid_countdown: Annotated[int | None, typer.Option(help="Seconds.")] = None,
+    balance_days: Annotated[int | None, typer.Option(help="Working days.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a period before it starts; only what is given changes. Anything may change until
+    signup opens; then its opening stays, its close and the start only move later, and the
+    deposit stays once anyone signed up. Bidders and reservers are told new times."""
+    changes = {
+        "name": name,
+        "name_en": name_en,
+        "signup_opens": None if signup_opens is None else _time(signup_opens),
+        "signup_closes": None if signup_closes is None else _time(signup_closes),
+        "starts_at": None if starts is None else _time(starts),
+        **_settings(deposit, increment, opening_countdown, bid_countdown, balance_days),
+    }
+    show(_run(lambda s: s.amend_period(period_id, **changes)), as_json)
+
+
 @period_app.command("list")
 def period_list(as_json: JsonOption = False) -> None:
-    """Every period with its state: upcoming, signup, bidding, closed or cancelled."""
+    """Every period with its state: upcoming, signup, signup_closed, bidding, closed or
+    cancelled."""
     show(_run(lambda s: s.periods()), as_json)
 
 

@@ -311,6 +311,11 @@ class SqlAuctionRepository:
         values = _values(period, _PERIOD_FIELDS)
         self._c.execute(sa.update(auction_periods).where(P.id == period.id).values(values))
 
+    def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> None:
+        where = (L.period_id == period_id, L.state == LotState.OPEN)
+        values = {"opens_at": opens_at, "deadline": deadline}
+        self._c.execute(sa.update(auction_lots).where(*where).values(values))
+
     def add_lot(self, lot: Lot) -> None:
         statement = sa.insert(auction_lots).values(_values(lot, _LOT_FIELDS))
         lot.id = self._c.execute(statement.returning(L.id)).scalar_one()

@@ -32,6 +32,8 @@ _NOT_FOUND = {
 }
 _CONFLICT = {
     "auction.period_started",
+    "auction.signup_opened",
+    "auction.deposit_fixed",
     "auction.signup_not_active",
     "auction.plate_in_auction",
     "auction.plate_not_held_back",
@@ -82,13 +84,39 @@ class NewPeriod(BaseModel):
     )
 
 
+class PeriodChanges(BaseModel):
+    """Only what is given changes; see the route for what may change when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=80, pattern=NO_NUL)
+    name_en: str | None = Field(
+        default=None,
+        max_length=NAME_EN_MAX,
+        pattern=NO_NUL,
+        description="As when publishing; \"\" removes it (English users then read 'Auction of' "
+        "the start's date).",
+    )
+    signup_opens: AwareDatetime | None = Field(default=None, description="ISO 8601, offset.")
+    signup_closes: AwareDatetime | None = None
+    starts_at: AwareDatetime | None = None
+    deposit_fen: Fen | None = Field(default=None, description="Per share.")
+    increments_fen: list[Fen] | None = Field(default=None, min_length=1, max_length=10)
+    opening_countdown_s: int | None = Field(default=None, ge=1, le=24 * 3600)
+    bid_countdown_s: int | None = Field(default=None, ge=1, le=3600)
+    balance_working_days: int | None = Field(default=None, ge=1, le=30)
+
+
 class PeriodOut(BaseModel):
     id: int
     name: str
     name_en: str | None = Field(
         description="What English users read; null: 'Auction of' the start's date."
     )
-    state: str = Field(description="upcoming, signup, bidding, closed or cancelled.")
+    state: str = Field(
+        description="upcoming, signup, signup_closed (before the start), bidding, closed or "
+        "cancelled."
+    )
     signup_opens: str = Field(description="Asia/Shanghai.")
     signup_closes: str
     starts_at: str
@@ -99,6 +127,10 @@ class PeriodOut(BaseModel):
     bid_countdown_s: int
     balance_working_days: int
     lots: int
+
+
+class AmendedPeriodOut(PeriodOut):
+    changed: list[str] = Field(description='The settings that changed, e.g. ["starts_at"].')
 
 
 class NewLot(BaseModel):
@@ -154,7 +186,7 @@ class CodeReissuedOut(BaseModel):
 def _plausible(values: dict[str, Any]) -> dict[str, Any]:
     """Times far from now are a mistake (and beyond what dates convert): an invalid setting."""
     for name in ("signup_opens", "signup_closes", "starts_at"):
-        if not _YEARS[0] <= values[name].year <= _YEARS[1]:
+        if name in values and not _YEARS[0] <= values[name].year <= _YEARS[1]:
             raise InvalidAuctionSetting(setting=name, value=values[name].isoformat())
     return values
 
@@ -183,6 +215,19 @@ def router(staff: StaffAuctions, new_router: StaffRouter) -> APIRouter:
     @api.get("/periods/{period_id}", summary="One auction period", responses=refusals(404, 422))
     def period(period_id: PeriodId) -> PeriodOut:
         return PeriodOut(**_call(lambda: staff.period(period_id)))
+
+    @api.patch(
+        "/periods/{period_id}",
+        summary="Change a period's settings before it starts (bidders told of new times)",
+        description="Any setting may change until signup opens. After that the opening of "
+        "signup stays, its close and the start only move later, and the deposit stays once "
+        "anyone signed up. Open lots follow a new start or opening countdown; the period's "
+        "bidders and the reservers of its lots are told new times.",
+        responses=refusals(404, 409, *JSON_BODY),
+    )
+    def amend(period_id: PeriodId, body: PeriodChanges) -> AmendedPeriodOut:
+        values = _plausible(body.model_dump(exclude_none=True))
+        return AmendedPeriodOut(**_call(lambda: staff.amend_period(period_id, **values)))
 
     @api.post(
         "/periods/{period_id}/cancel",

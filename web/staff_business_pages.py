@@ -155,6 +155,38 @@ def _sale_routes(pages: APIRouter) -> None:
 
 # -- auctions -----------------------------------------------------------------------------------
 
+# A setting ``amend_period`` says changed: the period page's label of it (``auctions.<label>``).
+_AMENDED = {
+    "name": "name",
+    "name_en": "name_en",
+    "signup_opens": "signup_opens",
+    "signup_closes": "signup_closes",
+    "starts_at": "starts_at",
+    "deposit_fen": "deposit",
+}
+
+
+def _changes(page: Page, shown: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
+    """What the change form of the period ``shown`` changes, for ``amend_period``: only the
+    fields typed other than the page showed them (a time to the minute, the deposit in yuan),
+    so a time stored with seconds, or the deposit once bidders signed up at it, is never changed
+    by the page. An English name emptied is removed (``""``)."""
+    changes: dict[str, Any] = {}
+    for field in ("name", "name_en"):
+        if typed[field].strip() != (shown[field] or ""):
+            changes[field] = typed[field].strip()
+    for field in ("signup_opens", "signup_closes", "starts_at"):
+        if typed[field].strip().replace("T", " ") != shown[field]:
+            when = _when(typed[field])
+            if when != _when(shown[field]):
+                changes[field] = when
+    deposit_fen = fen(page, typed["deposit"])
+    if deposit_fen is None:
+        raise setting("deposit", typed["deposit"])
+    if deposit_fen != shown["deposit_fen"]:
+        changes["deposit_fen"] = deposit_fen
+    return changes
+
 
 def _auction_routes(pages: APIRouter, console: Console) -> None:
     def periods_page(page: Page, status: int = 200, **said: Any) -> Response:
@@ -242,6 +274,46 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
         def run() -> str:
             done = page.auctions.cancel_period(period_id)
             return page.t("auctions.cancelled", name=done["name"])
+
+        status, notice, error = outcome(page, run)
+        return period_page(page, period_id, status, notice=notice, error=error)
+
+    @pages.post("/auctions/{period_id}/amend")
+    def amend(
+        page: Member,
+        period_id: int,
+        *,
+        name: Text,
+        signup_opens: Text,
+        signup_closes: Text,
+        starts_at: Text,
+        deposit: Text,
+        name_en: OptionalText = "",
+    ) -> Response:
+        """Only what was changed in the form goes to ``amend_period`` (``_changes``); nothing
+        changed: its refusal, in words."""
+
+        typed = {
+            "name": name,
+            "name_en": name_en,
+            "signup_opens": signup_opens,
+            "signup_closes": signup_closes,
+            "starts_at": starts_at,
+            "deposit": deposit,
+        }
+
+        def run() -> str:
+            changes = _changes(page, page.auctions.period(period_id), typed)
+            done = page.auctions.amend_period(period_id, **changes)
+            labels = [
+                page.t(f"auctions.{_AMENDED[field]}") if field in _AMENDED else field
+                for field in done["changed"]
+            ]
+            return page.t(
+                "auctions.amended",
+                name=done["name"],
+                changed=page.t("auctions.list_separator").join(labels),
+            )
 
         status, notice, error = outcome(page, run)
         return period_page(page, period_id, status, notice=notice, error=error)

@@ -56,6 +56,9 @@ MESSAGES: dict[str, str] = {
     "reservation.notice.placed": (
         "号牌助手：预约号牌{plate}已进入{period}竞买，{signup_closes}前可报名，{starts}开拍。"
     ),
+    "reservation.notice.placed_at_start": (
+        "号牌助手：预约号牌{plate}已进入{period}竞买，{starts}开拍，开拍前均可报名。"
+    ),
     "reservation.notice.waiting": (
         "号牌助手：已收到{plate}的预约保证金，号牌将进入下一期竞买，届时通知您。"
     ),

@@ -22,6 +22,11 @@ MESSAGES: dict[str, str] = {
     # kept for notices queued before the refund was told in one message: never written now
     "settlement.refunded.lost": "platebot: {amount} of your auction deposit that no plate price used has been refunded the way you paid it.",
     "settlement.refunded.cancelled": "platebot: the auction was cancelled; your deposit of {amount} has been refunded the way you paid it.",
+    "settlement.rescheduled": 'platebot: the auction period "{period}" now starts at {starts} (China time); signup closes at {signup_closes}.',
+    "settlement.rescheduled_at_start": 'platebot: the auction period "{period}" now starts at {starts} (China time); you can sign up until then.',
+    "error.auction.nothing_to_amend": "Nothing to change: give the new value of at least one setting of the period (name, times, deposit, increments, countdowns, balance days).",
+    "error.auction.signup_opened": "Signup for this period has opened: its opening can no longer move, and its close and the start can only move later.",
+    "error.auction.deposit_fixed": "Bidders have signed up at this deposit per share: it can no longer change. Cancel the period and publish a new one to change it.",
     "error.auction.name_en_invalid": "The English name of a period is 1 to {most} characters: letters, digits, spaces and . , ' ( ) / & : # + - (so that English SMS stay cheap).",
     "error.auction.setting_invalid": "The auction setting {setting} is not valid ({value}); correct it and try again.",
     "error.auction.period_unknown": "No such auction period: list the periods to find its number.",

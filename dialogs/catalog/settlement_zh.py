@@ -22,6 +22,11 @@ MESSAGES: dict[str, str] = {
     # kept for notices queued before the refund was told in one message: never written now
     "settlement.refunded.lost": "号牌助手：竞价保证金中未用于价款的{amount}已原路退回。",
     "settlement.refunded.cancelled": "号牌助手：竞价取消，保证金{amount}已原路退回。",
+    "settlement.rescheduled": "号牌助手：竞价期“{period}”改为{starts}开始，报名截止{signup_closes}。",
+    "settlement.rescheduled_at_start": "号牌助手：竞价期“{period}”改为{starts}开始，开始前均可报名。",
+    "error.auction.nothing_to_amend": "没有要修改的内容：请至少给出竞价期一项设置（名称、时间、保证金、加价幅度、倒计时、余款期限）的新值。",
+    "error.auction.signup_opened": "本期报名已开始：报名开始时间不能再改，报名截止时间和开拍时间只能推后。",
+    "error.auction.deposit_fixed": "已有人按此保证金报名，不能再改。如需修改，请取消本期后重新发布。",
     "error.auction.name_en_invalid": "竞价期英文名为1至{most}个字符：英文字母、数字、空格及 . , ' ( ) / & : # + -（英文短信因此不变贵）。",
     "error.auction.setting_invalid": "竞价设置{setting}无效（{value}），请改正后再试。",
     "error.auction.period_unknown": "没有这个竞价期，请先查看竞价期列表。",

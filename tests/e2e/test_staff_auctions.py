@@ -182,6 +182,40 @@ def test_cancelling_a_period_refunds_the_deposits_through_the_gateway_and_tells_
     assert client.post(f"{PERIODS}/99/cancel", headers=AUTH).status_code == 404
 
 
+def test_staff_change_a_period_over_http_within_what_bidders_were_told(
+    client: TestClient,
+) -> None:
+    period = client.post(PERIODS, json=PERIOD, headers=AUTH).json()  # signup open from now
+    url = f"{PERIODS}/{period['id']}"
+    lot = {"office": "粤D", "serial": "88888", "starting_price_fen": 1_000_000}
+    assert client.post(f"{url}/lots", json=lot, headers=AUTH).status_code == 201
+    later = {"signup_closes": "2026-12-01T09:00:00+08:00", "starts_at": "2026-12-01T10:00:00+08:00"}
+    assert client.patch(url, json=later).status_code == 401
+    moved = client.patch(url, json={**later, "name_en": "Auction No. 12"}, headers=AUTH)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["starts_at"], moved.json()["name_en"]) == (
+        "2026-12-01 10:00",
+        "Auction No. 12",
+    )
+    assert sorted(moved.json()["changed"]) == ["name_en", "signup_closes", "starts_at"]
+    [listed] = client.get(f"{url}/lots", headers=AUTH).json()
+    assert listed["deadline"] == "2026-12-01 10:05"  # the lot opens at the new start
+    earlier = client.patch(url, json={"starts_at": "2026-11-30T10:00:00+08:00"}, headers=AUTH)
+    assert (earlier.status_code, earlier.json()["code"]) == (409, "auction.signup_opened")
+    assert "only move later" in earlier.json()["message"]
+    same = client.patch(url, json={"starts_at": "2026-12-01T02:00:00Z"}, headers=AUTH)
+    assert (same.status_code, same.json()["code"]) == (422, "auction.nothing_to_amend")
+    nothing = client.patch(url, json={}, headers=AUTH)
+    assert (nothing.status_code, nothing.json()["code"]) == (422, "auction.nothing_to_amend")
+    assert client.patch(f"{PERIODS}/99", json=later, headers=AUTH).status_code == 404
+    unknown = client.patch(url, json={"colour": "red"}, headers=AUTH)
+    assert unknown.status_code == 422  # a setting that does not exist is not silently ignored
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"401", "404", "409", "422"} <= set(
+        paths["/staff/api/auctions/periods/{period_id}"]["patch"]["responses"]
+    )
+
+
 def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
     with_office(app)
     runner = CliRunner()
@@ -228,6 +262,14 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
     assert (lot["plate"], lot["starting_price"], lot["state"]) == ("粤D·88888", "¥10,000", "open")
     code, out, _ = run("lot", "withdraw", str(lot["id"]))
     assert code == 0 and "state: withdrawn" in out
+    later = days_ahead(38, "10:00")
+    code, out, _ = run("period", "amend", pid, "--starts", later, "--name-en", "No 1", "--json")
+    assert code == 0, out
+    amended = json.loads(out)
+    assert (amended["starts_at"], amended["name_en"]) == (later, "No 1")
+    assert sorted(amended["changed"]) == ["name_en", "starts_at"]
+    code, _, err = run("period", "amend", pid)
+    assert code == 1 and "Nothing to change" in err
     code, out, _ = run("period", "list")
     assert code == 0 and "第1期" in out and "upcoming" in out
     code, out, _ = run("period", "cancel", pid)

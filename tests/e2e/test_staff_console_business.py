@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -66,6 +67,22 @@ def audit(client: TestClient) -> str:
 def local(moment: datetime) -> str:
     """As a ``datetime-local`` field holds it (Beijing time)."""
     return moment.astimezone(OFFICE_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def amend_form(html: str) -> dict[str, str]:
+    """The period page's change form as shown: its fields' values (the csrf token with them)."""
+    form = re.search(r'<form[^>]*id="amend".*?</form>', html, re.S)
+    assert form is not None, html
+    fields = re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form.group(0))
+    return {name: unescape(value) for name, value in fields}
+
+
+def shown(html: str, label: str) -> str | None:
+    """What the period's settings list shows against ``label`` (None: not listed)."""
+    settings = re.search(r'<dl id="period">.*?</dl>', html, re.S)
+    assert settings is not None, html
+    found = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", settings.group(0))
+    return unescape(found.group(1)) if found else None
 
 
 def test_a_clerk_is_refused_the_business_pages_which_a_supervisor_opens(
@@ -219,6 +236,129 @@ def test_a_clerk_cannot_publish_a_period_and_a_supervisor_withdraws_a_lot(
     trail = audit(client)
     assert "auction.withdraw_lot" in trail and "auction.cancel" in trail
     assert "cli:" in trail  # the period published through the service without a member
+
+
+def test_a_supervisor_moves_an_announced_periods_start_and_changes_its_english_name(
+    client: TestClient, staff_app: App
+) -> None:
+    now = staff_app.clock.now()  # 10:00 in Beijing
+    period = StaffAuctions(staff_app.uow, staff_app.clock, staff_app.payments).publish_period(
+        name="2026年第12期",
+        name_en="Auction 12",
+        signup_opens=now + timedelta(hours=1),
+        signup_closes=now + timedelta(hours=3),
+        starts_at=now + timedelta(hours=3),
+    )
+    sign_in(client, "supervisor")
+    page = f"/staff/auctions/{period['id']}"
+    html = client.get(page).text
+    assert "报名开始前，各项设置均可修改" in html
+    form = amend_form(html)
+    assert form["name_en"] == "Auction 12" and form["starts_at"] == "2026-11-23T13:00"
+    assert form["deposit"] == "5000"
+    form |= {"name_en": "Auction No. 12", "starts_at": local(now + timedelta(hours=4))}
+    status, html = post(client, f"{page}/amend", page, **form)
+    assert status == 200, html
+    assert "2026年第12期已修改：英文名称、竞价开始。" in html
+    assert shown(html, "竞价开始") == "2026-11-23 14:00"
+    assert shown(html, "英文名称") == "Auction No. 12"
+    assert shown(html, "报名截止") == "2026-11-23 13:00"  # not changed
+    assert amend_form(html)["starts_at"] == "2026-11-23T14:00"
+    status, html = post(client, f"{page}/amend", page, **(amend_form(html) | {"name_en": ""}))
+    assert status == 200 and "2026年第12期已修改：英文名称。" in html, html
+    assert shown(html, "英文名称") is None  # removed: English users read "Auction of …"
+    assert "auction.amend" in audit(client)
+
+
+def test_after_signup_opened_the_start_only_moves_later(
+    client: TestClient, staff_app: App, world: dict[str, int]
+) -> None:
+    clock = staff_app.clock
+    assert isinstance(clock, ManualClock)
+    now = clock.now()  # 10:00 in Beijing
+    period = StaffAuctions(staff_app.uow, clock, staff_app.payments).publish_period(
+        name="2026年第13期",
+        signup_opens=now + timedelta(minutes=1),
+        signup_closes=now + timedelta(hours=1),
+        starts_at=now + timedelta(hours=2),
+    )
+    clock.advance(timedelta(minutes=5))  # signup open
+    bidder(staff_app, period["id"], world["me"], vin(1))  # signed up at the deposit
+    sign_in(client, "supervisor")
+    page = f"/staff/auctions/{period['id']}"
+    html = client.get(page).text
+    assert shown(html, "状态") == "报名中"
+    form = amend_form(html)
+    status, html = post(
+        client, f"{page}/amend", page, **(form | {"starts_at": local(now + timedelta(hours=1))})
+    )
+    assert status == 422, html
+    assert "本期报名已开始：报名开始时间不能再改，报名截止时间和开拍时间只能推后" in html
+    assert shown(html, "竞价开始") == "2026-11-23 12:00"  # nothing changed
+    assert "auction.amend" not in audit(client)
+    # Later is allowed: the opening and the deposit, shown as they are, are not changes.
+    status, html = post(
+        client, f"{page}/amend", page, **(form | {"starts_at": local(now + timedelta(hours=3))})
+    )
+    assert status == 200, html
+    assert "2026年第13期已修改：竞价开始。" in html
+    assert shown(html, "竞价开始") == "2026-11-23 13:00"
+    assert shown(html, "保证金（元）") == "¥5,000"
+
+
+def test_a_period_page_submitted_unchanged_says_there_is_nothing_to_change(
+    client: TestClient, staff_app: App
+) -> None:
+    now = staff_app.clock.now()
+    period = StaffAuctions(staff_app.uow, staff_app.clock, staff_app.payments).publish_period(
+        name="2026年第14期",
+        signup_opens=now + timedelta(hours=1, seconds=30),  # shown to the minute
+        signup_closes=now + timedelta(hours=2, seconds=30),
+        starts_at=now + timedelta(hours=2, seconds=45),
+        deposit_fen=500_050,
+    )
+    sign_in(client, "supervisor")
+    page = f"/staff/auctions/{period['id']}"
+    form = amend_form(client.get(page).text)
+    assert (form["signup_opens"], form["deposit"]) == ("2026-11-23T11:00", "5000.50")
+    assert form["name_en"] == ""
+    status, html = post(client, f"{page}/amend", page, **form)
+    assert status == 422, html
+    assert "没有要修改的内容" in html
+    assert "auction.amend" not in audit(client)
+
+
+def test_a_clerk_gets_no_change_form_and_cannot_change_a_period(
+    client: TestClient, staff_app: App
+) -> None:
+    staff = StaffAuctions(staff_app.uow, staff_app.clock, staff_app.payments)
+    now = staff_app.clock.now()
+    period = staff.publish_period(
+        name="P",
+        signup_opens=now + timedelta(hours=1),
+        signup_closes=now + timedelta(hours=2),
+        starts_at=now + timedelta(hours=2),
+    )
+    sign_in(client, "clerk")
+    page = f"/staff/auctions/{period['id']}"
+    refused = client.get(page)
+    assert refused.status_code == 403 and "窗口办事员无权打开此页面" in refused.text
+    assert 'id="amend"' not in refused.text
+    token = csrf_of(client.get("/staff/").text)
+    data = {
+        "csrf": token,
+        "name": "X",
+        "signup_opens": local(now + timedelta(hours=1)),
+        "signup_closes": local(now + timedelta(hours=2)),
+        "starts_at": local(now + timedelta(hours=5)),
+        "deposit": "5000",
+    }
+    answer = client.post(f"{page}/amend", data=data)
+    assert answer.status_code == 403 and "窗口办事员无权打开此页面" in answer.text
+    assert (staff.period(period["id"])["name"], staff.period(period["id"])["starts_at"]) == (
+        "P",
+        "2026-11-23 12:00",
+    )
 
 
 def test_a_supervisor_approves_one_reservation_and_rejects_another_with_a_reason(

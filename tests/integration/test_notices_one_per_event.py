@@ -21,7 +21,7 @@ from core import auctions
 from core.accounts import Language
 from core.auctions import YUAN
 from core.broadcast_ports import Channels
-from core.clock import ManualClock
+from core.clock import ManualClock, format_local
 from core.notices import NoticeKind, notify
 from core.orders import Cause, OrderState
 from core.otp import reveal
@@ -154,6 +154,8 @@ TIME = "2026-12-19 17:00"
         ("settlement.refund.lost", {"amount": "¥100,000"}),
         ("settlement.refund.lost_counter", {"amount": "¥100,000"}),
         ("settlement.period_cancelled_counter", {"deposit": "¥100,000"}),
+        ("settlement.rescheduled", {"starts": TIME, "signup_closes": TIME}),
+        ("settlement.rescheduled_at_start", {"starts": TIME}),
         ("settlement.lot_withdrawn_last", {"plate": ENGLISH_PLATE}),
         ("settlement.lot_withdrawn", {"plate": ENGLISH_PLATE}),
         ("settlement.period_cancelled", {"deposit": "¥100,000"}),
@@ -459,6 +461,26 @@ def test_a_reservation_deposit_refunded_when_its_lot_closes_is_one_notice(
     mark = last_row(app.db)
     run_jobs(app)
     assert one_sms(told_since(app.db, mark, me)) == RESERVATION["unsold"][lang]
+
+
+PLACED_AT_START = {
+    "zh": "号牌助手：预约号牌粤D·A8888已进入2026年第12期竞买，{starts}开拍，开拍前均可报名。",
+    "en": 'platebot: Yue D A8888 is a lot of the auction period "Auction of {day}". Sign up '
+    "before bidding starts at {starts} (China time).",
+}
+
+
+def test_a_waiting_reservation_placed_in_a_new_period_is_told_in_one_segment(
+    app: App, lang: str
+) -> None:
+    me = reserver(app, lang)
+    order_id = staff(app).approve(pending_reservation(app, me), staff="王芳")["order_id"]
+    pay_by_gateway(app, order_id)  # no period open: the plate waits for one
+    mark = last_row(app.db)
+    publish_period(app)  # signup open until bidding starts, 24 hours from now
+    starts = format_local(app.clock.now() + timedelta(hours=24))
+    expected = PLACED_AT_START[lang].format(starts=starts, day=starts[:10])
+    assert one_sms(told_since(app.db, mark, me)) == expected
 
 
 @pytest.mark.parametrize("how", ["expired", "cancelled"])

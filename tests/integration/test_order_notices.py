@@ -55,6 +55,12 @@ def expire(app: App, order_id: int) -> None:
     Timers(app.uow, app.clock).run_once()
 
 
+def past_the_deadline(app: App, order_id: int) -> None:
+    """The deadline passes; the timer has not come by yet."""
+    assert isinstance(app.clock, ManualClock)
+    app.clock.advance(timedelta(minutes=31))
+
+
 def staff_cancel(app: App, order_id: int) -> None:
     _in(
         app,
@@ -133,6 +139,13 @@ CASES: dict[str, tuple[list[Step], dict[str, list[str]]]] = {
                 "platebot: order 1 (Yue D A1234) expired unpaid.",
                 "platebot: order 1 (Yue D A1234) was expired; your ¥12,000 went back.",
             ],
+        },
+    ),
+    "paid after its deadline, before the timer came by": (
+        [past_the_deadline, pay_by_gateway, expire],  # expired by the payment: one message
+        {
+            "zh": ["号牌助手：您为订单1（粤D·A1234）付的¥12,000到账时订单已过期，已原路退回。"],
+            "en": ["platebot: order 1 (Yue D A1234) was expired; your ¥12,000 went back."],
         },
     ),
     "paid twice": (
