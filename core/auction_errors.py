@@ -44,10 +44,12 @@ class SignupAlreadyOpen(DomainError):
     code = "auction.signup_opened"
 
 
-class DepositFixed(DomainError):
-    """Bidders have signed up at this deposit per share: it can no longer change."""
+class TermsFixed(DomainError):
+    """Bidders have signed up on the period's terms (the deposit per share, the increments, the
+    countdowns, the working days to pay the balance): they can no longer change. Params:
+    ``setting``."""
 
-    code = "auction.deposit_fixed"
+    code = "auction.terms_fixed"
 
 
 class LotUnknown(DomainError):

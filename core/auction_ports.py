@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from core.auctions import AuctionPeriod, Lot, Share, Signup, SignupState
@@ -20,11 +20,17 @@ if TYPE_CHECKING:
 class AuctionRepository(Protocol):
     # -- periods and lots (staff) --------------------------------------------------------------
     def add_period(self, period: AuctionPeriod) -> None: ...
-    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None: ...
+    def period(
+        self, period_id: int, *, lock: bool | Literal["share"] = False
+    ) -> AuctionPeriod | None:
+        """``lock``: for a change of the period (True), or to act on its settings as they are,
+        beside others doing the same (``share``: a signup)."""
+
     def periods(self) -> Sequence[AuctionPeriod]: ...
     def save_period(self, period: AuctionPeriod) -> None: ...
-    def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> None:
-        """Every open lot of the period opens at ``opens_at`` with ``deadline`` (a new start)."""
+    def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> bool:
+        """Every open lot of the period opens at ``opens_at`` with ``deadline`` (a new start);
+        False, and none of them changed, when one has taken a bid (bidding has begun)."""
 
     def add_lot(self, lot: Lot) -> None: ...
     def lot(self, lot_id: int) -> Lot | None: ...

@@ -35,7 +35,6 @@ from core.accounts import Language
 from core.auction_errors import (
     AlreadySignedUp,
     BidderUnknown,
-    DepositFixed,
     DuplicateVin,
     InvalidAuctionSetting,
     InvalidShares,
@@ -54,6 +53,7 @@ from core.auction_errors import (
     SignupNotActive,
     SignupNotAwaitingDeposit,
     SignupUnknown,
+    TermsFixed,
     VinInAnotherSignup,
 )
 from core.clock import OFFICE_TZ, Clock, as_utc
@@ -261,6 +261,10 @@ class PeriodAmended(Event):
     changed: tuple[str, ...]
     rescheduled: bool
     amended_at: datetime
+    # Its names before: a notice of new times names the period as its readers knew it (in
+    # English a period without its own English name is called by the day it started).
+    name_before: str = ""
+    name_en_before: str = ""
 
 
 @dataclass(frozen=True)
@@ -381,6 +385,14 @@ class PeriodChanges:
 
 # Changed only before signup opens; the close of signup and the start only later after that.
 _TIMES = ("signup_opens", "signup_closes", "starts_at")
+# The terms bidders sign up on: fixed once anyone has.
+_TERMS = (
+    "deposit_fen",
+    "increments_fen",
+    "opening_countdown_s",
+    "bid_countdown_s",
+    "balance_working_days",
+)
 
 
 def amend_period(
@@ -388,12 +400,13 @@ def amend_period(
 ) -> tuple[AuctionPeriod, tuple[str, ...]]:
     """Staff correct a published period before it starts. Any setting may change until signup
     opens; after that its opening stays, its close and the start only move later (nobody who
-    planned around them is caught out), and the deposit stays once anyone signed up at it.
-    Open lots follow a new start or opening countdown. Returns the period as it now is and the
-    names of the settings that changed (the event's too: bidders and reservers are told of new
-    times)."""
-    now = clock.now()
-    period = _changeable_period(uow, period_id, now)
+    planned around them is caught out), and the terms bidders signed up on (the deposit, the
+    increments, the countdowns, the days to pay the balance) stay once anyone has. A moved close
+    of signup is later than now. Open lots follow a new start or opening countdown, unless
+    bidding began meanwhile. Returns the period as it now is and the names of the settings that
+    changed (the event's too: bidders and reservers are told of new times)."""
+    period = _changeable_period(uow, period_id, clock)
+    now = clock.now()  # read under the period's lock: no start passes unseen
     before = replace(period, increments_fen=list(period.increments_fen))
     for change in fields(changes):
         value = getattr(changes, change.name)
@@ -419,17 +432,28 @@ def amend_period(
                 name == "signup_opens" or getattr(period, name) < as_utc(getattr(before, name))
             ):
                 raise SignupAlreadyOpen(setting=name)
-    elif "signup_closes" in changed and as_utc(period.signup_closes) <= now:
+    if "signup_closes" in changed and as_utc(period.signup_closes) <= now:
         raise InvalidAuctionSetting(setting="signup_closes", value="")
-    if "deposit_fen" in changed and uow.auctions.signups(period_id, states=LIVE_SIGNUP_STATES):
-        raise DepositFixed()
+    terms = [name for name in _TERMS if name in changed]
+    if terms and uow.auctions.signups(period_id, states=LIVE_SIGNUP_STATES):
+        raise TermsFixed(setting=terms[0].removesuffix("_fen"))
     period.validate(now)
     uow.auctions.save_period(period)
     if "starts_at" in changed or "opening_countdown_s" in changed:
         starts = as_utc(period.starts_at)
-        uow.auctions.retime_open_lots(period_id, starts, starts + period.opening_countdown)
+        if not uow.auctions.retime_open_lots(period_id, starts, starts + period.opening_countdown):
+            raise PeriodNotChangeable()  # a lot took a bid meanwhile: bidding has begun
     rescheduled = "signup_closes" in changed or "starts_at" in changed
-    uow.record(PeriodAmended(period_id, changed, rescheduled, now))
+    uow.record(
+        PeriodAmended(
+            period_id,
+            changed,
+            rescheduled,
+            now,
+            name_before=before.name,
+            name_en_before=before.name_in(Language.EN),
+        )
+    )
     return period, changed
 
 
@@ -444,11 +468,14 @@ def name_for(uow: UnitOfWork, period: AuctionPeriod, account_id: int) -> str:
     return period.name_in(account.language if account is not None else Language.ZH)
 
 
-def _changeable_period(uow: UnitOfWork, period_id: int, now: datetime) -> AuctionPeriod:
+def _changeable_period(uow: UnitOfWork, period_id: int, now: datetime | Clock) -> AuctionPeriod:
+    """The period, locked, published and not started (by ``now``, or a clock read once the lock
+    is held)."""
     period = uow.auctions.period(period_id, lock=True)
     if period is None:
         raise PeriodUnknown()
-    if period.state is not PeriodState.PUBLISHED or period.started(now):
+    at = now if isinstance(now, datetime) else now.now()
+    if period.state is not PeriodState.PUBLISHED or period.started(at):
         raise PeriodNotChangeable()
     return period
 
@@ -555,7 +582,8 @@ def sign_up(
     """n shares, one VIN each (format and check digit), inside the signup window; a VIN in
     another live signup is refused. The deposit order follows from ``SignupCreated``."""
     now = clock.now()
-    period = uow.auctions.period(period_id)
+    # Shared with other signups, exclusive of an amendment: the deposit read is the one in force.
+    period = uow.auctions.period(period_id, lock="share")
     if period is None or period.id is None:
         raise PeriodUnknown()
     if not period.signup_open(now):

@@ -114,6 +114,13 @@ class RefundInvalid(DomainError):
     code = "order.refund_invalid"
 
 
+class DepositHeld(DomainError):
+    """A refund of an auction deposit that would give back a share held for a won plate's price
+    while its balance may still be paid (or forfeited). Params: ``held``, ``most`` (fen)."""
+
+    code = "order.deposit_held"
+
+
 class AmountInvalid(DomainError):
     code = "order.amount_invalid"
 

@@ -26,6 +26,7 @@ from core.orders import (
     COUNTER,
     DEFAULT_MINUTES,
     Cause,
+    DepositHeld,
     LatePaymentRefunded,
     Order,
     OrderCancelled,
@@ -260,11 +261,17 @@ def refund_order(
     receipt: str | None = None,
     told: bool = False,
 ) -> Order:
-    """Give back ``amount`` (default: all the order holds). Money paid through a gateway goes
+    """Give back ``amount`` (default: all the order holds, but a won share's deposit that is
+    held for the plate's price: ``DepositHeld``). Money paid through a gateway goes
     back through it; money paid at the counter is handed back there (``receipt``). ``told``:
     the caller tells the user itself (``OrderRefunded``)."""
     order = _locked(uow, order_id)
-    amount = order.refundable if amount is None else amount
+    # An auction deposit's share that won a plate is held for its price until the balance is
+    # paid (then counted to it) or not (then forfeited): it is never refunded.
+    held = uow.settlements.held_deposit(order_id) if order.purpose is Purpose.AUCTION_DEPOSIT else 0
+    amount = order.refundable - held if amount is None else amount
+    if held and amount > order.refundable - held:
+        raise DepositHeld(held=held, most=max(order.refundable - held, 0))
     order.check_refund(amount)  # before the gateway is asked
     if order.paid_via == COUNTER:
         if not receipt or not receipt.strip():

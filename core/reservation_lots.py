@@ -107,16 +107,22 @@ def _place(
     signup_closes = min(as_utc(period.signup_closes), as_utc(period.starts_at))
     where = {
         "period": auctions.name_for(uow, period, reservation.account_id),
+        "signup_opens": format_local(period.signup_opens),
         "signup_closes": format_local(signup_closes),
         "starts": format_local(period.starts_at),
     }
-    # A signup open until bidding starts (as it mostly is) is one time to tell: in Chinese the
-    # two times would take the text past one segment.
-    at_start = signup_closes == as_utc(period.starts_at)
+    # What the reserver can do now: sign up from when (not open yet), or until when. A signup
+    # open until bidding starts (as it mostly is) is one time to tell: in Chinese the two times
+    # would take the text past one segment.
+    text = "placed"
+    if as_utc(now) < as_utc(period.signup_opens):
+        text = "placed_before_signup"
+    elif signup_closes == as_utc(period.starts_at):
+        text = "placed_at_start"
     if paid is None:
-        tell(uow, reservation, "placed", now, text="placed_at_start" if at_start else None, **where)
+        tell(uow, reservation, "placed", now, text=text, **where)
         return True
-    text = "paid_placed_at_start" if at_start else "paid_placed"
+    text = f"paid_{text}"
     tell(uow, reservation, "placed", now, text=text, amount=paid, **where)
     return True
 

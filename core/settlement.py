@@ -440,8 +440,9 @@ def period_cancelled(uow: UnitOfWork, event: PeriodCancelled) -> None:
 
 def period_rescheduled(uow: UnitOfWork, event: PeriodAmended) -> None:
     """The close of signup or the start moved: everyone who plans around them is told once, in
-    their language: the period's bidders (paid or not) and the reservers whose plate is a lot
-    of it."""
+    their language, by the period's name as they knew it: the period's bidders (paid or not)
+    and the reservers whose plate is a lot of it. What is told of signup is what they can do
+    now: when it opens (not yet open), until when (open), or nothing (closed)."""
     period = uow.auctions.period(event.period_id)
     if not event.rescheduled or period is None:
         return
@@ -452,18 +453,25 @@ def period_rescheduled(uow: UnitOfWork, event: PeriodAmended) -> None:
     everyone = list(dict.fromkeys([*bidders, *(r.account_id for r in placed)]))
     accounts = uow.accounts.views(everyone)  # one query
     signup_closes = min(as_utc(period.signup_closes), as_utc(period.starts_at))
-    # A signup open until bidding starts (as it mostly is) is one time to tell.
-    at_start = signup_closes == as_utc(period.starts_at)
+    key = "settlement.rescheduled"
+    if as_utc(event.amended_at) < as_utc(period.signup_opens):
+        key = "settlement.rescheduled_before_signup"
+    elif signup_closes <= as_utc(event.amended_at):
+        key = "settlement.rescheduled_signup_closed"
+    elif signup_closes == as_utc(period.starts_at):
+        key = "settlement.rescheduled_at_start"  # one time to tell, as it mostly is
     for account_id in everyone:
         account = accounts.get(account_id)
+        english = account is not None and account.language is Language.EN
         notify(
             uow,
             account_id=account_id,
             kind=NoticeKind.URGENT,
-            key="settlement.rescheduled_at_start" if at_start else "settlement.rescheduled",
+            key=key,
             params={
-                "period": period.name_in(account.language if account else Language.ZH),
+                "period": event.name_en_before if english else event.name_before,
                 "starts": format_local(period.starts_at),
+                "signup_opens": format_local(period.signup_opens),
                 "signup_closes": format_local(signup_closes),
             },
             dedupe_key=f"period:{event.period_id}:rescheduled:{event.amended_at.isoformat()}"
@@ -519,6 +527,10 @@ def _refund(
     uow: UnitOfWork, provider: PaymentProvider, refund: DepositRefund, now: datetime
 ) -> None:
     order = uow.orders.get(refund.order_id, lock=True)
+    if order is not None and order.paid_via == COUNTER and order.refunded >= refund.amount_fen:
+        refund.state, refund.done_at = RefundState.DONE, now  # staff handed it back already
+        uow.settlements.save_refund(refund, now)
+        return
     if order is None or order.state is not OrderState.PAID:
         refund.state = RefundState.FAILED
         uow.settlements.save_refund(refund, now)

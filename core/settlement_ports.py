@@ -57,6 +57,9 @@ class SettlementRepository(Protocol):
         ...
 
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]: ...
+    def held_deposit(self, order_id: int) -> int:
+        """Of the deposit order, what won shares hold for prices still awaiting a balance."""
+
     def refunds_of_period(self, period_id: int) -> Sequence[DepositRefund]: ...
     def claim_due_refunds(self, limit: int) -> Sequence[DepositRefund]:
         """Refunds still to make, locked (other runners skip them)."""

@@ -14,12 +14,27 @@ from datetime import datetime
 from typing import Any
 
 from core import broadcasts
-from core.broadcast_ports import Audience, Broadcast, Channels
+from core.broadcast_ports import Audience, AudienceKind, Broadcast, Channels
 from core.broadcasts import Preview, Progress
 from core.clock import Clock, format_local
 from core.ports import UnitOfWork
 from core.staff import Actor, Audit, Permission
 from platebot.staff_acting import Acting
+
+
+def audience_of(audience: Audience) -> dict[str, Any]:
+    """The audience as the console words it in the page's language
+    (``staffweb.broadcasts.audience.<kind>``); ``audience`` is its English description."""
+    kind = audience.kind.value
+    if audience.kind is AudienceKind.UNFINISHED_ORDERS and audience.office_code:
+        kind = "unfinished_orders_at"
+    return {
+        "kind": kind,
+        "region": audience.region_code or "",
+        "period": audience.period_id or 0,
+        "count": len(audience.phones),
+        "office": audience.office_code or "",
+    }
 
 
 def broadcast_view(b: Broadcast) -> dict[str, Any]:
@@ -28,6 +43,7 @@ def broadcast_view(b: Broadcast) -> dict[str, Any]:
         "office_code": b.office_code,
         "state": b.state.value,
         "audience": b.audience.describe(),
+        "audience_of": audience_of(b.audience),
         "channels": b.channels.value,
         "text_zh": b.text_zh,
         "text_en": b.text_en,
@@ -60,6 +76,7 @@ def progress_view(p: Progress) -> dict[str, Any]:
         "office_code": p.broadcast.office_code,
         "status": p.status,
         "audience": p.broadcast.audience.describe(),
+        "audience_of": audience_of(p.broadcast.audience),
         "send_at": format_local(p.broadcast.send_at) if p.broadcast.send_at else None,
         "total": t.total,
         "sent": t.sent,
@@ -144,7 +161,8 @@ class StaffBroadcasts(Acting):
                 office_code=office,
                 **texts,
             )
-            return {"audience": audience.describe(), "channels": channels.value} | counts_view(p)
+            about = {"audience": audience.describe(), "audience_of": audience_of(audience)}
+            return about | {"channels": channels.value} | counts_view(p)
 
         return self._do(counted)
 

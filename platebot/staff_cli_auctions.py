@@ -148,7 +148,8 @@ def period_amend(
 ) -> None:
     """Change a period before it starts; only what is given changes. Anything may change until
     signup opens; then its opening stays, its close and the start only move later, and the
-    deposit stays once anyone signed up. Bidders and reservers are told new times."""
+    terms (deposit, increments, countdowns, balance days) stay once anyone signed up. Bidders
+    and reservers are told new times."""
     changes = {
         "name": name,
         "name_en": name_en,

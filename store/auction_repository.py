@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -298,9 +298,15 @@ class SqlAuctionRepository:
         statement = sa.insert(auction_periods).values(_values(period, _PERIOD_FIELDS))
         period.id = self._c.execute(statement.returning(P.id)).scalar_one()
 
-    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None:
+    def period(
+        self, period_id: int, *, lock: bool | Literal["share"] = False
+    ) -> AuctionPeriod | None:
         query = sa.select(auction_periods).where(P.id == period_id)
-        row = self._c.execute(query.with_for_update(key_share=True) if lock else query).first()
+        if lock == "share":
+            query = query.with_for_update(read=True)  # FOR SHARE: excludes FOR NO KEY UPDATE
+        elif lock:
+            query = query.with_for_update(key_share=True)
+        row = self._c.execute(query).first()
         return None if row is None else AuctionPeriod(**row._mapping)
 
     def periods(self) -> Sequence[AuctionPeriod]:
@@ -311,10 +317,14 @@ class SqlAuctionRepository:
         values = _values(period, _PERIOD_FIELDS)
         self._c.execute(sa.update(auction_periods).where(P.id == period.id).values(values))
 
-    def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> None:
-        where = (L.period_id == period_id, L.state == LotState.OPEN)
+    def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> bool:
+        open_lots = (L.period_id == period_id, L.state == LotState.OPEN)
         values = {"opens_at": opens_at, "deadline": deadline}
-        self._c.execute(sa.update(auction_lots).where(*where).values(values))
+        # The update waits for a bid holding a lot's row and then skips that lot; the query
+        # after it sees such a bid, and the caller's transaction is rolled back whole.
+        self._c.execute(sa.update(auction_lots).where(*open_lots, L.bids == 0).values(values))
+        bid_on = sa.select(L.id).where(*open_lots, L.bids > 0).limit(1)
+        return self._c.execute(bid_on).first() is None
 
     def add_lot(self, lot: Lot) -> None:
         statement = sa.insert(auction_lots).values(_values(lot, _LOT_FIELDS))

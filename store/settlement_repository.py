@@ -154,6 +154,12 @@ class SqlSettlementRepository:
             added += int(self._c.execute(statement).rowcount)
         return added
 
+    def held_deposit(self, order_id: int) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(ST.deposit_fen), 0)).where(
+            ST.deposit_order_id == order_id, ST.state == SettlementState.AWAITING_BALANCE
+        )
+        return int(self._c.execute(query).scalar_one())
+
     def refunds_of(self, signup_id: int) -> Sequence[DepositRefund]:
         query = sa.select(auction_refunds).where(R.signup_id == signup_id).order_by(R.id)
         return [DepositRefund(**row._mapping) for row in self._c.execute(query)]

@@ -33,7 +33,7 @@ _NOT_FOUND = {
 _CONFLICT = {
     "auction.period_started",
     "auction.signup_opened",
-    "auction.deposit_fixed",
+    "auction.terms_fixed",
     "auction.signup_not_active",
     "auction.plate_in_auction",
     "auction.plate_not_held_back",
@@ -220,9 +220,10 @@ def router(staff: StaffAuctions, new_router: StaffRouter) -> APIRouter:
         "/periods/{period_id}",
         summary="Change a period's settings before it starts (bidders told of new times)",
         description="Any setting may change until signup opens. After that the opening of "
-        "signup stays, its close and the start only move later, and the deposit stays once "
-        "anyone signed up. Open lots follow a new start or opening countdown; the period's "
-        "bidders and the reservers of its lots are told new times.",
+        "signup stays, its close and the start only move later, and the terms (deposit, "
+        "increments, countdowns, balance days) stay once anyone signed up. Open lots follow a "
+        "new start or opening countdown; the period's bidders and the reservers of its lots are "
+        "told new times.",
         responses=refusals(404, 409, *JSON_BODY),
     )
     def amend(period_id: PeriodId, body: PeriodChanges) -> AmendedPeriodOut:

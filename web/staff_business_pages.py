@@ -166,25 +166,27 @@ _AMENDED = {
 }
 
 
-def _changes(page: Page, shown: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
-    """What the change form of the period ``shown`` changes, for ``amend_period``: only the
-    fields typed other than the page showed them (a time to the minute, the deposit in yuan),
-    so a time stored with seconds, or the deposit once bidders signed up at it, is never changed
-    by the page. An English name emptied is removed (``""``)."""
+def _changes(page: Page, shown: dict[str, str], typed: dict[str, str]) -> dict[str, Any]:
+    """What the change form changes, for ``amend_period``: only the fields typed other than the
+    form showed them (``shown``, posted with it: a time to the minute, the deposit in yuan), so
+    a time stored with seconds, the deposit once bidders signed up at it, or what another member
+    changed since the form was shown is never changed by the page. An English name emptied is
+    removed (``""``)."""
     changes: dict[str, Any] = {}
     for field in ("name", "name_en"):
-        if typed[field].strip() != (shown[field] or ""):
+        if typed[field].strip() != shown[field].strip():
             changes[field] = typed[field].strip()
     for field in ("signup_opens", "signup_closes", "starts_at"):
-        if typed[field].strip().replace("T", " ") != shown[field]:
+        if typed[field].strip() != shown[field].strip():
             when = _when(typed[field])
-            if when != _when(shown[field]):
+            if not shown[field].strip() or when != _when(shown[field]):
                 changes[field] = when
-    deposit_fen = fen(page, typed["deposit"])
-    if deposit_fen is None:
-        raise setting("deposit", typed["deposit"])
-    if deposit_fen != shown["deposit_fen"]:
-        changes["deposit_fen"] = deposit_fen
+    if typed["deposit"].strip() != shown["deposit"].strip():
+        deposit_fen = fen(page, typed["deposit"])
+        if deposit_fen is None:
+            raise setting("deposit", typed["deposit"])
+        if not shown["deposit"].strip() or deposit_fen != fen(page, shown["deposit"]):
+            changes["deposit_fen"] = deposit_fen
     return changes
 
 
@@ -289,9 +291,15 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
         starts_at: Text,
         deposit: Text,
         name_en: OptionalText = "",
+        shown_name: OptionalText = "",
+        shown_name_en: OptionalText = "",
+        shown_signup_opens: OptionalText = "",
+        shown_signup_closes: OptionalText = "",
+        shown_starts_at: OptionalText = "",
+        shown_deposit: OptionalText = "",
     ) -> Response:
-        """Only what was changed in the form goes to ``amend_period`` (``_changes``); nothing
-        changed: its refusal, in words."""
+        """Only what was changed in the form goes to ``amend_period`` (``_changes``, against
+        the values the form was shown with); nothing changed: its refusal, in words."""
 
         typed = {
             "name": name,
@@ -301,9 +309,17 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
             "starts_at": starts_at,
             "deposit": deposit,
         }
+        shown = {
+            "name": shown_name,
+            "name_en": shown_name_en,
+            "signup_opens": shown_signup_opens,
+            "signup_closes": shown_signup_closes,
+            "starts_at": shown_starts_at,
+            "deposit": shown_deposit,
+        }
 
         def run() -> str:
-            changes = _changes(page, page.auctions.period(period_id), typed)
+            changes = _changes(page, shown, typed)
             done = page.auctions.amend_period(period_id, **changes)
             labels = [
                 page.t(f"auctions.{_AMENDED[field]}") if field in _AMENDED else field

@@ -21,7 +21,13 @@ from web.staff_models import INT_MAX, NO_NUL
 T = TypeVar("T")
 
 _NOT_FOUND = {"order.not_found"}
-_CONFLICT = {"order.not_pending", "order.not_paid", "order.past_deadline", "order.refund_provider"}
+_CONFLICT = {
+    "order.not_pending",
+    "order.not_paid",
+    "order.past_deadline",
+    "order.refund_provider",
+    "order.deposit_held",
+}
 PAGE_MAX = 500
 FEN_MAX = 10**12  # ¥10,000,000,000: more than any order holds
 

@@ -7,7 +7,10 @@ both languages have the same keys and placeholders.
 A word that depends on a number takes its form by the language's CLDR plural rules (Babel's):
 ``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left". An amount
 in fen written ``{amount:yuan}`` is shown as users read money, ``¥5,000`` (so a notice written in
-core carries the number, and the catalog its form).
+core carries the number, and the catalog its form). A refusal's setting, ``{setting:setting}``,
+is shown in words (``setting.<name>``, where the catalog has them; else the name, as staff type
+it on the command line), and ``{value:given}`` is `` "value"`` (``“value”``), or nothing for an
+empty value.
 
 A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the console, where
 every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
@@ -61,25 +64,33 @@ CATALOGS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 
 _LOCALES = {Language.ZH: Locale.parse("zh_CN"), Language.EN: Locale.parse("en")}
 _PLURAL = ":plural:"
-_YUAN = ":yuan}"
+_SPECS = (_PLURAL, ":yuan}", ":setting}", ":given}")  # a text with one takes the formatter
 
 
 class _PluralFormatter(string.Formatter):
-    """``str.format`` plus the ``plural:`` format of a number (see the module's docstring)."""
+    """``str.format`` plus the formats of the module's docstring: ``plural:``, ``yuan``,
+    ``setting`` and ``given``."""
 
-    def __init__(self, locale: Locale) -> None:
-        self.locale = locale
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self.locale = _LOCALES[language]
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "yuan":
             return format_yuan(int(value))
+        if format_spec == "setting":
+            return CATALOGS[self.language].get(f"setting.{value}", str(value))
+        if format_spec == "given":
+            if value in ("", None):
+                return ""
+            return f"“{value}”" if self.language is Language.ZH else f' "{value}"'
         if not format_spec.startswith("plural:"):
             return str(super().format_field(value, format_spec))
         forms = dict(form.split("=", 1) for form in format_spec[len("plural:") :].split(";"))
         return forms.get(self.locale.plural_form(value), forms["other"])
 
 
-_FORMATTERS = {language: _PluralFormatter(locale) for language, locale in _LOCALES.items()}
+_FORMATTERS = {language: _PluralFormatter(language) for language in _LOCALES}
 
 
 def render_text(text: Text, language: Language, channel: str | None = None) -> str:
@@ -103,7 +114,7 @@ def render_text(text: Text, language: Language, channel: str | None = None) -> s
         else:
             params[name] = value
     template = look_up(text.key)
-    if _PLURAL in template or _YUAN in template:
+    if any(spec in template for spec in _SPECS):
         rendered = _FORMATTERS[language].vformat(template, (), params)
     else:
         rendered = template.format(**params)

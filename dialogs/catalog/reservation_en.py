@@ -55,6 +55,8 @@ MESSAGES: dict[str, str] = {
     "reservation.notice.rejected": "platebot: your reservation of {plate} was rejected: {reason}",
     "reservation.notice.placed": 'platebot: {plate} is a lot of the auction period "{period}". Sign up by {signup_closes}, bid from {starts} (China time).',
     "reservation.notice.placed_at_start": 'platebot: {plate} is a lot of the auction period "{period}". Sign up before bidding starts at {starts} (China time).',
+    "reservation.notice.placed_before_signup": 'platebot: {plate} is a lot of "{period}". Signup opens at {signup_opens}, bidding at {starts} (China time).',
+    "reservation.notice.paid_placed_before_signup": 'platebot: deposit {amount:yuan} received: {plate} is a lot of "{period}". Signup opens at {signup_opens} (China time).',
     "reservation.notice.waiting": "platebot: deposit for {plate} received. The plate goes into the next auction period; you will be told when.",
     "reservation.notice.paid_waiting": "platebot: reservation deposit of {amount:yuan} for {plate} received. The plate goes into the next auction period; you will be told when.",
     "reservation.notice.paid_placed": 'platebot: deposit {amount:yuan} received. {plate} is in "{period}": sign up by {signup_closes}, bidding from {starts} (China time).',

@@ -59,6 +59,12 @@ MESSAGES: dict[str, str] = {
     "reservation.notice.placed_at_start": (
         "号牌助手：预约号牌{plate}已进入{period}竞买，{starts}开拍，开拍前均可报名。"
     ),
+    "reservation.notice.placed_before_signup": (
+        "号牌助手：{plate}进入{period}竞买，{signup_opens}起报名，{starts}开拍。"
+    ),
+    "reservation.notice.paid_placed_before_signup": (
+        "号牌助手：保证金{amount:yuan}已收到，{plate}进入{period}竞买，{signup_opens}起可报名。"
+    ),
     "reservation.notice.waiting": (
         "号牌助手：已收到{plate}的预约保证金，号牌将进入下一期竞买，届时通知您。"
     ),

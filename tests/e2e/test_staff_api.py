@@ -79,7 +79,10 @@ def test_office_is_created_changed_and_bad_settings_are_refused_in_words(
     assert (named.json()["name_en"], named.json()["address_en"]) == ("Shantou VMO", "")
     bad = client.patch("/staff/api/offices/粤D", json={"hours": "21:00-09:00"}, headers=AUTH)
     assert bad.status_code == 422
-    assert bad.json()["message"] == 'Office setting hours: "21:00:00-09:00:00" is not valid.'
+    assert bad.json()["message"] == (
+        'The office hours (opening before closing, e.g. 09:00-17:00) "21:00:00-09:00:00" is not '
+        "valid: correct it and try again."
+    )
     out_of_bounds = client.patch("/staff/api/offices/粤D", json={"batch_size": 0}, headers=AUTH)
     assert out_of_bounds.status_code == 422
     assert out_of_bounds.json()["code"] == "request.invalid"

@@ -101,8 +101,13 @@ def test_the_console_offers_a_supervisor_their_offices_audiences_and_an_admin_al
     assert 'placeholder="4405"' in html
     status, html = post(client, PAGE, **TEXTS, audience="region", region="汕头")
     assert status == 200, html
-    page = client.get(f"{PAGE}/{composed(html)}").text
+    draft = f"{PAGE}/{composed(html)}"
+    page = client.get(draft).text
     assert '<dd id="office">粤D</dd>' in page
+    assert "地区4405的用户 · " in page  # the audience in the page's language
+    assert "地区4405的用户</td>" in client.get(PAGE).text
+    client.get("/staff/lang/en")
+    assert "accounts in region 4405 · " in client.get(draft).text
     html = sign_in(client, "admin").get(PAGE).text
     assert options(html) == ["everyone", "region", "bidders", "unfinished_orders", "numbers"]
     assert "管理员的群发面向全部车管所，可选任何接收对象。" in html

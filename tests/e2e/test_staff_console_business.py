@@ -270,6 +270,26 @@ def test_a_supervisor_moves_an_announced_periods_start_and_changes_its_english_n
     assert "auction.amend" in audit(client)
 
 
+def test_a_form_shown_before_another_members_change_does_not_undo_it(
+    client: TestClient, staff_app: App
+) -> None:
+    desk = StaffAuctions(staff_app.uow, staff_app.clock, staff_app.payments)
+    now = staff_app.clock.now()  # 10:00 in Beijing
+    period = desk.publish_period(
+        name="2026年第12期",
+        signup_opens=now + timedelta(hours=1),
+        signup_closes=now + timedelta(hours=3),
+        starts_at=now + timedelta(hours=3),
+    )
+    sign_in(client, "supervisor")
+    page = f"/staff/auctions/{period['id']}"
+    form = amend_form(client.get(page).text)  # shown with the start at 13:00
+    desk.amend_period(period["id"], starts_at=now + timedelta(hours=5))  # meanwhile: 15:00
+    status, html = post(client, f"{page}/amend", page, **(form | {"name": "2026年第12期（改）"}))
+    assert status == 200 and "2026年第12期（改）已修改：名称。" in html, html
+    assert shown(html, "竞价开始") == "2026-11-23 15:00"  # the other member's start stands
+
+
 def test_after_signup_opened_the_start_only_moves_later(
     client: TestClient, staff_app: App, world: dict[str, int]
 ) -> None:

@@ -23,7 +23,7 @@ from core.auctions import YUAN
 from core.broadcast_ports import Channels
 from core.clock import ManualClock, format_local
 from core.notices import NoticeKind, notify
-from core.orders import Cause, OrderState
+from core.orders import Cause, DepositHeld, OrderState
 from core.otp import reveal
 from core.outbox import Channel
 from core.payments import cancel_order
@@ -360,6 +360,52 @@ def test_a_part_handed_back_leaves_the_row_waiting_at_the_counter(world: Settlem
     assert refund_rows(world, carol.signup_id) == [("cancelled", "at_counter")]  # ¥5,000 to go
     hand_back(world, carol.deposit_order_id)
     assert refund_rows(world, carol.signup_id) == [("cancelled", "done")]
+
+
+def test_a_winners_deposit_handed_back_at_the_counter_keeps_the_share_held_for_the_price(
+    world: SettlementWorld,
+) -> None:
+    """Two shares paid at the counter, one wins: staff hand back the other one's deposit, never
+    the won one's, which the balance payment counts to the price (or the office keeps)."""
+    period = world.period()
+    lot = world.lot(period, "88888")
+    carol = world.paid_bidder(period, shares=2, receipt="R-1")
+    world.start()
+    world.bid(carol, lot, amount=START_PRICE)
+    world.clock.advance(timedelta(hours=2))
+    world.run_timers()
+    world.run_timers()  # the lot's close, then the period's and its refunds
+    assert refund_rows(world, carol.signup_id) == [("lost", "at_counter")]
+    desk = StaffOrders(world.uow, world.clock, GATEWAY)
+    with pytest.raises(DepositHeld) as held:
+        desk.refund(carol.deposit_order_id, staff="王芳", amount=10_000 * YUAN, receipt="R-9")
+    assert held.value.params == {"held": 500_000, "most": 500_000}
+    message = render_text(Text("error.order.deposit_held", held.value.params), Language.EN)
+    assert (
+        message.startswith("¥5,000 of this deposit is held for the price") and "¥5,000." in message
+    )
+    hand_back(world, carol.deposit_order_id)  # all it may: the share that won nothing
+    assert world.order(carol.deposit_order_id).refunded == 5_000 * YUAN
+    assert refund_rows(world, carol.signup_id) == [("lost", "done")]
+    balance = world.settlement(lot).balance_order_id
+    assert balance is not None
+    world.pay(world.order(balance))  # the won share's deposit still counts to the price
+    assert world.settlement(lot).state.value == "issued"
+    assert world.run_timers() >= 0  # and no timer step fails
+
+
+def test_a_counter_deposit_handed_back_before_the_refund_lane_came_by_is_done(
+    world: SettlementWorld,
+) -> None:
+    period = world.period()
+    world.lot(period, "88888")
+    carol = world.paid_bidder(period, receipt="R-1")
+    with world.uow() as uow:
+        auctions.cancel_period(uow, clock=world.clock, period_id=period)
+        uow.commit()
+    hand_back(world, carol.deposit_order_id)  # before the lane made the row at_counter
+    make_refunds(world)
+    assert refund_rows(world, carol.signup_id) == [("cancelled", "done")]  # not "failed"
 
 
 # -- an unpaid balance ---------------------------------------------------------------------------

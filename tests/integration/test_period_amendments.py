@@ -6,6 +6,7 @@ segment; a period whose signup reopens takes the reservations waiting for one.""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -15,22 +16,24 @@ from sqlalchemy.engine import Engine
 from core import auctions
 from core.accounts import Language
 from core.auction_errors import (
-    DepositFixed,
     InvalidAuctionSetting,
     LotNotOpen,
     NothingToAmend,
     PeriodNotChangeable,
     SignupAlreadyOpen,
+    TermsFixed,
 )
 from core.auctions import PeriodAmended
 from core.clock import ManualClock, format_local
 from core.errors import DomainError
-from core.reservations import ReservationState
+from core.plates import PlateKind
+from core.reservations import Reservation, ReservationState
 from dialogs.catalog import render_text
 from dialogs.replies import Text
 from platebot.bootstrap import App
 from platebot.staff_auctions import StaffAuctions
 from sms.segments import segment_count
+from store.auction_tables import auction_lots
 from store.staff_tables import staff_audit
 from tests.auction_world import START_PRICE, vin
 from tests.integration.test_notices_one_per_event import last_row, one_sms, told_since
@@ -132,6 +135,10 @@ def test_once_signup_opened_its_opening_stays_and_its_times_only_move_later(
     assert isinstance(opening, SignupAlreadyOpen)
     closing = refused(desk, period, signup_closes=world.starts_at - HOUR)
     assert isinstance(closing, SignupAlreadyOpen)
+    world.clock.set(world.starts_at - HOUR / 4)  # signup has closed, bidding not started
+    past = refused(desk, period, signup_closes=world.starts_at - HOUR / 3)  # later, yet past
+    assert isinstance(past, InvalidAuctionSetting) and past.params["setting"] == "signup_closes"
+    world.clock.set(world.opened_at)
     # later is fine: nobody who planned around the old times is caught out
     later = desk.amend_period(
         period, signup_closes=world.starts_at, starts_at=world.starts_at + DAY
@@ -139,14 +146,22 @@ def test_once_signup_opened_its_opening_stays_and_its_times_only_move_later(
     assert sorted(later["changed"]) == ["signup_closes", "starts_at"]
 
 
-def test_the_deposit_stays_once_anyone_signed_up_and_nothing_given_is_refused(
+def test_the_terms_stay_once_anyone_signed_up_and_nothing_given_is_refused(
     world: SettlementWorld,
 ) -> None:
     period = world.period()
     desk = lots_staff(world)
     assert desk.amend_period(period, deposit_fen=600_000)["deposit"] == "¥6,000"  # nobody yet
     world.signup(period, world.new_vins(1))  # not even paid yet
-    assert isinstance(refused(desk, period, deposit_fen=700_000), DepositFixed)
+    for terms, setting in (
+        ({"deposit_fen": 700_000}, "deposit"),
+        ({"increments_fen": [50_000]}, "increments"),
+        ({"bid_countdown_s": 30}, "bid_countdown_s"),
+        ({"balance_working_days": 2}, "balance_working_days"),
+    ):
+        error = refused(desk, period, **terms)
+        assert isinstance(error, TermsFixed) and error.params == {"setting": setting}
+    assert desk.amend_period(period, name_en="Spring Auction")["changed"] == ["name_en"]
     assert isinstance(refused(desk, period), NothingToAmend)
     assert isinstance(refused(desk, period, deposit_fen=600_000), NothingToAmend)  # as it is
     blank = refused(desk, period, name="   ")
@@ -174,7 +189,7 @@ RESCHEDULED = {
     "zh": "号牌助手：竞价期“2026年第12期”改为{starts}开始，开始前均可报名。",
     "en": 'platebot: the auction period "Auction of {day}" now starts at {starts} (China time); '
     "you can sign up until then.",
-}
+}  # the period as its readers knew it: in English, by the day it was to start
 
 
 @pytest.mark.parametrize("key", ["settlement.rescheduled", "settlement.rescheduled_at_start"])
@@ -206,9 +221,8 @@ def test_bidders_and_reservers_are_told_a_new_start_once_each_in_their_language(
     mark = last_row(app.db)
     desk = StaffAuctions(app.uow, app.clock, app.payments)
     desk.amend_period(period, signup_closes=new_start, starts_at=new_start)
-    expected = RESCHEDULED[lang].format(
-        starts=format_local(new_start), day=format_local(new_start)[:10]
-    )
+    old_day = format_local(app.clock.now() + DAY)[:10]
+    expected = RESCHEDULED[lang].format(starts=format_local(new_start), day=old_day)
     for account in (me, rival):
         assert one_sms(told_since(app.db, mark, account)) == expected
     assert told_since(app.db, mark, third) == []  # not in this auction
@@ -244,3 +258,92 @@ def test_a_period_whose_signup_reopens_takes_a_reservation_waiting_for_one(app: 
     assert reopened["state"] == "signup"
     placed = reservation(app, reservation_id)
     assert (placed.state, placed.period_id) == (ReservationState.PLACED, period.id)
+
+
+def test_before_signup_opens_reservers_are_told_when_it_opens_and_after_it_closed_only_the_start(
+    world: SettlementWorld,
+) -> None:
+    opens = world.opened_at + HOUR / 4
+    period = world.period(signup_opens=opens, signup_closes=world.starts_at - HOUR / 2)
+    lot = world.lot(period, "66666")
+    reserver = world.account()
+    with world.uow() as uow:  # a reservation whose plate is the period's lot
+        office = uow.offices.by_code("粤D")
+        assert office is not None and office.id is not None
+        uow.reservations.add(
+            Reservation(
+                account_id=reserver,
+                office_id=office.id,
+                plate_kind=PlateKind.SMALL,
+                serial="66666",
+                plate="粤D·66666",
+                vin=vin(99),
+                created_at=world.clock.now(),
+                state=ReservationState.PLACED,
+                period_id=period,
+                lot_id=lot,
+            )
+        )
+        uow.commit()
+    desk = lots_staff(world)
+    mark = last_row(world.engine)
+    later = world.starts_at + DAY
+    desk.amend_period(period, starts_at=later)  # signup not open yet: when it opens
+    expected = (
+        f"号牌助手：竞价期“2026年第12期”改为{format_local(later)}开始，"
+        f"{format_local(opens)}起可报名。"
+    )
+    assert one_sms(told_since(world.engine, mark, reserver)) == expected
+    world.clock.set(world.starts_at)  # signup has closed: only the new start is news
+    mark = last_row(world.engine)
+    desk.amend_period(period, starts_at=later + HOUR)
+    expected = f"号牌助手：竞价期“2026年第12期”改为{format_local(later + HOUR)}开始。"
+    assert one_sms(told_since(world.engine, mark, reserver)) == expected
+
+
+def test_a_start_is_not_moved_once_a_lot_has_taken_a_bid(world: SettlementWorld) -> None:
+    """As when an amendment read the clock a moment before the start and a bid came in at it:
+    the lots stay as bidding left them, and nothing of the amendment is kept."""
+    period = world.period()
+    lot = world.lot(period, "88888")
+    with world.engine.begin() as conn:
+        conn.execute(sa.update(auction_lots).where(auction_lots.c.id == lot).values(bids=1))
+    before = world.lot_now(lot)
+    error = refused(lots_staff(world), period, starts_at=world.starts_at + DAY, name="改")
+    assert isinstance(error, PeriodNotChangeable)
+    assert (world.lot_now(lot).opens_at, world.lot_now(lot).deadline) == (
+        before.opens_at,
+        before.deadline,
+    )
+    with world.uow() as uow:
+        kept = uow.auctions.period(period)
+    assert kept is not None and kept.name == "2026年第12期"
+
+
+def test_a_signup_in_flight_holds_the_deposit_it_read_against_an_amendment(
+    world: SettlementWorld, db: Engine
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+    period = world.period()
+    account = world.account()
+    outcome: list[object] = []
+
+    def amend() -> None:
+        try:
+            outcome.append(lots_staff(world).amend_period(period, deposit_fen=800_000))
+        except DomainError as error:
+            outcome.append(error)
+
+    with world.uow() as signing:  # a signup read the period's deposit, not committed yet
+        auctions.sign_up(
+            signing, clock=world.clock, account_id=account, period_id=period, vins=[vin(5)]
+        )
+        staff = threading.Thread(target=amend)
+        staff.start()
+        staff.join(0.5)
+        assert staff.is_alive()  # the amendment waits for the signup
+        signing.commit()
+    staff.join(10)
+    [refusal] = outcome
+    assert isinstance(refusal, TermsFixed)  # one deposit for everyone who signed up
