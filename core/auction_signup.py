@@ -30,6 +30,7 @@ from core import otp
 from core.accounts import Language
 from core.auctions import (
     AuctionPeriod,
+    PeriodAmended,
     RoomCodeReissued,
     Signup,
     SignupActivated,
@@ -40,12 +41,21 @@ from core.auctions import (
     sign_up,
     stored_id,
 )
-from core.clock import Clock
+from core.clock import Clock, as_utc
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
-from core.orders import Cause, Order, OrderCancelled, OrderEvent, OrderExpired, OrderPaid, Purpose
+from core.orders import (
+    DEFAULT_MINUTES,
+    Cause,
+    Order,
+    OrderCancelled,
+    OrderEvent,
+    OrderExpired,
+    OrderPaid,
+    Purpose,
+)
 from core.outbox import Channel
-from core.payments import place_order
+from core.payments import extend_order, place_order
 from core.ports import UnitOfWork
 from core.wiring import Wiring
 
@@ -149,6 +159,34 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
         dedupe_key=f"auction:signup-cancelled:{signup_id}",
         now=event.at,
     )
+
+
+def signup_extended(uow: UnitOfWork, event: PeriodAmended) -> None:
+    """Staff moved the close of signup (or the start) later: a deposit order the old close cut
+    short runs on, to its own time (``DEFAULT_MINUTES`` from when it was placed) within the new
+    close; one placed long before stays as it was. So a bidder told that signup now closes later
+    is not cancelled at the old close."""
+    old_close = event.signup_closed_before
+    period = uow.auctions.period(event.period_id)
+    if not event.rescheduled or old_close is None or period is None:
+        return
+    new_close = min(as_utc(period.signup_closes), as_utc(period.starts_at))
+    if new_close <= as_utc(old_close):
+        return
+    for signup in uow.auctions.signups(event.period_id, states=(SignupState.AWAITING_DEPOSIT,)):
+        for order_id in uow.settlements.pending_deposit_orders(stored_id(signup.id)):
+            order = uow.orders.get(order_id)
+            if order is None or as_utc(order.deadline) < as_utc(old_close):
+                continue  # not cut short by the close
+            deadline = min(new_close, as_utc(order.created_at) + timedelta(minutes=DEFAULT_MINUTES))
+            if deadline > as_utc(order.deadline):
+                extend_order(
+                    uow,
+                    order_id=order_id,
+                    deadline=deadline,
+                    now=event.amended_at,
+                    reference=f"period:{event.period_id}",
+                )
 
 
 def tell_bidder_number(uow: UnitOfWork, event: SignupActivated) -> None:
@@ -258,3 +296,4 @@ def wire(wiring: Wiring) -> None:
     wiring.bus.subscribe(OrderCancelled, on_deposit_unpaid)
     wiring.bus.subscribe(SignupActivated, tell_bidder_number)
     wiring.bus.subscribe(RoomCodeReissued, tell_new_room_code)
+    wiring.bus.subscribe(PeriodAmended, signup_extended)

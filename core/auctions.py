@@ -265,6 +265,8 @@ class PeriodAmended(Event):
     # English a period without its own English name is called by the day it started).
     name_before: str = ""
     name_en_before: str = ""
+    # When signup closed before (at the latest the start): what deposit orders were cut to.
+    signup_closed_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -452,6 +454,7 @@ def amend_period(
             now,
             name_before=before.name,
             name_en_before=before.name_in(Language.EN),
+            signup_closed_before=min(as_utc(before.signup_closes), as_utc(before.starts_at)),
         )
     )
     return period, changed

@@ -77,6 +77,7 @@ class MoveKind(StrEnum):
     FORFEITED = "forfeited"
     RECEIVED_LATE = "received_late"  # money for an order that no longer takes it
     APPLIED = "applied"  # part of what it holds counts towards a price (a won lot's deposit)
+    EXTENDED = "extended"  # its deadline moved later (what cut it short moved: ``reference``)
 
 
 # -- refusals ---------------------------------------------------------------------------------
@@ -240,6 +241,15 @@ class Order:
             amount=self.amount,
             actor=actor,
             reference=reference,
+        )
+
+    def extend(self, deadline: datetime, now: datetime, *, reference: str) -> OrderMove:
+        """A pending order's deadline, moved later (staff moved what had cut it short)."""
+        if self.state is not OrderState.PENDING:
+            raise OrderNotPending(state=self.state.value)
+        self.deadline = deadline
+        return self._move(
+            now, MoveKind.EXTENDED, OrderState.PENDING, Cause.STAFF, reference=reference
         )
 
     def expire(self, now: datetime) -> OrderMove:

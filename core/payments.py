@@ -327,6 +327,15 @@ def apply_to_price(
     return order
 
 
+def extend_order(
+    uow: UnitOfWork, *, order_id: int, deadline: datetime, now: datetime, reference: str
+) -> Order:
+    """A pending order may be paid until ``deadline`` (later than its own); kept as a move."""
+    order = _locked(uow, order_id)
+    _write(uow, order.extend(deadline, now, reference=reference))
+    return order
+
+
 def _expire(uow: UnitOfWork, order: Order, now: datetime, *, late: bool = False) -> None:
     _write(uow, order.expire(now))
     uow.record(OrderExpired(**about(order, now), late=late))

@@ -23,9 +23,11 @@ from core.auction_errors import (
     SignupAlreadyOpen,
     TermsFixed,
 )
-from core.auctions import PeriodAmended
+from core.auction_signup import sign_up_with_deposit
+from core.auctions import PeriodAmended, SignupState
 from core.clock import ManualClock, format_local
 from core.errors import DomainError
+from core.orders import OrderState
 from core.plates import PlateKind
 from core.reservations import Reservation, ReservationState
 from dialogs.catalog import render_text
@@ -347,3 +349,33 @@ def test_a_signup_in_flight_holds_the_deposit_it_read_against_an_amendment(
     staff.join(10)
     [refusal] = outcome
     assert isinstance(refusal, TermsFixed)  # one deposit for everyone who signed up
+
+
+def test_a_deposit_order_the_old_close_cut_short_runs_on_when_signup_is_extended(
+    world: SettlementWorld,
+) -> None:
+    closes = world.opened_at + timedelta(minutes=10)
+    period = world.period(signup_closes=closes)
+    account = world.account()
+    with world.uow() as uow:  # as the dialog signs up: the order is due in 30 minutes…
+        signup, order = sign_up_with_deposit(
+            uow,
+            clock=world.clock,
+            account_id=account,
+            period_id=period,
+            vins=world.new_vins(1),
+            minutes=30,
+        )
+        uow.commit()
+    assert order.deadline == closes  # …but no later than signup closes
+    lots_staff(world).amend_period(period, signup_closes=world.starts_at)
+    assert world.order(order.id or 0).deadline == world.opened_at + timedelta(minutes=30)
+    world.clock.set(closes + timedelta(minutes=1))  # the old close has passed
+    world.run_timers()
+    assert world.order(order.id or 0).state is OrderState.PENDING  # still payable
+    with world.uow() as uow:
+        still = uow.auctions.signup(signup.id or 0)
+    assert still is not None and still.state is SignupState.AWAITING_DEPOSIT
+    world.clock.set(world.opened_at + timedelta(minutes=31))  # its own 30 minutes are up
+    world.run_timers()
+    assert world.order(order.id or 0).state is OrderState.EXPIRED
