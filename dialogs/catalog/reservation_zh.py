@@ -54,10 +54,10 @@ MESSAGES: dict[str, str] = {
     ),
     "reservation.notice.rejected": "号牌助手：您预约的{plate}未通过审核，原因：{reason}",
     "reservation.notice.placed": (
-        "号牌助手：预约号牌{plate}已进入{period}竞买，{signup_closes}前可报名，{starts}开拍。"
+        "号牌助手：{plate}进入{period}竞买，{signup_closes}前报名，{starts}开拍。"
     ),
     "reservation.notice.placed_at_start": (
-        "号牌助手：预约号牌{plate}已进入{period}竞买，{starts}开拍，开拍前均可报名。"
+        "号牌助手：{plate}进入{period}竞买，{starts}开拍，开拍前均可报名。"
     ),
     "reservation.notice.placed_before_signup": (
         "号牌助手：{plate}进入{period}竞买，{signup_opens}起报名，{starts}开拍。"

@@ -509,8 +509,39 @@ def test_a_reservation_deposit_refunded_when_its_lot_closes_is_one_notice(
     assert one_sms(told_since(app.db, mark, me)) == RESERVATION["unsold"][lang]
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "reservation.notice.placed",
+        "reservation.notice.placed_at_start",
+        "reservation.notice.placed_before_signup",
+        "reservation.notice.paid_placed_at_start",
+        "reservation.notice.paid_placed_before_signup",
+    ],
+)
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [(Language.ZH, "2027年春季第12期竞价"), (Language.EN, LONGEST_NAME)],
+)
+def test_a_plate_placed_in_a_period_is_told_in_one_segment(
+    key: str, language: Language, name: str
+) -> None:
+    """With two times in the text (signup closing before bidding starts, or not open yet), in
+    Chinese with a period name of 13 characters, in English with the longest there is."""
+    params = {
+        "plate": "粤D·A8888",
+        "period": name,
+        "amount": 500_000,
+        "signup_opens": "2026-12-18 09:00",
+        "signup_closes": "2026-12-18 17:00",
+        "starts": TIME,
+    }
+    text = render_text(Text(key, params), language, "sms")
+    assert name in text and segment_count(text) == 1, (len(text), text)
+
+
 PLACED_AT_START = {
-    "zh": "号牌助手：预约号牌粤D·A8888已进入2026年第12期竞买，{starts}开拍，开拍前均可报名。",
+    "zh": "号牌助手：粤D·A8888进入2026年第12期竞买，{starts}开拍，开拍前均可报名。",
     "en": 'platebot: Yue D A8888 is a lot of the auction period "Auction of {day}". Sign up '
     "before bidding starts at {starts} (China time).",
 }
