@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from core.auctions import AuctionPeriod, Lot, Share, Signup, SignupState
@@ -20,11 +20,10 @@ if TYPE_CHECKING:
 class AuctionRepository(Protocol):
     # -- periods and lots (staff) --------------------------------------------------------------
     def add_period(self, period: AuctionPeriod) -> None: ...
-    def period(
-        self, period_id: int, *, lock: bool | Literal["share"] = False
-    ) -> AuctionPeriod | None:
-        """``lock``: for a change of the period (True), or to act on its settings as they are,
-        beside others doing the same (``share``: a signup)."""
+    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None: ...
+    def fix_terms(self, period_id: int) -> AuctionPeriod | None:
+        """The period, its terms fixed now by this transaction (the first signup: the row stays
+        locked until it ends); None when they were fixed before."""
 
     def periods(self) -> Sequence[AuctionPeriod]: ...
     def save_period(self, period: AuctionPeriod) -> None: ...

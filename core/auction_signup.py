@@ -45,13 +45,13 @@ from core.clock import Clock, as_utc
 from core.money import format_yuan
 from core.notices import NoticeKind, notify
 from core.orders import (
-    DEFAULT_MINUTES,
     Cause,
     Order,
     OrderCancelled,
     OrderEvent,
     OrderExpired,
     OrderPaid,
+    OrderState,
     Purpose,
 )
 from core.outbox import Channel
@@ -163,9 +163,9 @@ def on_deposit_unpaid(uow: UnitOfWork, event: OrderExpired | OrderCancelled) -> 
 
 def signup_extended(uow: UnitOfWork, event: PeriodAmended) -> None:
     """Staff moved the close of signup (or the start) later: a deposit order the old close cut
-    short runs on, to its own time (``DEFAULT_MINUTES`` from when it was placed) within the new
-    close; one placed long before stays as it was. So a bidder told that signup now closes later
-    is not cancelled at the old close."""
+    short runs on, to its own time (the deposit minutes from when it was placed) within the new
+    close; one placed long before, or paid or ended meanwhile, stays as it is. So a bidder told
+    that signup now closes later is not cancelled at the old close."""
     old_close = event.signup_closed_before
     period = uow.auctions.period(event.period_id)
     if not event.rescheduled or old_close is None or period is None:
@@ -175,10 +175,13 @@ def signup_extended(uow: UnitOfWork, event: PeriodAmended) -> None:
         return
     for signup in uow.auctions.signups(event.period_id, states=(SignupState.AWAITING_DEPOSIT,)):
         for order_id in uow.settlements.pending_deposit_orders(stored_id(signup.id)):
-            order = uow.orders.get(order_id)
-            if order is None or as_utc(order.deadline) < as_utc(old_close):
-                continue  # not cut short by the close
-            deadline = min(new_close, as_utc(order.created_at) + timedelta(minutes=DEFAULT_MINUTES))
+            order = uow.orders.get(order_id, lock=True)  # a payment may have come meanwhile
+            if order is None or order.state is not OrderState.PENDING:
+                continue
+            if as_utc(order.deadline) < as_utc(old_close) or order.past_deadline(event.amended_at):
+                continue  # not cut short by the close, or over already (the timer ends it)
+            own = as_utc(order.created_at) + timedelta(minutes=event.deposit_minutes)
+            deadline = min(new_close, own)
             if deadline > as_utc(order.deadline):
                 extend_order(
                     uow,

@@ -127,6 +127,7 @@ class AuctionPeriod:
     state: PeriodState = PeriodState.PUBLISHED
     cancelled_at: datetime | None = None
     closed_at: datetime | None = None
+    terms_fixed: bool = False  # by its first signup: the terms no longer change
     id: int | None = None
 
     @property
@@ -169,7 +170,7 @@ class AuctionPeriod:
             raise InvalidAuctionSetting(setting="deposit", value=self.deposit_fen)
         increments = sorted(set(self.increments_fen))
         if not increments or increments[0] <= 0 or len(increments) > 10:
-            raise InvalidAuctionSetting(setting="increments", value=len(increments))
+            raise InvalidAuctionSetting(setting="increments", value="")
         self.increments_fen = increments
         for name, low, high in (
             ("opening_countdown_s", 1, 24 * 3600),
@@ -265,8 +266,10 @@ class PeriodAmended(Event):
     # English a period without its own English name is called by the day it started).
     name_before: str = ""
     name_en_before: str = ""
-    # When signup closed before (at the latest the start): what deposit orders were cut to.
+    # When signup closed before (at the latest the start): what deposit orders were cut to;
+    # how long one runs when nothing cuts it short.
     signup_closed_before: datetime | None = None
+    deposit_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -398,7 +401,12 @@ _TERMS = (
 
 
 def amend_period(
-    uow: UnitOfWork, *, clock: Clock, period_id: int, changes: PeriodChanges
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    period_id: int,
+    changes: PeriodChanges,
+    deposit_minutes: int = 30,
 ) -> tuple[AuctionPeriod, tuple[str, ...]]:
     """Staff correct a published period before it starts. Any setting may change until signup
     opens; after that its opening stays, its close and the start only move later (nobody who
@@ -406,7 +414,8 @@ def amend_period(
     increments, the countdowns, the days to pay the balance) stay once anyone has. A moved close
     of signup is later than now. Open lots follow a new start or opening countdown, unless
     bidding began meanwhile. Returns the period as it now is and the names of the settings that
-    changed (the event's too: bidders and reservers are told of new times)."""
+    changed (the event's too: bidders and reservers are told of new times). ``deposit_minutes``:
+    how long a deposit order runs (one the old close cut short runs on to it)."""
     period = _changeable_period(uow, period_id, clock)
     now = clock.now()  # read under the period's lock: no start passes unseen
     before = replace(period, increments_fen=list(period.increments_fen))
@@ -437,7 +446,7 @@ def amend_period(
     if "signup_closes" in changed and as_utc(period.signup_closes) <= now:
         raise InvalidAuctionSetting(setting="signup_closes", value="")
     terms = [name for name in _TERMS if name in changed]
-    if terms and uow.auctions.signups(period_id, states=LIVE_SIGNUP_STATES):
+    if terms and before.terms_fixed:  # read under the lock the first signup's flag waits for
         raise TermsFixed(setting=terms[0].removesuffix("_fen"))
     period.validate(now)
     uow.auctions.save_period(period)
@@ -455,6 +464,7 @@ def amend_period(
             name_before=before.name,
             name_en_before=before.name_in(Language.EN),
             signup_closed_before=min(as_utc(before.signup_closes), as_utc(before.starts_at)),
+            deposit_minutes=deposit_minutes,
         )
     )
     return period, changed
@@ -585,8 +595,7 @@ def sign_up(
     """n shares, one VIN each (format and check digit), inside the signup window; a VIN in
     another live signup is refused. The deposit order follows from ``SignupCreated``."""
     now = clock.now()
-    # Shared with other signups, exclusive of an amendment: the deposit read is the one in force.
-    period = uow.auctions.period(period_id, lock="share")
+    period = uow.auctions.period(period_id)
     if period is None or period.id is None:
         raise PeriodUnknown()
     if not period.signup_open(now):
@@ -604,11 +613,14 @@ def sign_up(
         raise VinInAnotherSignup(vin=next(vin for vin in cleaned if vin in taken))
     if uow.auctions.signup_of(account_id, period_id) is not None:
         raise AlreadySignedUp()
+    # The terms this signup takes: fixed by the first signup (waiting for an amendment under
+    # way, then reading what it left), read as they are by every later one (they stay).
+    terms = uow.auctions.fix_terms(period_id) or uow.auctions.period(period_id) or period
     signup = Signup(
         period_id=period_id,
         account_id=account_id,
         shares=len(cleaned),
-        deposit_fen=len(cleaned) * period.deposit_fen,
+        deposit_fen=len(cleaned) * terms.deposit_fen,
         created_at=now,
     )
     uow.auctions.add_signup(signup, cleaned)

@@ -270,7 +270,7 @@ def refund_order(
     # paid (then counted to it) or not (then forfeited): it is never refunded.
     held = uow.settlements.held_deposit(order_id) if order.purpose is Purpose.AUCTION_DEPOSIT else 0
     amount = order.refundable - held if amount is None else amount
-    if held and amount > order.refundable - held:
+    if held and not 0 < amount <= order.refundable - held:
         raise DepositHeld(held=held, most=max(order.refundable - held, 0))
     order.check_refund(amount)  # before the gateway is asked
     if order.paid_via == COUNTER:

@@ -118,7 +118,10 @@ def _mount_staff(api: FastAPI, app: App) -> None:
             functools.partial(staff_orders_router, StaffOrders(app.uow, app.clock, app.payments)),
             functools.partial(staff_sale_router, StaffSale(app.uow, app.clock)),
             functools.partial(
-                staff_auctions_router, StaffAuctions(app.uow, app.clock, app.payments)
+                staff_auctions_router,
+                StaffAuctions(
+                    app.uow, app.clock, app.payments, deposit_minutes=app.settings.order_minutes
+                ),
             ),
             functools.partial(staff_auction_results_router, app.uow),
             functools.partial(
@@ -145,7 +148,9 @@ def _mount_staff_console(api: FastAPI, app: App) -> None:
         accounts=StaffAccounts(app.uow, app.clock),
         business=Business(
             sale=StaffSale(app.uow, app.clock),
-            auctions=StaffAuctions(app.uow, app.clock, app.payments),
+            auctions=StaffAuctions(
+                app.uow, app.clock, app.payments, deposit_minutes=app.settings.order_minutes
+            ),
             reservations=StaffReservations(
                 app.uow, app.clock, app.payments, app.settings.order_minutes
             ),

@@ -18,6 +18,7 @@ from core.auction_room import clock_time
 from core.auctions import AuctionPeriod, Lot, LotState, PeriodState
 from core.clock import Clock, as_utc, format_deadline, format_local
 from core.masking import mask_bidder, mask_phone
+from core.orders import DEFAULT_MINUTES
 from core.payments import PaymentProvider
 from core.plates import PlateKind
 from core.ports import UnitOfWork
@@ -104,9 +105,13 @@ class StaffAuctions(Acting):
         clock: Clock,
         provider: PaymentProvider,
         actor: Actor | None = None,
+        deposit_minutes: int = DEFAULT_MINUTES,
     ) -> None:
+        """``deposit_minutes``: how long a deposit order runs (``PLATEBOT_ORDER_MINUTES``):
+        one that a close of signup cut short runs on to it when staff move the close later."""
         super().__init__(uow_factory, clock, actor)
         self.provider = provider
+        self.deposit_minutes = deposit_minutes
 
     def _period(self, uow: UnitOfWork, period: AuctionPeriod) -> dict[str, Any]:
         count = len(uow.auctions.lots(auctions.stored_id(period.id)))
@@ -178,7 +183,11 @@ class StaffAuctions(Acting):
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             period, changed = auctions.amend_period(
-                uow, clock=self.clock, period_id=period_id, changes=wanted
+                uow,
+                clock=self.clock,
+                period_id=period_id,
+                changes=wanted,
+                deposit_minutes=self.deposit_minutes,
             )
             return {**self._period(uow, period), "changed": list(changed)}
 

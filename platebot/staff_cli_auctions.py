@@ -13,7 +13,10 @@ import typer
 from platebot.staff_cli_support import JsonOption, err, fen_of, refusals, run_staff, show
 
 if TYPE_CHECKING:
+    from core.clock import Clock
+    from core.payments import PaymentProvider
     from platebot.staff_auctions import StaffAuctions
+    from store.uow import UnitOfWorkFactory
 
 T = TypeVar("T")
 
@@ -31,10 +34,16 @@ TimeOption = Annotated[str, typer.Option(help="China time, e.g. '2026-12-20 09:0
 
 def _run(action: Callable[[StaffAuctions], T]) -> T:
     """Staff auction work with the configured payment provider (a cancelled period's deposits
-    go back through it)."""
+    go back through it) and the configured time to pay a deposit order."""
+    from platebot.settings import load_settings
     from platebot.staff_auctions import StaffAuctions
 
-    return run_staff(StaffAuctions, action)
+    def desk(uow: UnitOfWorkFactory, clock: Clock, provider: PaymentProvider) -> StaffAuctions:
+        # made once the configured settings loaded (``run_staff``): they load again here
+        minutes = load_settings().order_minutes
+        return StaffAuctions(uow, clock, provider, deposit_minutes=minutes)
+
+    return run_staff(desk, action)
 
 
 def _time(text: str) -> datetime:

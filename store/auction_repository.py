@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -298,15 +298,19 @@ class SqlAuctionRepository:
         statement = sa.insert(auction_periods).values(_values(period, _PERIOD_FIELDS))
         period.id = self._c.execute(statement.returning(P.id)).scalar_one()
 
-    def period(
-        self, period_id: int, *, lock: bool | Literal["share"] = False
-    ) -> AuctionPeriod | None:
+    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None:
         query = sa.select(auction_periods).where(P.id == period_id)
-        if lock == "share":
-            query = query.with_for_update(read=True)  # FOR SHARE: excludes FOR NO KEY UPDATE
-        elif lock:
-            query = query.with_for_update(key_share=True)
-        row = self._c.execute(query).first()
+        row = self._c.execute(query.with_for_update(key_share=True) if lock else query).first()
+        return None if row is None else AuctionPeriod(**row._mapping)
+
+    def fix_terms(self, period_id: int) -> AuctionPeriod | None:
+        statement = (
+            sa.update(auction_periods)
+            .where(P.id == period_id, P.terms_fixed.is_(False))
+            .values(terms_fixed=True)
+            .returning(*auction_periods.c)
+        )
+        row = self._c.execute(statement).first()
         return None if row is None else AuctionPeriod(**row._mapping)
 
     def periods(self) -> Sequence[AuctionPeriod]:

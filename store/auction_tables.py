@@ -40,6 +40,9 @@ auction_periods = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("cancelled_at", UTCDateTime),
     sa.Column("closed_at", UTCDateTime),
+    # Set by the first signup: its terms (the deposit, increments, countdowns, balance days)
+    # no longer change (``core.auctions.amend_period``).
+    sa.Column("terms_fixed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_auction_periods_starts_at", "starts_at"),
 )
 

@@ -8,9 +8,9 @@ A word that depends on a number takes its form by the language's CLDR plural rul
 ``{left} {left:plural:one=try;other=tries} left`` gives "1 try left", "2 tries left". An amount
 in fen written ``{amount:yuan}`` is shown as users read money, ``¥5,000`` (so a notice written in
 core carries the number, and the catalog its form). A refusal's setting, ``{setting:setting}``,
-is shown in words (``setting.<name>``, where the catalog has them; else the name, as staff type
-it on the command line), and ``{value:given}`` is `` "value"`` (``“value”``), or nothing for an
-empty value.
+is shown in words (``setting.<name>``; else its name), ``{setting:rule}`` is `` (what it must
+be)`` where the catalog says it (``setting_rule.<name>``), and ``{value:given}`` is
+`` "value"`` (``“value”``), or nothing for an empty value.
 
 A channel may word a text its own way: ``sms/<key>`` (shorter, for SMS and the console, where
 every character costs) and ``telegram/<key>`` (buttons are pressed, nothing is "replied") are
@@ -64,7 +64,13 @@ CATALOGS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 
 _LOCALES = {Language.ZH: Locale.parse("zh_CN"), Language.EN: Locale.parse("en")}
 _PLURAL = ":plural:"
-_SPECS = (_PLURAL, ":yuan}", ":setting}", ":given}")  # a text with one takes the formatter
+_SPECS = (
+    _PLURAL,
+    ":yuan}",
+    ":setting}",
+    ":rule}",
+    ":given}",
+)  # a text with one takes the formatter
 
 
 class _PluralFormatter(string.Formatter):
@@ -80,6 +86,11 @@ class _PluralFormatter(string.Formatter):
             return format_yuan(int(value))
         if format_spec == "setting":
             return CATALOGS[self.language].get(f"setting.{value}", str(value))
+        if format_spec == "rule":
+            rule = CATALOGS[self.language].get(f"setting_rule.{value}")
+            if rule is None:
+                return ""
+            return f"（{rule}）" if self.language is Language.ZH else f" ({rule})"
         if format_spec == "given":
             if value in ("", None):
                 return ""

@@ -36,7 +36,7 @@ MESSAGES: dict[str, str] = {
     "error.order.not_paid": "The order is not paid ({state}): nothing to refund or forfeit.",
     "error.order.past_deadline": "The payment deadline has passed.",
     "error.order.not_due": "The order is not due yet.",
-    "error.order.deposit_held": "{held:yuan} of this deposit is held for the price of a plate its bidder won, until the balance is paid or forfeited: refund at most {most:yuan}.",
+    "error.order.deposit_held": "{held:yuan} of this deposit is held for the price of a plate its bidder won, until the balance is paid or forfeited; {most:yuan} may be refunded now.",
     "error.order.refund_invalid": "Invalid refund: the order holds {balance} fen.",
     "error.order.amount_invalid": "Invalid order amount.",
     "error.order.receipt_required": "A receipt number is needed.",

@@ -35,7 +35,7 @@ MESSAGES: dict[str, str] = {
     "error.order.not_paid": "该订单未支付（{state}），不能退款或没收。",
     "error.order.past_deadline": "已超过支付期限。",
     "error.order.not_due": "订单尚未到期。",
-    "error.order.deposit_held": "此保证金中{held:yuan}留作竞得号牌的价款，余款付清或没收前不能退还：最多可退{most:yuan}。",
+    "error.order.deposit_held": "此保证金中{held:yuan}留作竞得号牌的价款，余款付清或没收前不能退还；现可退{most:yuan}。",
     "error.order.refund_invalid": "退款金额无效：可退余额为{balance}分。",
     "error.order.amount_invalid": "订单金额无效。",
     "error.order.receipt_required": "请填写收据号。",

@@ -108,7 +108,7 @@ MESSAGES: dict[str, str] = {
     "error.office.unknown": 'No office "{office}" to choose. Reply with a number from the list.',
     "error.office.exists": "Office {office} exists already.",
     "error.office.not_your_region": "You may only choose an office of your certificate location; {office} is not one.",
-    "error.office.setting_invalid": "The {setting:setting}{value:given} is not valid: correct it and try again.",
+    "error.office.setting_invalid": "The {setting:setting}{value:given} is not valid{setting:rule}: correct it and try again.",
     "error.selection.closed": "Numbers can be picked {opens}-{closes} only. Your information is kept: come back within those hours.",
     "error.selection.no_batches": "No random batches left: use your own numbers.",
     "error.selection.no_self_choice": "No own-number chances left: use a random batch.",

@@ -99,7 +99,7 @@ MESSAGES: dict[str, str] = {
     "error.office.unknown": "没有可选的车管所“{office}”。请回复列表中的序号。",
     "error.office.exists": "车管所{office}已存在。",
     "error.office.not_your_region": "您只能选证件所在地的车管所，{office}不可选。",
-    "error.office.setting_invalid": "{setting:setting}{value:given}无效，请改正后再试。",
+    "error.office.setting_invalid": "{setting:setting}{value:given}无效{setting:rule}，请改正后再试。",
     "error.selection.closed": "选号时间为每天{opens}-{closes}，现在不能选号。信息已保存，请在选号时间内再来。",
     "error.selection.no_batches": "换一批次数已用完，请用自编号码选号。",
     "error.selection.no_self_choice": "自编机会已用完，请用随机选号。",

@@ -30,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "error.auction.signup_opened": "Signup for this period has opened: its opening can no longer move, and its close and the start can only move later.",
     "error.auction.terms_fixed": "Bidders have signed up on this period's terms: its {setting:setting} can no longer change. Cancel the period and publish a new one to change it.",
     "error.auction.name_en_invalid": "The English name of a period is 1 to {most} characters: letters, digits, spaces and . , ' ( ) / & : # + - (so that English SMS stay cheap).",
-    "error.auction.setting_invalid": "The period's {setting:setting}{value:given} is not valid: correct it and try again.",
+    "error.auction.setting_invalid": "The period's {setting:setting}{value:given} is not valid{setting:rule}: correct it and try again.",
     "error.auction.period_unknown": "No such auction period: list the periods to find its number.",
     "error.auction.period_started": "The auction period has started or ended: it can no longer be changed.",
     "error.auction.lot_unknown": "No such lot: list the period's lots to find its number.",

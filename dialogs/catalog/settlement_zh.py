@@ -30,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "error.auction.signup_opened": "本期报名已开始：报名开始时间不能再改，报名截止时间和开拍时间只能推后。",
     "error.auction.terms_fixed": "已有人按本期条件报名，{setting:setting}不能再改。如需修改，请取消本期后重新发布。",
     "error.auction.name_en_invalid": "竞价期英文名为1至{most}个字符：英文字母、数字、空格及 . , ' ( ) / & : # + -（英文短信因此不变贵）。",
-    "error.auction.setting_invalid": "竞价期的{setting:setting}{value:given}无效，请改正后再试。",
+    "error.auction.setting_invalid": "竞价期的{setting:setting}{value:given}无效{setting:rule}，请改正后再试。",
     "error.auction.period_unknown": "没有这个竞价期，请先查看竞价期列表。",
     "error.auction.period_started": "竞价期已开始或已结束，不能再更改。",
     "error.auction.lot_unknown": "没有这个拍品，请先查看拍品列表。",

@@ -80,8 +80,8 @@ def test_office_is_created_changed_and_bad_settings_are_refused_in_words(
     bad = client.patch("/staff/api/offices/粤D", json={"hours": "21:00-09:00"}, headers=AUTH)
     assert bad.status_code == 422
     assert bad.json()["message"] == (
-        'The office hours (opening before closing, e.g. 09:00-17:00) "21:00:00-09:00:00" is not '
-        "valid: correct it and try again."
+        'The office hours "21:00:00-09:00:00" is not valid (opening before closing, e.g. '
+        "09:00-17:00): correct it and try again."
     )
     out_of_bounds = client.patch("/staff/api/offices/粤D", json={"batch_size": 0}, headers=AUTH)
     assert out_of_bounds.status_code == 422

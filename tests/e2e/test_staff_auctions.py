@@ -245,7 +245,7 @@ def test_staff_run_auctions_on_the_command_line(app: App, db: Engine) -> None:
     )
     assert (period["starts_at"], period["balance_working_days"]) == (starts, 3)
     code, _, err = run("period", "publish", "--name", "x", *times[:5], days_ahead(34, "09:00"))
-    assert code == 1 and "The period's signup window (it opens before it closes" in err
+    assert code == 1 and "The period's signup window is not valid (it opens before it" in err
     code, _, err = run("period", "publish", "--name", "x", *times[:5], "next monday")
     assert code == 2 and "Not a time" in err
     pid = str(period["id"])

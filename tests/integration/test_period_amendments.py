@@ -357,25 +357,50 @@ def test_a_deposit_order_the_old_close_cut_short_runs_on_when_signup_is_extended
     closes = world.opened_at + timedelta(minutes=10)
     period = world.period(signup_closes=closes)
     account = world.account()
-    with world.uow() as uow:  # as the dialog signs up: the order is due in 30 minutes…
+    with world.uow() as uow:  # as the dialog signs up: the order is due in 20 minutes…
         signup, order = sign_up_with_deposit(
             uow,
             clock=world.clock,
             account_id=account,
             period_id=period,
             vins=world.new_vins(1),
-            minutes=30,
+            minutes=20,  # PLATEBOT_ORDER_MINUTES, as the server and the CLI are given it
         )
         uow.commit()
     assert order.deadline == closes  # …but no later than signup closes
-    lots_staff(world).amend_period(period, signup_closes=world.starts_at)
-    assert world.order(order.id or 0).deadline == world.opened_at + timedelta(minutes=30)
+    desk = StaffAuctions(world.uow, world.clock, GATEWAY, deposit_minutes=20)
+    desk.amend_period(period, signup_closes=world.starts_at)
+    assert world.order(order.id or 0).deadline == world.opened_at + timedelta(minutes=20)
     world.clock.set(closes + timedelta(minutes=1))  # the old close has passed
     world.run_timers()
     assert world.order(order.id or 0).state is OrderState.PENDING  # still payable
     with world.uow() as uow:
         still = uow.auctions.signup(signup.id or 0)
     assert still is not None and still.state is SignupState.AWAITING_DEPOSIT
-    world.clock.set(world.opened_at + timedelta(minutes=31))  # its own 30 minutes are up
+    world.clock.set(world.opened_at + timedelta(minutes=21))  # its own 20 minutes are up
+    world.run_timers()
+    assert world.order(order.id or 0).state is OrderState.EXPIRED
+
+
+def test_a_deposit_order_already_over_is_not_brought_back_by_a_reopened_signup(
+    world: SettlementWorld,
+) -> None:
+    closes = world.opened_at + timedelta(minutes=10)
+    period = world.period(signup_closes=closes)
+    with world.uow() as uow:
+        _, order = sign_up_with_deposit(
+            uow,
+            clock=world.clock,
+            account_id=world.account(),
+            period_id=period,
+            vins=world.new_vins(1),
+            minutes=20,
+        )
+        uow.commit()
+    world.clock.set(closes + timedelta(minutes=1))  # over; the timer has not come by yet
+    StaffAuctions(world.uow, world.clock, GATEWAY, deposit_minutes=20).amend_period(
+        period, signup_closes=world.starts_at
+    )
+    assert world.order(order.id or 0).deadline == closes  # as it was: the timer ends it
     world.run_timers()
     assert world.order(order.id or 0).state is OrderState.EXPIRED

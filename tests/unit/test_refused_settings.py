@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from core.accounts import Language
-from dialogs.catalog import render_text
+from core.office_admin import CHANGEABLE
+from core.offices import LIMITS
+from dialogs.catalog import CATALOGS, render_text
 from dialogs.replies import Text
 
 
@@ -17,7 +19,7 @@ from dialogs.replies import Text
         (
             Language.ZH,
             {"setting": "signup", "value": ""},
-            "竞价期的报名时间（报名开始早于截止，截止不晚于开拍）无效，请改正后再试。",
+            "竞价期的报名时间无效（报名开始早于截止，截止不晚于开拍），请改正后再试。",
         ),
         (
             Language.EN,
@@ -32,7 +34,14 @@ def test_an_auction_setting_is_named_in_words_with_what_was_given(
     assert render_text(Text("error.auction.setting_invalid", params), language) == shown
 
 
-def test_a_setting_without_words_is_named_as_staff_type_it_on_the_command_line() -> None:
-    params: dict[str, str | int] = {"setting": "validity_days", "value": 99}
+def test_an_office_setting_is_named_in_words_with_its_range() -> None:
+    params: dict[str, str | int] = {"setting": "validity_working_days", "value": 99}
     text = render_text(Text("error.office.setting_invalid", params), Language.ZH)
-    assert text == "validity_days“99”无效，请改正后再试。"
+    assert text == "选号有效期（工作日）“99”无效（1至30），请改正后再试。"
+
+
+def test_every_office_setting_staff_can_change_has_words_in_both_languages() -> None:
+    names = set(LIMITS) | (CHANGEABLE - {"notice", "notice_en", "name_en", "address", "address_en"})
+    for language in Language:
+        missing = {name for name in names if f"setting.{name}" not in CATALOGS[language]}
+        assert not missing, (language, missing)
