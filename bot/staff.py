@@ -122,6 +122,10 @@ class StaffCommands:
             ),
         ]
         values = {k: preview[k] for k in _PREVIEW}
+        words = preview["audience_of"]  # the audience in the reader's language, as the console
+        values["audience"] = _say(
+            f"staffweb.broadcasts.audience.{words['kind']}", language, **words
+        )
         await message.reply_text(
             _say("broadcast.preview", language, segments=preview["sms_segments"], **values),
             reply_markup=InlineKeyboardMarkup([buttons]),

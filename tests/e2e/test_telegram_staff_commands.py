@@ -116,6 +116,15 @@ def test_a_draft_discarded_in_telegram_is_never_sent(
     assert sms.sent == []
 
 
+def test_a_chinese_speaking_staff_member_reads_the_audience_in_chinese(
+    world: BroadcastWorld, bot_api: BotApiStandIn, client: TestClient
+) -> None:
+    world.person()
+    staff = TelegramUser(bot_api, webhook_poster(client), user_id=STAFF_ID, language_code="zh")
+    assert staff.say("/broadcast region 4405 sms\n明天停办。\n---\nClosed tomorrow.") == 200
+    assert staff.text.startswith("群发 #1（地区4405的用户）：共 1 人"), staff.text
+
+
 def test_a_broadcast_written_wrongly_gets_how_to_write_it(staff: TelegramUser, db: Engine) -> None:
     staff.say("/broadcast tomorrow we close")
     assert staff.text.startswith("Write the broadcast after the command")
