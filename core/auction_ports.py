@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from core.auctions import AuctionPeriod, Lot, Share, Signup, SignupState
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 class AuctionRepository(Protocol):
     # -- periods and lots (staff) --------------------------------------------------------------
     def add_period(self, period: AuctionPeriod) -> None: ...
-    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None: ...
+    def period(
+        self, period_id: int, *, lock: bool | Literal["signup", "exclusive"] = False
+    ) -> AuctionPeriod | None:
+        """``lock``: True for a change of the period (FOR NO KEY UPDATE: beside signups);
+        ``signup`` to sign up in it as it is (FOR KEY SHARE: beside other signups and such
+        changes); ``exclusive`` for a change signups must not overlap (a cancellation, an
+        amendment: FOR UPDATE waits for the signups under way, and later ones see it)."""
+
     def fix_terms(self, period_id: int) -> AuctionPeriod | None:
         """The period, its terms fixed now by this transaction (the first signup: the row stays
         locked until it ends); None when they were fixed before."""

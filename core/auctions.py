@@ -416,7 +416,7 @@ def amend_period(
     bidding began meanwhile. Returns the period as it now is and the names of the settings that
     changed (the event's too: bidders and reservers are told of new times). ``deposit_minutes``:
     how long a deposit order runs (one the old close cut short runs on to it)."""
-    period = _changeable_period(uow, period_id, clock)
+    period = _changeable_period(uow, period_id, clock, exclusive=True)
     now = clock.now()  # read under the period's lock: no start passes unseen
     before = replace(period, increments_fen=list(period.increments_fen))
     for change in fields(changes):
@@ -481,10 +481,13 @@ def name_for(uow: UnitOfWork, period: AuctionPeriod, account_id: int) -> str:
     return period.name_in(account.language if account is not None else Language.ZH)
 
 
-def _changeable_period(uow: UnitOfWork, period_id: int, now: datetime | Clock) -> AuctionPeriod:
+def _changeable_period(
+    uow: UnitOfWork, period_id: int, now: datetime | Clock, *, exclusive: bool = False
+) -> AuctionPeriod:
     """The period, locked, published and not started (by ``now``, or a clock read once the lock
-    is held)."""
-    period = uow.auctions.period(period_id, lock=True)
+    is held). ``exclusive``: also of signups (``sign_up``), for a change they must see whole or
+    not at all (a cancellation, an amendment)."""
+    period = uow.auctions.period(period_id, lock="exclusive" if exclusive else True)
     if period is None:
         raise PeriodUnknown()
     at = now if isinstance(now, datetime) else now.now()
@@ -561,7 +564,7 @@ def cancel_period(uow: UnitOfWork, *, clock: Clock, period_id: int) -> AuctionPe
     """Before the start: lots withdrawn, signups cancelled (their VINs free again); the event
     says whose deposits to refund and whose orders to cancel."""
     now = clock.now()
-    period = _changeable_period(uow, period_id, now)
+    period = _changeable_period(uow, period_id, now, exclusive=True)  # after signups under way
     period.state, period.cancelled_at = PeriodState.CANCELLED, now
     uow.auctions.save_period(period)
     for lot in uow.auctions.lots(period_id):
@@ -595,7 +598,9 @@ def sign_up(
     """n shares, one VIN each (format and check digit), inside the signup window; a VIN in
     another live signup is refused. The deposit order follows from ``SignupCreated``."""
     now = clock.now()
-    period = uow.auctions.period(period_id)
+    # Beside other signups and the staff's changes of lots; a cancellation or an amendment of
+    # the period waits for this signup, or this one for it (and sees what it made).
+    period = uow.auctions.period(period_id, lock="signup")
     if period is None or period.id is None:
         raise PeriodUnknown()
     if not period.signup_open(now):
@@ -613,14 +618,14 @@ def sign_up(
         raise VinInAnotherSignup(vin=next(vin for vin in cleaned if vin in taken))
     if uow.auctions.signup_of(account_id, period_id) is not None:
         raise AlreadySignedUp()
-    # The terms this signup takes: fixed by the first signup (waiting for an amendment under
-    # way, then reading what it left), read as they are by every later one (they stay).
-    terms = uow.auctions.fix_terms(period_id) or uow.auctions.period(period_id) or period
+    # The terms stay once anyone has signed up (``amend_period``); nothing after this refuses
+    # (the dialog engine commits a turn's refusal: the flag would stay without a signup).
+    uow.auctions.fix_terms(period_id)
     signup = Signup(
         period_id=period_id,
         account_id=account_id,
         shares=len(cleaned),
-        deposit_fen=len(cleaned) * terms.deposit_fen,
+        deposit_fen=len(cleaned) * period.deposit_fen,
         created_at=now,
     )
     uow.auctions.add_signup(signup, cleaned)

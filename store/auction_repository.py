@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -60,6 +60,8 @@ M = auction_maxima.c
 B = auction_bids.c
 
 _PERIOD_FIELDS = [c.name for c in auction_periods.c]
+# The first signup sets ``terms_fixed`` itself (``fix_terms``); a period saved never unsets it.
+_SAVED_PERIOD_FIELDS = [name for name in _PERIOD_FIELDS if name != "terms_fixed"]
 _LOT_FIELDS = [c.name for c in auction_lots.c]
 _SIGNUP_FIELDS = [c.name for c in auction_signups.c]
 
@@ -298,9 +300,17 @@ class SqlAuctionRepository:
         statement = sa.insert(auction_periods).values(_values(period, _PERIOD_FIELDS))
         period.id = self._c.execute(statement.returning(P.id)).scalar_one()
 
-    def period(self, period_id: int, *, lock: bool = False) -> AuctionPeriod | None:
+    def period(
+        self, period_id: int, *, lock: bool | Literal["signup", "exclusive"] = False
+    ) -> AuctionPeriod | None:
         query = sa.select(auction_periods).where(P.id == period_id)
-        row = self._c.execute(query.with_for_update(key_share=True) if lock else query).first()
+        if lock == "signup":
+            query = query.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
+        elif lock == "exclusive":
+            query = query.with_for_update()  # FOR UPDATE
+        elif lock:
+            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
+        row = self._c.execute(query).first()
         return None if row is None else AuctionPeriod(**row._mapping)
 
     def fix_terms(self, period_id: int) -> AuctionPeriod | None:
@@ -318,7 +328,7 @@ class SqlAuctionRepository:
         return [AuctionPeriod(**row._mapping) for row in rows]
 
     def save_period(self, period: AuctionPeriod) -> None:
-        values = _values(period, _PERIOD_FIELDS)
+        values = _values(period, _SAVED_PERIOD_FIELDS)
         self._c.execute(sa.update(auction_periods).where(P.id == period.id).values(values))
 
     def retime_open_lots(self, period_id: int, opens_at: datetime, deadline: datetime) -> bool:

@@ -21,6 +21,7 @@ from core.auction_errors import (
     NothingToAmend,
     PeriodNotChangeable,
     SignupAlreadyOpen,
+    SignupClosed,
     TermsFixed,
 )
 from core.auction_signup import sign_up_with_deposit
@@ -404,3 +405,64 @@ def test_a_deposit_order_already_over_is_not_brought_back_by_a_reopened_signup(
     assert world.order(order.id or 0).deadline == closes  # as it was: the timer ends it
     world.run_timers()
     assert world.order(order.id or 0).state is OrderState.EXPIRED
+
+
+def test_a_period_cancelled_while_a_signup_is_under_way_cancels_that_signup_too(
+    world: SettlementWorld, db: Engine
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+    period = world.period()
+    world.bidder(period)  # an earlier signup: the terms are fixed, later ones take no flag
+    outcome: list[object] = []
+
+    def cancel() -> None:
+        outcome.append(lots_staff(world).cancel_period(period))
+
+    with world.uow() as signing:
+        signup, order = sign_up_with_deposit(
+            signing,
+            clock=world.clock,
+            account_id=world.account(),
+            period_id=period,
+            vins=world.new_vins(1),
+            minutes=20,
+        )
+        staff = threading.Thread(target=cancel)
+        staff.start()
+        staff.join(0.5)
+        assert staff.is_alive()  # the cancellation waits for the signup under way
+        signing.commit()
+    staff.join(10)
+    assert len(outcome) == 1
+    with world.uow() as uow:
+        cancelled = uow.auctions.signup(signup.id or 0)
+    assert cancelled is not None and cancelled.state is SignupState.CANCELLED
+    assert world.order(order.id or 0).state is OrderState.CANCELLED  # nothing left to pay
+
+
+def test_a_signup_that_comes_during_a_cancellation_is_refused_once_it_is_in(
+    world: SettlementWorld, db: Engine
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+    period = world.period()
+    account = world.account()
+    refused_with: list[DomainError] = []
+
+    def sign_up() -> None:
+        try:
+            world.signup(period, world.new_vins(1), account)
+        except DomainError as error:
+            refused_with.append(error)
+
+    with world.uow() as staff:  # a cancellation under way holds the period
+        auctions.cancel_period(staff, clock=world.clock, period_id=period)
+        user = threading.Thread(target=sign_up)
+        user.start()
+        user.join(0.5)
+        assert user.is_alive()  # the signup waits
+        staff.commit()
+    user.join(10)
+    [refusal] = refused_with
+    assert isinstance(refusal, SignupClosed)
