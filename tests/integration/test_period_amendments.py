@@ -7,6 +7,7 @@ segment; a period whose signup reopens takes the reservations waiting for one.""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -25,11 +26,12 @@ from core.auction_errors import (
     TermsFixed,
 )
 from core.auction_signup import sign_up_with_deposit
-from core.auctions import PeriodAmended, SignupState
+from core.auctions import PeriodAmended, Signup, SignupState
 from core.clock import ManualClock, format_local
 from core.errors import DomainError
-from core.orders import OrderState
+from core.orders import Order, OrderState
 from core.plates import PlateKind
+from core.ports import UnitOfWork
 from core.reservations import Reservation, ReservationState
 from dialogs.catalog import render_text
 from dialogs.replies import Text
@@ -323,32 +325,49 @@ def test_a_start_is_not_moved_once_a_lot_has_taken_a_bid(world: SettlementWorld)
     assert kept is not None and kept.name == "2026年第12期"
 
 
-def test_a_signup_in_flight_holds_the_deposit_it_read_against_an_amendment(
-    world: SettlementWorld, db: Engine
-) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one transaction at a time")
-    period = world.period()
-    account = world.account()
+def waits_for(
+    world: SettlementWorld, first: Callable[[UnitOfWork], object], then: Callable[[], object]
+) -> object:
+    """``first`` in a transaction left open while ``then`` runs beside it: ``then`` waits for it
+    (PostgreSQL's row locks), and once ``first`` commits, what ``then`` returned or raised."""
     outcome: list[object] = []
 
-    def amend() -> None:
+    def run() -> None:
         try:
-            outcome.append(lots_staff(world).amend_period(period, deposit_fen=800_000))
+            outcome.append(then())
         except DomainError as error:
             outcome.append(error)
 
-    with world.uow() as signing:  # a signup read the period's deposit, not committed yet
-        auctions.sign_up(
-            signing, clock=world.clock, account_id=account, period_id=period, vins=[vin(5)]
-        )
-        staff = threading.Thread(target=amend)
-        staff.start()
-        staff.join(0.5)
-        assert staff.is_alive()  # the amendment waits for the signup
-        signing.commit()
-    staff.join(10)
-    [refusal] = outcome
+    with world.uow() as uow:
+        first(uow)
+        other = threading.Thread(target=run)
+        other.start()
+        other.join(0.5)
+        assert other.is_alive()  # it waits for the open transaction
+        uow.commit()
+    other.join(10)
+    [result] = outcome
+    return result
+
+
+def on_postgresql(db: Engine) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time")
+
+
+def test_a_signup_in_flight_holds_the_deposit_it_read_against_an_amendment(
+    world: SettlementWorld, db: Engine
+) -> None:
+    on_postgresql(db)
+    period = world.period()
+    account = world.account()
+    refusal = waits_for(
+        world,
+        lambda uow: auctions.sign_up(
+            uow, clock=world.clock, account_id=account, period_id=period, vins=[vin(5)]
+        ),
+        lambda: lots_staff(world).amend_period(period, deposit_fen=800_000),
+    )
     assert isinstance(refusal, TermsFixed)  # one deposit for everyone who signed up
 
 
@@ -410,59 +429,41 @@ def test_a_deposit_order_already_over_is_not_brought_back_by_a_reopened_signup(
 def test_a_period_cancelled_while_a_signup_is_under_way_cancels_that_signup_too(
     world: SettlementWorld, db: Engine
 ) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one transaction at a time")
+    on_postgresql(db)
     period = world.period()
     world.bidder(period)  # an earlier signup: the terms are fixed, later ones take no flag
-    outcome: list[object] = []
+    placed: list[tuple[Signup, Order]] = []
 
-    def cancel() -> None:
-        outcome.append(lots_staff(world).cancel_period(period))
-
-    with world.uow() as signing:
-        signup, order = sign_up_with_deposit(
-            signing,
-            clock=world.clock,
-            account_id=world.account(),
-            period_id=period,
-            vins=world.new_vins(1),
-            minutes=20,
+    def sign_up(uow: UnitOfWork) -> None:
+        placed.append(
+            sign_up_with_deposit(
+                uow,
+                clock=world.clock,
+                account_id=world.account(),
+                period_id=period,
+                vins=world.new_vins(1),
+                minutes=20,
+            )
         )
-        staff = threading.Thread(target=cancel)
-        staff.start()
-        staff.join(0.5)
-        assert staff.is_alive()  # the cancellation waits for the signup under way
-        signing.commit()
-    staff.join(10)
-    assert len(outcome) == 1
+
+    cancelled = waits_for(world, sign_up, lambda: lots_staff(world).cancel_period(period))
+    assert isinstance(cancelled, dict) and cancelled["state"] == "cancelled"
+    [(signup, order)] = placed
     with world.uow() as uow:
-        cancelled = uow.auctions.signup(signup.id or 0)
-    assert cancelled is not None and cancelled.state is SignupState.CANCELLED
+        after = uow.auctions.signup(signup.id or 0)
+    assert after is not None and after.state is SignupState.CANCELLED
     assert world.order(order.id or 0).state is OrderState.CANCELLED  # nothing left to pay
 
 
 def test_a_signup_that_comes_during_a_cancellation_is_refused_once_it_is_in(
     world: SettlementWorld, db: Engine
 ) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one transaction at a time")
+    on_postgresql(db)
     period = world.period()
     account = world.account()
-    refused_with: list[DomainError] = []
-
-    def sign_up() -> None:
-        try:
-            world.signup(period, world.new_vins(1), account)
-        except DomainError as error:
-            refused_with.append(error)
-
-    with world.uow() as staff:  # a cancellation under way holds the period
-        auctions.cancel_period(staff, clock=world.clock, period_id=period)
-        user = threading.Thread(target=sign_up)
-        user.start()
-        user.join(0.5)
-        assert user.is_alive()  # the signup waits
-        staff.commit()
-    user.join(10)
-    [refusal] = refused_with
+    refusal = waits_for(
+        world,
+        lambda uow: auctions.cancel_period(uow, clock=world.clock, period_id=period),
+        lambda: world.signup(period, world.new_vins(1), account),
+    )
     assert isinstance(refusal, SignupClosed)
