@@ -52,6 +52,13 @@ class TermsFixed(DomainError):
     code = "auction.terms_fixed"
 
 
+class DepositChanged(DomainError):
+    """The deposit per share changed (staff amended the period) after the user was shown the
+    total they are confirming: nothing is signed up. Params: ``deposit`` (fen a share now)."""
+
+    code = "auction.deposit_changed"
+
+
 class LotUnknown(DomainError):
     code = "auction.lot_unknown"
 

@@ -81,10 +81,18 @@ def sign_up_with_deposit(
     period_id: int,
     vins: Sequence[str],
     minutes: int,
+    deposit_fen: int | None = None,
 ) -> tuple[Signup, Order]:
     """The signup (every rule of ``sign_up``) and its deposit order, due in ``minutes`` but never
     after the signup window closes (bidding starts): a deposit paid later would buy nothing."""
-    signup = sign_up(uow, clock=clock, account_id=account_id, period_id=period_id, vins=vins)
+    signup = sign_up(
+        uow,
+        clock=clock,
+        account_id=account_id,
+        period_id=period_id,
+        vins=vins,
+        deposit_fen=deposit_fen,
+    )
     period = uow.auctions.period(period_id)
     account = uow.accounts.view(account_id)
     language = account.language if account is not None else Language.ZH

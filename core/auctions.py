@@ -35,6 +35,7 @@ from core.accounts import Language
 from core.auction_errors import (
     AlreadySignedUp,
     BidderUnknown,
+    DepositChanged,
     DuplicateVin,
     InvalidAuctionSetting,
     InvalidShares,
@@ -593,10 +594,18 @@ def cancel_period(uow: UnitOfWork, *, clock: Clock, period_id: int) -> AuctionPe
 
 
 def sign_up(
-    uow: UnitOfWork, *, clock: Clock, account_id: int, period_id: int, vins: Sequence[str]
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    account_id: int,
+    period_id: int,
+    vins: Sequence[str],
+    deposit_fen: int | None = None,
 ) -> Signup:
     """n shares, one VIN each (format and check digit), inside the signup window; a VIN in
-    another live signup is refused. The deposit order follows from ``SignupCreated``."""
+    another live signup is refused. The deposit order follows from ``SignupCreated``.
+    ``deposit_fen``: the deposit a share that the user confirmed (refused, nothing written,
+    when staff changed it since: ``DepositChanged``)."""
     now = clock.now()
     # Beside other signups and the staff's changes of lots; a cancellation or an amendment of
     # the period waits for this signup, or this one for it (and sees what it made).
@@ -605,6 +614,8 @@ def sign_up(
         raise PeriodUnknown()
     if not period.signup_open(now):
         raise SignupClosed(opens=period.signup_opens.isoformat(), closes=_closes(period))
+    if deposit_fen is not None and deposit_fen != period.deposit_fen:
+        raise DepositChanged(deposit=period.deposit_fen)
     if not 1 <= len(vins) <= MAX_SHARES:
         raise InvalidShares(most=MAX_SHARES)
     cleaned: list[str] = []

@@ -30,6 +30,7 @@ MESSAGES: dict[str, str] = {
     "auction.ask_shares": "How many shares? Deposit {deposit} each, one vehicle per share, up to {most}. Reply with the number:",
     "auction.shares_choice": "{n} {n:plural:one=share;other=shares}",
     "auction.ask_vin": "Enter the VIN (17 characters) of vehicle {n} of {of}:",
+    "error.auction.deposit_changed": "The office changed the deposit to {deposit:yuan} a share: check the new total and confirm again.",
     "auction.summary": "Please confirm: {name}, {shares} {shares:plural:one=share;other=shares}, VIN {vins}, deposit {deposit} in all.",
     "auction.confirm": "Confirm and pay",
     "auction.again": "Enter the VINs again",

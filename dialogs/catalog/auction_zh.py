@@ -30,6 +30,7 @@ MESSAGES: dict[str, str] = {
     "auction.ask_shares": "报名几份？每份保证金{deposit}，一份对应一辆车，最多{most}份。回复份数：",
     "auction.shares_choice": "{n}份",
     "auction.ask_vin": "请输入第{n}/{of}辆车的车辆识别代号（17位）：",
+    "error.auction.deposit_changed": "车管所已将每份保证金改为{deposit:yuan}，请核对新的合计后再确认。",
     "auction.summary": "请确认：{name}，{shares}份，车辆识别代号{vins}，保证金共{deposit}。",
     "auction.confirm": "确认并支付",
     "auction.again": "重新输入车辆识别代号",

@@ -17,6 +17,7 @@ from transitions import EventData
 
 from core.auction_errors import (
     BidderUnknown,
+    DepositChanged,
     DuplicateVin,
     InvalidShares,
     VinInAnotherSignup,
@@ -247,7 +248,10 @@ class AuctionFlow(BaseFlow):
         return len(event.kwargs["vins"]) >= int(turn_of(event).data.get("shares", 1))
 
     def take_vins(self, event: EventData) -> None:
-        turn_of(event).data["vins"] = list(event.kwargs["vins"])
+        turn = turn_of(event)
+        turn.data["vins"] = list(event.kwargs["vins"])
+        period = screens.period_of(turn)  # the deposit the summary shows, and the user confirms
+        turn.data["deposit"] = period.deposit_fen if period is not None else 0
 
     def forget_vins(self, event: EventData) -> None:
         turn_of(event).data["vins"] = []
@@ -257,14 +261,19 @@ class AuctionFlow(BaseFlow):
         account_id = turn.conversation.account_id
         if account_id is None:  # pragma: no cover - signup is entered with an account
             raise RuntimeError("a signup needs an account")
-        signup, order = sign_up_with_deposit(
-            turn.uow,
-            clock=turn.services.clock,
-            account_id=account_id,
-            period_id=int(turn.data["period"]),
-            vins=list(turn.data["vins"]),
-            minutes=turn.services.order_minutes,
-        )
+        try:
+            signup, order = sign_up_with_deposit(
+                turn.uow,
+                clock=turn.services.clock,
+                account_id=account_id,
+                period_id=int(turn.data["period"]),
+                vins=list(turn.data["vins"]),
+                minutes=turn.services.order_minutes,
+                deposit_fen=turn.data.get("deposit"),
+            )
+        except DepositChanged as changed:  # the summary shows the new total to confirm
+            turn.data["deposit"] = changed.params["deposit"]
+            raise
         turn.data["signup"], turn.data["order"] = signup.id, order.id
 
     def signed_in(self, event: EventData) -> bool:

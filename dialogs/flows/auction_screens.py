@@ -187,7 +187,8 @@ def vins(turn: Turn) -> Reply:
 def confirm(turn: Turn) -> Reply:
     period = period_of(turn)
     vins = list(turn.data.get("vins", []))
-    total = (period.deposit_fen if period else 0) * len(vins)
+    per_share = int(turn.data.get("deposit", period.deposit_fen if period else 0))
+    total = per_share * len(vins)
     return Reply(
         lines=(
             Text(

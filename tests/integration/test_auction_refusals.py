@@ -9,6 +9,7 @@ import pytest
 
 from core.auctions import YUAN, LotState
 from platebot.bootstrap import App
+from platebot.staff_auctions import StaffAuctions
 from tests.auction_journey_world import JourneyWorld
 from tests.auction_world import vin
 from tests.support import RENDERERS, Renderer, Transcript, flat
@@ -98,6 +99,46 @@ def test_a_vin_twice_or_in_another_signup_is_refused(
     assert SAY[lang]["taken"].replace(vin(7), vin(910)) in flat(chat.text)
     chat.say(vin(2))
     assert vin(1) in flat(chat.text) and vin(2) in flat(chat.text)  # the summary
+
+
+CHANGED = {
+    "zh": (
+        "保证金共¥5,000",
+        "车管所已将每份保证金改为¥8,000，请核对新的合计后再确认",
+        "保证金共¥8,000",
+    ),
+    "en": (
+        "deposit ¥5,000 in all",
+        "The office changed the deposit to ¥8,000 a share: check the new total and confirm again",
+        "deposit ¥8,000 in all",
+    ),
+}
+
+
+def test_a_deposit_changed_while_the_user_confirms_is_shown_again_before_anything_is_signed(
+    world: JourneyWorld, renderer: Renderer, lang: str
+) -> None:
+    period_id = world.period(opens_in=timedelta(minutes=10))  # staff may change it: not open
+    world.clock.advance(timedelta(minutes=10))  # open now, nobody signed up yet
+    chat = world.chat(renderer, lang)
+    chat.pick("auction")
+    chat.pick(f"period:{period_id}")
+    chat.pick("signup")
+    chat.pick("shares:1")
+    chat.say(vin(1))
+    shown, refusal, again = CHANGED[lang]
+    assert shown in flat(chat.text)  # the summary the user reads
+    StaffAuctions(world.app.uow, world.clock, world.app.payments).amend_period(
+        period_id, deposit_fen=800_000
+    )
+    chat.pick("confirm")
+    assert refusal in flat(chat.text) and again in flat(chat.text)  # the new total to confirm
+    with world.app.uow() as uow:
+        assert uow.auctions.signup_of(world.account_id, period_id) is None  # nothing signed
+    chat.pick("confirm")
+    with world.app.uow() as uow:
+        signup = uow.auctions.signup_of(world.account_id, period_id)
+    assert signup is not None and signup.deposit_fen == 800_000
 
 
 def test_a_second_signup_for_the_same_period_is_refused_before_any_vin_is_asked(
