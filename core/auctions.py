@@ -59,6 +59,7 @@ from core.auction_errors import (
 )
 from core.clock import OFFICE_TZ, Clock, as_utc
 from core.events import Event
+from core.orders import DEFAULT_MINUTES
 from core.plate_errors import OfficeUnknown
 from core.plates import PlateKind, parse_serial
 from core.pools import NumberState
@@ -270,7 +271,7 @@ class PeriodAmended(Event):
     # When signup closed before (at the latest the start): what deposit orders were cut to;
     # how long one runs when nothing cuts it short.
     signup_closed_before: datetime | None = None
-    deposit_minutes: int = 30
+    deposit_minutes: int = DEFAULT_MINUTES
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,7 @@ def amend_period(
     clock: Clock,
     period_id: int,
     changes: PeriodChanges,
-    deposit_minutes: int = 30,
+    deposit_minutes: int = DEFAULT_MINUTES,
 ) -> tuple[AuctionPeriod, tuple[str, ...]]:
     """Staff correct a published period before it starts. Any setting may change until signup
     opens; after that its opening stays, its close and the start only move later (nobody who
@@ -417,8 +418,7 @@ def amend_period(
     bidding began meanwhile. Returns the period as it now is and the names of the settings that
     changed (the event's too: bidders and reservers are told of new times). ``deposit_minutes``:
     how long a deposit order runs (one the old close cut short runs on to it)."""
-    period = _changeable_period(uow, period_id, clock, exclusive=True)
-    now = clock.now()  # read under the period's lock: no start passes unseen
+    period, now = _changeable_period(uow, period_id, clock, exclusive=True)
     before = replace(period, increments_fen=list(period.increments_fen))
     for change in fields(changes):
         value = getattr(changes, change.name)
@@ -483,18 +483,19 @@ def name_for(uow: UnitOfWork, period: AuctionPeriod, account_id: int) -> str:
 
 
 def _changeable_period(
-    uow: UnitOfWork, period_id: int, now: datetime | Clock, *, exclusive: bool = False
-) -> AuctionPeriod:
-    """The period, locked, published and not started (by ``now``, or a clock read once the lock
-    is held). ``exclusive``: also of signups (``sign_up``), for a change they must see whole or
-    not at all (a cancellation, an amendment)."""
+    uow: UnitOfWork, period_id: int, clock: Clock, *, exclusive: bool = False
+) -> tuple[AuctionPeriod, datetime]:
+    """The period, locked, published and not started, and the time: read once the lock is held,
+    so that no start passes unseen by a change waiting for it. ``exclusive``: also of signups
+    (``sign_up``), for a change they must see whole or not at all (a cancellation, an
+    amendment)."""
     period = uow.auctions.period(period_id, lock="exclusive" if exclusive else True)
     if period is None:
         raise PeriodUnknown()
-    at = now if isinstance(now, datetime) else now.now()
-    if period.state is not PeriodState.PUBLISHED or period.started(at):
+    now = clock.now()
+    if period.state is not PeriodState.PUBLISHED or period.started(now):
         raise PeriodNotChangeable()
-    return period
+    return period, now
 
 
 def add_lot(
@@ -511,8 +512,7 @@ def add_lot(
     """A held-back number of the office becomes a lot. A number the pool knows must be one that
     is reserved or already meant for auction; it is marked as in auction. A number someone
     reserved becomes a lot only through that reservation (``reservation_id``)."""
-    now = clock.now()
-    period = _changeable_period(uow, period_id, now)
+    period, _ = _changeable_period(uow, period_id, clock)
     office = uow.offices.by_code(office_code)
     if office is None or office.id is None:
         raise OfficeUnknown(office=office_code)
@@ -548,11 +548,10 @@ def add_lot(
 
 
 def withdraw_lot(uow: UnitOfWork, *, clock: Clock, lot_id: int) -> Lot:
-    now = clock.now()
     lot = uow.auctions.lot(lot_id)
     if lot is None or lot.id is None:
         raise LotUnknown()
-    _changeable_period(uow, lot.period_id, now)
+    _, now = _changeable_period(uow, lot.period_id, clock)
     if lot.state is not LotState.OPEN:
         raise PeriodNotChangeable()
     lot.state, lot.withdrawn_at = LotState.WITHDRAWN, now
@@ -564,8 +563,7 @@ def withdraw_lot(uow: UnitOfWork, *, clock: Clock, lot_id: int) -> Lot:
 def cancel_period(uow: UnitOfWork, *, clock: Clock, period_id: int) -> AuctionPeriod:
     """Before the start: lots withdrawn, signups cancelled (their VINs free again); the event
     says whose deposits to refund and whose orders to cancel."""
-    now = clock.now()
-    period = _changeable_period(uow, period_id, now, exclusive=True)  # after signups under way
+    period, now = _changeable_period(uow, period_id, clock, exclusive=True)  # after signups
     period.state, period.cancelled_at = PeriodState.CANCELLED, now
     uow.auctions.save_period(period)
     for lot in uow.auctions.lots(period_id):

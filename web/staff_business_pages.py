@@ -155,15 +155,8 @@ def _sale_routes(pages: APIRouter) -> None:
 
 # -- auctions -----------------------------------------------------------------------------------
 
-# A setting ``amend_period`` says changed: the period page's label of it (``auctions.<label>``).
-_AMENDED = {
-    "name": "name",
-    "name_en": "name_en",
-    "signup_opens": "signup_opens",
-    "signup_closes": "signup_closes",
-    "starts_at": "starts_at",
-    "deposit_fen": "deposit",
-}
+# A setting ``amend_period`` says changed whose page label has another name (``auctions.<label>``).
+_AMENDED = {"deposit_fen": "deposit"}
 
 
 def _changes(page: Page, shown: dict[str, str], typed: dict[str, str]) -> dict[str, Any]:
@@ -321,10 +314,7 @@ def _auction_routes(pages: APIRouter, console: Console) -> None:
         def run() -> str:
             changes = _changes(page, shown, typed)
             done = page.auctions.amend_period(period_id, **changes)
-            labels = [
-                page.t(f"auctions.{_AMENDED[field]}") if field in _AMENDED else field
-                for field in done["changed"]
-            ]
+            labels = [page.t(f"auctions.{_AMENDED.get(field, field)}") for field in done["changed"]]
             return page.t(
                 "auctions.amended",
                 name=done["name"],

@@ -27,7 +27,7 @@ MESSAGES: dict[str, str] = {
     "settlement.rescheduled_signup_closed": 'platebot: the auction period "{period}" now starts at {starts} (China time).',
     "settlement.rescheduled_at_start": 'platebot: the auction period "{period}" now starts at {starts} (China time); you can sign up until then.',
     "error.auction.nothing_to_amend": "Nothing to change: give the new value of at least one setting of the period (name, times, deposit, increments, countdowns, balance days).",
-    "error.auction.signup_opened": "Signup for this period has opened: its opening can no longer move, and its close and the start can only move later.",
+    "error.auction.signup_opened": "Signup for this period has opened: its opening can no longer move, and its close and the start can only move later. Give later times, or cancel the period and publish a new one.",
     "error.auction.terms_fixed": "Bidders have signed up on this period's terms: its {setting:setting} can no longer change. Cancel the period and publish a new one to change it.",
     "error.auction.name_en_invalid": "The English name of a period is 1 to {most} characters: letters, digits, spaces and . , ' ( ) / & : # + - (so that English SMS stay cheap).",
     "error.auction.setting_invalid": "The period's {setting:setting}{value:given} is not valid{setting:rule}: correct it and try again.",

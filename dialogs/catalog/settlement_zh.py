@@ -27,7 +27,7 @@ MESSAGES: dict[str, str] = {
     "settlement.rescheduled_signup_closed": "号牌助手：竞价期“{period}”改为{starts}开始。",
     "settlement.rescheduled_at_start": "号牌助手：竞价期“{period}”改为{starts}开始，开始前均可报名。",
     "error.auction.nothing_to_amend": "没有要修改的内容：请至少给出竞价期一项设置（名称、时间、保证金、加价幅度、倒计时、余款期限）的新值。",
-    "error.auction.signup_opened": "本期报名已开始：报名开始时间不能再改，报名截止时间和开拍时间只能推后。",
+    "error.auction.signup_opened": "本期报名已开始：报名开始时间不能再改，报名截止时间和开拍时间只能推后。请改填更晚的时间，或取消本期后重新发布。",
     "error.auction.terms_fixed": "已有人按本期条件报名，{setting:setting}不能再改。如需修改，请取消本期后重新发布。",
     "error.auction.name_en_invalid": "竞价期英文名为1至{most}个字符：英文字母、数字、空格及 . , ' ( ) / & : # + -（英文短信因此不变贵）。",
     "error.auction.setting_invalid": "竞价期的{setting:setting}{value:given}无效{setting:rule}，请改正后再试。",
